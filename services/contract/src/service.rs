@@ -1,0 +1,310 @@
+//! Starting a stack's real program on a free port of 127.0.0.1 and waiting for its ready line.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+
+/// What the service printed when it became ready: `ready stack=<name> addr=<addr> boot_us=<µs>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadyLine {
+    /// The stack's name.
+    pub stack: String,
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Microseconds from the start of `main` to ready, by the service's own clock.
+    pub boot_us: u64,
+}
+
+impl ReadyLine {
+    /// Parses one line of output; `None` unless it is a complete ready line.
+    pub fn parse(line: &str) -> Option<Self> {
+        let rest = line.trim_end().strip_prefix("ready ")?;
+        let (mut stack, mut addr, mut boot_us) = (None, None, None);
+        for field in rest.split(' ') {
+            match field.split_once('=')? {
+                ("stack", v) if !v.is_empty() => stack = Some(v.to_owned()),
+                ("addr", v) => addr = Some(v.parse().ok()?),
+                ("boot_us", v) => boot_us = Some(v.parse().ok()?),
+                _ => return None,
+            }
+        }
+        Some(Self {
+            stack: stack?,
+            addr: addr?,
+            boot_us: boot_us?,
+        })
+    }
+}
+
+/// Why a service could not be started or stopped as the contract says.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The program could not be spawned.
+    #[error("cannot start {program}: {source}")]
+    Spawn {
+        /// The program.
+        program: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// No free port could be found on 127.0.0.1.
+    #[error("no free port on 127.0.0.1: {0}")]
+    NoPort(std::io::Error),
+    /// The process ended before printing its ready line.
+    #[error("{program} exited with {status} before it was ready; stderr: {stderr}")]
+    ExitedEarly {
+        /// The program.
+        program: String,
+        /// Its exit status.
+        status: ExitStatus,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// No ready line within the time allowed.
+    #[error("{program} printed no ready line within {waited:?}; stderr: {stderr}")]
+    NotReady {
+        /// The program.
+        program: String,
+        /// How long we waited.
+        waited: Duration,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// Sending a signal failed.
+    #[error("cannot signal pid {pid}: {source}")]
+    Signal {
+        /// The process.
+        pid: u32,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// How to start one stack: a program, its arguments and environment. Nothing Rust-specific,
+/// so the suite runs as well against a JVM or Go service as against the Rust stacks.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The stack's name, as in its ready line and `Server` header.
+    pub stack: String,
+    /// The program to run.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<String>,
+    /// Extra environment (`PORT` and `BIND` are set by [`Target::start`]).
+    pub env: Vec<(String, String)>,
+    /// How long to wait for the ready line.
+    pub ready_timeout: Duration,
+}
+
+impl Target {
+    /// A target running `program` with no arguments.
+    pub fn new(stack: impl Into<String>, program: impl Into<PathBuf>) -> Self {
+        Self {
+            stack: stack.into(),
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            ready_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Adds an environment variable.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Starts the service on a free port of 127.0.0.1 and waits for its ready line.
+    pub fn start(&self) -> Result<Service, ServiceError> {
+        let port = free_port().map_err(ServiceError::NoPort)?;
+        let program = self.program.display().to_string();
+        let mut command = Command::new(&self.program);
+        command
+            .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("PORT", port.to_string())
+            .env("BIND", Ipv4Addr::LOCALHOST.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let spawned = Instant::now();
+        let mut child = command.spawn().map_err(|source| ServiceError::Spawn {
+            program: program.clone(),
+            source,
+        })?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+                    sink.push_str(&String::from_utf8_lossy(&buf[..n]));
+                }
+            });
+        }
+        let (tx, rx) = mpsc::channel();
+        if let Some(pipe) = child.stdout.take() {
+            thread::spawn(move || {
+                let mut sent = false;
+                for line in BufReader::new(pipe).lines() {
+                    let Ok(line) = line else { break };
+                    if !sent && let Some(ready) = ReadyLine::parse(&line) {
+                        let _ = tx.send((ready, line, spawned.elapsed()));
+                        sent = true;
+                    }
+                }
+            });
+        }
+        let mut service = Service {
+            child,
+            stderr,
+            ready: None,
+            ready_raw: String::new(),
+            ready_after: Duration::ZERO,
+            program,
+        };
+        let deadline = Instant::now() + self.ready_timeout;
+        loop {
+            match rx.recv_timeout(Duration::from_millis(20)) {
+                Ok((ready, raw, after)) => {
+                    service.ready = Some(ready);
+                    service.ready_raw = raw;
+                    service.ready_after = after;
+                    return Ok(service);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+                Err(_) => {
+                    // Give a dying process a moment so its status and stderr are complete.
+                    thread::sleep(Duration::from_millis(50));
+                    if let Ok(Some(status)) = service.child.try_wait() {
+                        return Err(ServiceError::ExitedEarly {
+                            program: service.program.clone(),
+                            status,
+                            stderr: service.stderr(),
+                        });
+                    }
+                    return Err(ServiceError::NotReady {
+                        program: service.program.clone(),
+                        waited: self.ready_timeout,
+                        stderr: service.stderr(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A running service; killed and reaped when dropped.
+#[derive(Debug)]
+pub struct Service {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    ready: Option<ReadyLine>,
+    ready_raw: String,
+    ready_after: Duration,
+    program: String,
+}
+
+impl Service {
+    /// The parsed ready line.
+    pub fn ready(&self) -> &ReadyLine {
+        self.ready.as_ref().expect("a started service has a ready line")
+    }
+
+    /// The ready line exactly as printed.
+    pub fn ready_raw(&self) -> &str {
+        &self.ready_raw
+    }
+
+    /// Time from spawn until the ready line was read.
+    pub fn ready_after(&self) -> Duration {
+        self.ready_after
+    }
+
+    /// The address to send requests to.
+    pub fn addr(&self) -> SocketAddr {
+        self.ready().addr
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything the service wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sends `SIGTERM` (`graceful`) or `SIGINT`.
+    pub fn signal(&self, signal: Signal) -> Result<(), ServiceError> {
+        let pid = self.child.id();
+        let target = i32::try_from(pid).ok().and_then(Pid::from_raw);
+        let result = match target {
+            Some(target) => kill_process(target, signal).map_err(std::io::Error::from),
+            None => Err(std::io::Error::other("not a valid pid")),
+        };
+        result.map_err(|source| ServiceError::Signal { pid, source })
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ready_lines() {
+        let r = ReadyLine::parse("ready stack=axum addr=127.0.0.1:6767 boot_us=812").unwrap();
+        assert_eq!(r.stack, "axum");
+        assert_eq!(r.addr, "127.0.0.1:6767".parse().unwrap());
+        assert_eq!(r.boot_us, 812);
+        assert!(ReadyLine::parse("ready stack=axum addr=127.0.0.1:6767").is_none());
+        assert!(ReadyLine::parse("ready stack=axum addr=nowhere boot_us=1").is_none());
+        assert!(ReadyLine::parse("starting stack=axum addr=127.0.0.1:1 boot_us=1").is_none());
+        assert!(ReadyLine::parse("ready stack=axum addr=[::1]:80 boot_us=1 extra=1").is_none());
+    }
+}

@@ -1,0 +1,34 @@
+//! The account service of the footprint benchmark, without any HTTP stack.
+//!
+//! Every stack (`axum`, `actix`, `hyper`, `floor`) is a thin HTTP layer over this crate, so
+//! that the only thing that differs between the measured services is the HTTP stack itself.
+//! The contract it implements is the one in `DESIGN.md` ("The service contract").
+
+pub mod account;
+pub mod config;
+pub mod host;
+pub mod id;
+pub mod problem;
+pub mod ready;
+pub mod shutdown;
+
+pub use account::{Account, AccountService, AccountView};
+pub use config::{Config, ConfigError};
+pub use id::{IdError, classify};
+pub use problem::{ErrorBody, Problem};
+pub use ready::Boot;
+
+/// Methods allowed on every known path, as sent in the `Allow` header of a `405`.
+pub const ALLOW: &str = "GET, HEAD";
+
+/// `Content-Type` of every body the service sends.
+pub const JSON: &str = "application/json";
+
+/// Path of the health endpoint.
+pub const HEALTH_PATH: &str = "/health";
+
+/// Prefix of the account endpoint; the id is the single segment that follows it.
+pub const ACCOUNTS_PREFIX: &str = "/accounts/";
+
+/// Body of `GET /health`.
+pub const HEALTH_BODY: &str = r#"{"status":"UP"}"#;

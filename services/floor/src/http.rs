@@ -1,0 +1,333 @@
+//! Just enough HTTP/1.1 for the contract: parse a request head, write a response.
+
+use std::fmt::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Longest request head accepted (request line and headers).
+pub const MAX_HEAD: usize = 16 * 1024;
+/// Longest request line accepted.
+pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+/// Most header fields accepted.
+pub const MAX_HEADERS: usize = 100;
+
+/// A parsed request head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head<'a> {
+    /// The method token.
+    pub method: &'a str,
+    /// The request target in origin form (`/path?query`).
+    pub target: &'a str,
+    /// `true` for HTTP/1.1, `false` for HTTP/1.0.
+    pub http11: bool,
+    /// Header fields, values trimmed.
+    pub headers: Vec<(&'a str, &'a str)>,
+}
+
+/// How a request body is framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// No body.
+    None,
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// `Transfer-Encoding: chunked`.
+    Chunked,
+}
+
+/// A request head that cannot be served; the status to refuse it with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseError {
+    /// `400`: not a well-formed HTTP/1.x request.
+    Malformed,
+    /// `414`: request line too long.
+    UriTooLong,
+    /// `431`: head too large or too many headers.
+    HeadTooLarge,
+    /// `501`: a transfer coding other than `chunked`.
+    UnsupportedCoding,
+    /// `505`: an HTTP version other than 1.0 and 1.1.
+    Version,
+}
+
+impl ParseError {
+    /// The status code that refuses it.
+    pub fn status(self) -> u16 {
+        match self {
+            ParseError::Malformed => 400,
+            ParseError::UriTooLong => 414,
+            ParseError::HeadTooLarge => 431,
+            ParseError::UnsupportedCoding => 501,
+            ParseError::Version => 505,
+        }
+    }
+}
+
+impl<'a> Head<'a> {
+    /// Parses a head: the bytes before the blank line, without it.
+    pub fn parse(bytes: &'a [u8]) -> Result<Self, ParseError> {
+        if bytes.len() > MAX_HEAD {
+            return Err(ParseError::HeadTooLarge);
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| ParseError::Malformed)?;
+        let mut lines = text.split("\r\n");
+        let line = lines.next().unwrap_or_default();
+        if line.len() > MAX_REQUEST_LINE {
+            return Err(ParseError::UriTooLong);
+        }
+        let mut parts = line.split(' ');
+        let (Some(method), Some(target), Some(version), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParseError::Malformed);
+        };
+        if method.is_empty() || !method.bytes().all(is_token) {
+            return Err(ParseError::Malformed);
+        }
+        if !target.starts_with('/') || !target.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ParseError::Malformed);
+        }
+        let http11 = match version {
+            "HTTP/1.1" => true,
+            "HTTP/1.0" => false,
+            v if v.starts_with("HTTP/") => return Err(ParseError::Version),
+            _ => return Err(ParseError::Malformed),
+        };
+        let mut headers = Vec::new();
+        for line in lines {
+            if headers.len() == MAX_HEADERS {
+                return Err(ParseError::HeadTooLarge);
+            }
+            // No obs-fold, no space before the colon, a token for a name.
+            let (name, value) = line.split_once(':').ok_or(ParseError::Malformed)?;
+            if name.is_empty() || !name.bytes().all(is_token) {
+                return Err(ParseError::Malformed);
+            }
+            if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+                return Err(ParseError::Malformed);
+            }
+            headers.push((name, value.trim_matches([' ', '\t'])));
+        }
+        Ok(Self {
+            method,
+            target,
+            http11,
+            headers,
+        })
+    }
+
+    /// Values of every header named `name`.
+    pub fn all<'h>(&'h self, name: &'h str) -> impl Iterator<Item = &'a str> + 'h {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+
+    /// The path, without the query string.
+    pub fn path(&self) -> &'a str {
+        self.target.split_once('?').map_or(self.target, |(p, _)| p)
+    }
+
+    /// Whether the client wants the connection kept open after this request.
+    pub fn keep_alive(&self) -> bool {
+        let has = |token: &str| {
+            self.all("connection")
+                .flat_map(|v| v.split(','))
+                .any(|t| t.trim().eq_ignore_ascii_case(token))
+        };
+        if self.http11 { !has("close") } else { has("keep-alive") }
+    }
+
+    /// How the body is framed; conflicting or unparseable framing is refused (no smuggling).
+    pub fn body(&self) -> Result<Body, ParseError> {
+        let lengths: Vec<&str> = self.all("content-length").collect();
+        let codings: Vec<&str> = self.all("transfer-encoding").collect();
+        match (lengths.as_slice(), codings.as_slice()) {
+            ([], []) => Ok(Body::None),
+            ([length], []) if !length.is_empty() && length.bytes().all(|b| b.is_ascii_digit()) => {
+                length.parse().map(Body::Length).map_err(|_| ParseError::Malformed)
+            }
+            ([], [coding]) if coding.eq_ignore_ascii_case("chunked") => Ok(Body::Chunked),
+            ([], [_]) => Err(ParseError::UnsupportedCoding),
+            _ => Err(ParseError::Malformed),
+        }
+    }
+}
+
+fn is_token(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+/// A response to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// `Allow` header, for `405`.
+    pub allow: Option<&'static str>,
+    /// JSON body.
+    pub body: Vec<u8>,
+}
+
+/// Writes `response` to `out` with `Date`, `Server`, `Content-Type` and `Content-Length`;
+/// the body only when `with_body` (not for `HEAD`), and `Connection: close` when closing.
+pub fn write_response(
+    out: &mut Vec<u8>,
+    response: &Response,
+    with_body: bool,
+    close: bool,
+    now: SystemTime,
+) {
+    let mut head = String::with_capacity(192);
+    let _ = write!(
+        head,
+        "HTTP/1.1 {} {}\r\nDate: {}\r\nServer: {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+        response.status,
+        reason(response.status),
+        http_date(now),
+        crate::STACK,
+        footprint_core::JSON,
+        response.body.len()
+    );
+    if let Some(allow) = response.allow {
+        let _ = write!(head, "Allow: {allow}\r\n");
+    }
+    if close {
+        head.push_str("Connection: close\r\n");
+    }
+    head.push_str("\r\n");
+    out.extend_from_slice(head.as_bytes());
+    if with_body {
+        out.extend_from_slice(&response.body);
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        413 => "Content Too Large",
+        414 => "URI Too Long",
+        431 => "Request Header Fields Too Large",
+        501 => "Not Implemented",
+        505 => "HTTP Version Not Supported",
+        _ => "",
+    }
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 9110 section 5.6.7.
+pub fn http_date(now: SystemTime) -> String {
+    let secs = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01: Howard Hinnant, "chrono-Compatible Low-Level
+    // Date Algorithms", `civil_from_days`.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        WEEKDAYS[usize::try_from(days.rem_euclid(7)).unwrap_or(0)],
+        MONTHS[usize::try_from(month - 1).unwrap_or(0)],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::Duration;
+
+    #[test]
+    fn parses_a_plain_get() {
+        let head = Head::parse(b"GET /accounts/10000?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close").unwrap();
+        assert_eq!(head.method, "GET");
+        assert_eq!(head.path(), "/accounts/10000");
+        assert!(!head.keep_alive());
+        assert_eq!(head.body(), Ok(Body::None));
+    }
+
+    #[test]
+    fn refuses_what_the_contract_refuses() {
+        let err = |b: &[u8]| Head::parse(b).unwrap_err();
+        assert_eq!(err(b"GET /health HTTP/2.0"), ParseError::Version);
+        assert_eq!(err(b"GET /health HTTP/1.1 x"), ParseError::Malformed);
+        assert_eq!(err(b"GET /health HTTP/1.1\r\n folded: x"), ParseError::Malformed);
+        assert_eq!(err(b"GET /he\xffalth HTTP/1.1"), ParseError::Malformed);
+        assert_eq!(err(b"GET http://a/health HTTP/1.1"), ParseError::Malformed);
+        let long = format!("GET /{} HTTP/1.1", "a".repeat(MAX_REQUEST_LINE));
+        assert_eq!(err(long.as_bytes()), ParseError::UriTooLong);
+        let many = format!("GET / HTTP/1.1{}", "\r\nX: y".repeat(MAX_HEADERS + 1));
+        assert_eq!(err(many.as_bytes()), ParseError::HeadTooLarge);
+    }
+
+    #[test]
+    fn refuses_ambiguous_framing() {
+        let body = |b: &[u8]| Head::parse(b).unwrap().body();
+        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: 5"), Ok(Body::Length(5)));
+        assert_eq!(body(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked"), Ok(Body::Chunked));
+        assert_eq!(
+            body(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"),
+            Err(ParseError::Malformed)
+        );
+        assert_eq!(
+            body(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5"),
+            Err(ParseError::Malformed)
+        );
+        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: -1"), Err(ParseError::Malformed));
+        assert_eq!(
+            body(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip"),
+            Err(ParseError::UnsupportedCoding)
+        );
+    }
+
+    #[test]
+    fn formats_http_dates() {
+        let t = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(http_date(t), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        let leap = UNIX_EPOCH + Duration::from_secs(1_709_164_800);
+        assert_eq!(http_date(leap), "Thu, 29 Feb 2024 00:00:00 GMT");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            if let Ok(head) = Head::parse(&bytes) {
+                let _ = (head.body(), head.keep_alive(), head.path());
+            }
+        }
+
+        #[test]
+        fn well_formed_heads_round_trip(
+            method in "[A-Z]{1,7}",
+            path in "/[a-zA-Z0-9%._~-]{0,40}",
+            names in proptest::collection::vec("[A-Za-z][A-Za-z0-9-]{0,15}", 0..10),
+        ) {
+            let mut text = format!("{method} {path} HTTP/1.1");
+            for (i, name) in names.iter().enumerate() {
+                text.push_str(&format!("\r\n{name}: value {i}"));
+            }
+            let head = Head::parse(text.as_bytes()).unwrap();
+            prop_assert_eq!(head.method, method.as_str());
+            prop_assert_eq!(head.target, path.as_str());
+            prop_assert_eq!(head.headers.len(), names.len());
+        }
+    }
+}
