@@ -58,7 +58,12 @@ fn expected_account(id: u32, hostname: &str) -> String {
 pub fn ready_line(target: &Target) {
     let service = start(target);
     let ready = service.ready();
-    assert_eq!(ready.stack, target.stack, "stack in {:?}", service.ready_raw());
+    assert_eq!(
+        ready.stack,
+        target.stack,
+        "stack in {:?}",
+        service.ready_raw()
+    );
     assert_eq!(ready.addr.ip().to_string(), "127.0.0.1", "BIND honoured");
     assert!(ready.boot_us > 0, "boot_us in {:?}", service.ready_raw());
     assert!(
@@ -67,7 +72,11 @@ pub fn ready_line(target: &Target) {
         ready.boot_us,
         service.ready_after()
     );
-    assert_eq!(get(service.addr(), "/health").status, 200, "ready means serving");
+    assert_eq!(
+        get(service.addr(), "/health").status,
+        200,
+        "ready means serving"
+    );
 }
 
 /// All 100 seeded ids answer 200 with the exact JSON, over one keep-alive connection.
@@ -77,7 +86,9 @@ pub fn seeded_ids(target: &Target) {
     let mut conn = Conn::open(service.addr(), READ_TIMEOUT).expect("connect");
     for id in 10_000..10_100 {
         let path = format!("/accounts/{id}");
-        let r = conn.request("GET", &path).unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        let r = conn
+            .request("GET", &path)
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         assert_eq!(r.status, 200, "GET {path}: {}", r.text());
         assert_json(&r, &path);
         assert_eq!(r.text(), expected_account(id, &hostname), "GET {path}");
@@ -87,7 +98,16 @@ pub fn seeded_ids(target: &Target) {
 /// Well-formed ids that are not seeded answer 404, compared as strings.
 pub fn unknown_ids(target: &Target) {
     let service = start(target);
-    for id in ["10100", "9999", "0", "1", "010000", "0010042", "9999999999", "10000000"] {
+    for id in [
+        "10100",
+        "9999",
+        "0",
+        "1",
+        "010000",
+        "0010042",
+        "9999999999",
+        "10000000",
+    ] {
         let path = format!("/accounts/{id}");
         expect_json_error(&get(service.addr(), &path), 404, &path);
     }
@@ -140,13 +160,25 @@ pub fn percent_encoded_ids(target: &Target) {
 pub fn query_string_ignored(target: &Target) {
     let service = start(target);
     let hostname = host::hostname();
-    for path in ["/accounts/10042?x=1", "/accounts/10042?", "/accounts/10042?id=1&a=%ff"] {
+    for path in [
+        "/accounts/10042?x=1",
+        "/accounts/10042?",
+        "/accounts/10042?id=1&a=%ff",
+    ] {
         let r = get(service.addr(), path);
         assert_eq!(r.status, 200, "GET {path}: {}", r.text());
         assert_eq!(r.text(), expected_account(10_042, &hostname), "GET {path}");
     }
-    expect_json_error(&get(service.addr(), "/accounts/10100?x=1"), 404, "unknown id with query");
-    expect_json_error(&get(service.addr(), "/accounts/abc?id=10042"), 400, "bad id with query");
+    expect_json_error(
+        &get(service.addr(), "/accounts/10100?x=1"),
+        404,
+        "unknown id with query",
+    );
+    expect_json_error(
+        &get(service.addr(), "/accounts/abc?id=10042"),
+        400,
+        "bad id with query",
+    );
     assert_eq!(get(service.addr(), "/health?verbose=1").status, 200);
 }
 
@@ -249,8 +281,15 @@ pub fn head(target: &Target) {
         assert!(head.header("date").is_some(), "HEAD {path}: no Date");
     }
     // Nothing was sent after the HEAD responses: the next answer starts cleanly.
-    assert!(conn.pending().is_empty(), "stray bytes after HEAD: {:?}", conn.pending());
-    assert_eq!(conn.request("GET", "/health").expect("GET").text(), r#"{"status":"UP"}"#);
+    assert!(
+        conn.pending().is_empty(),
+        "stray bytes after HEAD: {:?}",
+        conn.pending()
+    );
+    assert_eq!(
+        conn.request("GET", "/health").expect("GET").text(),
+        r#"{"status":"UP"}"#
+    );
 }
 
 /// Every response carries `Date`, `Server` (the stack's name) and a true `Content-Length`.
@@ -267,9 +306,18 @@ pub fn headers(target: &Target) {
     ] {
         let r = conn.request(method, path).expect("request");
         let what = format!("{method} {path} -> {}", r.status);
-        let date = r.header("date").unwrap_or_else(|| panic!("{what}: no Date"));
-        assert!(is_http_date(date), "{what}: Date {date:?} is not an IMF-fixdate");
-        assert_eq!(r.header("server"), Some(target.stack.as_str()), "{what}: Server");
+        let date = r
+            .header("date")
+            .unwrap_or_else(|| panic!("{what}: no Date"));
+        assert!(
+            is_http_date(date),
+            "{what}: Date {date:?} is not an IMF-fixdate"
+        );
+        assert_eq!(
+            r.header("server"),
+            Some(target.stack.as_str()),
+            "{what}: Server"
+        );
         let length = r
             .header("content-length")
             .unwrap_or_else(|| panic!("{what}: no Content-Length"));
@@ -297,7 +345,10 @@ pub fn keep_alive(target: &Target) {
                 .request("GET", path)
                 .unwrap_or_else(|e| panic!("round {round}, GET {path}: {e}"));
             assert_eq!(r.status, status, "round {round}, GET {path}");
-            assert!(!r.closes(), "round {round}, GET {path}: server closes the connection");
+            assert!(
+                !r.closes(),
+                "round {round}, GET {path}: server closes the connection"
+            );
         }
     }
 }
@@ -337,7 +388,11 @@ pub fn sigterm_finishes_in_flight(target: &Target) {
     let status = service
         .wait_exit(Duration::from_secs(2).saturating_sub(signalled.elapsed()))
         .unwrap_or_else(|| panic!("still running 2 s after SIGTERM"));
-    assert_eq!(status.code(), Some(0), "exit status after SIGTERM: {status}");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "exit status after SIGTERM: {status}"
+    );
 }
 
 /// `SIGINT` stops the service like `SIGTERM`, even with an idle keep-alive connection open.
@@ -367,10 +422,7 @@ pub fn id_rules_agree_with_reference(target: &Target) {
     .expect("regex");
     let mut runner = TestRunner::new(Config::default());
     for _ in 0..300 {
-        let raw = segment
-            .new_tree(&mut runner)
-            .expect("value")
-            .current();
+        let raw = segment.new_tree(&mut runner).expect("value").current();
         let expected = match reference.find_raw(&raw) {
             Ok(_) => 200,
             Err(IdError::NotFound) => 404,

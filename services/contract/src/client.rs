@@ -214,7 +214,9 @@ impl Conn {
 
 /// A minimal, well-formed request head for `method` and `target`.
 pub fn request_bytes(method: &str, target: &str) -> String {
-    format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: footprint-contract\r\n\r\n")
+    format!(
+        "{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: footprint-contract\r\n\r\n"
+    )
 }
 
 /// One request on a fresh connection.
@@ -271,7 +273,11 @@ mod tests {
 
     #[test]
     fn parses_content_length_bodies() {
-        let r = exchange(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: a:b\r\n\r\nhi", false).unwrap();
+        let r = exchange(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX: a:b\r\n\r\nhi",
+            false,
+        )
+        .unwrap();
         assert_eq!(r.status, 200);
         assert_eq!(r.header("x"), Some("a:b"));
         assert_eq!(r.body, b"hi");

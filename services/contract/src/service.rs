@@ -219,7 +219,9 @@ pub struct Service {
 impl Service {
     /// The parsed ready line.
     pub fn ready(&self) -> &ReadyLine {
-        self.ready.as_ref().expect("a started service has a ready line")
+        self.ready
+            .as_ref()
+            .expect("a started service has a ready line")
     }
 
     /// The ready line exactly as printed.
@@ -244,7 +246,10 @@ impl Service {
 
     /// Everything the service wrote to stderr so far.
     pub fn stderr(&self) -> String {
-        self.stderr.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Sends `SIGTERM` (`graceful`) or `SIGINT`.
@@ -289,7 +294,9 @@ impl Drop for Service {
 
 /// A port on 127.0.0.1 that was free a moment ago.
 pub fn free_port() -> std::io::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.port())
+    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
+        .local_addr()?
+        .port())
 }
 
 #[cfg(test)]

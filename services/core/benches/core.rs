@@ -19,7 +19,13 @@ fn lookup_and_json(c: &mut Criterion) {
         })
     });
     c.bench_function("core/find_raw (percent-encoded)", |b| {
-        b.iter(|| service.find_raw(black_box("%31%30%30%34%32")).unwrap().id.len())
+        b.iter(|| {
+            service
+                .find_raw(black_box("%31%30%30%34%32"))
+                .unwrap()
+                .id
+                .len()
+        })
     });
 }
 

@@ -103,7 +103,10 @@ mod tests {
     fn json_keys_are_in_contract_order_without_spaces() {
         let service = AccountService::seeded("node-1");
         let json = serde_json::to_string(&service.find("10042").unwrap()).unwrap();
-        assert_eq!(json, r#"{"id":"10042","name":"Person_42","servedBy":"node-1"}"#);
+        assert_eq!(
+            json,
+            r#"{"id":"10042","name":"Person_42","servedBy":"node-1"}"#
+        );
     }
 
     #[test]

@@ -65,6 +65,14 @@ impl Config {
         })
     }
 
+    /// Reads the process environment; on a bad value prints `<stack>: <error>` and exits 2.
+    pub fn from_env_or_exit(stack: &str) -> Self {
+        Self::from_env().unwrap_or_else(|e| {
+            eprintln!("{stack}: {e}");
+            std::process::exit(2)
+        })
+    }
+
     /// The socket address to listen on.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::new(self.bind, self.port)

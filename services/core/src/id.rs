@@ -47,7 +47,17 @@ mod tests {
         assert_eq!(classify("010000"), Ok("010000"));
         assert_eq!(classify("0"), Ok("0"));
         assert_eq!(classify("9999999999"), Ok("9999999999"));
-        for bad in ["", "+10000", "-1", "1e4", "10000.0", ".", "99999999999", " 1", "١٢"] {
+        for bad in [
+            "",
+            "+10000",
+            "-1",
+            "1e4",
+            "10000.0",
+            ".",
+            "99999999999",
+            " 1",
+            "١٢",
+        ] {
             assert_eq!(classify(bad), Err(IdError::Invalid), "{bad:?}");
         }
     }

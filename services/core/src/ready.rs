@@ -30,7 +30,10 @@ impl Boot {
 
 /// The ready line, without its newline.
 pub fn ready_line(stack: &str, addr: SocketAddr, boot: Duration) -> String {
-    format!("ready stack={stack} addr={addr} boot_us={}", boot.as_micros())
+    format!(
+        "ready stack={stack} addr={addr} boot_us={}",
+        boot.as_micros()
+    )
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use footprint_floor::route;
 
 fn request_path(c: &mut Criterion) {
     let service = AccountService::seeded("bench-host");
-    let request = b"GET /accounts/10042 HTTP/1.1\r\nHost: 127.0.0.1:6767\r\nUser-Agent: bench\r\nAccept: */*";
+    let request =
+        b"GET /accounts/10042 HTTP/1.1\r\nHost: 127.0.0.1:6767\r\nUser-Agent: bench\r\nAccept: */*";
     let mut out = Vec::with_capacity(256);
     c.bench_function("floor/GET /accounts/10042", |b| {
         b.iter(|| {

@@ -135,7 +135,11 @@ impl<'a> Head<'a> {
                 .flat_map(|v| v.split(','))
                 .any(|t| t.trim().eq_ignore_ascii_case(token))
         };
-        if self.http11 { !has("close") } else { has("keep-alive") }
+        if self.http11 {
+            !has("close")
+        } else {
+            has("keep-alive")
+        }
     }
 
     /// How the body is framed; conflicting or unparseable framing is refused (no smuggling).
@@ -145,7 +149,10 @@ impl<'a> Head<'a> {
         match (lengths.as_slice(), codings.as_slice()) {
             ([], []) => Ok(Body::None),
             ([length], []) if !length.is_empty() && length.bytes().all(|b| b.is_ascii_digit()) => {
-                length.parse().map(Body::Length).map_err(|_| ParseError::Malformed)
+                length
+                    .parse()
+                    .map(Body::Length)
+                    .map_err(|_| ParseError::Malformed)
             }
             ([], [coding]) if coding.eq_ignore_ascii_case("chunked") => Ok(Body::Chunked),
             ([], [_]) => Err(ParseError::UnsupportedCoding),
@@ -256,7 +263,8 @@ mod tests {
 
     #[test]
     fn parses_a_plain_get() {
-        let head = Head::parse(b"GET /accounts/10000?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close").unwrap();
+        let head = Head::parse(b"GET /accounts/10000?x=1 HTTP/1.1\r\nHost: a\r\nConnection: close")
+            .unwrap();
         assert_eq!(head.method, "GET");
         assert_eq!(head.path(), "/accounts/10000");
         assert!(!head.keep_alive());
@@ -268,7 +276,10 @@ mod tests {
         let err = |b: &[u8]| Head::parse(b).unwrap_err();
         assert_eq!(err(b"GET /health HTTP/2.0"), ParseError::Version);
         assert_eq!(err(b"GET /health HTTP/1.1 x"), ParseError::Malformed);
-        assert_eq!(err(b"GET /health HTTP/1.1\r\n folded: x"), ParseError::Malformed);
+        assert_eq!(
+            err(b"GET /health HTTP/1.1\r\n folded: x"),
+            ParseError::Malformed
+        );
         assert_eq!(err(b"GET /he\xffalth HTTP/1.1"), ParseError::Malformed);
         assert_eq!(err(b"GET http://a/health HTTP/1.1"), ParseError::Malformed);
         let long = format!("GET /{} HTTP/1.1", "a".repeat(MAX_REQUEST_LINE));
@@ -280,8 +291,14 @@ mod tests {
     #[test]
     fn refuses_ambiguous_framing() {
         let body = |b: &[u8]| Head::parse(b).unwrap().body();
-        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: 5"), Ok(Body::Length(5)));
-        assert_eq!(body(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked"), Ok(Body::Chunked));
+        assert_eq!(
+            body(b"POST / HTTP/1.1\r\nContent-Length: 5"),
+            Ok(Body::Length(5))
+        );
+        assert_eq!(
+            body(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked"),
+            Ok(Body::Chunked)
+        );
         assert_eq!(
             body(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked"),
             Err(ParseError::Malformed)
@@ -290,7 +307,10 @@ mod tests {
             body(b"POST / HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 5"),
             Err(ParseError::Malformed)
         );
-        assert_eq!(body(b"POST / HTTP/1.1\r\nContent-Length: -1"), Err(ParseError::Malformed));
+        assert_eq!(
+            body(b"POST / HTTP/1.1\r\nContent-Length: -1"),
+            Err(ParseError::Malformed)
+        );
         assert_eq!(
             body(b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip"),
             Err(ParseError::UnsupportedCoding)

@@ -3,20 +3,15 @@
 use std::process::ExitCode;
 
 use footprint_core::{Boot, Config};
+use footprint_floor::STACK;
 
 fn main() -> ExitCode {
     let boot = Boot::start();
-    let config = match Config::from_env() {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("floor: {e}");
-            return ExitCode::from(2);
-        }
-    };
+    let config = Config::from_env_or_exit(STACK);
     match footprint_floor::server::run(config, boot) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("floor: cannot serve on {}: {e}", config.addr());
+            eprintln!("{STACK}: cannot serve on {}: {e}", config.addr());
             ExitCode::FAILURE
         }
     }

@@ -40,7 +40,11 @@ pub fn run(config: Config, boot: Boot) -> io::Result<()> {
             break;
         }
         let Ok(stream) = stream else { continue };
-        let (service, stopping, open) = (Arc::clone(&service), Arc::clone(&stopping), Arc::clone(&open));
+        let (service, stopping, open) = (
+            Arc::clone(&service),
+            Arc::clone(&stopping),
+            Arc::clone(&open),
+        );
         open.fetch_add(1, Ordering::SeqCst);
         let spawned = thread::Builder::new().spawn(move || {
             serve(stream, &service, &stopping);
@@ -129,11 +133,18 @@ fn refuse(stream: &mut TcpStream, out: &mut Vec<u8>, status: u16) -> io::Result<
 /// Reads until `buf` holds a complete head; returns its length (without the blank line).
 /// `Ok(None)`: the client left, stayed idle too long, or the service is stopping while idle.
 /// `Err(status)`: refuse with that status and close.
-fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>, stopping: &AtomicBool) -> Result<Option<usize>, u16> {
+fn read_head(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    stopping: &AtomicBool,
+) -> Result<Option<usize>, u16> {
     let started = Instant::now();
     loop {
         // RFC 9112 section 2.2: ignore empty lines before a request line.
-        let blank = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let blank = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         buf.drain(..blank);
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             return Ok(Some(end));
@@ -162,7 +173,14 @@ fn read_some(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, ()> {
             buf.extend_from_slice(&chunk[..n]);
             Ok(n)
         }
-        Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted) => Err(()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Err(())
+        }
         Err(_) => Ok(0),
     }
 }
@@ -216,7 +234,11 @@ fn discard_body(stream: &mut TcpStream, buf: &mut Vec<u8>, body: Body) -> Result
                 if size == 0 {
                     // No trailers are accepted: the blank line ends the body.
                     fill_to(stream, buf, 2)?;
-                    return if buf.drain(..2).as_slice() == b"\r\n" { Ok(()) } else { Err(400) };
+                    return if buf.drain(..2).as_slice() == b"\r\n" {
+                        Ok(())
+                    } else {
+                        Err(400)
+                    };
                 }
                 let chunk = usize::try_from(size).map_err(|_| 413u16)? + 2;
                 fill_to(stream, buf, chunk)?;

@@ -1,0 +1,88 @@
+//! The account service on hyper 1.x: no framework, routing by hand.
+
+use bytes::Bytes;
+use footprint_core::{
+    ACCOUNTS_PREFIX, ALLOW, AccountService, HEALTH_BODY, HEALTH_PATH, JSON, Problem,
+};
+use http_body_util::Full;
+use hyper::body::Body as _;
+use hyper::header::{ALLOW as ALLOW_HEADER, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, SERVER};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Serialize;
+
+/// The stack's name, in the ready line and the `Server` header.
+pub const STACK: &str = "hyper";
+
+/// Answers one request. The request body is never needed; hyper discards it.
+pub fn handle<B>(service: &AccountService, request: &Request<B>) -> Response<Full<Bytes>> {
+    let head = request.method() == Method::HEAD;
+    let mut response = match route(service, request.method(), request.uri().path()) {
+        Ok(response) => response,
+        Err(problem) => problem_response(problem),
+    };
+    response
+        .headers_mut()
+        .insert(SERVER, HeaderValue::from_static(STACK));
+    if head {
+        // Same status and headers as GET, `Content-Length` included; no body.
+        let length = response.body().size_hint().exact().unwrap_or(0);
+        response
+            .headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(length));
+        *response.body_mut() = Full::new(Bytes::new());
+    }
+    response
+}
+
+fn route(
+    service: &AccountService,
+    method: &Method,
+    path: &str,
+) -> Result<Response<Full<Bytes>>, Problem> {
+    let id = path
+        .strip_prefix(ACCOUNTS_PREFIX)
+        .filter(|id| !id.is_empty() && !id.contains('/'));
+    if path != HEALTH_PATH && id.is_none() {
+        return Err(Problem::NoSuchPath);
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return Err(Problem::MethodNotAllowed);
+    }
+    match id {
+        None => Ok(json(
+            StatusCode::OK,
+            Bytes::from_static(HEALTH_BODY.as_bytes()),
+        )),
+        Some(raw) => {
+            let account = service.find_raw(raw)?;
+            Ok(json(StatusCode::OK, to_json(&account)))
+        }
+    }
+}
+
+fn problem_response(problem: Problem) -> Response<Full<Bytes>> {
+    let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    let mut response = json(status, to_json(&problem.body()));
+    if problem == Problem::MethodNotAllowed {
+        response
+            .headers_mut()
+            .insert(ALLOW_HEADER, HeaderValue::from_static(ALLOW));
+    }
+    response
+}
+
+fn json(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    response
+}
+
+fn to_json(value: &impl Serialize) -> Bytes {
+    // Serialising these plain structs cannot fail.
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .unwrap_or_default()
+}
