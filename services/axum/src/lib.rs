@@ -1,0 +1,78 @@
+//! The account service on axum 0.8.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{ALLOW, SERVER};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
+use footprint_core::{AccountService, HEALTH_BODY, Problem};
+
+/// The stack's name, in the ready line and the `Server` header.
+pub const STACK: &str = "axum";
+
+/// The application: routes, error answers and the `Server` header.
+pub fn app(service: Arc<AccountService>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/accounts/{id}", get(account))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(no_such_path)
+        .layer(middleware::map_response(server_header))
+        .with_state(service)
+}
+
+async fn health() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, footprint_core::JSON)],
+        HEALTH_BODY,
+    )
+}
+
+async fn account(
+    State(service): State<Arc<AccountService>>,
+    id: Result<Path<String>, PathRejection>,
+) -> Response {
+    // A segment that does not decode to UTF-8 is a malformed id, not a framework error page.
+    let Ok(Path(id)) = id else {
+        return ApiError(Problem::InvalidId).into_response();
+    };
+    match service.find(&id) {
+        Ok(account) => Json(account).into_response(),
+        Err(e) => ApiError(e.into()).into_response(),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError(Problem::MethodNotAllowed)
+}
+
+async fn no_such_path() -> ApiError {
+    ApiError(Problem::NoSuchPath)
+}
+
+async fn server_header(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(SERVER, HeaderValue::from_static(STACK));
+    response
+}
+
+/// A contract error as an axum response: status and `{"error":...}` body.
+struct ApiError(Problem);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut response = (status, Json(self.0.body())).into_response();
+        if self.0 == Problem::MethodNotAllowed {
+            response
+                .headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(footprint_core::ALLOW));
+        }
+        response
+    }
+}
