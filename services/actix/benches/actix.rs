@@ -1,4 +1,6 @@
 //! The actix stack's request path in process: the app, its extractors and middleware.
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 

@@ -1,4 +1,6 @@
 //! The axum stack's request path in process: the router, its extractors and middleware.
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 use std::sync::Arc;

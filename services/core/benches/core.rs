@@ -1,4 +1,6 @@
 //! The service's own work per request, without any HTTP: id rules, lookup and JSON.
+// criterion's macros generate undocumented items.
+#![allow(missing_docs)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use footprint_core::{AccountService, Problem};

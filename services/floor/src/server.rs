@@ -158,9 +158,8 @@ fn read_head(
         if started.elapsed() > HEAD_TIMEOUT {
             return if buf.is_empty() { Ok(None) } else { Err(408) };
         }
-        match read_some(stream, buf) {
-            Ok(0) => return Ok(None),
-            Ok(_) | Err(_) => {}
+        if read_some(stream, buf) == Ok(0) {
+            return Ok(None);
         }
     }
 }

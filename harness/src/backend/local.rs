@@ -1,0 +1,199 @@
+//! The `local` backend: each service a child process of the harness, pinned to its CPUs.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use footprint_contract::ReadyLine;
+use footprint_contract::service::free_port;
+use rustix::process::{Pid, Signal, kill_process};
+
+use super::{Backend, BackendError, Instance, ServiceSpec};
+use crate::sample::{ProcSource, Source};
+
+/// How long a stopped service may take before it is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// How much of a service's stderr is kept.
+const STDERR_KEEP: usize = 8 * 1024;
+
+/// Runs services as child processes.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Local;
+
+impl Backend for Local {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    fn memory_counter(&self) -> &'static str {
+        "RSS"
+    }
+
+    fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
+        let port = free_port().map_err(BackendError::Port)?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut command = Command::new(&spec.program);
+        command
+            .args(&spec.args)
+            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .env("PORT", port.to_string())
+            .env("BIND", addr.ip().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let (mut child, started) = spawn_pinned(command, &spec.cpus).map_err(|e| match e {
+            SpawnError::Pin(source) => BackendError::Pin {
+                stack: spec.stack.clone(),
+                cpus: spec.cpus.clone(),
+                source,
+            },
+            SpawnError::Spawn(source) => BackendError::Spawn {
+                stack: spec.stack.clone(),
+                program: spec.program.display().to_string(),
+                source,
+            },
+        })?;
+        let ready = Arc::new(Mutex::new(None));
+        if let Some(stdout) = child.stdout.take() {
+            let ready = Arc::clone(&ready);
+            thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if let Some(parsed) = ReadyLine::parse(&line) {
+                        let mut slot = ready.lock().unwrap_or_else(|e| e.into_inner());
+                        slot.get_or_insert(parsed);
+                    }
+                }
+            });
+        }
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = child.stderr.take() {
+            let sink = Arc::clone(&stderr);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut kept = sink.lock().unwrap_or_else(|e| e.into_inner());
+                    kept.extend_from_slice(&buf[..n]);
+                    let excess = kept.len().saturating_sub(STDERR_KEEP);
+                    kept.drain(..excess);
+                }
+            });
+        }
+        Ok(Box::new(LocalInstance {
+            child,
+            addr,
+            started,
+            ready,
+            stderr,
+            ended: None,
+        }))
+    }
+}
+
+enum SpawnError {
+    Pin(std::io::Error),
+    Spawn(std::io::Error),
+}
+
+/// Spawns `command` from a short-lived thread pinned to `cpus`, so the child (and every
+/// thread it makes) inherits the mask from its first instruction; the harness's own threads
+/// keep theirs.
+fn spawn_pinned(mut command: Command, cpus: &[usize]) -> Result<(Child, Instant), SpawnError> {
+    let cpus = cpus.to_vec();
+    let spawner = thread::spawn(move || {
+        if !cpus.is_empty() {
+            crate::placement::pin_current_thread(&cpus).map_err(SpawnError::Pin)?;
+        }
+        let started = Instant::now();
+        let child = command.spawn().map_err(SpawnError::Spawn)?;
+        Ok((child, started))
+    });
+    spawner.join().unwrap_or_else(|_| {
+        Err(SpawnError::Spawn(std::io::Error::other(
+            "spawner thread panicked",
+        )))
+    })
+}
+
+struct LocalInstance {
+    child: Child,
+    addr: SocketAddr,
+    started: Instant,
+    ready: Arc<Mutex<Option<ReadyLine>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    ended: Option<String>,
+}
+
+impl Instance for LocalInstance {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    fn started(&self) -> Instant {
+        self.started
+    }
+
+    fn pid(&self) -> Option<u32> {
+        Some(self.child.id())
+    }
+
+    fn source(&self) -> Box<dyn Source> {
+        Box::new(ProcSource::pid(self.child.id()))
+    }
+
+    fn ready_line(&self) -> Option<ReadyLine> {
+        self.ready.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn exited(&mut self) -> Option<String> {
+        if self.ended.is_none()
+            && let Ok(Some(status)) = self.child.try_wait()
+        {
+            self.ended = Some(status.to_string());
+        }
+        self.ended.clone()
+    }
+
+    fn stderr_tail(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+
+    fn stop(&mut self) -> String {
+        if let Some(ended) = self.exited() {
+            return ended;
+        }
+        let pid = i32::try_from(self.child.id()).ok().and_then(Pid::from_raw);
+        if let Some(pid) = pid {
+            let _ = kill_process(pid, Signal::TERM);
+        }
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if let Some(ended) = self.exited() {
+                return ended;
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        let _ = self.child.kill();
+        let ended = match self.child.wait() {
+            Ok(status) => format!("{status} (killed: no exit within {STOP_TIMEOUT:?} of SIGTERM)"),
+            Err(e) => format!("unknown ({e})"),
+        };
+        self.ended = Some(ended.clone());
+        ended
+    }
+}
+
+impl Drop for LocalInstance {
+    fn drop(&mut self) {
+        if self.exited().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The command line: parsed, validated, then handed to the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::results::Status;
+use crate::run::{self, Options};
+use crate::scenario;
+use crate::stacks::{self, Availability, STACKS};
+use crate::table;
+
+/// Exit status: a run was interrupted by Ctrl-C.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+/// Measures what the account service costs in each stack: memory (idle, under load, peak),
+/// boot time, latency percentiles, throughput and CPU per request.
+#[derive(Debug, Parser)]
+#[command(
+    name = "harness",
+    version,
+    after_help = "Examples:\n  harness list\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs a scenario against every available stack and writes results/<run-id>/.
+    Scenario(ScenarioArgs),
+    /// Lists the scenarios and the stacks, and whether each stack can run here.
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+struct ScenarioArgs {
+    /// A scenario name (scenarios/<name>.toml) or the path of a scenario file.
+    scenario: String,
+    /// Stacks to run, comma-separated, in this order (default: the scenario's, or all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    stacks: Option<Vec<String>>,
+    /// Where services run: `auto` picks the best backend available here.
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    /// Shortens every phase for a smoke run (about a minute for all stacks).
+    #[arg(long)]
+    quick: bool,
+    /// Runs the whole set of stacks N times, the order rotated each time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: Option<u32>,
+    /// Folder for results (default: results/ in the project).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// No progress output; the final table is still printed.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    /// The best available (today: local).
+    Auto,
+    /// Each service a child process of the harness.
+    Local,
+}
+
+/// Runs the command line `args` and returns the process's exit status.
+pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let root = project_root();
+    match cli.command {
+        Command::List => {
+            print!("{}", list(&root));
+            ExitCode::SUCCESS
+        }
+        Command::Scenario(args) => run_scenario(args, &root),
+    }
+}
+
+fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
+    let scenarios_dir = root.join("scenarios");
+    let loaded =
+        scenario::resolve(&args.scenario, &scenarios_dir).and_then(|path| scenario::load(&path));
+    let mut plan = match loaded {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if args.quick {
+        plan = plan.quick();
+    }
+    if let Some(repeat) = args.repeat {
+        plan.repeat = repeat;
+    }
+    let wanted = args.stacks.unwrap_or_else(|| plan.stacks.clone());
+    let names: Vec<String> = if wanted.is_empty() {
+        STACKS.iter().map(|s| s.name.to_owned()).collect()
+    } else {
+        wanted
+    };
+    let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
+    if let Some(unknown) = names.iter().find(|n| stacks::find(n).is_none()) {
+        eprintln!(
+            "error: unknown stack {unknown:?}; known stacks: {}",
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let _ = args.backend;
+    let options = Options {
+        scenario: plan,
+        stacks: names,
+        out: args.out.unwrap_or_else(|| root.join("results")),
+        root: root.to_owned(),
+        quiet: args.quiet,
+    };
+    match run::run(&options) {
+        Ok(outcome) => {
+            println!("{}", table::render(&outcome.summary));
+            println!("results: {}", outcome.dir.display());
+            if outcome.summary.interrupted {
+                eprintln!(
+                    "interrupted: partial results kept in {}",
+                    outcome.dir.display()
+                );
+                ExitCode::from(EXIT_INTERRUPTED)
+            } else if outcome
+                .summary
+                .stacks
+                .iter()
+                .any(|s| s.status == Status::Failed)
+            {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `harness list`: scenarios, stacks, and what each stack needs here.
+pub fn list(root: &Path) -> String {
+    let mut out = String::from("Scenarios (scenarios/<name>.toml):\n");
+    for (name, description) in scenario::available(&root.join("scenarios")) {
+        out.push_str(&format!("  {name:<8} {description}\n"));
+    }
+    out.push_str("\nStacks:\n");
+    for stack in STACKS {
+        let state = match stacks::check(&stack) {
+            Availability::Ready { toolchain } => format!("ready ({toolchain})"),
+            Availability::Missing { what, install } => {
+                format!("cannot run here: {what} is missing; {install}")
+            }
+        };
+        out.push_str(&format!(
+            "  {:<8} {}\n           WORKERS: {}\n           {state}\n",
+            stack.name, stack.about, stack.workers
+        ));
+    }
+    out
+}
+
+/// The project's root: the nearest folder up from here with `scenarios/` and a workspace
+/// `Cargo.toml`, else the one this harness was built from.
+pub fn project_root() -> PathBuf {
+    let built_in = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let is_root = |dir: &Path| {
+        dir.join("scenarios").is_dir()
+            && dir.join("Cargo.toml").is_file()
+            && dir.join("harness").is_dir()
+    };
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf))
+        .unwrap_or_else(|| built_in.canonicalize().unwrap_or(built_in))
+}

@@ -1,0 +1,164 @@
+//! The environment of a run, recorded with its results (`env.json`).
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::{DateTime, Utc};
+
+use crate::placement::Resolved;
+use crate::stacks::version_of;
+
+/// What the machine and the toolchain were when a run was made.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Environment {
+    /// When the run started.
+    pub started: DateTime<Utc>,
+    /// CPU model (`/proc/cpuinfo`).
+    pub cpu_model: String,
+    /// CPUs online.
+    pub cpus_online: usize,
+    /// CPUs this harness was allowed to use at start.
+    pub cpus_available: Vec<usize>,
+    /// Kernel release.
+    pub kernel: String,
+    /// Operating system (`/etc/os-release`).
+    pub os: String,
+    /// Total memory, KiB.
+    pub memory_kb: u64,
+    /// Load average (1, 5, 15 minutes) at start.
+    pub load_average: Vec<f64>,
+    /// Host name.
+    pub hostname: String,
+    /// `rustc --version`.
+    pub rustc: String,
+    /// `cargo --version`.
+    pub cargo: String,
+    /// The harness's own version.
+    pub harness_version: String,
+    /// The load generator.
+    pub load_generator: String,
+    /// Git commit of the project, with `-dirty` when the work tree had changes.
+    pub project_commit: String,
+    /// Backend the services ran on.
+    pub backend: String,
+    /// CPU placement used.
+    pub placement: Resolved,
+    /// `WORKERS` given to the services (`None`: each service's default, the CPUs it may use).
+    pub workers: Option<usize>,
+    /// Sampling interval, milliseconds.
+    pub sample_interval_ms: u64,
+    /// Coordinated-omission mitigation of the load generator.
+    pub coordinated_omission: String,
+}
+
+impl Environment {
+    /// Reads the machine now.
+    pub fn capture(root: &Path, backend: &str, placement: Resolved) -> Self {
+        let cpuinfo = read("/proc/cpuinfo");
+        let meminfo = read("/proc/meminfo");
+        let os_release = read("/etc/os-release");
+        Self {
+            started: Utc::now(),
+            cpu_model: field(&cpuinfo, "model name", ':').unwrap_or_else(|| "unknown".into()),
+            cpus_online: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cpus_available: crate::placement::allowed_cpus().unwrap_or_default(),
+            kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
+            os: field(&os_release, "PRETTY_NAME", '=')
+                .map(|s| s.trim_matches('"').to_owned())
+                .unwrap_or_else(|| "unknown".into()),
+            memory_kb: crate::sample::kib_field(&meminfo, "MemTotal:").unwrap_or(0),
+            load_average: read("/proc/loadavg")
+                .split_whitespace()
+                .take(3)
+                .filter_map(|v| v.parse().ok())
+                .collect(),
+            hostname: read("/proc/sys/kernel/hostname").trim().to_owned(),
+            rustc: version_of(
+                &std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()),
+                "--version",
+            )
+            .unwrap_or_else(|| "not found".into()),
+            cargo: version_of(
+                &std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()),
+                "--version",
+            )
+            .unwrap_or_else(|| "not found".into()),
+            harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+            load_generator: "goose 0.19".to_owned(),
+            project_commit: git_commit(root),
+            backend: backend.to_owned(),
+            placement,
+            workers: None,
+            sample_interval_ms: 100,
+            coordinated_omission: "disabled".into(),
+        }
+    }
+}
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// The value of the first `name<sep>value` line.
+fn field(text: &str, name: &str, sep: char) -> Option<String> {
+    text.lines().find_map(|line| {
+        let (key, value) = line.split_once(sep)?;
+        (key.trim() == name).then(|| value.trim().to_owned())
+    })
+}
+
+fn git_commit(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    match git(&["rev-parse", "HEAD"]) {
+        Some(commit) => {
+            let dirty = git(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{commit}-dirty")
+            } else {
+                commit
+            }
+        }
+        None => "unknown (not a git checkout)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_machine() {
+        let env = Environment::capture(
+            Path::new("."),
+            "local",
+            crate::placement::resolve(&[], &[], &[]),
+        );
+        assert!(env.cpus_online >= 1);
+        assert!(env.memory_kb > 0);
+        assert!(!env.kernel.is_empty());
+        assert_eq!(env.load_average.len(), 3);
+        assert!(env.rustc.starts_with("rustc "), "{}", env.rustc);
+    }
+
+    #[test]
+    fn reads_key_value_lines() {
+        assert_eq!(
+            field("a : 1\nmodel name\t: Xeon\n", "model name", ':').as_deref(),
+            Some("Xeon")
+        );
+        assert_eq!(
+            field("PRETTY_NAME=\"Debian\"", "PRETTY_NAME", '=').as_deref(),
+            Some("\"Debian\"")
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! The footprint harness: runs load scenarios against each stack's service, measures what it
+//! uses, and writes the results. `main.rs` only calls [`cli::main`]; tests call the same code.
+
+pub mod aggregate;
+pub mod backend;
+pub mod boot;
+pub mod cli;
+pub mod env;
+pub mod load;
+pub mod placement;
+pub mod progress;
+pub mod results;
+pub mod run;
+pub mod sample;
+pub mod scenario;
+pub mod stacks;
+pub mod stats;
+pub mod table;

@@ -1,0 +1,264 @@
+//! The load driver: one Goose attack per step, against one service on 127.0.0.1.
+//!
+//! Requests are named by the kind of id they ask for (`seeded`, `unknown`, `malformed`), so all
+//! ids of a kind aggregate and each kind's statuses can be checked against what it should get.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use goose::config::GooseConfiguration;
+use goose::metrics::{GooseCoordinatedOmissionMitigation, GooseMetrics};
+use goose::prelude::*;
+use goose::test_plan::TestPlanStepAction;
+use rand::Rng;
+
+use crate::scenario::{CoMitigation, IdMix, Step};
+
+/// The kinds of id the load asks for, with the status each must get.
+pub const KINDS: [(&str, u16); 3] = [("seeded", 200), ("unknown", 404), ("malformed", 400)];
+
+/// Malformed ids the load draws from: each one a rule of the contract.
+const MALFORMED: [&str; 6] = [
+    "abc",
+    "%2B10001",
+    "-10001",
+    "10000.5",
+    "1e4",
+    "123456789012",
+];
+
+/// Latency and statuses of one kind of request in one step.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KindResult {
+    /// `seeded`, `unknown` or `malformed`.
+    pub kind: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Responses by status; `0` counts requests that got no response.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Requests whose status was not the one the contract gives this kind.
+    pub errors: u64,
+    /// Percentiles of the response time (to the response head), microseconds.
+    pub p50_us: u64,
+    /// 90th percentile, µs.
+    pub p90_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// 99.9th percentile, µs.
+    pub p999_us: u64,
+    /// Slowest, µs.
+    pub max_us: u64,
+    /// Mean, µs.
+    pub mean_us: u64,
+}
+
+/// What one step's attack measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepLoad {
+    /// Per kind of id.
+    pub kinds: Vec<KindResult>,
+    /// When all users were running (metrics count from here).
+    pub window_start: DateTime<Utc>,
+    /// When the users began to stop.
+    pub window_end: DateTime<Utc>,
+}
+
+impl StepLoad {
+    /// Requests over every kind.
+    pub fn requests(&self) -> u64 {
+        self.kinds.iter().map(|k| k.requests).sum()
+    }
+
+    /// Seconds in the measured window.
+    pub fn seconds(&self) -> f64 {
+        (self.window_end - self.window_start)
+            .num_microseconds()
+            .unwrap_or(0) as f64
+            / 1e6
+    }
+}
+
+/// Why a step's load could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Goose refused the configuration or failed.
+    #[error("load generator: {0}")]
+    Goose(String),
+}
+
+impl From<GooseError> for LoadError {
+    fn from(e: GooseError) -> Self {
+        LoadError::Goose(e.to_string())
+    }
+}
+
+/// Runs one step against `addr` and returns its figures.
+pub async fn run_step(
+    addr: SocketAddr,
+    step: &Step,
+    ids: IdMix,
+    co: CoMitigation,
+) -> Result<StepLoad, LoadError> {
+    let mut config = GooseConfiguration::default();
+    config.host = Some(format!("http://{addr}"));
+    config.users = Some(step.users);
+    // Users per second; at least the whole set in one second when the ramp is zero.
+    let ramp = step.ramp.as_secs_f64().max(1.0);
+    config.increase_rate = Some(format!("{:.3}", step.users as f64 / ramp));
+    config.run_time = Some(step.hold.as_secs().max(1).to_string());
+    config.no_telnet = true;
+    config.quiet = 1;
+    config.no_print_metrics = true;
+    config.co_mitigation = Some(match co {
+        CoMitigation::Disabled => GooseCoordinatedOmissionMitigation::Disabled,
+        CoMitigation::Average => GooseCoordinatedOmissionMitigation::Average,
+        CoMitigation::Maximum => GooseCoordinatedOmissionMitigation::Maximum,
+        CoMitigation::Minimum => GooseCoordinatedOmissionMitigation::Minimum,
+    });
+    if let Some(rate) = step.rate {
+        config.throttle_requests = Some(rate as usize);
+    }
+    let mut scenario = scenario!("accounts").register_transaction(account_transaction(ids));
+    if !step.pause.1.is_zero() {
+        scenario = scenario.set_wait_time(step.pause.0, step.pause.1)?;
+    }
+    let attack = GooseAttack::initialize_with_config(config)?.register_scenario(scenario);
+    let metrics = with_abort_watch(attack.execute()).await?;
+    Ok(summarise(&metrics))
+}
+
+/// Set by the harness's Ctrl-C handler; a running attack stops at its next check.
+pub static ABORT: AtomicBool = AtomicBool::new(false);
+
+/// Runs an attack while re-triggering Goose's stop switch whenever [`ABORT`] is set (Goose
+/// clears the switch as each attack starts, so a Ctrl-C between steps must be re-sent).
+async fn with_abort_watch<F: Future<Output = Result<GooseMetrics, GooseError>>>(
+    attack: F,
+) -> Result<GooseMetrics, GooseError> {
+    let watching = Arc::new(AtomicBool::new(true));
+    let watch = {
+        let watching = Arc::clone(&watching);
+        tokio::spawn(async move {
+            while watching.load(Ordering::Relaxed) {
+                if ABORT.load(Ordering::Relaxed) {
+                    goose::trigger_killswitch("interrupted");
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let result = attack.await;
+    watching.store(false, Ordering::Relaxed);
+    let _ = watch.await;
+    result
+}
+
+fn account_transaction(ids: IdMix) -> Transaction {
+    let run: TransactionFunction = Arc::new(move |user| {
+        Box::pin(async move {
+            let (kind, path, expected) = pick(ids);
+            let request = GooseRequest::builder()
+                .path(path.as_str())
+                .name(kind)
+                .build();
+            let mut goose = user.request(request).await?;
+            let status = match goose.response {
+                // Read the body so the connection is kept alive and reused.
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let _ = response.bytes().await;
+                    Some(status)
+                }
+                Err(_) => None,
+            };
+            if status == Some(expected) && expected != 200 {
+                // The contract's answer to this id: not a failure of the service.
+                user.set_success(&mut goose.request)?;
+            }
+            Ok(())
+        })
+    });
+    Transaction::new(run).set_name("account")
+}
+
+/// Picks the kind of id by the mix, then an id of that kind.
+fn pick(ids: IdMix) -> (&'static str, String, u16) {
+    let mut rng = rand::rng();
+    let roll: f64 = rng.random();
+    if roll < ids.seeded {
+        let id = rng.random_range(10_000..10_100);
+        ("seeded", format!("/accounts/{id}"), 200)
+    } else if roll < ids.seeded + ids.unknown {
+        let id = rng.random_range(10_100..100_000);
+        ("unknown", format!("/accounts/{id}"), 404)
+    } else {
+        let id = MALFORMED[rng.random_range(0..MALFORMED.len())];
+        ("malformed", format!("/accounts/{id}"), 400)
+    }
+}
+
+/// Turns Goose's metrics into per-kind figures.
+pub fn summarise(metrics: &GooseMetrics) -> StepLoad {
+    let kinds = KINDS
+        .iter()
+        .filter_map(|&(kind, expected)| {
+            let aggregate = metrics.requests.get(&format!("GET {kind}"))?;
+            let data = &aggregate.raw_data;
+            let statuses: BTreeMap<u16, u64> = aggregate
+                .status_code_counts
+                .iter()
+                .map(|(&status, &count)| (status, count as u64))
+                .collect();
+            let requests = statuses.values().sum::<u64>().max(data.counter as u64);
+            let good = statuses.get(&expected).copied().unwrap_or(0);
+            Some(KindResult {
+                kind: kind.to_owned(),
+                requests,
+                errors: requests - good.min(requests),
+                statuses,
+                p50_us: data.percentile_us(0.50),
+                p90_us: data.percentile_us(0.90),
+                p99_us: data.percentile_us(0.99),
+                p999_us: data.percentile_us(0.999),
+                max_us: data.maximum_time_us,
+                mean_us: data
+                    .total_time_us
+                    .checked_div(data.counter as u64)
+                    .unwrap_or(0),
+            })
+        })
+        .collect();
+    let at = |action: TestPlanStepAction| {
+        metrics
+            .history
+            .iter()
+            .find(|h| std::mem::discriminant(&h.action) == std::mem::discriminant(&action))
+            .map(|h| h.timestamp)
+    };
+    let window_start = at(TestPlanStepAction::Maintaining)
+        .or_else(|| metrics.history.first().map(|h| h.timestamp))
+        .unwrap_or_else(Utc::now);
+    let window_end = at(TestPlanStepAction::Decreasing)
+        .or_else(|| at(TestPlanStepAction::Canceling))
+        .or_else(|| at(TestPlanStepAction::Finished))
+        .unwrap_or_else(Utc::now);
+    StepLoad {
+        kinds,
+        window_start,
+        window_end,
+    }
+}
+
+/// The setting's name as written in scenario files and results.
+pub fn co_name(co: CoMitigation) -> &'static str {
+    match co {
+        CoMitigation::Disabled => "disabled",
+        CoMitigation::Average => "average",
+        CoMitigation::Maximum => "maximum",
+        CoMitigation::Minimum => "minimum",
+    }
+}

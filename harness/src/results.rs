@@ -1,0 +1,414 @@
+//! The result model of a run and the folder it is written to, as the run goes.
+//!
+//! `results/<run-id>/` holds `scenario.toml` (the scenario as run), `env.json`, the CSV files
+//! (appended and flushed row by row, so an interrupted run keeps what it measured) and
+//! `summary.json` (rewritten atomically after every stack). Every exporter reads this model.
+
+use std::fmt::Display;
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::env::Environment;
+use crate::load::KindResult;
+use crate::stats::Spread;
+
+/// Version of the `summary.json` schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `summary.json`: everything a run measured, per stack.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Summary {
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The run's id (its folder's name).
+    pub run_id: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// Backend the services ran on.
+    pub backend: String,
+    /// The memory counter every memory figure uses (`RSS` on the local backend).
+    pub memory_counter: String,
+    /// When the run started.
+    pub started: DateTime<Utc>,
+    /// When it ended; `None` while running or if it was killed.
+    pub finished: Option<DateTime<Utc>>,
+    /// Whether every planned stack and repeat was run.
+    pub complete: bool,
+    /// Whether the run was stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// Per stack, in the scenario's order.
+    pub stacks: Vec<StackSummary>,
+    /// What the harness itself cost.
+    pub harness: HarnessCost,
+}
+
+/// How a stack's part of the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured.
+    Ok,
+    /// Not run: it cannot run here (the reason says what is missing).
+    Skipped,
+    /// It was run and failed (did not build, did not start, died under load).
+    Failed,
+    /// Not reached: the run was interrupted first.
+    Pending,
+}
+
+/// One stack's figures: medians over its repeats, and every repeat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StackSummary {
+    /// The stack.
+    pub stack: String,
+    /// How its part ended.
+    pub status: Status,
+    /// Why it was skipped or failed.
+    pub reason: Option<String>,
+    /// Size of its executable, bytes.
+    pub binary_bytes: Option<u64>,
+    /// Idle memory (median over repeats), KiB.
+    pub idle_kb: Option<u64>,
+    /// Memory under load: median over the samples of every measured step, KiB.
+    pub load_kb: Option<u64>,
+    /// Peak memory (the kernel's high-water mark), KiB.
+    pub peak_kb: Option<u64>,
+    /// Idle PSS, KiB.
+    pub idle_pss_kb: Option<u64>,
+    /// Boot time from start to the first `200` from `/health`, ms, over every cold start.
+    pub boot_ms: Option<Spread>,
+    /// The service's own `boot_us`, as ms, over every cold start.
+    pub self_boot_ms: Option<Spread>,
+    /// Latency of seeded ids in the last measured step: median, µs.
+    pub p50_us: Option<u64>,
+    /// Latency of seeded ids in the last measured step: 99th percentile, µs.
+    pub p99_us: Option<u64>,
+    /// Requests per second achieved in the last measured step.
+    pub achieved_rps: Option<f64>,
+    /// Service CPU per 1000 requests over every measured step, ms.
+    pub cpu_ms_per_1000: Option<f64>,
+    /// Every repeat.
+    pub runs: Vec<StackRun>,
+}
+
+impl StackSummary {
+    /// A stack with no figures yet.
+    pub fn new(stack: &str, status: Status, reason: Option<String>) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            status,
+            reason,
+            binary_bytes: None,
+            idle_kb: None,
+            load_kb: None,
+            peak_kb: None,
+            idle_pss_kb: None,
+            boot_ms: None,
+            self_boot_ms: None,
+            p50_us: None,
+            p99_us: None,
+            achieved_rps: None,
+            cpu_ms_per_1000: None,
+            runs: Vec::new(),
+        }
+    }
+}
+
+/// One repeat of one stack.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StackRun {
+    /// Which repeat (from 1).
+    pub repeat: u32,
+    /// Position of the stack in this repeat's order (from 1).
+    pub position: usize,
+    /// `WORKERS` the service was given, or its own default.
+    pub workers: String,
+    /// Every cold start.
+    pub boots: Vec<BootRecord>,
+    /// Idle memory: median over the idle phase, KiB.
+    pub idle_kb: Option<u64>,
+    /// Idle PSS, KiB.
+    pub idle_pss_kb: Option<u64>,
+    /// Memory under load: median over the measured steps, KiB.
+    pub load_kb: Option<u64>,
+    /// PSS under load, KiB.
+    pub load_pss_kb: Option<u64>,
+    /// Peak (`VmHWM`), KiB.
+    pub peak_kb: Option<u64>,
+    /// Threads of the service at the end of the load.
+    pub threads: Option<u64>,
+    /// The warm-up, then each measured step.
+    pub steps: Vec<StepSummary>,
+    /// How the service ended (exit status).
+    pub ended: Option<String>,
+    /// Why this repeat failed, if it did.
+    pub failure: Option<String>,
+}
+
+/// One cold start.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BootRecord {
+    /// Which start (from 1).
+    pub start: u32,
+    /// From the start call to the first `200` from `/health`, ms (µs resolution).
+    pub boot_ms: f64,
+    /// The service's own `boot_us` from its ready line.
+    pub self_boot_us: Option<u64>,
+}
+
+/// One load step of one repeat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepSummary {
+    /// Step name (`warmup` for the warm-up).
+    pub name: String,
+    /// Whether this is the warm-up (kept out of the stack's figures).
+    pub warmup: bool,
+    /// Concurrent users.
+    pub users: usize,
+    /// Target rate, requests per second; `None` for unthrottled.
+    pub target_rps: Option<u32>,
+    /// Seconds the figures cover (all users running).
+    pub seconds: f64,
+    /// Requests in that window.
+    pub requests: u64,
+    /// Requests per second achieved.
+    pub achieved_rps: f64,
+    /// Requests whose status was not the contract's answer for their id.
+    pub errors: u64,
+    /// Per kind of id.
+    pub kinds: Vec<KindResult>,
+    /// Memory in the window: median, KiB.
+    pub rss_kb: Option<u64>,
+    /// Service CPU per 1000 requests in the window, ms.
+    pub cpu_ms_per_1000: Option<f64>,
+    /// Service CPU used, in cores (1.0 = one core busy).
+    pub service_cores: Option<f64>,
+    /// Harness (load generator) CPU used, in cores.
+    pub harness_cores: Option<f64>,
+    /// The load generator was saturated: throughput says nothing about the service.
+    pub load_generator_bound: bool,
+    /// The coordinated-omission setting of this step.
+    pub coordinated_omission: String,
+}
+
+/// What the harness itself cost over the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HarnessCost {
+    /// Samples taken.
+    pub samples: u64,
+    /// CPU one sample cost the sampler (service and harness read), median, µs.
+    pub sampler_cpu_us_per_sample: Option<f64>,
+    /// Share of one core the sampler used at the scenario's interval, percent.
+    pub sampler_core_pct: Option<f64>,
+    /// Highest RSS of the harness process, KiB.
+    pub harness_peak_kb: Option<u64>,
+}
+
+/// Why results could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {path}: {source}")]
+pub struct ResultsError {
+    /// The file or folder.
+    pub path: PathBuf,
+    /// Why.
+    pub source: std::io::Error,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ResultsError + '_ {
+    move |source| ResultsError {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A CSV file appended row by row, flushed after each.
+pub struct Csv {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+impl Csv {
+    fn create(path: PathBuf, header: &[&str]) -> Result<Self, ResultsError> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        let mut csv = Self {
+            out: BufWriter::new(file),
+            path,
+        };
+        let header: Vec<&dyn Display> = header.iter().map(|h| h as &dyn Display).collect();
+        csv.row(&header)?;
+        Ok(csv)
+    }
+
+    /// Appends one row and flushes it.
+    pub fn row(&mut self, fields: &[&dyn Display]) -> Result<(), ResultsError> {
+        let line: Vec<String> = fields.iter().map(|f| csv_field(&f.to_string())).collect();
+        writeln!(self.out, "{}", line.join(","))
+            .and_then(|()| self.out.flush())
+            .map_err(io_err(&self.path))
+    }
+}
+
+/// Quotes a field when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+/// An empty cell for `None`.
+pub fn opt<T: Display>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The folder of one run, open for appending.
+pub struct RunDir {
+    /// Its path.
+    pub path: PathBuf,
+    /// `memory.csv`: one row per sample.
+    pub memory: Csv,
+    /// `cpu.csv`: one row per sample.
+    pub cpu: Csv,
+    /// `latency.csv`: one row per step and kind of id.
+    pub latency: Csv,
+    /// `boot.csv`: one row per cold start.
+    pub boot: Csv,
+}
+
+impl RunDir {
+    /// Creates `root/run_id/` with the scenario and the environment; fails before anything is
+    /// started if the folder cannot be written.
+    pub fn create(
+        root: &Path,
+        run_id: &str,
+        scenario_toml: &str,
+        env: &Environment,
+    ) -> Result<Self, ResultsError> {
+        let path = root.join(run_id);
+        fs::create_dir_all(&path).map_err(io_err(&path))?;
+        write_file(&path.join("scenario.toml"), scenario_toml.as_bytes())?;
+        let env_json = serde_json::to_vec_pretty(env).unwrap_or_default();
+        write_file(&path.join("env.json"), &env_json)?;
+        Ok(Self {
+            memory: Csv::create(
+                path.join("memory.csv"),
+                &[
+                    "stack",
+                    "repeat",
+                    "t_ms",
+                    "phase",
+                    "rss_kb",
+                    "pss_kb",
+                    "hwm_kb",
+                    "threads",
+                    "harness_rss_kb",
+                ],
+            )?,
+            cpu: Csv::create(
+                path.join("cpu.csv"),
+                &[
+                    "stack",
+                    "repeat",
+                    "t_ms",
+                    "phase",
+                    "service_cpu_ms",
+                    "harness_cpu_ms",
+                    "sampler_cost_us",
+                ],
+            )?,
+            latency: Csv::create(
+                path.join("latency.csv"),
+                &[
+                    "stack",
+                    "repeat",
+                    "step",
+                    "warmup",
+                    "users",
+                    "target_rps",
+                    "kind",
+                    "requests",
+                    "seconds",
+                    "achieved_rps",
+                    "errors",
+                    "statuses",
+                    "p50_us",
+                    "p90_us",
+                    "p99_us",
+                    "p999_us",
+                    "max_us",
+                    "mean_us",
+                    "load_generator_bound",
+                    "coordinated_omission",
+                ],
+            )?,
+            boot: Csv::create(
+                path.join("boot.csv"),
+                &["stack", "repeat", "start", "boot_ms", "self_boot_us"],
+            )?,
+            path,
+        })
+    }
+
+    /// Rewrites `summary.json` atomically (write, then rename).
+    pub fn write_summary(&self, summary: &Summary) -> Result<(), ResultsError> {
+        let json = serde_json::to_vec_pretty(summary).unwrap_or_default();
+        let tmp = self.path.join("summary.json.tmp");
+        write_file(&tmp, &json)?;
+        let target = self.path.join("summary.json");
+        fs::rename(&tmp, &target).map_err(io_err(&target))
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
+    let mut file = File::create(path).map_err(io_err(path))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(io_err(path))
+}
+
+/// Reads a results folder's `summary.json`.
+pub fn load_summary(dir: &Path) -> Result<Summary, String> {
+    let path = dir.join("summary.json");
+    let text =
+        fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let summary: Summary = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a summary: {e}", path.display()))?;
+    if summary.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "{}: schema version {} (this harness reads {SCHEMA_VERSION})",
+            path.display(),
+            summary.schema_version
+        ));
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(csv_field("axum"), "axum");
+        assert_eq!(csv_field("200:5 404:1"), "200:5 404:1");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn rows_are_on_disk_as_soon_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut csv = Csv::create(dir.path().join("x.csv"), &["a", "b"]).unwrap();
+        csv.row(&[&1, &"two"]).unwrap();
+        let text = fs::read_to_string(dir.path().join("x.csv")).unwrap();
+        assert_eq!(text, "a,b\n1,two\n");
+    }
+}

@@ -1,0 +1,670 @@
+//! A run: plan, build, then each stack in turn (interleaved over repeats), written as it goes.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::aggregate;
+use crate::backend::local::Local;
+use crate::backend::{Backend, Instance, ServiceSpec};
+use crate::boot;
+use crate::env::Environment;
+use crate::load::{self, ABORT};
+use crate::placement::{self, Resolved};
+use crate::progress::{Reporter, StackBar};
+use crate::results::{
+    BootRecord, Csv, HarnessCost, ResultsError, RunDir, StackRun, StackSummary, Status, Summary,
+    opt,
+};
+use crate::sample::{ProcSource, Sample, Sampler};
+use crate::scenario::{Scenario, Step};
+use crate::stacks::{self, Availability};
+use crate::stats;
+
+/// How long a Rust stack may take to answer `/health` after its start.
+pub const BOOT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The scenario, already shortened when `--quick`.
+    pub scenario: Scenario,
+    /// Stacks to run, in order (known names).
+    pub stacks: Vec<String>,
+    /// Where results folders go.
+    pub out: PathBuf,
+    /// The project's root (for building).
+    pub root: PathBuf,
+    /// No progress output.
+    pub quiet: bool,
+}
+
+/// A finished (or interrupted) run.
+#[derive(Debug)]
+pub struct Outcome {
+    /// Its results folder.
+    pub dir: PathBuf,
+    /// What it measured.
+    pub summary: Summary,
+}
+
+/// Why a run could not go on at all.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The results folder could not be written.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    /// The harness could not set itself up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// The run's clock: a monotonic epoch and the wall-clock time it stands for.
+#[derive(Debug, Clone, Copy)]
+struct Epoch {
+    instant: Instant,
+    utc: DateTime<Utc>,
+}
+
+impl Epoch {
+    fn seconds(&self, at: DateTime<Utc>) -> f64 {
+        (at - self.utc).num_microseconds().unwrap_or(0) as f64 / 1e6
+    }
+}
+
+/// Runs the scenario against the stacks and writes `results/<run-id>/` as it goes.
+pub fn run(options: &Options) -> Result<Outcome, RunError> {
+    let scenario = &options.scenario;
+    let reporter = Reporter::new(options.quiet);
+    let backend = Local;
+    reporter.say(&format!(
+        "backend: {} (each service a child process; the docker and swarm backends are not built yet)",
+        backend.name()
+    ));
+    let available = placement::allowed_cpus().unwrap_or_default();
+    let placement = placement::resolve(
+        &scenario.placement.service_cpus,
+        &scenario.placement.harness_cpus,
+        &available,
+    );
+    let mut env = Environment::capture(&options.root, backend.name(), placement.clone());
+    env.workers = scenario.workers;
+    env.sample_interval_ms =
+        u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
+    env.coordinated_omission = load::co_name(scenario.coordinated_omission).to_owned();
+    let run_id = new_run_id(&options.out, &scenario.name, env.started);
+    let mut dir = RunDir::create(&options.out, &run_id, &scenario.to_toml(), &env)?;
+    reporter.say(&format!("results: {}", dir.path.display()));
+    if let Some(note) = &placement.note {
+        reporter.warn(note);
+    } else {
+        reporter.say(&format!(
+            "placement: service on CPUs {:?}, harness and load generator on CPUs {:?}",
+            placement.service_cpus, placement.harness_cpus
+        ));
+    }
+    if !placement.harness_cpus.is_empty() {
+        // Threads made from here on (runtime, load users, sampler) inherit the mask.
+        placement::pin_current_thread(&placement.harness_cpus).map_err(|e| {
+            RunError::Setup(format!(
+                "cannot pin the harness to {:?}: {e}",
+                placement.harness_cpus
+            ))
+        })?;
+    }
+    install_interrupt_handler();
+
+    let mut summary = Summary {
+        schema_version: crate::results::SCHEMA_VERSION,
+        run_id: run_id.clone(),
+        scenario: scenario.name.clone(),
+        backend: backend.name().to_owned(),
+        memory_counter: backend.memory_counter().to_owned(),
+        started: env.started,
+        finished: None,
+        complete: false,
+        interrupted: false,
+        stacks: options
+            .stacks
+            .iter()
+            .map(|s| StackSummary::new(s, Status::Pending, None))
+            .collect(),
+        harness: HarnessCost::default(),
+    };
+    dir.write_summary(&summary)?;
+
+    let programs = build_stacks(options, &mut summary, &reporter);
+    dir.write_summary(&summary)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(placement.harness_cpus.len().max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| RunError::Setup(format!("cannot start the load generator's runtime: {e}")))?;
+    let epoch = Epoch {
+        instant: Instant::now(),
+        utc: Utc::now(),
+    };
+    let mut context = Context {
+        scenario,
+        backend: &backend,
+        placement: &placement,
+        runtime: &runtime,
+        epoch,
+        reporter,
+        costs: Vec::new(),
+        harness_peak_kb: 0,
+    };
+    let runnable: Vec<String> = options
+        .stacks
+        .iter()
+        .filter(|s| programs.contains_key(*s))
+        .cloned()
+        .collect();
+    let mut planned = 0;
+    let mut done = 0;
+    'repeats: for repeat in 0..scenario.repeat {
+        for (position, name) in aggregate::interleave(&runnable, repeat as usize)
+            .iter()
+            .enumerate()
+        {
+            planned += 1;
+            if ABORT.load(Ordering::Relaxed) {
+                break 'repeats;
+            }
+            let run = context.measure(&mut dir, name, &programs[name], repeat + 1, position + 1);
+            let index = summary
+                .stacks
+                .iter()
+                .position(|s| &s.stack == name)
+                .unwrap_or(0);
+            let stack = &mut summary.stacks[index];
+            if let Some(failure) = &run.failure {
+                context.reporter.warn(&format!("{name}: {failure}"));
+            }
+            stack.runs.push(run);
+            aggregate::fold_runs(stack);
+            summary.harness = context.harness_cost();
+            dir.write_summary(&summary)?;
+            if !ABORT.load(Ordering::Relaxed) {
+                done += 1;
+            }
+        }
+    }
+    summary.interrupted = ABORT.load(Ordering::Relaxed);
+    summary.complete = !summary.interrupted && done == planned;
+    summary.finished = Some(Utc::now());
+    summary.harness = context.harness_cost();
+    dir.write_summary(&summary)?;
+    Ok(Outcome {
+        dir: dir.path.clone(),
+        summary,
+    })
+}
+
+/// Builds every stack that can run here; marks the others skipped or failed.
+fn build_stacks(
+    options: &Options,
+    summary: &mut Summary,
+    reporter: &Reporter,
+) -> HashMap<String, PathBuf> {
+    let mut programs = HashMap::new();
+    for stack_summary in &mut summary.stacks {
+        if ABORT.load(Ordering::Relaxed) {
+            break;
+        }
+        let Some(stack) = stacks::find(&stack_summary.stack) else {
+            continue;
+        };
+        match stacks::check(stack) {
+            Availability::Missing { what, install } => {
+                let reason = format!("{what} is missing; {install}");
+                reporter.warn(&format!("skipping {}: {reason}", stack.name));
+                stack_summary.status = Status::Skipped;
+                stack_summary.reason = Some(reason);
+                continue;
+            }
+            Availability::Ready { .. } => {}
+        }
+        reporter.say(&format!("building {} (release, static) ...", stack.name));
+        match stacks::build(stack, &options.root, reporter.quiet()) {
+            Ok(program) => {
+                stack_summary.binary_bytes = std::fs::metadata(&program).ok().map(|m| m.len());
+                programs.insert(stack.name.to_owned(), program);
+            }
+            Err(e) => {
+                reporter.warn(&format!("{}: {e}", stack.name));
+                stack_summary.status = Status::Failed;
+                stack_summary.reason = Some(format!("build failed: {e}"));
+            }
+        }
+    }
+    programs
+}
+
+/// A run id: UTC time and scenario, unique in `out`.
+fn new_run_id(out: &Path, scenario: &str, started: DateTime<Utc>) -> String {
+    let base = format!("{}-{scenario}", started.format("%Y%m%dT%H%M%SZ"));
+    let mut id = base.clone();
+    let mut n = 2;
+    while out.join(&id).exists() {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// Ctrl-C stops the load, then the run winds down: services stopped, results written.
+fn install_interrupt_handler() {
+    // Installed before Goose's own (which then declines quietly), so the harness stays in
+    // charge; a second handler in the same process (tests) is not an error.
+    let _ = ctrlc::set_handler(|| {
+        if ABORT.swap(true, Ordering::SeqCst) {
+            // Second Ctrl-C: the user insists.
+            std::process::exit(130);
+        }
+        goose::trigger_killswitch("interrupted");
+    });
+}
+
+struct Context<'a> {
+    scenario: &'a Scenario,
+    backend: &'a dyn Backend,
+    placement: &'a Resolved,
+    runtime: &'a tokio::runtime::Runtime,
+    epoch: Epoch,
+    reporter: Reporter,
+    costs: Vec<u64>,
+    harness_peak_kb: u64,
+}
+
+impl Context<'_> {
+    /// One stack, one repeat: cold starts, idle, warm-up, steps, stop.
+    fn measure(
+        &mut self,
+        dir: &mut RunDir,
+        name: &str,
+        program: &Path,
+        repeat: u32,
+        position: usize,
+    ) -> StackRun {
+        let scenario = self.scenario;
+        let mut run = StackRun {
+            repeat,
+            position,
+            workers: scenario.workers.map_or_else(
+                || "default (the CPUs it may use)".to_owned(),
+                |w| w.to_string(),
+            ),
+            boots: Vec::new(),
+            idle_kb: None,
+            idle_pss_kb: None,
+            load_kb: None,
+            load_pss_kb: None,
+            peak_kb: None,
+            threads: None,
+            steps: Vec::new(),
+            ended: None,
+            failure: None,
+        };
+        let spec = ServiceSpec {
+            stack: name.to_owned(),
+            program: program.to_owned(),
+            args: Vec::new(),
+            env: scenario
+                .workers
+                .map(|w| vec![("WORKERS".to_owned(), w.to_string())])
+                .unwrap_or_default(),
+            cpus: self.placement.service_cpus.clone(),
+        };
+        let bar = self
+            .reporter
+            .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
+        bar.phase("starting");
+        let Some(mut instance) = self.cold_starts(&spec, &mut dir.boot, &mut run) else {
+            bar.finish("failed to start");
+            return run;
+        };
+        let phase = Arc::new(AtomicUsize::new(0));
+        let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
+        let (tx, rx) = mpsc::channel();
+        let sampler = match Sampler::spawn(
+            instance.source(),
+            Box::new(ProcSource::current()),
+            scenario.sample_interval,
+            self.epoch.instant,
+            Arc::clone(&phase),
+            tx,
+        ) {
+            Ok(sampler) => sampler,
+            Err(e) => {
+                run.failure = Some(format!("cannot start the sampler: {e}"));
+                run.ended = Some(instance.stop());
+                return run;
+            }
+        };
+        let RunDir {
+            memory,
+            cpu,
+            latency,
+            ..
+        } = dir;
+        thread::scope(|scope| {
+            let collector = {
+                let samples = Arc::clone(&samples);
+                let phases = phase_names(scenario);
+                scope.spawn(move || collect(rx, name, repeat, &phases, memory, cpu, &samples))
+            };
+            self.phases(
+                instance.as_mut(),
+                &phase,
+                &samples,
+                latency,
+                name,
+                &mut run,
+                &bar,
+            );
+            phase.store(phase_names(scenario).len() - 1, Ordering::Relaxed);
+            sampler.stop();
+            if let Ok(Err(e)) = collector.join() {
+                self.reporter
+                    .warn(&format!("{name}: samples not written: {e}"));
+            }
+        });
+        run.ended = Some(instance.stop());
+        let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
+        self.costs.extend(samples.iter().map(|s| s.cost_us));
+        self.harness_peak_kb = samples
+            .iter()
+            .map(|s| s.harness.hwm_kb.max(s.harness.rss_kb))
+            .chain([self.harness_peak_kb])
+            .max()
+            .unwrap_or(0);
+        (run.idle_kb, run.idle_pss_kb) = aggregate::phase_memory(&samples, 0);
+        let step_phases: Vec<usize> = (2..2 + scenario.steps.len()).collect();
+        (run.load_kb, run.load_pss_kb) = aggregate::phases_memory(&samples, &step_phases);
+        run.peak_kb = aggregate::peak(&samples);
+        run.threads = samples
+            .iter()
+            .rev()
+            .find(|s| step_phases.contains(&s.phase) || s.phase == 0)
+            .map(|s| s.service.threads);
+        bar.finish(match (&run.failure, ABORT.load(Ordering::Relaxed)) {
+            (Some(_), _) => "failed",
+            (None, true) => "interrupted",
+            (None, false) => "done",
+        });
+        run
+    }
+
+    /// The scenario's cold starts; the last one's instance is returned to be measured.
+    fn cold_starts(
+        &self,
+        spec: &ServiceSpec,
+        boot_csv: &mut Csv,
+        run: &mut StackRun,
+    ) -> Option<Box<dyn Instance>> {
+        let starts = self.scenario.boot_starts.max(1);
+        for start in 1..=starts {
+            if ABORT.load(Ordering::Relaxed) {
+                run.failure = Some("interrupted before it was measured".into());
+                return None;
+            }
+            let mut instance = match self.backend.start(spec) {
+                Ok(instance) => instance,
+                Err(e) => {
+                    run.failure = Some(e.to_string());
+                    return None;
+                }
+            };
+            match boot::wait_healthy(instance.as_mut(), BOOT_TIMEOUT) {
+                Ok(took) => {
+                    let self_boot_us = wait_ready_line(instance.as_ref());
+                    let record = BootRecord {
+                        start,
+                        boot_ms: took.as_secs_f64() * 1000.0,
+                        self_boot_us,
+                    };
+                    let _ = boot_csv.row(&[
+                        &spec.stack,
+                        &run.repeat,
+                        &start,
+                        &format!("{:.3}", record.boot_ms),
+                        &opt(self_boot_us),
+                    ]);
+                    run.boots.push(record);
+                }
+                Err(e) => {
+                    run.ended = Some(instance.stop());
+                    run.failure = Some(format!("start {start} of {starts}: {e}"));
+                    return None;
+                }
+            }
+            if start == starts {
+                return Some(instance);
+            }
+            run.ended = Some(instance.stop());
+        }
+        None
+    }
+
+    /// Idle, warm-up and the measured steps, with the sampler running.
+    #[allow(clippy::too_many_arguments)]
+    fn phases(
+        &self,
+        instance: &mut dyn Instance,
+        phase: &AtomicUsize,
+        samples: &Mutex<Vec<Sample>>,
+        latency: &mut Csv,
+        name: &str,
+        run: &mut StackRun,
+        bar: &StackBar,
+    ) {
+        let scenario = self.scenario;
+        bar.phase("idle");
+        sleep_unless_aborted(scenario.idle);
+        let loads = scenario.warmup.iter().map(|w| (1, w, true)).chain(
+            scenario
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (2 + i, s, false)),
+        );
+        for (index, step, warmup) in loads {
+            if ABORT.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Some(ended) = instance.exited() {
+                run.failure = Some(format!(
+                    "exited ({ended}) before {}; stderr: {}",
+                    step.name,
+                    instance.stderr_tail()
+                ));
+                return;
+            }
+            phase.store(index, Ordering::Relaxed);
+            bar.phase(&describe(step));
+            let result = self.runtime.block_on(load::run_step(
+                instance.addr(),
+                step,
+                scenario.ids,
+                scenario.coordinated_omission,
+            ));
+            let load = match result {
+                Ok(load) => load,
+                Err(e) => {
+                    run.failure = Some(format!("{}: {e}", step.name));
+                    return;
+                }
+            };
+            // Let the sample that closes the window arrive.
+            thread::sleep(scenario.sample_interval + Duration::from_millis(20));
+            let window = (
+                self.epoch.seconds(load.window_start),
+                self.epoch.seconds(load.window_end),
+            );
+            let summary = {
+                let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
+                aggregate::step_summary(
+                    step,
+                    warmup,
+                    &load,
+                    window,
+                    &samples,
+                    self.placement.harness_cpus.len().max(1),
+                    scenario.coordinated_omission,
+                )
+            };
+            for kind in &summary.kinds {
+                let statuses: Vec<String> = kind
+                    .statuses
+                    .iter()
+                    .map(|(s, n)| format!("{s}:{n}"))
+                    .collect();
+                let _ = latency.row(&[
+                    &name,
+                    &run.repeat,
+                    &summary.name,
+                    &summary.warmup,
+                    &summary.users,
+                    &opt(summary.target_rps),
+                    &kind.kind,
+                    &kind.requests,
+                    &format!("{:.3}", summary.seconds),
+                    &format!("{:.1}", kind.requests as f64 / summary.seconds.max(1e-9)),
+                    &kind.errors,
+                    &statuses.join(" "),
+                    &kind.p50_us,
+                    &kind.p90_us,
+                    &kind.p99_us,
+                    &kind.p999_us,
+                    &kind.max_us,
+                    &kind.mean_us,
+                    &summary.load_generator_bound,
+                    &summary.coordinated_omission,
+                ]);
+            }
+            run.steps.push(summary);
+            if let Some(ended) = instance.exited() {
+                run.failure = Some(format!(
+                    "exited ({ended}) during {}; stderr: {}",
+                    step.name,
+                    instance.stderr_tail()
+                ));
+                return;
+            }
+        }
+    }
+
+    fn harness_cost(&self) -> HarnessCost {
+        let costs: Vec<f64> = self.costs.iter().map(|&c| c as f64).collect();
+        let per_sample = stats::median(&costs);
+        let interval_us = self.scenario.sample_interval.as_secs_f64() * 1e6;
+        HarnessCost {
+            samples: self.costs.len() as u64,
+            sampler_cpu_us_per_sample: per_sample,
+            sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
+            harness_peak_kb: (self.harness_peak_kb > 0).then_some(self.harness_peak_kb),
+        }
+    }
+}
+
+/// Writes each sample to `memory.csv` and `cpu.csv` as it arrives and keeps it for the figures.
+fn collect(
+    rx: mpsc::Receiver<Sample>,
+    stack: &str,
+    repeat: u32,
+    phases: &[String],
+    memory: &mut Csv,
+    cpu: &mut Csv,
+    samples: &Mutex<Vec<Sample>>,
+) -> Result<(), ResultsError> {
+    for sample in rx {
+        let phase = phases.get(sample.phase).map_or("?", String::as_str);
+        let t_ms = sample.at.as_millis();
+        memory.row(&[
+            &stack,
+            &repeat,
+            &t_ms,
+            &phase,
+            &sample.service.rss_kb,
+            &opt(sample.service.pss_kb),
+            &sample.service.hwm_kb,
+            &sample.service.threads,
+            &sample.harness.rss_kb,
+        ])?;
+        cpu.row(&[
+            &stack,
+            &repeat,
+            &t_ms,
+            &phase,
+            &format!("{:.3}", sample.service.cpu_us as f64 / 1000.0),
+            &format!("{:.3}", sample.harness.cpu_us as f64 / 1000.0),
+            &sample.cost_us,
+        ])?;
+        samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sample);
+    }
+    Ok(())
+}
+
+/// Phase names by index: `idle`, `warmup`, each step, `stop`.
+fn phase_names(scenario: &Scenario) -> Vec<String> {
+    ["idle".to_owned(), "warmup".to_owned()]
+        .into_iter()
+        .chain(scenario.steps.iter().map(|s| s.name.clone()))
+        .chain(["stop".to_owned()])
+        .collect()
+}
+
+/// What the bar says during a step.
+fn describe(step: &Step) -> String {
+    match step.rate {
+        Some(rate) => format!("{}: {} users, target {rate} rps", step.name, step.users),
+        None => format!("{}: {} users, unthrottled", step.name, step.users),
+    }
+}
+
+/// Planned length of one stack's measurement, seconds (for the progress bar).
+fn planned_seconds(scenario: &Scenario) -> u64 {
+    let load: Duration = scenario
+        .warmup
+        .iter()
+        .chain(&scenario.steps)
+        .map(|s| s.ramp + s.hold)
+        .sum();
+    (scenario.idle + load).as_secs().max(1)
+}
+
+fn sleep_unless_aborted(duration: Duration) {
+    let end = Instant::now() + duration;
+    while !ABORT.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= end {
+            break;
+        }
+        thread::sleep((end - now).min(Duration::from_millis(50)));
+    }
+}
+
+/// The service's own `boot_us`, waiting briefly for its ready line to be read.
+fn wait_ready_line(instance: &dyn Instance) -> Option<u64> {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        if let Some(ready) = instance.ready_line() {
+            return Some(ready.boot_us);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+}

@@ -1,0 +1,323 @@
+//! Memory and CPU of a process, read from `/proc`, and the thread that samples them.
+//!
+//! The sampler only produces timestamped records; the run loop aggregates them.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::Sender;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// One reading of a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reading {
+    /// Resident set size (`VmRSS`), KiB.
+    pub rss_kb: u64,
+    /// Proportional set size (`Pss` of `smaps_rollup`), KiB; shared pages split among sharers.
+    pub pss_kb: Option<u64>,
+    /// Peak resident set size so far (`VmHWM`), KiB.
+    pub hwm_kb: u64,
+    /// User plus system CPU time so far, microseconds.
+    pub cpu_us: u64,
+    /// Threads in the process.
+    pub threads: u64,
+}
+
+/// Why a process could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SampleError {
+    /// The `/proc` file could not be read (the process has exited, usually).
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file did not hold what it should.
+    #[error("{path}: no {field}")]
+    Missing {
+        /// The file.
+        path: String,
+        /// The field.
+        field: &'static str,
+    },
+}
+
+/// Where readings come from: a process's `/proc` entry, or a test double.
+pub trait Source: Send {
+    /// Reads the process now.
+    fn read(&mut self) -> Result<Reading, SampleError>;
+}
+
+/// A process read through `/proc/<pid>` (or `/proc/self`).
+#[derive(Debug, Clone)]
+pub struct ProcSource {
+    dir: String,
+    ticks_per_second: u64,
+    pss: bool,
+}
+
+impl ProcSource {
+    /// Reads process `pid`.
+    pub fn pid(pid: u32) -> Self {
+        Self::at(format!("/proc/{pid}"))
+    }
+
+    /// Reads the calling process, without PSS: walking the harness's own (large) address
+    /// space would be most of the sampler's cost, and nothing uses the figure.
+    pub fn current() -> Self {
+        Self {
+            pss: false,
+            ..Self::at("/proc/self".to_owned())
+        }
+    }
+
+    fn at(dir: String) -> Self {
+        Self {
+            dir,
+            ticks_per_second: rustix::param::clock_ticks_per_second().max(1),
+            pss: true,
+        }
+    }
+
+    fn file(&self, name: &str) -> Result<(String, String), SampleError> {
+        let path = format!("{}/{name}", self.dir);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok((path, text)),
+            Err(source) => Err(SampleError::Read { path, source }),
+        }
+    }
+}
+
+impl Source for ProcSource {
+    fn read(&mut self) -> Result<Reading, SampleError> {
+        let (status_path, status) = self.file("status")?;
+        let (stat_path, stat) = self.file("stat")?;
+        let field = |name: &'static str| {
+            kib_field(&status, name).ok_or(SampleError::Missing {
+                path: status_path.clone(),
+                field: name,
+            })
+        };
+        let rss_kb = field("VmRSS:")?;
+        let hwm_kb = field("VmHWM:")?;
+        let threads = field("Threads:")?;
+        let ticks = cpu_ticks(&stat).ok_or(SampleError::Missing {
+            path: stat_path,
+            field: "utime and stime",
+        })?;
+        // smaps_rollup may be unreadable (permissions, old kernels): PSS is then absent.
+        let pss_kb = if self.pss {
+            match self.file("smaps_rollup") {
+                Ok((_, text)) => kib_field(&text, "Pss:"),
+                Err(_) => {
+                    self.pss = false;
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Ok(Reading {
+            rss_kb,
+            pss_kb,
+            hwm_kb,
+            cpu_us: ticks.saturating_mul(1_000_000) / self.ticks_per_second,
+            threads,
+        })
+    }
+}
+
+/// The value of a `Name:   1234 kB` line.
+pub fn kib_field(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+}
+
+/// `utime + stime` from `/proc/<pid>/stat`, in clock ticks (fields 14 and 15, counted after
+/// the command name, which may itself hold spaces and parentheses).
+pub fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_comm.split_whitespace();
+    // After ")": state is field 3, so utime (14) is the 12th and stime (15) the 13th.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// A timestamped pair of readings: the service and the harness itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Time since the run started.
+    pub at: Duration,
+    /// Index of the phase the run was in (see the run loop's phase list).
+    pub phase: usize,
+    /// The service.
+    pub service: Reading,
+    /// The harness with its load generator.
+    pub harness: Reading,
+    /// What one pass of reading both cost the sampler thread, in CPU microseconds.
+    pub cost_us: u64,
+}
+
+/// A running sampler thread; it stops when dropped or when the service can no longer be read.
+pub struct Sampler {
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Sampler {
+    /// Samples `service` and `harness` every `interval` from now, tagging each sample with the
+    /// value of `phase`, and sends them to `out`.
+    pub fn spawn(
+        mut service: Box<dyn Source>,
+        mut harness: Box<dyn Source>,
+        interval: Duration,
+        epoch: Instant,
+        phase: Arc<AtomicUsize>,
+        out: Sender<Sample>,
+    ) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = Arc::clone(&stop);
+        let handle = thread::Builder::new()
+            .name("sampler".into())
+            .spawn(move || {
+                let mut next = Instant::now();
+                let mut thread_cpu = ThreadCpu;
+                while !stopped.load(Ordering::Relaxed) {
+                    let before = thread_cpu.now_us();
+                    let at = epoch.elapsed();
+                    let (Ok(service), Ok(harness)) = (service.read(), harness.read()) else {
+                        break;
+                    };
+                    let cost_us = thread_cpu.now_us().saturating_sub(before);
+                    let sample = Sample {
+                        at,
+                        phase: phase.load(Ordering::Relaxed),
+                        service,
+                        harness,
+                        cost_us,
+                    };
+                    if out.send(sample).is_err() {
+                        break;
+                    }
+                    next += interval;
+                    let now = Instant::now();
+                    if next > now {
+                        thread::sleep(next - now);
+                    } else {
+                        // Fell behind (a stalled machine): skip, never burst.
+                        next = now;
+                    }
+                }
+            })?;
+        Ok(Self {
+            stop,
+            handle: Some(handle),
+        })
+    }
+
+    /// Stops the thread and waits for it.
+    pub fn stop(mut self) {
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Sampler {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// CPU time of the calling thread, to measure what sampling itself costs.
+#[derive(Debug, Default)]
+struct ThreadCpu;
+
+impl ThreadCpu {
+    fn now_us(&mut self) -> u64 {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        u64::try_from(t.tv_sec).unwrap_or(0) * 1_000_000
+            + u64::try_from(t.tv_nsec).unwrap_or(0) / 1000
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_status_fields() {
+        let status = "Name:\tx\nVmHWM:\t    2048 kB\nVmRSS:\t    1800 kB\nThreads:\t3\n";
+        assert_eq!(kib_field(status, "VmRSS:"), Some(1800));
+        assert_eq!(kib_field(status, "VmHWM:"), Some(2048));
+        assert_eq!(kib_field(status, "Threads:"), Some(3));
+        assert_eq!(kib_field(status, "VmSwap:"), None);
+    }
+
+    #[test]
+    fn reads_cpu_ticks_past_odd_command_names() {
+        let stat = "4242 (we (ir) d) S 1 4242 4242 0 -1 4194560 120 0 0 0 17 5 0 0 20 0 3 0 9 1 2";
+        assert_eq!(cpu_ticks(stat), Some(22));
+        assert_eq!(cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn reads_this_process_like_proc_status_does() {
+        let mut source = ProcSource::current();
+        let reading = source.read().unwrap();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let rss = kib_field(&status, "VmRSS:").unwrap();
+        // Two reads a moment apart: within 2 % (or one page) of each other.
+        let diff = reading.rss_kb.abs_diff(rss);
+        assert!(
+            diff * 50 <= rss.max(1) || diff <= 4,
+            "{} vs {rss}",
+            reading.rss_kb
+        );
+        assert!(reading.hwm_kb >= reading.rss_kb.min(rss));
+        assert!(reading.threads >= 1);
+    }
+
+    #[test]
+    fn sampler_emits_tagged_samples_until_stopped() {
+        struct Fake(u64);
+        impl Source for Fake {
+            fn read(&mut self) -> Result<Reading, SampleError> {
+                self.0 += 1;
+                Ok(Reading {
+                    rss_kb: self.0,
+                    ..Reading::default()
+                })
+            }
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let phase = Arc::new(AtomicUsize::new(7));
+        let sampler = Sampler::spawn(
+            Box::new(Fake(0)),
+            Box::new(Fake(100)),
+            Duration::from_millis(5),
+            Instant::now(),
+            phase,
+            tx,
+        )
+        .unwrap();
+        let first: Vec<Sample> = rx.iter().take(3).collect();
+        sampler.stop();
+        assert_eq!(
+            first.iter().map(|s| s.service.rss_kb).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        assert!(first.iter().all(|s| s.phase == 7 && s.harness.rss_kb > 100));
+        assert!(first.windows(2).all(|w| w[0].at < w[1].at));
+    }
+}

@@ -1,0 +1,191 @@
+//! The harness as a user runs it: the real binary, real stacks, a real results folder.
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn harness() -> Command {
+    let mut cmd = Command::cargo_bin("harness").unwrap();
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    cmd
+}
+
+#[test]
+fn list_names_every_scenario_and_stack() {
+    let out = harness()
+        .arg("list")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let out = String::from_utf8(out).unwrap();
+    for name in ["ramp", "steady", "spike", "idle", "boot", "soak", "seed"] {
+        assert!(
+            out.contains(&format!("  {name} ")),
+            "scenario {name} missing:\n{out}"
+        );
+    }
+    for stack in ["floor", "hyper", "axum", "actix"] {
+        assert!(
+            out.contains(&format!("  {stack} ")),
+            "stack {stack} missing:\n{out}"
+        );
+    }
+    assert!(out.contains("ready (cargo"), "{out}");
+}
+
+#[test]
+fn bad_scenario_files_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.toml");
+    fs::write(
+        &file,
+        "description = \"x\"\n[[step]]\nusers = 0\nseconds = 1\n",
+    )
+    .unwrap();
+    let out = dir.path().join("results");
+    let assert = harness()
+        .args([
+            "scenario",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("broken.toml"), "{stderr}");
+    assert!(stderr.contains("users"), "{stderr}");
+    assert!(
+        !out.exists(),
+        "nothing may be written for a refused scenario"
+    );
+}
+
+#[test]
+fn unknown_stacks_and_scenarios_are_usage_errors() {
+    let assert = harness()
+        .args(["scenario", "ramp", "--stacks", "floor,cobol"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("cobol") && stderr.contains("axum"),
+        "{stderr}"
+    );
+    harness()
+        .args(["scenario", "no-such-scenario"])
+        .assert()
+        .code(2);
+    harness().args(["scenario"]).assert().code(2);
+    harness()
+        .args(["scenario", "ramp", "--repeat", "0"])
+        .assert()
+        .code(2);
+}
+
+/// `harness scenario ramp --quick` for real against the Rust stacks.
+#[test]
+fn quick_ramp_measures_every_rust_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = harness()
+        .args(["scenario", "ramp", "--quick", "--quiet", "--out"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let runs: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "one results folder");
+    let run = &runs[0];
+    for file in [
+        "scenario.toml",
+        "env.json",
+        "memory.csv",
+        "cpu.csv",
+        "latency.csv",
+        "boot.csv",
+        "summary.json",
+    ] {
+        assert!(run.join(file).is_file(), "{file} missing");
+    }
+    assert!(stdout.contains("results:"), "{stdout}");
+
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["scenario"], "ramp");
+    assert_eq!(summary["backend"], "local");
+    assert_eq!(summary["memory_counter"], "RSS");
+    assert_eq!(summary["complete"], true);
+    let env: Value =
+        serde_json::from_str(&fs::read_to_string(run.join("env.json")).unwrap()).unwrap();
+    assert!(env["cpu_model"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(env["project_commit"].as_str().is_some());
+
+    let stacks = summary["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), 4);
+    for stack in stacks {
+        let name = stack["stack"].as_str().unwrap();
+        assert_eq!(stack["status"], "ok", "{name}: {}", stack["reason"]);
+        assert!(stdout.contains(name), "{name} not in the table:\n{stdout}");
+        let kb = |key: &str| {
+            stack[key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}: {key}"))
+        };
+        // A static Rust service idles at a few MiB: anything outside 100 KiB..1 GiB is a bug.
+        for key in ["idle_kb", "load_kb", "peak_kb"] {
+            assert!(
+                (100..1 << 20).contains(&kb(key)),
+                "{name}: {key} = {}",
+                kb(key)
+            );
+        }
+        assert!(kb("peak_kb") >= kb("idle_kb"), "{name}: peak below idle");
+        assert!(stack["binary_bytes"].as_u64().unwrap() > 100_000);
+        let boot = stack["boot_ms"]["median"].as_f64().unwrap();
+        assert!(boot > 0.0 && boot < 30_000.0, "{name}: boot {boot} ms");
+        let run = &stack["runs"][0];
+        let steps: Vec<&Value> = run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["warmup"] == false)
+            .collect();
+        assert!(steps.len() >= 2, "{name}: measured steps");
+        for step in steps {
+            assert!(
+                step["requests"].as_u64().unwrap() > 0,
+                "{name}: no requests in {}",
+                step["name"]
+            );
+            for kind in step["kinds"].as_array().unwrap() {
+                let statuses = &kind["statuses"];
+                match kind["kind"].as_str().unwrap() {
+                    "seeded" => {
+                        assert_eq!(kind["errors"], 0, "{name}: seeded ids failed: {statuses}");
+                        assert!(kind["p50_us"].as_u64().unwrap() > 0);
+                        assert!(kind["p99_us"].as_u64() >= kind["p50_us"].as_u64());
+                    }
+                    "unknown" => {
+                        assert!(statuses["404"].as_u64().unwrap() > 0, "{name}: {statuses}")
+                    }
+                    "malformed" => {
+                        assert!(statuses["400"].as_u64().unwrap() > 0, "{name}: {statuses}")
+                    }
+                    other => panic!("unexpected kind {other}"),
+                }
+            }
+        }
+    }
+    let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
+    assert!(latency.lines().count() > 4 * 3, "{latency}");
+    let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
+    assert!(memory.lines().count() > 4 * 10, "samples every 100 ms");
+}
