@@ -155,16 +155,26 @@ pub fn fold_runs(stack: &mut StackSummary) {
     stack.achieved_rps = median(&rps);
     let cpu: Vec<f64> = good.iter().filter_map(|r| cpu_per_1000(&r.steps)).collect();
     stack.cpu_ms_per_1000 = median(&cpu);
-    match stack.runs.iter().find_map(|r| r.failure.as_ref()) {
-        Some(failure) => {
+    let interrupted = stack.runs.iter().find_map(|r| r.interrupted.as_ref());
+    match (
+        stack.runs.iter().find_map(|r| r.failure.as_ref()),
+        interrupted,
+    ) {
+        (Some(failure), _) => {
             stack.status = Status::Failed;
             stack.reason = Some(failure.clone());
         }
-        None if !stack.runs.is_empty() => {
+        (None, Some(phase)) => {
+            stack.status = Status::Interrupted;
+            stack.reason = Some(format!(
+                "interrupted during {phase}: its figures are partial"
+            ));
+        }
+        (None, None) if !stack.runs.is_empty() => {
             stack.status = Status::Ok;
             stack.reason = None;
         }
-        None => {}
+        (None, None) => {}
     }
 }
 

@@ -106,8 +106,8 @@ pub async fn run_step(
     let mut config = GooseConfiguration::default();
     config.host = Some(format!("http://{addr}"));
     config.users = Some(step.users);
-    // Users per second; at least the whole set in one second when the ramp is zero.
-    let ramp = step.ramp.as_secs_f64().max(1.0);
+    // Users per second; a zero ramp starts them all within 50 ms.
+    let ramp = step.ramp.as_secs_f64().max(0.05);
     config.increase_rate = Some(format!("{:.3}", step.users as f64 / ramp));
     config.run_time = Some(step.hold.as_secs().max(1).to_string());
     config.no_telnet = true;

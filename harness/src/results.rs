@@ -55,6 +55,8 @@ pub enum Status {
     Skipped,
     /// It was run and failed (did not build, did not start, died under load).
     Failed,
+    /// Measured in part: the run was interrupted while this stack ran.
+    Interrupted,
     /// Not reached: the run was interrupted first.
     Pending,
 }
@@ -146,6 +148,8 @@ pub struct StackRun {
     pub ended: Option<String>,
     /// Why this repeat failed, if it did.
     pub failure: Option<String>,
+    /// The phase it was in when the run was interrupted, if it was.
+    pub interrupted: Option<String>,
 }
 
 /// One cold start.

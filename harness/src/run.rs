@@ -312,6 +312,7 @@ impl Context<'_> {
             steps: Vec::new(),
             ended: None,
             failure: None,
+            interrupted: None,
         };
         let spec = ServiceSpec {
             stack: name.to_owned(),
@@ -469,6 +470,10 @@ impl Context<'_> {
         let scenario = self.scenario;
         bar.phase("idle");
         sleep_unless_aborted(scenario.idle);
+        if ABORT.load(Ordering::Relaxed) {
+            run.interrupted = Some("idle".into());
+            return;
+        }
         let loads = scenario.warmup.iter().map(|w| (1, w, true)).chain(
             scenario
                 .steps
@@ -477,9 +482,6 @@ impl Context<'_> {
                 .map(|(i, s)| (2 + i, s, false)),
         );
         for (index, step, warmup) in loads {
-            if ABORT.load(Ordering::Relaxed) {
-                return;
-            }
             if let Some(ended) = instance.exited() {
                 run.failure = Some(format!(
                     "exited ({ended}) before {}; stderr: {}",
@@ -551,6 +553,10 @@ impl Context<'_> {
                 ]);
             }
             run.steps.push(summary);
+            if ABORT.load(Ordering::Relaxed) {
+                run.interrupted = Some(step.name.clone());
+                return;
+            }
             if let Some(ended) = instance.exited() {
                 run.failure = Some(format!(
                     "exited ({ended}) during {}; stderr: {}",

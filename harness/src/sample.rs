@@ -56,12 +56,57 @@ pub struct ProcSource {
     dir: String,
     ticks_per_second: u64,
     pss: bool,
+    /// Per-thread CPU in nanoseconds, for sub-tick precision; `None` to use ticks alone.
+    threads: Option<ThreadClock>,
+}
+
+/// CPU time of a process at nanosecond resolution, from the `schedstat` of each live thread
+/// plus the last value seen of each thread that has ended (at most one interval of an ended
+/// thread's time is lost; the tick-based total of `stat` bounds it from below).
+#[derive(Debug, Clone, Default)]
+struct ThreadClock {
+    last: std::collections::HashMap<u32, u64>,
+    ended_ns: u64,
+}
+
+impl ThreadClock {
+    fn read(&mut self, dir: &str) -> Option<u64> {
+        let mut now = std::collections::HashMap::with_capacity(self.last.len());
+        for entry in std::fs::read_dir(format!("{dir}/task")).ok()?.flatten() {
+            let Some(tid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|t| t.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(text) = std::fs::read_to_string(entry.path().join("schedstat")) else {
+                continue;
+            };
+            if let Some(ns) = text.split_whitespace().next().and_then(|n| n.parse().ok()) {
+                now.insert(tid, ns);
+            }
+        }
+        if now.is_empty() {
+            return None;
+        }
+        for (tid, ns) in &self.last {
+            if !now.contains_key(tid) {
+                self.ended_ns += ns;
+            }
+        }
+        self.last = now;
+        Some(self.ended_ns + self.last.values().sum::<u64>())
+    }
 }
 
 impl ProcSource {
-    /// Reads process `pid`.
+    /// Reads process `pid`, its CPU time at nanosecond resolution.
     pub fn pid(pid: u32) -> Self {
-        Self::at(format!("/proc/{pid}"))
+        Self {
+            threads: Some(ThreadClock::default()),
+            ..Self::at(format!("/proc/{pid}"))
+        }
     }
 
     /// Reads the calling process, without PSS: walking the harness's own (large) address
@@ -78,6 +123,7 @@ impl ProcSource {
             dir,
             ticks_per_second: rustix::param::clock_ticks_per_second().max(1),
             pss: true,
+            threads: None,
         }
     }
 
@@ -119,11 +165,19 @@ impl Source for ProcSource {
         } else {
             None
         };
+        let tick_us = ticks.saturating_mul(1_000_000) / self.ticks_per_second;
+        let precise_us = self
+            .threads
+            .as_mut()
+            .and_then(|clock| clock.read(&self.dir))
+            .map_or(0, |ns| ns / 1000);
         Ok(Reading {
             rss_kb,
             pss_kb,
             hwm_kb,
-            cpu_us: ticks.saturating_mul(1_000_000) / self.ticks_per_second,
+            // Ticks are 10 ms here: too coarse for a light step. Threads that came and went
+            // between two samples are only in the ticks, hence the larger of the two.
+            cpu_us: precise_us.max(tick_us),
             threads,
         })
     }
@@ -286,6 +340,25 @@ mod tests {
         );
         assert!(reading.hwm_kb >= reading.rss_kb.min(rss));
         assert!(reading.threads >= 1);
+    }
+
+    #[test]
+    fn cpu_time_of_a_busy_process_has_sub_tick_resolution() {
+        let mut source = ProcSource::pid(std::process::id());
+        let before = source.read().unwrap().cpu_us;
+        // Burn about 3 ms of CPU: less than one 10 ms tick.
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(3) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let after = source.read().unwrap().cpu_us;
+        assert!(after > before, "{before} -> {after}");
+        assert!(
+            after - before >= 2_000,
+            "{before} -> {after}: a 3 ms busy loop"
+        );
     }
 
     #[test]

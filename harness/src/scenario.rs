@@ -366,7 +366,8 @@ const NAME_RULE: &str = "^[a-z0-9][a-z0-9-]*$";
 
 impl Scenario {
     /// The smoke-run version of this plan: idle and warm-up at most 1 s, every step held at
-    /// most 2 s, every ramp at most 1 s, at most 3 cold starts, one repeat; pauses unchanged.
+    /// most 1 s with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
+    /// starts, one repeat; pauses unchanged.
     pub fn quick(mut self) -> Scenario {
         self.idle = self.idle.min(SECOND);
         if let Some(warmup) = &mut self.warmup {
@@ -374,8 +375,8 @@ impl Scenario {
             warmup.ramp = warmup.ramp.min(SECOND);
         }
         for step in &mut self.steps {
-            step.hold = step.hold.min(2 * SECOND);
-            step.ramp = step.ramp.min(SECOND);
+            step.hold = step.hold.min(SECOND);
+            step.ramp = Duration::ZERO;
         }
         self.boot_starts = self.boot_starts.min(3);
         self.repeat = 1;
@@ -1641,8 +1642,8 @@ mod tests {
         assert_eq!(q.boot_starts, 3);
         let warmup = q.warmup.as_ref().unwrap();
         assert_eq!((warmup.hold, warmup.ramp), (SECOND, SECOND));
-        assert_eq!(q.steps[0].hold, Duration::from_secs(2));
-        assert_eq!(q.steps[0].ramp, SECOND);
+        assert_eq!(q.steps[0].hold, SECOND);
+        assert_eq!(q.steps[0].ramp, Duration::ZERO);
         assert_eq!(q.steps[0].pause, s.steps[0].pause);
         assert_eq!(q.steps[1].hold, SECOND);
         assert_eq!(q.steps[1].ramp, Duration::ZERO);

@@ -95,6 +95,7 @@ fn status_word(status: Status) -> &'static str {
         Status::Ok => "ok",
         Status::Skipped => "skipped",
         Status::Failed => "failed",
+        Status::Interrupted => "partial",
         Status::Pending => "not run",
     }
 }
