@@ -92,7 +92,7 @@ pub fn step_summary(
         harness_cores,
         load_generator_bound: harness_cores
             .is_some_and(|c| c >= SATURATED * harness_cpus.max(1) as f64),
-        coordinated_omission: crate::load::co_name(coordinated_omission).to_owned(),
+        coordinated_omission: coordinated_omission.as_str().to_owned(),
     }
 }
 

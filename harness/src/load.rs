@@ -252,13 +252,3 @@ pub fn summarise(metrics: &GooseMetrics) -> StepLoad {
         window_end,
     }
 }
-
-/// The setting's name as written in scenario files and results.
-pub fn co_name(co: CoMitigation) -> &'static str {
-    match co {
-        CoMitigation::Disabled => "disabled",
-        CoMitigation::Average => "average",
-        CoMitigation::Maximum => "maximum",
-        CoMitigation::Minimum => "minimum",
-    }
-}

@@ -97,7 +97,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     env.workers = scenario.workers;
     env.sample_interval_ms =
         u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
-    env.coordinated_omission = load::co_name(scenario.coordinated_omission).to_owned();
+    env.coordinated_omission = scenario.coordinated_omission.as_str().to_owned();
     let run_id = new_run_id(&options.out, &scenario.name, env.started);
     let mut dir = RunDir::create(&options.out, &run_id, &scenario.to_toml(), &env)?;
     reporter.say(&format!("results: {}", dir.path.display()));
