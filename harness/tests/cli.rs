@@ -189,3 +189,86 @@ fn quick_ramp_measures_every_rust_stack() {
     let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
     assert!(memory.lines().count() > 4 * 10, "samples every 100 ms");
 }
+
+/// Ctrl-C in the middle of a step: the load stops, the service is stopped and reaped, what was
+/// measured is kept, and the harness exits 130 within 5 s.
+#[test]
+fn ctrl_c_stops_everything_and_keeps_the_results() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .args([
+            "scenario", "steady", "--stacks", "floor", "--quiet", "--out",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the step's load runs: samples tagged with the step appear in memory.csv.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let run = loop {
+        let run = fs::read_dir(dir.path())
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path());
+        if let Some(run) = run
+            && fs::read_to_string(run.join("memory.csv")).is_ok_and(|m| m.contains(",steady,"))
+        {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the steady step never started");
+        assert!(
+            harness.try_wait().unwrap().is_none(),
+            "the harness ended early"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let children = fs::read_to_string(format!("/proc/{0}/task/{0}/children", harness.id()))
+        .unwrap_or_default();
+    let services: Vec<u32> = children
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.contains("footprint-floor"))
+        })
+        .collect();
+    assert_eq!(services.len(), 1, "one running service, found {children:?}");
+
+    let pid = rustix::process::Pid::from_raw(harness.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = harness.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(5),
+            "still running 5 s after Ctrl-C"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        !Path::new(&format!("/proc/{}", services[0])).exists(),
+        "the service outlived the harness"
+    );
+
+    let summary: Value =
+        serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["complete"], false);
+    let floor = &summary["stacks"][0];
+    assert_eq!(floor["status"], "interrupted", "{floor}");
+    assert!(floor["idle_kb"].as_u64().unwrap() > 0, "idle memory kept");
+    let steps = floor["runs"][0]["steps"].as_array().unwrap();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s["name"] == "steady" && s["requests"].as_u64().unwrap() > 0)
+    );
+}
