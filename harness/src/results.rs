@@ -70,8 +70,10 @@ pub struct StackSummary {
     pub status: Status,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
-    /// Size of its executable, bytes.
+    /// Size of its executable (or jar), bytes.
     pub binary_bytes: Option<u64>,
+    /// The command line it was started with (JVM options included).
+    pub command: Option<String>,
     /// Idle memory (median over repeats), KiB.
     pub idle_kb: Option<u64>,
     /// Memory under load: median over the samples of every measured step, KiB.
@@ -104,6 +106,7 @@ impl StackSummary {
             status,
             reason,
             binary_bytes: None,
+            command: None,
             idle_kb: None,
             load_kb: None,
             peak_kb: None,

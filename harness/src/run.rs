@@ -24,11 +24,8 @@ use crate::results::{
 };
 use crate::sample::{ProcSource, Sample, Sampler};
 use crate::scenario::{Scenario, Step};
-use crate::stacks::{self, Availability};
+use crate::stacks::{self, Availability, Launch};
 use crate::stats;
-
-/// How long a Rust stack may take to answer `/health` after its start.
-pub const BOOT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -213,7 +210,7 @@ fn build_stacks(
     options: &Options,
     summary: &mut Summary,
     reporter: &Reporter,
-) -> HashMap<String, PathBuf> {
+) -> HashMap<String, Launch> {
     let mut programs = HashMap::new();
     for stack_summary in &mut summary.stacks {
         if ABORT.load(Ordering::Relaxed) {
@@ -232,11 +229,20 @@ fn build_stacks(
             }
             Availability::Ready { .. } => {}
         }
-        reporter.say(&format!("building {} (release, static) ...", stack.name));
-        match stacks::build(stack, &options.root, reporter.quiet()) {
-            Ok(program) => {
-                stack_summary.binary_bytes = std::fs::metadata(&program).ok().map(|m| m.len());
-                programs.insert(stack.name.to_owned(), program);
+        reporter.say(&format!("building {} ...", stack.name));
+        match stacks::prepare(stack, &options.root, reporter.quiet()) {
+            Ok(launch) => {
+                stack_summary.binary_bytes =
+                    std::fs::metadata(&launch.artifact).ok().map(|m| m.len());
+                let args = launch.args_for_workers(stack, options.scenario.workers);
+                stack_summary.command = Some(
+                    Launch {
+                        args,
+                        ..launch.clone()
+                    }
+                    .command_line(),
+                );
+                programs.insert(stack.name.to_owned(), launch);
             }
             Err(e) => {
                 reporter.warn(&format!("{}: {e}", stack.name));
@@ -290,7 +296,7 @@ impl Context<'_> {
         &mut self,
         dir: &mut RunDir,
         name: &str,
-        program: &Path,
+        launch: &Launch,
         repeat: u32,
         position: usize,
     ) -> StackRun {
@@ -314,21 +320,30 @@ impl Context<'_> {
             failure: None,
             interrupted: None,
         };
+        let stack = stacks::find(name).expect("stack names are checked before a run");
         let spec = ServiceSpec {
             stack: name.to_owned(),
-            program: program.to_owned(),
-            args: Vec::new(),
-            env: scenario
-                .workers
-                .map(|w| vec![("WORKERS".to_owned(), w.to_string())])
-                .unwrap_or_default(),
+            program: launch.program.clone(),
+            args: launch.args_for_workers(stack, scenario.workers),
+            env: launch
+                .env
+                .iter()
+                .cloned()
+                .chain(
+                    scenario
+                        .workers
+                        .map(|w| ("WORKERS".to_owned(), w.to_string())),
+                )
+                .collect(),
             cpus: self.placement.service_cpus.clone(),
         };
         let bar = self
             .reporter
             .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
         bar.phase("starting");
-        let Some(mut instance) = self.cold_starts(&spec, &mut dir.boot, &mut run) else {
+        let Some(mut instance) =
+            self.cold_starts(&spec, stack.boot_timeout(), &mut dir.boot, &mut run)
+        else {
             bar.finish("failed to start");
             return run;
         };
@@ -408,6 +423,7 @@ impl Context<'_> {
     fn cold_starts(
         &self,
         spec: &ServiceSpec,
+        timeout: Duration,
         boot_csv: &mut Csv,
         run: &mut StackRun,
     ) -> Option<Box<dyn Instance>> {
@@ -424,7 +440,7 @@ impl Context<'_> {
                     return None;
                 }
             };
-            match boot::wait_healthy(instance.as_mut(), BOOT_TIMEOUT) {
+            match boot::wait_healthy(instance.as_mut(), timeout) {
                 Ok(took) => {
                     let self_boot_us = wait_ready_line(instance.as_ref());
                     let record = BootRecord {

@@ -1,8 +1,10 @@
-//! The stacks the harness knows: what each is, whether it can run here, and how it is built.
+//! The stacks the harness knows: what each is, whether it can run here, how it is built and
+//! how it is launched.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// How a stack is built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +15,25 @@ pub enum Build {
         package: &'static str,
         /// The binary.
         bin: &'static str,
+    },
+    /// A Go module built by Debian's Go toolchain with `CGO_ENABLED=0` into a static binary.
+    Go {
+        /// The module's folder in the project.
+        dir: &'static str,
+        /// The binary's name.
+        bin: &'static str,
+    },
+    /// Java sources compiled by the service's own `build.sh OUT`, which leaves the jar,
+    /// `OUT/classpath.txt` and `OUT/main-class.txt`.
+    Java {
+        /// The service's folder in the project.
+        dir: &'static str,
+        /// The jar the build makes (its size is reported).
+        jar: &'static str,
+        /// Debian packages the build and the service need.
+        packages: &'static [&'static str],
+        /// Jars of `/usr/share/java` that must be there (one per package above).
+        jars: &'static [&'static str],
     },
 }
 
@@ -27,10 +48,45 @@ pub struct Stack {
     pub workers: &'static str,
     /// How it is built.
     pub build: Build,
+    /// JVM options (JVM stacks only), recorded with every result.
+    pub jvm_options: &'static [&'static str],
 }
 
+const SPRING_PACKAGES: &[&str] = &[
+    "libspring-web-servlet-java",
+    "libspring-context-java",
+    "libtomcat9-java",
+    "libjackson2-databind-java",
+];
+const SPRING_JARS: &[&str] = &[
+    "spring3-web-servlet.jar",
+    "spring3-context.jar",
+    "tomcat9-catalina.jar",
+    "jackson-databind.jar",
+];
+const SPRING: Build = Build::Java {
+    dir: "services/jvm-spring",
+    jar: "footprint-jvm-spring.jar",
+    packages: SPRING_PACKAGES,
+    jars: SPRING_JARS,
+};
+
+/// JVM options of `jvm-spring-tuned`: the smallest footprint a careful team would configure
+/// (a small fixed heap, the serial collector, smaller thread stacks, no JIT tier 2 compiler
+/// threads beyond C1, class data sharing on).
+pub const TUNED_JVM: &[&str] = &[
+    "-Xms16m",
+    "-Xmx64m",
+    "-XX:+UseSerialGC",
+    "-Xss256k",
+    "-XX:MaxMetaspaceSize=64m",
+    "-XX:ReservedCodeCacheSize=32m",
+    "-XX:TieredStopAtLevel=1",
+    "-Xshare:auto",
+];
+
 /// Every stack, in the default order of a run.
-pub const STACKS: [Stack; 4] = [
+pub const STACKS: [Stack; 8] = [
     Stack {
         name: "floor",
         about: "standard library only, a thread per connection: the reference line",
@@ -39,6 +95,7 @@ pub const STACKS: [Stack; 4] = [
             package: "footprint-floor",
             bin: "footprint-floor",
         },
+        jvm_options: &[],
     },
     Stack {
         name: "hyper",
@@ -48,6 +105,7 @@ pub const STACKS: [Stack; 4] = [
             package: "footprint-hyper",
             bin: "footprint-hyper",
         },
+        jvm_options: &[],
     },
     Stack {
         name: "axum",
@@ -57,6 +115,7 @@ pub const STACKS: [Stack; 4] = [
             package: "footprint-axum",
             bin: "footprint-axum",
         },
+        jvm_options: &[],
     },
     Stack {
         name: "actix",
@@ -66,12 +125,76 @@ pub const STACKS: [Stack; 4] = [
             package: "footprint-actix",
             bin: "footprint-actix",
         },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "go",
+        about: "the blog's accountservice: Go net/http and encoding/json, hand routing",
+        workers: "GOMAXPROCS",
+        build: Build::Go {
+            dir: "services/go",
+            bin: "footprint-go",
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-plain",
+        about: "the JDK's built-in com.sun.net.httpserver, no framework, JDK 17",
+        workers: "the HTTP server's executor threads; -XX:ActiveProcessorCount",
+        build: Build::Java {
+            dir: "services/jvm-plain",
+            jar: "footprint-jvm-plain.jar",
+            packages: &[],
+            jars: &[],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring",
+        about: "Spring Web MVC on embedded Tomcat with Jackson, JDK 17, the JVM's own ergonomics",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING,
+        jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring-tuned",
+        about: "the same Spring service with a small fixed heap, serial GC and small stacks",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING,
+        jvm_options: TUNED_JVM,
     },
 ];
 
 /// The stack called `name`.
 pub fn find(name: &str) -> Option<&'static Stack> {
     STACKS.iter().find(|s| s.name == name)
+}
+
+impl Stack {
+    /// Whether it runs on a JVM.
+    pub fn is_jvm(&self) -> bool {
+        matches!(self.build, Build::Java { .. })
+    }
+
+    /// How long it may take from start to the first `200` from `/health`.
+    pub fn boot_timeout(&self) -> Duration {
+        if self.is_jvm() {
+            Duration::from_secs(90)
+        } else {
+            Duration::from_secs(30)
+        }
+    }
+
+    /// Where its build output goes.
+    fn out_dir(&self, root: &Path) -> PathBuf {
+        let dir = match self.build {
+            Build::Cargo { package, .. } => package,
+            Build::Go { dir, .. } | Build::Java { dir, .. } => {
+                dir.rsplit('/').next().unwrap_or(dir)
+            }
+        };
+        target_dir(root).join("stacks").join(dir)
+    }
 }
 
 /// Whether a stack can be built and run here.
@@ -101,6 +224,71 @@ pub fn check(stack: &Stack) -> Availability {
                 install: "install Rust with rustup: https://rustup.rs".into(),
             },
         },
+        Build::Go { .. } => match version_of("go", "version") {
+            Some(version) => Availability::Ready { toolchain: version },
+            None => Availability::Missing {
+                what: "the Go toolchain (`go`)".into(),
+                install: "sudo apt-get install golang-go".into(),
+            },
+        },
+        Build::Java { packages, jars, .. } => {
+            let (Some(javac), Some(_)) = (
+                version_of("javac", "-version"),
+                version_of("java", "-version"),
+            ) else {
+                return Availability::Missing {
+                    what: "a JDK 17 (`javac`, `java`)".into(),
+                    install: "sudo apt-get install openjdk-17-jdk-headless".into(),
+                };
+            };
+            let missing: Vec<&str> = jars
+                .iter()
+                .filter(|jar| !Path::new("/usr/share/java").join(jar).exists())
+                .copied()
+                .collect();
+            if missing.is_empty() {
+                Availability::Ready { toolchain: javac }
+            } else {
+                Availability::Missing {
+                    what: format!("the jars {} in /usr/share/java", missing.join(", ")),
+                    install: format!("sudo apt-get install {}", packages.join(" ")),
+                }
+            }
+        }
+    }
+}
+
+/// A built stack, ready to be started: a program, its arguments and environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments (JVM options, class path and main class for the JVM stacks).
+    pub args: Vec<String>,
+    /// Its environment beyond `PORT`, `BIND` and `WORKERS`.
+    pub env: Vec<(String, String)>,
+    /// The file whose size is reported: the binary, or the jar.
+    pub artifact: PathBuf,
+}
+
+impl Launch {
+    /// The command line, for the record.
+    pub fn command_line(&self) -> String {
+        std::iter::once(self.program.display().to_string())
+            .chain(self.args.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Arguments with `WORKERS` applied where the runtime needs it on its command line (the
+    /// JVM sizes its pools from `-XX:ActiveProcessorCount`, not from the environment).
+    pub fn args_for_workers(&self, stack: &Stack, workers: Option<usize>) -> Vec<String> {
+        match workers {
+            Some(n) if stack.is_jvm() => std::iter::once(format!("-XX:ActiveProcessorCount={n}"))
+                .chain(self.args.iter().cloned())
+                .collect(),
+            _ => self.args.clone(),
+        }
     }
 }
 
@@ -123,20 +311,112 @@ pub enum BuildError {
         /// Its exit status.
         status: String,
     },
-    /// The build succeeded but named no executable.
-    #[error("`{command}` built no executable named {bin}")]
-    NoExecutable {
+    /// The build succeeded but left no executable or no launch files.
+    #[error("`{command}` did not produce {what}")]
+    NoOutput {
         /// The command line.
         command: String,
-        /// The binary expected.
-        bin: String,
+        /// What was expected.
+        what: String,
     },
 }
 
-/// Builds `stack` in `root` (release, static) and returns the path of its executable.
-/// Cargo's own progress goes to stderr unless `quiet`.
-pub fn build(stack: &Stack, root: &Path, quiet: bool) -> Result<PathBuf, BuildError> {
-    let Build::Cargo { package, bin } = stack.build;
+/// Builds `stack` in `root` and says how to launch it. Build tools print their progress to
+/// stderr unless `quiet`.
+pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildError> {
+    let out = stack.out_dir(root);
+    match stack.build {
+        Build::Cargo { package, bin } => {
+            let program = cargo_build(package, bin, root, quiet)?;
+            Ok(Launch {
+                artifact: program.clone(),
+                program,
+                args: Vec::new(),
+                env: Vec::new(),
+            })
+        }
+        Build::Go { dir, bin } => {
+            let program = out.join(bin);
+            let mut command = Command::new("go");
+            command
+                .current_dir(root.join(dir))
+                .env("CGO_ENABLED", "0")
+                .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
+                .arg(&program)
+                .arg(".");
+            run_tool(command, "go", quiet)?;
+            Ok(Launch {
+                artifact: program.clone(),
+                program,
+                args: Vec::new(),
+                env: Vec::new(),
+            })
+        }
+        Build::Java { dir, jar, .. } => {
+            let mut command = Command::new("sh");
+            command
+                .current_dir(root)
+                .arg(Path::new(dir).join("build.sh"))
+                .arg(&out);
+            let shown = run_tool(command, "sh", quiet)?;
+            let read = |name: &str| {
+                std::fs::read_to_string(out.join(name))
+                    .ok()
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| BuildError::NoOutput {
+                        command: shown.clone(),
+                        what: out.join(name).display().to_string(),
+                    })
+            };
+            let classpath = read("classpath.txt")?;
+            let main_class = read("main-class.txt")?;
+            let args = stack
+                .jvm_options
+                .iter()
+                .map(|o| (*o).to_owned())
+                .chain(["-cp".to_owned(), classpath, main_class])
+                .collect();
+            Ok(Launch {
+                program: PathBuf::from("java"),
+                args,
+                env: vec![("STACK_NAME".to_owned(), stack.name.to_owned())],
+                artifact: out.join(jar),
+            })
+        }
+    }
+}
+
+/// Runs a build command, its output on stderr (or nowhere when `quiet`); returns it as shown.
+fn run_tool(mut command: Command, tool: &str, quiet: bool) -> Result<String, BuildError> {
+    let shown = format!("{command:?}").replace('"', "");
+    command
+        .stdout(if quiet {
+            Stdio::null()
+        } else {
+            Stdio::inherit()
+        })
+        .stderr(if quiet {
+            Stdio::null()
+        } else {
+            Stdio::inherit()
+        });
+    let status = command.status().map_err(|source| BuildError::Tool {
+        tool: tool.to_owned(),
+        source,
+    })?;
+    if status.success() {
+        Ok(shown)
+    } else {
+        Err(BuildError::Failed {
+            command: shown,
+            status: status.to_string(),
+        })
+    }
+}
+
+/// `cargo build --release` of one binary; returns the path of the executable.
+fn cargo_build(package: &str, bin: &str, root: &Path, quiet: bool) -> Result<PathBuf, BuildError> {
     let cargo = cargo();
     let mut command = Command::new(&cargo);
     command
@@ -175,9 +455,9 @@ pub fn build(stack: &Stack, root: &Path, quiet: bool) -> Result<PathBuf, BuildEr
             status: status.to_string(),
         });
     }
-    executable.ok_or(BuildError::NoExecutable {
+    executable.ok_or(BuildError::NoOutput {
         command: shown,
-        bin: bin.into(),
+        what: format!("an executable named {bin}"),
     })
 }
 
@@ -195,9 +475,19 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
+/// The project's target folder (`CARGO_TARGET_DIR` honoured).
+fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
 /// The first line a tool prints for `flag`, or `None` when it cannot be run.
 pub fn version_of(tool: &str, flag: &str) -> Option<String> {
     let output = Command::new(tool).arg(flag).output().ok()?;
+    if !output.status.success() {
+        return None;
+    }
     let text = if output.stdout.is_empty() {
         output.stderr
     } else {
@@ -219,7 +509,7 @@ mod tests {
         for stack in STACKS {
             assert_eq!(find(stack.name), Some(&stack));
         }
-        assert!(find("jvm").is_none());
+        assert!(find("cobol").is_none());
     }
 
     #[test]
@@ -236,5 +526,36 @@ mod tests {
     #[test]
     fn cargo_is_found_here() {
         assert!(matches!(check(&STACKS[0]), Availability::Ready { .. }));
+    }
+
+    #[test]
+    fn workers_reach_the_jvm_on_its_command_line() {
+        let launch = Launch {
+            program: "java".into(),
+            args: vec!["-cp".into(), "x.jar".into(), "Main".into()],
+            env: Vec::new(),
+            artifact: "x.jar".into(),
+        };
+        let spring = find("jvm-spring").unwrap();
+        assert_eq!(
+            launch.args_for_workers(spring, Some(2))[0],
+            "-XX:ActiveProcessorCount=2"
+        );
+        assert_eq!(launch.args_for_workers(spring, None), launch.args);
+        assert_eq!(
+            launch.args_for_workers(find("go").unwrap(), Some(2)),
+            launch.args
+        );
+    }
+
+    #[test]
+    fn only_the_tuned_jvm_carries_options() {
+        assert!(find("jvm-spring").unwrap().jvm_options.is_empty());
+        assert!(
+            find("jvm-spring-tuned")
+                .unwrap()
+                .jvm_options
+                .contains(&"-XX:+UseSerialGC")
+        );
     }
 }

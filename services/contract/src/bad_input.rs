@@ -65,7 +65,7 @@ fn printable(bytes: &[u8]) -> String {
 /// Malformed request lines and heads get a 4xx or a closed connection.
 pub fn malformed_requests(target: &Target) {
     let mut service = start(target);
-    let cases: [&[u8]; 14] = [
+    let cases: [&[u8]; 17] = [
         b"GARBAGE\r\n\r\n",
         b"GET\r\n\r\n",
         b"GET  HTTP/1.1\r\nHost: x\r\n\r\n",
@@ -80,6 +80,9 @@ pub fn malformed_requests(target: &Target) {
         b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
         b"GET /health HTTP/1.1\r\nHost: x\r\n folded: header\r\n\r\n",
         b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, rot13\r\n\r\n",
+        b"GET /accounts/% HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /accounts/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /accounts/1%2 HTTP/1.1\r\nHost: x\r\n\r\n",
     ];
     for bytes in cases {
         let outcome = send_bad(service.addr(), bytes);

@@ -113,7 +113,10 @@ pub fn unknown_ids(target: &Target) {
     }
 }
 
-/// Every other segment answers 400: signs, letters, dots, too long, bad encodings.
+/// Every other segment answers 400: signs, letters, dots, too long, escapes of bytes that are
+/// not UTF-8 or not digits. (A broken escape such as `%zz` makes the request target itself
+/// invalid, RFC 3986 section 2.1; servers may refuse it before routing, so it is in the
+/// bad-input battery instead.)
 pub fn invalid_ids(target: &Target) {
     let service = start(target);
     let cases = [
@@ -136,8 +139,6 @@ pub fn invalid_ids(target: &Target) {
         "1%2e0",
         "%2531%30%30%30%30",
         "10042;x=1",
-        "%",
-        "%zz",
     ];
     for id in cases {
         let path = format!("/accounts/{id}");

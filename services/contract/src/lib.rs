@@ -17,14 +17,47 @@ pub mod service;
 
 pub use service::{ReadyLine, Service, ServiceError, Target};
 
+use std::sync::{Condvar, Mutex};
+
+static RUNNING: Mutex<usize> = Mutex::new(0);
+static FREED: Condvar = Condvar::new();
+
+/// Held while a check runs; see [`limit`].
+#[derive(Debug)]
+pub struct Permit(());
+
+/// Waits until fewer than `max` checks hold a permit in this process, then takes one. Heavy
+/// targets (a JVM each) are started a few at a time instead of all at once.
+pub fn limit(max: usize) -> Permit {
+    let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+    while *running >= max.max(1) {
+        running = FREED.wait(running).unwrap_or_else(|e| e.into_inner());
+    }
+    *running += 1;
+    Permit(())
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        *running -= 1;
+        FREED.notify_one();
+    }
+}
+
 /// Expands to one `#[test]` per contract rule and bad-input case, each against a fresh
-/// instance of the target the expression builds.
+/// instance of the target the expression builds. With `max_parallel = N`, at most N checks
+/// run at once (for targets that are heavy to start).
 #[macro_export]
 macro_rules! contract_suite {
     ($target:expr) => {
+        $crate::contract_suite!($target, max_parallel = usize::MAX);
+    };
+    ($target:expr, max_parallel = $max:expr) => {
         fn contract_target() -> $crate::Target {
             $target
         }
+        const CONTRACT_MAX_PARALLEL: usize = $max;
         $crate::contract_suite!(@tests contract_target;
             checks::ready_line,
             checks::seeded_ids,
@@ -51,6 +84,7 @@ macro_rules! contract_suite {
         $(
             #[test]
             fn $check() {
+                let _permit = $crate::limit(CONTRACT_MAX_PARALLEL);
                 $crate::$module::$check(&$target());
             }
         )+

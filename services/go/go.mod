@@ -1,0 +1,3 @@
+module footprint/accountservice
+
+go 1.19
