@@ -168,8 +168,8 @@ pub fn list(root: &Path) -> String {
             }
         };
         out.push_str(&format!(
-            "  {:<8} {}\n           WORKERS: {}\n           {state}\n",
-            stack.name, stack.about, stack.workers
+            "  {:<16} {}\n  {:<16} WORKERS: {}\n  {:<16} {state}\n",
+            stack.name, stack.about, "", stack.workers, ""
         ));
     }
     out

@@ -59,7 +59,7 @@ const SPRING_PACKAGES: &[&str] = &[
     "libjackson2-databind-java",
 ];
 const SPRING_JARS: &[&str] = &[
-    "spring3-web-servlet.jar",
+    "spring3-web.servlet.jar",
     "spring3-context.jar",
     "tomcat9-catalina.jar",
     "jackson-databind.jar",
@@ -250,7 +250,7 @@ pub fn check(stack: &Stack) -> Availability {
                 Availability::Ready { toolchain: javac }
             } else {
                 Availability::Missing {
-                    what: format!("the jars {} in /usr/share/java", missing.join(", ")),
+                    what: format!("/usr/share/java/{{{}}}", missing.join(",")),
                     install: format!("sudo apt-get install {}", packages.join(" ")),
                 }
             }
@@ -290,6 +290,38 @@ impl Launch {
             _ => self.args.clone(),
         }
     }
+}
+
+/// Builds `stack` once per process and returns how the contract suite starts it: the same
+/// program, arguments and environment a run uses. Panics when the stack cannot be built here,
+/// naming what to install: a test that needs a stack must fail without it, never skip.
+pub fn contract_target(name: &str) -> footprint_contract::Target {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+
+    static BUILT: OnceLock<Mutex<HashMap<String, Launch>>> = OnceLock::new();
+    let stack = find(name).unwrap_or_else(|| panic!("no stack named {name}"));
+    let launch = {
+        let mut built = BUILT
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if !built.contains_key(name) {
+            if let Availability::Missing { what, install } = check(stack) {
+                panic!("{name} cannot be built here: {what} is missing; {install}");
+            }
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            let launch =
+                prepare(stack, &root, true).unwrap_or_else(|e| panic!("building {name}: {e}"));
+            built.insert(name.to_owned(), launch);
+        }
+        built[name].clone()
+    };
+    let mut target = footprint_contract::Target::new(name, launch.program);
+    target.args = launch.args;
+    target.env = launch.env;
+    target.ready_timeout = stack.boot_timeout();
+    target
 }
 
 /// Why a stack could not be built.

@@ -28,7 +28,16 @@ fn list_names_every_scenario_and_stack() {
             "scenario {name} missing:\n{out}"
         );
     }
-    for stack in ["floor", "hyper", "axum", "actix"] {
+    for stack in [
+        "floor",
+        "hyper",
+        "axum",
+        "actix",
+        "go",
+        "jvm-plain",
+        "jvm-spring",
+        "jvm-spring-tuned",
+    ] {
         assert!(
             out.contains(&format!("  {stack} ")),
             "stack {stack} missing:\n{out}"
@@ -87,9 +96,10 @@ fn unknown_stacks_and_scenarios_are_usage_errors() {
         .code(2);
 }
 
-/// `harness scenario ramp --quick` for real against the Rust stacks.
+/// `harness scenario ramp --quick` for real against every stack (CI installs the Go and JVM
+/// toolchains, so all of them must run).
 #[test]
-fn quick_ramp_measures_every_rust_stack() {
+fn quick_ramp_measures_every_stack() {
     let dir = tempfile::tempdir().unwrap();
     let assert = harness()
         .args(["scenario", "ramp", "--quick", "--quiet", "--out"])
@@ -129,7 +139,7 @@ fn quick_ramp_measures_every_rust_stack() {
     assert!(env["project_commit"].as_str().is_some());
 
     let stacks = summary["stacks"].as_array().unwrap();
-    assert_eq!(stacks.len(), 4);
+    assert_eq!(stacks.len(), harness::stacks::STACKS.len());
     for stack in stacks {
         let name = stack["stack"].as_str().unwrap();
         assert_eq!(stack["status"], "ok", "{name}: {}", stack["reason"]);
@@ -139,7 +149,8 @@ fn quick_ramp_measures_every_rust_stack() {
                 .as_u64()
                 .unwrap_or_else(|| panic!("{name}: {key}"))
         };
-        // A static Rust service idles at a few MiB: anything outside 100 KiB..1 GiB is a bug.
+        // Rust and Go services idle at a few MiB, a JVM at tens to hundreds: anything outside
+        // 100 KiB..1 GiB is a bug.
         for key in ["idle_kb", "load_kb", "peak_kb"] {
             assert!(
                 (100..1 << 20).contains(&kb(key)),
@@ -185,9 +196,12 @@ fn quick_ramp_measures_every_rust_stack() {
         }
     }
     let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
-    assert!(latency.lines().count() > 4 * 3, "{latency}");
+    assert!(latency.lines().count() > stacks.len() * 3, "{latency}");
     let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
-    assert!(memory.lines().count() > 4 * 10, "samples every 100 ms");
+    assert!(
+        memory.lines().count() > stacks.len() * 10,
+        "samples every 100 ms"
+    );
 }
 
 /// Ctrl-C in the middle of a step: the load stops, the service is stopped and reaped, what was

@@ -1,14 +1,13 @@
 //! The `local` backend: each service a child process of the harness, pinned to its CPUs.
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use footprint_contract::ReadyLine;
-use footprint_contract::service::free_port;
+use footprint_contract::service::{Output, free_port};
 use rustix::process::{Pid, Signal, kill_process};
 
 use super::{Backend, BackendError, Instance, ServiceSpec};
@@ -43,7 +42,10 @@ impl Backend for Local {
             .env("BIND", addr.ip().to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .stderr(Stdio::piped())
+            // Its own process group: a Ctrl-C at the terminal reaches the harness only, which
+            // then stops the load before the service, in that order.
+            .process_group(0);
         let (mut child, started) = spawn_pinned(command, &spec.cpus).map_err(|e| match e {
             SpawnError::Pin(source) => BackendError::Pin {
                 stack: spec.stack.clone(),
@@ -56,41 +58,12 @@ impl Backend for Local {
                 source,
             },
         })?;
-        let ready = Arc::new(Mutex::new(None));
-        if let Some(stdout) = child.stdout.take() {
-            let ready = Arc::clone(&ready);
-            thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if let Some(parsed) = ReadyLine::parse(&line) {
-                        let mut slot = ready.lock().unwrap_or_else(|e| e.into_inner());
-                        slot.get_or_insert(parsed);
-                    }
-                }
-            });
-        }
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        if let Some(mut pipe) = child.stderr.take() {
-            let sink = Arc::clone(&stderr);
-            thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut kept = sink.lock().unwrap_or_else(|e| e.into_inner());
-                    kept.extend_from_slice(&buf[..n]);
-                    let excess = kept.len().saturating_sub(STDERR_KEEP);
-                    kept.drain(..excess);
-                }
-            });
-        }
+        let output = Output::watch(&mut child, started, STDERR_KEEP);
         Ok(Box::new(LocalInstance {
             child,
             addr,
             started,
-            ready,
-            stderr,
+            output,
             ended: None,
         }))
     }
@@ -125,8 +98,7 @@ struct LocalInstance {
     child: Child,
     addr: SocketAddr,
     started: Instant,
-    ready: Arc<Mutex<Option<ReadyLine>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    output: Output,
     ended: Option<String>,
 }
 
@@ -148,7 +120,7 @@ impl Instance for LocalInstance {
     }
 
     fn ready_line(&self) -> Option<ReadyLine> {
-        self.ready.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.output.ready().map(|seen| seen.line)
     }
 
     fn exited(&mut self) -> Option<String> {
@@ -161,7 +133,7 @@ impl Instance for LocalInstance {
     }
 
     fn stderr_tail(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+        self.output.stderr()
     }
 
     fn stop(&mut self) -> String {

@@ -4,7 +4,6 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -139,36 +138,10 @@ impl Target {
             program: program.clone(),
             source,
         })?;
-        let stderr = Arc::new(Mutex::new(String::new()));
-        if let Some(mut pipe) = child.stderr.take() {
-            let sink = Arc::clone(&stderr);
-            thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
-                    sink.push_str(&String::from_utf8_lossy(&buf[..n]));
-                }
-            });
-        }
-        let (tx, rx) = mpsc::channel();
-        if let Some(pipe) = child.stdout.take() {
-            thread::spawn(move || {
-                let mut sent = false;
-                for line in BufReader::new(pipe).lines() {
-                    let Ok(line) = line else { break };
-                    if !sent && let Some(ready) = ReadyLine::parse(&line) {
-                        let _ = tx.send((ready, line, spawned.elapsed()));
-                        sent = true;
-                    }
-                }
-            });
-        }
+        let output = Output::watch(&mut child, spawned, 64 * 1024);
         let mut service = Service {
             child,
-            stderr,
+            output,
             ready: None,
             ready_raw: String::new(),
             ready_after: Duration::ZERO,
@@ -176,31 +149,30 @@ impl Target {
         };
         let deadline = Instant::now() + self.ready_timeout;
         loop {
-            match rx.recv_timeout(Duration::from_millis(20)) {
-                Ok((ready, raw, after)) => {
-                    service.ready = Some(ready);
-                    service.ready_raw = raw;
-                    service.ready_after = after;
-                    return Ok(service);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
-                Err(_) => {
-                    // Give a dying process a moment so its status and stderr are complete.
-                    thread::sleep(Duration::from_millis(50));
-                    if let Ok(Some(status)) = service.child.try_wait() {
-                        return Err(ServiceError::ExitedEarly {
-                            program: service.program.clone(),
-                            status,
-                            stderr: service.stderr(),
-                        });
-                    }
-                    return Err(ServiceError::NotReady {
+            if let Some(seen) = service.output.ready() {
+                service.ready = Some(seen.line);
+                service.ready_raw = seen.raw;
+                service.ready_after = seen.after;
+                return Ok(service);
+            }
+            let exited = matches!(service.child.try_wait(), Ok(Some(_)));
+            if exited || Instant::now() >= deadline {
+                // Give a dying process a moment so its status and stderr are complete.
+                thread::sleep(Duration::from_millis(50));
+                if let Ok(Some(status)) = service.child.try_wait() {
+                    return Err(ServiceError::ExitedEarly {
                         program: service.program.clone(),
-                        waited: self.ready_timeout,
+                        status,
                         stderr: service.stderr(),
                     });
                 }
+                return Err(ServiceError::NotReady {
+                    program: service.program.clone(),
+                    waited: self.ready_timeout,
+                    stderr: service.stderr(),
+                });
             }
+            thread::sleep(Duration::from_millis(2));
         }
     }
 }
@@ -209,7 +181,7 @@ impl Target {
 #[derive(Debug)]
 pub struct Service {
     child: Child,
-    stderr: Arc<Mutex<String>>,
+    output: Output,
     ready: Option<ReadyLine>,
     ready_raw: String,
     ready_after: Duration,
@@ -244,12 +216,9 @@ impl Service {
         self.child.id()
     }
 
-    /// Everything the service wrote to stderr so far.
+    /// What the service wrote to stderr so far (the last 64 KiB).
     pub fn stderr(&self) -> String {
-        self.stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.output.stderr()
     }
 
     /// Sends `SIGTERM` (`graceful`) or `SIGINT`.
@@ -289,6 +258,76 @@ impl Drop for Service {
             let _ = self.child.kill();
         }
         let _ = self.child.wait();
+    }
+}
+
+/// A ready line as it was seen on a service's stdout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenReady {
+    /// Parsed.
+    pub line: ReadyLine,
+    /// As printed.
+    pub raw: String,
+    /// Time from spawn until it was read.
+    pub after: Duration,
+}
+
+/// What a child process prints: its first ready line, and the tail of its stderr. Two
+/// threads drain the pipes so the child never blocks on a full one.
+#[derive(Debug, Clone, Default)]
+pub struct Output {
+    ready: Arc<Mutex<Option<SeenReady>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Output {
+    /// Takes the child's piped stdout and stderr (if piped) and starts draining them; keeps the
+    /// last `keep` bytes of stderr.
+    pub fn watch(child: &mut Child, spawned: Instant, keep: usize) -> Self {
+        let output = Self::default();
+        if let Some(stdout) = child.stdout.take() {
+            let ready = Arc::clone(&output.ready);
+            thread::spawn(move || {
+                for raw in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let mut slot = ready.lock().unwrap_or_else(|e| e.into_inner());
+                    if slot.is_none()
+                        && let Some(line) = ReadyLine::parse(&raw)
+                    {
+                        *slot = Some(SeenReady {
+                            line,
+                            raw,
+                            after: spawned.elapsed(),
+                        });
+                    }
+                }
+            });
+        }
+        if let Some(mut pipe) = child.stderr.take() {
+            let sink = Arc::clone(&output.stderr);
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    let mut kept = sink.lock().unwrap_or_else(|e| e.into_inner());
+                    kept.extend_from_slice(&buf[..n]);
+                    let excess = kept.len().saturating_sub(keep);
+                    kept.drain(..excess);
+                }
+            });
+        }
+        output
+    }
+
+    /// The first ready line, once printed.
+    pub fn ready(&self) -> Option<SeenReady> {
+        self.ready.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The kept tail of stderr.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
     }
 }
 
