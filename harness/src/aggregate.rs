@@ -212,6 +212,7 @@ mod tests {
                 pss_kb: Some(rss / 2),
                 hwm_kb: rss,
                 cpu_us: service_cpu_ms * 1000,
+                cpu_tick_us: service_cpu_ms / 10 * 10_000,
                 threads: 2,
             },
             harness: Reading {

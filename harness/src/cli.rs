@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::results::Status;
+use crate::cost::{self, Fleet};
+use crate::results::{self, Status};
 use crate::run::{self, Options};
 use crate::scenario;
 use crate::stacks::{self, Availability, STACKS};
-use crate::table;
+use crate::{report, table};
 
 /// Exit status: a run was interrupted by Ctrl-C.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -20,7 +21,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,6 +34,19 @@ enum Command {
     Scenario(ScenarioArgs),
     /// Lists the scenarios and the stacks, and whether each stack can run here.
     List,
+    /// Writes the HTML report of a results folder (reports/<run-id>.html) and the index of runs.
+    Report(ReportArgs),
+    /// Projects a run's figures onto an EC2 bill: instances and monthly cost per stack.
+    Cost(CostArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReportArgs {
+    /// A results folder (results/<run-id>).
+    results: PathBuf,
+    /// Folder for reports (default: reports/ in the project).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -54,6 +68,9 @@ struct ScenarioArgs {
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+    /// Folder for the HTML report (default: reports/ in the project).
+    #[arg(long, value_name = "DIR")]
+    reports: Option<PathBuf>,
     /// No progress output; the final table is still printed.
     #[arg(long, short)]
     quiet: bool,
@@ -83,6 +100,20 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Scenario(args) => run_scenario(args, &root),
+        Command::Report(args) => {
+            let out = args.out.unwrap_or_else(|| root.join("reports"));
+            match report::write(&args.results, &out) {
+                Ok(path) => {
+                    println!("report: {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::Cost(args) => run_cost(args, &root),
     }
 }
 
@@ -129,6 +160,13 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         Ok(outcome) => {
             println!("{}", table::render(&outcome.summary));
             println!("results: {}", outcome.dir.display());
+            match report::write(
+                &outcome.dir,
+                &args.reports.unwrap_or_else(|| root.join("reports")),
+            ) {
+                Ok(path) => println!("report: {}", path.display()),
+                Err(e) => eprintln!("warning: no report: {e}"),
+            }
             if outcome.summary.interrupted {
                 eprintln!(
                     "interrupted: partial results kept in {}",
@@ -151,6 +189,73 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+#[derive(Debug, clap::Args)]
+struct CostArgs {
+    /// A results folder (results/<run-id>) holding summary.json.
+    results: PathBuf,
+    /// Services in the fleet (N), one replica each.
+    #[arg(long, value_name = "N", default_value_t = cost::DEFAULT_SERVICES, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    services: u32,
+    /// Requests per second each service takes (R).
+    #[arg(long, value_name = "R", default_value_t = cost::DEFAULT_RPS, value_parser = non_negative)]
+    rps: f64,
+    /// Memory and CPU are planned at (100 + PCT)% of what was measured.
+    #[arg(long, value_name = "PCT", default_value_t = cost::DEFAULT_HEADROOM_PCT, value_parser = non_negative)]
+    headroom: f64,
+    /// Memory the OS and container runtime keep on every instance, MiB.
+    #[arg(long, value_name = "MIB", default_value_t = cost::DEFAULT_OS_RESERVE_MIB)]
+    os_reserve_mib: u64,
+    /// Instance types to consider, comma-separated (default: every x86_64 type in data/ec2-prices.csv).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    instances: Option<Vec<String>>,
+    /// Also projects onto aarch64 (Graviton) types, which apply only to stacks built for aarch64.
+    #[arg(long)]
+    aarch64: bool,
+}
+
+/// A finite number, 0 or more.
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("expected a number, 0 or more, found {text:?}")),
+    }
+}
+
+fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
+    let prices = match cost::load_prices(&root.join(cost::PRICES_FILE)) {
+        Ok(prices) => prices,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let prices = match cost::select(&prices, args.instances.as_deref(), args.aarch64) {
+        Ok(prices) => prices,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let summary = match results::load_summary(&args.results) {
+        Ok(summary) => summary,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let fleet = Fleet {
+        services: args.services,
+        rps_per_service: args.rps,
+        headroom_pct: args.headroom,
+        os_reserve_mib: args.os_reserve_mib,
+    };
+    print!(
+        "{}",
+        cost::render_table(&cost::project(&summary, &prices, &fleet))
+    );
+    ExitCode::SUCCESS
 }
 
 /// `harness list`: scenarios, stacks, and what each stack needs here.

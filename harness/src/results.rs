@@ -327,6 +327,7 @@ impl RunDir {
                     "t_ms",
                     "phase",
                     "service_cpu_ms",
+                    "service_cpu_ticks_ms",
                     "harness_cpu_ms",
                     "sampler_cost_us",
                 ],

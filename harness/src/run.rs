@@ -627,6 +627,7 @@ fn collect(
             &t_ms,
             &phase,
             &format!("{:.3}", sample.service.cpu_us as f64 / 1000.0),
+            &format!("{:.3}", sample.service.cpu_tick_us as f64 / 1000.0),
             &format!("{:.3}", sample.harness.cpu_us as f64 / 1000.0),
             &sample.cost_us,
         ])?;

@@ -17,8 +17,12 @@ pub struct Reading {
     pub pss_kb: Option<u64>,
     /// Peak resident set size so far (`VmHWM`), KiB.
     pub hwm_kb: u64,
-    /// User plus system CPU time so far, microseconds.
+    /// User plus system CPU time so far, microseconds: per-thread nanosecond clocks where
+    /// they are read, else the kernel's clock ticks.
     pub cpu_us: u64,
+    /// The same from the kernel's tick counts (`utime + stime`, 10 ms steps here): coarse, but
+    /// it includes threads that came and went between two samples.
+    pub cpu_tick_us: u64,
     /// Threads in the process.
     pub threads: u64,
 }
@@ -166,18 +170,18 @@ impl Source for ProcSource {
             None
         };
         let tick_us = ticks.saturating_mul(1_000_000) / self.ticks_per_second;
+        // Ticks are 10 ms here: too coarse for a light step, so the thread clocks lead.
         let precise_us = self
             .threads
             .as_mut()
             .and_then(|clock| clock.read(&self.dir))
-            .map_or(0, |ns| ns / 1000);
+            .map(|ns| ns / 1000);
         Ok(Reading {
             rss_kb,
             pss_kb,
             hwm_kb,
-            // Ticks are 10 ms here: too coarse for a light step. Threads that came and went
-            // between two samples are only in the ticks, hence the larger of the two.
-            cpu_us: precise_us.max(tick_us),
+            cpu_us: precise_us.unwrap_or(tick_us),
+            cpu_tick_us: tick_us,
             threads,
         })
     }

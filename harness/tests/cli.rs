@@ -101,9 +101,12 @@ fn unknown_stacks_and_scenarios_are_usage_errors() {
 #[test]
 fn quick_ramp_measures_every_stack() {
     let dir = tempfile::tempdir().unwrap();
+    let reports = tempfile::tempdir().unwrap();
     let assert = harness()
         .args(["scenario", "ramp", "--quick", "--quiet", "--out"])
         .arg(dir.path())
+        .arg("--reports")
+        .arg(reports.path())
         .assert()
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
@@ -195,6 +198,12 @@ fn quick_ramp_measures_every_stack() {
             }
         }
     }
+    let run_id = run.file_name().unwrap().to_str().unwrap();
+    let report = fs::read_to_string(reports.path().join(format!("{run_id}.html"))).unwrap();
+    assert_eq!(report.matches("<svg").count(), 6, "every figure drawn");
+    assert!(stdout.contains("report: "), "{stdout}");
+    let index = fs::read_to_string(reports.path().join("index.html")).unwrap();
+    assert!(index.contains(run_id), "the index lists the run");
     let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
     assert!(latency.lines().count() > stacks.len() * 3, "{latency}");
     let memory = fs::read_to_string(run.join("memory.csv")).unwrap();

@@ -1,0 +1,870 @@
+//! HTML reports: made from a results folder alone, self-contained (inline CSS and SVG, no
+//! network), from template files with a typed context. Only this module knows HTML.
+
+pub mod plots;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::env::Environment as RunEnvironment;
+use crate::results::{self, Status, Summary};
+
+const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
+const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
+const STYLE: &str = include_str!("../../templates/style.css");
+
+/// Why a report could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// The results folder could not be read.
+    #[error("{0}")]
+    Results(String),
+    /// The report could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A template failed (a bug: templates are part of the binary).
+    #[error("template {0}")]
+    Template(#[from] minijinja::Error),
+}
+
+/// The context of `report.html`.
+#[derive(Debug, Serialize)]
+pub struct ReportPage {
+    /// The run's id.
+    pub run_id: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Backend.
+    pub backend: String,
+    /// When it started (UTC).
+    pub started: String,
+    /// Whether it ran to its end.
+    pub complete: bool,
+    /// Whether it was interrupted.
+    pub interrupted: bool,
+    /// The blog's claim, tested on this run, in one sentence.
+    pub headline: String,
+    /// The memory counter every memory figure uses.
+    pub memory_counter: String,
+    /// The environment, as label and value.
+    pub environment: Vec<(String, String)>,
+    /// One row per stack.
+    pub stacks: Vec<StackRow>,
+    /// One row per stack and measured step.
+    pub steps: Vec<StepRow>,
+    /// The figures, in the report's order.
+    pub figures: Vec<Figure>,
+    /// Links to the raw files (relative to the report).
+    pub files: Vec<(String, String)>,
+    /// What the harness cost.
+    pub harness: String,
+}
+
+/// One stack in the report.
+#[derive(Debug, Serialize)]
+pub struct StackRow {
+    /// Name.
+    pub name: String,
+    /// Its colour in every figure.
+    pub colour: String,
+    /// `ok`, `skipped`, `failed`, `partial`, `not run`.
+    pub status: String,
+    /// Why it was skipped or failed.
+    pub reason: Option<String>,
+    /// Idle memory, MiB.
+    pub idle_mib: Option<String>,
+    /// Memory under load, MiB.
+    pub load_mib: Option<String>,
+    /// Peak memory, MiB.
+    pub peak_mib: Option<String>,
+    /// Boot time: median (min to max), ms.
+    pub boot: Option<String>,
+    /// The service's own boot time, median, ms.
+    pub self_boot: Option<String>,
+    /// p50 / p99 of seeded ids in the last step, µs.
+    pub latency: Option<String>,
+    /// Achieved rps in the last step.
+    pub rps: Option<String>,
+    /// Service CPU per 1000 requests, ms.
+    pub cpu: Option<String>,
+    /// Size of the executable or jar, MiB.
+    pub size_mib: Option<String>,
+    /// How it was started.
+    pub command: Option<String>,
+}
+
+/// One measured step of one stack.
+#[derive(Debug, Serialize)]
+pub struct StepRow {
+    /// Stack.
+    pub stack: String,
+    /// Step name.
+    pub step: String,
+    /// Users.
+    pub users: usize,
+    /// Target rps, or `unthrottled`.
+    pub target: String,
+    /// Achieved rps.
+    pub achieved: String,
+    /// Percentiles of seeded ids, µs.
+    pub p50: u64,
+    /// 90th.
+    pub p90: u64,
+    /// 99th.
+    pub p99: u64,
+    /// 99.9th.
+    pub p999: u64,
+    /// Slowest.
+    pub max: u64,
+    /// Requests not answered as the contract says.
+    pub errors: u64,
+    /// The load generator was saturated.
+    pub load_generator_bound: bool,
+}
+
+/// One figure: inline SVG, or the reason it could not be drawn.
+#[derive(Debug, Serialize)]
+pub struct Figure {
+    /// Anchor.
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// How to read it.
+    pub caption: String,
+    /// The SVG (generated here, never from user text).
+    pub svg: Option<String>,
+    /// Why it is missing.
+    pub error: Option<String>,
+}
+
+/// Writes `<reports_dir>/<run-id>.html` from the results folder `dir` and refreshes
+/// `<reports_dir>/index.html`; returns the report's path.
+pub fn write(dir: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
+    let summary = results::load_summary(dir).map_err(ReportError::Results)?;
+    let env: Option<RunEnvironment> = fs::read_to_string(dir.join("env.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let memory = read_memory(&dir.join("memory.csv"));
+    let page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    let html = render("report.html", &page)?;
+    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
+        path: reports_dir.to_owned(),
+        source,
+    })?;
+    let path = reports_dir.join(format!("{}.html", summary.run_id));
+    fs::write(&path, html).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    if let Some(results_root) = dir.parent() {
+        write_index(results_root, reports_dir)?;
+    }
+    Ok(path)
+}
+
+/// Builds the report's context.
+pub fn page(
+    summary: &Summary,
+    env: Option<&RunEnvironment>,
+    memory: &MemorySeries,
+    to_results: &str,
+) -> ReportPage {
+    let mib = |kb: Option<u64>| kb.map(|kb| format!("{:.1}", kb as f64 / 1024.0));
+    let stacks: Vec<StackRow> = summary
+        .stacks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| StackRow {
+            name: s.stack.clone(),
+            colour: plots::css_colour(i),
+            status: status_word(s.status).to_owned(),
+            reason: s.reason.clone(),
+            idle_mib: mib(s.idle_kb),
+            load_mib: mib(s.load_kb),
+            peak_mib: mib(s.peak_kb),
+            boot: s.boot_ms.map(|b| {
+                if b.n > 1 {
+                    format!("{:.1} ({:.1} to {:.1}, n={})", b.median, b.min, b.max, b.n)
+                } else {
+                    format!("{:.1}", b.median)
+                }
+            }),
+            self_boot: s.self_boot_ms.map(|b| format!("{:.2}", b.median)),
+            latency: s.p50_us.zip(s.p99_us).map(|(a, b)| format!("{a} / {b}")),
+            rps: s.achieved_rps.map(|r| format!("{r:.0}")),
+            cpu: s.cpu_ms_per_1000.map(|c| format!("{c:.1}")),
+            size_mib: s
+                .binary_bytes
+                .map(|b| format!("{:.2}", b as f64 / (1024.0 * 1024.0))),
+            command: s.command.clone(),
+        })
+        .collect();
+    let steps = summary
+        .stacks
+        .iter()
+        .flat_map(|s| {
+            s.runs
+                .first()
+                .into_iter()
+                .flat_map(move |r| r.steps.iter().map(move |st| (s, st)))
+        })
+        .filter(|(_, st)| !st.warmup)
+        .filter_map(|(s, st)| {
+            let seeded = st.kinds.iter().find(|k| k.kind == "seeded")?;
+            Some(StepRow {
+                stack: s.stack.clone(),
+                step: st.name.clone(),
+                users: st.users,
+                target: st
+                    .target_rps
+                    .map_or("unthrottled".to_owned(), |t| t.to_string()),
+                achieved: format!("{:.0}", st.achieved_rps),
+                p50: seeded.p50_us,
+                p90: seeded.p90_us,
+                p99: seeded.p99_us,
+                p999: seeded.p999_us,
+                max: seeded.max_us,
+                errors: st.errors,
+                load_generator_bound: st.load_generator_bound,
+            })
+        })
+        .collect();
+    ReportPage {
+        run_id: summary.run_id.clone(),
+        scenario: summary.scenario.clone(),
+        backend: summary.backend.clone(),
+        started: summary.started.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        complete: summary.complete,
+        interrupted: summary.interrupted,
+        headline: headline(summary),
+        memory_counter: summary.memory_counter.clone(),
+        environment: env.map(environment_rows).unwrap_or_default(),
+        stacks,
+        steps,
+        figures: figures(summary, memory, env.map(|e| e.sample_interval_ms)),
+        files: [
+            "summary.json",
+            "env.json",
+            "scenario.toml",
+            "memory.csv",
+            "cpu.csv",
+            "latency.csv",
+            "boot.csv",
+        ]
+        .iter()
+        .map(|f| ((*f).to_owned(), format!("{to_results}/{f}")))
+        .collect(),
+        harness: format!(
+            "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the harness's peak RSS was {}.",
+            summary.harness.samples,
+            summary
+                .harness
+                .sampler_cpu_us_per_sample
+                .map_or("-".into(), |v| format!("{v:.0}")),
+            summary
+                .harness
+                .sampler_core_pct
+                .map_or("-".into(), |v| format!("{v:.2} %")),
+            summary
+                .harness
+                .harness_peak_kb
+                .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
+        ),
+    }
+}
+
+/// The blog series' claim, tested on this run: memory under load of each stack against the
+/// JVM baseline at idle, and boot times, in one sentence with the numbers.
+pub fn headline(summary: &Summary) -> String {
+    let mib = |kb: u64| format!("{:.1} MiB", kb as f64 / 1024.0);
+    let baseline = summary
+        .stacks
+        .iter()
+        .find(|s| s.stack == "jvm-spring" && s.idle_kb.is_some());
+    let others: Vec<String> = summary
+        .stacks
+        .iter()
+        .filter(|s| s.stack != "jvm-spring")
+        .filter_map(|s| {
+            let memory = s.load_kb.or(s.idle_kb)?;
+            let under = if s.load_kb.is_some() {
+                "under load"
+            } else {
+                "idle"
+            };
+            let boot = s
+                .boot_ms
+                .map(|b| format!(", ready in {:.1} ms", b.median))
+                .unwrap_or_default();
+            Some(format!("{} {} {under}{boot}", s.stack, mib(memory)))
+        })
+        .collect();
+    match baseline {
+        Some(jvm) => {
+            let idle = jvm.idle_kb.unwrap_or(0);
+            let boot = jvm
+                .boot_ms
+                .map(|b| format!(", ready in {:.1} ms", b.median))
+                .unwrap_or_default();
+            format!(
+                "The blog's claim (a service under load uses less memory than an idle Spring Boot service) on this run: jvm-spring idle {}{boot}; {}.",
+                mib(idle),
+                if others.is_empty() {
+                    "no other stack was measured".to_owned()
+                } else {
+                    others.join("; ")
+                }
+            )
+        }
+        None => format!(
+            "jvm-spring was not measured in this run, so the blog's claim cannot be tested here; measured: {}.",
+            if others.is_empty() {
+                "nothing".to_owned()
+            } else {
+                others.join("; ")
+            }
+        ),
+    }
+}
+
+fn figures(summary: &Summary, memory: &MemorySeries, interval_ms: Option<u64>) -> Vec<Figure> {
+    let counter = &summary.memory_counter;
+    let names: Vec<String> = summary.stacks.iter().map(|s| s.stack.clone()).collect();
+    let mib = |kb: Option<u64>| kb.map(|kb| kb as f64 / 1024.0);
+    let bars: Vec<(String, [Option<f64>; 3])> = summary
+        .stacks
+        .iter()
+        .map(|s| {
+            (
+                s.stack.clone(),
+                [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)],
+            )
+        })
+        .collect();
+    let floor = summary
+        .stacks
+        .iter()
+        .find(|s| s.stack == "floor")
+        .and_then(|s| mib(s.load_kb.or(s.idle_kb)));
+    let series: Vec<(String, Vec<(f64, f64)>)> = names
+        .iter()
+        .map(|n| (n.clone(), memory.get(n).cloned().unwrap_or_default()))
+        .collect();
+    let step_names: Vec<String> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| s.runs.first())
+        .find(|r| !r.steps.is_empty())
+        .map(|r| {
+            r.steps
+                .iter()
+                .filter(|s| !s.warmup)
+                .map(|s| s.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let latency = per_step(summary, &step_names, |st| {
+        let k = st.kinds.iter().find(|k| k.kind == "seeded")?;
+        Some((k.p50_us as f64, k.p99_us as f64))
+    });
+    let throughput = per_step(summary, &step_names, |st| {
+        Some((st.achieved_rps, st.load_generator_bound))
+    });
+    let targets: Vec<Option<f64>> = step_names
+        .iter()
+        .map(|name| {
+            summary
+                .stacks
+                .iter()
+                .filter_map(|s| s.runs.first())
+                .flat_map(|r| r.steps.iter())
+                .find(|st| &st.name == name)
+                .and_then(|st| st.target_rps.map(f64::from))
+        })
+        .collect();
+    let boots: Vec<(String, Vec<f64>)> = summary
+        .stacks
+        .iter()
+        .map(|s| {
+            (
+                s.stack.clone(),
+                s.runs
+                    .iter()
+                    .flat_map(|r| r.boots.iter().map(|b| b.boot_ms))
+                    .collect(),
+            )
+        })
+        .collect();
+    let cpu: Vec<(String, Option<f64>)> = summary
+        .stacks
+        .iter()
+        .map(|s| (s.stack.clone(), s.cpu_ms_per_1000))
+        .collect();
+    let figure = |id, title, caption: String, drawn: Result<String, plots::PlotError>| match drawn {
+        Ok(svg) => Figure {
+            id,
+            title,
+            caption,
+            svg: Some(svg),
+            error: None,
+        },
+        Err(e) => Figure {
+            id,
+            title,
+            caption,
+            svg: None,
+            error: Some(e.to_string()),
+        },
+    };
+    vec![
+        figure(
+            "memory",
+            "Memory per stack",
+            format!("{counter} of the service: idle (light), median under load (medium), peak (dark), MiB. The dashed line is the floor stack under load: the cost of a process and a socket."),
+            plots::memory_bars(&bars, floor),
+        ),
+        figure(
+            "memory-time",
+            "Memory through the scenario",
+            format!(
+                "{counter} of each service from its start to its stop (first repeat){}.",
+                interval_ms.map(|ms| format!(", sampled every {ms} ms")).unwrap_or_default()
+            ),
+            plots::memory_over_time(&series),
+        ),
+        figure(
+            "latency",
+            "Latency per load step",
+            "Seeded ids: p50 (solid, dots) and p99 (dashed), µs, log scale, to the response head as the load generator sees it.".to_owned(),
+            plots::latency_by_step(&step_names, &latency),
+        ),
+        figure(
+            "throughput",
+            "Achieved throughput against the target",
+            "Requests per second achieved per step (lines) against the target rate (grey dashed). A cross marks a step where the load generator was saturated: there the figure describes the generator, not the service.".to_owned(),
+            plots::throughput(&step_names, &targets, &throughput),
+        ),
+        figure(
+            "boot",
+            "Boot time",
+            "Every cold start: ms from the start call to the first 200 from /health, polled every millisecond (log scale).".to_owned(),
+            plots::boot_times(&boots),
+        ),
+        figure(
+            "cpu",
+            "CPU per 1000 requests",
+            "Service CPU time over the measured steps divided by the requests served, ms per 1000 requests.".to_owned(),
+            plots::cpu_per_1000(&cpu),
+        ),
+    ]
+}
+
+/// Per stack, `pick` of each named measured step of its first repeat (`None` where it has no
+/// such step).
+fn per_step<T>(
+    summary: &Summary,
+    step_names: &[String],
+    pick: impl Fn(&crate::results::StepSummary) -> Option<T>,
+) -> Vec<(String, Vec<Option<T>>)> {
+    summary
+        .stacks
+        .iter()
+        .map(|s| {
+            let steps = s
+                .runs
+                .first()
+                .map(|r| r.steps.as_slice())
+                .unwrap_or_default();
+            let values = step_names
+                .iter()
+                .map(|name| {
+                    steps
+                        .iter()
+                        .find(|st| !st.warmup && &st.name == name)
+                        .and_then(&pick)
+                })
+                .collect();
+            (s.stack.clone(), values)
+        })
+        .collect()
+}
+
+/// RSS over time per stack (first repeat): seconds since its first sample, MiB.
+pub type MemorySeries = BTreeMap<String, Vec<(f64, f64)>>;
+
+/// Reads `memory.csv` into per-stack series; a missing or broken file gives no series.
+pub fn read_memory(path: &Path) -> MemorySeries {
+    let mut series = MemorySeries::new();
+    let Ok(text) = fs::read_to_string(path) else {
+        return series;
+    };
+    let mut start: BTreeMap<String, f64> = BTreeMap::new();
+    for line in text.lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let (Some(stack), Some(repeat), Some(t), Some(rss)) =
+            (fields.first(), fields.get(1), fields.get(2), fields.get(4))
+        else {
+            continue;
+        };
+        if *repeat != "1" {
+            continue;
+        }
+        let (Ok(t), Ok(rss)) = (t.parse::<f64>(), rss.parse::<f64>()) else {
+            continue;
+        };
+        let t0 = *start.entry((*stack).to_owned()).or_insert(t);
+        series
+            .entry((*stack).to_owned())
+            .or_default()
+            .push(((t - t0) / 1000.0, rss / 1024.0));
+    }
+    series
+}
+
+fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {
+    vec![
+        (
+            "CPU".into(),
+            format!(
+                "{} ({} online; available {:?})",
+                env.cpu_model, env.cpus_online, env.cpus_available
+            ),
+        ),
+        (
+            "Memory".into(),
+            format!("{:.1} GiB", env.memory_kb as f64 / (1024.0 * 1024.0)),
+        ),
+        ("Kernel, OS".into(), format!("{}, {}", env.kernel, env.os)),
+        (
+            "Load average at start".into(),
+            format!("{:?}", env.load_average),
+        ),
+        (
+            "Placement".into(),
+            match &env.placement.note {
+                Some(note) => note.clone(),
+                None => format!(
+                    "service on CPUs {:?}, harness and load generator on CPUs {:?}",
+                    env.placement.service_cpus, env.placement.harness_cpus
+                ),
+            },
+        ),
+        (
+            "Workers".into(),
+            env.workers
+                .map_or("each service's default (the CPUs it may use)".into(), |w| {
+                    w.to_string()
+                }),
+        ),
+        (
+            "Sampling".into(),
+            format!("every {} ms", env.sample_interval_ms),
+        ),
+        (
+            "Load generator".into(),
+            format!(
+                "{}, closed loop, coordinated-omission mitigation {}",
+                env.load_generator, env.coordinated_omission
+            ),
+        ),
+        ("Toolchain".into(), format!("{}; {}", env.rustc, env.cargo)),
+        ("Project commit".into(), env.project_commit.clone()),
+        ("Harness".into(), env.harness_version.clone()),
+    ]
+}
+
+/// Writes `reports_dir/index.html`: every run found under `results_root`.
+pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
+    #[derive(Serialize)]
+    struct Run {
+        id: String,
+        started: String,
+        scenario: String,
+        backend: String,
+        complete: bool,
+        stacks: Vec<(String, String)>,
+        report: Option<String>,
+    }
+    let mut runs: Vec<Run> = fs::read_dir(results_root)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|dir| results::load_summary(&dir).ok())
+        .map(|s| {
+            let report = reports_dir.join(format!("{}.html", s.run_id));
+            Run {
+                report: report.exists().then(|| format!("{}.html", s.run_id)),
+                id: s.run_id.clone(),
+                started: s.started.format("%Y-%m-%d %H:%M UTC").to_string(),
+                scenario: s.scenario.clone(),
+                backend: s.backend.clone(),
+                complete: s.complete,
+                stacks: s
+                    .stacks
+                    .iter()
+                    .map(|st| {
+                        let figure = st.load_kb.or(st.idle_kb).map_or_else(
+                            || status_word(st.status).to_owned(),
+                            |kb| format!("{:.1} MiB", kb as f64 / 1024.0),
+                        );
+                        (st.stack.clone(), figure)
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    runs.sort_by(|a, b| b.id.cmp(&a.id));
+    let html = render("index.html", &minijinja::context! { runs => runs })?;
+    let path = reports_dir.join("index.html");
+    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
+        path: reports_dir.to_owned(),
+        source,
+    })?;
+    fs::write(&path, html).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+fn render<S: Serialize>(name: &str, context: &S) -> Result<String, ReportError> {
+    let mut env = Environment::new();
+    env.add_template("report.html", REPORT_TEMPLATE)?;
+    env.add_template("index.html", INDEX_TEMPLATE)?;
+    env.add_global("style", STYLE);
+    Ok(env.get_template(name)?.render(context)?)
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "ok",
+        Status::Skipped => "skipped",
+        Status::Failed => "failed",
+        Status::Interrupted => "partial",
+        Status::Pending => "not run",
+    }
+}
+
+/// `to` as seen from `from` (both folders), for links between reports and results.
+fn relative(from: &Path, to: &Path) -> String {
+    let absolute = |p: &Path| {
+        p.canonicalize().unwrap_or_else(|_| {
+            std::env::current_dir()
+                .map(|d| d.join(p))
+                .unwrap_or_else(|_| p.to_owned())
+        })
+    };
+    let (from, to) = (absolute(from), absolute(to));
+    let from: Vec<Component> = from.components().collect();
+    let to: Vec<Component> = to.components().collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<String> = vec!["..".to_owned(); from.len() - common];
+    parts.extend(
+        to[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    parts.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::KindResult;
+    use crate::results::{BootRecord, HarnessCost, StackRun, StackSummary, StepSummary};
+    use crate::stats::spread;
+    use chrono::{TimeZone, Utc};
+
+    fn stack(name: &str, idle_kb: u64, load_kb: u64, boot_ms: f64) -> StackSummary {
+        let mut s = StackSummary::new(name, Status::Ok, None);
+        s.idle_kb = Some(idle_kb);
+        s.load_kb = Some(load_kb);
+        s.peak_kb = Some(load_kb + 100);
+        s.boot_ms = spread(&[boot_ms]);
+        s.cpu_ms_per_1000 = Some(40.0);
+        s.runs.push(StackRun {
+            repeat: 1,
+            position: 1,
+            workers: "1".into(),
+            boots: vec![BootRecord {
+                start: 1,
+                boot_ms,
+                self_boot_us: Some(100),
+            }],
+            idle_kb: Some(idle_kb),
+            idle_pss_kb: None,
+            load_kb: Some(load_kb),
+            load_pss_kb: None,
+            peak_kb: Some(load_kb + 100),
+            threads: Some(2),
+            steps: vec![StepSummary {
+                name: "users-4".into(),
+                warmup: false,
+                users: 4,
+                target_rps: Some(250),
+                seconds: 10.0,
+                requests: 2500,
+                achieved_rps: 250.0,
+                errors: 0,
+                kinds: vec![KindResult {
+                    kind: "seeded".into(),
+                    requests: 2500,
+                    statuses: [(200, 2500)].into(),
+                    errors: 0,
+                    p50_us: 500,
+                    p90_us: 800,
+                    p99_us: 1200,
+                    p999_us: 2000,
+                    max_us: 3000,
+                    mean_us: 550,
+                }],
+                rss_kb: Some(load_kb),
+                cpu_ms_per_1000: Some(40.0),
+                service_cores: Some(0.01),
+                harness_cores: Some(0.2),
+                load_generator_bound: false,
+                coordinated_omission: "disabled".into(),
+            }],
+            ended: Some("exit status: 0".into()),
+            failure: None,
+            interrupted: None,
+        });
+        s
+    }
+
+    fn summary(scenario: &str, stacks: Vec<StackSummary>) -> Summary {
+        Summary {
+            schema_version: crate::results::SCHEMA_VERSION,
+            run_id: "20260101T000000Z-test".into(),
+            scenario: scenario.into(),
+            backend: "local".into(),
+            memory_counter: "RSS".into(),
+            started: Utc.timestamp_opt(1_767_225_600, 0).unwrap(),
+            finished: None,
+            complete: true,
+            interrupted: false,
+            stacks,
+            harness: HarnessCost::default(),
+        }
+    }
+
+    #[test]
+    fn the_headline_tests_the_blogs_claim_with_numbers() {
+        let s = summary(
+            "ramp",
+            vec![
+                stack("axum", 1800, 2048, 1.6),
+                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+            ],
+        );
+        let h = headline(&s);
+        assert!(
+            h.contains("jvm-spring idle 120.0 MiB, ready in 1500.0 ms"),
+            "{h}"
+        );
+        assert!(
+            h.contains("axum 2.0 MiB under load, ready in 1.6 ms"),
+            "{h}"
+        );
+        let without = headline(&summary("ramp", vec![stack("axum", 1800, 2048, 1.6)]));
+        assert!(
+            without.starts_with("jvm-spring was not measured"),
+            "{without}"
+        );
+    }
+
+    #[test]
+    fn the_report_has_every_section_and_figure() {
+        let mut skipped = StackSummary::new(
+            "go",
+            Status::Skipped,
+            Some("the Go toolchain (`go`) is missing".into()),
+        );
+        skipped.runs.clear();
+        let s = summary(
+            "ramp",
+            vec![
+                stack("floor", 1200, 1300, 1.5),
+                stack("axum", 1800, 2048, 1.6),
+                skipped,
+            ],
+        );
+        let html = render(
+            "report.html",
+            &page(&s, None, &MemorySeries::new(), "../results/x"),
+        )
+        .unwrap();
+        for id in [
+            "headline",
+            "stacks",
+            "figures",
+            "steps",
+            "environment",
+            "files",
+        ] {
+            assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+        }
+        assert_eq!(html.matches("<svg").count(), 6, "six figures");
+        assert!(html.contains("the Go toolchain (`go`) is missing"));
+        // Attribute values are entity-escaped (`/` as `&#x2f;`); browsers decode them.
+        assert!(
+            html.replace("&#x2f;", "/")
+                .contains("href=\"../results/x/memory.csv\"")
+        );
+        let outside = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
+        assert!(
+            !outside.contains("http://") && !outside.contains("https://"),
+            "no network"
+        );
+        assert!(!html.contains("<script"), "no scripts");
+    }
+
+    #[test]
+    fn names_with_markup_render_as_text() {
+        let s = summary(
+            "<script>alert(1)</script>",
+            vec![stack("<b>bold</b>", 1, 2, 1.0)],
+        );
+        let html = render("report.html", &page(&s, None, &MemorySeries::new(), ".")).unwrap();
+        assert!(!html.contains("<script>alert"), "scenario name escaped");
+        assert!(!html.contains("<b>bold"), "stack name escaped");
+        assert!(
+            html.replace("&#x2f;", "/")
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+        );
+    }
+
+    #[test]
+    fn memory_series_start_at_each_stacks_first_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("memory.csv");
+        fs::write(
+            &path,
+            "stack,repeat,t_ms,phase,rss_kb,pss_kb,hwm_kb,threads,harness_rss_kb\n\
+             axum,1,1000,idle,2048,,2048,2,1\naxum,1,1500,idle,3072,,3072,2,1\naxum,2,9000,idle,1,,1,2,1\ngo,1,5000,idle,1024,,1024,2,1\n",
+        )
+        .unwrap();
+        let series = read_memory(&path);
+        assert_eq!(series["axum"], vec![(0.0, 2.0), (0.5, 3.0)]);
+        assert_eq!(series["go"], vec![(0.0, 1.0)]);
+    }
+
+    #[test]
+    fn links_between_reports_and_results_are_relative() {
+        let dir = tempfile::tempdir().unwrap();
+        let reports = dir.path().join("reports");
+        let run = dir.path().join("results").join("r1");
+        fs::create_dir_all(&reports).unwrap();
+        fs::create_dir_all(&run).unwrap();
+        assert_eq!(relative(&reports, &run), "../results/r1");
+    }
+}
