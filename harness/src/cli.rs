@@ -102,7 +102,8 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Scenario(args) => run_scenario(args, &root),
         Command::Report(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
-            match report::write(&args.results, &out) {
+            let prices = load_prices(&root);
+            match report::write(&args.results, &out, prices.as_deref().map_err(Clone::clone)) {
                 Ok(path) => {
                     println!("report: {}", path.display());
                     ExitCode::SUCCESS
@@ -160,9 +161,12 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         Ok(outcome) => {
             println!("{}", table::render(&outcome.summary));
             println!("results: {}", outcome.dir.display());
+            let reports = args.reports.unwrap_or_else(|| root.join("reports"));
+            let prices = load_prices(root);
             match report::write(
                 &outcome.dir,
-                &args.reports.unwrap_or_else(|| root.join("reports")),
+                &reports,
+                prices.as_deref().map_err(Clone::clone),
             ) {
                 Ok(path) => println!("report: {}", path.display()),
                 Err(e) => eprintln!("warning: no report: {e}"),
@@ -256,6 +260,11 @@ fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
         cost::render_table(&cost::project(&summary, &prices, &fleet))
     );
     ExitCode::SUCCESS
+}
+
+/// The project's EC2 price table, or why it cannot be read.
+fn load_prices(root: &Path) -> Result<Vec<cost::Price>, String> {
+    cost::load_prices(&root.join(cost::PRICES_FILE)).map_err(|e| e.to_string())
 }
 
 /// `harness list`: scenarios, stacks, and what each stack needs here.

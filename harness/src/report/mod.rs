@@ -67,6 +67,10 @@ pub struct ReportPage {
     pub files: Vec<(String, String)>,
     /// What the harness cost.
     pub harness: String,
+    /// The EC2 and Fargate projection at the default fleet, as a text table.
+    pub cost: Option<String>,
+    /// Why there is no projection.
+    pub cost_error: Option<String>,
 }
 
 /// One stack in the report.
@@ -146,15 +150,29 @@ pub struct Figure {
     pub error: Option<String>,
 }
 
-/// Writes `<reports_dir>/<run-id>.html` from the results folder `dir` and refreshes
+/// Writes `<reports_dir>/<run-id>.html` from the results folder `dir` (with the cost
+/// projection at the default fleet when `prices` could be read) and refreshes
 /// `<reports_dir>/index.html`; returns the report's path.
-pub fn write(dir: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
+pub fn write(
+    dir: &Path,
+    reports_dir: &Path,
+    prices: Result<&[crate::cost::Price], String>,
+) -> Result<PathBuf, ReportError> {
     let summary = results::load_summary(dir).map_err(ReportError::Results)?;
     let env: Option<RunEnvironment> = fs::read_to_string(dir.join("env.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
     let memory = read_memory(&dir.join("memory.csv"));
-    let page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    match prices {
+        Ok(prices) => {
+            let fleet = crate::cost::Fleet::default();
+            page.cost = Some(crate::cost::render_table(&crate::cost::project(
+                &summary, prices, &fleet,
+            )));
+        }
+        Err(e) => page.cost_error = Some(e),
+    }
     let html = render("report.html", &page)?;
     fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
         path: reports_dir.to_owned(),
@@ -279,6 +297,8 @@ pub fn page(
                 .harness_peak_kb
                 .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
         ),
+        cost: None,
+        cost_error: None,
     }
 }
 
