@@ -36,8 +36,22 @@ enum Command {
     List,
     /// Writes the HTML report of a results folder (reports/<run-id>.html) and the index of runs.
     Report(ReportArgs),
+    /// Compares two results folders: per stack and metric, both values, the ratio, and whether
+    /// the change is larger than the noise the runs show (table, and an HTML page).
+    Compare(CompareArgs),
     /// Projects a run's figures onto an EC2 bill: instances and monthly cost per stack.
     Cost(CostArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The first results folder (A).
+    a: PathBuf,
+    /// The second results folder (B); ratios are B / A.
+    b: PathBuf,
+    /// Folder for the HTML page (default: reports/ in the project).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +114,20 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Scenario(args) => run_scenario(args, &root),
+        Command::Compare(args) => {
+            let out = args.out.unwrap_or_else(|| root.join("reports"));
+            match report::write_compare(&args.a, &args.b, &out) {
+                Ok((path, table)) => {
+                    print!("{table}");
+                    println!("compare: {}", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Report(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(&root);

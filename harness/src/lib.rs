@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod backend;
 pub mod boot;
 pub mod cli;
+pub mod compare;
 pub mod cost;
 pub mod env;
 pub mod load;

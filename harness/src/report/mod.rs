@@ -15,6 +15,7 @@ use crate::results::{self, Status, Summary};
 
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
 const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
+const COMPARE_TEMPLATE: &str = include_str!("../../templates/compare.html");
 const STYLE: &str = include_str!("../../templates/style.css");
 
 /// Why a report could not be made.
@@ -656,10 +657,77 @@ pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, R
     Ok(path)
 }
 
+/// Writes `<reports_dir>/compare-<a>-vs-<b>.html` for two results folders; returns its path
+/// and the rows, for the terminal.
+pub fn write_compare(
+    a: &Path,
+    b: &Path,
+    reports_dir: &Path,
+) -> Result<(PathBuf, String), ReportError> {
+    #[derive(Serialize)]
+    struct Row {
+        stack: String,
+        metric: &'static str,
+        a: String,
+        b: String,
+        ratio: String,
+        noise: String,
+        verdict: &'static str,
+        verdict_class: String,
+    }
+    let sa = results::load_summary(a).map_err(ReportError::Results)?;
+    let sb = results::load_summary(b).map_err(ReportError::Results)?;
+    let rows = crate::compare::compare(&sa, &sb);
+    let table = crate::compare::render_table(&sa, &sb, &rows);
+    let num = |v: Option<f64>| {
+        v.map_or("-".to_owned(), |v| {
+            if v.abs() >= 100.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        })
+    };
+    let html_rows: Vec<Row> = rows
+        .iter()
+        .map(|r| Row {
+            stack: r.stack.clone(),
+            metric: r.metric,
+            a: num(r.a),
+            b: num(r.b),
+            ratio: r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}")),
+            noise: r
+                .noise
+                .map_or("-".to_owned(), |n| format!("{:.0} %", n * 100.0)),
+            verdict: r.verdict.word(),
+            verdict_class: format!("{:?}", r.verdict).to_lowercase(),
+        })
+        .collect();
+    let html = render(
+        "compare.html",
+        &minijinja::context! {
+            a_id => sa.run_id, a_scenario => sa.scenario,
+            b_id => sb.run_id, b_scenario => sb.scenario,
+            rows => html_rows,
+        },
+    )?;
+    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
+        path: reports_dir.to_owned(),
+        source,
+    })?;
+    let path = reports_dir.join(format!("compare-{}-vs-{}.html", sa.run_id, sb.run_id));
+    fs::write(&path, html).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok((path, table))
+}
+
 fn render<S: Serialize>(name: &str, context: &S) -> Result<String, ReportError> {
     let mut env = Environment::new();
     env.add_template("report.html", REPORT_TEMPLATE)?;
     env.add_template("index.html", INDEX_TEMPLATE)?;
+    env.add_template("compare.html", COMPARE_TEMPLATE)?;
     env.add_global("style", STYLE);
     Ok(env.get_template(name)?.render(context)?)
 }

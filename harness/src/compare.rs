@@ -1,0 +1,304 @@
+//! Two runs side by side: per stack and metric, both values, their ratio, and whether the
+//! difference is larger than the noise the runs themselves show across their repeats.
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::aggregate::cpu_per_1000;
+use crate::results::{StackRun, StackSummary, Summary};
+use crate::stats::median;
+
+/// One metric of one stack in both runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    /// The stack.
+    pub stack: String,
+    /// The metric's name, with its unit.
+    pub metric: &'static str,
+    /// Median in run A.
+    pub a: Option<f64>,
+    /// Median in run B.
+    pub b: Option<f64>,
+    /// B / A.
+    pub ratio: Option<f64>,
+    /// The larger relative spread ((max - min) / median) of the two runs' repeats.
+    pub noise: Option<f64>,
+    /// What the difference means.
+    pub verdict: Verdict,
+}
+
+/// Whether a difference stands out from the noise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Larger than the spread of either run's repeats.
+    Changed,
+    /// Within that spread.
+    WithinNoise,
+    /// A run has a single repeat (or start): its noise is unknown.
+    NoiseUnknown,
+    /// A value is missing in one of the runs.
+    Missing,
+}
+
+impl Verdict {
+    /// The word shown in tables.
+    pub fn word(self) -> &'static str {
+        match self {
+            Verdict::Changed => "changed",
+            Verdict::WithinNoise => "within noise",
+            Verdict::NoiseUnknown => "noise unknown (one repeat)",
+            Verdict::Missing => "missing",
+        }
+    }
+}
+
+/// The metrics compared, each read per repeat (or per cold start, for boot time).
+type Metric = (&'static str, fn(&StackSummary) -> Vec<f64>);
+
+const METRICS: [Metric; 8] = [
+    ("idle memory KiB", |s| {
+        per_run(s, |r| r.idle_kb.map(|v| v as f64))
+    }),
+    ("memory under load KiB", |s| {
+        per_run(s, |r| r.load_kb.map(|v| v as f64))
+    }),
+    ("peak memory KiB", |s| {
+        per_run(s, |r| r.peak_kb.map(|v| v as f64))
+    }),
+    ("boot ms", |s| {
+        s.runs
+            .iter()
+            .flat_map(|r| r.boots.iter().map(|b| b.boot_ms))
+            .collect()
+    }),
+    ("p50 µs (last step)", |s| {
+        per_run(s, |r| last_seeded(r, |k| k.p50_us))
+    }),
+    ("p99 µs (last step)", |s| {
+        per_run(s, |r| last_seeded(r, |k| k.p99_us))
+    }),
+    ("rps (last step)", |s| {
+        per_run(s, |r| {
+            r.steps
+                .iter()
+                .rfind(|st| !st.warmup)
+                .map(|st| st.achieved_rps)
+        })
+    }),
+    ("CPU ms per 1000 requests", |s| {
+        per_run(s, |r| cpu_per_1000(&r.steps))
+    }),
+];
+
+fn per_run(stack: &StackSummary, pick: impl Fn(&StackRun) -> Option<f64>) -> Vec<f64> {
+    stack
+        .runs
+        .iter()
+        .filter(|r| r.failure.is_none())
+        .filter_map(pick)
+        .collect()
+}
+
+fn last_seeded(run: &StackRun, pick: fn(&crate::load::KindResult) -> u64) -> Option<f64> {
+    let step = run.steps.iter().rfind(|st| !st.warmup)?;
+    step.kinds
+        .iter()
+        .find(|k| k.kind == "seeded")
+        .map(|k| pick(k) as f64)
+}
+
+/// Relative spread of repeated values: (max - min) / median; `None` for fewer than two.
+pub fn relative_spread(values: &[f64]) -> Option<f64> {
+    if values.len() < 2 {
+        return None;
+    }
+    let m = median(values)?;
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    (m != 0.0).then(|| (hi - lo) / m.abs())
+}
+
+/// Compares every stack present in either run.
+pub fn compare(a: &Summary, b: &Summary) -> Vec<Row> {
+    let mut names: Vec<&str> = a.stacks.iter().map(|s| s.stack.as_str()).collect();
+    for s in &b.stacks {
+        if !names.contains(&s.stack.as_str()) {
+            names.push(&s.stack);
+        }
+    }
+    let mut rows = Vec::new();
+    for name in names {
+        let in_a = a.stacks.iter().find(|s| s.stack == name);
+        let in_b = b.stacks.iter().find(|s| s.stack == name);
+        for (metric, read) in METRICS {
+            let va = in_a.map(read).unwrap_or_default();
+            let vb = in_b.map(read).unwrap_or_default();
+            let (ma, mb) = (median(&va), median(&vb));
+            let ratio = ma.zip(mb).filter(|(a, _)| *a != 0.0).map(|(a, b)| b / a);
+            let noise = match (relative_spread(&va), relative_spread(&vb)) {
+                (Some(x), Some(y)) => Some(x.max(y)),
+                _ => None,
+            };
+            let verdict = match (ratio, noise) {
+                (None, _) => Verdict::Missing,
+                (Some(_), None) => Verdict::NoiseUnknown,
+                (Some(r), Some(n)) if (r - 1.0).abs() > n => Verdict::Changed,
+                (Some(_), Some(_)) => Verdict::WithinNoise,
+            };
+            rows.push(Row {
+                stack: name.to_owned(),
+                metric,
+                a: ma,
+                b: mb,
+                ratio,
+                noise,
+                verdict,
+            });
+        }
+    }
+    rows
+}
+
+/// The comparison as a terminal table.
+pub fn render_table(a: &Summary, b: &Summary, rows: &[Row]) -> String {
+    let mut out = format!(
+        "A: {} ({})\nB: {} ({})\n\n",
+        a.run_id, a.scenario, b.run_id, b.scenario
+    );
+    let num = |v: Option<f64>| {
+        v.map_or("-".to_owned(), |v| {
+            if v.abs() >= 100.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        })
+    };
+    let _ = writeln!(
+        out,
+        "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  verdict",
+        "stack", "metric", "A", "B", "B/A", "noise"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  {}",
+            r.stack,
+            r.metric,
+            num(r.a),
+            num(r.b),
+            r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}")),
+            r.noise
+                .map_or("-".to_owned(), |n| format!("{:.0}%", n * 100.0)),
+            r.verdict.word()
+        );
+    }
+    out.push_str("\nnoise: the larger (max - min) / median over either run's repeats; a ratio further from 1 than that is \"changed\".\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{HarnessCost, Status};
+    use chrono::Utc;
+
+    fn run(idle_kb: u64) -> StackRun {
+        StackRun {
+            repeat: 1,
+            position: 1,
+            workers: "1".into(),
+            boots: Vec::new(),
+            idle_kb: Some(idle_kb),
+            idle_pss_kb: None,
+            load_kb: None,
+            load_pss_kb: None,
+            peak_kb: None,
+            threads: None,
+            steps: Vec::new(),
+            ended: None,
+            failure: None,
+            interrupted: None,
+        }
+    }
+
+    fn summary(id: &str, stacks: Vec<(&str, Vec<u64>)>) -> Summary {
+        Summary {
+            schema_version: crate::results::SCHEMA_VERSION,
+            run_id: id.into(),
+            scenario: "idle".into(),
+            backend: "local".into(),
+            memory_counter: "RSS".into(),
+            started: Utc::now(),
+            finished: None,
+            complete: true,
+            interrupted: false,
+            stacks: stacks
+                .into_iter()
+                .map(|(name, idles)| {
+                    let mut s = StackSummary::new(name, Status::Ok, None);
+                    s.runs = idles.into_iter().map(run).collect();
+                    s
+                })
+                .collect(),
+            harness: HarnessCost::default(),
+        }
+    }
+
+    fn idle_row<'a>(rows: &'a [Row], stack: &str) -> &'a Row {
+        rows.iter()
+            .find(|r| r.stack == stack && r.metric == "idle memory KiB")
+            .unwrap()
+    }
+
+    #[test]
+    fn spread_is_range_over_median() {
+        assert_eq!(relative_spread(&[90.0, 100.0, 110.0]), Some(0.2));
+        assert_eq!(relative_spread(&[5.0]), None);
+    }
+
+    #[test]
+    fn a_change_beyond_the_spread_is_flagged() {
+        // A: 1000, 1010, 990 (spread 2 %); B: 1200, 1210, 1190 (spread 1.7 %): ratio 1.2.
+        let a = summary(
+            "a",
+            vec![
+                ("axum", vec![1000, 1010, 990]),
+                ("go", vec![1000, 1100, 900]),
+            ],
+        );
+        let b = summary(
+            "b",
+            vec![
+                ("axum", vec![1200, 1210, 1190]),
+                ("go", vec![1050, 1000, 1100]),
+            ],
+        );
+        let rows = compare(&a, &b);
+        let axum = idle_row(&rows, "axum");
+        assert_eq!((axum.a, axum.b), (Some(1000.0), Some(1200.0)));
+        assert!((axum.ratio.unwrap() - 1.2).abs() < 1e-12);
+        assert_eq!(axum.verdict, Verdict::Changed);
+        // go: ratio 1.05 against a 20 % spread.
+        assert_eq!(idle_row(&rows, "go").verdict, Verdict::WithinNoise);
+    }
+
+    #[test]
+    fn single_repeats_and_missing_stacks_say_so() {
+        let a = summary("a", vec![("axum", vec![1000])]);
+        let b = summary("b", vec![("axum", vec![1100]), ("go", vec![900])]);
+        let rows = compare(&a, &b);
+        assert_eq!(idle_row(&rows, "axum").verdict, Verdict::NoiseUnknown);
+        assert_eq!(idle_row(&rows, "go").verdict, Verdict::Missing);
+        let table = render_table(&a, &b, &rows);
+        assert!(
+            table.contains("noise unknown") && table.contains("missing"),
+            "{table}"
+        );
+    }
+}
