@@ -204,6 +204,7 @@ fn quick_ramp_measures_every_stack() {
     assert!(stdout.contains("report: "), "{stdout}");
     let index = fs::read_to_string(reports.path().join("index.html")).unwrap();
     assert!(index.contains(run_id), "the index lists the run");
+    check_in_browser(&reports.path().join(format!("{run_id}.html")));
     let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
     assert!(latency.lines().count() > stacks.len() * 3, "{latency}");
     let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
@@ -293,5 +294,70 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
         steps
             .iter()
             .any(|s| s["name"] == "steady" && s["requests"].as_u64().unwrap() > 0)
+    );
+}
+
+/// Opens a report in headless Chromium (installed by `.ci/run`): no console errors, every
+/// figure in the rendered page, and a screenshot that is not blank.
+fn check_in_browser(report: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", report.display());
+    let chromium = |extra: &[&str]| {
+        std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--enable-logging=stderr",
+                "--v=0",
+            ])
+            .arg(format!("--user-data-dir={}", dir.path().display()))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium must be installed (Debian package `chromium`; .ci/run installs it)")
+    };
+    let dom = chromium(&["--dump-dom"]);
+    assert!(dom.status.success(), "chromium --dump-dom failed");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(
+        dom.matches("<svg").count(),
+        6,
+        "every figure is in the rendered page"
+    );
+    let png = dir.path().join("report.png");
+    let shot = chromium(&[
+        "--window-size=1200,2400",
+        &format!("--screenshot={}", png.display()),
+    ]);
+    let log = String::from_utf8_lossy(&shot.stderr);
+    let console_errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") && (l.contains("ERROR") || l.contains("Uncaught")))
+        .collect();
+    assert!(
+        console_errors.is_empty(),
+        "console errors: {console_errors:?}"
+    );
+    let decoder = png::Decoder::new(fs::File::open(&png).expect("a screenshot"));
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let channels = info.color_type.samples();
+    let colours: std::collections::HashSet<&[u8]> =
+        pixels[..info.buffer_size()].chunks(channels).collect();
+    let ink = pixels[..info.buffer_size()]
+        .chunks(channels)
+        .filter(|p| p.iter().take(3).any(|&c| c < 200))
+        .count();
+    assert!(
+        colours.len() > 20,
+        "a blank screenshot: {} colours",
+        colours.len()
+    );
+    assert!(
+        ink * 100 > info.buffer_size() / channels,
+        "under 1 % of the page is drawn"
     );
 }
