@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpHandler;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
+import java.util.List;
 
 /** Routes every request by hand: {@code /health} and {@code /accounts/{id}}. */
 final class AccountHandler implements HttpHandler {
@@ -45,6 +46,12 @@ final class AccountHandler implements HttpHandler {
             send(exchange, head, 505, Json.error("http version not supported"), false);
             return;
         }
+        if (!hasValidHost(exchange.getRequestHeaders(), version)) {
+            // Also catches obsolete line folding, which HttpServer merges into the value above.
+            exchange.getResponseHeaders().set("Connection", "close");
+            send(exchange, head, 400, Json.error("bad request"), false);
+            return;
+        }
         String path = rawPath(exchange.getRequestURI());
         String id = null;
         if (path.startsWith(ACCOUNTS_PREFIX)) {
@@ -71,6 +78,30 @@ final class AccountHandler implements HttpHandler {
             case NOT_FOUND -> send(exchange, head, 404, Json.error("account not found"), false);
             case INVALID -> send(exchange, head, 400, Json.error("invalid account id"), false);
         }
+    }
+
+    /**
+     * RFC 9112, 3.2: an HTTP/1.1 request has exactly one {@code Host}; none, several, or one
+     * that is not {@code host[:port]} is a bad request. HTTP/1.0 may omit it.
+     */
+    static boolean hasValidHost(Headers headers, String version) {
+        List<String> hosts = headers.get("Host");
+        if (hosts == null || hosts.isEmpty()) {
+            return version.equals("HTTP/1.0");
+        }
+        if (hosts.size() != 1) {
+            return false;
+        }
+        String host = hosts.get(0);
+        for (int i = 0; i < host.length(); i++) {
+            char c = host.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~!$&'()*+,;=:%[]".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

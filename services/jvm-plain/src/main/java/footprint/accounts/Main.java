@@ -11,10 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The account service on the JDK's built-in {@code com.sun.net.httpserver.HttpServer}: no
@@ -46,24 +42,15 @@ public final class Main {
 
         String hostname = hostname();
         Accounts accounts = Accounts.seeded();
-        ExecutorService workers = Executors.newFixedThreadPool(config.workers(), named("worker-"));
-        InetSocketAddress requested = new InetSocketAddress(config.bind(), config.port());
-        HttpServer server;
-        try {
-            server = HttpServer.create(requested, 0);
-        } catch (IOException e) {
-            System.err.println(stack + ": cannot serve on " + format(requested) + ": " + e.getMessage());
-            System.exit(1);
-            return;
-        }
+        HttpServer server = bindOrExit(new InetSocketAddress(config.bind(), config.port()), stack);
+        WorkerPool workers = new WorkerPool(config.workers());
         server.createContext("/", new AccountHandler(accounts, hostname, stack));
         server.setExecutor(workers);
 
-        HttpServer serving = server;
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Closes the listener at once, lets in-flight exchanges finish, then closes the rest.
-            serving.stop(GRACE_SECONDS);
-            workers.shutdownNow();
+            server.stop(GRACE_SECONDS);
+            workers.shutdown();
             System.out.flush();
             // SIGTERM and SIGINT end the JVM with 128+signal; a graceful stop is a success.
             Runtime.getRuntime().halt(0);
@@ -74,6 +61,16 @@ public final class Main {
                 + " boot_us=" + microsSinceJvmStart());
         System.out.flush();
         // HttpServer's dispatcher thread keeps the JVM running until the shutdown hook stops it.
+    }
+
+    private static HttpServer bindOrExit(InetSocketAddress address, String stack) {
+        try {
+            return HttpServer.create(address, 0);
+        } catch (IOException e) {
+            System.err.println(stack + ": cannot serve on " + format(address) + ": " + e.getMessage());
+            System.exit(1);
+            throw new IllegalStateException("unreachable");
+        }
     }
 
     /**
@@ -127,14 +124,5 @@ public final class Main {
             host = "[" + (zone >= 0 ? host.substring(0, zone) : host) + "]";
         }
         return host + ":" + address.getPort();
-    }
-
-    private static ThreadFactory named(String prefix) {
-        AtomicInteger next = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + next.incrementAndGet());
-            thread.setDaemon(false);
-            return thread;
-        };
     }
 }

@@ -1,0 +1,44 @@
+package footprint.accounts.web;
+
+import org.springframework.web.HttpRequestMethodNotSupportedException;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.bind.annotation.RestController;
+
+/** {@code GET /accounts/{id}} and {@code GET /health}. */
+@RestController
+public class AccountController {
+
+    /** The methods every path of the service answers. */
+    static final String[] ALLOWED = {"GET", "HEAD"};
+
+    private final AccountService accounts;
+
+    public AccountController(AccountService accounts) {
+        this.accounts = accounts;
+    }
+
+    /**
+     * The id is the one path segment after {@code /accounts/}, percent-decoded once by Spring
+     * (see {@code RawPathHelper}).
+     */
+    @RequestMapping(path = "/accounts/{id}", method = {RequestMethod.GET, RequestMethod.HEAD})
+    public Account account(@PathVariable("id") String id) {
+        return accounts.find(id);
+    }
+
+    @RequestMapping(path = "/health", method = {RequestMethod.GET, RequestMethod.HEAD})
+    public Health health() {
+        return Health.UP;
+    }
+
+    /**
+     * Spring MVC answers OPTIONS on a mapped path itself, with 200 and an Allow header; the
+     * contract wants 405 like any other method the service does not offer.
+     */
+    @RequestMapping(path = {"/accounts/{id}", "/health"}, method = RequestMethod.OPTIONS)
+    public void options() throws HttpRequestMethodNotSupportedException {
+        throw new HttpRequestMethodNotSupportedException("OPTIONS", ALLOWED);
+    }
+}
