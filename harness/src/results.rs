@@ -70,7 +70,8 @@ pub struct StackSummary {
     pub status: Status,
     /// Why it was skipped or failed.
     pub reason: Option<String>,
-    /// Size of its executable (or jar), bytes.
+    /// Size of what it deploys besides a runtime, bytes: the static binary, or the jar with
+    /// the jars on its class path (the JDK not counted).
     pub binary_bytes: Option<u64>,
     /// The command line it was started with (JVM options included).
     pub command: Option<String>,

@@ -232,8 +232,7 @@ fn build_stacks(
         reporter.say(&format!("building {} ...", stack.name));
         match stacks::prepare(stack, &options.root, reporter.quiet()) {
             Ok(launch) => {
-                stack_summary.binary_bytes =
-                    std::fs::metadata(&launch.artifact).ok().map(|m| m.len());
+                stack_summary.binary_bytes = launch.size_bytes();
                 let args = launch.args_for_workers(stack, options.scenario.workers);
                 stack_summary.command = Some(
                     Launch {

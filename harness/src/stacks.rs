@@ -267,11 +267,20 @@ pub struct Launch {
     pub args: Vec<String>,
     /// Its environment beyond `PORT`, `BIND` and `WORKERS`.
     pub env: Vec<(String, String)>,
-    /// The file whose size is reported: the binary, or the jar.
-    pub artifact: PathBuf,
+    /// What is deployed besides the runtime: the binary, or the jar and the jars on its class
+    /// path (the JDK itself is not counted).
+    pub artifacts: Vec<PathBuf>,
 }
 
 impl Launch {
+    /// Total size of the artifacts, bytes; `None` if one cannot be read.
+    pub fn size_bytes(&self) -> Option<u64> {
+        self.artifacts
+            .iter()
+            .map(|a| std::fs::metadata(a).ok().map(|m| m.len()))
+            .sum()
+    }
+
     /// The command line, for the record.
     pub fn command_line(&self) -> String {
         std::iter::once(self.program.display().to_string())
@@ -361,7 +370,7 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
         Build::Cargo { package, bin } => {
             let program = cargo_build(package, bin, root, quiet)?;
             Ok(Launch {
-                artifact: program.clone(),
+                artifacts: vec![program.clone()],
                 program,
                 args: Vec::new(),
                 env: Vec::new(),
@@ -378,7 +387,7 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
                 .arg(".");
             run_tool(command, "go", quiet)?;
             Ok(Launch {
-                artifact: program.clone(),
+                artifacts: vec![program.clone()],
                 program,
                 args: Vec::new(),
                 env: Vec::new(),
@@ -403,6 +412,10 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
             };
             let classpath = read("classpath.txt")?;
             let main_class = read("main-class.txt")?;
+            let mut artifacts: Vec<PathBuf> = classpath.split(':').map(PathBuf::from).collect();
+            if !artifacts.contains(&out.join(jar)) {
+                artifacts.push(out.join(jar));
+            }
             let args = stack
                 .jvm_options
                 .iter()
@@ -413,7 +426,7 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
                 program: PathBuf::from("java"),
                 args,
                 env: vec![("STACK_NAME".to_owned(), stack.name.to_owned())],
-                artifact: out.join(jar),
+                artifacts,
             })
         }
     }
@@ -566,7 +579,7 @@ mod tests {
             program: "java".into(),
             args: vec!["-cp".into(), "x.jar".into(), "Main".into()],
             env: Vec::new(),
-            artifact: "x.jar".into(),
+            artifacts: vec!["x.jar".into()],
         };
         let spring = find("jvm-spring").unwrap();
         assert_eq!(

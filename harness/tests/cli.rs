@@ -162,7 +162,11 @@ fn quick_ramp_measures_every_stack() {
             );
         }
         assert!(kb("peak_kb") >= kb("idle_kb"), "{name}: peak below idle");
-        assert!(stack["binary_bytes"].as_u64().unwrap() > 100_000);
+        // A static binary, or a jar (jvm-plain is a 20 KB jar on the JDK alone).
+        assert!(
+            stack["binary_bytes"].as_u64().unwrap() > 10_000,
+            "{name}: size"
+        );
         let boot = stack["boot_ms"]["median"].as_f64().unwrap();
         assert!(boot > 0.0 && boot < 30_000.0, "{name}: boot {boot} ms");
         let run = &stack["runs"][0];
