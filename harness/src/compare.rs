@@ -300,5 +300,6 @@ mod tests {
             table.contains("noise unknown") && table.contains("missing"),
             "{table}"
         );
+        insta::assert_snapshot!(table);
     }
 }

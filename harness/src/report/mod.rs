@@ -917,6 +917,28 @@ mod tests {
     }
 
     #[test]
+    fn report_model_snapshot() {
+        let s = summary(
+            "ramp",
+            vec![
+                stack("floor", 1200, 1300, 1.5),
+                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+            ],
+        );
+        let mut memory = MemorySeries::new();
+        memory.insert("floor".into(), vec![(0.0, 1.2), (0.1, 1.3)]);
+        let mut page = page(&s, None, &memory, "../results/20260101T000000Z-test");
+        // The SVG itself is checked by the plot tests; here only that each figure was drawn.
+        for figure in &mut page.figures {
+            figure.svg = figure
+                .svg
+                .as_ref()
+                .map(|svg| format!("<svg> ({} elements)", svg.matches('<').count().min(1)));
+        }
+        insta::assert_json_snapshot!(page);
+    }
+
+    #[test]
     fn names_with_markup_render_as_text() {
         let s = summary(
             "<script>alert(1)</script>",
