@@ -164,21 +164,24 @@ pub fn compare(a: &Summary, b: &Summary) -> Vec<Row> {
     rows
 }
 
+/// A compared value as shown: whole numbers from 100 up, two decimals below, `-` if missing.
+pub fn format_value(value: Option<f64>) -> String {
+    value.map_or("-".to_owned(), |v| {
+        if v.abs() >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    })
+}
+
 /// The comparison as a terminal table.
 pub fn render_table(a: &Summary, b: &Summary, rows: &[Row]) -> String {
     let mut out = format!(
         "A: {} ({})\nB: {} ({})\n\n",
         a.run_id, a.scenario, b.run_id, b.scenario
     );
-    let num = |v: Option<f64>| {
-        v.map_or("-".to_owned(), |v| {
-            if v.abs() >= 100.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.2}")
-            }
-        })
-    };
+    let num = format_value;
     let _ = writeln!(
         out,
         "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  verdict",

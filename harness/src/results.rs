@@ -61,6 +61,19 @@ pub enum Status {
     Pending,
 }
 
+impl Status {
+    /// The word tables and reports show.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::Interrupted => "partial",
+            Status::Pending => "not run",
+        }
+    }
+}
+
 /// One stack's figures: medians over its repeats, and every repeat.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StackSummary {

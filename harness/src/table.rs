@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::results::{Status, Summary};
+use crate::results::Summary;
 
 /// The summary as a plain-text table, one row per stack, with skip and failure reasons below.
 pub fn render(summary: &Summary) -> String {
@@ -28,7 +28,7 @@ pub fn render(summary: &Summary) -> String {
         .map(|s| {
             vec![
                 s.stack.clone(),
-                status_word(s.status).to_owned(),
+                s.status.word().to_owned(),
                 mib(s.idle_kb),
                 mib(s.load_kb),
                 mib(s.peak_kb),
@@ -74,7 +74,7 @@ pub fn render(summary: &Summary) -> String {
     }
     for s in &summary.stacks {
         if let Some(reason) = &s.reason {
-            let _ = writeln!(out, "{} {}: {reason}", status_word(s.status), s.stack);
+            let _ = writeln!(out, "{} {}: {reason}", s.status.word(), s.stack);
         }
     }
     let _ = writeln!(
@@ -88,14 +88,4 @@ pub fn render(summary: &Summary) -> String {
             .unwrap_or(0)
     );
     out
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "ok",
-        Status::Skipped => "skipped",
-        Status::Failed => "failed",
-        Status::Interrupted => "partial",
-        Status::Pending => "not run",
-    }
 }

@@ -11,7 +11,7 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::env::Environment as RunEnvironment;
-use crate::results::{self, Status, Summary};
+use crate::results::{self, Summary};
 
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
 const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
@@ -205,7 +205,7 @@ pub fn page(
         .map(|(i, s)| StackRow {
             name: s.stack.clone(),
             colour: plots::css_colour(i),
-            status: status_word(s.status).to_owned(),
+            status: s.status.word().to_owned(),
             reason: s.reason.clone(),
             idle_mib: mib(s.idle_kb),
             load_mib: mib(s.load_kb),
@@ -634,7 +634,7 @@ pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, R
                     .iter()
                     .map(|st| {
                         let figure = st.load_kb.or(st.idle_kb).map_or_else(
-                            || status_word(st.status).to_owned(),
+                            || st.status.word().to_owned(),
                             |kb| format!("{:.1} MiB", kb as f64 / 1024.0),
                         );
                         (st.stack.clone(), figure)
@@ -679,15 +679,7 @@ pub fn write_compare(
     let sb = results::load_summary(b).map_err(ReportError::Results)?;
     let rows = crate::compare::compare(&sa, &sb);
     let table = crate::compare::render_table(&sa, &sb, &rows);
-    let num = |v: Option<f64>| {
-        v.map_or("-".to_owned(), |v| {
-            if v.abs() >= 100.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.2}")
-            }
-        })
-    };
+    let num = crate::compare::format_value;
     let html_rows: Vec<Row> = rows
         .iter()
         .map(|r| Row {
@@ -732,16 +724,6 @@ fn render<S: Serialize>(name: &str, context: &S) -> Result<String, ReportError> 
     Ok(env.get_template(name)?.render(context)?)
 }
 
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "ok",
-        Status::Skipped => "skipped",
-        Status::Failed => "failed",
-        Status::Interrupted => "partial",
-        Status::Pending => "not run",
-    }
-}
-
 /// `to` as seen from `from` (both folders), for links between reports and results.
 fn relative(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| {
@@ -768,7 +750,7 @@ fn relative(from: &Path, to: &Path) -> String {
 mod tests {
     use super::*;
     use crate::load::KindResult;
-    use crate::results::{BootRecord, HarnessCost, StackRun, StackSummary, StepSummary};
+    use crate::results::{BootRecord, HarnessCost, StackRun, StackSummary, Status, StepSummary};
     use crate::stats::spread;
     use chrono::{TimeZone, Utc};
 
