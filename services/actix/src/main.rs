@@ -15,7 +15,12 @@ fn main() -> ExitCode {
         let handle = server.handle();
         actix_web::rt::spawn(async move {
             shutdown::signal().await;
-            handle.stop(true).await;
+            // Stop accepting at once, give in-flight requests the grace period, then stop.
+            // (`stop(true)` alone was seen to drop a connection whose request was half
+            // received when the stop began.)
+            handle.pause().await;
+            actix_web::rt::time::sleep(shutdown::GRACE).await;
+            handle.stop(false).await;
         });
         server.await
     });

@@ -380,11 +380,12 @@ pub fn sigterm_finishes_in_flight(target: &Target) {
     service.signal(Signal::TERM).expect("SIGTERM");
     let signalled = Instant::now();
     thread::sleep(Duration::from_millis(200));
-    let refused = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500))
+    // Kept short: the in-flight request must still complete within the service's grace.
+    let refused = std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(150))
         .map(|mut s| {
             // A listener kept open past the signal would answer this request.
             use std::io::{Read, Write};
-            let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = s.set_read_timeout(Some(Duration::from_millis(150)));
             let _ = s.write_all(request_bytes("GET", "/health").as_bytes());
             let mut buf = [0u8; 64];
             matches!(s.read(&mut buf), Ok(0) | Err(_))
