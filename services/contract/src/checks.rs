@@ -230,6 +230,10 @@ pub fn unknown_paths(target: &Target) {
         if path == "/accounts/10000.json" {
             // A single segment with a dot: a malformed id, not a suffix match.
             expect_json_error(&r, 400, path);
+        } else if path.starts_with("//") && r.status == 400 {
+            // A leading `//` reads as an authority in a URI reference (RFC 3986 section 4.2);
+            // some HTTP servers refuse it before routing (the JDK's own server since 17.0.21).
+            // Refusing is fine; serving the account is not.
         } else {
             expect_json_error(&r, 404, path);
         }
