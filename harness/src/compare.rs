@@ -213,20 +213,8 @@ mod tests {
 
     fn run(idle_kb: u64) -> StackRun {
         StackRun {
-            repeat: 1,
-            position: 1,
-            workers: "1".into(),
-            boots: Vec::new(),
             idle_kb: Some(idle_kb),
-            idle_pss_kb: None,
-            load_kb: None,
-            load_pss_kb: None,
-            peak_kb: None,
-            threads: None,
-            steps: Vec::new(),
-            ended: None,
-            failure: None,
-            interrupted: None,
+            ..StackRun::new(1, 1, "1".into())
         }
     }
 

@@ -169,6 +169,28 @@ pub struct StackRun {
     pub interrupted: Option<String>,
 }
 
+impl StackRun {
+    /// A repeat with nothing measured yet.
+    pub fn new(repeat: u32, position: usize, workers: String) -> Self {
+        Self {
+            repeat,
+            position,
+            workers,
+            boots: Vec::new(),
+            idle_kb: None,
+            idle_pss_kb: None,
+            load_kb: None,
+            load_pss_kb: None,
+            peak_kb: None,
+            threads: None,
+            steps: Vec::new(),
+            ended: None,
+            failure: None,
+            interrupted: None,
+        }
+    }
+}
+
 /// One cold start.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BootRecord {

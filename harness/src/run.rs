@@ -300,25 +300,11 @@ impl Context<'_> {
         position: usize,
     ) -> StackRun {
         let scenario = self.scenario;
-        let mut run = StackRun {
-            repeat,
-            position,
-            workers: scenario.workers.map_or_else(
-                || "default (the CPUs it may use)".to_owned(),
-                |w| w.to_string(),
-            ),
-            boots: Vec::new(),
-            idle_kb: None,
-            idle_pss_kb: None,
-            load_kb: None,
-            load_pss_kb: None,
-            peak_kb: None,
-            threads: None,
-            steps: Vec::new(),
-            ended: None,
-            failure: None,
-            interrupted: None,
-        };
+        let workers = scenario.workers.map_or_else(
+            || "default (the CPUs it may use)".to_owned(),
+            |w| w.to_string(),
+        );
+        let mut run = StackRun::new(repeat, position, workers);
         let stack = stacks::find(name).expect("stack names are checked before a run");
         let spec = ServiceSpec {
             stack: name.to_owned(),
