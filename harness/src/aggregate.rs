@@ -134,6 +134,13 @@ pub fn fold_runs(stack: &mut StackSummary) {
         .map(|us| us as f64 / 1000.0)
         .collect();
     stack.self_boot_ms = spread(&self_boots);
+    let container_boots: Vec<f64> = stack
+        .runs
+        .iter()
+        .flat_map(|r| &r.boots)
+        .filter_map(|b| b.from_container_start_ms)
+        .collect();
+    stack.container_boot_ms = spread(&container_boots);
     let last_steps: Vec<&StepSummary> = good
         .iter()
         .filter_map(|r| r.steps.iter().rfind(|s| !s.warmup))

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cost::{self, Fleet};
 use crate::results::{self, Status};
-use crate::run::{self, Options};
+use crate::backend::select;
+use crate::backend::swarm::Publish;
+use crate::clean;
+use crate::docker::Daemon;
+use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
 use crate::stacks::{self, Availability, STACKS};
 use crate::{report, table};
@@ -41,6 +45,19 @@ enum Command {
     Compare(CompareArgs),
     /// Projects a run's figures onto an EC2 bill: instances and monthly cost per stack.
     Cost(CostArgs),
+    /// Removes what crashed or killed runs left on the Docker daemon: containers, swarm
+    /// services and images carrying the run label (a live run's are left alone).
+    Clean(CleanArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CleanArgs {
+    /// Lists what would be removed, removes nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Also removes images kept on purpose (`--keep-images`).
+    #[arg(long)]
+    images: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -70,9 +87,24 @@ struct ScenarioArgs {
     /// Stacks to run, comma-separated, in this order (default: the scenario's, or all).
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     stacks: Option<Vec<String>>,
-    /// Where services run: `auto` picks the best backend available here.
+    /// Where services run: `auto` picks swarm where the Docker daemon is a swarm manager,
+    /// docker where a daemon answers, local otherwise, and says why.
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     backend: BackendArg,
+    /// With `--backend swarm`: makes a single-node swarm for the run when the daemon is in
+    /// none, and leaves it at the end.
+    #[arg(long)]
+    init_swarm: bool,
+    /// Pushes the images to this registry and has services pull them from it (multi-node
+    /// swarms), e.g. 127.0.0.1:5000.
+    #[arg(long, value_name = "HOST:PORT")]
+    registry: Option<String>,
+    /// Keeps the images after the run (`footprint/<stack>:<version>`), e.g. for docker/stack.yml.
+    #[arg(long)]
+    keep_images: bool,
+    /// Publishes swarm services through the routing mesh instead of on their node only.
+    #[arg(long)]
+    mesh: bool,
     /// Shortens every phase for a smoke run (about a minute for all stacks).
     #[arg(long)]
     quick: bool,
@@ -92,10 +124,25 @@ struct ScenarioArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BackendArg {
-    /// The best available (today: local).
+    /// The best available: swarm, docker, then local.
     Auto,
     /// Each service a child process of the harness.
     Local,
+    /// Each service a container of its stack's minimal image.
+    Docker,
+    /// Each service a Docker Swarm service.
+    Swarm,
+}
+
+impl BackendArg {
+    fn kind(self) -> select::Kind {
+        match self {
+            Self::Auto => select::Kind::Auto,
+            Self::Local => select::Kind::Local,
+            Self::Docker => select::Kind::Docker,
+            Self::Swarm => select::Kind::Swarm,
+        }
+    }
 }
 
 /// Runs the command line `args` and returns the process's exit status.
@@ -143,6 +190,33 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             }
         }
         Command::Cost(args) => run_cost(args, &root),
+        Command::Clean(args) => run_clean(&args),
+    }
+}
+
+fn run_clean(args: &CleanArgs) -> ExitCode {
+    let daemon = match Daemon::connect() {
+        Ok(daemon) => daemon,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match clean::clean(&daemon, args.dry_run, args.images) {
+        Ok(found) if found.is_empty() => {
+            println!("nothing to clean: no container, service or image of a run on {}", daemon.host);
+            ExitCode::SUCCESS
+        }
+        Ok(found) => {
+            for f in &found {
+                println!("{:<9} {:<12} {:<16} {:<30} {}", f.kind, f.id, f.stack, f.run, f.outcome);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -177,13 +251,31 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let _ = args.backend;
+    if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
+        eprintln!("error: --init-swarm needs --backend swarm");
+        return ExitCode::from(2);
+    }
+    if let Some(registry) = &args.registry
+        && !valid_registry(registry)
+    {
+        eprintln!("error: --registry {registry:?}: expected HOST:PORT, e.g. 127.0.0.1:5000");
+        return ExitCode::from(2);
+    }
+    let backend = BackendOptions {
+        kind: args.backend.kind(),
+        init_swarm: args.init_swarm,
+        registry: args.registry,
+        keep_images: args.keep_images,
+        publish: if args.mesh { Publish::Mesh } else { Publish::Host },
+        ..BackendOptions::default()
+    };
     let options = Options {
         scenario: plan,
         stacks: names,
         out: args.out.unwrap_or_else(|| root.join("results")),
         root: root.to_owned(),
         quiet: args.quiet,
+        backend,
     };
     match run::run(&options) {
         Ok(outcome) => {
@@ -330,4 +422,15 @@ pub fn project_root() -> PathBuf {
         .ok()
         .and_then(|cwd| cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf))
         .unwrap_or_else(|| built_in.canonicalize().unwrap_or(built_in))
+}
+
+/// `HOST:PORT` with a port number and a host of letters, digits, dots and dashes.
+fn valid_registry(text: &str) -> bool {
+    text.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            && port.parse::<u16>().is_ok_and(|p| p > 0)
+    })
 }

@@ -238,6 +238,7 @@ mod tests {
                 })
                 .collect(),
             harness: HarnessCost::default(),
+            cleanup: Vec::new(),
         }
     }
 

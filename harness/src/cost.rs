@@ -1102,6 +1102,7 @@ mod tests {
             interrupted: false,
             stacks,
             harness: HarnessCost::default(),
+            cleanup: Vec::new(),
         }
     }
 

@@ -41,6 +41,15 @@ pub struct Environment {
     pub project_commit: String,
     /// Backend the services ran on.
     pub backend: String,
+    /// Why that backend (asked for, or what `auto` found).
+    #[serde(default)]
+    pub backend_reason: String,
+    /// The Docker daemon used (version and API version), for the container backends.
+    #[serde(default)]
+    pub docker: Option<String>,
+    /// Limits of each service's container (container backends).
+    #[serde(default)]
+    pub container: Option<crate::scenario::ContainerLimits>,
     /// CPU placement used.
     pub placement: Resolved,
     /// `WORKERS` given to the services (`None`: each service's default, the CPUs it may use).
@@ -87,6 +96,9 @@ impl Environment {
             load_generator: "goose 0.19".to_owned(),
             project_commit: git_commit(root),
             backend: backend.to_owned(),
+            backend_reason: String::new(),
+            docker: None,
+            container: None,
             placement,
             workers: None,
             sample_interval_ms: 100,

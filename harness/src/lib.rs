@@ -4,10 +4,13 @@
 pub mod aggregate;
 pub mod backend;
 pub mod boot;
+pub mod clean;
 pub mod cli;
 pub mod compare;
 pub mod cost;
+pub mod docker;
 pub mod env;
+pub mod image;
 pub mod load;
 pub mod placement;
 pub mod progress;

@@ -43,6 +43,9 @@ pub struct Summary {
     pub stacks: Vec<StackSummary>,
     /// What the harness itself cost.
     pub harness: HarnessCost,
+    /// What the backend removed (or kept) at the end: containers, services, images, a swarm.
+    #[serde(default)]
+    pub cleanup: Vec<String>,
 }
 
 /// How a stack's part of the run ended.
@@ -88,6 +91,9 @@ pub struct StackSummary {
     pub binary_bytes: Option<u64>,
     /// The command line it was started with (JVM options included).
     pub command: Option<String>,
+    /// Its image, for the container backends.
+    #[serde(default)]
+    pub image: Option<ImageRecord>,
     /// Idle memory (median over repeats), KiB.
     pub idle_kb: Option<u64>,
     /// Memory under load: median over the samples of every measured step, KiB.
@@ -100,6 +106,10 @@ pub struct StackSummary {
     pub boot_ms: Option<Spread>,
     /// The service's own `boot_us`, as ms, over every cold start.
     pub self_boot_ms: Option<Spread>,
+    /// Boot from its container's start (by the daemon's clock) to the first `200`, ms, over
+    /// every cold start (container backends).
+    #[serde(default)]
+    pub container_boot_ms: Option<Spread>,
     /// Latency of seeded ids in the last measured step: median, µs.
     pub p50_us: Option<u64>,
     /// Latency of seeded ids in the last measured step: 99th percentile, µs.
@@ -121,12 +131,14 @@ impl StackSummary {
             reason,
             binary_bytes: None,
             command: None,
+            image: None,
             idle_kb: None,
             load_kb: None,
             peak_kb: None,
             idle_pss_kb: None,
             boot_ms: None,
             self_boot_ms: None,
+            container_boot_ms: None,
             p50_us: None,
             p99_us: None,
             achieved_rps: None,
@@ -134,6 +146,20 @@ impl StackSummary {
             runs: Vec::new(),
         }
     }
+}
+
+/// A stack's image, as built for the container backends.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImageRecord {
+    /// Its tag.
+    pub tag: String,
+    /// Its size as the daemon reports it, bytes.
+    pub bytes: u64,
+    /// Time to assemble its context and build it, ms.
+    pub build_ms: f64,
+    /// JVM modules of its runtime (JVM stacks).
+    #[serde(default)]
+    pub modules: Vec<String>,
 }
 
 /// One repeat of one stack.
@@ -200,6 +226,10 @@ pub struct BootRecord {
     pub boot_ms: f64,
     /// The service's own `boot_us` from its ready line.
     pub self_boot_us: Option<u64>,
+    /// From its container's start, by the daemon's clock, to the first `200`, ms (container
+    /// backends; the swarm backend's `boot_ms` counts from the service's creation).
+    #[serde(default)]
+    pub from_container_start_ms: Option<f64>,
 }
 
 /// One load step of one repeat.
@@ -395,7 +425,14 @@ impl RunDir {
             )?,
             boot: Csv::create(
                 path.join("boot.csv"),
-                &["stack", "repeat", "start", "boot_ms", "self_boot_us"],
+                &[
+                    "stack",
+                    "repeat",
+                    "start",
+                    "boot_ms",
+                    "self_boot_us",
+                    "from_container_start_ms",
+                ],
             )?,
             path,
         })

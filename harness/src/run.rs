@@ -11,16 +11,17 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::aggregate;
-use crate::backend::local::Local;
-use crate::backend::{Backend, Instance, ServiceSpec};
+use crate::backend::select::{self, Choice};
+use crate::backend::swarm::Publish;
+use crate::backend::{Backend, Instance, Limits, ServiceSpec};
 use crate::boot;
 use crate::env::Environment;
 use crate::load::{self, ABORT};
 use crate::placement::{self, Resolved};
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
-    BootRecord, Csv, HarnessCost, ResultsError, RunDir, StackRun, StackSummary, Status, Summary,
-    opt,
+    BootRecord, Csv, HarnessCost, ImageRecord, ResultsError, RunDir, StackRun, StackSummary,
+    Status, Summary, opt,
 };
 use crate::sample::{ProcSource, Sample, Sampler};
 use crate::scenario::{Scenario, Step};
@@ -40,6 +41,38 @@ pub struct Options {
     pub root: PathBuf,
     /// No progress output.
     pub quiet: bool,
+    /// Which backend, and its settings.
+    pub backend: BackendOptions,
+}
+
+/// The backend asked for on the command line, and its settings.
+#[derive(Debug, Clone)]
+pub struct BackendOptions {
+    /// The backend (`auto` picks).
+    pub kind: select::Kind,
+    /// Make a single-node swarm for the run when the daemon is in none.
+    pub init_swarm: bool,
+    /// A registry (`HOST:PORT`) images are pushed to and services pull from.
+    pub registry: Option<String>,
+    /// Keep the images after the run.
+    pub keep_images: bool,
+    /// How swarm services publish their port.
+    pub publish: Publish,
+    /// Host address container ports are published on.
+    pub publish_ip: String,
+}
+
+impl Default for BackendOptions {
+    fn default() -> Self {
+        Self {
+            kind: select::Kind::Auto,
+            init_swarm: false,
+            registry: None,
+            keep_images: false,
+            publish: Publish::Host,
+            publish_ip: "127.0.0.1".to_owned(),
+        }
+    }
 }
 
 /// A finished (or interrupted) run.
@@ -79,23 +112,46 @@ impl Epoch {
 pub fn run(options: &Options) -> Result<Outcome, RunError> {
     let scenario = &options.scenario;
     let reporter = Reporter::new(options.quiet);
-    let backend = Local;
-    reporter.say(&format!(
-        "backend: {} (each service a child process; the docker and swarm backends are not built yet)",
-        backend.name()
-    ));
     let available = placement::allowed_cpus().unwrap_or_default();
     let placement = placement::resolve(
         &scenario.placement.service_cpus,
         &scenario.placement.harness_cpus,
         &available,
     );
-    let mut env = Environment::capture(&options.root, backend.name(), placement.clone());
+    if !placement.harness_cpus.is_empty() {
+        // Threads made from here on (the Docker client, runtime, load users, sampler) inherit
+        // the mask.
+        placement::pin_current_thread(&placement.harness_cpus).map_err(|e| {
+            RunError::Setup(format!(
+                "cannot pin the harness to {:?}: {e}",
+                placement.harness_cpus
+            ))
+        })?;
+    }
+    let mut env = Environment::capture(&options.root, "", placement.clone());
+    let run_id = new_run_id(&options.out, &scenario.name, env.started);
+    let choice = Choice {
+        kind: options.backend.kind,
+        init_swarm: options.backend.init_swarm,
+        registry: options.backend.registry.clone(),
+        keep_images: options.backend.keep_images,
+        publish: options.backend.publish,
+        replicas: scenario.container.replicas,
+        limits: limits(scenario, &placement),
+        scratch: options.root.join("target").join("footprint-images"),
+    };
+    // Refusals (no daemon, no swarm) come before anything is written or started.
+    let selected = select::select(&choice, &run_id).map_err(RunError::Setup)?;
+    let backend = selected.backend;
+    reporter.say(&format!("backend: {}", selected.why));
+    env.backend = backend.name().to_owned();
+    env.backend_reason = selected.why.clone();
+    env.docker = selected.daemon.clone();
+    env.container = (backend.name() != "local").then_some(scenario.container);
     env.workers = scenario.workers;
     env.sample_interval_ms =
         u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
     env.coordinated_omission = scenario.coordinated_omission.as_str().to_owned();
-    let run_id = new_run_id(&options.out, &scenario.name, env.started);
     let mut dir = RunDir::create(&options.out, &run_id, &scenario.to_toml(), &env)?;
     reporter.say(&format!("results: {}", dir.path.display()));
     if let Some(note) = &placement.note {
@@ -106,14 +162,11 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
             placement.service_cpus, placement.harness_cpus
         ));
     }
-    if !placement.harness_cpus.is_empty() {
-        // Threads made from here on (runtime, load users, sampler) inherit the mask.
-        placement::pin_current_thread(&placement.harness_cpus).map_err(|e| {
-            RunError::Setup(format!(
-                "cannot pin the harness to {:?}: {e}",
-                placement.harness_cpus
-            ))
-        })?;
+    if backend.name() == "swarm" && !placement.service_cpus.is_empty() {
+        reporter.warn(
+            "swarm services cannot be pinned to CPUs (no cpuset in a service spec): the \
+             service may share the harness's CPU; its CPU limit still applies",
+        );
     }
     install_interrupt_handler();
 
@@ -133,10 +186,11 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
             .map(|s| StackSummary::new(s, Status::Pending, None))
             .collect(),
         harness: HarnessCost::default(),
+        cleanup: Vec::new(),
     };
     dir.write_summary(&summary)?;
 
-    let programs = build_stacks(options, &mut summary, &reporter);
+    let programs = build_stacks(options, backend.as_ref(), &mut summary, &reporter);
     dir.write_summary(&summary)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -150,7 +204,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     };
     let mut context = Context {
         scenario,
-        backend: &backend,
+        backend: backend.as_ref(),
         placement: &placement,
         runtime: &runtime,
         epoch,
@@ -198,6 +252,11 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     summary.complete = !summary.interrupted && done == planned;
     summary.finished = Some(Utc::now());
     summary.harness = context.harness_cost();
+    drop(context);
+    summary.cleanup = backend.close();
+    for line in &summary.cleanup {
+        reporter.say(line);
+    }
     dir.write_summary(&summary)?;
     Ok(Outcome {
         dir: dir.path.clone(),
@@ -205,12 +264,36 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     })
 }
 
-/// Builds every stack that can run here; marks the others skipped or failed.
+/// The container limits of `scenario`: its own, the CPU limit defaulting to the CPUs the service
+/// is placed on.
+fn limits(scenario: &Scenario, placement: &Resolved) -> Limits {
+    let millicpus = scenario
+        .container
+        .millicpus
+        .or_else(|| (!placement.service_cpus.is_empty()).then(|| placement.service_cpus.len() as u64 * 1000));
+    Limits {
+        memory_bytes: Some((scenario.container.memory_mb as i64) << 20),
+        nano_cpus: millicpus.map(|m| m as i64 * 1_000_000),
+        pids: scenario.container.pids as i64,
+        publish_ip: "127.0.0.1".to_owned(),
+    }
+}
+
+/// A stack ready to be started: how it was built, and its image for the container backends.
+#[derive(Debug, Clone)]
+struct Prepared {
+    launch: Launch,
+    image: Option<String>,
+}
+
+/// Builds every stack that can run here (and its image, for the container backends); marks
+/// the others skipped or failed.
 fn build_stacks(
     options: &Options,
+    backend: &dyn Backend,
     summary: &mut Summary,
     reporter: &Reporter,
-) -> HashMap<String, Launch> {
+) -> HashMap<String, Prepared> {
     let mut programs = HashMap::new();
     for stack_summary in &mut summary.stacks {
         if ABORT.load(Ordering::Relaxed) {
@@ -241,7 +324,39 @@ fn build_stacks(
                     }
                     .command_line(),
                 );
-                programs.insert(stack.name.to_owned(), launch);
+                if backend.name() != "local" {
+                    reporter.say(&format!("building the image of {} ...", stack.name));
+                }
+                match backend.image(stack, &launch) {
+                    Ok(image) => {
+                        if let Some(built) = &image {
+                            reporter.say(&format!(
+                                "image {}: {:.1} MB, built in {:.1} s",
+                                built.tag,
+                                built.bytes as f64 / 1e6,
+                                built.build_ms / 1000.0
+                            ));
+                        }
+                        stack_summary.image = image.as_ref().map(|built| ImageRecord {
+                            tag: built.tag.clone(),
+                            bytes: built.bytes,
+                            build_ms: built.build_ms,
+                            modules: built.modules.clone(),
+                        });
+                        programs.insert(
+                            stack.name.to_owned(),
+                            Prepared {
+                                launch,
+                                image: image.map(|built| built.tag),
+                            },
+                        );
+                    }
+                    Err(e) => {
+                        reporter.warn(&format!("{}: image: {e}", stack.name));
+                        stack_summary.status = Status::Failed;
+                        stack_summary.reason = Some(format!("image build failed: {e}"));
+                    }
+                }
             }
             Err(e) => {
                 reporter.warn(&format!("{}: {e}", stack.name));
@@ -295,10 +410,11 @@ impl Context<'_> {
         &mut self,
         dir: &mut RunDir,
         name: &str,
-        launch: &Launch,
+        prepared: &Prepared,
         repeat: u32,
         position: usize,
     ) -> StackRun {
+        let launch = &prepared.launch;
         let scenario = self.scenario;
         let workers = scenario.workers.map_or_else(
             || "default (the CPUs it may use)".to_owned(),
@@ -306,21 +422,30 @@ impl Context<'_> {
         );
         let mut run = StackRun::new(repeat, position, workers);
         let stack = stacks::find(name).expect("stack names are checked before a run");
+        let mut env: Vec<(String, String)> = launch
+            .env
+            .iter()
+            .cloned()
+            .chain(
+                scenario
+                    .workers
+                    .map(|w| ("WORKERS".to_owned(), w.to_string())),
+            )
+            .collect();
+        if let (Some(workers), Some(_), true) = (scenario.workers, &prepared.image, stack.is_jvm()) {
+            // An image's command line is its own; the JVM reads extra options from here.
+            env.push((
+                "JDK_JAVA_OPTIONS".to_owned(),
+                format!("-XX:ActiveProcessorCount={workers}"),
+            ));
+        }
         let spec = ServiceSpec {
             stack: name.to_owned(),
             program: launch.program.clone(),
             args: launch.args_for_workers(stack, scenario.workers),
-            env: launch
-                .env
-                .iter()
-                .cloned()
-                .chain(
-                    scenario
-                        .workers
-                        .map(|w| ("WORKERS".to_owned(), w.to_string())),
-                )
-                .collect(),
+            env,
             cpus: self.placement.service_cpus.clone(),
+            image: prepared.image.clone(),
         };
         let bar = self
             .reporter
@@ -427,11 +552,17 @@ impl Context<'_> {
             };
             match boot::wait_healthy(instance.as_mut(), timeout) {
                 Ok(took) => {
+                    let healthy_at = Utc::now();
+                    let from_container_start_ms = instance
+                        .container_started()
+                        .and_then(|at| (healthy_at - at).num_microseconds())
+                        .map(|us| us as f64 / 1000.0);
                     let self_boot_us = wait_ready_line(instance.as_ref());
                     let record = BootRecord {
                         start,
                         boot_ms: took.as_secs_f64() * 1000.0,
                         self_boot_us,
+                        from_container_start_ms,
                     };
                     let _ = boot_csv.row(&[
                         &spec.stack,
@@ -439,6 +570,7 @@ impl Context<'_> {
                         &start,
                         &format!("{:.3}", record.boot_ms),
                         &opt(self_boot_us),
+                        &opt(from_container_start_ms.map(|ms| format!("{ms:.3}"))),
                     ]);
                     run.boots.push(record);
                 }

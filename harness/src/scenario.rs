@@ -13,6 +13,9 @@
 //!   each once, no CPU in both.
 //! - `[ids]`: shares `seeded` (1), `unknown` (0), `malformed` (0), each 0..=1, summing to 1.
 //! - `[boot]`: `starts` (1, 1..=1000).
+//! - `[container]` (the docker and swarm backends): `memory_mb` (512, 16..=1048576),
+//!   `millicpus` (the service CPUs' count x 1000, 10..=1024000), `pids` (512, 16..=1000000),
+//!   `replicas` (1, 1..=100; swarm only).
 //! - `[warmup]`: `seconds` (5, 0..=3600; 0 means no warm-up), `users` (the first step's),
 //!   `rate` (unthrottled), `pause_ms` (the first step's). Without a `[warmup]` table the warm-up
 //!   is 5 s of the first step's users, rate and pause. The warm-up ramps over 1 s.
@@ -62,6 +65,32 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Goose's coordinated-omission mitigation for every step.
     pub coordinated_omission: CoMitigation,
+    /// Limits of a service in a container (docker and swarm backends).
+    pub container: ContainerLimits,
+}
+
+/// Limits of a service in a container, and its replicas in a swarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContainerLimits {
+    /// Memory limit, MiB.
+    pub memory_mb: u64,
+    /// CPU limit in thousandths of a CPU; `None`: as many CPUs as the service is placed on.
+    pub millicpus: Option<u64>,
+    /// Most tasks (threads) in the container.
+    pub pids: u64,
+    /// Replicas of a swarm service.
+    pub replicas: u32,
+}
+
+impl Default for ContainerLimits {
+    fn default() -> Self {
+        Self {
+            memory_mb: 512,
+            millicpus: None,
+            pids: 512,
+            replicas: 1,
+        }
+    }
 }
 
 /// CPU placement of the service and of the harness with its load generator.
@@ -427,6 +456,16 @@ impl Scenario {
             "[boot]".to_owned(),
             format!("starts = {}", self.boot_starts),
             String::new(),
+            "[container]".to_owned(),
+            format!("memory_mb = {}", self.container.memory_mb),
+        ]);
+        if let Some(millicpus) = self.container.millicpus {
+            lines.push(format!("millicpus = {millicpus}"));
+        }
+        lines.extend([
+            format!("pids = {}", self.container.pids),
+            format!("replicas = {}", self.container.replicas),
+            String::new(),
             "[warmup]".to_owned(),
         ]);
         match &self.warmup {
@@ -508,6 +547,7 @@ struct RawScenario {
     placement: Option<Spanned<RawPlacement>>,
     ids: Option<Spanned<RawIds>>,
     boot: Option<Spanned<RawBoot>>,
+    container: Option<Spanned<RawContainer>>,
     warmup: Option<Spanned<RawWarmup>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
@@ -532,6 +572,15 @@ struct RawIds {
 #[serde(deny_unknown_fields, expecting = "a [boot] table")]
 struct RawBoot {
     starts: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [container] table")]
+struct RawContainer {
+    memory_mb: Field,
+    millicpus: Field,
+    pids: Field,
+    replicas: Field,
 }
 
 #[derive(Deserialize)]
@@ -927,6 +976,7 @@ impl Check<'_> {
                 1,
             )?,
         };
+        let container = self.container(raw.container.as_ref())?;
         let steps = self.steps(&raw.step)?;
         let warmup = self.warmup(raw.warmup.as_ref(), steps.first())?;
         Ok(Scenario {
@@ -948,6 +998,63 @@ impl Check<'_> {
             warmup,
             steps,
             coordinated_omission,
+            container,
+        })
+    }
+
+    fn container(
+        &self,
+        raw: Option<&Spanned<RawContainer>>,
+    ) -> Result<ContainerLimits, ScenarioError> {
+        let defaults = ContainerLimits::default();
+        let Some(raw) = raw else {
+            return Ok(defaults);
+        };
+        let table = raw.get_ref();
+        let memory_mb = self.int_or(
+            "container.memory_mb",
+            &table.memory_mb,
+            &Bounds {
+                what: "a whole number of MiB",
+                min: 16,
+                max: 1_048_576,
+            },
+            defaults.memory_mb as i64,
+        )?;
+        let millicpus = self.int_opt(
+            "container.millicpus",
+            &table.millicpus,
+            &Bounds {
+                what: "thousandths of a CPU",
+                min: 10,
+                max: 1_024_000,
+            },
+        )?;
+        let pids = self.int_or(
+            "container.pids",
+            &table.pids,
+            &Bounds {
+                what: "a whole number of tasks",
+                min: 16,
+                max: 1_000_000,
+            },
+            defaults.pids as i64,
+        )?;
+        let replicas = self.int_or(
+            "container.replicas",
+            &table.replicas,
+            &Bounds {
+                what: "a whole number of replicas",
+                min: 1,
+                max: 100,
+            },
+            1,
+        )?;
+        Ok(ContainerLimits {
+            memory_mb: memory_mb as u64,
+            millicpus: millicpus.map(|m| m as u64),
+            pids: pids as u64,
+            replicas: replicas as u32,
         })
     }
 

@@ -1,14 +1,21 @@
-//! Where a service runs. Only this module starts service processes (or, later, containers).
+//! Where a service runs. Only this module starts service processes, containers and swarm
+//! services.
 
+pub mod docker;
 pub mod local;
+pub mod select;
+pub mod swarm;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
 use footprint_contract::ReadyLine;
 
+use crate::image::Built;
 use crate::sample::Source;
+use crate::stacks::{Launch, Stack};
 
 /// What to start: a stack's program with its environment, on which CPUs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +30,21 @@ pub struct ServiceSpec {
     pub env: Vec<(String, String)>,
     /// CPUs the service may use; empty for no pinning.
     pub cpus: Vec<usize>,
+    /// The stack's image, for the container backends.
+    pub image: Option<String>,
+}
+
+/// Resource limits of a service in a container, and where its port is published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Memory limit, bytes (swap included: no swap).
+    pub memory_bytes: Option<i64>,
+    /// CPU limit, billionths of a CPU.
+    pub nano_cpus: Option<i64>,
+    /// Most tasks (threads) the container may have.
+    pub pids: i64,
+    /// Host address its port is published on.
+    pub publish_ip: String,
 }
 
 /// Why a service could not be started or read.
@@ -41,6 +63,14 @@ pub enum BackendError {
     /// No free port.
     #[error("no free port on 127.0.0.1: {0}")]
     Port(std::io::Error),
+    /// The Docker daemon refused or failed.
+    #[error("{stack}: Docker: {why}")]
+    Docker {
+        /// The stack.
+        stack: String,
+        /// The daemon's message.
+        why: String,
+    },
     /// CPU pinning failed.
     #[error("cannot pin {stack} to CPUs {cpus:?}: {source}")]
     Pin {
@@ -63,6 +93,18 @@ pub trait Backend {
 
     /// Name of the memory counter its samples use (`RSS` for processes).
     fn memory_counter(&self) -> &'static str;
+
+    /// Makes what the stack needs to run here from what was built (an image for the container
+    /// backends; nothing for processes).
+    fn image(&self, _stack: &Stack, _launch: &Launch) -> Result<Option<Built>, String> {
+        Ok(None)
+    }
+
+    /// Removes everything the backend made for the run (containers, services, images, a swarm
+    /// it made); returns what it did, one line each. Idempotent.
+    fn close(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One started service.
@@ -81,6 +123,11 @@ pub trait Instance {
 
     /// The ready line, once printed.
     fn ready_line(&self) -> Option<ReadyLine>;
+
+    /// When its container's process started, by the daemon's clock (container backends).
+    fn container_started(&self) -> Option<DateTime<Utc>> {
+        None
+    }
 
     /// `Some(description)` when it has exited (crash, kill, or end).
     fn exited(&mut self) -> Option<String>;

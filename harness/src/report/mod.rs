@@ -769,6 +769,7 @@ mod tests {
                 start: 1,
                 boot_ms,
                 self_boot_us: Some(100),
+                from_container_start_ms: None,
             }],
             idle_kb: Some(idle_kb),
             idle_pss_kb: None,
@@ -824,6 +825,7 @@ mod tests {
             interrupted: false,
             stacks,
             harness: HarnessCost::default(),
+            cleanup: Vec::new(),
         }
     }
 
