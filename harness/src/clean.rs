@@ -41,12 +41,7 @@ fn alive(labels: &HashMap<String, String>) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "harness")
 }
 
-fn found(
-    kind: &'static str,
-    id: &str,
-    labels: &HashMap<String, String>,
-    outcome: String,
-) -> Found {
+fn found(kind: &'static str, id: &str, labels: &HashMap<String, String>, outcome: String) -> Found {
     Found {
         kind,
         id: id.chars().take(12).collect(),
@@ -76,7 +71,9 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
 
     // Swarm services first: their task containers go with them. A daemon outside a swarm
     // answers this call with an error, which means there are none.
-    let options = ListServicesOptionsBuilder::default().filters(&filter).build();
+    let options = ListServicesOptionsBuilder::default()
+        .filters(&filter)
+        .build();
     let services = daemon
         .block_on(daemon.docker.list_services(Some(options)))
         .unwrap_or_default();

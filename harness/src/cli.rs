@@ -5,12 +5,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::cost::{self, Fleet};
-use crate::results::{self, Status};
 use crate::backend::select;
 use crate::backend::swarm::Publish;
 use crate::clean;
+use crate::cost::{self, Fleet};
 use crate::docker::Daemon;
+use crate::results::{self, Status};
 use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
 use crate::stacks::{self, Availability, STACKS};
@@ -204,12 +204,18 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
     };
     match clean::clean(&daemon, args.dry_run, args.images) {
         Ok(found) if found.is_empty() => {
-            println!("nothing to clean: no container, service or image of a run on {}", daemon.host);
+            println!(
+                "nothing to clean: no container, service or image of a run on {}",
+                daemon.host
+            );
             ExitCode::SUCCESS
         }
         Ok(found) => {
             for f in &found {
-                println!("{:<9} {:<12} {:<16} {:<30} {}", f.kind, f.id, f.stack, f.run, f.outcome);
+                println!(
+                    "{:<9} {:<12} {:<16} {:<30} {}",
+                    f.kind, f.id, f.stack, f.run, f.outcome
+                );
             }
             ExitCode::SUCCESS
         }
@@ -266,7 +272,11 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         init_swarm: args.init_swarm,
         registry: args.registry,
         keep_images: args.keep_images,
-        publish: if args.mesh { Publish::Mesh } else { Publish::Host },
+        publish: if args.mesh {
+            Publish::Mesh
+        } else {
+            Publish::Host
+        },
         ..BackendOptions::default()
     };
     let options = Options {

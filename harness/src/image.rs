@@ -242,7 +242,10 @@ fn jvm_context(stack: &Stack, launch: &Launch, scratch: &Path) -> Result<Context
 /// The class path and main class of a JVM launch (`... -cp CP MAIN`).
 fn java_command(launch: &Launch) -> Option<(String, String)> {
     let at = launch.args.iter().position(|a| a == "-cp")?;
-    Some((launch.args.get(at + 1)?.clone(), launch.args.get(at + 2)?.clone()))
+    Some((
+        launch.args.get(at + 1)?.clone(),
+        launch.args.get(at + 2)?.clone(),
+    ))
 }
 
 /// The JDK modules the application (the first jar) uses, with everything it reaches through the
@@ -321,7 +324,8 @@ fn shared_libraries(runtime: &Path) -> Result<BTreeSet<PathBuf>, ImageError> {
     let objects: Vec<PathBuf> = walk(runtime)?
         .into_iter()
         .filter(|f| {
-            f.extension().is_some_and(|e| e == "so") || f.parent().is_some_and(|p| p.ends_with("bin"))
+            f.extension().is_some_and(|e| e == "so")
+                || f.parent().is_some_and(|p| p.ends_with("bin"))
         })
         .collect();
     // Libraries of the runtime itself (libjvm.so in lib/server) are found at run time through
@@ -483,7 +487,10 @@ pub fn build(
     Ok(Built {
         tag: tag.to_owned(),
         id: inspect.id.unwrap_or_default(),
-        bytes: inspect.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+        bytes: inspect
+            .size
+            .and_then(|s| u64::try_from(s).ok())
+            .unwrap_or(0),
         build_ms: started.elapsed().as_secs_f64() * 1000.0,
         modules,
     })
@@ -574,16 +581,16 @@ impl Images {
             .force(true)
             .build();
         tags.iter()
-            .map(
-                |tag| match self.daemon.block_on(self.daemon.docker.remove_image(
+            .map(|tag| {
+                match self.daemon.block_on(self.daemon.docker.remove_image(
                     tag,
                     Some(options.clone()),
                     None,
                 )) {
                     Ok(_) => format!("removed image {tag}"),
                     Err(e) => format!("could not remove image {tag}: {}", api_message(&e)),
-                },
-            )
+                }
+            })
             .collect()
     }
 }
@@ -602,7 +609,10 @@ mod tests {
             parse_ldd_line("\t/lib64/ld-linux-x86-64.so.2 (0x00007f)"),
             LddLine::Library("/lib64/ld-linux-x86-64.so.2".into())
         );
-        assert_eq!(parse_ldd_line("\tlinux-vdso.so.1 (0x00007ffd)"), LddLine::Other);
+        assert_eq!(
+            parse_ldd_line("\tlinux-vdso.so.1 (0x00007ffd)"),
+            LddLine::Other
+        );
         assert_eq!(
             parse_ldd_line("\tlibjvm.so => not found"),
             LddLine::Missing("libjvm.so".into())
@@ -639,10 +649,16 @@ mod tests {
 
     #[test]
     fn tags() {
-        assert_eq!(tag("axum", None), format!("footprint/axum:{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            tag("axum", None),
+            format!("footprint/axum:{}", env!("CARGO_PKG_VERSION"))
+        );
         assert_eq!(
             tag("axum", Some("127.0.0.1:5000")),
-            format!("127.0.0.1:5000/footprint/axum:{}", env!("CARGO_PKG_VERSION"))
+            format!(
+                "127.0.0.1:5000/footprint/axum:{}",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 }

@@ -267,10 +267,9 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
 /// The container limits of `scenario`: its own, the CPU limit defaulting to the CPUs the service
 /// is placed on.
 fn limits(scenario: &Scenario, placement: &Resolved) -> Limits {
-    let millicpus = scenario
-        .container
-        .millicpus
-        .or_else(|| (!placement.service_cpus.is_empty()).then(|| placement.service_cpus.len() as u64 * 1000));
+    let millicpus = scenario.container.millicpus.or_else(|| {
+        (!placement.service_cpus.is_empty()).then(|| placement.service_cpus.len() as u64 * 1000)
+    });
     Limits {
         memory_bytes: Some((scenario.container.memory_mb as i64) << 20),
         nano_cpus: millicpus.map(|m| m as i64 * 1_000_000),
@@ -432,7 +431,8 @@ impl Context<'_> {
                     .map(|w| ("WORKERS".to_owned(), w.to_string())),
             )
             .collect();
-        if let (Some(workers), Some(_), true) = (scenario.workers, &prepared.image, stack.is_jvm()) {
+        if let (Some(workers), Some(_), true) = (scenario.workers, &prepared.image, stack.is_jvm())
+        {
             // An image's command line is its own; the JVM reads extra options from here.
             env.push((
                 "JDK_JAVA_OPTIONS".to_owned(),

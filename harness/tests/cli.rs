@@ -3,14 +3,10 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn harness() -> Command {
-    let mut cmd = Command::cargo_bin("harness").unwrap();
-    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-    cmd
-}
+mod common;
+use common::harness;
 
 #[test]
 fn list_names_every_scenario_and_stack() {
@@ -103,7 +99,15 @@ fn quick_ramp_measures_every_stack() {
     let dir = tempfile::tempdir().unwrap();
     let reports = tempfile::tempdir().unwrap();
     let assert = harness()
-        .args(["scenario", "ramp", "--quick", "--quiet", "--out"])
+        .args([
+            "scenario",
+            "ramp",
+            "--quick",
+            "--quiet",
+            "--backend",
+            "local",
+            "--out",
+        ])
         .arg(dir.path())
         .arg("--reports")
         .arg(reports.path())
@@ -141,67 +145,7 @@ fn quick_ramp_measures_every_stack() {
     assert!(env["cpu_model"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(env["project_commit"].as_str().is_some());
 
-    let stacks = summary["stacks"].as_array().unwrap();
-    assert_eq!(stacks.len(), harness::stacks::STACKS.len());
-    for stack in stacks {
-        let name = stack["stack"].as_str().unwrap();
-        assert_eq!(stack["status"], "ok", "{name}: {}", stack["reason"]);
-        assert!(stdout.contains(name), "{name} not in the table:\n{stdout}");
-        let kb = |key: &str| {
-            stack[key]
-                .as_u64()
-                .unwrap_or_else(|| panic!("{name}: {key}"))
-        };
-        // Rust and Go services idle at a few MiB, a JVM at tens to hundreds: anything outside
-        // 100 KiB..1 GiB is a bug.
-        for key in ["idle_kb", "load_kb", "peak_kb"] {
-            assert!(
-                (100..1 << 20).contains(&kb(key)),
-                "{name}: {key} = {}",
-                kb(key)
-            );
-        }
-        assert!(kb("peak_kb") >= kb("idle_kb"), "{name}: peak below idle");
-        // A static binary, or a jar (jvm-plain is a 20 KB jar on the JDK alone).
-        assert!(
-            stack["binary_bytes"].as_u64().unwrap() > 10_000,
-            "{name}: size"
-        );
-        let boot = stack["boot_ms"]["median"].as_f64().unwrap();
-        assert!(boot > 0.0 && boot < 30_000.0, "{name}: boot {boot} ms");
-        let run = &stack["runs"][0];
-        let steps: Vec<&Value> = run["steps"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["warmup"] == false)
-            .collect();
-        assert!(steps.len() >= 2, "{name}: measured steps");
-        for step in steps {
-            assert!(
-                step["requests"].as_u64().unwrap() > 0,
-                "{name}: no requests in {}",
-                step["name"]
-            );
-            for kind in step["kinds"].as_array().unwrap() {
-                let statuses = &kind["statuses"];
-                match kind["kind"].as_str().unwrap() {
-                    "seeded" => {
-                        assert_eq!(kind["errors"], 0, "{name}: seeded ids failed: {statuses}");
-                        assert!(kind["p50_us"].as_u64().unwrap() > 0);
-                        assert!(kind["p99_us"].as_u64() >= kind["p50_us"].as_u64());
-                    }
-                    "unknown" => {
-                        assert!(statuses["404"].as_u64().unwrap() > 0, "{name}: {statuses}")
-                    }
-                    "malformed" => {
-                        assert!(statuses["400"].as_u64().unwrap() > 0, "{name}: {statuses}")
-                    }
-                    other => panic!("unexpected kind {other}"),
-                }
-            }
-        }
-    }
+    let stacks = common::check_every_stack(&summary, &stdout);
     let run_id = run.file_name().unwrap().to_str().unwrap();
     let report = fs::read_to_string(reports.path().join(format!("{run_id}.html"))).unwrap();
     assert_eq!(report.matches("<svg").count(), 6, "every figure drawn");
@@ -229,7 +173,14 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
     let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .args([
-            "scenario", "steady", "--stacks", "floor", "--quiet", "--out",
+            "scenario",
+            "steady",
+            "--stacks",
+            "floor",
+            "--quiet",
+            "--backend",
+            "local",
+            "--out",
         ])
         .arg(dir.path())
         .stdout(Stdio::null())

@@ -44,6 +44,7 @@ fn results_dir() -> tempfile::TempDir {
             ),
         ],
         harness: HarnessCost::default(),
+        cleanup: Vec::new(),
     };
     let dir = tempfile::tempdir().unwrap();
     fs::write(

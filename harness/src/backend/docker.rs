@@ -72,10 +72,7 @@ pub fn container_env(spec: &ServiceSpec) -> Vec<String> {
     spec.env
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
-        .chain([
-            format!("PORT={CONTAINER_PORT}"),
-            "BIND=0.0.0.0".to_owned(),
-        ])
+        .chain([format!("PORT={CONTAINER_PORT}"), "BIND=0.0.0.0".to_owned()])
         .collect()
 }
 
@@ -211,7 +208,11 @@ pub fn ended_state(daemon: &Daemon, id: &str) -> Option<String> {
     if state.running == Some(true) || state.restarting == Some(true) {
         return None;
     }
-    if state.started_at.as_deref().is_none_or(|s| s.starts_with("0001-")) {
+    if state
+        .started_at
+        .as_deref()
+        .is_none_or(|s| s.starts_with("0001-"))
+    {
         // Created, never started.
         return None;
     }
@@ -270,7 +271,9 @@ pub fn stop_container(daemon: &Daemon, id: &str) -> String {
     let took = asked.elapsed();
     let mut ended = ended_state(daemon, id).unwrap_or_else(|| "unknown".to_owned());
     if took >= STOP_TIMEOUT {
-        ended.push_str(&format!(" (killed: no exit within {STOP_TIMEOUT:?} of SIGTERM)"));
+        ended.push_str(&format!(
+            " (killed: no exit within {STOP_TIMEOUT:?} of SIGTERM)"
+        ));
     }
     ended
 }
@@ -502,7 +505,9 @@ impl Cgroup {
                 cpuacct,
                 pids,
             }),
-            _ => v2.filter(|dir| dir.join("memory.current").is_file()).map(Self::V2),
+            _ => v2
+                .filter(|dir| dir.join("memory.current").is_file())
+                .map(Self::V2),
         }
     }
 
@@ -695,7 +700,11 @@ mod tests {
             ("total_inactive_file".to_owned(), 300),
             ("inactive_file".to_owned(), 100),
         ]);
-        assert_eq!(working_set(1000, &v1), 700, "cgroup v1 uses the hierarchy total");
+        assert_eq!(
+            working_set(1000, &v1),
+            700,
+            "cgroup v1 uses the hierarchy total"
+        );
         let v2 = HashMap::from([("inactive_file".to_owned(), 250)]);
         assert_eq!(working_set(1000, &v2), 750);
         assert_eq!(working_set(1000, &HashMap::new()), 1000);

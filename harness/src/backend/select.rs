@@ -73,7 +73,9 @@ pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, String> {
         daemon: None,
     };
     match choice.kind {
-        Kind::Local => Ok(local("local, as asked: each service a child process".into())),
+        Kind::Local => Ok(local(
+            "local, as asked: each service a child process".into(),
+        )),
         Kind::Docker => {
             let daemon = Arc::new(Daemon::connect().map_err(|e| e.to_string())?);
             let why = format!(

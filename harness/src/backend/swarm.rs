@@ -23,8 +23,8 @@ use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
 
 use super::docker::{
-    ContainerSource, Containers, container_env, containers_of_run, ended_state, logs,
-    object_name, remove_container, started_at, wait_until,
+    ContainerSource, Containers, container_env, containers_of_run, ended_state, logs, object_name,
+    remove_container, started_at, wait_until,
 };
 use super::{Backend, BackendError, Instance, Limits, ServiceSpec};
 use crate::docker::{Daemon, LABEL_RUN, api_message, label_filter, labels};

@@ -1,0 +1,150 @@
+//! What the harness's own tests share: the binary, a run's results, and the checks every
+//! backend's quick ramp must pass.
+
+#![allow(dead_code)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The harness binary, run from the project's root.
+pub fn harness() -> Command {
+    let mut cmd = Command::cargo_bin("harness").unwrap();
+    cmd.current_dir(root());
+    cmd
+}
+
+/// The project's root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The one results folder in `out`.
+pub fn only_run(out: &Path) -> PathBuf {
+    let runs: Vec<_> = fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "one results folder");
+    runs[0].clone()
+}
+
+/// A results folder's `summary.json`.
+pub fn summary(run: &Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap()
+}
+
+/// The checks a quick ramp of every stack passes on any backend: every stack ran, memory in
+/// 100 KiB..1 GiB with the peak above idle, a size, a boot time, requests in every step, no
+/// error for seeded ids, 404s for unknown and 400s for malformed ids. Returns the stacks.
+pub fn check_every_stack<'a>(summary: &'a Value, stdout: &str) -> &'a Vec<Value> {
+    let stacks = summary["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), harness::stacks::STACKS.len());
+    for stack in stacks {
+        let name = stack["stack"].as_str().unwrap();
+        assert_eq!(stack["status"], "ok", "{name}: {}", stack["reason"]);
+        assert!(stdout.contains(name), "{name} not in the table:\n{stdout}");
+        let kb = |key: &str| {
+            stack[key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}: {key}"))
+        };
+        // Rust and Go services idle at a few MiB, a JVM at tens to hundreds: anything outside
+        // 100 KiB..1 GiB is a bug.
+        for key in ["idle_kb", "load_kb", "peak_kb"] {
+            assert!(
+                (100..1 << 20).contains(&kb(key)),
+                "{name}: {key} = {}",
+                kb(key)
+            );
+        }
+        assert!(kb("peak_kb") >= kb("idle_kb"), "{name}: peak below idle");
+        // A static binary, or a jar (jvm-plain is a 20 KB jar on the JDK alone).
+        assert!(
+            stack["binary_bytes"].as_u64().unwrap() > 10_000,
+            "{name}: size"
+        );
+        let boot = stack["boot_ms"]["median"].as_f64().unwrap();
+        assert!(boot > 0.0 && boot < 120_000.0, "{name}: boot {boot} ms");
+        let run = &stack["runs"][0];
+        let steps: Vec<&Value> = run["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["warmup"] == false)
+            .collect();
+        assert!(steps.len() >= 2, "{name}: measured steps");
+        for step in steps {
+            assert!(
+                step["requests"].as_u64().unwrap() > 0,
+                "{name}: no requests in {}",
+                step["name"]
+            );
+            for kind in step["kinds"].as_array().unwrap() {
+                let statuses = &kind["statuses"];
+                match kind["kind"].as_str().unwrap() {
+                    "seeded" => {
+                        assert_eq!(kind["errors"], 0, "{name}: seeded ids failed: {statuses}");
+                        assert!(kind["p50_us"].as_u64().unwrap() > 0);
+                        assert!(kind["p99_us"].as_u64() >= kind["p50_us"].as_u64());
+                    }
+                    "unknown" => {
+                        assert!(statuses["404"].as_u64().unwrap() > 0, "{name}: {statuses}")
+                    }
+                    "malformed" => {
+                        assert!(statuses["400"].as_u64().unwrap() > 0, "{name}: {statuses}")
+                    }
+                    other => panic!("unexpected kind {other}"),
+                }
+            }
+        }
+    }
+    stacks
+}
+
+/// Containers, swarm services and images on the local Docker daemon that carry `run_id`'s
+/// label, as `kind id` lines.
+pub fn labelled(run_id: &str) -> Vec<String> {
+    use bollard::query_parameters::{
+        ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListServicesOptionsBuilder,
+    };
+    use harness::docker::{Daemon, LABEL_RUN, label_filter};
+
+    let daemon = Daemon::connect().expect("a Docker daemon (CI starts one)");
+    let filter = label_filter(LABEL_RUN, Some(run_id));
+    let mut found = Vec::new();
+    let containers = daemon
+        .block_on(
+            daemon.docker.list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filter)
+                    .build(),
+            )),
+        )
+        .unwrap();
+    found.extend(
+        containers
+            .into_iter()
+            .map(|c| format!("container {:?}", c.id)),
+    );
+    let images = daemon
+        .block_on(daemon.docker.list_images(Some(
+            ListImagesOptionsBuilder::default().filters(&filter).build(),
+        )))
+        .unwrap();
+    found.extend(images.into_iter().map(|i| format!("image {}", i.id)));
+    // Outside a swarm the daemon refuses to list services: there are none.
+    if let Ok(services) = daemon.block_on(
+        daemon.docker.list_services(Some(
+            ListServicesOptionsBuilder::default()
+                .filters(&filter)
+                .build(),
+        )),
+    ) {
+        found.extend(services.into_iter().map(|s| format!("service {:?}", s.id)));
+    }
+    found
+}

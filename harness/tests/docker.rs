@@ -1,0 +1,131 @@
+//! The `docker` backend against the real daemon: every stack's minimal image built through the
+//! API, a quick ramp with each service a container, figures recorded and sane, and nothing
+//! left behind.
+
+use std::fs;
+
+mod common;
+use common::{check_every_stack, harness, labelled, only_run, summary};
+
+#[test]
+fn quick_ramp_in_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = tempfile::tempdir().unwrap();
+    let assert = harness()
+        .args([
+            "scenario",
+            "ramp",
+            "--quick",
+            "--quiet",
+            "--backend",
+            "docker",
+            "--out",
+        ])
+        .arg(dir.path())
+        .arg("--reports")
+        .arg(reports.path())
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let run = only_run(dir.path());
+    let summary = summary(&run);
+    assert_eq!(summary["backend"], "docker");
+    assert_eq!(summary["memory_counter"], "container memory");
+    assert_eq!(summary["complete"], true);
+    let env: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(run.join("env.json")).unwrap()).unwrap();
+    assert!(
+        env["docker"].as_str().is_some_and(|d| d.contains("API")),
+        "{env}"
+    );
+    assert_eq!(env["container"]["memory_mb"], 512);
+
+    for stack in check_every_stack(&summary, &stdout) {
+        let name = stack["stack"].as_str().unwrap();
+        let image = &stack["image"];
+        let tag = image["tag"].as_str().unwrap();
+        assert!(tag.starts_with(&format!("footprint/{name}:")), "{tag}");
+        let bytes = image["bytes"].as_u64().unwrap();
+        let binary = stack["binary_bytes"].as_u64().unwrap();
+        if name.starts_with("jvm") {
+            // A jlink runtime of a dozen modules with its CDS archive, glibc and the jars.
+            assert!(
+                (20_000_000..300_000_000).contains(&bytes),
+                "{name}: image {bytes} B"
+            );
+            let modules: Vec<&str> = image["modules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m.as_str().unwrap())
+                .collect();
+            assert!(modules.contains(&"java.base"), "{modules:?}");
+            assert!(!modules.contains(&"java.desktop") || name != "jvm-plain");
+        } else {
+            // FROM scratch with one static binary: the image is the binary.
+            assert!(
+                bytes >= binary && bytes < binary + 64 * 1024,
+                "{name}: image {bytes} B for a {binary} B binary"
+            );
+            assert!(image["modules"].as_array().unwrap().is_empty());
+        }
+        assert!(image["build_ms"].as_f64().unwrap() > 0.0);
+        // Boot from the start call, and from the container's start by the daemon's clock,
+        // which comes after the call.
+        let boot = stack["boot_ms"]["median"].as_f64().unwrap();
+        let from_start = stack["container_boot_ms"]["median"].as_f64().unwrap();
+        assert!(
+            from_start > 0.0 && from_start <= boot + 50.0,
+            "{name}: {from_start} ms from container start, {boot} ms from the start call"
+        );
+        let ended = stack["runs"][0]["ended"].as_str().unwrap();
+        assert!(ended.starts_with("exit status: "), "{name}: {ended}");
+    }
+    let run_id = run.file_name().unwrap().to_str().unwrap();
+    let cleanup: Vec<&str> = summary["cleanup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        cleanup
+            .iter()
+            .filter(|l| l.starts_with("removed image "))
+            .count(),
+        harness::stacks::STACKS.len(),
+        "{cleanup:?}"
+    );
+    assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");
+    let boot = fs::read_to_string(run.join("boot.csv")).unwrap();
+    assert!(boot.starts_with("stack,repeat,start,boot_ms,self_boot_us,from_container_start_ms"));
+}
+
+#[test]
+fn swarm_needs_swarm_mode_or_init_swarm() {
+    let daemon = harness::docker::Daemon::connect().unwrap();
+    assert_eq!(
+        daemon.swarm_state().unwrap(),
+        harness::docker::SwarmState::Inactive("inactive".into()),
+        "this test needs a daemon outside swarm mode, as CI's is (`docker swarm leave --force`)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let assert = harness()
+        .args(["scenario", "idle", "--quick", "--backend", "swarm", "--out"])
+        .arg(dir.path())
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("not in swarm mode") && stderr.contains("--init-swarm"),
+        "{stderr}"
+    );
+    assert!(
+        fs::read_dir(dir.path()).map_or(true, |mut d| d.next().is_none()),
+        "nothing is written before the refusal"
+    );
+    harness()
+        .args(["scenario", "idle", "--init-swarm", "--backend", "docker"])
+        .assert()
+        .code(2);
+}
