@@ -337,7 +337,7 @@ fn shared_libraries(runtime: &Path) -> Result<BTreeSet<PathBuf>, ImageError> {
     let mut found = BTreeSet::new();
     for object in &objects {
         let mut command = Command::new("ldd");
-        command.arg(&object);
+        command.arg(object);
         let text = tool_output(command, "ldd")?;
         for line in text.lines() {
             match parse_ldd_line(line) {
@@ -645,6 +645,20 @@ mod tests {
         assert!(STATIC_DOCKERFILE.contains("USER 65532"));
         assert!(JVM_DOCKERFILE.contains("FROM scratch"));
         assert!(JVM_DOCKERFILE.contains("USER 65532"));
+    }
+
+    #[test]
+    fn stack_file_deploys_every_stack_by_its_tag() {
+        let file = include_str!("../../docker/stack.yml");
+        for stack in crate::stacks::STACKS {
+            assert!(
+                file.contains(&format!("  {}:\n", stack.name))
+                    && file.contains(&format!("image: {}\n", tag(stack.name, None))),
+                "docker/stack.yml lacks {} as {}",
+                stack.name,
+                tag(stack.name, None)
+            );
+        }
     }
 
     #[test]

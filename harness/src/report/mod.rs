@@ -56,6 +56,8 @@ pub struct ReportPage {
     pub headline: String,
     /// The memory counter every memory figure uses.
     pub memory_counter: String,
+    /// Whether the services ran in containers (image sizes, boot from container start).
+    pub containers: bool,
     /// The environment, as label and value.
     pub environment: Vec<(String, String)>,
     /// One row per stack.
@@ -103,6 +105,10 @@ pub struct StackRow {
     pub cpu: Option<String>,
     /// Size of the executable or jar, MiB.
     pub size_mib: Option<String>,
+    /// Size of its image, MiB (container backends).
+    pub image_mib: Option<String>,
+    /// Boot from its container's start, median, ms (container backends).
+    pub container_boot: Option<String>,
     /// How it was started.
     pub command: Option<String>,
 }
@@ -224,6 +230,11 @@ pub fn page(
             size_mib: s
                 .binary_bytes
                 .map(|b| format!("{:.2}", b as f64 / (1024.0 * 1024.0))),
+            image_mib: s
+                .image
+                .as_ref()
+                .map(|i| format!("{:.2}", i.bytes as f64 / (1024.0 * 1024.0))),
+            container_boot: s.container_boot_ms.map(|b| format!("{:.1}", b.median)),
             command: s.command.clone(),
         })
         .collect();
@@ -266,6 +277,7 @@ pub fn page(
         interrupted: summary.interrupted,
         headline: headline(summary),
         memory_counter: summary.memory_counter.clone(),
+        containers: summary.backend != "local",
         environment: env.map(environment_rows).unwrap_or_default(),
         stacks,
         steps,
