@@ -129,3 +129,107 @@ fn swarm_needs_swarm_mode_or_init_swarm() {
         .assert()
         .code(2);
 }
+
+/// A container as the docker backend makes it: limits, a non-root user, a read-only root file
+/// system, no capabilities, no new privileges, its port on 127.0.0.1 only; its memory read
+/// from the cgroup agrees with the daemon's own stats; stopped, it exits 0 and is removed
+/// with its image.
+#[test]
+fn containers_are_hardened_limited_and_measured_as_docker_stats() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use bollard::query_parameters::InspectContainerOptions;
+    use harness::backend::docker::{DockerBackend, containers_of_run, read_container};
+    use harness::backend::{Backend, Limits, ServiceSpec};
+    use harness::docker::Daemon;
+    use harness::image::Images;
+    use harness::stacks;
+
+    let daemon = Arc::new(Daemon::connect().unwrap());
+    let run_id = format!("test-hardening-{}", std::process::id());
+    let images = Images::new(
+        Arc::clone(&daemon),
+        &run_id,
+        None,
+        false,
+        common::root().join("target").join("footprint-images"),
+    );
+    let limits = Limits {
+        memory_bytes: Some(64 << 20),
+        nano_cpus: Some(500_000_000),
+        pids: 64,
+        publish_ip: "127.0.0.1".into(),
+    };
+    let backend = DockerBackend::new(Arc::clone(&daemon), &run_id, limits, images);
+    let stack = stacks::find("floor").unwrap();
+    let launch = stacks::prepare(stack, &common::root(), true).unwrap();
+    let built = backend.image(stack, &launch).unwrap().unwrap();
+    let spec = ServiceSpec {
+        stack: "floor".into(),
+        program: launch.program.clone(),
+        args: Vec::new(),
+        env: Vec::new(),
+        cpus: Vec::new(),
+        image: Some(built.tag.clone()),
+    };
+    let mut instance = backend.start(&spec).unwrap();
+    harness::boot::wait_healthy(instance.as_mut(), Duration::from_secs(30)).unwrap();
+    assert_eq!(instance.addr().ip().to_string(), "127.0.0.1");
+
+    let ids = containers_of_run(&daemon, &run_id);
+    assert_eq!(ids.len(), 1);
+    let inspect = daemon
+        .block_on(
+            daemon
+                .docker
+                .inspect_container(&ids[0], None::<InspectContainerOptions>),
+        )
+        .unwrap();
+    assert_eq!(inspect.config.unwrap().user.as_deref(), Some("65532:65532"));
+    let host = inspect.host_config.unwrap();
+    assert_eq!(host.readonly_rootfs, Some(true));
+    assert_eq!(host.cap_drop, Some(vec!["ALL".to_owned()]));
+    assert!(
+        host.security_opt
+            .unwrap_or_default()
+            .iter()
+            .any(|o| o.starts_with("no-new-privileges"))
+    );
+    assert_eq!(host.pids_limit, Some(64));
+    assert_eq!(host.memory, Some(64 << 20));
+    assert_eq!(host.nano_cpus, Some(500_000_000));
+    let bindings = host.port_bindings.unwrap();
+    let hosts: Vec<String> = bindings
+        .values()
+        .flatten()
+        .flatten()
+        .map(|b| b.host_ip.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(hosts, ["127.0.0.1"], "published on loopback only");
+
+    // The cgroup reading and the daemon's stats count memory the same way (the idle service
+    // does not move; the stats call is about a second old).
+    let from_cgroup = instance.source().read().unwrap();
+    let from_api = read_container(&daemon, &ids[0]).unwrap();
+    let api_kb = from_api.memory_bytes / 1024;
+    let gap = from_cgroup.rss_kb.abs_diff(api_kb);
+    assert!(
+        gap <= (api_kb / 10).max(512),
+        "cgroup {} KiB, docker stats {api_kb} KiB",
+        from_cgroup.rss_kb
+    );
+    assert!(from_cgroup.threads >= 1 && from_cgroup.cpu_us > 0);
+
+    let ended = instance.stop();
+    assert_eq!(ended, "exit status: 0");
+    drop(instance);
+    let closed = backend.close();
+    assert!(
+        closed
+            .iter()
+            .any(|l| l == &format!("removed image {}", built.tag)),
+        "{closed:?}"
+    );
+    assert_eq!(common::labelled(&run_id), Vec::<String>::new());
+}

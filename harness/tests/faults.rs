@@ -1,0 +1,243 @@
+//! Faults the harness survives, provoked for real: no Docker daemon where one is asked for, a
+//! container killed for memory under its limit, a service killed in the middle of a step.
+
+use std::fs;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{harness, labelled, only_run, root, summary};
+
+/// `DOCKER_HOST` pointing nowhere: `--backend docker` is refused before anything is written,
+/// naming the address and how to choose another; `auto` falls back to processes and says why.
+#[test]
+fn no_daemon_is_a_clear_error_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = format!("unix://{}", dir.path().join("no-docker.sock").display());
+    let out = dir.path().join("results");
+    let assert = harness()
+        .env("DOCKER_HOST", &nowhere)
+        .args([
+            "scenario",
+            "idle",
+            "--quick",
+            "--backend",
+            "docker",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains(&nowhere) && stderr.contains("DOCKER_HOST"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is written before the refusal");
+
+    let assert = harness()
+        .env("DOCKER_HOST", &nowhere)
+        .args(["scenario", "idle", "--quick", "--stacks", "floor", "--out"])
+        .arg(&out)
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("backend: local (auto)") && stderr.contains("no Docker daemon"),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(summary(&only_run(&out))["backend"], "local");
+}
+
+/// A JVM in a 16 MiB container is killed by the kernel: the stack fails with the OOM kill
+/// read from the container's state, and nothing is left behind.
+#[test]
+fn an_oom_kill_is_recorded_from_the_container_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("tiny.toml");
+    fs::write(
+        &scenario,
+        "description = \"A container far too small for a JVM.\"\nidle_seconds = 1\n\
+         [container]\nmemory_mb = 16\n",
+    )
+    .unwrap();
+    let out = dir.path().join("results");
+    harness()
+        .args(["scenario"])
+        .arg(&scenario)
+        .args([
+            "--stacks",
+            "jvm-spring",
+            "--backend",
+            "docker",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .assert()
+        .code(1);
+    let run = only_run(&out);
+    let summary = summary(&run);
+    let stack = &summary["stacks"][0];
+    assert_eq!(stack["status"], "failed", "{stack}");
+    let reason = stack["reason"].as_str().unwrap();
+    assert!(reason.contains("OOM"), "{reason}");
+    assert!(reason.contains("exit status: 137"), "{reason}");
+    let run_id = run.file_name().unwrap().to_str().unwrap();
+    assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");
+}
+
+/// The service is killed (SIGKILL) during the steady step: the run records the stack as
+/// failed with how it ended, goes on with the next stack, and the report shows both.
+#[test]
+fn a_service_killed_during_a_step_fails_its_stack_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let reports = dir.path().join("reports");
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(root())
+        .args([
+            "scenario",
+            "steady",
+            "--stacks",
+            "floor,hyper",
+            "--backend",
+            "local",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--reports")
+        .arg(&reports)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let folder = loop {
+        let folder = fs::read_dir(&out)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path());
+        if let Some(folder) = folder
+            && fs::read_to_string(folder.join("memory.csv"))
+                .is_ok_and(|m| m.contains("floor,1,") && m.contains(",steady,"))
+        {
+            break folder;
+        }
+        assert!(Instant::now() < deadline, "the steady step never started");
+        assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // The floor service is the harness's child.
+    let children =
+        fs::read_to_string(format!("/proc/{0}/task/{0}/children", run.id())).unwrap_or_default();
+    let floor: Vec<i32> = children
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .filter(|p| {
+            fs::read_to_string(format!("/proc/{p}/comm")).is_ok_and(|c| c.contains("floor"))
+        })
+        .collect();
+    assert_eq!(floor.len(), 1, "one floor service: {children}");
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(floor[0]).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    let status = run.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a failed stack makes the run exit 1"
+    );
+    let summary = summary(&folder);
+    let floor = &summary["stacks"][0];
+    assert_eq!(floor["status"], "failed", "{floor}");
+    let failure = floor["runs"][0]["failure"].as_str().unwrap();
+    assert!(failure.contains("signal: 9"), "{failure}");
+    assert!(
+        floor["idle_kb"].as_u64().is_some(),
+        "what was measured is kept"
+    );
+    let hyper = &summary["stacks"][1];
+    assert_eq!(hyper["status"], "ok", "the run went on: {hyper}");
+    let run_id = folder.file_name().unwrap().to_str().unwrap();
+    let report = fs::read_to_string(reports.join(format!("{run_id}.html"))).unwrap();
+    assert!(report.contains("signal: 9"), "the report shows the failure");
+}
+
+/// Ctrl-C during a step on the docker backend: the load stops, the container and the image
+/// are removed, the partial results are written, and the harness exits 130 within 5 s.
+#[test]
+fn ctrl_c_on_the_docker_backend_removes_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(root())
+        .args([
+            "scenario",
+            "steady",
+            "--stacks",
+            "floor",
+            "--backend",
+            "docker",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let folder = loop {
+        let folder = fs::read_dir(&out)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path());
+        if let Some(folder) = folder
+            && fs::read_to_string(folder.join("memory.csv")).is_ok_and(|m| m.contains(",steady,"))
+        {
+            break folder;
+        }
+        assert!(Instant::now() < deadline, "the steady step never started");
+        assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
+    assert!(!labelled(&run_id).is_empty(), "a container runs");
+    let pid = rustix::process::Pid::from_raw(i32::try_from(run.id()).unwrap()).unwrap();
+    let interrupted = Instant::now();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let status = loop {
+        if let Some(status) = run.try_wait().unwrap() {
+            break status;
+        }
+        if interrupted.elapsed() > Duration::from_secs(5) {
+            let _ = run.kill();
+            panic!("the harness did not exit within 5 s of Ctrl-C");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(labelled(&run_id), Vec::<String>::new(), "left behind");
+    let summary = summary(&folder);
+    assert_eq!(summary["interrupted"], true);
+    assert!(
+        summary["cleanup"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().starts_with("removed image")),
+        "{}",
+        summary["cleanup"]
+    );
+}
