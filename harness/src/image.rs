@@ -302,20 +302,37 @@ fn jlink(modules: &[String], scratch: &Path) -> Result<PathBuf, ImageError> {
     if out.join("bin/java").is_file() {
         return Ok(out);
     }
-    let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(scratch).map_err(|source| ImageError::Read {
         path: scratch.to_path_buf(),
         source,
     })?;
+    // Made under a name of its own, then renamed: a run beside this one never sees half a
+    // runtime, and the loser of a race keeps the winner's.
+    let partial = scratch.join(format!(
+        "jre-{}.partial-{}",
+        short_hash(&recipe),
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&partial);
     let mut command = Command::new("jlink");
     command
         .arg("--add-modules")
         .arg(modules.join(","))
         .args(options)
         .arg("--output")
-        .arg(&out);
+        .arg(&partial);
     tool_output(command, "jlink")?;
-    Ok(out)
+    if std::fs::rename(&partial, &out).is_err() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    if out.join("bin/java").is_file() {
+        Ok(out)
+    } else {
+        Err(ImageError::Tool {
+            tool: "jlink".into(),
+            why: format!("no runtime at {}", out.display()),
+        })
+    }
 }
 
 /// Every shared library the runtime's executables and libraries link outside the runtime, and
@@ -527,7 +544,8 @@ pub struct Images {
     registry: Option<String>,
     keep: bool,
     scratch: PathBuf,
-    built: Mutex<Vec<String>>,
+    /// Tag and id of every image built.
+    built: Mutex<Vec<(String, String)>>,
 }
 
 impl Images {
@@ -564,31 +582,47 @@ impl Images {
         self.built
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(tag.clone());
+            .push((tag.clone(), built.id.clone()));
         if self.registry.is_some() {
             push(&self.daemon, &tag)?;
         }
         Ok(built)
     }
 
-    /// Removes the run's images unless they are kept; one line per image.
+    /// The id of the image this run built under `tag`: another run may since have moved the
+    /// tag to its own build, never the id.
+    pub fn id_of(&self, tag: &str) -> Option<String> {
+        self.built
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|(t, _)| t == tag)
+            .map(|(_, id)| id.clone())
+    }
+
+    /// Removes the run's images (by id: the tag may be another run's by now) unless they are
+    /// kept; one line per image.
     pub fn remove(&self) -> Vec<String> {
-        let tags = std::mem::take(&mut *self.built.lock().unwrap_or_else(|e| e.into_inner()));
+        let built = std::mem::take(&mut *self.built.lock().unwrap_or_else(|e| e.into_inner()));
         if self.keep {
-            return tags.iter().map(|t| format!("kept image {t}")).collect();
+            return built
+                .iter()
+                .map(|(t, _)| format!("kept image {t}"))
+                .collect();
         }
         let options = bollard::query_parameters::RemoveImageOptionsBuilder::default()
             .force(true)
             .build();
-        tags.iter()
-            .map(|tag| {
+        built
+            .iter()
+            .map(|(tag, id)| {
                 match self.daemon.block_on(self.daemon.docker.remove_image(
-                    tag,
+                    id,
                     Some(options.clone()),
                     None,
                 )) {
                     Ok(_) => format!("removed image {tag}"),
-                    Err(e) => format!("could not remove image {tag}: {}", api_message(&e)),
+                    Err(e) => format!("could not remove image {tag} ({id}): {}", api_message(&e)),
                 }
             })
             .collect()

@@ -1382,13 +1382,16 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.contains("boot, idle, ramp, seed, soak, spike, steady"),
+            message.contains("backends, boot, idle, ramp, seed, soak, spike, steady"),
             "{message}"
         );
 
         let error = resolve("elsewhere.toml", &dir).unwrap_err();
         assert_eq!(error.file(), Path::new("elsewhere.toml"));
-        assert!(error.to_string().contains("available: boot"), "{error}");
+        assert!(
+            error.to_string().contains("available: backends, boot"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -77,9 +77,20 @@ pub fn render(summary: &Summary) -> String {
             let _ = writeln!(out, "{} {}: {reason}", s.status.word(), s.stack);
         }
     }
+    let (memory, from) = match summary.backend.as_str() {
+        "local" => ("kernel high-water mark", "the spawn"),
+        "swarm" => (
+            "highest sample; usage minus inactive file cache, as docker stats counts it",
+            "the service's creation",
+        ),
+        _ => (
+            "highest sample; usage minus inactive file cache, as docker stats counts it",
+            "the start call",
+        ),
+    };
     let _ = writeln!(
         out,
-        "memory: {counter} (median idle, median under load, kernel high-water mark); boot: median of {} start(s) to the first 200 from /health; p50/p99/rps: seeded ids, last step",
+        "memory: {counter} (median idle, median under load, {memory}); boot: median of {} start(s) from {from} to the first 200 from /health; p50/p99/rps: seeded ids, last step",
         summary
             .stacks
             .iter()

@@ -18,7 +18,9 @@ fn list_names_every_scenario_and_stack() {
         .stdout
         .clone();
     let out = String::from_utf8(out).unwrap();
-    for name in ["ramp", "steady", "spike", "idle", "boot", "soak", "seed"] {
+    for name in [
+        "ramp", "steady", "spike", "idle", "boot", "soak", "seed", "backends",
+    ] {
         assert!(
             out.contains(&format!("  {name} ")),
             "scenario {name} missing:\n{out}"

@@ -113,10 +113,12 @@ impl Backend for DockerBackend {
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
-        let image = spec.image.clone().ok_or_else(|| BackendError::Docker {
+        let tag = spec.image.clone().ok_or_else(|| BackendError::Docker {
             stack: spec.stack.clone(),
             why: "no image was built for it".into(),
         })?;
+        // By id: a run beside this one may rebuild the same tag and remove its own build.
+        let image = self.images.id_of(&tag).unwrap_or(tag);
         let port = free_port().map_err(BackendError::Port)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let exposed = format!("{CONTAINER_PORT}/tcp");
