@@ -485,7 +485,10 @@ pub fn build(
         tag: tag.to_owned(),
         why,
     };
-    daemon.block_on(async {
+    // The id comes from the build's own answer, never from the tag: a run beside this one may
+    // tag its own build between the two calls.
+    let id = daemon.block_on(async {
+        let mut id = None;
         let mut stream =
             daemon
                 .docker
@@ -495,15 +498,18 @@ pub fn build(
             if let Some(error) = info.error_detail.and_then(|d| d.message) {
                 return Err(failure(error));
             }
+            if let Some(image) = info.aux {
+                id = image.id.or(id);
+            }
         }
-        Ok(())
+        id.ok_or_else(|| failure("the daemon did not say which image it built".into()))
     })?;
     let inspect = daemon
-        .block_on(daemon.docker.inspect_image(tag))
+        .block_on(daemon.docker.inspect_image(&id))
         .map_err(DaemonError::from)?;
     Ok(Built {
         tag: tag.to_owned(),
-        id: inspect.id.unwrap_or_default(),
+        id: inspect.id.unwrap_or(id),
         bytes: inspect
             .size
             .and_then(|s| u64::try_from(s).ok())
