@@ -4,8 +4,10 @@
 pub mod aggregate;
 pub mod backend;
 pub mod boot;
+pub mod calibrate;
 pub mod cli;
 pub mod compare;
+pub mod constant_rate;
 pub mod cost;
 pub mod env;
 pub mod load;
