@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::backend::local::Local;
 use crate::backend::{Backend, ServiceSpec};
 use crate::boot;
+use crate::env::CpuTicks;
 use crate::load;
 use crate::placement::{self, Resolved};
 use crate::sample::{ProcSource, Source};
@@ -54,6 +55,8 @@ pub struct Options {
     pub seconds: u64,
     /// Seconds of load before either is measured (JIT, caches), from Goose, not measured.
     pub warmup: u64,
+    /// Rounds of both tools, the first tool alternating (Goose first in odd rounds).
+    pub rounds: u32,
     /// Where the results folder goes.
     pub out: PathBuf,
     /// The project's root (for building).
@@ -107,12 +110,20 @@ pub struct Calibration {
     pub placement: Resolved,
     /// wrk's version line.
     pub wrk_version: String,
-    /// The Goose driver's figures.
+    /// The Goose driver's figures over every round ([`combine`]).
     pub goose: ToolFigures,
-    /// wrk's figures.
+    /// wrk's figures over every round.
     pub wrk: ToolFigures,
+    /// The Goose driver's figures per round.
+    pub goose_rounds: Vec<ToolFigures>,
+    /// wrk's figures per round.
+    pub wrk_rounds: Vec<ToolFigures>,
     /// Goose / wrk: p50, p99 and throughput.
     pub ratios: Ratios,
+    /// The machine's load average (1, 5, 15 minutes) as the calibration started.
+    pub load_average: Vec<f64>,
+    /// Share of the machine's CPU time stolen by the hypervisor during it, percent.
+    pub steal_pct: Option<f64>,
 }
 
 /// Goose's figure over wrk's.
@@ -279,6 +290,8 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         env: launch.env.clone(),
         cpus: placement.service_cpus.clone(),
     };
+    let load_average = crate::env::load_average();
+    let ticks_before = CpuTicks::now();
     let mut instance = Local
         .start(&spec)
         .map_err(|e| CalibrateError::Run(e.to_string()))?;
@@ -318,60 +331,49 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
                 ))
                 .map_err(|e| CalibrateError::Run(format!("warm-up: {e}")))?;
         }
-        say(&format!(
-            "goose: {} users, unthrottled, {} s",
-            options.users, options.seconds
-        ));
-        let cpu_before = harness_cpu();
-        let wall = Instant::now();
-        let goose = runtime
-            .block_on(load::run_step(
-                addr,
-                &step("goose", options.seconds),
-                seeded,
-                CoMitigation::Disabled,
-            ))
-            .map_err(|e| CalibrateError::Run(format!("goose: {e}")))?;
-        let goose_cores = cpu_before
-            .zip(harness_cpu())
-            .map(|(a, b)| (b - a) / wall.elapsed().as_secs_f64());
-        drop(runtime);
-        let kind = goose
-            .kinds
-            .iter()
-            .find(|k| k.kind == "seeded")
-            .ok_or_else(|| CalibrateError::Run("goose: no request was measured".into()))?;
-        let seconds = goose.seconds();
-        let goose = ToolFigures {
-            tool: "goose".into(),
-            requests: goose.requests(),
-            seconds,
-            rps: if seconds > 0.0 {
-                goose.requests() as f64 / seconds
-            } else {
-                0.0
-            },
-            p50_us: kind.p50_us,
-            p99_us: kind.p99_us,
-            errors: kind.errors,
-            harness_cores: goose_cores,
-            tool_cores: goose_cores,
-        };
-        say(&format!(
-            "wrk: {} connections, 1 thread, {} s",
-            options.users, options.seconds
-        ));
-        let wrk = run_wrk(&script, addr, options.users, options.seconds)?;
-        Ok((goose, wrk))
+        let (mut goose_rounds, mut wrk_rounds) = (Vec::new(), Vec::new());
+        for round in 0..options.rounds.max(1) {
+            // Alternate which tool goes first, so a service still warming up (a JVM's JIT)
+            // favours neither.
+            let goose_first = round % 2 == 0;
+            for goose_now in [goose_first, !goose_first] {
+                if crate::load::ABORT.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Err(CalibrateError::Run("interrupted".into()));
+                }
+                if goose_now {
+                    say(&format!(
+                        "round {}: goose, {} users, unthrottled, {} s",
+                        round + 1,
+                        options.users,
+                        options.seconds
+                    ));
+                    goose_rounds.push(run_goose(&runtime, addr, &step("goose", options.seconds))?);
+                } else {
+                    say(&format!(
+                        "round {}: wrk, {} connections, 1 thread, {} s",
+                        round + 1,
+                        options.users,
+                        options.seconds
+                    ));
+                    wrk_rounds.push(run_wrk(&script, addr, options.users, options.seconds)?);
+                }
+            }
+        }
+        Ok((goose_rounds, wrk_rounds))
     })();
     let ended = instance.stop();
-    let (goose, wrk) = measured.map_err(|e: CalibrateError| match e {
+    let steal_pct = ticks_before
+        .zip(CpuTicks::now())
+        .and_then(|(before, after)| after.steal_pct_since(&before));
+    let (goose_rounds, wrk_rounds) = measured.map_err(|e: CalibrateError| match e {
         CalibrateError::Run(m) => CalibrateError::Run(format!(
             "{m} (service ended: {ended}; stderr: {})",
             instance.stderr_tail()
         )),
         other => other,
     })?;
+    let goose = combine("goose", &goose_rounds);
+    let wrk = combine("wrk", &wrk_rounds);
     let calibration = Calibration {
         schema_version: SCHEMA_VERSION,
         started,
@@ -383,9 +385,85 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         ratios: Ratios::of(&goose, &wrk),
         goose,
         wrk,
+        goose_rounds,
+        wrk_rounds,
+        load_average,
+        steal_pct,
     };
     write(&dir, &calibration)?;
     Ok((dir, calibration))
+}
+
+/// One measured Goose attack, unthrottled, seeded ids only.
+fn run_goose(
+    runtime: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    step: &Step,
+) -> Result<ToolFigures, CalibrateError> {
+    let seeded = IdMix {
+        seeded: 1.0,
+        unknown: 0.0,
+        malformed: 0.0,
+    };
+    let cpu_before = harness_cpu();
+    let wall = Instant::now();
+    let goose = runtime
+        .block_on(load::run_step(addr, step, seeded, CoMitigation::Disabled))
+        .map_err(|e| CalibrateError::Run(format!("goose: {e}")))?;
+    let cores = cpu_before
+        .zip(harness_cpu())
+        .map(|(a, b)| (b - a) / wall.elapsed().as_secs_f64());
+    let kind = goose
+        .kinds
+        .iter()
+        .find(|k| k.kind == "seeded")
+        .ok_or_else(|| CalibrateError::Run("goose: no request was measured".into()))?;
+    let seconds = goose.seconds();
+    Ok(ToolFigures {
+        tool: "goose".into(),
+        requests: goose.requests(),
+        seconds,
+        rps: if seconds > 0.0 {
+            goose.requests() as f64 / seconds
+        } else {
+            0.0
+        },
+        p50_us: kind.p50_us,
+        p99_us: kind.p99_us,
+        errors: kind.errors,
+        harness_cores: cores,
+        tool_cores: cores,
+    })
+}
+
+/// A tool's figures over its rounds: requests and seconds summed (so rps is over all of
+/// them), p50 and p99 the median of the rounds', CPU the mean.
+pub fn combine(tool: &str, rounds: &[ToolFigures]) -> ToolFigures {
+    let requests = rounds.iter().map(|r| r.requests).sum();
+    let seconds: f64 = rounds.iter().map(|r| r.seconds).sum();
+    let median = |pick: fn(&ToolFigures) -> u64| {
+        let values: Vec<u64> = rounds.iter().map(pick).collect();
+        crate::stats::median_u64(&values).unwrap_or(0)
+    };
+    let mean = |pick: fn(&ToolFigures) -> Option<f64>| {
+        let values: Vec<f64> = rounds.iter().filter_map(pick).collect();
+        (!values.is_empty()).then(|| values.iter().sum::<f64>() / values.len() as f64)
+    };
+    ToolFigures {
+        tool: tool.to_owned(),
+        requests,
+        seconds,
+        rps: if seconds > 0.0 {
+            requests as f64 / seconds
+        } else {
+            0.0
+        },
+        p50_us: median(|r| r.p50_us),
+        p99_us: median(|r| r.p99_us),
+        errors: rounds.iter().map(|r| r.errors).sum(),
+        harness_cores: mean(|r| r.harness_cores),
+        tool_cores: mean(|r| r.tool_cores),
+    }
 }
 
 /// Runs wrk with [`WRK_SCRIPT`] (from this thread, so it inherits the harness's CPUs) and
@@ -456,11 +534,20 @@ pub fn write(dir: &Path, calibration: &Calibration) -> Result<(), CalibrateError
     let csv_path = dir.join("calibrate.csv");
     let mut csv = fs::File::create(&csv_path).map_err(err(&csv_path))?;
     let mut text = String::from(
-        "tool,stack,connections,seconds,requests,rps,p50_us,p99_us,errors,tool_cores\n",
+        "tool,round,stack,connections,seconds,requests,rps,p50_us,p99_us,errors,tool_cores\n",
     );
-    for t in [&calibration.goose, &calibration.wrk] {
+    let rounds = calibration
+        .goose_rounds
+        .iter()
+        .enumerate()
+        .chain(calibration.wrk_rounds.iter().enumerate())
+        .map(|(i, t)| ((i + 1).to_string(), t));
+    let all = [&calibration.goose, &calibration.wrk]
+        .into_iter()
+        .map(|t| ("all".to_owned(), t));
+    for (round, t) in rounds.chain(all) {
         text.push_str(&format!(
-            "{},{},{},{:.3},{},{:.1},{},{},{},{}\n",
+            "{},{round},{},{},{:.3},{},{:.1},{},{},{},{}\n",
             t.tool,
             calibration.stack,
             calibration.users,
@@ -481,17 +568,31 @@ pub fn render(c: &Calibration) -> String {
     let ratio = |r: Option<f64>| r.map_or("-".to_owned(), |r| format!("{r:.2}"));
     let cores = |c: Option<f64>| c.map_or("-".to_owned(), |c| format!("{c:.2}"));
     let mut out = format!(
-        "calibration: {} at {} connections, {} s per tool, unthrottled (service on CPUs {:?}, load on CPUs {:?})\n",
-        c.stack, c.users, c.seconds, c.placement.service_cpus, c.placement.harness_cpus
+        "calibration: {} at {} connections, {} s per tool and round, {} round(s), the first tool alternating, unthrottled (service on CPUs {:?}, load on CPUs {:?})\n",
+        c.stack,
+        c.users,
+        c.seconds,
+        c.goose_rounds.len(),
+        c.placement.service_cpus,
+        c.placement.harness_cpus
     );
     out.push_str(&format!(
-        "{:<6} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10}\n",
+        "{:<9} {:>10} {:>10} {:>8} {:>8} {:>7} {:>10}\n",
         "tool", "requests", "rps", "p50 µs", "p99 µs", "errors", "tool cores"
     ));
-    for t in [&c.goose, &c.wrk] {
+    let rounds = c
+        .goose_rounds
+        .iter()
+        .enumerate()
+        .chain(c.wrk_rounds.iter().enumerate())
+        .map(|(i, t)| (format!("{} #{}", t.tool, i + 1), t));
+    let all = [&c.goose, &c.wrk]
+        .into_iter()
+        .map(|t| (format!("{} all", t.tool), t));
+    for (label, t) in rounds.chain(all) {
         out.push_str(&format!(
-            "{:<6} {:>10} {:>10.0} {:>8} {:>8} {:>7} {:>10}\n",
-            t.tool,
+            "{:<9} {:>10} {:>10.0} {:>8} {:>8} {:>7} {:>10}\n",
+            label,
             t.requests,
             t.rps,
             t.p50_us,
@@ -501,10 +602,19 @@ pub fn render(c: &Calibration) -> String {
         ));
     }
     out.push_str(&format!(
-        "Goose / wrk: p50 {}, p99 {}, throughput {}\n",
+        "Goose / wrk over all rounds: p50 {}, p99 {}, throughput {}\n",
         ratio(c.ratios.p50),
         ratio(c.ratios.p99),
         ratio(c.ratios.rps)
+    ));
+    out.push_str(&format!(
+        "machine: load average {} at start, CPU steal {} during\n",
+        c.load_average
+            .iter()
+            .map(|l| format!("{l:.2}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        c.steal_pct.map_or("-".to_owned(), |s| format!("{s:.1} %"))
     ));
     out.push_str(&format!(
         "ceiling on these load CPUs: Goose {:.0} rps using {} cores, wrk {:.0} rps using {} cores ({})\n",
@@ -554,6 +664,18 @@ mod tests {
         // utime 11, stime 12, cutime 13, cstime 14.
         assert_eq!(children_ticks(stat), Some(27));
         assert!(children_cpu().is_some());
+    }
+
+    #[test]
+    fn rounds_combine_into_one_figure() {
+        let mut a = figures("wrk", 1000.0, 100, 1000);
+        let mut b = figures("wrk", 3000.0, 300, 3000);
+        (a.seconds, a.requests, a.tool_cores) = (1.0, 1000, Some(0.2));
+        (b.seconds, b.requests, b.tool_cores) = (1.0, 3000, Some(0.4));
+        let all = combine("wrk", &[a, b]);
+        assert_eq!((all.requests, all.seconds, all.rps), (4000, 2.0, 2000.0));
+        assert_eq!((all.p50_us, all.p99_us), (200, 2000));
+        assert!((all.tool_cores.unwrap() - 0.3).abs() < 1e-12);
     }
 
     #[test]

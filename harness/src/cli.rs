@@ -60,6 +60,9 @@ struct CalibrateArgs {
     /// Seconds of unmeasured load first (a JVM's JIT, caches).
     #[arg(long, value_name = "S", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
     warmup: u64,
+    /// Rounds of both tools; the first tool alternates between rounds.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -187,6 +190,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
         users: args.users as usize,
         seconds: args.seconds,
         warmup: args.warmup,
+        rounds: args.rounds,
         out: args.out.unwrap_or_else(|| root.join("results")),
         root: root.to_owned(),
         service_cpus: vec![1],

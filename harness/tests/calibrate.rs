@@ -27,6 +27,8 @@ fn calibrate_runs_goose_and_wrk_and_writes_both() {
             "2",
             "--warmup",
             "1",
+            "--rounds",
+            "2",
             "--quiet",
             "--out",
         ])
@@ -52,6 +54,11 @@ fn calibrate_runs_goose_and_wrk_and_writes_both() {
         "{c}"
     );
     for tool in ["goose", "wrk"] {
+        assert_eq!(
+            c[format!("{tool}_rounds")].as_array().unwrap().len(),
+            2,
+            "{c}"
+        );
         let t = &c[tool];
         assert_eq!(t["tool"], tool);
         assert!(t["requests"].as_u64().unwrap() > 0, "{tool}: {t}");
@@ -64,11 +71,20 @@ fn calibrate_runs_goose_and_wrk_and_writes_both() {
     for ratio in ["p50", "p99", "rps"] {
         assert!(c["ratios"][ratio].as_f64().unwrap() > 0.0, "{ratio}: {c}");
     }
+    assert_eq!(c["load_average"].as_array().unwrap().len(), 3, "{c}");
+    assert!(c["steal_pct"].as_f64().is_some(), "{c}");
     let csv = fs::read_to_string(run.join("calibrate.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 3, "{csv}");
-    assert!(lines[1].starts_with("goose,floor,4,") && lines[2].starts_with("wrk,floor,4,"));
-    assert!(stdout.contains("Goose / wrk: p50 "), "{stdout}");
+    // Two rounds of each tool, then each tool over both.
+    assert_eq!(lines.len(), 7, "{csv}");
+    assert!(lines[1].starts_with("goose,1,floor,4,"), "{csv}");
+    assert!(lines[4].starts_with("wrk,2,floor,4,"), "{csv}");
+    assert!(lines[5].starts_with("goose,all,floor,4,"), "{csv}");
+    assert!(lines[6].starts_with("wrk,all,floor,4,"), "{csv}");
+    assert!(
+        stdout.contains("Goose / wrk over all rounds: p50 "),
+        "{stdout}"
+    );
 }
 
 #[test]
