@@ -8,10 +8,11 @@
 //! each user's loop time and, when one loop takes more than twice the expected cadence,
 //! back-fills copies of the slow request (goose 0.19, `GooseUser::update_request_cadence`);
 //! requests held back by its throttle are still timed from when they left. Here, as in wrk2,
-//! each connection owns a schedule (`rate / connections` requests per second, the connections
-//! offset evenly), a request whose slot has passed is sent at once, and its latency is counted
-//! twice: from the actual send (*raw*) and from its slot (*intended*, corrected). The two agree
-//! while the service keeps up; they part when it does not.
+//! each connection has a schedule (`rate / connections` requests per second, the connections
+//! offset evenly; a clock thread hands out the slots as they fall due), a request whose slot
+//! has passed is sent at once, and its latency is counted twice: from the actual send (*raw*)
+//! and from its slot (*intended*, corrected). The two agree while the service keeps up; they
+//! part when it does not (or when the generator itself falls behind its clock).
 //!
 //! Each connection speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting
 //! when the service closes it (Tomcat does after a `400`). A step ends by itself: nothing is
@@ -24,9 +25,11 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
+use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
 
 use crate::load::{ABORT, KINDS, KindResult, LoadError, Percentiles, StepLoad, pick};
 use crate::scenario::{IdMix, Step};
@@ -84,20 +87,27 @@ pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepL
     }
     let window_start = Utc::now();
     let start = Instant::now() + Duration::from_millis(10);
+    let end = start + step.hold;
+    let mut clocks = Vec::with_capacity(step.users);
     let tasks: Vec<_> = streams
         .into_iter()
-        .enumerate()
-        .map(|(index, stream)| {
-            let slots = schedule(rate, step.users, index, step.hold);
-            tokio::spawn(connection(
-                addr,
-                stream,
-                (start, start + step.hold),
-                slots,
-                ids,
-            ))
+        .map(|stream| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            clocks.push(tx);
+            tokio::spawn(connection(addr, stream, end, rx, ids))
         })
         .collect();
+    let slots: Vec<Vec<Duration>> = (0..step.users)
+        .map(|index| schedule(rate, step.users, index, step.hold))
+        .collect();
+    // The clock is a thread of its own (it inherits the harness's CPUs): the runtime's timer
+    // wheel fires on whole milliseconds after a deadline, which would add up to a millisecond
+    // of the generator's own lateness to every intended latency; a thread's sleep wakes
+    // within tens of microseconds.
+    let clock = std::thread::Builder::new()
+        .name("constant-rate clock".into())
+        .spawn(move || tick(start, &slots, &clocks))
+        .map_err(|e| LoadError::Goose(format!("cannot start the schedule's clock: {e}")))?;
     let mut records = Vec::new();
     for task in tasks {
         records.extend(
@@ -105,6 +115,7 @@ pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepL
                 .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")))?,
         );
     }
+    let _ = clock.join();
     let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
     Ok(StepLoad {
         kinds: summarise(&records),
@@ -113,23 +124,45 @@ pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepL
     })
 }
 
-/// One connection's schedule, sent in order; returns what each request got.
+/// Sends each connection its slots, in time order over all connections, as each falls due;
+/// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
+fn tick(start: Instant, slots: &[Vec<Duration>], clocks: &[mpsc::UnboundedSender<Instant>]) {
+    let mut all: Vec<(Duration, usize)> = slots
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.iter().map(move |&d| (d, i)))
+        .collect();
+    all.sort();
+    for (offset, connection) in all {
+        if ABORT.load(Ordering::Relaxed) {
+            break;
+        }
+        let due = start + offset;
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let _ = clocks[connection].send(due);
+    }
+}
+
+/// One connection: sends a request for each slot the clock gives it, in order (at once when
+/// the slot has passed); returns what each request got.
 async fn connection(
     addr: SocketAddr,
     stream: TcpStream,
-    (start, end): (Instant, Instant),
-    slots: Vec<Duration>,
+    end: Instant,
+    mut clock: mpsc::UnboundedReceiver<Instant>,
     ids: IdMix,
 ) -> Vec<Record> {
     let mut stream = Some(stream);
-    let mut records = Vec::with_capacity(slots.len());
+    let mut records = Vec::new();
     let mut buf = Vec::with_capacity(1024);
-    for slot in slots {
+    while let Some(due) = clock.recv().await {
         if ABORT.load(Ordering::Relaxed) || Instant::now() > end {
-            break;
+            // Drain without sending: nothing goes out after the hold.
+            continue;
         }
-        let due = start + slot;
-        sleep_until(due).await;
         let (kind_name, path, _) = pick(ids);
         let kind = KINDS.iter().position(|(k, _)| *k == kind_name).unwrap_or(0);
         let sent = Instant::now();

@@ -137,6 +137,30 @@ pub fn render(summary: &Summary) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
+    let corrected: Vec<String> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| {
+            let last = s.estimates.as_ref()?.steps.last()?;
+            let (p50, p99) = (
+                last.intended_p50_us.as_ref()?,
+                last.intended_p99_us.as_ref()?,
+            );
+            Some(format!(
+                "{} {} / {}",
+                s.stack,
+                figure(p50, 1.0, 0),
+                figure(p99, 1.0, 0)
+            ))
+        })
+        .collect();
+    if !corrected.is_empty() {
+        let _ = writeln!(
+            out,
+            "constant-rate: the p50 and p99 above count from each request's send (raw); from when it was due (corrected for coordinated omission), p50 / p99 µs: {}",
+            corrected.join(", ")
+        );
+    }
     let repeats = summary
         .stacks
         .iter()

@@ -85,6 +85,12 @@ fn quick_steady_twice_gives_spreads_and_corrected_latency() {
         stdout.contains("over 2 repeats: median (min-max)"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "from when it was due (corrected for coordinated omission), p50 / p99 µs: floor "
+        ),
+        "{stdout}"
+    );
     let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
     assert!(latency.lines().next().unwrap().ends_with("intended_max_us"));
     let env: Value =
