@@ -3,10 +3,10 @@
 //! Pure functions over timestamped samples: testable without a service.
 
 use crate::load::{KindResult, StepLoad};
-use crate::results::{StackRun, StackSummary, Status, StepSummary};
+use crate::results::{Estimates, StackRun, StackSummary, Status, StepEstimate, StepSummary};
 use crate::sample::Sample;
 use crate::scenario::{CoMitigation, Step};
-use crate::stats::{median, median_u64, rate, spread};
+use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 
 /// Share of its cores above which the load generator counts as saturated.
 pub const SATURATED: f64 = 0.9;
@@ -107,9 +107,14 @@ pub fn cpu_per_1000(steps: &[StepSummary]) -> Option<f64> {
     (requests > 0.0).then(|| cpu_ms / requests * 1000.0)
 }
 
+/// Share of the machine's CPU time stolen by the hypervisor above which a repeat counts as
+/// disturbed, percent.
+pub const STEAL_PCT: f64 = 1.0;
+
 /// Folds a stack's repeats into its figures: medians over the repeats that did not fail, boot
-/// spread over every cold start.
-pub fn fold_runs(stack: &mut StackSummary) {
+/// spread over every cold start, and the estimates with their noisy flags. `cpus` is how many
+/// CPUs the machine has (a load average above it means something else wanted the CPUs).
+pub fn fold_runs(stack: &mut StackSummary, cpus: usize) {
     let good: Vec<&StackRun> = stack.runs.iter().filter(|r| r.failure.is_none()).collect();
     let median_of = |pick: fn(&StackRun) -> Option<u64>| {
         let values: Vec<u64> = good.iter().filter_map(|r| pick(r)).collect();
@@ -162,6 +167,7 @@ pub fn fold_runs(stack: &mut StackSummary) {
     stack.achieved_rps = median(&rps);
     let cpu: Vec<f64> = good.iter().filter_map(|r| cpu_per_1000(&r.steps)).collect();
     stack.cpu_ms_per_1000 = median(&cpu);
+    stack.estimates = Some(estimates(stack, &good, cpus));
     let interrupted = stack.runs.iter().find_map(|r| r.interrupted.as_ref());
     match (
         stack.runs.iter().find_map(|r| r.failure.as_ref()),
@@ -183,6 +189,125 @@ pub fn fold_runs(stack: &mut StackSummary) {
         }
         (None, None) => {}
     }
+}
+
+/// The seeded ids' figures of a step, if it measured any.
+fn seeded(step: &StepSummary) -> Option<&KindResult> {
+    step.kinds.iter().find(|k| k.kind == "seeded")
+}
+
+/// Every headline figure over the repeats that did not fail, with noisy figures named and
+/// their likely causes.
+fn estimates(stack: &StackSummary, good: &[&StackRun], cpus: usize) -> Estimates {
+    let over = |pick: &dyn Fn(&StackRun) -> Option<f64>| {
+        let values: Vec<f64> = good.iter().filter_map(|r| pick(r)).collect();
+        estimate(&values)
+    };
+    let kb = |v: Option<u64>| v.map(|v| v as f64);
+    let boots: Vec<f64> = stack
+        .runs
+        .iter()
+        .flat_map(|r| &r.boots)
+        .map(|b| b.boot_ms)
+        .collect();
+    let mut names: Vec<&str> = Vec::new();
+    for run in good {
+        for step in run.steps.iter().filter(|s| !s.warmup) {
+            if !names.contains(&step.name.as_str()) {
+                names.push(&step.name);
+            }
+        }
+    }
+    let steps: Vec<StepEstimate> = names
+        .iter()
+        .map(|&name| {
+            let of = |pick: &dyn Fn(&StepSummary) -> Option<f64>| {
+                over(&|r: &StackRun| {
+                    r.steps
+                        .iter()
+                        .find(|s| !s.warmup && s.name == name)
+                        .and_then(pick)
+                })
+            };
+            StepEstimate {
+                name: name.to_owned(),
+                p50_us: of(&|s| seeded(s).map(|k| k.p50_us as f64)),
+                p99_us: of(&|s| seeded(s).map(|k| k.p99_us as f64)),
+                intended_p50_us: of(&|s| seeded(s)?.intended.map(|p| p.p50_us as f64)),
+                intended_p99_us: of(&|s| seeded(s)?.intended.map(|p| p.p99_us as f64)),
+                achieved_rps: of(&|s| Some(s.achieved_rps)),
+            }
+        })
+        .collect();
+    let mut e = Estimates {
+        idle_kb: over(&|r| kb(r.idle_kb)),
+        load_kb: over(&|r| kb(r.load_kb)),
+        peak_kb: over(&|r| kb(r.peak_kb)),
+        boot_ms: estimate(&boots),
+        cpu_ms_per_1000: over(&|r| cpu_per_1000(&r.steps)),
+        steps,
+        noisy: Vec::new(),
+        causes: Vec::new(),
+    };
+    let mut flag = |name: String, figure: &Option<Estimate>| {
+        if figure.is_some_and(|f| f.noisy) {
+            e.noisy.push(name);
+        }
+    };
+    flag("idle memory".into(), &e.idle_kb);
+    flag("load memory".into(), &e.load_kb);
+    flag("peak memory".into(), &e.peak_kb);
+    flag("boot".into(), &e.boot_ms);
+    flag("CPU per 1k requests".into(), &e.cpu_ms_per_1000);
+    for step in &e.steps {
+        flag(format!("{} p50", step.name), &step.p50_us);
+        flag(format!("{} p99", step.name), &step.p99_us);
+        flag(format!("{} rps", step.name), &step.achieved_rps);
+    }
+    if !e.noisy.is_empty() {
+        e.causes = noise_causes(good, cpus);
+    }
+    e
+}
+
+/// What the run recorded that can explain repeats disagreeing: a saturated load generator,
+/// CPU stolen by the hypervisor, or a machine busier than its CPUs. Empty when none is seen.
+pub fn noise_causes(runs: &[&StackRun], cpus: usize) -> Vec<String> {
+    let mut causes = Vec::new();
+    let repeats = |pick: &dyn Fn(&StackRun) -> bool| {
+        runs.iter()
+            .filter(|r| pick(r))
+            .map(|r| format!("#{}", r.repeat))
+            .collect::<Vec<_>>()
+    };
+    let bound = repeats(&|r| r.steps.iter().any(|s| !s.warmup && s.load_generator_bound));
+    if !bound.is_empty() {
+        causes.push(format!(
+            "load generator saturated in repeat {}",
+            bound.join(", ")
+        ));
+    }
+    let steal = runs
+        .iter()
+        .filter_map(|r| r.steal_pct)
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))));
+    if let Some(steal) = steal.filter(|&s| s > STEAL_PCT) {
+        causes.push(format!(
+            "CPU steal up to {steal:.1} % (the hypervisor took CPU time)"
+        ));
+    }
+    let busy = repeats(&|r| {
+        r.load_average
+            .first()
+            .is_some_and(|&l| l > cpus.max(1) as f64)
+    });
+    if !busy.is_empty() {
+        causes.push(format!(
+            "machine busy (1-minute load average above its {cpus} CPUs) as repeat {} started",
+            busy.join(", ")
+        ));
+    }
+    causes
 }
 
 /// The order of stacks in repeat `repeat` (from 0): rotated by one each time (A B C, B C A,
@@ -255,6 +380,7 @@ mod tests {
                 p999_us: 400,
                 max_us: 500,
                 mean_us: 120,
+                intended: None,
             }],
             window_start: start,
             window_end: start + chrono::Duration::seconds(seconds),
@@ -339,6 +465,90 @@ mod tests {
         warm.requests = 1;
         // 1 core for 1 s over 1000 requests: 1 ms each, 1000 ms per 1000.
         assert!((cpu_per_1000(&[warm, step]).unwrap() - 1000.0).abs() < 1e-6);
+    }
+
+    fn repeat(n: u32, idle_kb: u64, p50_us: u64, bound: bool) -> StackRun {
+        let mut step = step_summary(
+            &step("users-4"),
+            false,
+            &load(1000, 1),
+            (0.0, 1.0),
+            &[],
+            1,
+            CoMitigation::Disabled,
+        );
+        step.kinds[0].p50_us = p50_us;
+        step.load_generator_bound = bound;
+        StackRun {
+            idle_kb: Some(idle_kb),
+            load_kb: Some(2 * idle_kb),
+            peak_kb: Some(3 * idle_kb),
+            steps: vec![step],
+            boots: vec![crate::results::BootRecord {
+                start: 1,
+                boot_ms: 10.0,
+                self_boot_us: None,
+                from_container_start_ms: None,
+            }],
+            ..StackRun::new(n, 1, "1".into())
+        }
+    }
+
+    #[test]
+    fn folding_repeats_gives_medians_spreads_and_no_fake_interval() {
+        let mut stack = StackSummary::new("axum", Status::Pending, None);
+        stack.runs = vec![
+            repeat(1, 1000, 100, false),
+            repeat(2, 1020, 110, false),
+            repeat(3, 990, 90, false),
+        ];
+        fold_runs(&mut stack, 2);
+        assert_eq!(stack.status, Status::Ok);
+        assert_eq!(stack.idle_kb, Some(1000));
+        let e = stack.estimates.unwrap();
+        let idle = e.idle_kb.unwrap();
+        assert_eq!(
+            (idle.min, idle.median, idle.max, idle.n),
+            (990.0, 1000.0, 1020.0, 3)
+        );
+        assert_eq!(idle.ci95, None, "3 repeats cannot give a 95 % interval");
+        assert_eq!(idle.range_coverage, 0.75);
+        assert_eq!(e.steps.len(), 1);
+        let p50 = e.steps[0].p50_us.unwrap();
+        assert_eq!((p50.min, p50.median, p50.max), (90.0, 100.0, 110.0));
+        // sd 10 over a mean of 100: exactly at the threshold, not above it.
+        assert!(!p50.noisy);
+        assert!(e.noisy.is_empty() && e.causes.is_empty(), "{e:?}");
+    }
+
+    #[test]
+    fn a_noisy_figure_is_flagged_with_what_the_run_can_tell() {
+        let mut stack = StackSummary::new("axum", Status::Pending, None);
+        stack.runs = vec![
+            repeat(1, 1000, 100, false),
+            repeat(2, 1000, 200, true),
+            repeat(3, 1000, 100, false),
+        ];
+        stack.runs[0].steal_pct = Some(4.3);
+        stack.runs[2].load_average = vec![3.5, 1.0, 0.5];
+        fold_runs(&mut stack, 2);
+        let e = stack.estimates.unwrap();
+        assert_eq!(e.noisy, ["users-4 p50"]);
+        assert_eq!(
+            e.causes,
+            [
+                "load generator saturated in repeat #2",
+                "CPU steal up to 4.3 % (the hypervisor took CPU time)",
+                "machine busy (1-minute load average above its 2 CPUs) as repeat #3 started",
+            ]
+        );
+        // The same disagreement without anything recorded: flagged, cause unknown.
+        let mut quiet = StackSummary::new("axum", Status::Pending, None);
+        quiet.runs = vec![repeat(1, 1000, 100, false), repeat(2, 1000, 200, false)];
+        fold_runs(&mut quiet, 2);
+        let e = quiet.estimates.unwrap();
+        assert_eq!(e.noisy, ["users-4 p50"]);
+        assert!(e.causes.is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::results::{self, Status};
 use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
 use crate::stacks::{self, Availability, STACKS};
-use crate::{report, table};
+use crate::{calibrate, report, table};
 
 /// Exit status: a run was interrupted by Ctrl-C.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -25,7 +25,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -48,6 +48,9 @@ enum Command {
     /// Removes what crashed or killed runs left on the Docker daemon: containers, swarm
     /// services and images carrying the run label (a live run's are left alone).
     Clean(CleanArgs),
+    /// Cross-checks the Goose driver against wrk: both unthrottled at the same connections and
+    /// duration against one stack, one after the other; ratios of p50, p99 and throughput.
+    Calibrate(CalibrateArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -58,6 +61,31 @@ struct CleanArgs {
     /// Also removes images kept on purpose (`--keep-images`).
     #[arg(long)]
     images: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct CalibrateArgs {
+    /// The stack to drive (`hyper` shows each tool's ceiling).
+    #[arg(long, default_value = "hyper")]
+    stack: String,
+    /// Concurrent connections of each tool.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    users: u32,
+    /// Seconds each tool runs.
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    seconds: u64,
+    /// Seconds of unmeasured load first (a JVM's JIT, caches).
+    #[arg(long, value_name = "S", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    warmup: u64,
+    /// Rounds of both tools; the first tool alternates between rounds.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    rounds: u32,
+    /// Folder for results (default: results/ in the project).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// No progress output; the table is still printed.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -190,6 +218,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             }
         }
         Command::Cost(args) => run_cost(args, &root),
+        Command::Calibrate(args) => run_calibrate(args, &root),
         Command::Clean(args) => run_clean(&args),
     }
 }
@@ -224,6 +253,56 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
+    if stacks::find(&args.stack).is_none() {
+        let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
+        eprintln!(
+            "error: unknown stack {:?}; known stacks: {}",
+            args.stack,
+            known.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let options = calibrate::Options {
+        stack: args.stack,
+        users: args.users as usize,
+        seconds: args.seconds,
+        warmup: args.warmup,
+        rounds: args.rounds,
+        out: args.out.unwrap_or_else(|| root.join("results")),
+        root: root.to_owned(),
+        service_cpus: vec![1],
+        harness_cpus: vec![0],
+        quiet: args.quiet,
+    };
+    install_interrupt_handler_for_calibrate();
+    match calibrate::run(&options) {
+        Ok((dir, calibration)) => {
+            print!("{}", calibrate::render(&calibration));
+            println!("results: {}", dir.display());
+            ExitCode::SUCCESS
+        }
+        Err(e @ calibrate::CalibrateError::Setup(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Ctrl-C during a calibration stops the Goose attack; the service is then stopped.
+fn install_interrupt_handler_for_calibrate() {
+    let _ = ctrlc::set_handler(|| {
+        if crate::load::ABORT.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+        goose::trigger_killswitch("interrupted");
+    });
 }
 
 fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {

@@ -58,6 +58,9 @@ pub struct Environment {
     pub sample_interval_ms: u64,
     /// Coordinated-omission mitigation of the load generator.
     pub coordinated_omission: String,
+    /// What the samplers and the harness cost, written when the run ends.
+    #[serde(default)]
+    pub harness_cost: Option<crate::results::HarnessCost>,
 }
 
 impl Environment {
@@ -76,11 +79,7 @@ impl Environment {
                 .map(|s| s.trim_matches('"').to_owned())
                 .unwrap_or_else(|| "unknown".into()),
             memory_kb: crate::sample::kib_field(&meminfo, "MemTotal:").unwrap_or(0),
-            load_average: read("/proc/loadavg")
-                .split_whitespace()
-                .take(3)
-                .filter_map(|v| v.parse().ok())
-                .collect(),
+            load_average: load_average(),
             hostname: read("/proc/sys/kernel/hostname").trim().to_owned(),
             rustc: version_of(
                 &std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()),
@@ -103,7 +102,56 @@ impl Environment {
             workers: None,
             sample_interval_ms: 100,
             coordinated_omission: "disabled".into(),
+            harness_cost: None,
         }
+    }
+}
+
+/// The machine's load average now (1, 5, 15 minutes); empty where `/proc` has none.
+pub fn load_average() -> Vec<f64> {
+    read("/proc/loadavg")
+        .split_whitespace()
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect()
+}
+
+/// The machine's CPU time counters (all CPUs, `/proc/stat`), in clock ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CpuTicks {
+    /// Time stolen by the hypervisor for other guests.
+    pub steal: u64,
+    /// Every state together (user to steal; guest time is already inside user).
+    pub total: u64,
+}
+
+impl CpuTicks {
+    /// Reads them now; `None` where `/proc/stat` cannot be read.
+    pub fn now() -> Option<Self> {
+        Self::parse(&read("/proc/stat"))
+    }
+
+    /// From the text of `/proc/stat`: the first line, `cpu user nice system idle iowait irq
+    /// softirq steal guest guest_nice` (proc(5)).
+    pub fn parse(stat: &str) -> Option<Self> {
+        let line = stat.lines().find(|l| l.starts_with("cpu "))?;
+        let fields: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|v| v.parse().ok())
+            .collect::<Option<_>>()?;
+        let steal = *fields.get(7).unwrap_or(&0);
+        Some(Self {
+            steal,
+            total: fields.iter().take(8).sum(),
+        })
+    }
+
+    /// Share of the CPU time between `earlier` and `self` that was stolen, percent.
+    pub fn steal_pct_since(&self, earlier: &CpuTicks) -> Option<f64> {
+        let total = self.total.checked_sub(earlier.total)?;
+        let steal = self.steal.checked_sub(earlier.steal)?;
+        (total > 0).then(|| steal as f64 / total as f64 * 100.0)
     }
 }
 
@@ -160,6 +208,23 @@ mod tests {
         assert!(!env.kernel.is_empty());
         assert_eq!(env.load_average.len(), 3);
         assert!(env.rustc.starts_with("rustc "), "{}", env.rustc);
+    }
+
+    #[test]
+    fn steal_from_proc_stat() {
+        let before = CpuTicks::parse("cpu  100 0 50 800 10 0 0 40 0 0\ncpu0 1 2 3\n").unwrap();
+        assert_eq!(
+            before,
+            CpuTicks {
+                steal: 40,
+                total: 1000
+            }
+        );
+        let after = CpuTicks::parse("cpu  200 0 100 1600 20 0 0 80 0 0\n").unwrap();
+        assert_eq!(after.steal_pct_since(&before), Some(4.0));
+        assert_eq!(before.steal_pct_since(&before), None);
+        assert_eq!(CpuTicks::parse("intr 1 2\n"), None);
+        assert!(CpuTicks::now().is_some());
     }
 
     #[test]

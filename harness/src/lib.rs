@@ -4,9 +4,11 @@
 pub mod aggregate;
 pub mod backend;
 pub mod boot;
+pub mod calibrate;
 pub mod clean;
 pub mod cli;
 pub mod compare;
+pub mod constant_rate;
 pub mod cost;
 pub mod docker;
 pub mod env;

@@ -54,6 +54,25 @@ pub struct KindResult {
     pub max_us: u64,
     /// Mean, µs.
     pub mean_us: u64,
+    /// Percentiles counted from when each request was due by the constant-rate schedule
+    /// (coordinated omission corrected), µs; `None` in closed-loop steps.
+    #[serde(default)]
+    pub intended: Option<Percentiles>,
+}
+
+/// Latency percentiles of one kind of request, µs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50_us: u64,
+    /// 90th percentile.
+    pub p90_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// 99.9th percentile.
+    pub p999_us: u64,
+    /// Slowest.
+    pub max_us: u64,
 }
 
 /// What one step's attack measured.
@@ -186,7 +205,7 @@ fn account_transaction(ids: IdMix) -> Transaction {
 }
 
 /// Picks the kind of id by the mix, then an id of that kind.
-fn pick(ids: IdMix) -> (&'static str, String, u16) {
+pub fn pick(ids: IdMix) -> (&'static str, String, u16) {
     let mut rng = rand::rng();
     let roll: f64 = rng.random();
     if roll < ids.seeded {
@@ -229,6 +248,7 @@ pub fn summarise(metrics: &GooseMetrics) -> StepLoad {
                     .total_time_us
                     .checked_div(data.counter as u64)
                     .unwrap_or(0),
+                intended: None,
             })
         })
         .collect();

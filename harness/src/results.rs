@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use crate::env::Environment;
 use crate::load::KindResult;
-use crate::stats::Spread;
+use crate::stats::{Estimate, Spread};
 
 /// Version of the `summary.json` schema; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -118,8 +118,52 @@ pub struct StackSummary {
     pub achieved_rps: Option<f64>,
     /// Service CPU per 1000 requests over every measured step, ms.
     pub cpu_ms_per_1000: Option<f64>,
+    /// Every headline figure over the repeats: median, spread, 95 % interval where the number
+    /// of repeats allows one, and the noisy flag. Absent in results written before it existed.
+    #[serde(default)]
+    pub estimates: Option<Estimates>,
     /// Every repeat.
     pub runs: Vec<StackRun>,
+}
+
+/// A stack's headline figures over its repeats (see [`crate::stats::estimate`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Estimates {
+    /// Idle memory, KiB.
+    pub idle_kb: Option<Estimate>,
+    /// Memory under load, KiB.
+    pub load_kb: Option<Estimate>,
+    /// Peak memory, KiB.
+    pub peak_kb: Option<Estimate>,
+    /// Boot time, ms, over every cold start.
+    pub boot_ms: Option<Estimate>,
+    /// Service CPU per 1000 requests, ms.
+    pub cpu_ms_per_1000: Option<Estimate>,
+    /// Per measured step, in the scenario's order.
+    pub steps: Vec<StepEstimate>,
+    /// Names of the figures whose repeats disagree (coefficient of variation above 10 %).
+    pub noisy: Vec<String>,
+    /// What the run can tell about why, when something is noisy.
+    pub causes: Vec<String>,
+}
+
+/// One step's latency and throughput over the repeats.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepEstimate {
+    /// Step name.
+    pub name: String,
+    /// Median latency of seeded ids, µs, as measured from when each request was sent.
+    pub p50_us: Option<Estimate>,
+    /// 99th percentile of seeded ids, µs, from when each request was sent.
+    pub p99_us: Option<Estimate>,
+    /// Median latency of seeded ids from when each request was due (constant-rate steps).
+    #[serde(default)]
+    pub intended_p50_us: Option<Estimate>,
+    /// 99th percentile from when each request was due (constant-rate steps).
+    #[serde(default)]
+    pub intended_p99_us: Option<Estimate>,
+    /// Requests per second achieved.
+    pub achieved_rps: Option<Estimate>,
 }
 
 impl StackSummary {
@@ -143,6 +187,7 @@ impl StackSummary {
             p99_us: None,
             achieved_rps: None,
             cpu_ms_per_1000: None,
+            estimates: None,
             runs: Vec::new(),
         }
     }
@@ -193,6 +238,13 @@ pub struct StackRun {
     pub failure: Option<String>,
     /// The phase it was in when the run was interrupted, if it was.
     pub interrupted: Option<String>,
+    /// Share of the machine's CPU time the hypervisor stole while this repeat ran, percent
+    /// (`/proc/stat`, before and after).
+    #[serde(default)]
+    pub steal_pct: Option<f64>,
+    /// The machine's load average (1, 5, 15 minutes) as this repeat started.
+    #[serde(default)]
+    pub load_average: Vec<f64>,
 }
 
 impl StackRun {
@@ -213,6 +265,8 @@ impl StackRun {
             ended: None,
             failure: None,
             interrupted: None,
+            steal_pct: None,
+            load_average: Vec::new(),
         }
     }
 }
@@ -278,6 +332,10 @@ pub struct HarnessCost {
     pub sampler_core_pct: Option<f64>,
     /// Highest RSS of the harness process, KiB.
     pub harness_peak_kb: Option<u64>,
+    /// CPU the whole harness used while services sat idle (sampler, runtime, nothing else),
+    /// percent of one core: median over the repeats' idle phases.
+    #[serde(default)]
+    pub idle_core_pct: Option<f64>,
 }
 
 /// Why results could not be written.
@@ -421,6 +479,11 @@ impl RunDir {
                     "mean_us",
                     "load_generator_bound",
                     "coordinated_omission",
+                    "intended_p50_us",
+                    "intended_p90_us",
+                    "intended_p99_us",
+                    "intended_p999_us",
+                    "intended_max_us",
                 ],
             )?,
             boot: Csv::create(
@@ -436,6 +499,12 @@ impl RunDir {
             )?,
             path,
         })
+    }
+
+    /// Rewrites `env.json` (at the end of a run, with what the harness cost).
+    pub fn write_env(&self, env: &Environment) -> Result<(), ResultsError> {
+        let json = serde_json::to_vec_pretty(env).unwrap_or_default();
+        write_file(&self.path.join("env.json"), &json)
     }
 
     /// Rewrites `summary.json` atomically (write, then rename).

@@ -15,7 +15,8 @@ use crate::backend::select::{self, Choice};
 use crate::backend::swarm::Publish;
 use crate::backend::{Backend, Instance, Limits, ServiceSpec};
 use crate::boot;
-use crate::env::Environment;
+use crate::constant_rate;
+use crate::env::{CpuTicks, Environment};
 use crate::load::{self, ABORT};
 use crate::placement::{self, Resolved};
 use crate::progress::{Reporter, StackBar};
@@ -24,7 +25,11 @@ use crate::results::{
     Status, Summary, opt,
 };
 use crate::sample::{ProcSource, Sample, Sampler};
-use crate::scenario::{Scenario, Step};
+use crate::scenario::{LoadMode, Scenario, Step};
+
+/// The coordinated-omission setting recorded for a constant-rate step: latency counted from
+/// each request's scheduled send time, beside the raw figures.
+pub const CONSTANT_RATE_CO: &str = "constant-rate: corrected from the intended send time";
 use crate::stacks::{self, Availability, Launch};
 use crate::stats;
 
@@ -151,7 +156,10 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     env.workers = scenario.workers;
     env.sample_interval_ms =
         u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
-    env.coordinated_omission = scenario.coordinated_omission.as_str().to_owned();
+    env.coordinated_omission = match scenario.load {
+        LoadMode::Closed => scenario.coordinated_omission.as_str().to_owned(),
+        LoadMode::ConstantRate => CONSTANT_RATE_CO.to_owned(),
+    };
     let mut dir = RunDir::create(&options.out, &run_id, &scenario.to_toml(), &env)?;
     reporter.say(&format!("results: {}", dir.path.display()));
     if let Some(note) = &placement.note {
@@ -211,6 +219,8 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         reporter,
         costs: Vec::new(),
         harness_peak_kb: 0,
+        idle_harness_cores: Vec::new(),
+        cpus: env.cpus_online,
     };
     let runnable: Vec<String> = options
         .stacks
@@ -240,7 +250,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
                 context.reporter.warn(&format!("{name}: {failure}"));
             }
             stack.runs.push(run);
-            aggregate::fold_runs(stack);
+            aggregate::fold_runs(stack, context.cpus);
             summary.harness = context.harness_cost();
             dir.write_summary(&summary)?;
             if !ABORT.load(Ordering::Relaxed) {
@@ -258,6 +268,8 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         reporter.say(line);
     }
     dir.write_summary(&summary)?;
+    env.harness_cost = Some(summary.harness);
+    dir.write_env(&env)?;
     Ok(Outcome {
         dir: dir.path.clone(),
         summary,
@@ -401,6 +413,10 @@ struct Context<'a> {
     reporter: Reporter,
     costs: Vec<u64>,
     harness_peak_kb: u64,
+    /// The harness's CPU, in cores, over each repeat's idle phase.
+    idle_harness_cores: Vec<f64>,
+    /// CPUs of the machine.
+    cpus: usize,
 }
 
 impl Context<'_> {
@@ -420,6 +436,8 @@ impl Context<'_> {
             |w| w.to_string(),
         );
         let mut run = StackRun::new(repeat, position, workers);
+        run.load_average = crate::env::load_average();
+        let ticks_before = CpuTicks::now();
         let stack = stacks::find(name).expect("stack names are checked before a run");
         let mut env: Vec<(String, String)> = launch
             .env
@@ -504,8 +522,17 @@ impl Context<'_> {
             }
         });
         run.ended = Some(instance.stop());
+        run.steal_pct = ticks_before
+            .zip(CpuTicks::now())
+            .and_then(|(before, after)| after.steal_pct_since(&before));
         let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
         self.costs.extend(samples.iter().map(|s| s.cost_us));
+        let idle_cpu: Vec<(f64, f64)> = samples
+            .iter()
+            .filter(|s| s.phase == 0)
+            .map(|s| (s.at.as_secs_f64(), s.harness.cpu_us as f64 / 1e6))
+            .collect();
+        self.idle_harness_cores.extend(stats::rate(&idle_cpu));
         self.harness_peak_kb = samples
             .iter()
             .map(|s| s.harness.hwm_kb.max(s.harness.rss_kb))
@@ -625,12 +652,18 @@ impl Context<'_> {
             }
             phase.store(index, Ordering::Relaxed);
             bar.phase(&describe(step));
-            let result = self.runtime.block_on(load::run_step(
-                instance.addr(),
-                step,
-                scenario.ids,
-                scenario.coordinated_omission,
-            ));
+            let constant_rate = scenario.load == LoadMode::ConstantRate && step.rate.is_some();
+            let result = if constant_rate {
+                self.runtime
+                    .block_on(constant_rate::run_step(instance.addr(), step, scenario.ids))
+            } else {
+                self.runtime.block_on(load::run_step(
+                    instance.addr(),
+                    step,
+                    scenario.ids,
+                    scenario.coordinated_omission,
+                ))
+            };
             let load = match result {
                 Ok(load) => load,
                 Err(e) => {
@@ -646,7 +679,7 @@ impl Context<'_> {
             );
             let summary = {
                 let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
-                aggregate::step_summary(
+                let mut summary = aggregate::step_summary(
                     step,
                     warmup,
                     &load,
@@ -654,7 +687,11 @@ impl Context<'_> {
                     &samples,
                     self.placement.harness_cpus.len().max(1),
                     scenario.coordinated_omission,
-                )
+                );
+                if constant_rate {
+                    summary.coordinated_omission = CONSTANT_RATE_CO.to_owned();
+                }
+                summary
             };
             for kind in &summary.kinds {
                 let statuses: Vec<String> = kind
@@ -683,6 +720,11 @@ impl Context<'_> {
                     &kind.mean_us,
                     &summary.load_generator_bound,
                     &summary.coordinated_omission,
+                    &opt(kind.intended.map(|p| p.p50_us)),
+                    &opt(kind.intended.map(|p| p.p90_us)),
+                    &opt(kind.intended.map(|p| p.p99_us)),
+                    &opt(kind.intended.map(|p| p.p999_us)),
+                    &opt(kind.intended.map(|p| p.max_us)),
                 ]);
             }
             run.steps.push(summary);
@@ -710,6 +752,7 @@ impl Context<'_> {
             sampler_cpu_us_per_sample: per_sample,
             sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
             harness_peak_kb: (self.harness_peak_kb > 0).then_some(self.harness_peak_kb),
+            idle_core_pct: stats::median(&self.idle_harness_cores).map(|c| c * 100.0),
         }
     }
 }

@@ -62,6 +62,9 @@ pub struct ProcSource {
     pss: bool,
     /// Per-thread CPU in nanoseconds, for sub-tick precision; `None` to use ticks alone.
     threads: Option<ThreadClock>,
+    /// The calling process: its CPU from the process clock (`CLOCK_PROCESS_CPUTIME_ID`),
+    /// nanosecond resolution at no more cost than reading ticks.
+    own_clock: bool,
 }
 
 /// CPU time of a process at nanosecond resolution, from the `schedstat` of each live thread
@@ -118,6 +121,7 @@ impl ProcSource {
     pub fn current() -> Self {
         Self {
             pss: false,
+            own_clock: true,
             ..Self::at("/proc/self".to_owned())
         }
     }
@@ -128,6 +132,7 @@ impl ProcSource {
             ticks_per_second: rustix::param::clock_ticks_per_second().max(1),
             pss: true,
             threads: None,
+            own_clock: false,
         }
     }
 
@@ -171,11 +176,18 @@ impl Source for ProcSource {
         };
         let tick_us = ticks.saturating_mul(1_000_000) / self.ticks_per_second;
         // Ticks are 10 ms here: too coarse for a light step, so the thread clocks lead.
-        let precise_us = self
-            .threads
-            .as_mut()
-            .and_then(|clock| clock.read(&self.dir))
-            .map(|ns| ns / 1000);
+        let precise_us = if self.own_clock {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+            Some(
+                u64::try_from(t.tv_sec).unwrap_or(0) * 1_000_000
+                    + u64::try_from(t.tv_nsec).unwrap_or(0) / 1000,
+            )
+        } else {
+            self.threads
+                .as_mut()
+                .and_then(|clock| clock.read(&self.dir))
+                .map(|ns| ns / 1000)
+        };
         Ok(Reading {
             rss_kb,
             pss_kb,
@@ -344,6 +356,26 @@ mod tests {
         );
         assert!(reading.hwm_kb >= reading.rss_kb.min(rss));
         assert!(reading.threads >= 1);
+    }
+
+    #[test]
+    fn the_harness_reads_its_own_cpu_below_a_tick() {
+        let mut source = ProcSource::current();
+        let before = source.read().unwrap().cpu_us;
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while start.elapsed() < Duration::from_millis(3) {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let after = source.read().unwrap().cpu_us;
+        // About 3 ms burnt: a tick-based reading would move by 0 or 10 ms.
+        assert!(after - before >= 2_000, "{before} -> {after}");
+        assert_ne!(
+            (after - before) % 10_000,
+            0,
+            "a whole number of 10 ms ticks"
+        );
     }
 
     #[test]

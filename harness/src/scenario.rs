@@ -8,7 +8,10 @@
 //! - `stacks` (`[]`, every known stack): names matching `^[a-z0-9][a-z0-9-]*$`, each once.
 //! - `repeat` (1, 1..=100), `sample_interval_ms` (100, 10..=10000), `workers` (unset,
 //!   1..=1024), `idle_seconds` (3, 0..=3600), `coordinated_omission` (`"disabled"`, or
-//!   `"average"`, `"maximum"`, `"minimum"`).
+//!   `"average"`, `"maximum"`, `"minimum"`), `load` (`"closed"`: Goose's users each wait for
+//!   a response before the next request; or `"constant-rate"`: requests sent on a fixed
+//!   schedule and latency also counted from when each was due, which needs a `rate` on every
+//!   step and on the warm-up, and ignores pauses).
 //! - `[placement]`: `service_cpus` (`[1]`) and `harness_cpus` (`[0]`), non-empty, CPUs 0..=1023,
 //!   each once, no CPU in both.
 //! - `[ids]`: shares `seeded` (1), `unknown` (0), `malformed` (0), each 0..=1, summing to 1.
@@ -67,6 +70,8 @@ pub struct Scenario {
     pub coordinated_omission: CoMitigation,
     /// Limits of a service in a container (docker and swarm backends).
     pub container: ContainerLimits,
+    /// Closed-loop (Goose) or constant-rate (the harness's own schedule) load.
+    pub load: LoadMode,
 }
 
 /// Limits of a service in a container, and its replicas in a swarm.
@@ -89,6 +94,28 @@ impl Default for ContainerLimits {
             millicpus: None,
             pids: 512,
             replicas: 1,
+        }
+    }
+}
+
+/// How load is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadMode {
+    /// Goose: each user sends its next request when the previous one is answered (and the
+    /// throttle allows).
+    Closed,
+    /// Open loop: requests sent on a fixed schedule per connection, latency counted both
+    /// from the actual send and from the scheduled time (as wrk2 does).
+    ConstantRate,
+}
+
+impl LoadMode {
+    /// The name used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadMode::Closed => "closed",
+            LoadMode::ConstantRate => "constant-rate",
         }
     }
 }
@@ -443,6 +470,7 @@ impl Scenario {
                 "coordinated_omission = {}",
                 quote(self.coordinated_omission.as_str())
             ),
+            format!("load = {}", quote(self.load.as_str())),
             String::new(),
             "[placement]".to_owned(),
             format!("service_cpus = {}", numbers(&self.placement.service_cpus)),
@@ -544,6 +572,7 @@ struct RawScenario {
     workers: Field,
     idle_seconds: Field,
     coordinated_omission: Field,
+    load: Field,
     placement: Option<Spanned<RawPlacement>>,
     ids: Option<Spanned<RawIds>>,
     boot: Option<Spanned<RawBoot>>,
@@ -961,6 +990,17 @@ impl Check<'_> {
                     )
                 })?,
         };
+        let load = match &raw.load {
+            None => LoadMode::Closed,
+            Some(value) => [LoadMode::Closed, LoadMode::ConstantRate]
+                .into_iter()
+                .find(
+                    |mode| matches!(value.get_ref(), Value::String(text) if text == mode.as_str()),
+                )
+                .ok_or_else(|| {
+                    self.invalid("load", value, "one of \"closed\", \"constant-rate\"")
+                })?,
+        };
         let placement = self.placement(raw.placement.as_ref())?;
         let ids = self.ids(raw.ids.as_ref())?;
         let boot_starts = match &raw.boot {
@@ -979,6 +1019,28 @@ impl Check<'_> {
         let container = self.container(raw.container.as_ref())?;
         let steps = self.steps(&raw.step)?;
         let warmup = self.warmup(raw.warmup.as_ref(), steps.first())?;
+        if load == LoadMode::ConstantRate {
+            let unrated = steps
+                .iter()
+                .position(|step| step.rate.is_none())
+                .map(|i| (format!("step[{}].rate", i + 1), raw.step[i].span()))
+                .or_else(|| {
+                    warmup.as_ref().filter(|w| w.rate.is_none()).map(|_| {
+                        (
+                            "warmup.rate".to_owned(),
+                            raw.warmup.as_ref().map_or(0..0, |w| w.span()),
+                        )
+                    })
+                });
+            if let Some((key, span)) = unrated {
+                return Err(self.missing(
+                    &key,
+                    Some(span),
+                    "a rate in requests per second: a constant-rate load sends on a schedule"
+                        .to_owned(),
+                ));
+            }
+        }
         Ok(Scenario {
             name: self
                 .file
@@ -998,6 +1060,7 @@ impl Check<'_> {
             warmup,
             steps,
             coordinated_omission,
+            load,
             container,
         })
     }
@@ -1350,6 +1413,13 @@ mod tests {
             (steady.steps[0].users, steady.steps[0].rate),
             (32, Some(2000))
         );
+        assert_eq!(steady.load, LoadMode::ConstantRate);
+        // Three repeats by default, except the ten-minute soak; `--quick` makes it one.
+        for name in ["ramp", "steady", "spike", "idle", "boot", "seed"] {
+            assert_eq!(get(name).repeat, 3, "{name}");
+            assert_eq!(get(name).quick().repeat, 1, "{name}");
+        }
+        assert_eq!(soak.repeat, 1);
     }
 
     #[test]
@@ -1640,6 +1710,32 @@ mod tests {
             e.to_string()
                 .contains("expected a CPU number from 0 to 1023, found 1024"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn constant_rate_needs_a_rate_everywhere() {
+        let s = parse_test(
+            "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 2\nrate = 10\nseconds = 1\n",
+        )
+        .unwrap();
+        assert_eq!(s.load, LoadMode::ConstantRate);
+        assert_eq!(s.warmup.unwrap().rate, Some(10));
+        let e = error(
+            "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 2\nrate = 10\nseconds = 1\n\
+             [[step]]\nusers = 2\nseconds = 1\n",
+        );
+        assert_eq!(e.key(), Some("step[2].rate"));
+        let e = error(
+            "description = \"d\"\nload = \"constant-rate\"\n[warmup]\nusers = 2\n\
+             [[step]]\nusers = 2\nrate = 10\nseconds = 1\n",
+        );
+        assert_eq!(e.key(), Some("warmup.rate"));
+        let e = error("description = \"d\"\nload = \"open\"\n");
+        assert_eq!(e.key(), Some("load"));
+        assert_eq!(
+            parse_test("description = \"d\"\n").unwrap().load,
+            LoadMode::Closed
         );
     }
 

@@ -11,7 +11,9 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::env::Environment as RunEnvironment;
-use crate::results::{self, Summary};
+use crate::results::{self, Estimates, StepEstimate, Summary};
+use crate::stats::Estimate;
+use crate::table;
 
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
 const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
@@ -68,6 +70,8 @@ pub struct ReportPage {
     pub figures: Vec<Figure>,
     /// Links to the raw files (relative to the report).
     pub files: Vec<(String, String)>,
+    /// What the brackets after figures mean, when there are several repeats.
+    pub repeats_note: Option<String>,
     /// What the harness cost.
     pub harness: String,
     /// The EC2 and Fargate projection at the default fleet, as a text table.
@@ -111,6 +115,8 @@ pub struct StackRow {
     pub container_boot: Option<String>,
     /// How it was started.
     pub command: Option<String>,
+    /// The figures whose repeats disagree, with the likely cause.
+    pub noisy: Option<String>,
 }
 
 /// One measured step of one stack.
@@ -140,6 +146,15 @@ pub struct StepRow {
     pub errors: u64,
     /// The load generator was saturated.
     pub load_generator_bound: bool,
+    /// p50 over the repeats, with its interval or spread.
+    pub p50_repeats: Option<String>,
+    /// p99 over the repeats.
+    pub p99_repeats: Option<String>,
+    /// Achieved rps over the repeats.
+    pub rps_repeats: Option<String>,
+    /// Constant-rate steps: p50 / p99 counted from when each request was due (corrected for
+    /// coordinated omission), beside the raw figures counted from when it was sent.
+    pub intended: Option<String>,
 }
 
 /// One figure: inline SVG, or the reason it could not be drawn.
@@ -208,34 +223,55 @@ pub fn page(
         .stacks
         .iter()
         .enumerate()
-        .map(|(i, s)| StackRow {
-            name: s.stack.clone(),
-            colour: plots::css_colour(i),
-            status: s.status.word().to_owned(),
-            reason: s.reason.clone(),
-            idle_mib: mib(s.idle_kb),
-            load_mib: mib(s.load_kb),
-            peak_mib: mib(s.peak_kb),
-            boot: s.boot_ms.map(|b| {
-                if b.n > 1 {
-                    format!("{:.1} ({:.1} to {:.1}, n={})", b.median, b.min, b.max, b.n)
-                } else {
-                    format!("{:.1}", b.median)
-                }
-            }),
-            self_boot: s.self_boot_ms.map(|b| format!("{:.2}", b.median)),
-            latency: s.p50_us.zip(s.p99_us).map(|(a, b)| format!("{a} / {b}")),
-            rps: s.achieved_rps.map(|r| format!("{r:.0}")),
-            cpu: s.cpu_ms_per_1000.map(|c| format!("{c:.1}")),
-            size_mib: s
-                .binary_bytes
-                .map(|b| format!("{:.2}", b as f64 / (1024.0 * 1024.0))),
-            image_mib: s
-                .image
-                .as_ref()
-                .map(|i| format!("{:.2}", i.bytes as f64 / (1024.0 * 1024.0))),
-            container_boot: s.container_boot_ms.map(|b| format!("{:.1}", b.median)),
-            command: s.command.clone(),
+        .map(|(i, s)| {
+            let e = s.estimates.as_ref();
+            let est = |pick: fn(&Estimates) -> Option<&Estimate>, scale: f64, decimals: usize| {
+                e.and_then(pick)
+                    .filter(|f| f.n > 1)
+                    .map(|f| table::figure(f, scale, decimals))
+            };
+            let last = e.and_then(|e| e.steps.last());
+            let last_figure = |pick: fn(&StepEstimate) -> Option<&Estimate>, decimals: usize| {
+                last.and_then(pick)
+                    .filter(|f| f.n > 1)
+                    .map(|f| table::figure(f, 1.0, decimals))
+            };
+            let to_mib = 1.0 / 1024.0;
+            StackRow {
+                name: s.stack.clone(),
+                colour: plots::css_colour(i),
+                status: s.status.word().to_owned(),
+                reason: s.reason.clone(),
+                idle_mib: est(|e| e.idle_kb.as_ref(), to_mib, 1).or(mib(s.idle_kb)),
+                load_mib: est(|e| e.load_kb.as_ref(), to_mib, 1).or(mib(s.load_kb)),
+                peak_mib: est(|e| e.peak_kb.as_ref(), to_mib, 1).or(mib(s.peak_kb)),
+                boot: est(|e| e.boot_ms.as_ref(), 1.0, 1).or(s.boot_ms.map(|b| {
+                    if b.n > 1 {
+                        format!("{:.1} ({:.1} to {:.1}, n={})", b.median, b.min, b.max, b.n)
+                    } else {
+                        format!("{:.1}", b.median)
+                    }
+                })),
+                self_boot: s.self_boot_ms.map(|b| format!("{:.2}", b.median)),
+                latency: last_figure(|s| s.p50_us.as_ref(), 0)
+                    .zip(last_figure(|s| s.p99_us.as_ref(), 0))
+                    .map(|(a, b)| format!("{a} / {b}"))
+                    .or(s.p50_us.zip(s.p99_us).map(|(a, b)| format!("{a} / {b}"))),
+                rps: last_figure(|s| s.achieved_rps.as_ref(), 0)
+                    .or(s.achieved_rps.map(|r| format!("{r:.0}"))),
+                cpu: est(|e| e.cpu_ms_per_1000.as_ref(), 1.0, 1)
+                    .or(s.cpu_ms_per_1000.map(|c| format!("{c:.1}"))),
+                size_mib: s
+                    .binary_bytes
+                    .map(|b| format!("{:.2}", b as f64 / (1024.0 * 1024.0))),
+                image_mib: s
+                    .image
+                    .as_ref()
+                    .map(|i| format!("{:.2}", i.bytes as f64 / (1024.0 * 1024.0))),
+                container_boot: s.container_boot_ms.map(|b| format!("{:.1}", b.median)),
+                command: s.command.clone(),
+                noisy: table::noise_line(s),
+            }
         })
         .collect();
     let steps = summary
@@ -250,6 +286,15 @@ pub fn page(
         .filter(|(_, st)| !st.warmup)
         .filter_map(|(s, st)| {
             let seeded = st.kinds.iter().find(|k| k.kind == "seeded")?;
+            let over = s
+                .estimates
+                .as_ref()
+                .and_then(|e| e.steps.iter().find(|e| e.name == st.name));
+            let repeats = |pick: fn(&StepEstimate) -> Option<&Estimate>| {
+                over.and_then(pick)
+                    .filter(|f| f.n > 1)
+                    .map(|f| table::figure(f, 1.0, 0))
+            };
             Some(StepRow {
                 stack: s.stack.clone(),
                 step: st.name.clone(),
@@ -265,6 +310,12 @@ pub fn page(
                 max: seeded.max_us,
                 errors: st.errors,
                 load_generator_bound: st.load_generator_bound,
+                p50_repeats: repeats(|e| e.p50_us.as_ref()),
+                p99_repeats: repeats(|e| e.p99_us.as_ref()),
+                rps_repeats: repeats(|e| e.achieved_rps.as_ref()),
+                intended: seeded
+                    .intended
+                    .map(|p| format!("{} / {}", p.p50_us, p.p99_us)),
             })
         })
         .collect();
@@ -295,7 +346,7 @@ pub fn page(
         .map(|f| ((*f).to_owned(), format!("{to_results}/{f}")))
         .collect(),
         harness: format!(
-            "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the harness's peak RSS was {}.",
+            "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the whole harness used {} of a core while services sat idle; the harness's peak RSS was {}.",
             summary.harness.samples,
             summary
                 .harness
@@ -307,9 +358,20 @@ pub fn page(
                 .map_or("-".into(), |v| format!("{v:.2} %")),
             summary
                 .harness
+                .idle_core_pct
+                .map_or("-".into(), |v| format!("{v:.2} %")),
+            summary
+                .harness
                 .harness_peak_kb
                 .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
         ),
+        repeats_note: summary
+            .stacks
+            .iter()
+            .filter_map(|s| s.estimates.as_ref()?.idle_kb.map(|e| e.n))
+            .max()
+            .filter(|&n| n > 1)
+            .map(table::repeats_note),
         cost: None,
         cost_error: None,
     }
@@ -809,6 +871,7 @@ mod tests {
                     p999_us: 2000,
                     max_us: 3000,
                     mean_us: 550,
+                    intended: None,
                 }],
                 rss_kb: Some(load_kb),
                 cpu_ms_per_1000: Some(40.0),
@@ -820,6 +883,8 @@ mod tests {
             ended: Some("exit status: 0".into()),
             failure: None,
             interrupted: None,
+            steal_pct: None,
+            load_average: Vec::new(),
         });
         s
     }
@@ -864,6 +929,43 @@ mod tests {
             without.starts_with("jvm-spring was not measured"),
             "{without}"
         );
+    }
+
+    #[test]
+    fn repeats_show_their_spread_and_noise_with_its_cause() {
+        let mut axum = stack("axum", 1800, 2048, 1.6);
+        let first = axum.runs[0].clone();
+        for (repeat, p99) in [(2, 1200), (3, 4000)] {
+            let mut run = first.clone();
+            run.repeat = repeat;
+            run.steps[0].kinds[0].p99_us = p99;
+            run.steps[0].load_generator_bound = repeat == 3;
+            axum.runs.push(run);
+        }
+        crate::aggregate::fold_runs(&mut axum, 2);
+        let page = page(
+            &summary("ramp", vec![axum]),
+            None,
+            &MemorySeries::new(),
+            "../results/x",
+        );
+        let row = &page.stacks[0];
+        assert_eq!(row.idle_mib.as_deref(), Some("1.8 (1.8-1.8)"));
+        assert_eq!(
+            row.latency.as_deref(),
+            Some("500 (500-500) / 1200 (1200-4000)*")
+        );
+        assert_eq!(
+            row.noisy.as_deref(),
+            Some("noisy axum: users-4 p99; likely cause: load generator saturated in repeat #3")
+        );
+        assert!(page.repeats_note.as_deref().unwrap().contains("75 %"));
+        let html = render("report.html", &page).unwrap();
+        assert!(
+            html.contains("noisy axum: users-4 p99"),
+            "the report says which figure"
+        );
+        assert!(html.contains("over 3 repeats: median (min-max)"));
     }
 
     #[test]

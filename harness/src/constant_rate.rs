@@ -1,0 +1,435 @@
+//! The constant-rate (open-loop) load driver: requests sent on a fixed schedule, latency
+//! counted from when each request was due as well as from when it was sent.
+//!
+//! A closed-loop driver (Goose's users) sends the next request only when the previous one is
+//! answered, so a server that stalls for a second is asked less during that second and the
+//! slow responses it would have given are never measured: coordinated omission (Gil Tene,
+//! "How NOT to Measure Latency", 2015). Goose's own mitigation does not remove it: it watches
+//! each user's loop time and, when one loop takes more than twice the expected cadence,
+//! back-fills copies of the slow request (goose 0.19, `GooseUser::update_request_cadence`);
+//! requests held back by its throttle are still timed from when they left. Here, as in wrk2,
+//! each connection has a schedule (`rate / connections` requests per second, the connections
+//! offset evenly; a clock thread hands out the slots as they fall due), a request whose slot
+//! has passed is sent at once, and its latency is counted twice: from the actual send (*raw*)
+//! and from its slot (*intended*, corrected). The two agree while the service keeps up; they
+//! part when it does not (or when the generator itself falls behind its clock).
+//!
+//! Each connection speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting
+//! when the service closes it (Tomcat does after a `400`). A step ends by itself: nothing is
+//! scheduled after its hold, and a request still unanswered [`REQUEST_TIMEOUT`] after it was
+//! sent counts as failed (status 0).
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use chrono::Utc;
+use std::time::Instant;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use crate::load::{ABORT, KINDS, KindResult, LoadError, Percentiles, StepLoad, pick};
+use crate::scenario::{IdMix, Step};
+
+/// How long one request may take before it counts as failed.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// One request's outcome.
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    kind: usize,
+    status: u16,
+    /// From the actual send to the end of the response, µs.
+    raw_us: u64,
+    /// From the slot the schedule gave it to the end of the response, µs.
+    intended_us: u64,
+}
+
+/// The send times of connection `index` of `connections` sharing `rate` requests per second
+/// for `hold`, as offsets from the step's start: evenly spaced per connection, the
+/// connections offset from one another by `1 / rate`.
+pub fn schedule(rate: u32, connections: usize, index: usize, hold: Duration) -> Vec<Duration> {
+    let connections = connections.max(1);
+    let rate = f64::from(rate.max(1));
+    let interval = connections as f64 / rate;
+    let offset = index as f64 / rate;
+    let hold = hold.as_secs_f64();
+    (0..)
+        .map(|k| offset + k as f64 * interval)
+        .take_while(|&t| t < hold)
+        .map(Duration::from_secs_f64)
+        .collect()
+}
+
+/// Runs one constant-rate step against `addr`: `step.users` connections share `step.rate`
+/// requests per second for `step.hold`. There is no ramp: the connections are opened, then
+/// the full rate starts. A slot still unsent when the hold ends is dropped, not sent late; the
+/// achieved rate then falls short of the target, which is how a service that cannot keep up
+/// shows in the throughput.
+pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepLoad, LoadError> {
+    let rate = step.rate.ok_or_else(|| {
+        LoadError::Goose(format!(
+            "step {}: a constant-rate step needs a rate",
+            step.name
+        ))
+    })?;
+    let mut streams = Vec::with_capacity(step.users);
+    for _ in 0..step.users {
+        let stream = timeout(REQUEST_TIMEOUT, TcpStream::connect(addr))
+            .await
+            .map_err(|_| LoadError::Goose(format!("connecting to {addr} timed out")))?
+            .map_err(|e| LoadError::Goose(format!("cannot connect to {addr}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        streams.push(stream);
+    }
+    let window_start = Utc::now();
+    let start = Instant::now() + Duration::from_millis(10);
+    let end = start + step.hold;
+    let mut clocks = Vec::with_capacity(step.users);
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|stream| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            clocks.push(tx);
+            tokio::spawn(connection(addr, stream, end, rx, ids))
+        })
+        .collect();
+    let slots: Vec<Vec<Duration>> = (0..step.users)
+        .map(|index| schedule(rate, step.users, index, step.hold))
+        .collect();
+    // The clock is a thread of its own (it inherits the harness's CPUs): the runtime's timer
+    // wheel fires on whole milliseconds after a deadline, which would add up to a millisecond
+    // of the generator's own lateness to every intended latency; a thread's sleep wakes
+    // within tens of microseconds.
+    let clock = std::thread::Builder::new()
+        .name("constant-rate clock".into())
+        .spawn(move || tick(start, &slots, &clocks))
+        .map_err(|e| LoadError::Goose(format!("cannot start the schedule's clock: {e}")))?;
+    let mut records = Vec::new();
+    for task in tasks {
+        records.extend(
+            task.await
+                .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")))?,
+        );
+    }
+    let _ = clock.join();
+    let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
+    Ok(StepLoad {
+        kinds: summarise(&records),
+        window_start,
+        window_end,
+    })
+}
+
+/// Sends each connection its slots, in time order over all connections, as each falls due;
+/// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
+fn tick(start: Instant, slots: &[Vec<Duration>], clocks: &[mpsc::UnboundedSender<Instant>]) {
+    let mut all: Vec<(Duration, usize)> = slots
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.iter().map(move |&d| (d, i)))
+        .collect();
+    all.sort();
+    for (offset, connection) in all {
+        if ABORT.load(Ordering::Relaxed) {
+            break;
+        }
+        let due = start + offset;
+        let now = Instant::now();
+        if due > now {
+            std::thread::sleep(due - now);
+        }
+        let _ = clocks[connection].send(due);
+    }
+}
+
+/// One connection: sends a request for each slot the clock gives it, in order (at once when
+/// the slot has passed); returns what each request got.
+async fn connection(
+    addr: SocketAddr,
+    stream: TcpStream,
+    end: Instant,
+    mut clock: mpsc::UnboundedReceiver<Instant>,
+    ids: IdMix,
+) -> Vec<Record> {
+    let mut stream = Some(stream);
+    let mut records = Vec::new();
+    let mut buf = Vec::with_capacity(1024);
+    while let Some(due) = clock.recv().await {
+        if ABORT.load(Ordering::Relaxed) || Instant::now() > end {
+            // Drain without sending: nothing goes out after the hold.
+            continue;
+        }
+        let (kind_name, path, _) = pick(ids);
+        let kind = KINDS.iter().position(|(k, _)| *k == kind_name).unwrap_or(0);
+        let sent = Instant::now();
+        let outcome = timeout(REQUEST_TIMEOUT, async {
+            if stream.is_none() {
+                let fresh = TcpStream::connect(addr).await?;
+                let _ = fresh.set_nodelay(true);
+                stream = Some(fresh);
+            }
+            let s = stream.as_mut().expect("connected above");
+            exchange(s, &path, &mut buf).await
+        })
+        .await;
+        let done = Instant::now();
+        let status = match outcome {
+            Ok(Ok((status, keep_alive))) => {
+                if !keep_alive {
+                    stream = None;
+                }
+                status
+            }
+            _ => {
+                stream = None;
+                0
+            }
+        };
+        records.push(Record {
+            kind,
+            status,
+            raw_us: (done - sent).as_micros() as u64,
+            intended_us: (done - due).as_micros() as u64,
+        });
+    }
+    records
+}
+
+/// Sends `GET path` and reads the whole response; returns its status and whether the
+/// connection stays open.
+async fn exchange(
+    stream: &mut TcpStream,
+    path: &str,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<(u16, bool)> {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    buf.clear();
+    let mut chunk = [0u8; 2048];
+    let head_end = loop {
+        if let Some(end) = find(buf, b"\r\n\r\n") {
+            break end + 4;
+        }
+        if buf.len() > 64 * 1024 {
+            return Err(std::io::Error::other("response head too long"));
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let (status, length, close) = parse_head(&head)
+        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
+    let mut body = buf.len() - head_end;
+    while body < length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        body += n;
+    }
+    Ok((status, !close))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Status, `Content-Length` (0 when absent) and whether the server will close the
+/// connection, from a response head.
+fn parse_head(head: &str) -> Option<(u16, usize, bool)> {
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next()?;
+    let mut parts = status_line.split(' ');
+    let version = parts.next()?;
+    let status: u16 = parts.next()?.parse().ok()?;
+    let mut length = 0;
+    let mut close = version == "HTTP/1.0";
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.parse().ok()?;
+        } else if name.eq_ignore_ascii_case("connection") {
+            close = value.eq_ignore_ascii_case("close");
+        }
+    }
+    Some((status, length, close))
+}
+
+/// The `q`-quantile of sorted values by the nearest-rank method (the smallest value with at
+/// least `q` of the values at or below it); 0 when empty.
+fn nearest_rank(sorted: &[u64], q: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
+fn percentiles(mut values: Vec<u64>) -> Percentiles {
+    values.sort_unstable();
+    Percentiles {
+        p50_us: nearest_rank(&values, 0.50),
+        p90_us: nearest_rank(&values, 0.90),
+        p99_us: nearest_rank(&values, 0.99),
+        p999_us: nearest_rank(&values, 0.999),
+        max_us: values.last().copied().unwrap_or(0),
+    }
+}
+
+/// Per kind of id: statuses, errors, raw percentiles (from the send) and intended ones (from
+/// the slot).
+fn summarise(records: &[Record]) -> Vec<KindResult> {
+    KINDS
+        .iter()
+        .enumerate()
+        .filter_map(|(index, &(kind, expected))| {
+            let mine: Vec<&Record> = records.iter().filter(|r| r.kind == index).collect();
+            if mine.is_empty() {
+                return None;
+            }
+            let mut statuses = BTreeMap::new();
+            for r in &mine {
+                *statuses.entry(r.status).or_insert(0u64) += 1;
+            }
+            let requests = mine.len() as u64;
+            let good = statuses.get(&expected).copied().unwrap_or(0);
+            let raw = percentiles(mine.iter().map(|r| r.raw_us).collect());
+            let intended = percentiles(mine.iter().map(|r| r.intended_us).collect());
+            Some(KindResult {
+                kind: kind.to_owned(),
+                requests,
+                statuses,
+                errors: requests - good,
+                p50_us: raw.p50_us,
+                p90_us: raw.p90_us,
+                p99_us: raw.p99_us,
+                p999_us: raw.p999_us,
+                max_us: raw.max_us,
+                mean_us: mine.iter().map(|r| r.raw_us).sum::<u64>() / requests,
+                intended: Some(intended),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_spreads_the_rate_over_connections() {
+        // 100 rps over 4 connections for 1 s: 25 each, 40 ms apart, offset by 10 ms.
+        let slots: Vec<Vec<Duration>> = (0..4)
+            .map(|i| schedule(100, 4, i, Duration::from_secs(1)))
+            .collect();
+        assert!(slots.iter().all(|s| s.len() == 25));
+        assert_eq!(slots[0][1], Duration::from_millis(40));
+        assert_eq!(slots[3][0], Duration::from_millis(30));
+        let mut all: Vec<Duration> = slots.concat();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 100, "no two connections share a slot");
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(nearest_rank(&v, 0.5), 50);
+        assert_eq!(nearest_rank(&v, 0.99), 99);
+        assert_eq!(nearest_rank(&v, 0.999), 100);
+        assert_eq!(nearest_rank(&[7], 0.5), 7);
+        assert_eq!(nearest_rank(&[], 0.5), 0);
+    }
+
+    #[test]
+    fn response_heads() {
+        assert_eq!(
+            parse_head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nServer: x\r\n\r\n"),
+            Some((200, 12, false))
+        );
+        assert_eq!(
+            parse_head(
+                "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 3\r\n\r\n"
+            ),
+            Some((400, 3, true))
+        );
+        assert_eq!(parse_head("garbage"), None);
+    }
+
+    #[test]
+    fn a_stall_shows_in_the_intended_figures_only() {
+        // Ten requests due 10 ms apart; the service stalls 100 ms on the first, so the next
+        // ones leave late but are each answered in 1 ms once sent.
+        let records: Vec<Record> = (0..10)
+            .map(|i| Record {
+                kind: 0,
+                status: 200,
+                raw_us: if i == 0 { 100_000 } else { 1_000 },
+                intended_us: if i == 0 {
+                    100_000
+                } else {
+                    (100_000u64 + 1_000 * i).saturating_sub(10_000 * i)
+                },
+            })
+            .collect();
+        let kinds = summarise(&records);
+        let seeded = &kinds[0];
+        assert_eq!(seeded.p50_us, 1_000, "raw: the stall hides in one sample");
+        let intended = seeded.intended.unwrap();
+        assert!(intended.p50_us >= 50_000, "{intended:?}");
+        assert_eq!(seeded.errors, 0);
+    }
+
+    #[tokio::test]
+    async fn drives_a_real_server_at_the_rate_asked() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming().take(2) {
+                let mut stream = stream.unwrap();
+                stream.set_nodelay(true).unwrap();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        // One write: split writes would meet Nagle and delayed ACKs.
+                        let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+                        let _ = stream.write_all(response.as_bytes());
+                    }
+                });
+            }
+        });
+        let step = Step {
+            name: "s".into(),
+            users: 2,
+            rate: Some(100),
+            ramp: Duration::ZERO,
+            hold: Duration::from_secs(1),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let ids = IdMix {
+            seeded: 1.0,
+            unknown: 0.0,
+            malformed: 0.0,
+        };
+        let load = run_step(addr, &step, ids).await.unwrap();
+        // The schedule, not the server's speed, sets the count.
+        assert_eq!(load.requests(), 100);
+        let seeded = &load.kinds[0];
+        assert_eq!(seeded.statuses.get(&200), Some(&100));
+        assert!(seeded.intended.is_some());
+    }
+}
