@@ -61,6 +61,18 @@ fn clean_removes_what_a_killed_run_left() {
     assert_eq!(partial["complete"], false);
     assert_eq!(partial["backend"], "docker");
 
+    // `harness report` renders what the killed run wrote, marked incomplete.
+    let reports = dir.path().join("reports");
+    harness()
+        .arg("report")
+        .arg(&folder)
+        .arg("--out")
+        .arg(&reports)
+        .assert()
+        .success();
+    let page = fs::read_to_string(reports.join(format!("{run_id}.html"))).unwrap();
+    assert!(page.contains("Incomplete run."), "the report says so");
+
     let listed = harness()
         .args(["clean", "--dry-run"])
         .assert()

@@ -243,3 +243,33 @@ fn ctrl_c_on_the_docker_backend_removes_everything() {
         summary["cleanup"]
     );
 }
+
+/// A results folder that cannot be made (its parent is a file) is refused before any stack is
+/// built or started, naming the path.
+#[test]
+fn an_unwritable_results_folder_is_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    fs::write(&file, "not a folder").unwrap();
+    let out = file.join("results");
+    let assert = harness()
+        .args([
+            "scenario",
+            "ramp",
+            "--quick",
+            "--stacks",
+            "floor",
+            "--backend",
+            "local",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains(&out.display().to_string()), "{stderr}");
+    assert!(
+        !stderr.contains("building floor"),
+        "nothing was built: {stderr}"
+    );
+}
