@@ -273,3 +273,47 @@ fn an_unwritable_results_folder_is_refused_before_anything_starts() {
         "nothing was built: {stderr}"
     );
 }
+
+/// A service that never becomes ready within its stack's boot timeout (a JVM given a
+/// hundredth of a CPU): the stack fails with the timeout, its container is removed, and the
+/// run goes on with the next stack.
+#[test]
+fn a_service_that_never_becomes_ready_times_out_and_the_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = dir.path().join("starved.toml");
+    fs::write(
+        &scenario,
+        "description = \"A JVM starved of CPU.\"\nidle_seconds = 1\n\
+         [container]\nmillicpus = 10\n",
+    )
+    .unwrap();
+    let out = dir.path().join("results");
+    harness()
+        .args(["scenario"])
+        .arg(&scenario)
+        .args([
+            "--stacks",
+            "jvm-spring,floor",
+            "--backend",
+            "docker",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .assert()
+        .code(1);
+    let run = only_run(&out);
+    let summary = summary(&run);
+    let spring = &summary["stacks"][0];
+    assert_eq!(spring["status"], "failed", "{spring}");
+    let reason = spring["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("no 200 from /health within 90s"),
+        "{reason}"
+    );
+    assert_eq!(summary["stacks"][1]["status"], "ok", "the run went on");
+    let run_id = run.file_name().unwrap().to_str().unwrap();
+    assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");
+}
