@@ -123,6 +123,8 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         &scenario.placement.harness_cpus,
         &available,
     );
+    // Read before the harness pins itself: the machine's CPUs, not the harness's mask.
+    let mut env = Environment::capture(&options.root, "", placement.clone());
     if !placement.harness_cpus.is_empty() {
         // Threads made from here on (the Docker client, runtime, load users, sampler) inherit
         // the mask.
@@ -133,7 +135,6 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
             ))
         })?;
     }
-    let mut env = Environment::capture(&options.root, "", placement.clone());
     let run_id = new_run_id(&options.out, &scenario.name, env.started);
     let choice = Choice {
         kind: options.backend.kind,

@@ -145,6 +145,10 @@ fn quick_ramp_measures_every_stack() {
     let env: Value =
         serde_json::from_str(&fs::read_to_string(run.join("env.json")).unwrap()).unwrap();
     assert!(env["cpu_model"].as_str().is_some_and(|s| !s.is_empty()));
+    // The machine's CPUs, read before the harness pins itself to its own.
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(env["cpus_online"], cpus, "{env}");
+    assert_eq!(env["cpus_available"].as_array().unwrap().len(), cpus);
     assert!(env["project_commit"].as_str().is_some());
 
     let stacks = common::check_every_stack(&summary, &stdout);
