@@ -3,49 +3,27 @@
 //! removes them.
 
 use std::fs;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 mod common;
-use common::{harness, labelled, root, summary};
+use common::{harness, labelled, spawn, summary, wait_for_samples};
 
 #[test]
 fn clean_removes_what_a_killed_run_left() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
-    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .current_dir(root())
-        .args([
-            "scenario",
-            "idle",
-            "--stacks",
-            "floor",
-            "--quiet",
-            "--backend",
-            "docker",
-            "--out",
-        ])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut run = spawn(&[
+        "scenario",
+        "idle",
+        "--stacks",
+        "floor",
+        "--quiet",
+        "--backend",
+        "docker",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     // Wait until the service idles in its container: samples of the idle phase appear.
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let folder = loop {
-        let folder = fs::read_dir(&out)
-            .ok()
-            .and_then(|mut d| d.next())
-            .map(|e| e.unwrap().path());
-        if let Some(folder) = folder
-            && fs::read_to_string(folder.join("memory.csv")).is_ok_and(|m| m.contains(",idle,"))
-        {
-            break folder;
-        }
-        assert!(Instant::now() < deadline, "the idle phase never started");
-        assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let folder = wait_for_samples(&mut run, &out, &[",idle,"]);
     run.kill().unwrap();
     run.wait().unwrap();
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();

@@ -2,11 +2,10 @@
 //! container killed for memory under its limit, a service killed in the middle of a step.
 
 use std::fs;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{harness, labelled, only_run, root, summary};
+use common::{harness, labelled, only_run, spawn, summary, wait_for_samples};
 
 /// `DOCKER_HOST` pointing nowhere: `--backend docker` is refused before anything is written,
 /// naming the address and how to choose another; `auto` falls back to processes and says why.
@@ -99,41 +98,20 @@ fn a_service_killed_during_a_step_fails_its_stack_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let reports = dir.path().join("reports");
-    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .current_dir(root())
-        .args([
-            "scenario",
-            "steady",
-            "--stacks",
-            "floor,hyper",
-            "--backend",
-            "local",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .arg("--reports")
-        .arg(&reports)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let folder = loop {
-        let folder = fs::read_dir(&out)
-            .ok()
-            .and_then(|mut d| d.next())
-            .map(|e| e.unwrap().path());
-        if let Some(folder) = folder
-            && fs::read_to_string(folder.join("memory.csv"))
-                .is_ok_and(|m| m.contains("floor,1,") && m.contains(",steady,"))
-        {
-            break folder;
-        }
-        assert!(Instant::now() < deadline, "the steady step never started");
-        assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let mut run = spawn(&[
+        "scenario",
+        "steady",
+        "--stacks",
+        "floor,hyper",
+        "--backend",
+        "local",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--reports",
+        reports.to_str().unwrap(),
+    ]);
+    let folder = wait_for_samples(&mut run, &out, &["floor,1,", ",steady,"]);
     // The floor service is the harness's child.
     let children =
         fs::read_to_string(format!("/proc/{0}/task/{0}/children", run.id())).unwrap_or_default();
@@ -180,40 +158,20 @@ fn a_service_killed_during_a_step_fails_its_stack_and_the_run_goes_on() {
 fn ctrl_c_on_the_docker_backend_removes_everything() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
-    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
-        .current_dir(root())
-        .args([
-            "scenario",
-            "steady",
-            "--stacks",
-            "floor",
-            "--backend",
-            "docker",
-            "--quiet",
-            "--out",
-        ])
-        .arg(&out)
-        .arg("--reports")
-        .arg(dir.path().join("reports"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let folder = loop {
-        let folder = fs::read_dir(&out)
-            .ok()
-            .and_then(|mut d| d.next())
-            .map(|e| e.unwrap().path());
-        if let Some(folder) = folder
-            && fs::read_to_string(folder.join("memory.csv")).is_ok_and(|m| m.contains(",steady,"))
-        {
-            break folder;
-        }
-        assert!(Instant::now() < deadline, "the steady step never started");
-        assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let mut run = spawn(&[
+        "scenario",
+        "steady",
+        "--stacks",
+        "floor",
+        "--backend",
+        "docker",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+        "--reports",
+        dir.path().join("reports").to_str().unwrap(),
+    ]);
+    let folder = wait_for_samples(&mut run, &out, &[",steady,"]);
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
     assert!(!labelled(&run_id).is_empty(), "a container runs");
     let pid = rustix::process::Pid::from_raw(i32::try_from(run.id()).unwrap()).unwrap();

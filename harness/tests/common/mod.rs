@@ -21,6 +21,42 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The harness started in the background with `args` (its output discarded).
+pub fn spawn(args: &[&str]) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(root())
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the run writing into `out` has samples whose line holds every one of `marks`
+/// (e.g. `",steady,"`) in its `memory.csv`; returns its results folder. Fails when the
+/// harness ends first or nothing comes within 5 minutes.
+pub fn wait_for_samples(run: &mut std::process::Child, out: &Path, marks: &[&str]) -> PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        let folder = fs::read_dir(out)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path());
+        if let Some(folder) = folder
+            && fs::read_to_string(folder.join("memory.csv"))
+                .is_ok_and(|m| m.lines().any(|l| marks.iter().all(|k| l.contains(k))))
+        {
+            return folder;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no samples with {marks:?} within 5 minutes"
+        );
+        assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The one results folder in `out`.
 pub fn only_run(out: &Path) -> PathBuf {
     let runs: Vec<_> = fs::read_dir(out)
