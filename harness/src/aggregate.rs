@@ -3,7 +3,9 @@
 //! Pure functions over timestamped samples: testable without a service.
 
 use crate::load::{KindResult, StepLoad};
-use crate::results::{Estimates, StackRun, StackSummary, Status, StepEstimate, StepSummary};
+use crate::results::{
+    BatteryRun, Estimates, StackRun, StackSummary, Status, StepEstimate, StepSummary,
+};
 use crate::sample::Sample;
 use crate::scenario::{CoMitigation, Step};
 use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
@@ -30,6 +32,58 @@ fn memory_of(samples: &[&Sample]) -> (Option<u64>, Option<u64>) {
     let rss: Vec<u64> = samples.iter().map(|s| s.service.rss_kb).collect();
     let pss: Vec<u64> = samples.iter().filter_map(|s| s.service.pss_kb).collect();
     (median_u64(&rss), median_u64(&pss))
+}
+
+/// Memory after the battery counts as back near idle when it is within this share of the
+/// idle level, or within [`NEAR_IDLE_KB`], whichever is larger.
+pub const NEAR_IDLE_SHARE: f64 = 0.10;
+/// See [`NEAR_IDLE_SHARE`]: 1 MiB, about what an allocator may keep of a freed burst.
+pub const NEAR_IDLE_KB: u64 = 1024;
+
+/// What one run of the bad-input battery comes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatteryFigures {
+    /// Cases run.
+    pub cases: usize,
+    /// Cases whose outcome met their group's rule.
+    pub passed: usize,
+    /// Cases with a concern (allowed, but not what a careful server does).
+    pub concerns: usize,
+    /// Whether `/health` answered after every case.
+    pub stayed_up: bool,
+    /// Memory after the battery minus memory before, KiB (negative when it went down).
+    pub retained_kb: Option<i64>,
+    /// Whether memory after is back near the idle level (see [`NEAR_IDLE_SHARE`]).
+    pub near_idle: Option<bool>,
+}
+
+/// The figures of one battery run.
+pub fn battery_figures(battery: &BatteryRun) -> BatteryFigures {
+    let retained_kb = battery
+        .before_kb
+        .zip(battery.after_kb)
+        .map(|(before, after)| after as i64 - before as i64);
+    let near_idle = battery.before_kb.zip(retained_kb).map(|(before, retained)| {
+        let tolerance = ((before as f64 * NEAR_IDLE_SHARE) as u64).max(NEAR_IDLE_KB);
+        retained <= tolerance as i64
+    });
+    BatteryFigures {
+        cases: battery.cases.len(),
+        passed: battery.cases.iter().filter(|c| c.passed).count(),
+        concerns: battery.cases.iter().filter(|c| c.concern.is_some()).count(),
+        stayed_up: battery.cases.iter().all(|c| c.down_after.is_none()),
+        retained_kb,
+        near_idle,
+    }
+}
+
+/// The highest RSS sampled in `phase`.
+pub fn phase_peak(samples: &[Sample], phase: usize) -> Option<u64> {
+    samples
+        .iter()
+        .filter(|s| s.phase == phase)
+        .map(|s| s.service.rss_kb)
+        .max()
 }
 
 /// The highest high-water mark seen.
@@ -324,7 +378,50 @@ pub fn interleave<T: Clone>(stacks: &[T], repeat: usize) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::BatteryCase;
     use crate::sample::Reading;
+
+    fn battery(before: u64, after: u64, cases: &[(bool, bool, bool)]) -> BatteryRun {
+        BatteryRun {
+            cases: cases
+                .iter()
+                .map(|&(passed, concern, down)| BatteryCase {
+                    group: "malformed".into(),
+                    case: "GARBAGE".into(),
+                    outcome: "400".into(),
+                    passed,
+                    concern: concern.then(|| "kept the connection".to_owned()),
+                    millis: 1.0,
+                    down_after: down.then(|| "/health: refused".to_owned()),
+                })
+                .collect(),
+            before_kb: Some(before),
+            during_kb: Some(before.max(after) + 100),
+            after_kb: Some(after),
+            settle_seconds: 10.0,
+        }
+    }
+
+    #[test]
+    fn battery_counts_cases_and_judges_memory_against_idle() {
+        let ok = battery_figures(&battery(
+            2048,
+            2048 + 1024,
+            &[(true, false, false), (true, true, false)],
+        ));
+        assert_eq!((ok.cases, ok.passed, ok.concerns), (2, 2, 1));
+        assert!(ok.stayed_up);
+        // A small service is allowed 1 MiB.
+        assert_eq!((ok.retained_kb, ok.near_idle), (Some(1024), Some(true)));
+        let kept = battery_figures(&battery(2048, 2048 + 1025, &[(false, false, true)]));
+        assert_eq!((kept.passed, kept.stayed_up, kept.near_idle), (0, false, Some(false)));
+        // A large one 10 % of its idle level.
+        let jvm = battery_figures(&battery(100_000, 110_000, &[]));
+        assert_eq!(jvm.near_idle, Some(true));
+        assert_eq!(battery_figures(&battery(100_000, 110_001, &[])).near_idle, Some(false));
+        let shrunk = battery_figures(&battery(5000, 4000, &[]));
+        assert_eq!((shrunk.retained_kb, shrunk.near_idle), (Some(-1000), Some(true)));
+    }
     use chrono::{TimeZone, Utc};
     use std::collections::BTreeMap;
     use std::time::Duration;

@@ -369,6 +369,9 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     match run::run(&options) {
         Ok(outcome) => {
             println!("{}", table::render(&outcome.summary));
+            if let Some(battery) = table::battery(&outcome.summary) {
+                println!("{battery}");
+            }
             println!("results: {}", outcome.dir.display());
             let reports = args.reports.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(root);

@@ -245,6 +245,44 @@ pub struct StackRun {
     /// The machine's load average (1, 5, 15 minutes) as this repeat started.
     #[serde(default)]
     pub load_average: Vec<f64>,
+    /// The bad-input battery and the memory around it, when the scenario ran it.
+    #[serde(default)]
+    pub battery: Option<BatteryRun>,
+}
+
+/// The bad-input battery against one repeat of a stack, and the service's memory around it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatteryRun {
+    /// Every case, in the order run.
+    pub cases: Vec<BatteryCase>,
+    /// Memory at idle just before the battery (the idle phase's median), KiB.
+    pub before_kb: Option<u64>,
+    /// Highest memory sampled during the battery, KiB.
+    pub during_kb: Option<u64>,
+    /// Median memory over the settling time after the battery, KiB.
+    pub after_kb: Option<u64>,
+    /// How long memory was sampled after the battery, seconds.
+    pub settle_seconds: f64,
+}
+
+/// One case of the battery and what the service did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatteryCase {
+    /// Its group (`malformed`, `smuggling`, `burst`, ...).
+    pub group: String,
+    /// What was sent, in a few words.
+    pub case: String,
+    /// What the service did.
+    pub outcome: String,
+    /// Whether that meets the group's rule.
+    pub passed: bool,
+    /// What it did that the rule allows but a careful server would not.
+    #[serde(default)]
+    pub concern: Option<String>,
+    /// How long the case took, ms.
+    pub millis: f64,
+    /// Why the service did not answer `/health` after the case; `None` when it did.
+    pub down_after: Option<String>,
 }
 
 impl StackRun {
@@ -267,6 +305,7 @@ impl StackRun {
             interrupted: None,
             steal_pct: None,
             load_average: Vec::new(),
+            battery: None,
         }
     }
 }
@@ -412,16 +451,19 @@ pub struct RunDir {
     pub latency: Csv,
     /// `boot.csv`: one row per cold start.
     pub boot: Csv,
+    /// `battery.csv`: one row per case of the bad-input battery, when the scenario runs it.
+    pub battery: Option<Csv>,
 }
 
 impl RunDir {
-    /// Creates `root/run_id/` with the scenario and the environment; fails before anything is
-    /// started if the folder cannot be written.
+    /// Creates `root/run_id/` with the scenario and the environment (and `battery.csv` when
+    /// `battery`); fails before anything is started if the folder cannot be written.
     pub fn create(
         root: &Path,
         run_id: &str,
         scenario_toml: &str,
         env: &Environment,
+        battery: bool,
     ) -> Result<Self, ResultsError> {
         let path = root.join(run_id);
         fs::create_dir_all(&path).map_err(io_err(&path))?;
@@ -497,6 +539,24 @@ impl RunDir {
                     "from_container_start_ms",
                 ],
             )?,
+            battery: if battery {
+                Some(Csv::create(
+                    path.join("battery.csv"),
+                    &[
+                        "stack",
+                        "repeat",
+                        "group",
+                        "case",
+                        "outcome",
+                        "passed",
+                        "concern",
+                        "ms",
+                        "down_after",
+                    ],
+                )?)
+            } else {
+                None
+            },
             path,
         })
     }

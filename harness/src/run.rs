@@ -21,11 +21,12 @@ use crate::load::{self, ABORT};
 use crate::placement::{self, Resolved};
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
-    BootRecord, Csv, HarnessCost, ImageRecord, ResultsError, RunDir, StackRun, StackSummary,
-    Status, Summary, opt,
+    BatteryCase, BatteryRun, BootRecord, Csv, HarnessCost, ImageRecord, ResultsError, RunDir,
+    StackRun, StackSummary, Status, Summary, opt,
 };
 use crate::sample::{ProcSource, Sample, Sampler};
-use crate::scenario::{LoadMode, Scenario, Step};
+use crate::scenario::{Battery, LoadMode, Scenario, Step};
+use footprint_contract::bad_input::{self, Group};
 
 /// The coordinated-omission setting recorded for a constant-rate step: latency counted from
 /// each request's scheduled send time, beside the raw figures.
@@ -161,7 +162,13 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         LoadMode::Closed => scenario.coordinated_omission.as_str().to_owned(),
         LoadMode::ConstantRate => CONSTANT_RATE_CO.to_owned(),
     };
-    let mut dir = RunDir::create(&options.out, &run_id, &scenario.to_toml(), &env)?;
+    let mut dir = RunDir::create(
+        &options.out,
+        &run_id,
+        &scenario.to_toml(),
+        &env,
+        scenario.battery.is_some(),
+    )?;
     reporter.say(&format!("results: {}", dir.path.display()));
     if let Some(note) = &placement.note {
         reporter.warn(note);
@@ -498,6 +505,7 @@ impl Context<'_> {
             memory,
             cpu,
             latency,
+            battery,
             ..
         } = dir;
         thread::scope(|scope| {
@@ -506,15 +514,20 @@ impl Context<'_> {
                 let phases = phase_names(scenario);
                 scope.spawn(move || collect(rx, name, repeat, &phases, memory, cpu, &samples))
             };
-            self.phases(
-                instance.as_mut(),
-                &phase,
-                &samples,
-                latency,
-                name,
-                &mut run,
-                &bar,
-            );
+            match &scenario.battery {
+                Some(plan) => {
+                    self.battery(instance.as_mut(), &phase, plan, battery.as_mut(), name, &mut run, &bar);
+                }
+                None => self.phases(
+                    instance.as_mut(),
+                    &phase,
+                    &samples,
+                    latency,
+                    name,
+                    &mut run,
+                    &bar,
+                ),
+            }
             phase.store(phase_names(scenario).len() - 1, Ordering::Relaxed);
             sampler.stop();
             if let Ok(Err(e)) = collector.join() {
@@ -544,6 +557,12 @@ impl Context<'_> {
         let step_phases: Vec<usize> = (2..2 + scenario.steps.len()).collect();
         (run.load_kb, run.load_pss_kb) = aggregate::phases_memory(&samples, &step_phases);
         run.peak_kb = aggregate::peak(&samples);
+        if let Some(battery) = &mut run.battery {
+            let first = battery_phase(scenario);
+            battery.before_kb = run.idle_kb;
+            battery.during_kb = aggregate::phase_peak(&samples, first);
+            battery.after_kb = aggregate::phase_memory(&samples, first + 1).0;
+        }
         run.threads = samples
             .iter()
             .rev()
@@ -744,6 +763,98 @@ impl Context<'_> {
         }
     }
 
+    /// Idle, then the bad-input battery group by group, then the settling time, with the
+    /// sampler running; memory around the battery is read from these phases' samples after.
+    #[allow(clippy::too_many_arguments)]
+    fn battery(
+        &self,
+        instance: &mut dyn Instance,
+        phase: &AtomicUsize,
+        plan: &Battery,
+        mut csv: Option<&mut Csv>,
+        name: &str,
+        run: &mut StackRun,
+        bar: &StackBar,
+    ) {
+        bar.phase("idle");
+        sleep_unless_aborted(self.scenario.idle);
+        if ABORT.load(Ordering::Relaxed) {
+            run.interrupted = Some("idle".into());
+            return;
+        }
+        let first = battery_phase(self.scenario);
+        phase.store(first, Ordering::Relaxed);
+        let addr = instance.addr();
+        let sizes = plan.sizes();
+        let mut cases = Vec::new();
+        for group in Group::ALL {
+            if ABORT.load(Ordering::Relaxed) {
+                run.interrupted = Some(format!("battery ({})", group.name()));
+                break;
+            }
+            bar.phase(&format!("battery: {}", group.name()));
+            let verdicts = {
+                let mut check = || match instance.exited() {
+                    Some(ended) => Err(format!("exited ({ended})")),
+                    None => bad_input::health(addr),
+                };
+                bad_input::run_group(addr, group, &sizes, &mut check)
+            };
+            for v in verdicts {
+                let case = BatteryCase {
+                    group: group.name().to_owned(),
+                    case: v.case,
+                    outcome: v.outcome,
+                    passed: v.passed,
+                    concern: v.concern,
+                    millis: v.millis,
+                    down_after: v.down_after,
+                };
+                if let Some(csv) = csv.as_deref_mut() {
+                    let _ = csv.row(&[
+                        &name,
+                        &run.repeat,
+                        &case.group,
+                        &case.case,
+                        &case.outcome,
+                        &case.passed,
+                        &opt(case.concern.as_deref()),
+                        &format!("{:.1}", case.millis),
+                        &opt(case.down_after.as_deref()),
+                    ]);
+                }
+                cases.push(case);
+            }
+            if let Some(ended) = instance.exited() {
+                run.failure = Some(format!(
+                    "exited ({ended}) during the battery ({}); stderr: {}",
+                    group.name(),
+                    instance.stderr_tail()
+                ));
+                break;
+            }
+        }
+        run.battery = Some(BatteryRun {
+            cases,
+            before_kb: None,
+            during_kb: None,
+            after_kb: None,
+            settle_seconds: plan.settle.as_secs_f64(),
+        });
+        if run.failure.is_some() || run.interrupted.is_some() {
+            return;
+        }
+        phase.store(first + 1, Ordering::Relaxed);
+        bar.phase("settling");
+        sleep_unless_aborted(plan.settle);
+        if ABORT.load(Ordering::Relaxed) {
+            run.interrupted = Some("settling".into());
+            return;
+        }
+        // Let the sample that closes the settling arrive.
+        thread::sleep(self.scenario.sample_interval + Duration::from_millis(20));
+    }
+
     fn harness_cost(&self) -> HarnessCost {
         let costs: Vec<f64> = self.costs.iter().map(|&c| c as f64).collect();
         let per_sample = stats::median(&costs);
@@ -800,13 +911,24 @@ fn collect(
     Ok(())
 }
 
-/// Phase names by index: `idle`, `warmup`, each step, `stop`.
+/// Phase names by index: `idle`, `warmup`, each step, `battery` and `settle` when the
+/// scenario runs the battery, `stop`.
 fn phase_names(scenario: &Scenario) -> Vec<String> {
+    let battery = scenario
+        .battery
+        .iter()
+        .flat_map(|_| ["battery".to_owned(), "settle".to_owned()]);
     ["idle".to_owned(), "warmup".to_owned()]
         .into_iter()
         .chain(scenario.steps.iter().map(|s| s.name.clone()))
+        .chain(battery)
         .chain(["stop".to_owned()])
         .collect()
+}
+
+/// Index of the `battery` phase (`settle` follows it).
+fn battery_phase(scenario: &Scenario) -> usize {
+    2 + scenario.steps.len()
 }
 
 /// What the bar says during a step.
@@ -825,7 +947,12 @@ fn planned_seconds(scenario: &Scenario) -> u64 {
         .chain(&scenario.steps)
         .map(|s| s.ramp + s.hold)
         .sum();
-    (scenario.idle + load).as_secs().max(1)
+    // The battery takes about 15 s when every stack behaves (its stalled connections wait for
+    // the servers' head timeouts of about 5 s).
+    let battery = scenario
+        .battery
+        .map_or(Duration::ZERO, |b| b.settle + Duration::from_secs(15));
+    (scenario.idle + load + battery).as_secs().max(1)
 }
 
 fn sleep_unless_aborted(duration: Duration) {

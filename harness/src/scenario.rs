@@ -22,6 +22,11 @@
 //! - `[warmup]`: `seconds` (5, 0..=3600; 0 means no warm-up), `users` (the first step's),
 //!   `rate` (unthrottled), `pause_ms` (the first step's). Without a `[warmup]` table the warm-up
 //!   is 5 s of the first step's users, rate and pause. The warm-up ramps over 1 s.
+//! - `[battery]`: run the bad-input battery after the idle phase, then sample memory while
+//!   the service settles. Only in a scenario without steps (memory after the battery is
+//!   compared with the idle level measured just before it). `pipelined` (50, 1..=10000
+//!   requests in one write), `stalled` (12, 3..=1000 connections), `burst` (500, 1..=10000
+//!   connections), `settle_seconds` (10, 1..=3600).
 //! - `[[step]]`, zero or more: `name` (`step-<n>`), `users` (required, 1..=100000), `rate`
 //!   (unthrottled, 1..=1000000 requests per second), `seconds` (required hold, 1..=86400),
 //!   `ramp_seconds` (1, 0..=3600), `pause_ms` (`[0, 0]`: `[min, max]`, each 0..=600000).
@@ -72,6 +77,44 @@ pub struct Scenario {
     pub container: ContainerLimits,
     /// Closed-loop (Goose) or constant-rate (the harness's own schedule) load.
     pub load: LoadMode,
+    /// The bad-input battery after the idle phase, when the scenario has a `[battery]`.
+    pub battery: Option<Battery>,
+}
+
+/// The bad-input battery's sizes and how long memory is watched afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Battery {
+    /// Requests written at once on one connection.
+    pub pipelined: usize,
+    /// Connections that stall at once.
+    pub stalled: usize,
+    /// Connections opened at once.
+    pub burst: usize,
+    /// How long memory is sampled after the battery; its median is "after".
+    pub settle: Duration,
+}
+
+impl Battery {
+    /// The sizes as the battery takes them.
+    pub fn sizes(&self) -> footprint_contract::bad_input::Sizes {
+        footprint_contract::bad_input::Sizes {
+            pipelined: self.pipelined,
+            stalled: self.stalled,
+            burst: self.burst,
+        }
+    }
+}
+
+impl Default for Battery {
+    fn default() -> Self {
+        let sizes = footprint_contract::bad_input::Sizes::default();
+        Self {
+            pipelined: sizes.pipelined,
+            stalled: sizes.stalled,
+            burst: sizes.burst,
+            settle: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Limits of a service in a container, and its replicas in a swarm.
@@ -423,7 +466,7 @@ const NAME_RULE: &str = "^[a-z0-9][a-z0-9-]*$";
 impl Scenario {
     /// The smoke-run version of this plan: idle and warm-up at most 1 s, every step held at
     /// most 1 s with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
-    /// starts, one repeat; pauses unchanged.
+    /// starts, the battery's settling at most 3 s, one repeat; pauses unchanged.
     pub fn quick(mut self) -> Scenario {
         self.idle = self.idle.min(SECOND);
         if let Some(warmup) = &mut self.warmup {
@@ -435,6 +478,9 @@ impl Scenario {
             step.ramp = Duration::ZERO;
         }
         self.boot_starts = self.boot_starts.min(3);
+        if let Some(battery) = &mut self.battery {
+            battery.settle = battery.settle.min(3 * SECOND);
+        }
         self.repeat = 1;
         self
     }
@@ -507,6 +553,16 @@ impl Scenario {
                 lines.push(format!("pause_ms = {}", pause(warmup.pause)));
             }
         }
+        if let Some(battery) = &self.battery {
+            lines.extend([
+                String::new(),
+                "[battery]".to_owned(),
+                format!("pipelined = {}", battery.pipelined),
+                format!("stalled = {}", battery.stalled),
+                format!("burst = {}", battery.burst),
+                format!("settle_seconds = {}", seconds(battery.settle)),
+            ]);
+        }
         for step in &self.steps {
             lines.extend([
                 String::new(),
@@ -578,8 +634,18 @@ struct RawScenario {
     boot: Option<Spanned<RawBoot>>,
     container: Option<Spanned<RawContainer>>,
     warmup: Option<Spanned<RawWarmup>>,
+    battery: Option<Spanned<RawBattery>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [battery] table")]
+struct RawBattery {
+    pipelined: Field,
+    stalled: Field,
+    burst: Field,
+    settle_seconds: Field,
 }
 
 #[derive(Deserialize)]
@@ -1017,7 +1083,17 @@ impl Check<'_> {
             )?,
         };
         let container = self.container(raw.container.as_ref())?;
+        let battery = self.battery(raw.battery.as_ref())?;
         let steps = self.steps(&raw.step)?;
+        if let (Some(table), Some(step)) = (&raw.battery, raw.step.first()) {
+            return Err(self.invalid_found(
+                "battery",
+                table.span(),
+                "a scenario without steps: memory after the battery is compared with the idle \
+                 level just before it, so the battery runs on its own",
+                format!("[[step]] at line {}", self.line(&step.span())),
+            ));
+        }
         let warmup = self.warmup(raw.warmup.as_ref(), steps.first())?;
         if load == LoadMode::ConstantRate {
             let unrated = steps
@@ -1062,7 +1138,56 @@ impl Check<'_> {
             coordinated_omission,
             load,
             container,
+            battery,
         })
+    }
+
+    fn battery(&self, raw: Option<&Spanned<RawBattery>>) -> Result<Option<Battery>, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let table = raw.get_ref();
+        let defaults = Battery::default();
+        let count = |key: &str, field: &Field, min: i64, max: i64, what, default: usize| {
+            self.int_or(key, field, &Bounds { what, min, max }, default as i64)
+                .map(|n| n as usize)
+        };
+        Ok(Some(Battery {
+            pipelined: count(
+                "battery.pipelined",
+                &table.pipelined,
+                1,
+                10_000,
+                "a whole number of requests",
+                defaults.pipelined,
+            )?,
+            stalled: count(
+                "battery.stalled",
+                &table.stalled,
+                3,
+                1_000,
+                "a whole number of connections",
+                defaults.stalled,
+            )?,
+            burst: count(
+                "battery.burst",
+                &table.burst,
+                1,
+                10_000,
+                "a whole number of connections",
+                defaults.burst,
+            )?,
+            settle: Duration::from_secs(self.int_or(
+                "battery.settle_seconds",
+                &table.settle_seconds,
+                &Bounds {
+                    what: "a whole number of seconds",
+                    min: 1,
+                    max: 3_600,
+                },
+                defaults.settle.as_secs() as i64,
+            )? as u64),
+        }))
     }
 
     fn container(
@@ -1347,7 +1472,16 @@ mod tests {
     fn every_shipped_scenario_parses() {
         let scenarios = shipped();
         let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-        for expected in ["boot", "idle", "ramp", "seed", "soak", "spike", "steady"] {
+        for expected in [
+            "boot",
+            "idle",
+            "ramp",
+            "robustness",
+            "seed",
+            "soak",
+            "spike",
+            "steady",
+        ] {
             assert!(
                 names.contains(&expected),
                 "{expected} missing from {names:?}"
@@ -1452,7 +1586,7 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.contains("backends, boot, idle, ramp, seed, soak, spike, steady"),
+            message.contains("backends, boot, idle, ramp, robustness, seed, soak, spike, steady"),
             "{message}"
         );
 
@@ -1711,6 +1845,33 @@ mod tests {
                 .contains("expected a CPU number from 0 to 1023, found 1024"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn battery_table_defaults_bounds_and_no_steps() {
+        let s = parse_test("description = \"x\"\n[battery]\n").unwrap();
+        assert_eq!(s.battery, Some(Battery::default()));
+        let s = parse_test(
+            "description = \"x\"\n[battery]\npipelined = 5\nstalled = 3\nburst = 7\nsettle_seconds = 2\n",
+        )
+        .unwrap();
+        let b = s.battery.unwrap();
+        assert_eq!((b.pipelined, b.stalled, b.burst), (5, 3, 7));
+        assert_eq!(b.settle, Duration::from_secs(2));
+        assert_eq!(s.clone().quick().battery.unwrap().settle, Duration::from_secs(2));
+        assert!(parse_test("description = \"x\"\n").unwrap().battery.is_none());
+
+        let e = error("description = \"x\"\n[battery]\nburst = 0\n");
+        assert_eq!((e.key(), e.line()), (Some("battery.burst"), Some(3)));
+        let e = error("description = \"x\"\n[battery]\nretries = 2\n");
+        assert_eq!(e.key(), Some("battery.retries"), "{e}");
+
+        let e = error(
+            "description = \"x\"\n[battery]\n\n[[step]]\nusers = 1\nseconds = 1\n",
+        );
+        assert_eq!((e.key(), e.line()), (Some("battery"), Some(2)));
+        assert!(e.to_string().contains("without steps"), "{e}");
+        assert!(e.to_string().contains("[[step]] at line 4"), "{e}");
     }
 
     #[test]

@@ -97,36 +97,7 @@ pub fn render(summary: &Summary) -> String {
             row
         })
         .collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([headers[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (cell, &w))| {
-                let pad = w.saturating_sub(cell.chars().count());
-                if i < 2 {
-                    format!("{cell}{}", " ".repeat(pad))
-                } else {
-                    format!("{}{cell}", " ".repeat(pad))
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
-    };
-    line(&headers);
-    for row in &rows {
-        line(row);
-    }
+    let mut out = columns(&headers, &rows, 2);
     for s in &summary.stacks {
         if let Some(reason) = &s.reason {
             let _ = writeln!(out, "{} {}: {reason}", s.status.word(), s.stack);
@@ -191,6 +162,85 @@ pub fn render(summary: &Summary) -> String {
             .max()
             .unwrap_or(0)
     );
+    out
+}
+
+/// The bad-input battery in a few lines, when the run had one: per stack (its first repeat
+/// with a battery) the cases passed, concerns, whether it stayed up and its memory around it.
+pub fn battery(summary: &Summary) -> Option<String> {
+    let headers: Vec<String> = [
+        "stack",
+        "passed",
+        "concerns",
+        "stayed up",
+        "idle MiB",
+        "during MiB",
+        "after MiB",
+        "after - idle",
+        "near idle",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mib =
+        |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0));
+    let rows: Vec<Vec<String>> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| {
+            let b = s.runs.iter().find_map(|r| r.battery.as_ref())?;
+            let f = crate::aggregate::battery_figures(b);
+            Some(vec![
+                s.stack.clone(),
+                format!("{} of {}", f.passed, f.cases),
+                f.concerns.to_string(),
+                if f.stayed_up { "yes" } else { "no" }.to_owned(),
+                mib(b.before_kb),
+                mib(b.during_kb),
+                mib(b.after_kb),
+                f.retained_kb
+                    .map_or("-".to_owned(), |kb| format!("{:+.1}", kb as f64 / 1024.0)),
+                f.near_idle
+                    .map_or("-".to_owned(), |n| if n { "yes" } else { "no" }.to_owned()),
+            ])
+        })
+        .collect();
+    if rows.is_empty() {
+        return None;
+    }
+    let mut out = String::from("robustness: the bad-input battery (every case in battery.csv)\n");
+    out.push_str(&columns(&headers, &rows, 1));
+    Some(out)
+}
+
+/// `rows` under `headers`, each column as wide as its widest cell, the first `left` columns
+/// aligned left and the others right.
+fn columns(headers: &[String], rows: &[Vec<String>], left: usize) -> String {
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].chars().count()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for cells in [headers].into_iter().chain(rows.iter().map(Vec::as_slice)) {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (cell, &w))| {
+                let pad = w.saturating_sub(cell.chars().count());
+                if i < left {
+                    format!("{cell}{}", " ".repeat(pad))
+                } else {
+                    format!("{}{cell}", " ".repeat(pad))
+                }
+            })
+            .collect();
+        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+    }
     out
 }
 

@@ -1,176 +1,779 @@
-//! Hostile and broken clients: every stack answers 4xx or closes, within a bounded time, and
-//! keeps serving everyone else.
+//! The bad-input battery: hostile and broken clients. Every stack answers 4xx or closes,
+//! within a bounded time, and keeps serving everyone else.
+//!
+//! The battery is data and a driver that never panics: [`run_group`] returns one [`Verdict`]
+//! per case. The contract suite asserts on the verdicts (the functions at the end of this
+//! file); the harness runs the same battery against a deployed stack and reports them, with
+//! the service's memory before and after, as its robustness table.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::checks::{READ_TIMEOUT, start};
-use crate::client::{ClientError, Conn, fetch};
+use crate::client::{ClientError, Conn, fetch, is_timeout, request_bytes};
 use crate::service::{Service, Target};
 
 /// Longest a stack may keep a stalled or broken connection open. Servers time out a
 /// request head after about 5 s; this leaves room for a slow, shared machine.
 pub const STALL_LIMIT: Duration = Duration::from_secs(20);
 
-/// What the server did with a bad request.
-#[derive(Debug)]
-enum Outcome {
+/// How long a connection that must close after its answer may stay open.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
+
+/// A kind of bad input; each is a list of cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Group {
+    /// Broken request lines and heads.
+    Malformed,
+    /// Bytes that are not UTF-8 in the request target.
+    InvalidUtf8,
+    /// Request targets, header values and header counts past every stack's bound.
+    Oversized,
+    /// Conflicting framing (`Content-Length` and `Transfer-Encoding`) with a second request
+    /// behind the first.
+    Smuggling,
+    /// Several requests written at once on one connection.
+    Pipelined,
+    /// Connections that send nothing, or half a head, and wait.
+    Stalled,
+    /// Many connections opened at once, a request on each.
+    Burst,
+}
+
+impl Group {
+    /// Every group, in the order the battery runs them.
+    pub const ALL: [Group; 7] = [
+        Group::Malformed,
+        Group::InvalidUtf8,
+        Group::Oversized,
+        Group::Smuggling,
+        Group::Pipelined,
+        Group::Stalled,
+        Group::Burst,
+    ];
+
+    /// Its name in results and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Malformed => "malformed",
+            Group::InvalidUtf8 => "invalid-utf8",
+            Group::Oversized => "oversized",
+            Group::Smuggling => "smuggling",
+            Group::Pipelined => "pipelined",
+            Group::Stalled => "stalled",
+            Group::Burst => "burst",
+        }
+    }
+
+    /// What passing means for the group, in one line.
+    pub fn rule(self) -> &'static str {
+        match self {
+            Group::Malformed | Group::InvalidUtf8 | Group::Oversized => {
+                "a 4xx (or 501/505) or a closed connection"
+            }
+            Group::Smuggling => {
+                "broken framing: a 4xx or a close; Content-Length beside chunked: a 4xx, a close or \
+                 an answer; answering the request behind on the same connection is a concern \
+                 (RFC 9112 6.1: close after answering)"
+            }
+            Group::Pipelined => {
+                "every request answered in order; after a bad one, a 4xx or a close and nothing more"
+            }
+            Group::Stalled => {
+                "others served meanwhile; every stalled connection closed within 20 s"
+            }
+            Group::Burst => "every connection answered or closed within 20 s",
+        }
+    }
+}
+
+/// How large the battery's bursts and batches are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    /// Requests written at once on one connection.
+    pub pipelined: usize,
+    /// Connections that stall at once (a third silent, a third with half a request line, a
+    /// third with half a header).
+    pub stalled: usize,
+    /// Connections opened at once in the burst.
+    pub burst: usize,
+}
+
+impl Default for Sizes {
+    fn default() -> Self {
+        Self {
+            pipelined: 50,
+            stalled: 12,
+            burst: 500,
+        }
+    }
+}
+
+/// One case of the battery and what the service did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// Its group.
+    pub group: Group,
+    /// What was sent, in a few words (the start of the bytes for single requests).
+    pub case: String,
+    /// What the service did.
+    pub outcome: String,
+    /// Whether that meets the group's rule.
+    pub passed: bool,
+    /// What the service did that the rule allows but a careful server would not (kept a
+    /// connection that the RFC says to close, say).
+    pub concern: Option<String>,
+    /// How long the case took, milliseconds.
+    pub millis: f64,
+    /// `None` when the service still answered `/health` after the case; why not otherwise.
+    pub down_after: Option<String>,
+}
+
+/// What a server did with one request it should refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
     /// It answered with this status.
     Status(u16),
     /// It closed (or reset) the connection without an answer.
     Closed,
+    /// Nothing within the limit, and the connection still open.
+    Nothing,
 }
 
-/// Sends `bytes` on a fresh connection and sees how the server reacts.
-fn send_bad(addr: SocketAddr, bytes: &[u8]) -> Outcome {
-    let mut conn = Conn::open(addr, STALL_LIMIT).expect("connect");
+impl Answer {
+    fn refusal(self) -> bool {
+        match self {
+            Answer::Closed => true,
+            Answer::Status(s) => (400..500).contains(&s) || s == 501 || s == 505,
+            Answer::Nothing => false,
+        }
+    }
+}
+
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Status(s) => write!(f, "{s}"),
+            Answer::Closed => f.write_str("closed"),
+            Answer::Nothing => write!(f, "no answer within {}s", STALL_LIMIT.as_secs()),
+        }
+    }
+}
+
+/// Reads the next answer on `conn`: a status, a close, or nothing within its timeout.
+fn next_answer(conn: &mut Conn) -> Result<Answer, String> {
+    match conn.read_response(false) {
+        Ok(r) => Ok(Answer::Status(r.status)),
+        Err(ClientError::Closed(_)) => Ok(Answer::Closed),
+        Err(ClientError::Io(e)) if is_timeout(&e) => Ok(Answer::Nothing),
+        Err(ClientError::Io(_)) => Ok(Answer::Closed),
+        Err(e @ ClientError::Malformed(_)) => Err(e.to_string()),
+    }
+}
+
+/// Sends `bytes` on a fresh connection and reads the first answer.
+fn send_one(addr: SocketAddr, bytes: &[u8]) -> Result<(Conn, Answer), String> {
+    let mut conn = Conn::open(addr, STALL_LIMIT).map_err(|e| format!("connect: {e}"))?;
     if conn.send(bytes).is_err() {
         // The server stopped reading and reset the connection: refused.
-        return Outcome::Closed;
+        return Ok((conn, Answer::Closed));
     }
-    match conn.read_response(false) {
-        Ok(r) => Outcome::Status(r.status),
-        Err(ClientError::Closed(0)) => Outcome::Closed,
-        Err(ClientError::Io(e)) if !crate::client::is_timeout(&e) => Outcome::Closed,
-        Err(e) => panic!("after {:?}: {e}", printable(bytes)),
-    }
+    let answer = next_answer(&mut conn)?;
+    Ok((conn, answer))
 }
 
-/// A refusal: a client error, or the two server statuses that name an unsupported
-/// protocol feature (`501` unknown transfer coding, `505` HTTP version).
-fn assert_refused(outcome: &Outcome, bytes: &[u8]) {
-    let ok = match outcome {
-        Outcome::Closed => true,
-        Outcome::Status(s) => (400..500).contains(s) || *s == 501 || *s == 505,
+/// The bytes of the single-request cases of `group` (empty for the other groups).
+pub fn requests(group: Group) -> Vec<Vec<u8>> {
+    let fixed: &[&[u8]] = match group {
+        Group::Malformed => &[
+            b"GARBAGE\r\n\r\n",
+            b"GET\r\n\r\n",
+            b"GET  HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
+            b"GET /health HTTP/1.1 extra\r\nHost: x\r\n\r\n",
+            b"G\x00T /health HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /hea\x00lth HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n",
+            b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\n folded: header\r\n\r\n",
+            b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, rot13\r\n\r\n",
+            b"GET /accounts/% HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /accounts/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /accounts/1%2 HTTP/1.1\r\nHost: x\r\n\r\n",
+        ],
+        Group::InvalidUtf8 => &[
+            b"GET /accounts/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /accounts/1000\xc3 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"GET /\xe2\x82 HTTP/1.1\r\nHost: x\r\n\r\n",
+        ],
+        Group::Oversized => {
+            // Above the largest default limit of any stack (Go's 1 MiB): the point is that
+            // every stack has a bound, not where it lies.
+            return vec![
+                format!(
+                    "GET /accounts/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+                    "1".repeat(100_000)
+                )
+                .into_bytes(),
+                format!(
+                    "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+                    "a".repeat(2 << 20)
+                )
+                .into_bytes(),
+                format!(
+                    "GET /health HTTP/1.1\r\nHost: x\r\n{}\r\n",
+                    (0..100_000)
+                        .map(|i| format!("X-H{i}: v\r\n"))
+                        .collect::<String>()
+                )
+                .into_bytes(),
+            ];
+        }
+        Group::Smuggling | Group::Pipelined | Group::Stalled | Group::Burst => &[],
     };
-    assert!(ok, "{:?} got {outcome:?}", printable(bytes));
+    fixed.iter().map(|b| b.to_vec()).collect()
 }
 
-fn assert_still_serving(service: &mut Service, after: &str) {
-    assert!(service.is_running(), "the process died after {after}");
-    let r = fetch(service.addr(), "GET", "/health")
-        .unwrap_or_else(|e| panic!("/health after {after}: {e}"));
-    assert_eq!(r.status, 200, "/health after {after}");
+/// How a server must treat a request with conflicting or broken framing (RFC 9112).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// `Content-Length` beside `Transfer-Encoding: chunked`: the server may reject it or read
+    /// it by its transfer coding, and must close the connection after answering (6.1).
+    MayProcess,
+    /// Broken framing (lengths that disagree, chunked not last, whitespace before the colon):
+    /// the server must answer 400 and close (6.3, 5.1).
+    MustRefuse,
 }
 
-fn printable(bytes: &[u8]) -> String {
-    let shown = &bytes[..bytes.len().min(80)];
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(shown),
-        if bytes.len() > 80 { "..." } else { "" }
-    )
+/// The smuggling cases: each a `GET` whose framing is in doubt, with a second `GET` behind
+/// it that a server reading the body one way sees as the next request.
+pub fn smuggling_requests() -> Vec<(Framing, Vec<u8>)> {
+    const BEHIND: &str = "GET /accounts/10000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    let head = "GET /health HTTP/1.1\r\nHost: x\r\n";
+    let cases: [(Framing, String); 6] = [
+        // CL.TE: the length covers the request behind, the chunked body ends before it.
+        (
+            Framing::MayProcess,
+            format!(
+                "{head}Content-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                5 + BEHIND.len()
+            ),
+        ),
+        // TE.CL: the same, the headers the other way round.
+        (
+            Framing::MayProcess,
+            format!(
+                "{head}Transfer-Encoding: chunked\r\nContent-Length: {}\r\n\r\n0\r\n\r\n",
+                5 + BEHIND.len()
+            ),
+        ),
+        // Chunked twice (a sender must not), beside a length.
+        (
+            Framing::MayProcess,
+            format!(
+                "{head}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\nContent-Length: {}\r\n\r\n0\r\n\r\n",
+                5 + BEHIND.len()
+            ),
+        ),
+        // Two lengths that disagree.
+        (
+            Framing::MustRefuse,
+            format!(
+                "{head}Content-Length: 0\r\nContent-Length: {}\r\n\r\n",
+                BEHIND.len()
+            ),
+        ),
+        // A transfer coding that only looks like chunked, beside a length.
+        (
+            Framing::MustRefuse,
+            format!("{head}Transfer-Encoding: xchunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"),
+        ),
+        // Whitespace between the field name and the colon.
+        (
+            Framing::MustRefuse,
+            format!("{head}Transfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n"),
+        ),
+    ];
+    cases
+        .into_iter()
+        .map(|(framing, text)| (framing, format!("{text}{BEHIND}").into_bytes()))
+        .collect()
+}
+
+/// The start of `bytes`, readable: control bytes escaped, long inputs cut with their size.
+pub fn printable(bytes: &[u8]) -> String {
+    let shown: String = bytes
+        .iter()
+        .take(60)
+        .flat_map(|&b| std::ascii::escape_default(b))
+        .map(char::from)
+        .collect();
+    if bytes.len() > 60 {
+        format!("{shown}... ({} bytes)", bytes.len())
+    } else {
+        shown
+    }
+}
+
+/// Whether the service at `addr` still answers `/health` with a 200.
+pub fn health(addr: SocketAddr) -> Result<(), String> {
+    match fetch(addr, "GET", "/health") {
+        Ok(r) if r.status == 200 => Ok(()),
+        Ok(r) => Err(format!("/health answered {}", r.status)),
+        Err(e) => Err(format!("/health: {e}")),
+    }
+}
+
+/// Runs every case of `group` against the service at `addr`. After each case `check` says
+/// whether the service is still up and serving (see [`health`]); it may also look at the
+/// process.
+pub fn run_group(
+    addr: SocketAddr,
+    group: Group,
+    sizes: &Sizes,
+    check: &mut dyn FnMut() -> Result<(), String>,
+) -> Vec<Verdict> {
+    let mut verdicts = Vec::new();
+    let mut record = |case: String, started: Instant, result: Result<Judged, String>| {
+        let millis = started.elapsed().as_secs_f64() * 1000.0;
+        let judged = result.unwrap_or_else(|e| Judged::fail(e));
+        verdicts.push(Verdict {
+            group,
+            case,
+            outcome: judged.outcome,
+            passed: judged.passed,
+            concern: judged.concern,
+            millis,
+            down_after: check().err(),
+        });
+    };
+    match group {
+        Group::Malformed | Group::InvalidUtf8 | Group::Oversized => {
+            for bytes in requests(group) {
+                let started = Instant::now();
+                let result = send_one(addr, &bytes)
+                    .map(|(_, answer)| Judged::rule(answer.to_string(), answer.refusal()));
+                record(printable(&bytes), started, result);
+            }
+        }
+        Group::Smuggling => {
+            for (framing, bytes) in smuggling_requests() {
+                let started = Instant::now();
+                record(printable(&bytes), started, smuggled(addr, framing, &bytes));
+            }
+        }
+        Group::Pipelined => {
+            let started = Instant::now();
+            record(
+                format!("{} GETs written at once", sizes.pipelined),
+                started,
+                pipelined(addr, sizes.pipelined).map(Judged::from),
+            );
+            let started = Instant::now();
+            record(
+                "a GET, garbage, a GET, written at once".to_owned(),
+                started,
+                pipelined_with_garbage(addr).map(Judged::from),
+            );
+        }
+        Group::Stalled => {
+            let started = Instant::now();
+            match stalled(addr, sizes.stalled) {
+                Ok(cases) => {
+                    for (case, result) in cases {
+                        record(case, started, result.map(Judged::from));
+                    }
+                }
+                Err(e) => record(
+                    format!("{} stalled connections", sizes.stalled),
+                    started,
+                    Err(e),
+                ),
+            }
+        }
+        Group::Burst => {
+            let started = Instant::now();
+            record(
+                format!("{} connections at once, a GET on each", sizes.burst),
+                started,
+                burst(addr, sizes.burst).map(Judged::from),
+            );
+        }
+    }
+    verdicts
+}
+
+/// What a case showed: its outcome, whether that meets the rule, and any concern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Judged {
+    outcome: String,
+    passed: bool,
+    concern: Option<String>,
+}
+
+impl From<(String, bool)> for Judged {
+    fn from((outcome, passed): (String, bool)) -> Self {
+        Self::rule(outcome, passed)
+    }
+}
+
+impl Judged {
+    fn rule(outcome: String, passed: bool) -> Self {
+        Self {
+            outcome,
+            passed,
+            concern: None,
+        }
+    }
+
+    fn fail(outcome: String) -> Self {
+        Self::rule(outcome, false)
+    }
+}
+
+/// A request whose framing is in doubt, with a second request behind it.
+fn smuggled(addr: SocketAddr, framing: Framing, bytes: &[u8]) -> Result<Judged, String> {
+    let (mut conn, first) = send_one(addr, bytes)?;
+    let passed = match (framing, first) {
+        (_, Answer::Nothing) => false,
+        (Framing::MustRefuse, answer) => answer.refusal(),
+        (Framing::MayProcess, _) => true,
+    };
+    if first == Answer::Closed || first == Answer::Nothing {
+        return Ok(Judged::rule(first.to_string(), passed));
+    }
+    // Answered: the server must now close, and never answer the request behind.
+    conn.set_timeout(CLOSE_LIMIT);
+    Ok(match next_answer(&mut conn)? {
+        Answer::Closed => Judged::rule(format!("{first}, then closed"), passed),
+        Answer::Status(second) => Judged {
+            outcome: format!("{first}, then {second} to the request behind"),
+            passed,
+            concern: Some(
+                "kept the connection and answered the request behind: a proxy that framed \
+                 the request the other way would have let it through (RFC 9112 6.1 says close)"
+                    .to_owned(),
+            ),
+        },
+        Answer::Nothing => Judged {
+            outcome: format!("{first}, connection kept open"),
+            passed,
+            concern: Some(format!(
+                "the connection stayed open {}s after answering (RFC 9112 6.1 says close)",
+                CLOSE_LIMIT.as_secs()
+            )),
+        },
+    })
+}
+
+/// `n` GETs of different seeded ids in one write; every answer must come, in order.
+fn pipelined(addr: SocketAddr, n: usize) -> Result<(String, bool), String> {
+    let mut conn = Conn::open(addr, READ_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
+    let ids: Vec<u32> = (0..n as u32).map(|i| 10_000 + i % 100).collect();
+    let batch: String = ids
+        .iter()
+        .map(|id| request_bytes("GET", &format!("/accounts/{id}")))
+        .collect();
+    conn.send(batch.as_bytes())
+        .map_err(|e| format!("send: {e}"))?;
+    let mut answered = 0;
+    for id in &ids {
+        match conn.read_response(false) {
+            Ok(r) if r.status == 200 && r.text().contains(&format!("\"id\":\"{id}\"")) => {
+                answered += 1;
+            }
+            Ok(r) => {
+                return Ok((
+                    format!(
+                        "{answered} of {n} in order, then {} for /accounts/{id}",
+                        r.status
+                    ),
+                    false,
+                ));
+            }
+            Err(e) => return Ok((format!("{answered} of {n} answered, then {e}"), false)),
+        }
+    }
+    Ok((format!("{n} of {n} answered in order"), true))
+}
+
+/// A good GET, garbage, a good GET in one write: the first is answered, the garbage refused,
+/// and nothing after the garbage is answered.
+fn pipelined_with_garbage(addr: SocketAddr) -> Result<(String, bool), String> {
+    let mut conn = Conn::open(addr, READ_TIMEOUT).map_err(|e| format!("connect: {e}"))?;
+    let batch = format!(
+        "{}GARBAGE\r\n\r\n{}",
+        request_bytes("GET", "/accounts/10000"),
+        request_bytes("GET", "/accounts/10001")
+    );
+    conn.send(batch.as_bytes())
+        .map_err(|e| format!("send: {e}"))?;
+    let first = next_answer(&mut conn)?;
+    if first != Answer::Status(200) {
+        return Ok((format!("{first} to the good GET before the garbage"), false));
+    }
+    conn.set_timeout(CLOSE_LIMIT);
+    let second = next_answer(&mut conn)?;
+    if !second.refusal() {
+        return Ok((format!("200, then {second} to the garbage"), false));
+    }
+    if second == Answer::Closed {
+        return Ok(("200, then closed".to_owned(), true));
+    }
+    Ok(match next_answer(&mut conn)? {
+        Answer::Status(third) => (
+            format!("200, {second}, then {third} to the GET after the garbage"),
+            false,
+        ),
+        Answer::Closed => (format!("200, {second}, closed"), true),
+        Answer::Nothing => (format!("200, {second}"), true),
+    })
+}
+
+/// `n` connections that stall (silent, half a request line, half a header) while another
+/// client asks for an account. Returns one case for the other client and one per kind of
+/// stall.
+#[allow(clippy::type_complexity)]
+fn stalled(
+    addr: SocketAddr,
+    n: usize,
+) -> Result<Vec<(String, Result<(String, bool), String>)>, String> {
+    const KINDS: [(&str, &[u8]); 3] = [
+        ("silent", b""),
+        ("half a request line", b"GET /accounts/10"),
+        ("half a header", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "),
+    ];
+    let mut open = Vec::new();
+    for i in 0..n {
+        let (kind, bytes) = KINDS[i % KINDS.len()];
+        let mut conn = Conn::open(addr, STALL_LIMIT).map_err(|e| format!("connect: {e}"))?;
+        if !bytes.is_empty() {
+            conn.send(bytes).map_err(|e| format!("send: {e}"))?;
+        }
+        open.push((kind, conn));
+    }
+    let started = Instant::now();
+    let served = Conn::open(addr, READ_TIMEOUT).and_then(|mut c| c.request("GET", "/accounts/10001"));
+    let served_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut cases = vec![(
+        format!("a GET while {n} connections stall"),
+        match served {
+            Ok(r) => Ok((
+                format!("{} after {served_ms:.0} ms", r.status),
+                r.status == 200,
+            )),
+            Err(e) => Ok((format!("not served: {e}"), false)),
+        },
+    )];
+    // Every connection waits on the same clock: the limit counts from when they stalled.
+    let deadline = Instant::now() + STALL_LIMIT;
+    let mut closed: Vec<(&str, Option<f64>, Option<u16>)> = Vec::new();
+    for (kind, conn) in &mut open {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let after = conn
+            .wait_closed(left.max(Duration::from_millis(1)))
+            .map(|_| started.elapsed().as_secs_f64());
+        let status = std::str::from_utf8(conn.pending())
+            .ok()
+            .and_then(|p| p.get(9..12))
+            .and_then(|s| s.parse().ok());
+        closed.push((kind, after, status));
+    }
+    for (kind, _) in KINDS {
+        let mine: Vec<_> = closed.iter().filter(|(k, ..)| *k == kind).collect();
+        let still_open = mine.iter().filter(|(_, after, _)| after.is_none()).count();
+        let slowest = mine.iter().filter_map(|(_, after, _)| *after).fold(0.0, f64::max);
+        let mut statuses: Vec<u16> = mine.iter().filter_map(|(.., s)| *s).collect();
+        statuses.sort_unstable();
+        statuses.dedup();
+        let bad_status = statuses.iter().any(|s| !(400..500).contains(s));
+        let answered = if statuses.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = statuses.iter().map(u16::to_string).collect();
+            format!(", answered {}", list.join("/"))
+        };
+        let outcome = if still_open > 0 {
+            format!(
+                "{still_open} of {} still open after {}s",
+                mine.len(),
+                STALL_LIMIT.as_secs()
+            )
+        } else {
+            format!("all {} closed within {slowest:.1} s{answered}", mine.len())
+        };
+        cases.push((
+            format!("{} connections: {kind}", mine.len()),
+            Ok((outcome, still_open == 0 && !bad_status)),
+        ));
+    }
+    Ok(cases)
+}
+
+/// `n` connections opened one after the other as fast as the server accepts them, held
+/// open, then a GET written on each and every answer read.
+fn burst(addr: SocketAddr, n: usize) -> Result<(String, bool), String> {
+    let deadline = Instant::now() + STALL_LIMIT;
+    let mut conns = Vec::with_capacity(n);
+    let mut refused = 0;
+    for _ in 0..n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match Conn::open(addr, left.max(Duration::from_millis(1))) {
+            Ok(conn) => conns.push(conn),
+            Err(_) => refused += 1,
+        }
+    }
+    let request = request_bytes("GET", "/accounts/10000");
+    let (mut ok, mut other, mut closed, mut hung) = (0, 0, 0, 0);
+    let mut sent = Vec::with_capacity(conns.len());
+    for mut conn in conns {
+        if conn.send(request.as_bytes()).is_ok() {
+            sent.push(conn);
+        } else {
+            closed += 1;
+        }
+    }
+    for conn in &mut sent {
+        let left = deadline.saturating_duration_since(Instant::now());
+        conn.set_timeout(left.max(Duration::from_millis(1)));
+        match next_answer(conn) {
+            Ok(Answer::Status(200)) => ok += 1,
+            Ok(Answer::Status(_)) | Err(_) => other += 1,
+            Ok(Answer::Closed) => closed += 1,
+            Ok(Answer::Nothing) => hung += 1,
+        }
+    }
+    let mut outcome = format!("{ok} of {n} answered 200");
+    for (count, what) in [
+        (other, "answered otherwise"),
+        (closed, "closed"),
+        (refused, "not accepted"),
+        (hung, "no answer"),
+    ] {
+        if count > 0 {
+            outcome.push_str(&format!(", {count} {what}"));
+        }
+    }
+    Ok((outcome, hung == 0 && other == 0))
+}
+
+fn assert_group(target: &Target, group: Group) {
+    let mut service = start(target);
+    let addr = service.addr();
+    let mut check = || check_serving(&mut service, addr);
+    let verdicts = run_group(addr, group, &Sizes::default(), &mut check);
+    assert!(!verdicts.is_empty());
+    for v in &verdicts {
+        assert!(
+            v.passed,
+            "{} ({}): {:?} got {}",
+            group.name(),
+            group.rule(),
+            v.case,
+            v.outcome
+        );
+        assert_eq!(v.down_after, None, "after {:?}", v.case);
+    }
+}
+
+fn check_serving(service: &mut Service, addr: SocketAddr) -> Result<(), String> {
+    if !service.is_running() {
+        return Err("the process exited".to_owned());
+    }
+    health(addr)
 }
 
 /// Malformed request lines and heads get a 4xx or a closed connection.
 pub fn malformed_requests(target: &Target) {
-    let mut service = start(target);
-    let cases: [&[u8]; 17] = [
-        b"GARBAGE\r\n\r\n",
-        b"GET\r\n\r\n",
-        b"GET  HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /health HTTP/9.9\r\nHost: x\r\n\r\n",
-        b"GET /health HTTP/1.1 extra\r\nHost: x\r\n\r\n",
-        b"G\x00T /health HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /hea\x00lth HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\r\n\r\n",
-        b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
-        b"GET /health HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n",
-        b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
-        b"GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
-        b"GET /health HTTP/1.1\r\nHost: x\r\n folded: header\r\n\r\n",
-        b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked, rot13\r\n\r\n",
-        b"GET /accounts/% HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /accounts/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /accounts/1%2 HTTP/1.1\r\nHost: x\r\n\r\n",
-    ];
-    for bytes in cases {
-        let outcome = send_bad(service.addr(), bytes);
-        assert_refused(&outcome, bytes);
-        assert_still_serving(&mut service, &printable(bytes));
-    }
+    assert_group(target, Group::Malformed);
 }
 
 /// Bytes that are not UTF-8 in the request target.
 pub fn invalid_utf8(target: &Target) {
-    let mut service = start(target);
-    let cases: [&[u8]; 3] = [
-        b"GET /accounts/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /accounts/1000\xc3 HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /\xe2\x82 HTTP/1.1\r\nHost: x\r\n\r\n",
-    ];
-    for bytes in cases {
-        let outcome = send_bad(service.addr(), bytes);
-        assert_refused(&outcome, bytes);
-        assert_still_serving(&mut service, &printable(bytes));
-    }
+    assert_group(target, Group::InvalidUtf8);
 }
 
 /// A 100 KB request target, a 2 MiB header and 100,000 headers are refused.
-///
-/// The head sizes are above the largest default limit of any stack (Go's 1 MiB): the point is
-/// that every stack has a bound, not where it lies.
 pub fn oversized_requests(target: &Target) {
-    let mut service = start(target);
-    let long_uri = format!(
-        "GET /accounts/{} HTTP/1.1\r\nHost: x\r\n\r\n",
-        "1".repeat(100_000)
-    );
-    let big_header = format!(
-        "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
-        "a".repeat(2 << 20)
-    );
-    let many_headers = format!(
-        "GET /health HTTP/1.1\r\nHost: x\r\n{}\r\n",
-        (0..100_000)
-            .map(|i| format!("X-H{i}: v\r\n"))
-            .collect::<String>()
-    );
-    for request in [long_uri, big_header, many_headers] {
-        let outcome = send_bad(service.addr(), request.as_bytes());
-        assert_refused(&outcome, request.as_bytes());
-        assert_still_serving(&mut service, &printable(request.as_bytes()));
-    }
+    assert_group(target, Group::Oversized);
+}
+
+/// Conflicting `Content-Length` and `Transfer-Encoding`: refused, or answered once and the
+/// connection closed; the request smuggled behind is never answered.
+pub fn smuggling(target: &Target) {
+    assert_group(target, Group::Smuggling);
+}
+
+/// Pipelined requests are answered in order; garbage in a pipeline ends it.
+pub fn pipelined_requests(target: &Target) {
+    assert_group(target, Group::Pipelined);
 }
 
 /// Clients that connect and stall (silent, or half a request head) do not hold a worker:
 /// others are served at once, and each stalled connection is closed within [`STALL_LIMIT`].
 pub fn stalled_clients(target: &Target) {
     // One worker: a stalled client that held it would stop the service outright.
-    let target = target.clone().env("WORKERS", "1");
-    let mut service = start(&target);
-    let mut stalled = Vec::new();
-    for i in 0..12 {
-        let mut conn = Conn::open(service.addr(), STALL_LIMIT).expect("connect");
-        match i % 3 {
-            0 => {}
-            1 => conn.send(b"GET /accounts/10").expect("send"),
-            _ => conn
-                .send(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
-                .expect("send"),
-        }
-        stalled.push(conn);
+    assert_group(&target.clone().env("WORKERS", "1"), Group::Stalled);
+}
+
+/// A burst of connections is answered or closed, never left hanging, and the service stays
+/// up.
+pub fn connection_burst(target: &Target) {
+    assert_group(target, Group::Burst);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_and_cuts() {
+        assert_eq!(printable(b"G\x00T\r\n"), "G\\x00T\\r\\n");
+        let long = printable(&[b'a'; 100]);
+        assert!(long.ends_with("... (100 bytes)"), "{long}");
     }
-    let served = Conn::open(service.addr(), READ_TIMEOUT)
-        .and_then(|mut c| c.request("GET", "/accounts/10001"))
-        .unwrap_or_else(|e| panic!("a stalled client blocks the others: {e}"));
-    assert_eq!(served.status, 200);
-    for (i, conn) in stalled.iter_mut().enumerate() {
-        let closed = conn.wait_closed(STALL_LIMIT);
-        assert!(
-            closed.is_some(),
-            "stalled connection {i} still open after {STALL_LIMIT:?}"
-        );
-        if let Some(pending) = std::str::from_utf8(conn.pending())
-            .ok()
-            .filter(|p| !p.is_empty())
-        {
-            let status: u16 = pending.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-            assert!(
-                (400..500).contains(&status),
-                "stalled connection {i} got {pending:?}"
+
+    #[test]
+    fn refusals() {
+        assert!(Answer::Closed.refusal());
+        assert!(Answer::Status(400).refusal() && Answer::Status(505).refusal());
+        assert!(!Answer::Status(200).refusal() && !Answer::Status(500).refusal());
+        assert!(!Answer::Nothing.refusal());
+    }
+
+    #[test]
+    fn every_request_group_has_cases() {
+        for group in Group::ALL {
+            let single = matches!(
+                group,
+                Group::Malformed | Group::InvalidUtf8 | Group::Oversized
             );
+            assert_eq!(!requests(group).is_empty(), single, "{}", group.name());
         }
     }
-    assert_still_serving(&mut service, "stalled clients");
+
+    #[test]
+    fn smuggled_requests_hide_a_whole_request_behind() {
+        for (framing, bytes) in smuggling_requests() {
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(
+                text.ends_with("GET /accounts/10000 HTTP/1.1\r\nHost: x\r\n\r\n"),
+                "{text}"
+            );
+            if framing == Framing::MayProcess {
+                // The length counts from the end of the head to the end of the input.
+                let (head, body) = text.split_once("\r\n\r\n").unwrap();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .unwrap()
+                    .trim()
+                    .parse()
+                    .unwrap();
+                assert_eq!(length, body.len(), "{text}");
+            }
+        }
+    }
 }

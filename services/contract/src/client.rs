@@ -77,6 +77,12 @@ impl Conn {
         })
     }
 
+    /// Changes how long each read and write waits.
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        let _ = self.stream.set_read_timeout(Some(timeout));
+        let _ = self.stream.set_write_timeout(Some(timeout));
+    }
+
     /// Sends raw bytes.
     pub fn send(&mut self, bytes: &[u8]) -> Result<(), ClientError> {
         self.stream.write_all(bytes)?;

@@ -77,7 +77,10 @@ macro_rules! contract_suite {
             bad_input::malformed_requests,
             bad_input::invalid_utf8,
             bad_input::oversized_requests,
+            bad_input::smuggling,
+            bad_input::pipelined_requests,
             bad_input::stalled_clients,
+            bad_input::connection_burst,
         );
     };
     (@tests $target:ident; $($module:ident :: $check:ident),+ $(,)?) => {
