@@ -41,7 +41,7 @@ pub const NEAR_IDLE_SHARE: f64 = 0.10;
 pub const NEAR_IDLE_KB: u64 = 1024;
 
 /// What one run of the bad-input battery comes to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatteryFigures {
     /// Cases run.
     pub cases: usize,
@@ -55,6 +55,8 @@ pub struct BatteryFigures {
     pub retained_kb: Option<i64>,
     /// Whether memory after is back near the idle level (see [`NEAR_IDLE_SHARE`]).
     pub near_idle: Option<bool>,
+    /// The group after which memory grew most, and by how much, KiB.
+    pub grew_most: Option<(String, i64)>,
 }
 
 /// The figures of one battery run.
@@ -63,12 +65,27 @@ pub fn battery_figures(battery: &BatteryRun) -> BatteryFigures {
         .before_kb
         .zip(battery.after_kb)
         .map(|(before, after)| after as i64 - before as i64);
-    let near_idle = battery.before_kb.zip(retained_kb).map(|(before, retained)| {
-        let tolerance = ((before as f64 * NEAR_IDLE_SHARE) as u64).max(NEAR_IDLE_KB);
-        retained <= tolerance as i64
-    });
+    let near_idle = battery
+        .before_kb
+        .zip(retained_kb)
+        .map(|(before, retained)| {
+            let tolerance = ((before as f64 * NEAR_IDLE_SHARE) as u64).max(NEAR_IDLE_KB);
+            retained <= tolerance as i64
+        });
+    let mut last = battery.before_kb;
+    let mut grew_most: Option<(String, i64)> = None;
+    for (group, kb) in &battery.after_group_kb {
+        if let Some(before) = last {
+            let grew = *kb as i64 - before as i64;
+            if grew > grew_most.as_ref().map_or(0, |(_, g)| *g) {
+                grew_most = Some((group.clone(), grew));
+            }
+        }
+        last = Some(*kb);
+    }
     BatteryFigures {
         cases: battery.cases.len(),
+        grew_most,
         passed: battery.cases.iter().filter(|c| c.passed).count(),
         concerns: battery.cases.iter().filter(|c| c.concern.is_some()).count(),
         stayed_up: battery.cases.iter().all(|c| c.down_after.is_none()),
@@ -77,11 +94,11 @@ pub fn battery_figures(battery: &BatteryRun) -> BatteryFigures {
     }
 }
 
-/// The highest RSS sampled in `phase`.
-pub fn phase_peak(samples: &[Sample], phase: usize) -> Option<u64> {
+/// The highest RSS sampled in any of `phases`.
+pub fn phases_peak(samples: &[Sample], phases: &[usize]) -> Option<u64> {
     samples
         .iter()
-        .filter(|s| s.phase == phase)
+        .filter(|s| phases.contains(&s.phase))
         .map(|s| s.service.rss_kb)
         .max()
 }
@@ -397,6 +414,11 @@ mod tests {
                 .collect(),
             before_kb: Some(before),
             during_kb: Some(before.max(after) + 100),
+            after_group_kb: vec![
+                ("malformed".into(), before + 10),
+                ("oversized".into(), after + 50),
+                ("burst".into(), after),
+            ],
             after_kb: Some(after),
             settle_seconds: 10.0,
         }
@@ -413,14 +435,24 @@ mod tests {
         assert!(ok.stayed_up);
         // A small service is allowed 1 MiB.
         assert_eq!((ok.retained_kb, ok.near_idle), (Some(1024), Some(true)));
+        assert_eq!(ok.grew_most, Some(("oversized".to_owned(), 1024 + 40)));
         let kept = battery_figures(&battery(2048, 2048 + 1025, &[(false, false, true)]));
-        assert_eq!((kept.passed, kept.stayed_up, kept.near_idle), (0, false, Some(false)));
+        assert_eq!(
+            (kept.passed, kept.stayed_up, kept.near_idle),
+            (0, false, Some(false))
+        );
         // A large one 10 % of its idle level.
         let jvm = battery_figures(&battery(100_000, 110_000, &[]));
         assert_eq!(jvm.near_idle, Some(true));
-        assert_eq!(battery_figures(&battery(100_000, 110_001, &[])).near_idle, Some(false));
+        assert_eq!(
+            battery_figures(&battery(100_000, 110_001, &[])).near_idle,
+            Some(false)
+        );
         let shrunk = battery_figures(&battery(5000, 4000, &[]));
-        assert_eq!((shrunk.retained_kb, shrunk.near_idle), (Some(-1000), Some(true)));
+        assert_eq!(
+            (shrunk.retained_kb, shrunk.near_idle),
+            (Some(-1000), Some(true))
+        );
     }
     use chrono::{TimeZone, Utc};
     use std::collections::BTreeMap;

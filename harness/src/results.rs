@@ -257,8 +257,11 @@ pub struct BatteryRun {
     pub cases: Vec<BatteryCase>,
     /// Memory at idle just before the battery (the idle phase's median), KiB.
     pub before_kb: Option<u64>,
-    /// Highest memory sampled during the battery, KiB.
+    /// Highest memory sampled from the battery's start to the end of the settling, KiB.
     pub during_kb: Option<u64>,
+    /// Memory sampled right after each group, in the order run: which group made it grow.
+    #[serde(default)]
+    pub after_group_kb: Vec<(String, u64)>,
     /// Median memory over the settling time after the battery, KiB.
     pub after_kb: Option<u64>,
     /// How long memory was sampled after the battery, seconds.

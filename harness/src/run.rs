@@ -516,7 +516,16 @@ impl Context<'_> {
             };
             match &scenario.battery {
                 Some(plan) => {
-                    self.battery(instance.as_mut(), &phase, plan, battery.as_mut(), name, &mut run, &bar);
+                    self.battery(
+                        instance.as_mut(),
+                        &phase,
+                        &samples,
+                        plan,
+                        battery.as_mut(),
+                        name,
+                        &mut run,
+                        &bar,
+                    );
                 }
                 None => self.phases(
                     instance.as_mut(),
@@ -560,7 +569,7 @@ impl Context<'_> {
         if let Some(battery) = &mut run.battery {
             let first = battery_phase(scenario);
             battery.before_kb = run.idle_kb;
-            battery.during_kb = aggregate::phase_peak(&samples, first);
+            battery.during_kb = aggregate::phases_peak(&samples, &[first, first + 1]);
             battery.after_kb = aggregate::phase_memory(&samples, first + 1).0;
         }
         run.threads = samples
@@ -770,6 +779,7 @@ impl Context<'_> {
         &self,
         instance: &mut dyn Instance,
         phase: &AtomicUsize,
+        samples: &Mutex<Vec<Sample>>,
         plan: &Battery,
         mut csv: Option<&mut Csv>,
         name: &str,
@@ -787,6 +797,7 @@ impl Context<'_> {
         let addr = instance.addr();
         let sizes = plan.sizes();
         let mut cases = Vec::new();
+        let mut after_group_kb = Vec::new();
         for group in Group::ALL {
             if ABORT.load(Ordering::Relaxed) {
                 run.interrupted = Some(format!("battery ({})", group.name()));
@@ -825,6 +836,20 @@ impl Context<'_> {
                 }
                 cases.push(case);
             }
+            // The next sample shows what the group left.
+            let taken = samples.lock().map_or(0, |s| s.len());
+            let deadline = Instant::now() + 3 * self.scenario.sample_interval;
+            while Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+                let latest = samples
+                    .lock()
+                    .ok()
+                    .and_then(|s| (s.len() > taken).then(|| s.last().map(|l| l.service.rss_kb))?);
+                if let Some(kb) = latest {
+                    after_group_kb.push((group.name().to_owned(), kb));
+                    break;
+                }
+            }
             if let Some(ended) = instance.exited() {
                 run.failure = Some(format!(
                     "exited ({ended}) during the battery ({}); stderr: {}",
@@ -838,6 +863,7 @@ impl Context<'_> {
             cases,
             before_kb: None,
             during_kb: None,
+            after_group_kb,
             after_kb: None,
             settle_seconds: plan.settle.as_secs_f64(),
         });

@@ -1858,17 +1858,23 @@ mod tests {
         let b = s.battery.unwrap();
         assert_eq!((b.pipelined, b.stalled, b.burst), (5, 3, 7));
         assert_eq!(b.settle, Duration::from_secs(2));
-        assert_eq!(s.clone().quick().battery.unwrap().settle, Duration::from_secs(2));
-        assert!(parse_test("description = \"x\"\n").unwrap().battery.is_none());
+        assert_eq!(
+            s.clone().quick().battery.unwrap().settle,
+            Duration::from_secs(2)
+        );
+        assert!(
+            parse_test("description = \"x\"\n")
+                .unwrap()
+                .battery
+                .is_none()
+        );
 
         let e = error("description = \"x\"\n[battery]\nburst = 0\n");
         assert_eq!((e.key(), e.line()), (Some("battery.burst"), Some(3)));
         let e = error("description = \"x\"\n[battery]\nretries = 2\n");
         assert_eq!(e.key(), Some("battery.retries"), "{e}");
 
-        let e = error(
-            "description = \"x\"\n[battery]\n\n[[step]]\nusers = 1\nseconds = 1\n",
-        );
+        let e = error("description = \"x\"\n[battery]\n\n[[step]]\nusers = 1\nseconds = 1\n");
         assert_eq!((e.key(), e.line()), (Some("battery"), Some(2)));
         assert!(e.to_string().contains("without steps"), "{e}");
         assert!(e.to_string().contains("[[step]] at line 4"), "{e}");

@@ -178,6 +178,7 @@ pub fn battery(summary: &Summary) -> Option<String> {
         "after MiB",
         "after - idle",
         "near idle",
+        "grew most after",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -201,6 +202,9 @@ pub fn battery(summary: &Summary) -> Option<String> {
                     .map_or("-".to_owned(), |kb| format!("{:+.1}", kb as f64 / 1024.0)),
                 f.near_idle
                     .map_or("-".to_owned(), |n| if n { "yes" } else { "no" }.to_owned()),
+                f.grew_most.map_or("-".to_owned(), |(group, kb)| {
+                    format!("{group} +{:.1}", kb as f64 / 1024.0)
+                }),
             ])
         })
         .collect();

@@ -10,8 +10,8 @@ use std::path::{Component, Path, PathBuf};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::env::Environment as RunEnvironment;
 use crate::aggregate;
+use crate::env::Environment as RunEnvironment;
 use crate::results::{self, BatteryRun, Estimates, StackSummary, StepEstimate, Summary};
 use crate::stats::Estimate;
 use crate::table;
@@ -127,6 +127,8 @@ pub struct BatteryRow {
     pub retained_mib: String,
     /// `yes`, `no` or `-`.
     pub near_idle: String,
+    /// The group after which memory grew most, and by how much (MiB), or `-`.
+    pub grew_most: String,
 }
 
 /// One case of the battery against every stack.
@@ -456,7 +458,8 @@ fn battery_view(summary: &Summary) -> Option<BatteryView> {
         .filter_map(|(i, s)| Some((i, s, s.runs.iter().find_map(|r| r.battery.as_ref())?)))
         .collect();
     let first = runs.first()?.2;
-    let mib = |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0));
+    let mib =
+        |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0));
     let rows = runs
         .iter()
         .map(|(i, s, b)| {
@@ -480,6 +483,9 @@ fn battery_view(summary: &Summary) -> Option<BatteryView> {
                 near_idle: f
                     .near_idle
                     .map_or("-".to_owned(), |n| if n { "yes" } else { "no" }.to_owned()),
+                grew_most: f.grew_most.map_or("-".to_owned(), |(group, kb)| {
+                    format!("{group} (+{:.1})", kb as f64 / 1024.0)
+                }),
             }
         })
         .collect();
@@ -990,7 +996,9 @@ fn relative(from: &Path, to: &Path) -> String {
 mod tests {
     use super::*;
     use crate::load::KindResult;
-    use crate::results::{BootRecord, HarnessCost, StackRun, StackSummary, Status, StepSummary};
+    use crate::results::{
+        BatteryCase, BootRecord, HarnessCost, StackRun, StackSummary, Status, StepSummary,
+    };
     use crate::stats::spread;
     use chrono::{TimeZone, Utc};
 
@@ -1216,6 +1224,82 @@ mod tests {
             html.replace("&#x2f;", "/")
                 .contains("&lt;script&gt;alert(1)&lt;/script&gt;")
         );
+    }
+
+    fn battery_case(group: &str, case: &str, outcome: &str, passed: bool) -> BatteryCase {
+        BatteryCase {
+            group: group.into(),
+            case: case.into(),
+            outcome: outcome.into(),
+            passed,
+            concern: None,
+            millis: 1.0,
+            down_after: None,
+        }
+    }
+
+    #[test]
+    fn the_battery_gets_a_robustness_section_with_every_case() {
+        let mut a = stack("a", 1024, 2048, 1.0);
+        let mut b = stack("b", 1024, 2048, 1.0);
+        let mut kept = battery_case("smuggling", "GET <i>x</i>", "200, then 200", true);
+        kept.concern = Some("kept the connection".into());
+        a.runs[0].battery = Some(BatteryRun {
+            cases: vec![
+                battery_case("malformed", "GARBAGE", "400", true),
+                battery_case("smuggling", "GET <i>x</i>", "400, then closed", true),
+            ],
+            before_kb: Some(1024),
+            during_kb: Some(4096),
+            after_group_kb: Vec::new(),
+            after_kb: Some(1536),
+            settle_seconds: 10.0,
+        });
+        b.runs[0].battery = Some(BatteryRun {
+            cases: vec![battery_case("malformed", "GARBAGE", "200", false), kept],
+            before_kb: Some(1024),
+            during_kb: Some(8192),
+            after_group_kb: vec![("malformed".into(), 1024), ("smuggling".into(), 4096)],
+            after_kb: Some(4096),
+            settle_seconds: 10.0,
+        });
+        let s = summary("robustness", vec![a, b]);
+        let view = page(&s, None, &MemorySeries::new(), ".").battery.unwrap();
+        assert_eq!(view.stacks, ["a", "b"]);
+        let row = |i: usize| &view.rows[i];
+        assert_eq!(
+            (row(0).passed.as_str(), row(0).near_idle.as_str()),
+            ("2 of 2", "yes")
+        );
+        assert_eq!(row(1).passed, "1 of 2");
+        assert_eq!(
+            (row(1).retained_mib.as_str(), row(1).near_idle.as_str()),
+            ("+3.0", "no")
+        );
+        assert_eq!(row(1).concerns, 1);
+        assert_eq!(
+            (row(0).grew_most.as_str(), row(1).grew_most.as_str()),
+            ("-", "smuggling (+3.0)")
+        );
+        let classes: Vec<Vec<&str>> = view
+            .cases
+            .iter()
+            .map(|c| c.cells.iter().map(|cell| cell.1.as_str()).collect())
+            .collect();
+        assert_eq!(classes, [["pass", "fail"], ["pass", "concern"]]);
+
+        let html = render("report.html", &page(&s, None, &MemorySeries::new(), ".")).unwrap();
+        assert!(html.contains("id=\"robustness\""));
+        assert!(html.contains("battery.csv"));
+        assert!(!html.contains("<i>x"), "case text escaped");
+        // A run without a battery has no such section.
+        let plain = summary("ramp", vec![stack("a", 1, 2, 1.0)]);
+        let html = render(
+            "report.html",
+            &page(&plain, None, &MemorySeries::new(), "."),
+        )
+        .unwrap();
+        assert!(!html.contains("id=\"robustness\""));
     }
 
     #[test]

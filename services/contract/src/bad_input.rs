@@ -338,7 +338,7 @@ pub fn run_group(
     let mut verdicts = Vec::new();
     let mut record = |case: String, started: Instant, result: Result<Judged, String>| {
         let millis = started.elapsed().as_secs_f64() * 1000.0;
-        let judged = result.unwrap_or_else(|e| Judged::fail(e));
+        let judged = result.unwrap_or_else(Judged::fail);
         verdicts.push(Verdict {
             group,
             case,
@@ -543,7 +543,10 @@ fn stalled(
     const KINDS: [(&str, &[u8]); 3] = [
         ("silent", b""),
         ("half a request line", b"GET /accounts/10"),
-        ("half a header", b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: "),
+        (
+            "half a header",
+            b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ",
+        ),
     ];
     let mut open = Vec::new();
     for i in 0..n {
@@ -555,7 +558,8 @@ fn stalled(
         open.push((kind, conn));
     }
     let started = Instant::now();
-    let served = Conn::open(addr, READ_TIMEOUT).and_then(|mut c| c.request("GET", "/accounts/10001"));
+    let served =
+        Conn::open(addr, READ_TIMEOUT).and_then(|mut c| c.request("GET", "/accounts/10001"));
     let served_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut cases = vec![(
         format!("a GET while {n} connections stall"),
@@ -584,7 +588,10 @@ fn stalled(
     for (kind, _) in KINDS {
         let mine: Vec<_> = closed.iter().filter(|(k, ..)| *k == kind).collect();
         let still_open = mine.iter().filter(|(_, after, _)| after.is_none()).count();
-        let slowest = mine.iter().filter_map(|(_, after, _)| *after).fold(0.0, f64::max);
+        let slowest = mine
+            .iter()
+            .filter_map(|(_, after, _)| *after)
+            .fold(0.0, f64::max);
         let mut statuses: Vec<u16> = mine.iter().filter_map(|(.., s)| *s).collect();
         statuses.sort_unstable();
         statuses.dedup();

@@ -1,0 +1,97 @@
+//! The bad-input battery run through the harness against every stack (`scenario robustness`):
+//! every case meets its group's rule, every stack stays up, memory is read before, during
+//! and after, and the figures reach `battery.csv`, `summary.json`, the terminal and the
+//! report's robustness table.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+mod common;
+use common::{harness, only_run, summary};
+
+use footprint_contract::bad_input::Group;
+
+#[test]
+fn robustness_scenario_runs_the_battery_against_every_stack() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let reports = dir.path().join("reports");
+    let output = harness()
+        .args(["scenario", "robustness", "--quick", "--quiet"])
+        .args(["--backend", "local", "--out"])
+        .arg(&out)
+        .arg("--reports")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("robustness: the bad-input battery"),
+        "{stdout}"
+    );
+
+    let run = only_run(&out);
+    let summary = summary(&run);
+    let stacks = summary["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), harness::stacks::STACKS.len());
+    let groups: BTreeSet<&str> = Group::ALL.iter().map(|g| g.name()).collect();
+    for stack in stacks {
+        let name = stack["stack"].as_str().unwrap();
+        assert_eq!(stack["status"], "ok", "{name}: {}", stack["reason"]);
+        let battery = &stack["runs"][0]["battery"];
+        let cases = battery["cases"].as_array().unwrap();
+        let seen: BTreeSet<&str> = cases.iter().map(|c| c["group"].as_str().unwrap()).collect();
+        assert_eq!(seen, groups, "{name}: every group ran");
+        for case in cases {
+            assert_eq!(
+                case["passed"], true,
+                "{name}: {} {} got {}",
+                case["group"], case["case"], case["outcome"]
+            );
+            assert!(
+                case["down_after"].is_null(),
+                "{name}: down after {}: {}",
+                case["case"],
+                case["down_after"]
+            );
+        }
+        let kb = |key: &str| {
+            battery[key]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{name}: {key}"))
+        };
+        // Before is the idle median, during the highest sample of the battery phase: a
+        // burst of hundreds of connections and a 2 MiB header cannot leave it below idle.
+        assert_eq!(Some(kb("before_kb")), stack["runs"][0]["idle_kb"].as_u64());
+        assert!(kb("during_kb") > kb("before_kb"), "{name}: {battery}");
+        assert!(
+            (100..1 << 20).contains(&kb("after_kb")),
+            "{name}: {battery}"
+        );
+        assert!(stdout.contains(name), "{name} not in the table:\n{stdout}");
+    }
+
+    // One CSV row per case, every stack.
+    let csv = fs::read_to_string(run.join("battery.csv")).unwrap();
+    let rows = csv.lines().count() - 1;
+    let cases: usize = stacks
+        .iter()
+        .map(|s| s["runs"][0]["battery"]["cases"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(rows, cases);
+    // Memory samples of the battery and the settling are labelled so.
+    let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
+    assert!(memory.lines().any(|l| l.contains(",battery,")));
+    assert!(memory.lines().any(|l| l.contains(",settle,")));
+
+    let run_id = run.file_name().unwrap().to_str().unwrap();
+    let page = fs::read_to_string(reports.join(format!("{run_id}.html"))).unwrap();
+    assert!(page.contains("<h2 id=\"robustness\">Robustness</h2>"));
+    assert!(page.contains("Every case against every stack"));
+    assert!(page.contains("battery.csv"));
+}
