@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::models::{ContainerCreateBody, ContainerState, HostConfig, PortBinding};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, StatsOptionsBuilder,
@@ -196,17 +196,22 @@ pub fn remove_container(daemon: &Daemon, id: &str) {
     let _ = daemon.block_on(daemon.docker.remove_container(id, Some(options)));
 }
 
-/// How a container ended, from its state: `exit status: N`, with the OOM kill when there was
-/// one; `None` while it runs.
-pub fn ended_state(daemon: &Daemon, id: &str) -> Option<String> {
-    let inspect = daemon
+/// A container's state as the daemon reports it; `None` when it cannot be inspected.
+fn state(daemon: &Daemon, id: &str) -> Option<ContainerState> {
+    daemon
         .block_on(
             daemon
                 .docker
                 .inspect_container(id, None::<InspectContainerOptions>),
         )
-        .ok()?;
-    let state = inspect.state?;
+        .ok()?
+        .state
+}
+
+/// How a container ended, from its state: `exit status: N`, with the OOM kill when there was
+/// one; `None` while it runs.
+pub fn ended_state(daemon: &Daemon, id: &str) -> Option<String> {
+    let state = state(daemon, id)?;
     if state.running == Some(true) || state.restarting == Some(true) {
         return None;
     }
@@ -231,14 +236,7 @@ pub fn ended_state(daemon: &Daemon, id: &str) -> Option<String> {
 
 /// When the container's process started, by the daemon's clock.
 pub fn started_at(daemon: &Daemon, id: &str) -> Option<DateTime<Utc>> {
-    let inspect = daemon
-        .block_on(
-            daemon
-                .docker
-                .inspect_container(id, None::<InspectContainerOptions>),
-        )
-        .ok()?;
-    let text = inspect.state?.started_at?;
+    let text = state(daemon, id)?.started_at?;
     DateTime::parse_from_rfc3339(&text)
         .ok()
         .map(|t| t.with_timezone(&Utc))
@@ -561,14 +559,9 @@ impl Cgroup {
 
 /// The cgroup of a running container, when its process is on this machine.
 fn cgroup_of(daemon: &Daemon, id: &str) -> Option<Cgroup> {
-    let inspect = daemon
-        .block_on(
-            daemon
-                .docker
-                .inspect_container(id, None::<InspectContainerOptions>),
-        )
-        .ok()?;
-    let pid = u32::try_from(inspect.state?.pid?).ok().filter(|&p| p > 0)?;
+    let pid = u32::try_from(state(daemon, id)?.pid?)
+        .ok()
+        .filter(|&p| p > 0)?;
     Cgroup::of_process(pid, Path::new("/sys/fs/cgroup"))
 }
 
