@@ -7,36 +7,19 @@ use std::collections::BTreeSet;
 use std::fs;
 
 mod common;
-use common::{harness, only_run, summary};
+use common::run_scenario;
 
 use footprint_contract::bad_input::Group;
 
 #[test]
 fn robustness_scenario_runs_the_battery_against_every_stack() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("results");
-    let reports = dir.path().join("reports");
-    let output = harness()
-        .args(["scenario", "robustness", "--quick", "--quiet"])
-        .args(["--backend", "local", "--out"])
-        .arg(&out)
-        .arg("--reports")
-        .arg(&reports)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let ran = run_scenario(&["robustness", "--quick", "--quiet", "--backend", "local"]);
+    let (run, summary, stdout) = (&ran.run, &ran.summary, &ran.stdout);
     assert!(
         stdout.contains("robustness: the bad-input battery"),
         "{stdout}"
     );
 
-    let run = only_run(&out);
-    let summary = summary(&run);
     let stacks = summary["stacks"].as_array().unwrap();
     assert_eq!(stacks.len(), harness::stacks::STACKS.len());
     let groups: BTreeSet<&str> = Group::ALL.iter().map(|g| g.name()).collect();
@@ -89,8 +72,7 @@ fn robustness_scenario_runs_the_battery_against_every_stack() {
     assert!(memory.lines().any(|l| l.contains(",battery,")));
     assert!(memory.lines().any(|l| l.contains(",settle,")));
 
-    let run_id = run.file_name().unwrap().to_str().unwrap();
-    let page = fs::read_to_string(reports.join(format!("{run_id}.html"))).unwrap();
+    let page = ran.report();
     assert!(page.contains("<h2 id=\"robustness\">Robustness</h2>"));
     assert!(page.contains("Every case against every stack"));
     assert!(page.contains("battery.csv"));

@@ -98,30 +98,8 @@ fn unknown_stacks_and_scenarios_are_usage_errors() {
 /// toolchains, so all of them must run).
 #[test]
 fn quick_ramp_measures_every_stack() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports = tempfile::tempdir().unwrap();
-    let assert = harness()
-        .args([
-            "scenario",
-            "ramp",
-            "--quick",
-            "--quiet",
-            "--backend",
-            "local",
-            "--out",
-        ])
-        .arg(dir.path())
-        .arg("--reports")
-        .arg(reports.path())
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    let runs: Vec<_> = fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(runs.len(), 1, "one results folder");
-    let run = &runs[0];
+    let ran = common::run_scenario(&["ramp", "--quick", "--quiet", "--backend", "local"]);
+    let (run, stdout) = (&ran.run, &ran.stdout);
     for file in [
         "scenario.toml",
         "env.json",
@@ -135,8 +113,7 @@ fn quick_ramp_measures_every_stack() {
     }
     assert!(stdout.contains("results:"), "{stdout}");
 
-    let summary: Value =
-        serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    let summary = &ran.summary;
     assert_eq!(summary["schema_version"], 1);
     assert_eq!(summary["scenario"], "ramp");
     assert_eq!(summary["backend"], "local");
@@ -151,14 +128,17 @@ fn quick_ramp_measures_every_stack() {
     assert_eq!(env["cpus_available"].as_array().unwrap().len(), cpus);
     assert!(env["project_commit"].as_str().is_some());
 
-    let stacks = common::check_every_stack(&summary, &stdout);
-    let run_id = run.file_name().unwrap().to_str().unwrap();
-    let report = fs::read_to_string(reports.path().join(format!("{run_id}.html"))).unwrap();
-    assert_eq!(report.matches("<svg").count(), 6, "every figure drawn");
+    let stacks = common::check_every_stack(summary, stdout);
+    let run_id = ran.id();
+    assert_eq!(
+        ran.report().matches("<svg").count(),
+        6,
+        "every figure drawn"
+    );
     assert!(stdout.contains("report: "), "{stdout}");
-    let index = fs::read_to_string(reports.path().join("index.html")).unwrap();
+    let index = fs::read_to_string(ran.reports.join("index.html")).unwrap();
     assert!(index.contains(run_id), "the index lists the run");
-    check_in_browser(&reports.path().join(format!("{run_id}.html")));
+    check_in_browser(&ran.reports.join(format!("{run_id}.html")));
     let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
     assert!(latency.lines().count() > stacks.len() * 3, "{latency}");
     let memory = fs::read_to_string(run.join("memory.csv")).unwrap();

@@ -5,30 +5,12 @@
 use std::fs;
 
 mod common;
-use common::{check_every_stack, harness, labelled, only_run, summary};
+use common::{check_every_stack, harness, labelled, run_scenario};
 
 #[test]
 fn quick_ramp_in_containers() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports = tempfile::tempdir().unwrap();
-    let assert = harness()
-        .args([
-            "scenario",
-            "ramp",
-            "--quick",
-            "--quiet",
-            "--backend",
-            "docker",
-            "--out",
-        ])
-        .arg(dir.path())
-        .arg("--reports")
-        .arg(reports.path())
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    let run = only_run(dir.path());
-    let summary = summary(&run);
+    let ran = run_scenario(&["ramp", "--quick", "--quiet", "--backend", "docker"]);
+    let (run, summary, stdout) = (&ran.run, &ran.summary, &ran.stdout);
     assert_eq!(summary["backend"], "docker");
     assert_eq!(summary["memory_counter"], "container memory");
     assert_eq!(summary["complete"], true);
@@ -40,7 +22,7 @@ fn quick_ramp_in_containers() {
     );
     assert_eq!(env["container"]["memory_mb"], 512);
 
-    for stack in check_every_stack(&summary, &stdout) {
+    for stack in check_every_stack(summary, stdout) {
         let name = stack["stack"].as_str().unwrap();
         let image = &stack["image"];
         let tag = image["tag"].as_str().unwrap();
@@ -81,7 +63,7 @@ fn quick_ramp_in_containers() {
         let ended = stack["runs"][0]["ended"].as_str().unwrap();
         assert!(ended.starts_with("exit status: "), "{name}: {ended}");
     }
-    let run_id = run.file_name().unwrap().to_str().unwrap();
+    let run_id = ran.id();
     let cleanup: Vec<&str> = summary["cleanup"]
         .as_array()
         .unwrap()

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use harness::docker::{Daemon, SwarmState};
 
 mod common;
-use common::{check_every_stack, harness, labelled, only_run, summary};
+use common::{check_every_stack, harness, labelled, only_run, run_scenario, summary};
 
 /// The daemon's swarm state must be what it was before the test.
 fn swarm_state() -> SwarmState {
@@ -40,23 +40,13 @@ fn swarm_backend_and_registry() {
 }
 
 fn quick_ramp_as_swarm_services() {
-    let dir = tempfile::tempdir().unwrap();
-    let reports = tempfile::tempdir().unwrap();
-    let assert = harness()
-        .args(["scenario", "ramp", "--quick", "--quiet"])
-        .args(swarm_args())
-        .arg("--out")
-        .arg(dir.path())
-        .arg("--reports")
-        .arg(reports.path())
-        .assert()
-        .success();
-    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
-    let run = only_run(dir.path());
-    let summary = summary(&run);
+    let mut args = vec!["ramp", "--quick", "--quiet"];
+    args.extend(swarm_args());
+    let ran = run_scenario(&args);
+    let (summary, stdout) = (&ran.summary, &ran.stdout);
     assert_eq!(summary["backend"], "swarm");
     assert_eq!(summary["complete"], true);
-    for stack in check_every_stack(&summary, &stdout) {
+    for stack in check_every_stack(summary, stdout) {
         let name = stack["stack"].as_str().unwrap();
         assert!(
             stack["image"]["bytes"].as_u64().unwrap() > 1_000_000,
@@ -73,7 +63,7 @@ fn quick_ramp_as_swarm_services() {
             );
         }
     }
-    let run_id = run.file_name().unwrap().to_str().unwrap();
+    let run_id = ran.id();
     assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");
 }
 

@@ -21,6 +21,64 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// A scenario run that succeeded, with its folders (removed when this is dropped).
+pub struct Ran {
+    /// Holds the results and reports folders.
+    pub dir: tempfile::TempDir,
+    /// The run's results folder.
+    pub run: PathBuf,
+    /// Where its report went.
+    pub reports: PathBuf,
+    /// Its `summary.json`.
+    pub summary: Value,
+    /// What it printed.
+    pub stdout: String,
+}
+
+impl Ran {
+    /// The run's id (its folder's name).
+    pub fn id(&self) -> &str {
+        self.run.file_name().unwrap().to_str().unwrap()
+    }
+
+    /// Its HTML report.
+    pub fn report(&self) -> String {
+        fs::read_to_string(self.reports.join(format!("{}.html", self.id()))).unwrap()
+    }
+}
+
+/// `harness scenario <args>` with results and reports in a fresh temporary folder; fails the
+/// test with what it printed unless it succeeds.
+pub fn run_scenario(args: &[&str]) -> Ran {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, reports) = (dir.path().join("results"), dir.path().join("reports"));
+    let output = harness()
+        .arg("scenario")
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .arg("--reports")
+        .arg(&reports)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "harness scenario {}: {}\n{stdout}\n{}",
+        args.join(" "),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run = only_run(&out);
+    Ran {
+        summary: summary(&run),
+        dir,
+        run,
+        reports,
+        stdout,
+    }
+}
+
 /// The harness started in the background with `args` (its output discarded).
 pub fn spawn(args: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
