@@ -257,11 +257,13 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         say(&format!("warning: {note}"));
     }
     let started = Utc::now();
-    let dir = options.out.join(format!(
+    // The results folder's name is the run id, as for a scenario run.
+    let run_id = format!(
         "{}-calibrate-{}",
         started.format("%Y%m%dT%H%M%SZ"),
         stack.name
-    ));
+    );
+    let dir = options.out.join(&run_id);
     fs::create_dir_all(&dir).map_err(|source| CalibrateError::Write {
         path: dir.clone(),
         source,
@@ -293,7 +295,7 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
     };
     let load_average = crate::env::load_average();
     let ticks_before = CpuTicks::now();
-    let mut instance = Local
+    let mut instance = Local::new(&run_id)
         .start(&spec)
         .map_err(|e| CalibrateError::Run(e.to_string()))?;
     let measured = (|| {

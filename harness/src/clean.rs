@@ -1,26 +1,46 @@
-//! `harness clean`: finds what crashed or killed runs left on the Docker daemon (services,
-//! containers, images carrying the run label) and removes it. Objects of a run whose harness
-//! is still alive on this machine are left alone.
+//! `harness clean`: finds what crashed or killed runs left behind and removes it: service
+//! processes of the `local` backend, found by the marker in their environment, are stopped;
+//! services, containers and images on the Docker daemon, found by the run label, are removed.
+//! What belongs to a run whose harness is still alive on this machine is left alone.
 
 use std::collections::HashMap;
+use std::fs;
+use std::os::fd::OwnedFd;
+use std::thread;
+use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{
     ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListServicesOptionsBuilder,
     RemoveImageOptionsBuilder,
 };
+use rustix::io::Errno;
+use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
 use crate::backend::docker::remove_container;
+use crate::backend::local::{ENV_HARNESS_PID, ENV_HARNESS_START, ENV_RUN, ENV_STACK, STOP_TIMEOUT};
 use crate::backend::swarm::remove_service;
 use crate::docker::{
     Daemon, DaemonError, LABEL_KEEP, LABEL_PID, LABEL_RUN, LABEL_STACK, label_filter,
 };
+use crate::sample::start_ticks;
+
+/// How long a process may take to go after `SIGKILL`.
+const KILL_WAIT: Duration = Duration::from_secs(1);
+
+/// Why the processes could not be looked through.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanError {
+    /// `/proc` cannot be listed.
+    #[error("cannot list the processes in /proc: {0}")]
+    Proc(std::io::Error),
+}
 
 /// One object found, and what was done with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// `service`, `container` or `image`.
+    /// `process`, `service`, `container` or `image`.
     pub kind: &'static str,
-    /// Its id (short).
+    /// Its id (short); a process's pid.
     pub id: String,
     /// Its run.
     pub run: String,
@@ -32,13 +52,22 @@ pub struct Found {
 
 /// Whether the harness that made an object still runs here (then its run is not a leftover).
 fn alive(labels: &HashMap<String, String>) -> bool {
-    let Some(pid) = labels.get(LABEL_PID).and_then(|p| p.parse::<u32>().ok()) else {
-        return false;
-    };
-    if pid == std::process::id() {
-        return false;
-    }
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "harness")
+    labels
+        .get(LABEL_PID)
+        .and_then(|p| p.parse::<u32>().ok())
+        .is_some_and(|pid| harness_alive(pid, None))
+}
+
+/// Whether the harness with process id `pid` still runs here: a live process of that name
+/// other than this one, and, where its start time is known, the same process (not a later one
+/// given the pid).
+fn harness_alive(pid: u32, start: Option<u64>) -> bool {
+    pid != std::process::id()
+        && fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim() == "harness")
+        && stat(pid).is_some_and(|(state, started)| {
+            !exited_state(state) && start.is_none_or(|start| start == started)
+        })
 }
 
 fn found(kind: &'static str, id: &str, labels: &HashMap<String, String>, outcome: String) -> Found {
@@ -51,8 +80,8 @@ fn found(kind: &'static str, id: &str, labels: &HashMap<String, String>, outcome
     }
 }
 
-/// Removes the leftovers of runs whose harness is gone (or lists them with `dry_run`);
-/// images kept on purpose (`--keep-images`) stay unless `images`.
+/// Removes the leftovers on the daemon of runs whose harness is gone (or lists them with
+/// `dry_run`); images kept on purpose (`--keep-images`) stay unless `images`.
 pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>, DaemonError> {
     let filter = label_filter(LABEL_RUN, None);
     let verdict = |labels: &HashMap<String, String>| {
@@ -129,4 +158,414 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
         all.push(found("image", &id, &labels, outcome));
     }
     Ok(all)
+}
+
+/// The marker a service process of the `local` backend carries in its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Marker {
+    run: String,
+    stack: String,
+    harness_pid: u32,
+    harness_start: Option<u64>,
+}
+
+/// The marker in a process's environment, given as `/proc/<pid>/environ` holds it (`KEY=value`
+/// entries, each ended by a NUL); `None` without a run id and a harness pid. Where a variable
+/// appears twice the first counts, as for `getenv`.
+fn marker(environ: &[u8]) -> Option<Marker> {
+    let var = |name: &str| {
+        environ
+            .split(|&b| b == 0)
+            .find_map(|entry| entry.strip_prefix(name.as_bytes())?.strip_prefix(b"="))
+            .map(|value| String::from_utf8_lossy(value).into_owned())
+    };
+    Some(Marker {
+        run: var(ENV_RUN).filter(|run| !run.is_empty())?,
+        stack: var(ENV_STACK).unwrap_or_default(),
+        harness_pid: var(ENV_HARNESS_PID)?.parse().ok()?,
+        harness_start: var(ENV_HARNESS_START).and_then(|start| start.parse().ok()),
+    })
+}
+
+/// A process's state letter and start time (clock ticks after boot), from
+/// `/proc/<pid>/stat`; `None` when there is no such process.
+fn stat(pid: u32) -> Option<(char, u64)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let state = after_comm.split_whitespace().next()?.chars().next()?;
+    Some((state, start_ticks(&stat)?))
+}
+
+/// Whether a state letter is that of a process that has exited (a zombie not yet reaped, or
+/// dead).
+fn exited_state(state: char) -> bool {
+    matches!(state, 'Z' | 'X' | 'x')
+}
+
+/// Whether the process `pid` that started at `start` has exited: gone, a zombie, or its pid
+/// now another process's.
+fn exited(pid: u32, start: u64) -> bool {
+    !stat(pid).is_some_and(|(state, started)| started == start && !exited_state(state))
+}
+
+/// A marked process found running.
+struct Marked {
+    pid: u32,
+    start: u64,
+    marker: Marker,
+}
+
+/// The running processes carrying the marker, of those whose environment this user may read
+/// (the others are skipped), by pid.
+fn marked_processes() -> Result<Vec<Marked>, CleanError> {
+    let me = std::process::id();
+    let mut all = Vec::new();
+    for entry in fs::read_dir("/proc").map_err(CleanError::Proc)? {
+        let pid = entry
+            .ok()
+            .and_then(|e| e.file_name().to_str()?.parse::<u32>().ok());
+        let Some(pid) = pid.filter(|&pid| pid != me) else {
+            continue;
+        };
+        let Some((_, start)) = stat(pid) else {
+            continue;
+        };
+        let Ok(environ) = fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        // Read again after the environment: the same process throughout, still running.
+        if let Some(marker) = marker(&environ)
+            && !exited(pid, start)
+        {
+            all.push(Marked { pid, start, marker });
+        }
+    }
+    all.sort_by_key(|m| m.pid);
+    Ok(all)
+}
+
+/// Stops the service processes of the `local` backend whose harness is gone (or lists them
+/// with `dry_run`): `SIGTERM`, then `SIGKILL` if one has not exited within 5 s. Only
+/// processes carrying the marker are ever signalled.
+pub fn processes(dry_run: bool) -> Result<Vec<Found>, CleanError> {
+    processes_where(dry_run, |_| true)
+}
+
+/// [`processes`], limited to the markers `select` accepts.
+fn processes_where(
+    dry_run: bool,
+    select: impl Fn(&Marker) -> bool,
+) -> Result<Vec<Found>, CleanError> {
+    let mut all = Vec::new();
+    let mut stopping = Vec::new();
+    for process in marked_processes()?
+        .into_iter()
+        .filter(|p| select(&p.marker))
+    {
+        let Marked { pid, start, marker } = process;
+        let outcome = if harness_alive(marker.harness_pid, marker.harness_start) {
+            format!(
+                "left: its harness (pid {}) is still running",
+                marker.harness_pid
+            )
+        } else if dry_run {
+            "would be removed".to_owned()
+        } else {
+            match terminate(pid, start) {
+                Ok(Some(pidfd)) => {
+                    stopping.push(Stopping {
+                        index: all.len(),
+                        pidfd,
+                        pid,
+                        start,
+                    });
+                    String::new()
+                }
+                Ok(None) => "already gone".to_owned(),
+                Err(e) => format!("not removed: {e}"),
+            }
+        };
+        all.push(Found {
+            kind: "process",
+            id: pid.to_string(),
+            run: marker.run,
+            stack: marker.stack,
+            outcome,
+        });
+    }
+    // All at once (a run of many stacks may have left several), and as long as the backend
+    // gives its own services.
+    wait_for_exit(&stopping, STOP_TIMEOUT);
+    let (stopped, mut killed): (Vec<_>, Vec<_>) = stopping.into_iter().partition(Stopping::exited);
+    for process in stopped {
+        all[process.index].outcome = "removed".to_owned();
+    }
+    killed.retain(
+        |process| match pidfd_send_signal(&process.pidfd, Signal::KILL) {
+            Ok(()) | Err(Errno::SRCH) => true,
+            Err(e) => {
+                all[process.index].outcome = format!("not removed: SIGKILL failed: {e}");
+                false
+            }
+        },
+    );
+    wait_for_exit(&killed, KILL_WAIT);
+    for process in killed {
+        all[process.index].outcome = if process.exited() {
+            format!("stopped (SIGKILL after {} s)", STOP_TIMEOUT.as_secs())
+        } else {
+            "not removed: still running after SIGKILL".to_owned()
+        };
+    }
+    Ok(all)
+}
+
+/// A process sent `SIGTERM`: its row in the list, and the pidfd that names it.
+struct Stopping {
+    index: usize,
+    pidfd: OwnedFd,
+    pid: u32,
+    start: u64,
+}
+
+impl Stopping {
+    fn exited(&self) -> bool {
+        exited(self.pid, self.start)
+    }
+}
+
+/// Sends `SIGTERM` to the process `pid` that started at `start`, through a pidfd so that no
+/// later process given the same pid can receive it; the pidfd, or `None` if it has exited.
+fn terminate(pid: u32, start: u64) -> Result<Option<OwnedFd>, Errno> {
+    let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+        return Ok(None);
+    };
+    let pidfd = match pidfd_open(raw, PidfdFlags::empty()) {
+        Ok(pidfd) => pidfd,
+        Err(Errno::SRCH) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // The pidfd names one process for good; the start time says it is the one found.
+    if exited(pid, start) {
+        return Ok(None);
+    }
+    match pidfd_send_signal(&pidfd, Signal::TERM) {
+        Ok(()) => Ok(Some(pidfd)),
+        Err(Errno::SRCH) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Waits until every process in `stopping` has exited, or `timeout` has passed.
+fn wait_for_exit(stopping: &[Stopping], timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline && !stopping.iter().all(Stopping::exited) {
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Child, Command, Stdio};
+
+    use super::*;
+
+    fn environ(vars: &[&str]) -> Vec<u8> {
+        vars.iter()
+            .flat_map(|v| [v.as_bytes(), b"\0"].concat())
+            .collect()
+    }
+
+    #[test]
+    fn reads_the_marker_among_other_variables() {
+        let env = environ(&[
+            "PATH=/usr/bin",
+            "FOOTPRINT_RUN=20260101T000000Z-idle",
+            "PORT=4000",
+            "FOOTPRINT_STACK=floor",
+            "FOOTPRINT_HARNESS_PID=4242",
+            "FOOTPRINT_HARNESS_START=987654",
+        ]);
+        assert_eq!(
+            marker(&env),
+            Some(Marker {
+                run: "20260101T000000Z-idle".into(),
+                stack: "floor".into(),
+                harness_pid: 4242,
+                harness_start: Some(987_654),
+            })
+        );
+    }
+
+    #[test]
+    fn a_marker_needs_a_run_and_a_harness_pid() {
+        let pid = "FOOTPRINT_HARNESS_PID=4242";
+        assert_eq!(marker(b""), None, "a zombie's environment reads empty");
+        assert_eq!(marker(&environ(&["PATH=/usr/bin", pid])), None);
+        assert_eq!(marker(&environ(&["FOOTPRINT_RUN=", pid])), None);
+        assert_eq!(marker(&environ(&["FOOTPRINT_RUN=r"])), None);
+        assert_eq!(
+            marker(&environ(&["FOOTPRINT_RUN=r", "FOOTPRINT_HARNESS_PID=x"])),
+            None
+        );
+        // A longer name that begins like the marker's is another variable.
+        assert_eq!(marker(&environ(&["FOOTPRINT_RUNNER=r", pid])), None);
+        let bare = marker(b"FOOTPRINT_HARNESS_PID=7\0FOOTPRINT_RUN=r").unwrap();
+        assert_eq!((bare.run.as_str(), bare.harness_pid), ("r", 7));
+        assert_eq!((bare.stack.as_str(), bare.harness_start), ("", None));
+    }
+
+    #[test]
+    fn the_first_of_a_repeated_variable_counts() {
+        let env = environ(&[
+            "FOOTPRINT_RUN=first",
+            "FOOTPRINT_HARNESS_PID=1",
+            "FOOTPRINT_RUN=second",
+            "FOOTPRINT_HARNESS_START=soon",
+        ]);
+        let found = marker(&env).unwrap();
+        assert_eq!(found.run, "first");
+        assert_eq!(found.harness_start, None, "an unreadable start is unknown");
+    }
+
+    /// A child process, killed and reaped however the test ends.
+    struct Guard(Child);
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    /// `sleep 30` with `run`'s marker naming harness `harness` (started at `start`), started
+    /// by a shell that runs `setup` first; returned once it sleeps (mid-`exec`, a process's
+    /// environment can read empty).
+    fn marked(run: &str, harness: u32, start: Option<u64>, setup: &str) -> Guard {
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", &format!("{setup} exec sleep 30")])
+            .env(ENV_RUN, run)
+            .env(ENV_STACK, "floor")
+            .env(ENV_HARNESS_PID, harness.to_string())
+            .stdin(Stdio::null());
+        if let Some(start) = start {
+            command.env(ENV_HARNESS_START, start.to_string());
+        }
+        let child = Guard(command.spawn().unwrap());
+        let comm = format!("/proc/{}/comm", child.0.id());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while fs::read_to_string(&comm).unwrap() != "sleep\n" {
+            assert!(Instant::now() < deadline, "the shell never ran sleep");
+            thread::sleep(Duration::from_millis(5));
+        }
+        child
+    }
+
+    /// The pid of a process that has ended and been reaped.
+    fn gone_pid() -> u32 {
+        let mut child = Command::new("true").spawn().unwrap();
+        child.wait().unwrap();
+        child.id()
+    }
+
+    fn run_id(test: &str) -> String {
+        format!("unit-{}-{test}", std::process::id())
+    }
+
+    fn of(run: &str, dry_run: bool) -> Vec<Found> {
+        processes_where(dry_run, |m| m.run == run).unwrap()
+    }
+
+    #[test]
+    fn stops_a_marked_process_whose_harness_is_gone() {
+        let run = run_id("gone");
+        let mut service = marked(&run, gone_pid(), None, "");
+        let pid = service.0.id().to_string();
+
+        let listed = of(&run, true);
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(
+            (
+                listed[0].kind,
+                listed[0].id.as_str(),
+                listed[0].stack.as_str()
+            ),
+            ("process", pid.as_str(), "floor")
+        );
+        assert_eq!(listed[0].outcome, "would be removed");
+        assert!(
+            service.0.try_wait().unwrap().is_none(),
+            "a dry run stops nothing"
+        );
+
+        let cleaned = of(&run, false);
+        assert_eq!(cleaned.len(), 1, "{cleaned:?}");
+        assert_eq!(cleaned[0].outcome, "removed");
+        let status = service.0.try_wait().unwrap().expect("stopped");
+        assert_eq!(status.signal(), Some(Signal::TERM.as_raw()));
+        assert!(of(&run, true).is_empty(), "nothing left of the run");
+    }
+
+    #[test]
+    fn kills_a_marked_process_that_ignores_sigterm() {
+        let run = run_id("stubborn");
+        // An ignored signal stays ignored across `exec`.
+        let mut service = marked(&run, gone_pid(), None, "trap '' TERM;");
+        let cleaned = of(&run, false);
+        assert_eq!(cleaned.len(), 1, "{cleaned:?}");
+        assert_eq!(cleaned[0].outcome, "stopped (SIGKILL after 5 s)");
+        let status = service.0.try_wait().unwrap().expect("killed");
+        assert_eq!(status.signal(), Some(Signal::KILL.as_raw()));
+    }
+
+    #[test]
+    fn leaves_a_process_whose_harness_runs() {
+        // A stand-in harness: a shell run under the harness's name waits on its stdin.
+        let dir = tempfile::tempdir().unwrap();
+        let sh = fs::canonicalize("/bin/sh").unwrap();
+        std::os::unix::fs::symlink(sh, dir.path().join("harness")).unwrap();
+        let mut harness = Guard(
+            Command::new(dir.path().join("harness"))
+                .args(["-c", "read line"])
+                .stdin(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        let harness_pid = harness.0.id();
+        let (_, start) = stat(harness_pid).unwrap();
+        let run = run_id("alive");
+        let service = marked(&run, harness_pid, Some(start), "");
+        let older = marked(&run, harness_pid, None, "");
+        // The same pid with another start time: a later process that was given the pid.
+        let reused = marked(&run, harness_pid, Some(start + 1), "");
+        let outcome = |found: &[Found], guard: &Guard| {
+            let pid = guard.0.id().to_string();
+            found.iter().find(|f| f.id == pid).unwrap().outcome.clone()
+        };
+
+        let found = of(&run, true);
+        assert_eq!(found.len(), 3, "{found:?}");
+        let left = format!("left: its harness (pid {harness_pid}) is still running");
+        assert_eq!(outcome(&found, &service), left);
+        assert_eq!(
+            outcome(&found, &older),
+            left,
+            "no start time: the name counts"
+        );
+        assert_eq!(outcome(&found, &reused), "would be removed");
+
+        // A harness that has exited but is not reaped yet is gone too.
+        harness.0.kill().unwrap();
+        while stat(harness_pid).is_some_and(|(state, _)| !exited_state(state)) {
+            thread::sleep(Duration::from_millis(10));
+        }
+        let found = of(&run, true);
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(
+            found.iter().all(|f| f.outcome == "would be removed"),
+            "{found:?}"
+        );
+    }
 }

@@ -9,7 +9,7 @@ use crate::backend::select;
 use crate::backend::swarm::Publish;
 use crate::clean;
 use crate::cost::{self, Fleet};
-use crate::docker::Daemon;
+use crate::docker::{Daemon, DaemonError};
 use crate::results::{self, Status};
 use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
@@ -224,34 +224,55 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
 }
 
 fn run_clean(args: &CleanArgs) -> ExitCode {
-    let daemon = match Daemon::connect() {
-        Ok(daemon) => daemon,
+    // Service processes need no daemon: they are cleaned whether one answers or not.
+    let mut found = match clean::processes(args.dry_run) {
+        Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
         }
     };
-    match clean::clean(&daemon, args.dry_run, args.images) {
-        Ok(found) if found.is_empty() => {
-            println!(
-                "nothing to clean: no container, service or image of a run on {}",
-                daemon.host
-            );
-            ExitCode::SUCCESS
-        }
-        Ok(found) => {
-            for f in &found {
-                println!(
-                    "{:<9} {:<12} {:<16} {:<30} {}",
-                    f.kind, f.id, f.stack, f.run, f.outcome
-                );
+    let mut failed = None;
+    let (checked, unchecked) = match Daemon::connect() {
+        Ok(daemon) => {
+            match clean::clean(&daemon, args.dry_run, args.images) {
+                Ok(more) => found.extend(more),
+                Err(e) => failed = Some(e.to_string()),
             }
-            ExitCode::SUCCESS
+            (Some(daemon.host.clone()), None)
         }
+        Err(DaemonError::Unreachable { host, why }) => (None, Some(format!("{host} ({why})"))),
         Err(e) => {
+            failed = Some(e.to_string());
+            (None, None)
+        }
+    };
+    for f in &found {
+        println!(
+            "{:<9} {:<12} {:<16} {:<30} {}",
+            f.kind, f.id, f.stack, f.run, f.outcome
+        );
+    }
+    if found.is_empty() && failed.is_none() {
+        match &checked {
+            Some(host) => println!(
+                "nothing to clean: no service process of a run here, and no container, service \
+                 or image of a run on {host}"
+            ),
+            None => println!("nothing to clean: no service process of a run here"),
+        }
+    }
+    if let Some(daemon) = unchecked {
+        println!(
+            "containers, services and images not checked: no Docker daemon answers at {daemon}"
+        );
+    }
+    match failed {
+        Some(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+        None => ExitCode::SUCCESS,
     }
 }
 

@@ -233,6 +233,14 @@ pub fn cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// When a process started, in clock ticks after boot, from `/proc/<pid>/stat` (field 22): with
+/// the pid, what tells a process from a later one given the same pid.
+pub fn start_ticks(stat: &str) -> Option<u64> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    // After ")": state is field 3, so starttime (22) is the 20th.
+    after_comm.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// A timestamped pair of readings: the service and the harness itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
@@ -350,10 +358,12 @@ mod tests {
     }
 
     #[test]
-    fn reads_cpu_ticks_past_odd_command_names() {
+    fn reads_cpu_and_start_ticks_past_odd_command_names() {
         let stat = "4242 (we (ir) d) S 1 4242 4242 0 -1 4194560 120 0 0 0 17 5 0 0 20 0 3 0 9 1 2";
         assert_eq!(cpu_ticks(stat), Some(22));
+        assert_eq!(start_ticks(stat), Some(9));
         assert_eq!(cpu_ticks("garbage"), None);
+        assert_eq!(start_ticks("garbage"), None);
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! The `local` backend: each service a child process of the harness, pinned to its CPUs.
+//! The `local` backend: each service a child process of the harness, pinned to its CPUs, and
+//! marked in its environment with its run, its stack and its harness, as containers are with
+//! labels, so that `harness clean` can tell what a killed harness left running.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt;
@@ -11,16 +13,43 @@ use footprint_contract::service::{Output, free_port};
 use rustix::process::{Pid, Signal, kill_process};
 
 use super::{Backend, BackendError, Instance, ServiceSpec};
-use crate::sample::{ProcSource, Source};
+use crate::sample::{ProcSource, Source, start_ticks};
 
 /// How long a stopped service may take before it is killed.
-const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of a service's stderr is kept.
 const STDERR_KEEP: usize = 8 * 1024;
 
-/// Runs services as child processes.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Local;
+/// Variable holding the run id in every service's environment.
+pub const ENV_RUN: &str = "FOOTPRINT_RUN";
+/// Variable holding the stack's name.
+pub const ENV_STACK: &str = "FOOTPRINT_STACK";
+/// Variable holding the process id of the harness that started the service.
+pub const ENV_HARNESS_PID: &str = "FOOTPRINT_HARNESS_PID";
+/// Variable holding when that harness started (clock ticks after boot, `/proc/<pid>/stat`
+/// field 22), so that a later process given the same pid is not taken for it.
+pub const ENV_HARNESS_START: &str = "FOOTPRINT_HARNESS_START";
+
+/// Runs services as child processes of this harness, for one run.
+#[derive(Debug, Clone)]
+pub struct Local {
+    run_id: String,
+    harness_pid: u32,
+    harness_start: Option<u64>,
+}
+
+impl Local {
+    /// The backend for run `run_id`: the services it starts carry the run's marker.
+    pub fn new(run_id: &str) -> Self {
+        Self {
+            run_id: run_id.to_owned(),
+            harness_pid: std::process::id(),
+            harness_start: std::fs::read_to_string("/proc/self/stat")
+                .ok()
+                .and_then(|stat| start_ticks(&stat)),
+        }
+    }
+}
 
 impl Backend for Local {
     fn name(&self) -> &'static str {
@@ -40,12 +69,22 @@ impl Backend for Local {
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .env("PORT", port.to_string())
             .env("BIND", addr.ip().to_string())
+            // The marker: the environment is the one place a plain process can carry it that
+            // outlives the harness (a killed harness cannot take its services with it: they
+            // run in their own process group, and a death signal would fire when the
+            // short-lived spawning thread ends, not the harness).
+            .env(ENV_RUN, &self.run_id)
+            .env(ENV_STACK, &spec.stack)
+            .env(ENV_HARNESS_PID, self.harness_pid.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own process group: a Ctrl-C at the terminal reaches the harness only, which
             // then stops the load before the service, in that order.
             .process_group(0);
+        if let Some(start) = self.harness_start {
+            command.env(ENV_HARNESS_START, start.to_string());
+        }
         let (mut child, started) = spawn_pinned(command, &spec.cpus).map_err(|e| match e {
             SpawnError::Pin(source) => BackendError::Pin {
                 stack: spec.stack.clone(),

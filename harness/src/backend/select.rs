@@ -68,7 +68,7 @@ impl std::fmt::Debug for Selected {
 /// Chooses and connects the backend for run `run_id`; an error says what to do instead.
 pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, String> {
     let local = |why: String| Selected {
-        backend: Box::new(Local),
+        backend: Box::new(Local::new(run_id)),
         why,
         daemon: None,
     };

@@ -242,3 +242,33 @@ pub fn labelled(run_id: &str) -> Vec<String> {
     }
     found
 }
+
+/// Running processes whose environment carries `run_id`'s marker (`FOOTPRINT_RUN`), as the
+/// `local` backend starts its services, with their stack (`FOOTPRINT_STACK`), by pid. Read
+/// here from `/proc` on its own, not through the harness's code.
+pub fn marked(run_id: &str) -> Vec<(u32, String)> {
+    let run = format!("FOOTPRINT_RUN={run_id}");
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        // Unreadable, or gone meanwhile; a zombie's environment reads empty.
+        let Ok(environ) = fs::read(entry.path().join("environ")) else {
+            continue;
+        };
+        let vars: Vec<String> = environ
+            .split(|&b| b == 0)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        if vars.contains(&run) {
+            let stack = vars
+                .iter()
+                .find_map(|v| v.strip_prefix("FOOTPRINT_STACK="))
+                .unwrap_or_default();
+            found.push((pid, stack.to_owned()));
+        }
+    }
+    found.sort();
+    found
+}
