@@ -127,10 +127,10 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
         let id = container.id.unwrap_or_default();
         let labels = container.labels.unwrap_or_default();
         let outcome = match verdict(&labels) {
-            Ok(()) => {
-                remove_container(daemon, &id);
-                "removed".to_owned()
-            }
+            Ok(()) => match remove_container(daemon, &id) {
+                Ok(()) => "removed".to_owned(),
+                Err(why) => format!("not removed: {why}"),
+            },
             Err(why) => why,
         };
         all.push(found("container", &id, &labels, outcome));

@@ -417,6 +417,12 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
                 .any(|s| s.status == Status::Failed)
             {
                 ExitCode::FAILURE
+            } else if !outcome.summary.left_behind.is_empty() {
+                eprintln!(
+                    "error: the run measured everything but could not remove what it made; \
+                     `harness clean` removes it once the daemon answers"
+                );
+                ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
             }

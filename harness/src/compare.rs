@@ -239,6 +239,7 @@ mod tests {
                 .collect(),
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
+            left_behind: Vec::new(),
         }
     }
 

@@ -1103,6 +1103,7 @@ mod tests {
             stacks,
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
+            left_behind: Vec::new(),
         }
     }
 

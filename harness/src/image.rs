@@ -608,30 +608,33 @@ impl Images {
 
     /// Removes the run's images (by id: the tag may be another run's by now) unless they are
     /// kept; one line per image.
-    pub fn remove(&self) -> Vec<String> {
+    pub fn remove(&self) -> crate::backend::Closed {
         let built = std::mem::take(&mut *self.built.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut closed = crate::backend::Closed::default();
         if self.keep {
-            return built
+            closed.done = built
                 .iter()
                 .map(|(t, _)| format!("kept image {t}"))
                 .collect();
+            return closed;
         }
         let options = bollard::query_parameters::RemoveImageOptionsBuilder::default()
             .force(true)
             .build();
-        built
-            .iter()
-            .map(|(tag, id)| {
-                match self.daemon.block_on(self.daemon.docker.remove_image(
-                    id,
-                    Some(options.clone()),
-                    None,
-                )) {
-                    Ok(_) => format!("removed image {tag}"),
-                    Err(e) => format!("could not remove image {tag} ({id}): {}", api_message(&e)),
-                }
-            })
-            .collect()
+        for (tag, id) in &built {
+            match self.daemon.block_on(self.daemon.docker.remove_image(
+                id,
+                Some(options.clone()),
+                None,
+            )) {
+                Ok(_) => closed.done.push(format!("removed image {tag}")),
+                Err(e) => closed.left.push(format!(
+                    "image {tag} ({id}) not removed: {}",
+                    api_message(&e)
+                )),
+            }
+        }
+        closed
     }
 }
 

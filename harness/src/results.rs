@@ -46,6 +46,10 @@ pub struct Summary {
     /// What the backend removed (or kept) at the end: containers, services, images, a swarm.
     #[serde(default)]
     pub cleanup: Vec<String>,
+    /// What the backend could not remove at the end, and why (a daemon that stopped
+    /// answering, say): `harness clean` removes it later.
+    #[serde(default)]
+    pub left_behind: Vec<String>,
 }
 
 /// How a stack's part of the run ended.

@@ -203,6 +203,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
             .collect(),
         harness: HarnessCost::default(),
         cleanup: Vec::new(),
+        left_behind: Vec::new(),
     };
     dir.write_summary(&summary)?;
 
@@ -271,10 +272,16 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     summary.finished = Some(Utc::now());
     summary.harness = context.harness_cost();
     drop(context);
-    summary.cleanup = backend.close();
-    for line in &summary.cleanup {
+    let closed = backend.close();
+    for line in &closed.done {
         reporter.say(line);
     }
+    for line in &closed.left {
+        reporter.warn(&format!(
+            "left behind: {line}; `harness clean` removes it once the daemon answers"
+        ));
+    }
+    (summary.cleanup, summary.left_behind) = (closed.done, closed.left);
     dir.write_summary(&summary)?;
     env.harness_cost = Some(summary.harness);
     dir.write_env(&env)?;

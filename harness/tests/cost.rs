@@ -45,6 +45,7 @@ fn results_dir() -> tempfile::TempDir {
         ],
         harness: HarnessCost::default(),
         cleanup: Vec::new(),
+        left_behind: Vec::new(),
     };
     let dir = tempfile::tempdir().unwrap();
     fs::write(

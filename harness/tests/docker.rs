@@ -159,7 +159,7 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
     harness::boot::wait_healthy(instance.as_mut(), Duration::from_secs(30)).unwrap();
     assert_eq!(instance.addr().ip().to_string(), "127.0.0.1");
 
-    let ids = containers_of_run(&daemon, &run_id);
+    let ids = containers_of_run(&daemon, &run_id).unwrap();
     assert_eq!(ids.len(), 1);
     let inspect = daemon
         .block_on(
@@ -209,9 +209,11 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
     let closed = backend.close();
     assert!(
         closed
+            .done
             .iter()
             .any(|l| l == &format!("removed image {}", built.tag)),
         "{closed:?}"
     );
+    assert!(closed.left.is_empty(), "{closed:?}");
     assert_eq!(common::labelled(&run_id), Vec::<String>::new());
 }

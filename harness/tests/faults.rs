@@ -1,5 +1,6 @@
 //! Faults the harness survives, provoked for real: no Docker daemon where one is asked for, a
-//! container killed for memory under its limit, a service killed in the middle of a step.
+//! daemon that stops answering mid-run, a container killed for memory under its limit, a
+//! service killed in the middle of a step.
 
 use std::fs;
 use std::time::{Duration, Instant};
@@ -274,4 +275,163 @@ fn a_service_that_never_becomes_ready_times_out_and_the_run_goes_on() {
     assert_eq!(summary["stacks"][1]["status"], "ok", "the run went on");
     let run_id = run.file_name().unwrap().to_str().unwrap();
     assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");
+}
+
+/// A Docker API socket in front of the daemon's that the test can cut: the daemon, as the
+/// harness sees it, stops answering, while the daemon itself (and the containers) go on.
+struct Proxy {
+    path: std::path::PathBuf,
+    open: std::sync::Arc<std::sync::Mutex<Vec<std::os::unix::net::UnixStream>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    accept: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Proxy {
+    fn start(path: &std::path::Path) -> Proxy {
+        use std::os::unix::net::{UnixListener, UnixStream};
+        use std::sync::atomic::Ordering;
+        use std::sync::{Arc, Mutex};
+
+        let upstream = std::env::var("DOCKER_HOST")
+            .ok()
+            .map(|host| {
+                host.strip_prefix("unix://")
+                    .unwrap_or_else(|| panic!("this test proxies a unix socket, not {host}"))
+                    .to_owned()
+            })
+            .unwrap_or_else(|| "/var/run/docker.sock".to_owned());
+        let listener = UnixListener::bind(path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let accept = {
+            let (open, stop) = (Arc::clone(&open), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let Ok((client, _)) = listener.accept() else {
+                        std::thread::sleep(Duration::from_millis(5));
+                        continue;
+                    };
+                    client.set_nonblocking(false).unwrap();
+                    let Ok(server) = UnixStream::connect(&upstream) else {
+                        continue;
+                    };
+                    let mut streams = open.lock().unwrap();
+                    streams.push(client.try_clone().unwrap());
+                    streams.push(server.try_clone().unwrap());
+                    pipe(client.try_clone().unwrap(), server.try_clone().unwrap());
+                    pipe(server, client);
+                }
+            })
+        };
+        Proxy {
+            path: path.to_owned(),
+            open,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    /// The daemon goes away: no new connection is accepted and every open one is cut.
+    fn cut(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(accept) = self.accept.take() {
+            accept.join().unwrap();
+        }
+        let _ = fs::remove_file(&self.path);
+        for stream in self.open.lock().unwrap().iter() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}
+
+fn pipe(mut from: std::os::unix::net::UnixStream, mut to: std::os::unix::net::UnixStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    });
+}
+
+/// The Docker daemon stops answering in the middle of a run (its API socket is cut while the
+/// service idles in its container): the run keeps every figure it measured, says what it
+/// could not remove and why, exits 1 pointing at `harness clean`, and `harness clean` removes
+/// the container and the image once the daemon answers again.
+#[test]
+fn a_daemon_that_stops_answering_mid_run_loses_nothing_and_clean_finishes_the_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("docker.sock");
+    let mut proxy = Proxy::start(&socket);
+    let out = dir.path().join("results");
+    let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(common::root())
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .args(["scenario", "idle", "--stacks", "floor", "--repeat", "1"])
+        .args(["--quiet", "--backend", "docker", "--out"])
+        .arg(&out)
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Whatever happens below, nothing of this run stays: the harness is stopped and
+    // `harness clean` (through the real socket) removes what it left.
+    struct Guard(Option<std::process::Child>);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            if let Some(child) = &mut self.0 {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            let _ = harness().arg("clean").output();
+        }
+    }
+    let folder = wait_for_samples(&mut run, &out, &[",idle,"]);
+    let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
+    proxy.cut();
+    let mut guard = Guard(Some(run));
+    let output = guard.0.take().unwrap().wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("harness clean"), "{stderr}");
+
+    let summary = summary(&folder);
+    let floor = &summary["stacks"][0];
+    assert_eq!(floor["status"], "ok", "{}", floor["reason"]);
+    assert!(
+        floor["idle_kb"].as_u64().unwrap() > 0,
+        "the idle figures are kept"
+    );
+    let ended = floor["runs"][0]["ended"].as_str().unwrap();
+    assert!(ended.contains("not removed"), "{ended}");
+    let left: Vec<&str> = summary["left_behind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        left.iter()
+            .any(|l| l.contains("containers could not be listed"))
+            && left.iter().any(|l| l.starts_with("image footprint/floor")),
+        "{left:?}"
+    );
+    let page =
+        fs::read_to_string(dir.path().join("reports").join(format!("{run_id}.html"))).unwrap();
+    assert!(page.contains("Left behind at the end of the run"));
+
+    let left = labelled(&run_id);
+    assert!(
+        left.iter().any(|l| l.starts_with("container "))
+            && left.iter().any(|l| l.starts_with("image ")),
+        "the container and the image are still on the daemon: {left:?}"
+    );
+    harness().arg("clean").assert().success();
+    assert_eq!(labelled(&run_id), Vec::<String>::new(), "left behind");
 }

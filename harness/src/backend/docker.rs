@@ -24,7 +24,7 @@ use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
 use futures_util::StreamExt;
 
-use super::{Backend, BackendError, Instance, Limits, ServiceSpec};
+use super::{Backend, BackendError, Closed, Instance, Limits, ServiceSpec};
 use crate::docker::{Daemon, LABEL_RUN, api_message, label_filter, labels};
 use crate::image::{Built, CONTAINER_PORT, Images};
 use crate::sample::{Reading, SampleError, Source};
@@ -97,19 +97,14 @@ impl Backend for DockerBackend {
             .map_err(|e| e.to_string())
     }
 
-    fn close(&self) -> Vec<String> {
+    fn close(&self) -> Closed {
+        let mut closed = Closed::default();
         if self.closed.swap(true, Ordering::SeqCst) {
-            return Vec::new();
+            return closed;
         }
-        let mut done: Vec<String> = containers_of_run(&self.daemon, &self.run_id)
-            .into_iter()
-            .map(|id| {
-                remove_container(&self.daemon, &id);
-                format!("removed leftover container {id}")
-            })
-            .collect();
-        done.extend(self.images.remove());
-        done
+        remove_containers_of_run(&self.daemon, &self.run_id, &mut closed);
+        closed.extend(self.images.remove());
+        closed
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
@@ -174,7 +169,7 @@ impl Backend for DockerBackend {
             .daemon
             .block_on(self.daemon.docker.start_container(&created.id, None))
         {
-            remove_container(&self.daemon, &created.id);
+            let _ = remove_container(&self.daemon, &created.id);
             return Err(docker_error(e));
         }
         Ok(Box::new(ContainerInstance {
@@ -190,10 +185,37 @@ impl Backend for DockerBackend {
     }
 }
 
-/// Removes a container, whatever its state (errors ignored: it may be gone already).
-pub fn remove_container(daemon: &Daemon, id: &str) {
+/// Removes a container, whatever its state; one already gone (or going) counts as removed.
+pub fn remove_container(daemon: &Daemon, id: &str) -> Result<(), String> {
     let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    let _ = daemon.block_on(daemon.docker.remove_container(id, Some(options)));
+    match daemon.block_on(daemon.docker.remove_container(id, Some(options))) {
+        Ok(()) => Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404 | 409,
+            ..
+        }) => Ok(()),
+        Err(e) => Err(api_message(&e)),
+    }
+}
+
+/// Removes the containers left with the run's label, saying in `closed` what it removed and
+/// what it could not (a daemon that stopped answering leaves them: `harness clean` later).
+pub fn remove_containers_of_run(daemon: &Daemon, run_id: &str, closed: &mut Closed) {
+    match containers_of_run(daemon, run_id) {
+        Ok(ids) => {
+            for id in ids {
+                match remove_container(daemon, &id) {
+                    Ok(()) => closed.done.push(format!("removed leftover container {id}")),
+                    Err(why) => closed
+                        .left
+                        .push(format!("container {id} not removed: {why}")),
+                }
+            }
+        }
+        Err(why) => closed.left.push(format!(
+            "the run's containers could not be listed, so none was removed: {why}"
+        )),
+    }
 }
 
 /// A container's state as the daemon reports it; `None` when it cannot be inspected.
@@ -267,9 +289,12 @@ pub fn stop_container(daemon: &Daemon, id: &str) -> String {
     let options = StopContainerOptionsBuilder::default()
         .t(STOP_TIMEOUT.as_secs() as i32)
         .build();
-    let _ = daemon.block_on(daemon.docker.stop_container(id, Some(options)));
+    let stopped = daemon.block_on(daemon.docker.stop_container(id, Some(options)));
     let took = asked.elapsed();
-    let mut ended = ended_state(daemon, id).unwrap_or_else(|| "unknown".to_owned());
+    let mut ended = ended_state(daemon, id).unwrap_or_else(|| match stopped {
+        Err(e) => format!("unknown: the daemon did not stop it ({})", api_message(&e)),
+        Ok(()) => "unknown".to_owned(),
+    });
     if took >= STOP_TIMEOUT {
         ended.push_str(&format!(
             " (killed: no exit within {STOP_TIMEOUT:?} of SIGTERM)"
@@ -279,17 +304,17 @@ pub fn stop_container(daemon: &Daemon, id: &str) -> String {
 }
 
 /// Ids of the containers carrying the run's label (running or not).
-pub fn containers_of_run(daemon: &Daemon, run_id: &str) -> Vec<String> {
+pub fn containers_of_run(daemon: &Daemon, run_id: &str) -> Result<Vec<String>, String> {
     let options = ListContainersOptionsBuilder::default()
         .all(true)
         .filters(&label_filter(LABEL_RUN, Some(run_id)))
         .build();
-    daemon
+    Ok(daemon
         .block_on(daemon.docker.list_containers(Some(options)))
-        .unwrap_or_default()
+        .map_err(|e| api_message(&e))?
         .into_iter()
         .filter_map(|c| c.id)
-        .collect()
+        .collect())
 }
 
 struct ContainerInstance {
@@ -355,9 +380,14 @@ impl Instance for ContainerInstance {
             Some(ended) => ended,
             None => stop_container(&self.daemon, &self.id),
         };
+        let ended = match remove_container(&self.daemon, &self.id) {
+            Ok(()) => {
+                self.removed = true;
+                ended
+            }
+            Err(why) => format!("{ended}; container not removed: {why}"),
+        };
         self.ended = Some(ended.clone());
-        remove_container(&self.daemon, &self.id);
-        self.removed = true;
         ended
     }
 }
@@ -365,7 +395,7 @@ impl Instance for ContainerInstance {
 impl Drop for ContainerInstance {
     fn drop(&mut self) {
         if !self.removed {
-            remove_container(&self.daemon, &self.id);
+            let _ = remove_container(&self.daemon, &self.id);
         }
     }
 }

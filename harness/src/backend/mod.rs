@@ -101,9 +101,26 @@ pub trait Backend {
     }
 
     /// Removes everything the backend made for the run (containers, services, images, a swarm
-    /// it made); returns what it did, one line each. Idempotent.
-    fn close(&self) -> Vec<String> {
-        Vec::new()
+    /// it made); says what it did and what it could not. Idempotent.
+    fn close(&self) -> Closed {
+        Closed::default()
+    }
+}
+
+/// What a backend's `close` did, and what it could not do.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Closed {
+    /// What was removed (or kept on purpose), one line each.
+    pub done: Vec<String>,
+    /// What is left on the daemon and why (it stopped answering, say), one line each.
+    pub left: Vec<String>,
+}
+
+impl Closed {
+    /// Adds `other`'s lines to these.
+    pub fn extend(&mut self, other: Closed) {
+        self.done.extend(other.done);
+        self.left.extend(other.left);
     }
 }
 

@@ -24,9 +24,9 @@ use footprint_contract::service::free_port;
 
 use super::docker::{
     ContainerSource, Containers, container_env, containers_of_run, ended_state, logs, object_name,
-    remove_container, started_at, wait_until,
+    remove_containers_of_run, started_at, wait_until,
 };
-use super::{Backend, BackendError, Instance, Limits, ServiceSpec};
+use super::{Backend, BackendError, Closed, Instance, Limits, ServiceSpec};
 use crate::docker::{Daemon, LABEL_RUN, api_message, label_filter, labels};
 use crate::image::{Built, CONTAINER_PORT, Images};
 use crate::sample::Source;
@@ -122,33 +122,34 @@ impl Backend for SwarmBackend {
             .map_err(|e| e.to_string())
     }
 
-    fn close(&self) -> Vec<String> {
+    fn close(&self) -> Closed {
+        let mut closed = Closed::default();
         if self.closed.swap(true, Ordering::SeqCst) {
-            return Vec::new();
+            return closed;
         }
-        let mut done = Vec::new();
         for id in services_of_run(&self.daemon, &self.run_id) {
             remove_service(&self.daemon, &id);
-            done.push(format!("removed leftover service {id}"));
+            closed.done.push(format!("removed leftover service {id}"));
         }
         // Task containers go after their service; the images can only go after them.
         let daemon = Arc::clone(&self.daemon);
         let run_id = self.run_id.clone();
         wait_until(Duration::from_secs(15), || {
-            containers_of_run(&daemon, &run_id).is_empty()
+            containers_of_run(&daemon, &run_id).is_ok_and(|ids| ids.is_empty())
         });
-        for id in containers_of_run(&self.daemon, &self.run_id) {
-            remove_container(&self.daemon, &id);
-            done.push(format!("removed leftover container {id}"));
-        }
-        done.extend(self.images.remove());
+        remove_containers_of_run(&self.daemon, &self.run_id, &mut closed);
+        closed.extend(self.images.remove());
         if self.made_swarm {
             match self.daemon.leave_swarm() {
-                Ok(()) => done.push("left the single-node swarm made for this run".into()),
-                Err(e) => done.push(format!("could not leave the swarm made for this run: {e}")),
+                Ok(()) => closed
+                    .done
+                    .push("left the single-node swarm made for this run".into()),
+                Err(e) => closed
+                    .left
+                    .push(format!("could not leave the swarm made for this run: {e}")),
             }
         }
-        done
+        closed
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {

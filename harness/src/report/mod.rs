@@ -81,6 +81,8 @@ pub struct ReportPage {
     pub cost_error: Option<String>,
     /// The bad-input battery, when the scenario ran it.
     pub battery: Option<BatteryView>,
+    /// What the backend could not remove at the end, and why.
+    pub left_behind: Vec<String>,
 }
 
 /// The robustness section: one row per stack, then every case against every stack.
@@ -445,6 +447,7 @@ pub fn page(
         cost: None,
         cost_error: None,
         battery: battery_view(summary),
+        left_behind: summary.left_behind.clone(),
     }
 }
 
@@ -1078,6 +1081,7 @@ mod tests {
             stacks,
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
+            left_behind: Vec::new(),
         }
     }
 
