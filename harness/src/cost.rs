@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::results::{StackSummary, Status, Summary};
+use crate::table;
 
 /// Version of the [`CostReport`] model; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -823,37 +824,6 @@ fn usd(v: Option<f64>) -> String {
     v.map_or("-".to_owned(), |v| format!("{v:.2}"))
 }
 
-/// Appends a table: `align` holds `l` or `r` per column.
-fn grid(out: &mut String, indent: &str, headers: &[&str], rows: &[Vec<String>], align: &str) {
-    let align: Vec<char> = align.chars().collect();
-    let widths: Vec<usize> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([headers[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
-    for cells in std::iter::once(&headers).chain(rows) {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .enumerate()
-            .map(|(i, (cell, &w))| {
-                let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
-                if align.get(i) == Some(&'r') {
-                    format!("{pad}{cell}")
-                } else {
-                    format!("{cell}{pad}")
-                }
-            })
-            .collect();
-        let _ = writeln!(out, "{indent}{}", padded.join("  ").trim_end());
-    }
-}
-
 /// The report for a terminal: per stack the cheapest choice, its 2017 t2 counterpart, the ratio
 /// to the baseline and Fargate; then each stack's detail on every instance type; then the notes.
 pub fn render_table(report: &CostReport) -> String {
@@ -957,7 +927,7 @@ pub fn render_table(report: &CostReport) -> String {
             row
         })
         .collect();
-    grid(&mut out, "", &headers, &rows, "llrrlrrlrlr");
+    table::grid(&mut out, "", &headers, &rows, "llrrlrrlrlr");
     for s in &report.stacks {
         if s.projection.is_none() {
             let why = s.reason.as_deref().or(s.missing.as_deref()).unwrap_or("");
@@ -1016,7 +986,7 @@ pub fn render_table(report: &CostReport) -> String {
                 ]
             })
             .collect();
-        grid(
+        table::grid(
             &mut out,
             "  ",
             &[

@@ -97,7 +97,9 @@ pub fn render(summary: &Summary) -> String {
             row
         })
         .collect();
-    let mut out = columns(&headers, &rows, 2);
+    let mut out = String::new();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    grid(&mut out, "", &headers, &rows, "llrrrrrrrr");
     for s in &summary.stacks {
         if let Some(reason) = &s.reason {
             let _ = writeln!(out, "{} {}: {reason}", s.status.word(), s.stack);
@@ -168,7 +170,7 @@ pub fn render(summary: &Summary) -> String {
 /// The bad-input battery in a few lines, when the run had one: per stack (its first repeat
 /// with a battery) the cases passed, concerns, whether it stayed up and its memory around it.
 pub fn battery(summary: &Summary) -> Option<String> {
-    let headers: Vec<String> = [
+    let headers = [
         "stack",
         "passed",
         "concerns",
@@ -179,9 +181,7 @@ pub fn battery(summary: &Summary) -> Option<String> {
         "after - idle",
         "near idle",
         "grew most after",
-    ]
-    .map(str::to_owned)
-    .to_vec();
+    ];
     let mib =
         |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0));
     let rows: Vec<Vec<String>> = summary
@@ -212,13 +212,13 @@ pub fn battery(summary: &Summary) -> Option<String> {
         return None;
     }
     let mut out = String::from("robustness: the bad-input battery (every case in battery.csv)\n");
-    out.push_str(&columns(&headers, &rows, 1));
+    grid(&mut out, "", &headers, &rows, "lrrrrrrrrr");
     Some(out)
 }
 
-/// `rows` under `headers`, each column as wide as its widest cell, the first `left` columns
-/// aligned left and the others right.
-fn columns(headers: &[String], rows: &[Vec<String>], left: usize) -> String {
+/// Appends a table: `align` holds `l` or `r` per column.
+pub fn grid(out: &mut String, indent: &str, headers: &[&str], rows: &[Vec<String>], align: &str) {
+    let align: Vec<char> = align.chars().collect();
     let widths: Vec<usize> = (0..headers.len())
         .map(|i| {
             rows.iter()
@@ -228,24 +228,23 @@ fn columns(headers: &[String], rows: &[Vec<String>], left: usize) -> String {
                 .unwrap_or(0)
         })
         .collect();
-    let mut out = String::new();
-    for cells in [headers].into_iter().chain(rows.iter().map(Vec::as_slice)) {
+    let headers: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+    for cells in std::iter::once(&headers).chain(rows) {
         let padded: Vec<String> = cells
             .iter()
             .zip(&widths)
             .enumerate()
             .map(|(i, (cell, &w))| {
-                let pad = w.saturating_sub(cell.chars().count());
-                if i < left {
-                    format!("{cell}{}", " ".repeat(pad))
+                let pad = " ".repeat(w.saturating_sub(cell.chars().count()));
+                if align.get(i) == Some(&'r') {
+                    format!("{pad}{cell}")
                 } else {
-                    format!("{}{cell}", " ".repeat(pad))
+                    format!("{cell}{pad}")
                 }
             })
             .collect();
-        let _ = writeln!(out, "{}", padded.join("  ").trim_end());
+        let _ = writeln!(out, "{indent}{}", padded.join("  ").trim_end());
     }
-    out
 }
 
 /// What the brackets after a figure mean, for `repeats` repeats.
