@@ -1,4 +1,4 @@
-//! The service contract of `DESIGN.md` as an executable suite.
+//! The service contract of `docs/CONTRACT.md` as an executable suite.
 //!
 //! The suite drives a program and a URL, never a Rust type: a [`Target`] is a command line,
 //! so the same checks run against the Rust stacks, the JVM and the Go service. A stack's test

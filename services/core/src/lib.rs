@@ -2,7 +2,7 @@
 //!
 //! Every stack (`axum`, `actix`, `hyper`, `floor`) is a thin HTTP layer over this crate, so
 //! that the only thing that differs between the measured services is the HTTP stack itself.
-//! The contract it implements is the one in `DESIGN.md` ("The service contract").
+//! The contract it implements is the one in `docs/CONTRACT.md`.
 
 pub mod account;
 pub mod config;
