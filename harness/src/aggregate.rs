@@ -2,11 +2,11 @@
 //!
 //! Pure functions over timestamped samples: testable without a service.
 
-use crate::load::{KindResult, StepLoad};
-use crate::results::{
-    BatteryRun, Estimates, StackRun, StackSummary, Status, StepEstimate, StepSummary,
+use crate::model::{
+    BatteryRun, Estimates, HarnessCost, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
-use crate::sample::Sample;
+use crate::model::{KindResult, StepLoad};
+use crate::model::{Phase, Sample};
 use crate::scenario::{CoMitigation, Step};
 use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 
@@ -14,17 +14,16 @@ use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 pub const SATURATED: f64 = 0.9;
 
 /// Medians of RSS and PSS over the samples taken in `phase`.
-pub fn phase_memory(samples: &[Sample], phase: usize) -> (Option<u64>, Option<u64>) {
-    let in_phase: Vec<&Sample> = samples.iter().filter(|s| s.phase == phase).collect();
-    memory_of(&in_phase)
+pub fn phase_memory(samples: &[Sample], phase: Phase) -> (Option<u64>, Option<u64>) {
+    phases_memory(samples, |p| p == phase)
 }
 
-/// Medians of RSS and PSS over the samples of every phase in `phases`.
-pub fn phases_memory(samples: &[Sample], phases: &[usize]) -> (Option<u64>, Option<u64>) {
-    let chosen: Vec<&Sample> = samples
-        .iter()
-        .filter(|s| phases.contains(&s.phase))
-        .collect();
+/// Medians of RSS and PSS over the samples of every phase `chosen` accepts.
+pub fn phases_memory(
+    samples: &[Sample],
+    chosen: impl Fn(Phase) -> bool,
+) -> (Option<u64>, Option<u64>) {
+    let chosen: Vec<&Sample> = samples.iter().filter(|s| chosen(s.phase)).collect();
     memory_of(&chosen)
 }
 
@@ -94,11 +93,11 @@ pub fn battery_figures(battery: &BatteryRun) -> BatteryFigures {
     }
 }
 
-/// The highest RSS sampled in any of `phases`.
-pub fn phases_peak(samples: &[Sample], phases: &[usize]) -> Option<u64> {
+/// The highest RSS sampled in any phase `chosen` accepts.
+pub fn phases_peak(samples: &[Sample], chosen: impl Fn(Phase) -> bool) -> Option<u64> {
     samples
         .iter()
-        .filter(|s| phases.contains(&s.phase))
+        .filter(|s| chosen(s.phase))
         .map(|s| s.service.rss_kb)
         .max()
 }
@@ -109,6 +108,60 @@ pub fn peak(samples: &[Sample]) -> Option<u64> {
         .iter()
         .map(|s| s.service.hwm_kb.max(s.service.rss_kb))
         .max()
+}
+
+/// A repeat's memory figures from its samples: idle and under-load medians, the peak, the
+/// battery's before, during and after, and the service's threads at the end of the load.
+pub fn repeat_memory(run: &mut StackRun, samples: &[Sample]) {
+    (run.idle_kb, run.idle_pss_kb) = phase_memory(samples, Phase::Idle);
+    (run.load_kb, run.load_pss_kb) = phases_memory(samples, Phase::is_step);
+    run.peak_kb = peak(samples);
+    if let Some(battery) = &mut run.battery {
+        battery.before_kb = run.idle_kb;
+        battery.during_kb = phases_peak(samples, |p| matches!(p, Phase::Battery | Phase::Settle));
+        battery.after_kb = phase_memory(samples, Phase::Settle).0;
+    }
+    run.threads = samples
+        .iter()
+        .rev()
+        .find(|s| s.phase.is_step() || s.phase == Phase::Idle)
+        .map(|s| s.service.threads);
+}
+
+/// What the harness itself cost over a run, from every sample it took: the sampler's CPU per
+/// sample, the harness's peak memory, and its CPU while services sat idle.
+pub fn harness_cost(samples: &[Sample], interval: std::time::Duration) -> HarnessCost {
+    let costs: Vec<f64> = samples.iter().map(|s| s.cost_us as f64).collect();
+    let per_sample = median(&costs);
+    let interval_us = interval.as_secs_f64() * 1e6;
+    let peak_kb = samples
+        .iter()
+        .map(|s| s.harness.hwm_kb.max(s.harness.rss_kb))
+        .max()
+        .unwrap_or(0);
+    // Idle CPU per stretch of idle samples (a rate needs one process's samples in a row).
+    let mut idle_cores = Vec::new();
+    let mut stretch: Vec<(f64, f64)> = Vec::new();
+    for s in samples {
+        if s.phase == Phase::Idle {
+            if stretch.last().is_some_and(|&(t, _)| s.at.as_secs_f64() < t) {
+                idle_cores.extend(rate(&stretch));
+                stretch.clear();
+            }
+            stretch.push((s.at.as_secs_f64(), s.harness.cpu_us as f64 / 1e6));
+        } else if !stretch.is_empty() {
+            idle_cores.extend(rate(&stretch));
+            stretch.clear();
+        }
+    }
+    idle_cores.extend(rate(&stretch));
+    HarnessCost {
+        samples: samples.len() as u64,
+        sampler_cpu_us_per_sample: per_sample,
+        sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
+        harness_peak_kb: (peak_kb > 0).then_some(peak_kb),
+        idle_core_pct: median(&idle_cores).map(|c| c * 100.0),
+    }
 }
 
 /// A step's figures: its load, plus memory and CPU from the samples inside its window
@@ -395,8 +448,7 @@ pub fn interleave<T: Clone>(stacks: &[T], repeat: usize) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::BatteryCase;
-    use crate::sample::Reading;
+    use crate::model::{BatteryCase, Reading};
 
     fn battery(before: u64, after: u64, cases: &[(bool, bool, bool)]) -> BatteryRun {
         BatteryRun {
@@ -467,7 +519,11 @@ mod tests {
     ) -> Sample {
         Sample {
             at: Duration::from_millis(at_ms),
-            phase,
+            phase: match phase {
+                0 => Phase::Idle,
+                1 => Phase::Warmup,
+                n => Phase::Step(n - 2),
+            },
             service: Reading {
                 rss_kb: rss,
                 pss_kb: Some(rss / 2),
@@ -524,9 +580,12 @@ mod tests {
             sample(200, 1, 200, 0, 0),
             sample(300, 2, 900, 0, 0),
         ];
-        assert_eq!(phase_memory(&s, 1), (Some(200), Some(100)));
-        assert_eq!(phases_memory(&s, &[1, 2]), (Some(250), Some(125)));
-        assert_eq!(phase_memory(&s, 5), (None, None));
+        assert_eq!(phase_memory(&s, Phase::Warmup), (Some(200), Some(100)));
+        assert_eq!(
+            phases_memory(&s, |p| matches!(p, Phase::Warmup | Phase::Step(0))),
+            (Some(250), Some(125))
+        );
+        assert_eq!(phase_memory(&s, Phase::Stop), (None, None));
         assert_eq!(peak(&s), Some(900));
     }
 
@@ -613,7 +672,7 @@ mod tests {
             load_kb: Some(2 * idle_kb),
             peak_kb: Some(3 * idle_kb),
             steps: vec![step],
-            boots: vec![crate::results::BootRecord {
+            boots: vec![crate::model::BootRecord {
                 start: 1,
                 boot_ms: 10.0,
                 self_boot_us: None,

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::aggregate::cpu_per_1000;
-use crate::results::{StackRun, StackSummary, Summary};
+use crate::model::{StackRun, StackSummary, Summary};
 use crate::stats::median;
 
 /// One metric of one stack in both runs.
@@ -101,7 +101,7 @@ fn per_run(stack: &StackSummary, pick: impl Fn(&StackRun) -> Option<f64>) -> Vec
         .collect()
 }
 
-fn last_seeded(run: &StackRun, pick: fn(&crate::load::KindResult) -> u64) -> Option<f64> {
+fn last_seeded(run: &StackRun, pick: fn(&crate::model::KindResult) -> u64) -> Option<f64> {
     let step = run.steps.iter().rfind(|st| !st.warmup)?;
     step.kinds
         .iter()
@@ -208,7 +208,7 @@ pub fn render_table(a: &Summary, b: &Summary, rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{HarnessCost, Status};
+    use crate::model::{HarnessCost, Status};
     use chrono::Utc;
 
     fn run(idle_kb: u64) -> StackRun {
@@ -220,7 +220,7 @@ mod tests {
 
     fn summary(id: &str, stacks: Vec<(&str, Vec<u64>)>) -> Summary {
         Summary {
-            schema_version: crate::results::SCHEMA_VERSION,
+            schema_version: crate::model::SCHEMA_VERSION,
             run_id: id.into(),
             scenario: "idle".into(),
             backend: "local".into(),

@@ -31,7 +31,8 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-use crate::load::{ABORT, KINDS, KindResult, LoadError, Percentiles, StepLoad, pick};
+use crate::load::{ABORT, LoadError, pick};
+use crate::model::{KINDS, KindResult, Percentiles, StepLoad};
 use crate::scenario::{IdMix, Step};
 
 /// How long one request may take before it counts as failed.

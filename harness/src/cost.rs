@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::results::{StackSummary, Status, Summary};
+use crate::model::{StackSummary, Status, Summary};
 use crate::table;
 
 /// Version of the [`CostReport`] model; bumped on any incompatible change.
@@ -1015,7 +1015,7 @@ pub fn render_table(report: &CostReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::HarnessCost;
+    use crate::model::HarnessCost;
 
     fn price(t: &str, vcpu: u32, gib: f64, p2017: Option<f64>, p2026: f64, base: f64) -> Price {
         Price {
@@ -1061,7 +1061,7 @@ mod tests {
 
     fn summary(stacks: Vec<StackSummary>) -> Summary {
         Summary {
-            schema_version: crate::results::SCHEMA_VERSION,
+            schema_version: crate::model::SCHEMA_VERSION,
             run_id: "20260720-100000".to_owned(),
             scenario: "steady".to_owned(),
             backend: "local".to_owned(),

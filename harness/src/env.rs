@@ -60,7 +60,7 @@ pub struct Environment {
     pub coordinated_omission: String,
     /// What the samplers and the harness cost, written when the run ends.
     #[serde(default)]
-    pub harness_cost: Option<crate::results::HarnessCost>,
+    pub harness_cost: Option<crate::model::HarnessCost>,
 }
 
 impl Environment {

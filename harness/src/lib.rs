@@ -14,6 +14,7 @@ pub mod docker;
 pub mod env;
 pub mod image;
 pub mod load;
+pub mod model;
 pub mod placement;
 pub mod progress;
 pub mod report;

@@ -9,17 +9,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use goose::config::GooseConfiguration;
 use goose::metrics::{GooseCoordinatedOmissionMitigation, GooseMetrics};
 use goose::prelude::*;
 use goose::test_plan::TestPlanStepAction;
 use rand::Rng;
 
+use crate::model::{KINDS, KindResult, StepLoad};
 use crate::scenario::{CoMitigation, IdMix, Step};
-
-/// The kinds of id the load asks for, with the status each must get.
-pub const KINDS: [(&str, u16); 3] = [("seeded", 200), ("unknown", 404), ("malformed", 400)];
 
 /// Malformed ids the load draws from: each one a rule of the contract.
 const MALFORMED: [&str; 6] = [
@@ -30,76 +28,6 @@ const MALFORMED: [&str; 6] = [
     "1e4",
     "123456789012",
 ];
-
-/// Latency and statuses of one kind of request in one step.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct KindResult {
-    /// `seeded`, `unknown` or `malformed`.
-    pub kind: String,
-    /// Requests sent.
-    pub requests: u64,
-    /// Responses by status; `0` counts requests that got no response.
-    pub statuses: BTreeMap<u16, u64>,
-    /// Requests whose status was not the one the contract gives this kind.
-    pub errors: u64,
-    /// Percentiles of the response time (to the response head), microseconds.
-    pub p50_us: u64,
-    /// 90th percentile, µs.
-    pub p90_us: u64,
-    /// 99th percentile, µs.
-    pub p99_us: u64,
-    /// 99.9th percentile, µs.
-    pub p999_us: u64,
-    /// Slowest, µs.
-    pub max_us: u64,
-    /// Mean, µs.
-    pub mean_us: u64,
-    /// Percentiles counted from when each request was due by the constant-rate schedule
-    /// (coordinated omission corrected), µs; `None` in closed-loop steps.
-    #[serde(default)]
-    pub intended: Option<Percentiles>,
-}
-
-/// Latency percentiles of one kind of request, µs.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Percentiles {
-    /// Median.
-    pub p50_us: u64,
-    /// 90th percentile.
-    pub p90_us: u64,
-    /// 99th percentile.
-    pub p99_us: u64,
-    /// 99.9th percentile.
-    pub p999_us: u64,
-    /// Slowest.
-    pub max_us: u64,
-}
-
-/// What one step's attack measured.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct StepLoad {
-    /// Per kind of id.
-    pub kinds: Vec<KindResult>,
-    /// When all users were running (metrics count from here).
-    pub window_start: DateTime<Utc>,
-    /// When the users began to stop.
-    pub window_end: DateTime<Utc>,
-}
-
-impl StepLoad {
-    /// Requests over every kind.
-    pub fn requests(&self) -> u64 {
-        self.kinds.iter().map(|k| k.requests).sum()
-    }
-
-    /// Seconds in the measured window.
-    pub fn seconds(&self) -> f64 {
-        (self.window_end - self.window_start)
-            .num_microseconds()
-            .unwrap_or(0) as f64
-            / 1e6
-    }
-}
 
 /// Why a step's load could not run.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -18,13 +18,15 @@ use crate::boot;
 use crate::constant_rate;
 use crate::env::{CpuTicks, Environment};
 use crate::load::{self, ABORT};
+use crate::model::{
+    BatteryCase, BatteryRun, BootRecord, HarnessCost, ImageRecord, StackRun, StackSummary, Status,
+    Summary,
+};
+use crate::model::{Phase, PhaseCell, Sample};
 use crate::placement::{self, Resolved};
 use crate::progress::{Reporter, StackBar};
-use crate::results::{
-    BatteryCase, BatteryRun, BootRecord, Csv, HarnessCost, ImageRecord, ResultsError, RunDir,
-    StackRun, StackSummary, Status, Summary, opt,
-};
-use crate::sample::{ProcSource, Sample, Sampler};
+use crate::results::{Csv, ResultsError, RunDir, opt};
+use crate::sample::{ProcSource, Sampler};
 use crate::scenario::{Battery, LoadMode, Scenario, Step};
 use footprint_contract::bad_input::{self, Group};
 
@@ -32,7 +34,6 @@ use footprint_contract::bad_input::{self, Group};
 /// each request's scheduled send time, beside the raw figures.
 pub const CONSTANT_RATE_CO: &str = "constant-rate: corrected from the intended send time";
 use crate::stacks::{self, Availability, Launch};
-use crate::stats;
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
@@ -187,7 +188,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     install_interrupt_handler();
 
     let mut summary = Summary {
-        schema_version: crate::results::SCHEMA_VERSION,
+        schema_version: crate::model::SCHEMA_VERSION,
         run_id: run_id.clone(),
         scenario: scenario.name.clone(),
         backend: backend.name().to_owned(),
@@ -226,9 +227,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         runtime: &runtime,
         epoch,
         reporter,
-        costs: Vec::new(),
-        harness_peak_kb: 0,
-        idle_harness_cores: Vec::new(),
+        all_samples: Vec::new(),
         cpus: env.cpus_online,
     };
     let runnable: Vec<String> = options
@@ -426,10 +425,8 @@ struct Context<'a> {
     runtime: &'a tokio::runtime::Runtime,
     epoch: Epoch,
     reporter: Reporter,
-    costs: Vec<u64>,
-    harness_peak_kb: u64,
-    /// The harness's CPU, in cores, over each repeat's idle phase.
-    idle_harness_cores: Vec<f64>,
+    /// Every sample of the run so far, for the harness's own cost.
+    all_samples: Vec<Sample>,
     /// CPUs of the machine.
     cpus: usize,
 }
@@ -490,7 +487,7 @@ impl Context<'_> {
             bar.finish("failed to start");
             return run;
         };
-        let phase = Arc::new(AtomicUsize::new(0));
+        let phase = Arc::new(PhaseCell::new(Phase::Idle));
         let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
         let (tx, rx) = mpsc::channel();
         let sampler = match Sampler::spawn(
@@ -518,8 +515,8 @@ impl Context<'_> {
         thread::scope(|scope| {
             let collector = {
                 let samples = Arc::clone(&samples);
-                let phases = phase_names(scenario);
-                scope.spawn(move || collect(rx, name, repeat, &phases, memory, cpu, &samples))
+                let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
+                scope.spawn(move || collect(rx, name, repeat, &steps, memory, cpu, &samples))
             };
             match &scenario.battery {
                 Some(plan) => {
@@ -544,7 +541,7 @@ impl Context<'_> {
                     &bar,
                 ),
             }
-            phase.store(phase_names(scenario).len() - 1, Ordering::Relaxed);
+            phase.set(Phase::Stop);
             sampler.stop();
             if let Ok(Err(e)) = collector.join() {
                 self.reporter
@@ -556,34 +553,8 @@ impl Context<'_> {
             .zip(CpuTicks::now())
             .and_then(|(before, after)| after.steal_pct_since(&before));
         let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
-        self.costs.extend(samples.iter().map(|s| s.cost_us));
-        let idle_cpu: Vec<(f64, f64)> = samples
-            .iter()
-            .filter(|s| s.phase == 0)
-            .map(|s| (s.at.as_secs_f64(), s.harness.cpu_us as f64 / 1e6))
-            .collect();
-        self.idle_harness_cores.extend(stats::rate(&idle_cpu));
-        self.harness_peak_kb = samples
-            .iter()
-            .map(|s| s.harness.hwm_kb.max(s.harness.rss_kb))
-            .chain([self.harness_peak_kb])
-            .max()
-            .unwrap_or(0);
-        (run.idle_kb, run.idle_pss_kb) = aggregate::phase_memory(&samples, 0);
-        let step_phases: Vec<usize> = (2..2 + scenario.steps.len()).collect();
-        (run.load_kb, run.load_pss_kb) = aggregate::phases_memory(&samples, &step_phases);
-        run.peak_kb = aggregate::peak(&samples);
-        if let Some(battery) = &mut run.battery {
-            let first = battery_phase(scenario);
-            battery.before_kb = run.idle_kb;
-            battery.during_kb = aggregate::phases_peak(&samples, &[first, first + 1]);
-            battery.after_kb = aggregate::phase_memory(&samples, first + 1).0;
-        }
-        run.threads = samples
-            .iter()
-            .rev()
-            .find(|s| step_phases.contains(&s.phase) || s.phase == 0)
-            .map(|s| s.service.threads);
+        aggregate::repeat_memory(&mut run, &samples);
+        self.all_samples.extend(samples.iter().copied());
         bar.finish(match (&run.failure, ABORT.load(Ordering::Relaxed)) {
             (Some(_), _) => "failed",
             (None, true) => "interrupted",
@@ -656,7 +627,7 @@ impl Context<'_> {
     fn phases(
         &self,
         instance: &mut dyn Instance,
-        phase: &AtomicUsize,
+        phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
         latency: &mut Csv,
         name: &str,
@@ -670,13 +641,17 @@ impl Context<'_> {
             run.interrupted = Some("idle".into());
             return;
         }
-        let loads = scenario.warmup.iter().map(|w| (1, w, true)).chain(
-            scenario
-                .steps
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (2 + i, s, false)),
-        );
+        let loads = scenario
+            .warmup
+            .iter()
+            .map(|w| (Phase::Warmup, w, true))
+            .chain(
+                scenario
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (Phase::Step(i), s, false)),
+            );
         for (index, step, warmup) in loads {
             if let Some(ended) = instance.exited() {
                 run.failure = Some(format!(
@@ -686,7 +661,7 @@ impl Context<'_> {
                 ));
                 return;
             }
-            phase.store(index, Ordering::Relaxed);
+            phase.set(index);
             bar.phase(&describe(step));
             let constant_rate = scenario.load == LoadMode::ConstantRate && step.rate.is_some();
             let result = if constant_rate {
@@ -785,7 +760,7 @@ impl Context<'_> {
     fn battery(
         &self,
         instance: &mut dyn Instance,
-        phase: &AtomicUsize,
+        phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
         plan: &Battery,
         mut csv: Option<&mut Csv>,
@@ -799,8 +774,7 @@ impl Context<'_> {
             run.interrupted = Some("idle".into());
             return;
         }
-        let first = battery_phase(self.scenario);
-        phase.store(first, Ordering::Relaxed);
+        phase.set(Phase::Battery);
         let addr = instance.addr();
         let sizes = plan.sizes();
         let mut cases = Vec::new();
@@ -877,7 +851,7 @@ impl Context<'_> {
         if run.failure.is_some() || run.interrupted.is_some() {
             return;
         }
-        phase.store(first + 1, Ordering::Relaxed);
+        phase.set(Phase::Settle);
         bar.phase("settling");
         sleep_unless_aborted(plan.settle);
         if ABORT.load(Ordering::Relaxed) {
@@ -889,16 +863,7 @@ impl Context<'_> {
     }
 
     fn harness_cost(&self) -> HarnessCost {
-        let costs: Vec<f64> = self.costs.iter().map(|&c| c as f64).collect();
-        let per_sample = stats::median(&costs);
-        let interval_us = self.scenario.sample_interval.as_secs_f64() * 1e6;
-        HarnessCost {
-            samples: self.costs.len() as u64,
-            sampler_cpu_us_per_sample: per_sample,
-            sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
-            harness_peak_kb: (self.harness_peak_kb > 0).then_some(self.harness_peak_kb),
-            idle_core_pct: stats::median(&self.idle_harness_cores).map(|c| c * 100.0),
-        }
+        aggregate::harness_cost(&self.all_samples, self.scenario.sample_interval)
     }
 }
 
@@ -907,13 +872,13 @@ fn collect(
     rx: mpsc::Receiver<Sample>,
     stack: &str,
     repeat: u32,
-    phases: &[String],
+    steps: &[String],
     memory: &mut Csv,
     cpu: &mut Csv,
     samples: &Mutex<Vec<Sample>>,
 ) -> Result<(), ResultsError> {
     for sample in rx {
-        let phase = phases.get(sample.phase).map_or("?", String::as_str);
+        let phase = sample.phase.name(steps);
         let t_ms = sample.at.as_millis();
         memory.row(&[
             &stack,
@@ -942,26 +907,6 @@ fn collect(
             .push(sample);
     }
     Ok(())
-}
-
-/// Phase names by index: `idle`, `warmup`, each step, `battery` and `settle` when the
-/// scenario runs the battery, `stop`.
-fn phase_names(scenario: &Scenario) -> Vec<String> {
-    let battery = scenario
-        .battery
-        .iter()
-        .flat_map(|_| ["battery".to_owned(), "settle".to_owned()]);
-    ["idle".to_owned(), "warmup".to_owned()]
-        .into_iter()
-        .chain(scenario.steps.iter().map(|s| s.name.clone()))
-        .chain(battery)
-        .chain(["stop".to_owned()])
-        .collect()
-}
-
-/// Index of the `battery` phase (`settle` follows it).
-fn battery_phase(scenario: &Scenario) -> usize {
-    2 + scenario.steps.len()
 }
 
 /// What the bar says during a step.

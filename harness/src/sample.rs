@@ -3,29 +3,12 @@
 //! The sampler only produces timestamped records; the run loop aggregates them.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::model::{PhaseCell, Reading, Sample};
 use std::sync::mpsc::Sender;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
-
-/// One reading of a process.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Reading {
-    /// Resident set size (`VmRSS`), KiB.
-    pub rss_kb: u64,
-    /// Proportional set size (`Pss` of `smaps_rollup`), KiB; shared pages split among sharers.
-    pub pss_kb: Option<u64>,
-    /// Peak resident set size so far (`VmHWM`), KiB.
-    pub hwm_kb: u64,
-    /// User plus system CPU time so far, microseconds: per-thread nanosecond clocks where
-    /// they are read, else the kernel's clock ticks.
-    pub cpu_us: u64,
-    /// The same from the kernel's tick counts (`utime + stime`, 10 ms steps here): coarse, but
-    /// it includes threads that came and went between two samples.
-    pub cpu_tick_us: u64,
-    /// Threads in the process.
-    pub threads: u64,
-}
 
 /// Why a process could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -241,21 +224,6 @@ pub fn start_ticks(stat: &str) -> Option<u64> {
     after_comm.split_whitespace().nth(19)?.parse().ok()
 }
 
-/// A timestamped pair of readings: the service and the harness itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sample {
-    /// Time since the run started.
-    pub at: Duration,
-    /// Index of the phase the run was in (see the run loop's phase list).
-    pub phase: usize,
-    /// The service.
-    pub service: Reading,
-    /// The harness with its load generator.
-    pub harness: Reading,
-    /// What one pass of reading both cost the sampler thread, in CPU microseconds.
-    pub cost_us: u64,
-}
-
 /// A running sampler thread; it stops when dropped or when the service can no longer be read.
 pub struct Sampler {
     stop: Arc<AtomicBool>,
@@ -270,7 +238,7 @@ impl Sampler {
         mut harness: Box<dyn Source>,
         interval: Duration,
         epoch: Instant,
-        phase: Arc<AtomicUsize>,
+        phase: Arc<PhaseCell>,
         out: Sender<Sample>,
     ) -> std::io::Result<Self> {
         let stop = Arc::new(AtomicBool::new(false));
@@ -289,7 +257,7 @@ impl Sampler {
                     let cost_us = thread_cpu.now_us().saturating_sub(before);
                     let sample = Sample {
                         at,
-                        phase: phase.load(Ordering::Relaxed),
+                        phase: phase.get(),
                         service,
                         harness,
                         cost_us,
@@ -347,6 +315,7 @@ impl ThreadCpu {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Phase;
 
     #[test]
     fn reads_status_fields() {
@@ -435,7 +404,7 @@ mod tests {
             }
         }
         let (tx, rx) = std::sync::mpsc::channel();
-        let phase = Arc::new(AtomicUsize::new(7));
+        let phase = Arc::new(PhaseCell::new(Phase::Step(7)));
         let sampler = Sampler::spawn(
             Box::new(Fake(0)),
             Box::new(Fake(100)),
@@ -451,7 +420,11 @@ mod tests {
             first.iter().map(|s| s.service.rss_kb).collect::<Vec<_>>(),
             [1, 2, 3]
         );
-        assert!(first.iter().all(|s| s.phase == 7 && s.harness.rss_kb > 100));
+        assert!(
+            first
+                .iter()
+                .all(|s| s.phase == Phase::Step(7) && s.harness.rss_kb > 100)
+        );
         assert!(first.windows(2).all(|w| w[0].at < w[1].at));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::results::{StackSummary, Summary};
+use crate::model::{StackSummary, Summary};
 use crate::stats::Estimate;
 
 /// A figure over the repeats as table text: `median` for one repeat; `median [low-high]` with

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
-use harness::results::{HarnessCost, SCHEMA_VERSION, StackSummary, Status, Summary};
+use harness::model::{HarnessCost, SCHEMA_VERSION, StackSummary, Status, Summary};
 
 fn harness() -> Command {
     let mut cmd = Command::cargo_bin("harness").unwrap();

@@ -27,7 +27,8 @@ use futures_util::StreamExt;
 use super::{Backend, BackendError, Closed, Instance, Limits, ServiceSpec};
 use crate::docker::{Daemon, LABEL_RUN, api_message, label_filter, labels};
 use crate::image::{Built, CONTAINER_PORT, Images};
-use crate::sample::{Reading, SampleError, Source};
+use crate::model::Reading;
+use crate::sample::{SampleError, Source};
 use crate::stacks::{Launch, Stack};
 
 /// How long a stopped container may take before the daemon kills it.

@@ -12,7 +12,8 @@ use serde::Serialize;
 
 use crate::aggregate;
 use crate::env::Environment as RunEnvironment;
-use crate::results::{self, BatteryRun, Estimates, StackSummary, StepEstimate, Summary};
+use crate::model::{BatteryRun, Estimates, StackSummary, StepEstimate, Summary};
+use crate::results;
 use crate::stats::Estimate;
 use crate::table;
 
@@ -743,7 +744,7 @@ fn figures(summary: &Summary, memory: &MemorySeries, interval_ms: Option<u64>) -
 fn per_step<T>(
     summary: &Summary,
     step_names: &[String],
-    pick: impl Fn(&crate::results::StepSummary) -> Option<T>,
+    pick: impl Fn(&crate::model::StepSummary) -> Option<T>,
 ) -> Vec<(String, Vec<Option<T>>)> {
     summary
         .stacks
@@ -998,8 +999,8 @@ fn relative(from: &Path, to: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::KindResult;
-    use crate::results::{
+    use crate::model::KindResult;
+    use crate::model::{
         BatteryCase, BootRecord, HarnessCost, StackRun, StackSummary, Status, StepSummary,
     };
     use crate::stats::spread;
@@ -1069,7 +1070,7 @@ mod tests {
 
     fn summary(scenario: &str, stacks: Vec<StackSummary>) -> Summary {
         Summary {
-            schema_version: crate::results::SCHEMA_VERSION,
+            schema_version: crate::model::SCHEMA_VERSION,
             run_id: "20260101T000000Z-test".into(),
             scenario: scenario.into(),
             backend: "local".into(),

@@ -1,0 +1,571 @@
+//! The types every layer of the harness shares: phases, samples, what a load step measured,
+//! and the records of a run (per step, per repeat, per stack). Drivers, backends, the recorder,
+//! the aggregator and the renderers all speak these types; none of them owns one.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::stats::{Estimate, Spread};
+
+/// Where a stack's measurement is: every sample carries the phase it was taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Phase {
+    /// Started and healthy, no load.
+    Idle,
+    /// The warm-up step (not measured).
+    Warmup,
+    /// The scenario's measured step of this index.
+    Step(usize),
+    /// The bad-input battery.
+    Battery,
+    /// The quiet time after the battery.
+    Settle,
+    /// Stopping.
+    Stop,
+}
+
+impl Phase {
+    /// The phase's name in the results files: `idle`, `warmup`, the step's name, `battery`,
+    /// `settle`, `stop`.
+    pub fn name(self, steps: &[String]) -> String {
+        match self {
+            Phase::Idle => "idle".to_owned(),
+            Phase::Warmup => "warmup".to_owned(),
+            Phase::Step(i) => steps
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("step {}", i + 1)),
+            Phase::Battery => "battery".to_owned(),
+            Phase::Settle => "settle".to_owned(),
+            Phase::Stop => "stop".to_owned(),
+        }
+    }
+
+    /// Whether the phase is one of the measured steps.
+    pub fn is_step(self) -> bool {
+        matches!(self, Phase::Step(_))
+    }
+
+    fn code(self) -> u64 {
+        match self {
+            Phase::Idle => 0,
+            Phase::Warmup => 1,
+            Phase::Battery => 2,
+            Phase::Settle => 3,
+            Phase::Stop => 4,
+            Phase::Step(i) => 5 + i as u64,
+        }
+    }
+
+    fn from_code(code: u64) -> Phase {
+        match code {
+            0 => Phase::Idle,
+            1 => Phase::Warmup,
+            2 => Phase::Battery,
+            3 => Phase::Settle,
+            4 => Phase::Stop,
+            n => Phase::Step(usize::try_from(n - 5).unwrap_or(usize::MAX)),
+        }
+    }
+}
+
+/// The current phase, shared between the run loop (which sets it) and the sampler (which
+/// stamps it on every sample).
+#[derive(Debug, Default)]
+pub struct PhaseCell(std::sync::atomic::AtomicU64);
+
+impl PhaseCell {
+    /// A cell in `phase`.
+    pub fn new(phase: Phase) -> Self {
+        Self(std::sync::atomic::AtomicU64::new(phase.code()))
+    }
+
+    /// Moves to `phase`.
+    pub fn set(&self, phase: Phase) {
+        self.0
+            .store(phase.code(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The phase now.
+    pub fn get(&self) -> Phase {
+        Phase::from_code(self.0.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+/// One reading of a process.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Reading {
+    /// Resident set size (`VmRSS`), KiB.
+    pub rss_kb: u64,
+    /// Proportional set size (`Pss` of `smaps_rollup`), KiB; shared pages split among sharers.
+    pub pss_kb: Option<u64>,
+    /// Peak resident set size so far (`VmHWM`), KiB.
+    pub hwm_kb: u64,
+    /// User plus system CPU time so far, microseconds: per-thread nanosecond clocks where
+    /// they are read, else the kernel's clock ticks.
+    pub cpu_us: u64,
+    /// The same from the kernel's tick counts (`utime + stime`, 10 ms steps here): coarse, but
+    /// it includes threads that came and went between two samples.
+    pub cpu_tick_us: u64,
+    /// Threads in the process.
+    pub threads: u64,
+}
+
+/// A timestamped pair of readings: the service and the harness itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    /// Time since the run started.
+    pub at: Duration,
+    /// The phase the run was in.
+    pub phase: Phase,
+    /// The service.
+    pub service: Reading,
+    /// The harness with its load generator.
+    pub harness: Reading,
+    /// What one pass of reading both cost the sampler thread, in CPU microseconds.
+    pub cost_us: u64,
+}
+
+/// The kinds of id the load asks for, with the status each must get.
+pub const KINDS: [(&str, u16); 3] = [("seeded", 200), ("unknown", 404), ("malformed", 400)];
+
+/// Latency and statuses of one kind of request in one step.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct KindResult {
+    /// `seeded`, `unknown` or `malformed`.
+    pub kind: String,
+    /// Requests sent.
+    pub requests: u64,
+    /// Responses by status; `0` counts requests that got no response.
+    pub statuses: BTreeMap<u16, u64>,
+    /// Requests whose status was not the one the contract gives this kind.
+    pub errors: u64,
+    /// Percentiles of the response time (to the response head), microseconds.
+    pub p50_us: u64,
+    /// 90th percentile, µs.
+    pub p90_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// 99.9th percentile, µs.
+    pub p999_us: u64,
+    /// Slowest, µs.
+    pub max_us: u64,
+    /// Mean, µs.
+    pub mean_us: u64,
+    /// Percentiles counted from when each request was due by the constant-rate schedule
+    /// (coordinated omission corrected), µs; `None` in closed-loop steps.
+    #[serde(default)]
+    pub intended: Option<Percentiles>,
+}
+
+/// Latency percentiles of one kind of request, µs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50_us: u64,
+    /// 90th percentile.
+    pub p90_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// 99.9th percentile.
+    pub p999_us: u64,
+    /// Slowest.
+    pub max_us: u64,
+}
+
+/// What one step's attack measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepLoad {
+    /// Per kind of id.
+    pub kinds: Vec<KindResult>,
+    /// When all users were running (metrics count from here).
+    pub window_start: DateTime<Utc>,
+    /// When the users began to stop.
+    pub window_end: DateTime<Utc>,
+}
+
+impl StepLoad {
+    /// Requests over every kind.
+    pub fn requests(&self) -> u64 {
+        self.kinds.iter().map(|k| k.requests).sum()
+    }
+
+    /// Seconds in the measured window.
+    pub fn seconds(&self) -> f64 {
+        (self.window_end - self.window_start)
+            .num_microseconds()
+            .unwrap_or(0) as f64
+            / 1e6
+    }
+}
+
+/// Version of the `summary.json` schema; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// `summary.json`: everything a run measured, per stack.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Summary {
+    /// Schema version ([`SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// The run's id (its folder's name).
+    pub run_id: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// Backend the services ran on.
+    pub backend: String,
+    /// The memory counter every memory figure uses (`RSS` on the local backend).
+    pub memory_counter: String,
+    /// When the run started.
+    pub started: DateTime<Utc>,
+    /// When it ended; `None` while running or if it was killed.
+    pub finished: Option<DateTime<Utc>>,
+    /// Whether every planned stack and repeat was run.
+    pub complete: bool,
+    /// Whether the run was stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// Per stack, in the scenario's order.
+    pub stacks: Vec<StackSummary>,
+    /// What the harness itself cost.
+    pub harness: HarnessCost,
+    /// What the backend removed (or kept) at the end: containers, services, images, a swarm.
+    #[serde(default)]
+    pub cleanup: Vec<String>,
+    /// What the backend could not remove at the end, and why (a daemon that stopped
+    /// answering, say): `harness clean` removes it later.
+    #[serde(default)]
+    pub left_behind: Vec<String>,
+}
+
+/// How a stack's part of the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Measured.
+    Ok,
+    /// Not run: it cannot run here (the reason says what is missing).
+    Skipped,
+    /// It was run and failed (did not build, did not start, died under load).
+    Failed,
+    /// Measured in part: the run was interrupted while this stack ran.
+    Interrupted,
+    /// Not reached: the run was interrupted first.
+    Pending,
+}
+
+impl Status {
+    /// The word tables and reports show.
+    pub fn word(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Skipped => "skipped",
+            Status::Failed => "failed",
+            Status::Interrupted => "partial",
+            Status::Pending => "not run",
+        }
+    }
+}
+
+/// One stack's figures: medians over its repeats, and every repeat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StackSummary {
+    /// The stack.
+    pub stack: String,
+    /// How its part ended.
+    pub status: Status,
+    /// Why it was skipped or failed.
+    pub reason: Option<String>,
+    /// Size of what it deploys besides a runtime, bytes: the static binary, or the jar with
+    /// the jars on its class path (the JDK not counted).
+    pub binary_bytes: Option<u64>,
+    /// The command line it was started with (JVM options included).
+    pub command: Option<String>,
+    /// Its image, for the container backends.
+    #[serde(default)]
+    pub image: Option<ImageRecord>,
+    /// Idle memory (median over repeats), KiB.
+    pub idle_kb: Option<u64>,
+    /// Memory under load: median over the samples of every measured step, KiB.
+    pub load_kb: Option<u64>,
+    /// Peak memory (the kernel's high-water mark), KiB.
+    pub peak_kb: Option<u64>,
+    /// Idle PSS, KiB.
+    pub idle_pss_kb: Option<u64>,
+    /// Boot time from start to the first `200` from `/health`, ms, over every cold start.
+    pub boot_ms: Option<Spread>,
+    /// The service's own `boot_us`, as ms, over every cold start.
+    pub self_boot_ms: Option<Spread>,
+    /// Boot from its container's start (by the daemon's clock) to the first `200`, ms, over
+    /// every cold start (container backends).
+    #[serde(default)]
+    pub container_boot_ms: Option<Spread>,
+    /// Latency of seeded ids in the last measured step: median, µs.
+    pub p50_us: Option<u64>,
+    /// Latency of seeded ids in the last measured step: 99th percentile, µs.
+    pub p99_us: Option<u64>,
+    /// Requests per second achieved in the last measured step.
+    pub achieved_rps: Option<f64>,
+    /// Service CPU per 1000 requests over every measured step, ms.
+    pub cpu_ms_per_1000: Option<f64>,
+    /// Every headline figure over the repeats: median, spread, 95 % interval where the number
+    /// of repeats allows one, and the noisy flag. Absent in results written before it existed.
+    #[serde(default)]
+    pub estimates: Option<Estimates>,
+    /// Every repeat.
+    pub runs: Vec<StackRun>,
+}
+
+/// A stack's headline figures over its repeats (see [`crate::stats::estimate`]).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Estimates {
+    /// Idle memory, KiB.
+    pub idle_kb: Option<Estimate>,
+    /// Memory under load, KiB.
+    pub load_kb: Option<Estimate>,
+    /// Peak memory, KiB.
+    pub peak_kb: Option<Estimate>,
+    /// Boot time, ms, over every cold start.
+    pub boot_ms: Option<Estimate>,
+    /// Service CPU per 1000 requests, ms.
+    pub cpu_ms_per_1000: Option<Estimate>,
+    /// Per measured step, in the scenario's order.
+    pub steps: Vec<StepEstimate>,
+    /// Names of the figures whose repeats disagree (coefficient of variation above 10 %).
+    pub noisy: Vec<String>,
+    /// What the run can tell about why, when something is noisy.
+    pub causes: Vec<String>,
+}
+
+/// One step's latency and throughput over the repeats.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepEstimate {
+    /// Step name.
+    pub name: String,
+    /// Median latency of seeded ids, µs, as measured from when each request was sent.
+    pub p50_us: Option<Estimate>,
+    /// 99th percentile of seeded ids, µs, from when each request was sent.
+    pub p99_us: Option<Estimate>,
+    /// Median latency of seeded ids from when each request was due (constant-rate steps).
+    #[serde(default)]
+    pub intended_p50_us: Option<Estimate>,
+    /// 99th percentile from when each request was due (constant-rate steps).
+    #[serde(default)]
+    pub intended_p99_us: Option<Estimate>,
+    /// Requests per second achieved.
+    pub achieved_rps: Option<Estimate>,
+}
+
+impl StackSummary {
+    /// A stack with no figures yet.
+    pub fn new(stack: &str, status: Status, reason: Option<String>) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            status,
+            reason,
+            binary_bytes: None,
+            command: None,
+            image: None,
+            idle_kb: None,
+            load_kb: None,
+            peak_kb: None,
+            idle_pss_kb: None,
+            boot_ms: None,
+            self_boot_ms: None,
+            container_boot_ms: None,
+            p50_us: None,
+            p99_us: None,
+            achieved_rps: None,
+            cpu_ms_per_1000: None,
+            estimates: None,
+            runs: Vec::new(),
+        }
+    }
+}
+
+/// A stack's image, as built for the container backends.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImageRecord {
+    /// Its tag.
+    pub tag: String,
+    /// Its size as the daemon reports it, bytes.
+    pub bytes: u64,
+    /// Time to assemble its context and build it, ms.
+    pub build_ms: f64,
+    /// JVM modules of its runtime (JVM stacks).
+    #[serde(default)]
+    pub modules: Vec<String>,
+}
+
+/// One repeat of one stack.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StackRun {
+    /// Which repeat (from 1).
+    pub repeat: u32,
+    /// Position of the stack in this repeat's order (from 1).
+    pub position: usize,
+    /// `WORKERS` the service was given, or its own default.
+    pub workers: String,
+    /// Every cold start.
+    pub boots: Vec<BootRecord>,
+    /// Idle memory: median over the idle phase, KiB.
+    pub idle_kb: Option<u64>,
+    /// Idle PSS, KiB.
+    pub idle_pss_kb: Option<u64>,
+    /// Memory under load: median over the measured steps, KiB.
+    pub load_kb: Option<u64>,
+    /// PSS under load, KiB.
+    pub load_pss_kb: Option<u64>,
+    /// Peak (`VmHWM`), KiB.
+    pub peak_kb: Option<u64>,
+    /// Threads of the service at the end of the load.
+    pub threads: Option<u64>,
+    /// The warm-up, then each measured step.
+    pub steps: Vec<StepSummary>,
+    /// How the service ended (exit status).
+    pub ended: Option<String>,
+    /// Why this repeat failed, if it did.
+    pub failure: Option<String>,
+    /// The phase it was in when the run was interrupted, if it was.
+    pub interrupted: Option<String>,
+    /// Share of the machine's CPU time the hypervisor stole while this repeat ran, percent
+    /// (`/proc/stat`, before and after).
+    #[serde(default)]
+    pub steal_pct: Option<f64>,
+    /// The machine's load average (1, 5, 15 minutes) as this repeat started.
+    #[serde(default)]
+    pub load_average: Vec<f64>,
+    /// The bad-input battery and the memory around it, when the scenario ran it.
+    #[serde(default)]
+    pub battery: Option<BatteryRun>,
+}
+
+/// The bad-input battery against one repeat of a stack, and the service's memory around it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatteryRun {
+    /// Every case, in the order run.
+    pub cases: Vec<BatteryCase>,
+    /// Memory at idle just before the battery (the idle phase's median), KiB.
+    pub before_kb: Option<u64>,
+    /// Highest memory sampled from the battery's start to the end of the settling, KiB.
+    pub during_kb: Option<u64>,
+    /// Memory sampled right after each group, in the order run: which group made it grow.
+    #[serde(default)]
+    pub after_group_kb: Vec<(String, u64)>,
+    /// Median memory over the settling time after the battery, KiB.
+    pub after_kb: Option<u64>,
+    /// How long memory was sampled after the battery, seconds.
+    pub settle_seconds: f64,
+}
+
+/// One case of the battery and what the service did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatteryCase {
+    /// Its group (`malformed`, `smuggling`, `burst`, ...).
+    pub group: String,
+    /// What was sent, in a few words.
+    pub case: String,
+    /// What the service did.
+    pub outcome: String,
+    /// Whether that meets the group's rule.
+    pub passed: bool,
+    /// What it did that the rule allows but a careful server would not.
+    #[serde(default)]
+    pub concern: Option<String>,
+    /// How long the case took, ms.
+    pub millis: f64,
+    /// Why the service did not answer `/health` after the case; `None` when it did.
+    pub down_after: Option<String>,
+}
+
+impl StackRun {
+    /// A repeat with nothing measured yet.
+    pub fn new(repeat: u32, position: usize, workers: String) -> Self {
+        Self {
+            repeat,
+            position,
+            workers,
+            boots: Vec::new(),
+            idle_kb: None,
+            idle_pss_kb: None,
+            load_kb: None,
+            load_pss_kb: None,
+            peak_kb: None,
+            threads: None,
+            steps: Vec::new(),
+            ended: None,
+            failure: None,
+            interrupted: None,
+            steal_pct: None,
+            load_average: Vec::new(),
+            battery: None,
+        }
+    }
+}
+
+/// One cold start.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BootRecord {
+    /// Which start (from 1).
+    pub start: u32,
+    /// From the start call to the first `200` from `/health`, ms (µs resolution).
+    pub boot_ms: f64,
+    /// The service's own `boot_us` from its ready line.
+    pub self_boot_us: Option<u64>,
+    /// From its container's start, by the daemon's clock, to the first `200`, ms (container
+    /// backends; the swarm backend's `boot_ms` counts from the service's creation).
+    #[serde(default)]
+    pub from_container_start_ms: Option<f64>,
+}
+
+/// One load step of one repeat.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StepSummary {
+    /// Step name (`warmup` for the warm-up).
+    pub name: String,
+    /// Whether this is the warm-up (kept out of the stack's figures).
+    pub warmup: bool,
+    /// Concurrent users.
+    pub users: usize,
+    /// Target rate, requests per second; `None` for unthrottled.
+    pub target_rps: Option<u32>,
+    /// Seconds the figures cover (all users running).
+    pub seconds: f64,
+    /// Requests in that window.
+    pub requests: u64,
+    /// Requests per second achieved.
+    pub achieved_rps: f64,
+    /// Requests whose status was not the contract's answer for their id.
+    pub errors: u64,
+    /// Per kind of id.
+    pub kinds: Vec<KindResult>,
+    /// Memory in the window: median, KiB.
+    pub rss_kb: Option<u64>,
+    /// Service CPU per 1000 requests in the window, ms.
+    pub cpu_ms_per_1000: Option<f64>,
+    /// Service CPU used, in cores (1.0 = one core busy).
+    pub service_cores: Option<f64>,
+    /// Harness (load generator) CPU used, in cores.
+    pub harness_cores: Option<f64>,
+    /// The load generator was saturated: throughput says nothing about the service.
+    pub load_generator_bound: bool,
+    /// The coordinated-omission setting of this step.
+    pub coordinated_omission: String,
+}
+
+/// What the harness itself cost over the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HarnessCost {
+    /// Samples taken.
+    pub samples: u64,
+    /// CPU one sample cost the sampler (service and harness read), median, µs.
+    pub sampler_cpu_us_per_sample: Option<f64>,
+    /// Share of one core the sampler used at the scenario's interval, percent.
+    pub sampler_core_pct: Option<f64>,
+    /// Highest RSS of the harness process, KiB.
+    pub harness_peak_kb: Option<u64>,
+    /// CPU the whole harness used while services sat idle (sampler, runtime, nothing else),
+    /// percent of one core: median over the repeats' idle phases.
+    #[serde(default)]
+    pub idle_core_pct: Option<f64>,
+}
