@@ -7,7 +7,7 @@ use crate::model::{
 };
 use crate::model::{KindResult, StepLoad};
 use crate::model::{Phase, Sample};
-use crate::scenario::{CoMitigation, Step};
+use crate::scenario::Step;
 use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 
 /// Share of its cores above which the load generator counts as saturated.
@@ -174,7 +174,6 @@ pub fn step_summary(
     window: (f64, f64),
     samples: &[Sample],
     harness_cpus: usize,
-    coordinated_omission: CoMitigation,
 ) -> StepSummary {
     let inside: Vec<&Sample> = samples
         .iter()
@@ -216,7 +215,7 @@ pub fn step_summary(
         harness_cores,
         load_generator_bound: harness_cores
             .is_some_and(|c| c >= SATURATED * harness_cpus.max(1) as f64),
-        coordinated_omission: coordinated_omission.as_str().to_owned(),
+        coordinated_omission: load.coordinated_omission.clone(),
     }
 }
 
@@ -569,6 +568,7 @@ mod tests {
             }],
             window_start: start,
             window_end: start + chrono::Duration::seconds(seconds),
+            coordinated_omission: "disabled".into(),
         }
     }
 
@@ -596,15 +596,7 @@ mod tests {
             .map(|i| sample(1000 + i * 100, 3, 1000 + i, i * 50, i * 95))
             .chain([sample(5000, 4, 5000, 10_000, 10_000)])
             .collect();
-        let s = step_summary(
-            &step("s"),
-            false,
-            &load(2000, 2),
-            (1.0, 3.0),
-            &samples,
-            1,
-            CoMitigation::Disabled,
-        );
+        let s = step_summary(&step("s"), false, &load(2000, 2), (1.0, 3.0), &samples, 1);
         assert_eq!(s.achieved_rps, 1000.0);
         assert!((s.service_cores.unwrap() - 0.5).abs() < 1e-9);
         // 0.5 core-seconds per second over 1000 requests per second: 0.5 ms each, 500 per 1000.
@@ -612,15 +604,7 @@ mod tests {
         assert!(s.load_generator_bound);
         assert_eq!(s.rss_kb, Some(1010));
         assert_eq!(s.errors, 1);
-        let relaxed = step_summary(
-            &step("s"),
-            false,
-            &load(2000, 2),
-            (1.0, 3.0),
-            &samples,
-            2,
-            CoMitigation::Disabled,
-        );
+        let relaxed = step_summary(&step("s"), false, &load(2000, 2), (1.0, 3.0), &samples, 2);
         assert!(
             !relaxed.load_generator_bound,
             "0.95 of 2 cores is not saturated"
@@ -632,39 +616,15 @@ mod tests {
         let samples: Vec<Sample> = (0..=10)
             .map(|i| sample(i * 100, 3, 1, i * 100, 0))
             .collect();
-        let mut warm = step_summary(
-            &step("w"),
-            true,
-            &load(10, 1),
-            (0.0, 1.0),
-            &samples,
-            1,
-            CoMitigation::Disabled,
-        );
-        let step = step_summary(
-            &step("s"),
-            false,
-            &load(1000, 1),
-            (0.0, 1.0),
-            &samples,
-            1,
-            CoMitigation::Disabled,
-        );
+        let mut warm = step_summary(&step("w"), true, &load(10, 1), (0.0, 1.0), &samples, 1);
+        let step = step_summary(&step("s"), false, &load(1000, 1), (0.0, 1.0), &samples, 1);
         warm.requests = 1;
         // 1 core for 1 s over 1000 requests: 1 ms each, 1000 ms per 1000.
         assert!((cpu_per_1000(&[warm, step]).unwrap() - 1000.0).abs() < 1e-6);
     }
 
     fn repeat(n: u32, idle_kb: u64, p50_us: u64, bound: bool) -> StackRun {
-        let mut step = step_summary(
-            &step("users-4"),
-            false,
-            &load(1000, 1),
-            (0.0, 1.0),
-            &[],
-            1,
-            CoMitigation::Disabled,
-        );
+        let mut step = step_summary(&step("users-4"), false, &load(1000, 1), (0.0, 1.0), &[], 1);
         step.kinds[0].p50_us = p50_us;
         step.load_generator_bound = bound;
         StackRun {

@@ -1,14 +1,13 @@
 //! Boot time: from the backend's start call to the first `200` from `/health`, polled every
 //! millisecond by an in-process client.
 
-use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use footprint_contract::client::Conn;
 
 use crate::backend::Instance;
-use crate::load::ABORT;
+use crate::cancel::Cancel;
 
 /// Interval between two polls of `/health`.
 pub const POLL: Duration = Duration::from_millis(1);
@@ -32,13 +31,35 @@ pub enum BootError {
     Interrupted,
 }
 
+/// Whether a service answers `200` on `/health`: over HTTP for real services, a double in
+/// tests of the run loop.
+pub trait HealthCheck {
+    /// One poll.
+    fn healthy(&self, addr: std::net::SocketAddr) -> bool;
+}
+
+/// The real check: a fresh connection, `GET /health`, `200` or not.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpHealth;
+
+impl HealthCheck for HttpHealth {
+    fn healthy(&self, addr: std::net::SocketAddr) -> bool {
+        healthy(addr)
+    }
+}
+
 /// Polls `/health` until it answers `200`; returns the time since the instance was started.
-pub fn wait_healthy(instance: &mut dyn Instance, timeout: Duration) -> Result<Duration, BootError> {
+pub fn wait_healthy(
+    instance: &mut dyn Instance,
+    timeout: Duration,
+    check: &dyn HealthCheck,
+    cancel: &Cancel,
+) -> Result<Duration, BootError> {
     let addr = instance.addr();
     let started = instance.started();
     let mut next = Instant::now();
     loop {
-        if healthy(addr) {
+        if check.healthy(addr) {
             return Ok(started.elapsed());
         }
         if let Some(status) = instance.exited() {
@@ -50,7 +71,7 @@ pub fn wait_healthy(instance: &mut dyn Instance, timeout: Duration) -> Result<Du
         if started.elapsed() > timeout {
             return Err(BootError::Timeout(timeout));
         }
-        if ABORT.load(Ordering::Relaxed) {
+        if cancel.is_cancelled() {
             return Err(BootError::Interrupted);
         }
         next += POLL;

@@ -10,39 +10,28 @@
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use std::sync::Arc;
+
 use crate::backend::local::Local;
 use crate::backend::{Backend, ServiceSpec};
-use crate::boot;
-use crate::env::CpuTicks;
-use crate::load;
-use crate::placement::{self, Resolved};
+use crate::boot::{self, HttpHealth};
+use crate::cancel::Cancel;
+use crate::driver::goose::Goose;
+use crate::driver::wrk::{self, Wrk};
+use crate::driver::{self, LoadDriver, LoadError, SEEDED_ONLY};
+use crate::placement::Resolved;
+use crate::prepare::{self, Builder, NotBuilt, Toolchains};
+use crate::progress::Reporter;
 use crate::sample::{ProcSource, Source};
-use crate::scenario::{CoMitigation, IdMix, Step};
+use crate::scenario::{CoMitigation, Step};
 use crate::stacks::{self, Availability};
 
 /// Version of `calibrate.json`.
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The Lua script wrk runs: seeded ids at random (as the Goose driver asks for them), and the
-/// figures printed once, exactly, in one parseable line.
-pub const WRK_SCRIPT: &str = r#"-- Seeded ids at random, as the harness's Goose driver asks for them.
-math.randomseed(7)
-request = function()
-  return wrk.format("GET", "/accounts/" .. math.random(10000, 10099))
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "footprint-calibrate requests=%d duration_us=%d p50_us=%d p99_us=%d errors=%d\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.status + e.timeout))
-end
-"#;
 
 /// What to calibrate.
 #[derive(Debug, Clone)]
@@ -67,6 +56,8 @@ pub struct Options {
     pub harness_cpus: Vec<usize>,
     /// No progress output.
     pub quiet: bool,
+    /// Cancelled by Ctrl-C.
+    pub cancel: Cancel,
 }
 
 /// One tool's figures.
@@ -172,70 +163,11 @@ impl Ratios {
     }
 }
 
-/// wrk's version line, or why it cannot be run.
-pub fn wrk_version() -> Result<String, CalibrateError> {
-    // `wrk -v` prints its version and usage, and exits 1.
-    let output = Command::new("wrk").arg("-v").output().map_err(|e| {
-        CalibrateError::Setup(format!(
-            "wrk cannot be run ({e}); install it with: sudo apt-get install wrk"
-        ))
-    })?;
-    let text = String::from_utf8_lossy(&output.stdout).into_owned()
-        + &String::from_utf8_lossy(&output.stderr);
-    Ok(text
-        .lines()
-        .find(|l| l.starts_with("wrk "))
-        .unwrap_or("wrk (version unknown)")
-        .trim()
-        .to_owned())
-}
-
-/// Parses the line [`WRK_SCRIPT`] prints.
-pub fn parse_wrk(stdout: &str) -> Option<ToolFigures> {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("footprint-calibrate "))?;
-    let get = |key: &str| -> Option<u64> {
-        line.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))?
-            .parse()
-            .ok()
-    };
-    let requests = get("requests")?;
-    let seconds = get("duration_us")? as f64 / 1e6;
-    Some(ToolFigures {
-        tool: "wrk".into(),
-        requests,
-        seconds,
-        rps: if seconds > 0.0 {
-            requests as f64 / seconds
-        } else {
-            0.0
-        },
-        p50_us: get("p50_us")?,
-        p99_us: get("p99_us")?,
-        errors: get("errors")?,
-        harness_cores: None,
-        tool_cores: None,
-    })
-}
-
-/// CPU time of the harness process, seconds.
-fn harness_cpu() -> Option<f64> {
-    ProcSource::current()
-        .read()
-        .ok()
-        .map(|r| r.cpu_us as f64 / 1e6)
-}
-
 /// Runs the calibration and writes `<out>/<time>-calibrate-<stack>/calibrate.json` and
-/// `calibrate.csv`; returns the folder and the figures.
+/// `calibrate.csv`; returns the folder and the figures. The set-up (placement, pinning, the
+/// stack's check and build, the run id) is the scenario run's own.
 pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> {
-    let say = |line: &str| {
-        if !options.quiet {
-            eprintln!("{line}");
-        }
-    };
+    let reporter = Reporter::new(options.quiet);
     let stack = stacks::find(&options.stack).ok_or_else(|| {
         let known: Vec<&str> = stacks::STACKS.iter().map(|s| s.name).collect();
         CalibrateError::Setup(format!(
@@ -250,68 +182,58 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
             stack.name
         )));
     }
-    let wrk_version = wrk_version()?;
-    let available = placement::allowed_cpus().unwrap_or_default();
-    let placement = placement::resolve(&options.service_cpus, &options.harness_cpus, &available);
-    if let Some(note) = &placement.note {
-        say(&format!("warning: {note}"));
+    let wrk_version = wrk::version().map_err(|e| CalibrateError::Setup(e.to_string()))?;
+    let setup = prepare::setup(
+        &options.root,
+        &options.out,
+        &format!("calibrate-{}", stack.name),
+        &options.service_cpus,
+        &options.harness_cpus,
+    )
+    .map_err(|e| CalibrateError::Setup(e.to_string()))?;
+    if let Some(note) = &setup.placement.note {
+        reporter.warn(note);
     }
-    let started = Utc::now();
-    // The results folder's name is the run id, as for a scenario run.
-    let run_id = format!(
-        "{}-calibrate-{}",
-        started.format("%Y%m%dT%H%M%SZ"),
-        stack.name
-    );
-    let dir = options.out.join(&run_id);
+    let started = setup.env.started;
+    let dir = options.out.join(&setup.run_id);
     fs::create_dir_all(&dir).map_err(|source| CalibrateError::Write {
         path: dir.clone(),
         source,
     })?;
-    let script = dir.join("calibrate.lua");
-    fs::write(&script, WRK_SCRIPT).map_err(|source| CalibrateError::Write {
-        path: script.clone(),
-        source,
+    let wrk = Wrk::new(&dir).map_err(|e| CalibrateError::Setup(e.to_string()))?;
+    let local = Local::new(&setup.run_id);
+    let builder = Toolchains {
+        root: options.root.clone(),
+        reporter: &reporter,
+    };
+    let built = builder.build(stack, &local, None).map_err(|e| match e {
+        NotBuilt::Skipped(why) | NotBuilt::Failed(why) => {
+            CalibrateError::Run(format!("{}: {why}", stack.name))
+        }
     })?;
-    say(&format!("building {} ...", stack.name));
-    let launch = stacks::prepare(stack, &options.root, options.quiet)
-        .map_err(|e| CalibrateError::Run(format!("{}: build failed: {e}", stack.name)))?;
-    if !placement.harness_cpus.is_empty() {
-        // The runtime's threads and wrk (spawned from here) inherit the mask.
-        placement::pin_current_thread(&placement.harness_cpus).map_err(|e| {
-            CalibrateError::Setup(format!(
-                "cannot pin the harness to {:?}: {e}",
-                placement.harness_cpus
-            ))
-        })?;
-    }
+    let launch = built.prepared.launch;
     let spec = ServiceSpec {
         stack: stack.name.to_owned(),
         program: launch.program.clone(),
         args: launch.args_for_workers(stack, None),
         env: launch.env.clone(),
-        cpus: placement.service_cpus.clone(),
+        cpus: setup.placement.service_cpus.clone(),
         image: None,
     };
+    let goose = Goose::new(
+        Arc::new(driver::runtime(setup.placement.harness_cpus.len()).map_err(run_err)?),
+        SEEDED_ONLY,
+        CoMitigation::Disabled,
+    );
+    let cancel = &options.cancel;
     let load_average = crate::env::load_average();
-    let ticks_before = CpuTicks::now();
-    let mut instance = Local::new(&run_id)
+    let mut instance = local
         .start(&spec)
         .map_err(|e| CalibrateError::Run(e.to_string()))?;
     let measured = (|| {
-        boot::wait_healthy(instance.as_mut(), stack.boot_timeout())
+        boot::wait_healthy(instance.as_mut(), stack.boot_timeout(), &HttpHealth, cancel)
             .map_err(|e| CalibrateError::Run(format!("{}: {e}", stack.name)))?;
         let addr = instance.addr();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(placement.harness_cpus.len().max(1))
-            .enable_all()
-            .build()
-            .map_err(|e| CalibrateError::Run(format!("cannot start a runtime: {e}")))?;
-        let seeded = IdMix {
-            seeded: 1.0,
-            unknown: 0.0,
-            malformed: 0.0,
-        };
         let step = |name: &str, seconds: u64| Step {
             name: name.to_owned(),
             users: options.users,
@@ -321,17 +243,12 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
             pause: (Duration::ZERO, Duration::ZERO),
         };
         if options.warmup > 0 {
-            say(&format!(
+            reporter.say(&format!(
                 "warm-up: {} s of Goose, not measured",
                 options.warmup
             ));
-            runtime
-                .block_on(load::run_step(
-                    addr,
-                    &step("warmup", options.warmup),
-                    seeded,
-                    CoMitigation::Disabled,
-                ))
+            goose
+                .run_step(addr, &step("warmup", options.warmup), cancel)
                 .map_err(|e| CalibrateError::Run(format!("warm-up: {e}")))?;
         }
         let (mut goose_rounds, mut wrk_rounds) = (Vec::new(), Vec::new());
@@ -340,34 +257,36 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
             // favours neither.
             let goose_first = round % 2 == 0;
             for goose_now in [goose_first, !goose_first] {
-                if crate::load::ABORT.load(std::sync::atomic::Ordering::Relaxed) {
+                if cancel.is_cancelled() {
                     return Err(CalibrateError::Run("interrupted".into()));
                 }
-                if goose_now {
-                    say(&format!(
-                        "round {}: goose, {} users, unthrottled, {} s",
-                        round + 1,
-                        options.users,
-                        options.seconds
-                    ));
-                    goose_rounds.push(run_goose(&runtime, addr, &step("goose", options.seconds))?);
-                } else {
-                    say(&format!(
-                        "round {}: wrk, {} connections, 1 thread, {} s",
-                        round + 1,
-                        options.users,
-                        options.seconds
-                    ));
-                    wrk_rounds.push(run_wrk(&script, addr, options.users, options.seconds)?);
-                }
+                let (tool, driver, rounds): (&str, &dyn LoadDriver, &mut Vec<ToolFigures>) =
+                    if goose_now {
+                        ("goose", &goose, &mut goose_rounds)
+                    } else {
+                        ("wrk", &wrk, &mut wrk_rounds)
+                    };
+                reporter.say(&format!(
+                    "round {}: {} ({}), {} connections, unthrottled, {} s",
+                    round + 1,
+                    tool,
+                    driver.describe(),
+                    options.users,
+                    options.seconds
+                ));
+                rounds.push(measure_tool(
+                    tool,
+                    driver,
+                    addr,
+                    &step(tool, options.seconds),
+                    cancel,
+                )?);
             }
         }
         Ok((goose_rounds, wrk_rounds))
     })();
     let ended = instance.stop();
-    let steal_pct = ticks_before
-        .zip(CpuTicks::now())
-        .and_then(|(before, after)| after.steal_pct_since(&before));
+    let steal_pct = prepare::steal_since(setup.ticks);
     let (goose_rounds, wrk_rounds) = measured.map_err(|e: CalibrateError| match e {
         CalibrateError::Run(m) => CalibrateError::Run(format!(
             "{m} (service ended: {ended}; stderr: {})",
@@ -383,7 +302,7 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         stack: stack.name.to_owned(),
         users: options.users,
         seconds: options.seconds,
-        placement,
+        placement: setup.placement,
         wrk_version,
         ratios: Ratios::of(&goose, &wrk),
         goose,
@@ -397,45 +316,53 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
     Ok((dir, calibration))
 }
 
-/// One measured Goose attack, unthrottled, seeded ids only.
-fn run_goose(
-    runtime: &tokio::runtime::Runtime,
+fn run_err(e: LoadError) -> CalibrateError {
+    CalibrateError::Run(e.to_string())
+}
+
+/// One measured step of a driver, unthrottled, seeded ids only: its figures and the CPU it
+/// used (the driver's own: the harness process for Goose, the child for wrk).
+fn measure_tool(
+    tool: &str,
+    driver: &dyn LoadDriver,
     addr: std::net::SocketAddr,
     step: &Step,
+    cancel: &Cancel,
 ) -> Result<ToolFigures, CalibrateError> {
-    let seeded = IdMix {
-        seeded: 1.0,
-        unknown: 0.0,
-        malformed: 0.0,
+    let harness = || {
+        ProcSource::current()
+            .read()
+            .ok()
+            .map(|r| r.cpu_us as f64 / 1e6)
     };
-    let cpu_before = harness_cpu();
+    let (tool_before, harness_before) = (driver.cpu_seconds(), harness());
     let wall = Instant::now();
-    let goose = runtime
-        .block_on(load::run_step(addr, step, seeded, CoMitigation::Disabled))
-        .map_err(|e| CalibrateError::Run(format!("goose: {e}")))?;
-    let cores = cpu_before
-        .zip(harness_cpu())
-        .map(|(a, b)| (b - a) / wall.elapsed().as_secs_f64());
-    let kind = goose
+    let load = driver
+        .run_step(addr, step, cancel)
+        .map_err(|e| CalibrateError::Run(format!("{tool}: {e}")))?;
+    let elapsed = wall.elapsed().as_secs_f64();
+    let cores =
+        |before: Option<f64>, after: Option<f64>| before.zip(after).map(|(a, b)| (b - a) / elapsed);
+    let kind = load
         .kinds
         .iter()
         .find(|k| k.kind == "seeded")
-        .ok_or_else(|| CalibrateError::Run("goose: no request was measured".into()))?;
-    let seconds = goose.seconds();
+        .ok_or_else(|| CalibrateError::Run(format!("{tool}: no request was measured")))?;
+    let seconds = load.seconds();
     Ok(ToolFigures {
-        tool: "goose".into(),
-        requests: goose.requests(),
+        tool: tool.into(),
+        requests: load.requests(),
         seconds,
         rps: if seconds > 0.0 {
-            goose.requests() as f64 / seconds
+            load.requests() as f64 / seconds
         } else {
             0.0
         },
         p50_us: kind.p50_us,
         p99_us: kind.p99_us,
         errors: kind.errors,
-        harness_cores: cores,
-        tool_cores: cores,
+        harness_cores: cores(harness_before, harness()),
+        tool_cores: cores(tool_before, driver.cpu_seconds()),
     })
 }
 
@@ -467,62 +394,6 @@ pub fn combine(tool: &str, rounds: &[ToolFigures]) -> ToolFigures {
         harness_cores: mean(|r| r.harness_cores),
         tool_cores: mean(|r| r.tool_cores),
     }
-}
-
-/// Runs wrk with [`WRK_SCRIPT`] (from this thread, so it inherits the harness's CPUs) and
-/// reads its figures; its CPU is the change in the harness's children's resource usage.
-fn run_wrk(
-    script: &Path,
-    addr: std::net::SocketAddr,
-    connections: usize,
-    seconds: u64,
-) -> Result<ToolFigures, CalibrateError> {
-    let children_before = children_cpu();
-    let wall = Instant::now();
-    let output = Command::new("wrk")
-        .arg("-t1")
-        .arg(format!("-c{}", connections.max(1)))
-        .arg(format!("-d{}s", seconds.max(1)))
-        .arg("--latency")
-        .arg("-s")
-        .arg(script)
-        .arg(format!("http://{addr}/"))
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| CalibrateError::Run(format!("wrk cannot be run: {e}")))?;
-    let elapsed = wall.elapsed().as_secs_f64();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(CalibrateError::Run(format!(
-            "wrk failed ({}): {}{}",
-            output.status,
-            stdout,
-            String::from_utf8_lossy(&output.stderr)
-        )));
-    }
-    let mut figures = parse_wrk(&stdout)
-        .ok_or_else(|| CalibrateError::Run(format!("wrk printed no figures: {stdout}")))?;
-    figures.tool_cores = children_before
-        .zip(children_cpu())
-        .map(|(a, b)| (b - a) / elapsed);
-    Ok(figures)
-}
-
-/// CPU time of the harness's waited-for children, seconds: `cutime + cstime` of
-/// `/proc/self/stat` (fields 16 and 17, proc(5)).
-fn children_cpu() -> Option<f64> {
-    let stat = fs::read_to_string("/proc/self/stat").ok()?;
-    children_ticks(&stat).map(|t| t as f64 / rustix::param::clock_ticks_per_second().max(1) as f64)
-}
-
-/// `cutime + cstime` from a `/proc/<pid>/stat` line, in clock ticks.
-fn children_ticks(stat: &str) -> Option<u64> {
-    let after_comm = &stat[stat.rfind(')')? + 1..];
-    let mut fields = after_comm.split_whitespace();
-    // After ")": state is field 3, so cutime (16) is the 14th and cstime (17) the 15th.
-    let cutime: u64 = fields.nth(13)?.parse().ok()?;
-    let cstime: u64 = fields.next()?.parse().ok()?;
-    Some(cutime + cstime)
 }
 
 /// Writes `calibrate.json` and `calibrate.csv` into `dir`.
@@ -646,27 +517,6 @@ mod tests {
             harness_cores: None,
             tool_cores: None,
         }
-    }
-
-    #[test]
-    fn reads_the_line_the_script_prints() {
-        let out = "Running 2s test @ http://127.0.0.1:1/\n  1 threads and 4 connections\n\
-                   footprint-calibrate requests=2000 duration_us=2000000 p50_us=150 p99_us=900 errors=3\n";
-        let f = parse_wrk(out).unwrap();
-        assert_eq!(
-            (f.requests, f.p50_us, f.p99_us, f.errors),
-            (2000, 150, 900, 3)
-        );
-        assert_eq!((f.seconds, f.rps), (2.0, 1000.0));
-        assert_eq!(parse_wrk("no figures"), None);
-    }
-
-    #[test]
-    fn children_cpu_from_proc_stat() {
-        let stat = "42 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16";
-        // utime 11, stime 12, cutime 13, cstime 14.
-        assert_eq!(children_ticks(stat), Some(27));
-        assert!(children_cpu().is_some());
     }
 
     #[test]

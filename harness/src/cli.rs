@@ -17,8 +17,7 @@ use crate::scenario;
 use crate::stacks::{self, Availability, STACKS};
 use crate::{calibrate, report, table};
 
-/// Exit status: a run was interrupted by Ctrl-C.
-pub const EXIT_INTERRUPTED: u8 = 130;
+pub use crate::cancel::Exit;
 
 /// Measures what the account service costs in each stack: memory (idle, under load, peak),
 /// boot time, latency percentiles, throughput and CPU per request.
@@ -180,14 +179,19 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Ok
+            }
+            .into();
         }
     };
     let root = project_root();
     match cli.command {
         Command::List => {
             print!("{}", list(&root));
-            ExitCode::SUCCESS
+            Exit::Ok.into()
         }
         Command::Scenario(args) => run_scenario(args, &root),
         Command::Compare(args) => {
@@ -196,11 +200,11 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
                 Ok((path, table)) => {
                     print!("{table}");
                     println!("compare: {}", path.display());
-                    ExitCode::SUCCESS
+                    Exit::Ok.into()
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
-                    ExitCode::FAILURE
+                    Exit::Failed.into()
                 }
             }
         }
@@ -210,11 +214,11 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             match report::write(&args.results, &out, prices.as_deref().map_err(Clone::clone)) {
                 Ok(path) => {
                     println!("report: {}", path.display());
-                    ExitCode::SUCCESS
+                    Exit::Ok.into()
                 }
                 Err(e) => {
                     eprintln!("error: {e}");
-                    ExitCode::FAILURE
+                    Exit::Failed.into()
                 }
             }
         }
@@ -230,7 +234,7 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
         Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return Exit::Failed.into();
         }
     };
     let mut failed = None;
@@ -271,9 +275,9 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
     match failed {
         Some(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Failed.into()
         }
-        None => ExitCode::SUCCESS,
+        None => Exit::Ok.into(),
     }
 }
 
@@ -285,7 +289,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
             args.stack,
             known.join(", ")
         );
-        return ExitCode::from(2);
+        return Exit::Usage.into();
     }
     let options = calibrate::Options {
         stack: args.stack,
@@ -298,33 +302,24 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
         service_cpus: vec![1],
         harness_cpus: vec![0],
         quiet: args.quiet,
+        cancel: crate::cancel::Cancel::new(),
     };
-    install_interrupt_handler_for_calibrate();
+    crate::cancel::install_interrupt(&options.cancel);
     match calibrate::run(&options) {
         Ok((dir, calibration)) => {
             print!("{}", calibrate::render(&calibration));
             println!("results: {}", dir.display());
-            ExitCode::SUCCESS
+            Exit::Ok.into()
         }
         Err(e @ calibrate::CalibrateError::Setup(_)) => {
             eprintln!("error: {e}");
-            ExitCode::from(2)
+            Exit::Usage.into()
         }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Failed.into()
         }
     }
-}
-
-/// Ctrl-C during a calibration stops the Goose attack; the service is then stopped.
-fn install_interrupt_handler_for_calibrate() {
-    let _ = ctrlc::set_handler(|| {
-        if crate::load::ABORT.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_INTERRUPTED));
-        }
-        goose::trigger_killswitch("interrupted");
-    });
 }
 
 fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
@@ -335,7 +330,7 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage.into();
         }
     };
     if args.quick {
@@ -356,17 +351,17 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             "error: unknown stack {unknown:?}; known stacks: {}",
             known.join(", ")
         );
-        return ExitCode::from(2);
+        return Exit::Usage.into();
     }
     if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
         eprintln!("error: --init-swarm needs --backend swarm");
-        return ExitCode::from(2);
+        return Exit::Usage.into();
     }
     if let Some(registry) = &args.registry
         && !valid_registry(registry)
     {
         eprintln!("error: --registry {registry:?}: expected HOST:PORT, e.g. 127.0.0.1:5000");
-        return ExitCode::from(2);
+        return Exit::Usage.into();
     }
     let backend = BackendOptions {
         kind: args.backend.kind(),
@@ -410,27 +405,27 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
                     "interrupted: partial results kept in {}",
                     outcome.dir.display()
                 );
-                ExitCode::from(EXIT_INTERRUPTED)
+                Exit::Interrupted.into()
             } else if outcome
                 .summary
                 .stacks
                 .iter()
                 .any(|s| s.status == Status::Failed)
             {
-                ExitCode::FAILURE
+                Exit::Failed.into()
             } else if !outcome.summary.left_behind.is_empty() {
                 eprintln!(
                     "error: the run measured everything but could not remove what it made; \
                      `harness clean` removes it once the daemon answers"
                 );
-                ExitCode::FAILURE
+                Exit::Failed.into()
             } else {
-                ExitCode::SUCCESS
+                Exit::Ok.into()
             }
         }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            Exit::Failed.into()
         }
     }
 }
@@ -472,21 +467,21 @@ fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
         Ok(prices) => prices,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return Exit::Failed.into();
         }
     };
     let prices = match cost::select(&prices, args.instances.as_deref(), args.aarch64) {
         Ok(prices) => prices,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return Exit::Usage.into();
         }
     };
     let summary = match results::load_summary(&args.results) {
         Ok(summary) => summary,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::FAILURE;
+            return Exit::Failed.into();
         }
     };
     let fleet = Fleet {
@@ -499,7 +494,7 @@ fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
         "{}",
         cost::render_table(&cost::project(&summary, &prices, &fleet))
     );
-    ExitCode::SUCCESS
+    Exit::Ok.into()
 }
 
 /// The project's EC2 price table, or why it cannot be read.

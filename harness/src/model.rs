@@ -184,6 +184,9 @@ pub struct StepLoad {
     pub window_start: DateTime<Utc>,
     /// When the users began to stop.
     pub window_end: DateTime<Utc>,
+    /// How the driver dealt with coordinated omission, as recorded with the step.
+    #[serde(default)]
+    pub coordinated_omission: String,
 }
 
 impl StepLoad {

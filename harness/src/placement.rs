@@ -25,7 +25,7 @@ pub fn pin_current_thread(cpus: &[usize]) -> std::io::Result<()> {
 }
 
 /// The placement a run will use: the scenario's, or none when its CPUs are not all here.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Resolved {
     /// CPUs the service gets; empty means unpinned.
     pub service_cpus: Vec<usize>,

@@ -156,7 +156,13 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
         image: Some(built.tag.clone()),
     };
     let mut instance = backend.start(&spec).unwrap();
-    harness::boot::wait_healthy(instance.as_mut(), Duration::from_secs(30)).unwrap();
+    harness::boot::wait_healthy(
+        instance.as_mut(),
+        Duration::from_secs(30),
+        &harness::boot::HttpHealth,
+        &harness::cancel::Cancel::new(),
+    )
+    .unwrap();
     assert_eq!(instance.addr().ip().to_string(), "127.0.0.1");
 
     let ids = containers_of_run(&daemon, &run_id).unwrap();

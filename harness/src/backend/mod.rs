@@ -2,6 +2,8 @@
 //! services.
 
 pub mod docker;
+#[cfg(test)]
+pub mod fake;
 pub mod local;
 pub mod select;
 pub mod swarm;
@@ -98,6 +100,24 @@ pub trait Backend {
     /// backends; nothing for processes).
     fn image(&self, _stack: &Stack, _launch: &Launch) -> Result<Option<Built>, String> {
         Ok(None)
+    }
+
+    /// Environment a service of `stack` needs on this backend beyond its own: an image's
+    /// command line is fixed, so a JVM run from one reads its CPU count from
+    /// `JDK_JAVA_OPTIONS` when `workers` is set.
+    fn runtime_env(
+        &self,
+        stack: &Stack,
+        workers: Option<usize>,
+        has_image: bool,
+    ) -> Vec<(String, String)> {
+        match workers {
+            Some(workers) if has_image && stack.is_jvm() => vec![(
+                "JDK_JAVA_OPTIONS".to_owned(),
+                format!("-XX:ActiveProcessorCount={workers}"),
+            )],
+            _ => Vec::new(),
+        }
     }
 
     /// Removes everything the backend made for the run (containers, services, images, a swarm

@@ -1,4 +1,4 @@
-//! The load driver: one Goose attack per step, against one service on 127.0.0.1.
+//! The Goose driver: one Goose attack per step, against one service on 127.0.0.1.
 //!
 //! Requests are named by the kind of id they ask for (`seeded`, `unknown`, `malformed`), so all
 //! ids of a kind aggregate and each kind's statuses can be checked against what it should get.
@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -16,6 +17,8 @@ use goose::prelude::*;
 use goose::test_plan::TestPlanStepAction;
 use rand::Rng;
 
+use super::{LoadDriver, LoadError, co_label};
+use crate::cancel::Cancel;
 use crate::model::{KINDS, KindResult, StepLoad};
 use crate::scenario::{CoMitigation, IdMix, Step};
 
@@ -29,12 +32,34 @@ const MALFORMED: [&str; 6] = [
     "123456789012",
 ];
 
-/// Why a step's load could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    /// Goose refused the configuration or failed.
-    #[error("load generator: {0}")]
-    Goose(String),
+/// The Goose closed-loop driver, on the harness's load runtime.
+pub struct Goose {
+    runtime: Arc<tokio::runtime::Runtime>,
+    ids: IdMix,
+    co: CoMitigation,
+}
+
+impl Goose {
+    /// A driver asking for `ids`, with Goose's coordinated-omission setting `co`.
+    pub fn new(runtime: Arc<tokio::runtime::Runtime>, ids: IdMix, co: CoMitigation) -> Self {
+        Self { runtime, ids, co }
+    }
+}
+
+impl LoadDriver for Goose {
+    fn describe(&self) -> String {
+        "goose 0.19 (closed loop)".to_owned()
+    }
+
+    fn run_step(
+        &self,
+        addr: SocketAddr,
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Result<StepLoad, LoadError> {
+        self.runtime
+            .block_on(run_step(addr, step, self.ids, self.co, cancel))
+    }
 }
 
 impl From<GooseError> for LoadError {
@@ -49,6 +74,7 @@ pub async fn run_step(
     step: &Step,
     ids: IdMix,
     co: CoMitigation,
+    cancel: &Cancel,
 ) -> Result<StepLoad, LoadError> {
     let mut config = GooseConfiguration::default();
     config.host = Some(format!("http://{addr}"));
@@ -74,24 +100,25 @@ pub async fn run_step(
         scenario = scenario.set_wait_time(step.pause.0, step.pause.1)?;
     }
     let attack = GooseAttack::initialize_with_config(config)?.register_scenario(scenario);
-    let metrics = with_abort_watch(attack.execute()).await?;
-    Ok(summarise(&metrics))
+    let metrics = with_abort_watch(attack.execute(), cancel).await?;
+    let mut load = summarise(&metrics);
+    load.coordinated_omission = co_label(co);
+    Ok(load)
 }
 
-/// Set by the harness's Ctrl-C handler; a running attack stops at its next check.
-pub static ABORT: AtomicBool = AtomicBool::new(false);
-
-/// Runs an attack while re-triggering Goose's stop switch whenever [`ABORT`] is set (Goose
+/// Runs an attack while re-triggering Goose's stop switch whenever `cancel` is set (Goose
 /// clears the switch as each attack starts, so a Ctrl-C between steps must be re-sent).
 async fn with_abort_watch<F: Future<Output = Result<GooseMetrics, GooseError>>>(
     attack: F,
+    cancel: &Cancel,
 ) -> Result<GooseMetrics, GooseError> {
     let watching = Arc::new(AtomicBool::new(true));
     let watch = {
         let watching = Arc::clone(&watching);
+        let cancel = cancel.clone();
         tokio::spawn(async move {
             while watching.load(Ordering::Relaxed) {
-                if ABORT.load(Ordering::Relaxed) {
+                if cancel.is_cancelled() {
                     goose::trigger_killswitch("interrupted");
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -198,5 +225,6 @@ pub fn summarise(metrics: &GooseMetrics) -> StepLoad {
         kinds,
         window_start,
         window_end,
+        coordinated_omission: String::new(),
     }
 }

@@ -21,7 +21,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -31,9 +30,40 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-use crate::load::{ABORT, LoadError, pick};
+use super::goose::pick;
+use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
+use crate::cancel::Cancel;
 use crate::model::{KINDS, KindResult, Percentiles, StepLoad};
 use crate::scenario::{IdMix, Step};
+
+/// The constant-rate driver, on the harness's load runtime.
+pub struct ConstantRate {
+    runtime: std::sync::Arc<tokio::runtime::Runtime>,
+    ids: IdMix,
+}
+
+impl ConstantRate {
+    /// A driver asking for `ids` on `runtime`.
+    pub fn new(runtime: std::sync::Arc<tokio::runtime::Runtime>, ids: IdMix) -> Self {
+        Self { runtime, ids }
+    }
+}
+
+impl LoadDriver for ConstantRate {
+    fn describe(&self) -> String {
+        "constant-rate (open loop)".to_owned()
+    }
+
+    fn run_step(
+        &self,
+        addr: SocketAddr,
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Result<StepLoad, LoadError> {
+        self.runtime
+            .block_on(run_step(addr, step, self.ids, cancel))
+    }
+}
 
 /// How long one request may take before it counts as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -70,7 +100,12 @@ pub fn schedule(rate: u32, connections: usize, index: usize, hold: Duration) -> 
 /// the full rate starts. A slot still unsent when the hold ends is dropped, not sent late; the
 /// achieved rate then falls short of the target, which is how a service that cannot keep up
 /// shows in the throughput.
-pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepLoad, LoadError> {
+pub async fn run_step(
+    addr: SocketAddr,
+    step: &Step,
+    ids: IdMix,
+    cancel: &Cancel,
+) -> Result<StepLoad, LoadError> {
     let rate = step.rate.ok_or_else(|| {
         LoadError::Goose(format!(
             "step {}: a constant-rate step needs a rate",
@@ -95,7 +130,7 @@ pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepL
         .map(|stream| {
             let (tx, rx) = mpsc::unbounded_channel();
             clocks.push(tx);
-            tokio::spawn(connection(addr, stream, end, rx, ids))
+            tokio::spawn(connection(addr, stream, end, rx, ids, cancel.clone()))
         })
         .collect();
     let slots: Vec<Vec<Duration>> = (0..step.users)
@@ -107,7 +142,10 @@ pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepL
     // within tens of microseconds.
     let clock = std::thread::Builder::new()
         .name("constant-rate clock".into())
-        .spawn(move || tick(start, &slots, &clocks))
+        .spawn({
+            let cancel = cancel.clone();
+            move || tick(start, &slots, &clocks, &cancel)
+        })
         .map_err(|e| LoadError::Goose(format!("cannot start the schedule's clock: {e}")))?;
     let mut records = Vec::new();
     for task in tasks {
@@ -122,12 +160,18 @@ pub async fn run_step(addr: SocketAddr, step: &Step, ids: IdMix) -> Result<StepL
         kinds: summarise(&records),
         window_start,
         window_end,
+        coordinated_omission: CONSTANT_RATE_CO.to_owned(),
     })
 }
 
 /// Sends each connection its slots, in time order over all connections, as each falls due;
 /// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
-fn tick(start: Instant, slots: &[Vec<Duration>], clocks: &[mpsc::UnboundedSender<Instant>]) {
+fn tick(
+    start: Instant,
+    slots: &[Vec<Duration>],
+    clocks: &[mpsc::UnboundedSender<Instant>],
+    cancel: &Cancel,
+) {
     let mut all: Vec<(Duration, usize)> = slots
         .iter()
         .enumerate()
@@ -135,7 +179,7 @@ fn tick(start: Instant, slots: &[Vec<Duration>], clocks: &[mpsc::UnboundedSender
         .collect();
     all.sort();
     for (offset, connection) in all {
-        if ABORT.load(Ordering::Relaxed) {
+        if cancel.is_cancelled() {
             break;
         }
         let due = start + offset;
@@ -155,12 +199,13 @@ async fn connection(
     end: Instant,
     mut clock: mpsc::UnboundedReceiver<Instant>,
     ids: IdMix,
+    cancel: Cancel,
 ) -> Vec<Record> {
     let mut stream = Some(stream);
     let mut records = Vec::new();
     let mut buf = Vec::with_capacity(1024);
     while let Some(due) = clock.recv().await {
-        if ABORT.load(Ordering::Relaxed) || Instant::now() > end {
+        if cancel.is_cancelled() || Instant::now() > end {
             // Drain without sending: nothing goes out after the hold.
             continue;
         }
@@ -426,7 +471,7 @@ mod tests {
             unknown: 0.0,
             malformed: 0.0,
         };
-        let load = run_step(addr, &step, ids).await.unwrap();
+        let load = run_step(addr, &step, ids, &Cancel::new()).await.unwrap();
         // The schedule, not the server's speed, sets the count.
         assert_eq!(load.requests(), 100);
         let seeded = &load.kinds[0];

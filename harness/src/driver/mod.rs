@@ -1,0 +1,132 @@
+//! Load drivers: what sends requests to a running service during a step and says what it
+//! measured. The run loop and `calibrate` see only [`LoadDriver`]; the Goose closed-loop
+//! driver, the constant-rate (open-loop) driver and the external tools (`wrk`) implement it.
+
+pub mod constant_rate;
+#[cfg(test)]
+pub mod fake;
+pub mod goose;
+pub mod wrk;
+
+use std::net::SocketAddr;
+
+use crate::cancel::Cancel;
+use crate::model::StepLoad;
+use crate::scenario::{CoMitigation, IdMix, LoadMode, Scenario, Step};
+
+/// Why a step's load could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Goose refused the configuration or failed.
+    #[error("load generator: {0}")]
+    Goose(String),
+    /// The load generator's runtime could not be made.
+    #[error("cannot start the load generator's runtime: {0}")]
+    Runtime(std::io::Error),
+    /// An external tool could not be run or printed nothing usable.
+    #[error("{tool}: {why}")]
+    Tool {
+        /// The tool.
+        tool: &'static str,
+        /// What went wrong.
+        why: String,
+    },
+}
+
+/// Something that drives one step of load at a service and returns its figures.
+pub trait LoadDriver {
+    /// What it is, recorded with the results (`goose 0.19, closed loop`, ...).
+    fn describe(&self) -> String;
+
+    /// Runs `step` against `addr`; stops early (with what it measured so far) when `cancel`
+    /// is cancelled.
+    fn run_step(
+        &self,
+        addr: SocketAddr,
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Result<StepLoad, LoadError>;
+
+    /// CPU the driver has used so far, seconds: the harness process's own for the drivers
+    /// that run inside it, the children's for an external tool.
+    fn cpu_seconds(&self) -> Option<f64> {
+        use crate::sample::Source as _;
+        crate::sample::ProcSource::current()
+            .read()
+            .ok()
+            .map(|r| r.cpu_us as f64 / 1e6)
+    }
+}
+
+/// The driver a scenario asks for: Goose for closed-loop steps, the constant-rate driver for
+/// the rate-limited steps of a `load = "constant-rate"` scenario.
+pub struct ScenarioDriver {
+    goose: goose::Goose,
+    constant_rate: Option<constant_rate::ConstantRate>,
+}
+
+impl ScenarioDriver {
+    /// The drivers of `scenario`, on a runtime of `threads` worker threads.
+    pub fn new(scenario: &Scenario, threads: usize) -> Result<Self, LoadError> {
+        let runtime = std::sync::Arc::new(runtime(threads)?);
+        Ok(Self {
+            goose: goose::Goose::new(
+                std::sync::Arc::clone(&runtime),
+                scenario.ids,
+                scenario.coordinated_omission,
+            ),
+            constant_rate: (scenario.load == LoadMode::ConstantRate)
+                .then(|| constant_rate::ConstantRate::new(runtime, scenario.ids)),
+        })
+    }
+}
+
+impl LoadDriver for ScenarioDriver {
+    fn describe(&self) -> String {
+        match &self.constant_rate {
+            Some(open) => format!(
+                "{} for rate-limited steps, {} for the others",
+                open.describe(),
+                self.goose.describe()
+            ),
+            None => self.goose.describe(),
+        }
+    }
+
+    fn run_step(
+        &self,
+        addr: SocketAddr,
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Result<StepLoad, LoadError> {
+        match (&self.constant_rate, step.rate) {
+            (Some(open), Some(_)) => open.run_step(addr, step, cancel),
+            _ => self.goose.run_step(addr, step, cancel),
+        }
+    }
+}
+
+/// A multi-threaded runtime for the async drivers.
+pub fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, LoadError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(LoadError::Runtime)
+}
+
+/// Only seeded ids (what calibration asks for).
+pub const SEEDED_ONLY: IdMix = IdMix {
+    seeded: 1.0,
+    unknown: 0.0,
+    malformed: 0.0,
+};
+
+/// The coordinated-omission setting recorded for a constant-rate step: latency counted from
+/// each request's scheduled send time, beside the raw figures.
+pub const CONSTANT_RATE_CO: &str = "constant-rate: corrected from the intended send time";
+
+/// The label of Goose's coordinated-omission setting, as recorded with a step.
+pub fn co_label(co: CoMitigation) -> String {
+    co.as_str().to_owned()
+}

@@ -1,0 +1,568 @@
+//! One stack, one repeat: cold starts, then idle, warm-up and the measured steps (or the
+//! bad-input battery) with the sampler running, then stop. It produces records (samples, boot
+//! records, step figures, battery verdicts) and hands them to the recorder; the figures made
+//! from them come from `aggregate`.
+
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use footprint_contract::bad_input::{self, Group};
+
+use crate::aggregate;
+use crate::backend::{Backend, Instance, ServiceSpec};
+use crate::boot::{self, HealthCheck};
+use crate::cancel::Cancel;
+use crate::driver::LoadDriver;
+use crate::env::CpuTicks;
+use crate::model::{BatteryCase, BatteryRun, BootRecord, Phase, PhaseCell, Sample, StackRun};
+use crate::placement::Resolved;
+use crate::progress::{Reporter, StackBar};
+use crate::results::{Csv, ResultsError, RunDir, opt};
+use crate::sample::{ProcSource, Sampler};
+use crate::scenario::{Battery, Scenario, Step};
+use crate::stacks::{self, Launch};
+
+/// A stack ready to be started: how it was built, and its image for the container backends.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// How it was built and is launched.
+    pub launch: Launch,
+    /// Its image, for the container backends.
+    pub image: Option<String>,
+}
+
+/// The run's clock: a monotonic epoch and the wall-clock time it stands for.
+#[derive(Debug, Clone, Copy)]
+pub struct Epoch {
+    instant: Instant,
+    utc: DateTime<Utc>,
+}
+
+impl Epoch {
+    /// Now.
+    pub fn now() -> Self {
+        Self {
+            instant: Instant::now(),
+            utc: Utc::now(),
+        }
+    }
+
+    fn seconds(&self, at: DateTime<Utc>) -> f64 {
+        (at - self.utc).num_microseconds().unwrap_or(0) as f64 / 1e6
+    }
+}
+
+/// What measuring a stack needs: the plan, and the outside world behind its traits.
+pub struct Measure<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// Where services run.
+    pub backend: &'a dyn Backend,
+    /// What drives the load.
+    pub driver: &'a dyn LoadDriver,
+    /// How readiness is checked.
+    pub health: &'a dyn HealthCheck,
+    /// CPU placement.
+    pub placement: &'a Resolved,
+    /// The run's clock.
+    pub epoch: Epoch,
+    /// Progress output.
+    pub reporter: &'a Reporter,
+    /// The run's cancellation token.
+    pub cancel: &'a Cancel,
+    /// How long any stack may take to become ready, instead of its own allowance.
+    pub boot_timeout: Option<Duration>,
+}
+
+impl Measure<'_> {
+    /// One stack, one repeat: cold starts, idle, warm-up, steps, stop. Returns the repeat's
+    /// record and every sample taken.
+    pub fn stack(
+        &self,
+        dir: &mut RunDir,
+        name: &str,
+        prepared: &Prepared,
+        repeat: u32,
+        position: usize,
+    ) -> (StackRun, Vec<Sample>) {
+        let launch = &prepared.launch;
+        let scenario = self.scenario;
+        let workers = scenario.workers.map_or_else(
+            || "default (the CPUs it may use)".to_owned(),
+            |w| w.to_string(),
+        );
+        let mut run = StackRun::new(repeat, position, workers);
+        run.load_average = crate::env::load_average();
+        let ticks_before = CpuTicks::now();
+        let stack = stacks::find(name).expect("stack names are checked before a run");
+        let mut env: Vec<(String, String)> = launch
+            .env
+            .iter()
+            .cloned()
+            .chain(
+                scenario
+                    .workers
+                    .map(|w| ("WORKERS".to_owned(), w.to_string())),
+            )
+            .collect();
+        env.extend(
+            self.backend
+                .runtime_env(stack, scenario.workers, prepared.image.is_some()),
+        );
+        let spec = ServiceSpec {
+            stack: name.to_owned(),
+            program: launch.program.clone(),
+            args: launch.args_for_workers(stack, scenario.workers),
+            env,
+            cpus: self.placement.service_cpus.clone(),
+            image: prepared.image.clone(),
+        };
+        let bar = self
+            .reporter
+            .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
+        bar.phase("starting");
+        let Some(mut instance) = self.cold_starts(
+            &spec,
+            self.boot_timeout.unwrap_or_else(|| stack.boot_timeout()),
+            &mut dir.boot,
+            &mut run,
+        ) else {
+            bar.finish("failed to start");
+            return (run, Vec::new());
+        };
+        let phase = Arc::new(PhaseCell::new(Phase::Idle));
+        let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
+        let (tx, rx) = mpsc::channel();
+        let sampler = match Sampler::spawn(
+            instance.source(),
+            Box::new(ProcSource::current()),
+            scenario.sample_interval,
+            self.epoch.instant,
+            Arc::clone(&phase),
+            tx,
+        ) {
+            Ok(sampler) => sampler,
+            Err(e) => {
+                run.failure = Some(format!("cannot start the sampler: {e}"));
+                run.ended = Some(instance.stop());
+                return (run, Vec::new());
+            }
+        };
+        let RunDir {
+            memory,
+            cpu,
+            latency,
+            battery,
+            ..
+        } = dir;
+        thread::scope(|scope| {
+            let collector = {
+                let samples = Arc::clone(&samples);
+                let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
+                scope.spawn(move || collect(rx, name, repeat, &steps, memory, cpu, &samples))
+            };
+            match &scenario.battery {
+                Some(plan) => {
+                    self.battery(
+                        instance.as_mut(),
+                        &phase,
+                        &samples,
+                        plan,
+                        battery.as_mut(),
+                        name,
+                        &mut run,
+                        &bar,
+                    );
+                }
+                None => self.phases(
+                    instance.as_mut(),
+                    &phase,
+                    &samples,
+                    latency,
+                    name,
+                    &mut run,
+                    &bar,
+                ),
+            }
+            phase.set(Phase::Stop);
+            sampler.stop();
+            if let Ok(Err(e)) = collector.join() {
+                self.reporter
+                    .warn(&format!("{name}: samples not written: {e}"));
+            }
+        });
+        run.ended = Some(instance.stop());
+        run.steal_pct = ticks_before
+            .zip(CpuTicks::now())
+            .and_then(|(before, after)| after.steal_pct_since(&before));
+        let samples = std::mem::take(&mut *samples.lock().unwrap_or_else(|e| e.into_inner()));
+        aggregate::repeat_memory(&mut run, &samples);
+        bar.finish(match (&run.failure, self.cancel.is_cancelled()) {
+            (Some(_), _) => "failed",
+            (None, true) => "interrupted",
+            (None, false) => "done",
+        });
+        (run, samples)
+    }
+
+    /// The scenario's cold starts; the last one's instance is returned to be measured.
+    fn cold_starts(
+        &self,
+        spec: &ServiceSpec,
+        timeout: Duration,
+        boot_csv: &mut Csv,
+        run: &mut StackRun,
+    ) -> Option<Box<dyn Instance>> {
+        let starts = self.scenario.boot_starts.max(1);
+        for start in 1..=starts {
+            if self.cancel.is_cancelled() {
+                run.failure = Some("interrupted before it was measured".into());
+                return None;
+            }
+            let mut instance = match self.backend.start(spec) {
+                Ok(instance) => instance,
+                Err(e) => {
+                    run.failure = Some(e.to_string());
+                    return None;
+                }
+            };
+            match boot::wait_healthy(instance.as_mut(), timeout, self.health, self.cancel) {
+                Ok(took) => {
+                    let healthy_at = Utc::now();
+                    let from_container_start_ms = instance
+                        .container_started()
+                        .and_then(|at| (healthy_at - at).num_microseconds())
+                        .map(|us| us as f64 / 1000.0);
+                    let self_boot_us = wait_ready_line(instance.as_ref());
+                    let record = BootRecord {
+                        start,
+                        boot_ms: took.as_secs_f64() * 1000.0,
+                        self_boot_us,
+                        from_container_start_ms,
+                    };
+                    let _ = boot_csv.row(&[
+                        &spec.stack,
+                        &run.repeat,
+                        &start,
+                        &format!("{:.3}", record.boot_ms),
+                        &opt(self_boot_us),
+                        &opt(from_container_start_ms.map(|ms| format!("{ms:.3}"))),
+                    ]);
+                    run.boots.push(record);
+                }
+                Err(e) => {
+                    run.ended = Some(instance.stop());
+                    run.failure = Some(format!("start {start} of {starts}: {e}"));
+                    return None;
+                }
+            }
+            if start == starts {
+                return Some(instance);
+            }
+            run.ended = Some(instance.stop());
+        }
+        None
+    }
+
+    /// Idle, warm-up and the measured steps, with the sampler running.
+    #[allow(clippy::too_many_arguments)]
+    fn phases(
+        &self,
+        instance: &mut dyn Instance,
+        phase: &PhaseCell,
+        samples: &Mutex<Vec<Sample>>,
+        latency: &mut Csv,
+        name: &str,
+        run: &mut StackRun,
+        bar: &StackBar,
+    ) {
+        let scenario = self.scenario;
+        bar.phase("idle");
+        if !self.cancel.sleep(scenario.idle) {
+            run.interrupted = Some("idle".into());
+            return;
+        }
+        let loads = scenario
+            .warmup
+            .iter()
+            .map(|w| (Phase::Warmup, w, true))
+            .chain(
+                scenario
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (Phase::Step(i), s, false)),
+            );
+        for (index, step, warmup) in loads {
+            if let Some(ended) = instance.exited() {
+                run.failure = Some(format!(
+                    "exited ({ended}) before {}; stderr: {}",
+                    step.name,
+                    instance.stderr_tail()
+                ));
+                return;
+            }
+            phase.set(index);
+            bar.phase(&describe(step));
+            let load = match self.driver.run_step(instance.addr(), step, self.cancel) {
+                Ok(load) => load,
+                Err(e) => {
+                    run.failure = Some(format!("{}: {e}", step.name));
+                    return;
+                }
+            };
+            // Let the sample that closes the window arrive.
+            thread::sleep(scenario.sample_interval + Duration::from_millis(20));
+            let window = (
+                self.epoch.seconds(load.window_start),
+                self.epoch.seconds(load.window_end),
+            );
+            let summary = {
+                let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
+                aggregate::step_summary(
+                    step,
+                    warmup,
+                    &load,
+                    window,
+                    &samples,
+                    self.placement.harness_cpus.len().max(1),
+                )
+            };
+            for kind in &summary.kinds {
+                let statuses: Vec<String> = kind
+                    .statuses
+                    .iter()
+                    .map(|(s, n)| format!("{s}:{n}"))
+                    .collect();
+                let _ = latency.row(&[
+                    &name,
+                    &run.repeat,
+                    &summary.name,
+                    &summary.warmup,
+                    &summary.users,
+                    &opt(summary.target_rps),
+                    &kind.kind,
+                    &kind.requests,
+                    &format!("{:.3}", summary.seconds),
+                    &format!("{:.1}", kind.requests as f64 / summary.seconds.max(1e-9)),
+                    &kind.errors,
+                    &statuses.join(" "),
+                    &kind.p50_us,
+                    &kind.p90_us,
+                    &kind.p99_us,
+                    &kind.p999_us,
+                    &kind.max_us,
+                    &kind.mean_us,
+                    &summary.load_generator_bound,
+                    &summary.coordinated_omission,
+                    &opt(kind.intended.map(|p| p.p50_us)),
+                    &opt(kind.intended.map(|p| p.p90_us)),
+                    &opt(kind.intended.map(|p| p.p99_us)),
+                    &opt(kind.intended.map(|p| p.p999_us)),
+                    &opt(kind.intended.map(|p| p.max_us)),
+                ]);
+            }
+            run.steps.push(summary);
+            if self.cancel.is_cancelled() {
+                run.interrupted = Some(step.name.clone());
+                return;
+            }
+            if let Some(ended) = instance.exited() {
+                run.failure = Some(format!(
+                    "exited ({ended}) during {}; stderr: {}",
+                    step.name,
+                    instance.stderr_tail()
+                ));
+                return;
+            }
+        }
+    }
+
+    /// Idle, then the bad-input battery group by group, then the settling time, with the
+    /// sampler running; memory around the battery is read from these phases' samples after.
+    #[allow(clippy::too_many_arguments)]
+    fn battery(
+        &self,
+        instance: &mut dyn Instance,
+        phase: &PhaseCell,
+        samples: &Mutex<Vec<Sample>>,
+        plan: &Battery,
+        mut csv: Option<&mut Csv>,
+        name: &str,
+        run: &mut StackRun,
+        bar: &StackBar,
+    ) {
+        bar.phase("idle");
+        if !self.cancel.sleep(self.scenario.idle) {
+            run.interrupted = Some("idle".into());
+            return;
+        }
+        phase.set(Phase::Battery);
+        let addr = instance.addr();
+        let sizes = plan.sizes();
+        let mut cases = Vec::new();
+        let mut after_group_kb = Vec::new();
+        for group in Group::ALL {
+            if self.cancel.is_cancelled() {
+                run.interrupted = Some(format!("battery ({})", group.name()));
+                break;
+            }
+            bar.phase(&format!("battery: {}", group.name()));
+            let verdicts = {
+                let mut check = || match instance.exited() {
+                    Some(ended) => Err(format!("exited ({ended})")),
+                    None => bad_input::health(addr),
+                };
+                bad_input::run_group(addr, group, &sizes, &mut check)
+            };
+            for v in verdicts {
+                let case = BatteryCase {
+                    group: group.name().to_owned(),
+                    case: v.case,
+                    outcome: v.outcome,
+                    passed: v.passed,
+                    concern: v.concern,
+                    millis: v.millis,
+                    down_after: v.down_after,
+                };
+                if let Some(csv) = csv.as_deref_mut() {
+                    let _ = csv.row(&[
+                        &name,
+                        &run.repeat,
+                        &case.group,
+                        &case.case,
+                        &case.outcome,
+                        &case.passed,
+                        &opt(case.concern.as_deref()),
+                        &format!("{:.1}", case.millis),
+                        &opt(case.down_after.as_deref()),
+                    ]);
+                }
+                cases.push(case);
+            }
+            // The next sample shows what the group left.
+            let taken = samples.lock().map_or(0, |s| s.len());
+            let deadline = Instant::now() + 3 * self.scenario.sample_interval;
+            while Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(5));
+                let latest = samples
+                    .lock()
+                    .ok()
+                    .and_then(|s| (s.len() > taken).then(|| s.last().map(|l| l.service.rss_kb))?);
+                if let Some(kb) = latest {
+                    after_group_kb.push((group.name().to_owned(), kb));
+                    break;
+                }
+            }
+            if let Some(ended) = instance.exited() {
+                run.failure = Some(format!(
+                    "exited ({ended}) during the battery ({}); stderr: {}",
+                    group.name(),
+                    instance.stderr_tail()
+                ));
+                break;
+            }
+        }
+        run.battery = Some(BatteryRun {
+            cases,
+            before_kb: None,
+            during_kb: None,
+            after_group_kb,
+            after_kb: None,
+            settle_seconds: plan.settle.as_secs_f64(),
+        });
+        if run.failure.is_some() || run.interrupted.is_some() {
+            return;
+        }
+        phase.set(Phase::Settle);
+        bar.phase("settling");
+        if !self.cancel.sleep(plan.settle) {
+            run.interrupted = Some("settling".into());
+            return;
+        }
+        // Let the sample that closes the settling arrive.
+        thread::sleep(self.scenario.sample_interval + Duration::from_millis(20));
+    }
+}
+
+/// Writes each sample to `memory.csv` and `cpu.csv` as it arrives and keeps it for the figures.
+fn collect(
+    rx: mpsc::Receiver<Sample>,
+    stack: &str,
+    repeat: u32,
+    steps: &[String],
+    memory: &mut Csv,
+    cpu: &mut Csv,
+    samples: &Mutex<Vec<Sample>>,
+) -> Result<(), ResultsError> {
+    for sample in rx {
+        let phase = sample.phase.name(steps);
+        let t_ms = sample.at.as_millis();
+        memory.row(&[
+            &stack,
+            &repeat,
+            &t_ms,
+            &phase,
+            &sample.service.rss_kb,
+            &opt(sample.service.pss_kb),
+            &sample.service.hwm_kb,
+            &sample.service.threads,
+            &sample.harness.rss_kb,
+        ])?;
+        cpu.row(&[
+            &stack,
+            &repeat,
+            &t_ms,
+            &phase,
+            &format!("{:.3}", sample.service.cpu_us as f64 / 1000.0),
+            &format!("{:.3}", sample.service.cpu_tick_us as f64 / 1000.0),
+            &format!("{:.3}", sample.harness.cpu_us as f64 / 1000.0),
+            &sample.cost_us,
+        ])?;
+        samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(sample);
+    }
+    Ok(())
+}
+
+/// What the bar says during a step.
+fn describe(step: &Step) -> String {
+    match step.rate {
+        Some(rate) => format!("{}: {} users, target {rate} rps", step.name, step.users),
+        None => format!("{}: {} users, unthrottled", step.name, step.users),
+    }
+}
+
+/// Planned length of one stack's measurement, seconds (for the progress bar).
+fn planned_seconds(scenario: &Scenario) -> u64 {
+    let load: Duration = scenario
+        .warmup
+        .iter()
+        .chain(&scenario.steps)
+        .map(|s| s.ramp + s.hold)
+        .sum();
+    // The battery takes about 15 s when every stack behaves (its stalled connections wait for
+    // the servers' head timeouts of about 5 s).
+    let battery = scenario
+        .battery
+        .map_or(Duration::ZERO, |b| b.settle + Duration::from_secs(15));
+    (scenario.idle + load + battery).as_secs().max(1)
+}
+
+/// The service's own `boot_us`, waiting briefly for its ready line to be read.
+fn wait_ready_line(instance: &dyn Instance) -> Option<u64> {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        if let Some(ready) = instance.ready_line() {
+            return Some(ready.boot_us);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+}

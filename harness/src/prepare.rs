@@ -1,0 +1,179 @@
+//! The set-up a scenario run and a calibration share: CPU placement and the harness pinned to
+//! its CPUs, the environment record, the run id, and each stack checked and built (and its
+//! image made, for the container backends).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::backend::Backend;
+use crate::env::{CpuTicks, Environment};
+use crate::measure::Prepared;
+use crate::model::ImageRecord;
+use crate::placement::{self, Resolved};
+use crate::progress::Reporter;
+use crate::stacks::{self, Availability, Stack};
+
+/// Why the harness could not set itself up; nothing has been started.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The harness could not be pinned to its CPUs.
+    #[error("cannot pin the harness to CPUs {cpus:?}: {source}")]
+    Pin {
+        /// The CPUs asked for.
+        cpus: Vec<usize>,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Where the harness stands before anything starts.
+#[derive(Debug)]
+pub struct Setup {
+    /// CPU placement of the services and of the harness.
+    pub placement: Resolved,
+    /// The environment record (the machine's CPUs read before the harness pinned itself).
+    pub env: Environment,
+    /// The run id, unique in the results folder.
+    pub run_id: String,
+    /// CPU ticks of the machine at the start, for the steal over the whole run.
+    pub ticks: Option<CpuTicks>,
+}
+
+/// Resolves the placement, records the environment, pins the calling thread (and so every
+/// thread it makes from here on: the Docker client, the load runtime, the sampler, wrk) to
+/// the harness's CPUs, and picks a run id `<time>-<name>` unique in `out`.
+pub fn setup(
+    root: &Path,
+    out: &Path,
+    name: &str,
+    service_cpus: &[usize],
+    harness_cpus: &[usize],
+) -> Result<Setup, SetupError> {
+    let available = placement::allowed_cpus().unwrap_or_default();
+    let placement = placement::resolve(service_cpus, harness_cpus, &available);
+    // Read before the harness pins itself: the machine's CPUs, not the harness's mask.
+    let env = Environment::capture(root, "", placement.clone());
+    if !placement.harness_cpus.is_empty() {
+        placement::pin_current_thread(&placement.harness_cpus).map_err(|source| {
+            SetupError::Pin {
+                cpus: placement.harness_cpus.clone(),
+                source,
+            }
+        })?;
+    }
+    let run_id = new_run_id(out, name, env.started);
+    Ok(Setup {
+        placement,
+        env,
+        run_id,
+        ticks: CpuTicks::now(),
+    })
+}
+
+/// A run id: UTC time and name, unique in `out`.
+pub fn new_run_id(out: &Path, name: &str, started: DateTime<Utc>) -> String {
+    let base = format!("{}-{name}", started.format("%Y%m%dT%H%M%SZ"));
+    let mut id = base.clone();
+    let mut n = 2;
+    while out.join(&id).exists() {
+        id = format!("{base}-{n}");
+        n += 1;
+    }
+    id
+}
+
+/// Share of the machine's CPU time stolen since `before`, percent.
+pub fn steal_since(before: Option<CpuTicks>) -> Option<f64> {
+    before
+        .zip(CpuTicks::now())
+        .and_then(|(before, after)| after.steal_pct_since(&before))
+}
+
+/// Why a stack will not be measured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotBuilt {
+    /// It cannot run here (a toolchain is missing): the reason says what and how to get it.
+    Skipped(String),
+    /// Its build or its image failed.
+    Failed(String),
+}
+
+/// A stack built and ready to start, with what the record keeps of it.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// What to start.
+    pub prepared: Prepared,
+    /// The deployed size besides a runtime, bytes.
+    pub binary_bytes: Option<u64>,
+    /// The command line it is started with.
+    pub command: String,
+    /// Its image, on the container backends.
+    pub image: Option<ImageRecord>,
+}
+
+/// Makes a stack ready to run: the real one builds with cargo, go or javac; tests use a
+/// double that builds nothing.
+pub trait Builder {
+    /// Checks and builds `stack` (and its image on `backend`), for services with `workers`.
+    fn build(
+        &self,
+        stack: &Stack,
+        backend: &dyn Backend,
+        workers: Option<usize>,
+    ) -> Result<Built, NotBuilt>;
+}
+
+/// The real builder: the stack's toolchain, from the project at `root`.
+pub struct Toolchains<'a> {
+    /// The project's root.
+    pub root: PathBuf,
+    /// Progress output.
+    pub reporter: &'a Reporter,
+}
+
+impl Builder for Toolchains<'_> {
+    fn build(
+        &self,
+        stack: &Stack,
+        backend: &dyn Backend,
+        workers: Option<usize>,
+    ) -> Result<Built, NotBuilt> {
+        if let Availability::Missing { what, install } = stacks::check(stack) {
+            return Err(NotBuilt::Skipped(format!("{what} is missing; {install}")));
+        }
+        self.reporter.say(&format!("building {} ...", stack.name));
+        let launch = stacks::prepare(stack, &self.root, self.reporter.quiet())
+            .map_err(|e| NotBuilt::Failed(format!("build failed: {e}")))?;
+        let command = crate::stacks::Launch {
+            args: launch.args_for_workers(stack, workers),
+            ..launch.clone()
+        }
+        .command_line();
+        let image = backend
+            .image(stack, &launch)
+            .map_err(|e| NotBuilt::Failed(format!("image build failed: {e}")))?;
+        if let Some(built) = &image {
+            self.reporter.say(&format!(
+                "image {}: {:.1} MB, built in {:.1} s",
+                built.tag,
+                built.bytes as f64 / 1e6,
+                built.build_ms / 1000.0
+            ));
+        }
+        Ok(Built {
+            binary_bytes: launch.size_bytes(),
+            command,
+            image: image.as_ref().map(|built| ImageRecord {
+                tag: built.tag.clone(),
+                bytes: built.bytes,
+                build_ms: built.build_ms,
+                modules: built.modules.clone(),
+            }),
+            prepared: Prepared {
+                launch,
+                image: image.map(|built| built.tag),
+            },
+        })
+    }
+}

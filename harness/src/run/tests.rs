@@ -1,0 +1,319 @@
+//! The run loop with a fake backend, a fake driver and a fake builder: no process, no Docker,
+//! no network, a few seconds in all.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::*;
+use crate::backend::fake::{FakeBackend, FakeHealth};
+use crate::driver::fake::{Act, FakeDriver};
+use crate::model::{Status, Summary};
+use crate::placement::Resolved;
+use crate::prepare::Built;
+use crate::stacks::{Launch, Stack};
+
+/// Builds nothing: every stack is `/bin/true`, except those it is told are missing.
+struct FakeBuilder {
+    missing: Vec<&'static str>,
+}
+
+impl Builder for FakeBuilder {
+    fn build(
+        &self,
+        stack: &Stack,
+        _backend: &dyn Backend,
+        _workers: Option<usize>,
+    ) -> Result<Built, NotBuilt> {
+        if self.missing.contains(&stack.name) {
+            return Err(NotBuilt::Skipped("a toolchain is missing".into()));
+        }
+        Ok(Built {
+            prepared: Prepared {
+                launch: Launch {
+                    program: PathBuf::from("/bin/true"),
+                    args: Vec::new(),
+                    env: Vec::new(),
+                    artifacts: Vec::new(),
+                },
+                image: None,
+            },
+            binary_bytes: None,
+            command: "true".into(),
+            image: None,
+        })
+    }
+}
+
+const SCENARIO: &str = r#"
+description = "Two short steps, for the run loop's tests."
+repeat = 2
+sample_interval_ms = 10
+idle_seconds = 0
+
+[[step]]
+name = "one"
+users = 1
+seconds = 1
+
+[[step]]
+name = "two"
+users = 1
+seconds = 1
+"#;
+
+fn scenario(repeat: u32) -> Scenario {
+    let mut s = crate::scenario::parse(SCENARIO, Path::new("test.toml")).unwrap();
+    s.repeat = repeat;
+    s.idle = Duration::from_millis(40);
+    s.warmup = None;
+    s
+}
+
+struct Case {
+    backend: FakeBackend,
+    never_ready: Vec<String>,
+    driver: FakeDriver,
+    builder: FakeBuilder,
+    cancel: Cancel,
+}
+
+impl Case {
+    fn new(driver: FakeDriver) -> Self {
+        Self {
+            backend: FakeBackend::new(&[]),
+            never_ready: Vec::new(),
+            driver,
+            builder: FakeBuilder {
+                missing: Vec::new(),
+            },
+            cancel: Cancel::new(),
+        }
+    }
+
+    fn run(&self, out: &Path, stacks: &[&str], repeat: u32) -> Result<Outcome, RunError> {
+        let scenario = scenario(repeat);
+        let stacks: Vec<String> = stacks.iter().map(|s| (*s).to_owned()).collect();
+        let placement = Resolved::default();
+        let health = FakeHealth {
+            never: self.never_ready.clone(),
+            directory: std::sync::Arc::clone(&self.backend.directory),
+        };
+        let reporter = Reporter::new(true);
+        let plan = Plan {
+            scenario: &scenario,
+            stacks: &stacks,
+            out: out.to_owned(),
+            run_id: "test-run".into(),
+            env: Environment::capture(out, "", placement.clone()),
+            placement,
+            boot_timeout: Some(Duration::from_millis(200)),
+        };
+        let world = World {
+            backend: &self.backend,
+            driver: &self.driver,
+            health: &health,
+            builder: &self.builder,
+            reporter: &reporter,
+            cancel: &self.cancel,
+        };
+        execute(plan, &world)
+    }
+
+    fn stack_of(&self, addr: std::net::SocketAddr) -> String {
+        FakeBackend::stack_at(&self.backend.directory, addr)
+    }
+}
+
+fn serve_all() -> FakeDriver {
+    FakeDriver::new(|_, _| Act::Serve)
+}
+
+fn stack<'a>(summary: &'a Summary, name: &str) -> &'a crate::model::StackSummary {
+    summary.stacks.iter().find(|s| s.stack == name).unwrap()
+}
+
+#[test]
+fn order_rotates_per_repeat_and_every_service_is_stopped() {
+    let out = tempfile::tempdir().unwrap();
+    let case = Case::new(serve_all());
+    let outcome = case
+        .run(out.path(), &["floor", "hyper", "axum"], 3)
+        .unwrap();
+    assert_eq!(
+        *case.backend.started.borrow(),
+        [
+            "floor", "hyper", "axum", "hyper", "axum", "floor", "axum", "floor", "hyper"
+        ]
+    );
+    assert_eq!(*case.backend.stopped.lock().unwrap(), 9);
+    assert_eq!(*case.backend.closed.borrow(), 1);
+    let summary = &outcome.summary;
+    assert!(summary.complete && !summary.interrupted);
+    for name in ["floor", "hyper", "axum"] {
+        let s = stack(summary, name);
+        assert_eq!((s.status, s.runs.len()), (Status::Ok, 3), "{name}");
+        assert!(s.runs.iter().all(|r| r.steps.len() == 2));
+        assert_eq!(
+            s.idle_kb,
+            Some(10_240),
+            "idle memory from the fake's readings"
+        );
+    }
+    // Two steps per stack and repeat, each sent to the stack that was started for it.
+    let calls = case.driver.calls.borrow();
+    assert_eq!(calls.len(), 18);
+    assert_eq!(case.stack_of(calls[0].0), "floor");
+    assert_eq!(case.stack_of(calls[2].0), "hyper");
+    // Everything is in the folder, read back as the report reads it.
+    let written = crate::results::load_summary(&outcome.dir).unwrap();
+    assert!(written.complete);
+    let runs = |s: &Summary| -> Vec<(String, usize)> {
+        s.stacks
+            .iter()
+            .map(|x| (x.stack.clone(), x.runs.len()))
+            .collect()
+    };
+    assert_eq!(runs(&written), runs(summary));
+    assert!(outcome.dir.join("latency.csv").exists());
+}
+
+#[test]
+fn a_failing_stack_is_recorded_while_the_rest_go_on() {
+    let out = tempfile::tempdir().unwrap();
+    let mut case = Case::new(serve_all());
+    case.backend = FakeBackend::new(&["hyper"]);
+    case.builder.missing = vec!["axum"];
+    let outcome = case
+        .run(out.path(), &["floor", "hyper", "axum"], 2)
+        .unwrap();
+    let summary = &outcome.summary;
+    assert_eq!(stack(summary, "floor").status, Status::Ok);
+    assert_eq!(stack(summary, "floor").runs.len(), 2);
+    let hyper = stack(summary, "hyper");
+    assert_eq!(hyper.status, Status::Failed);
+    assert!(
+        hyper.runs[0]
+            .failure
+            .as_deref()
+            .unwrap()
+            .contains("refused by the test")
+    );
+    let axum = stack(summary, "axum");
+    assert_eq!(axum.status, Status::Skipped);
+    assert_eq!(axum.reason.as_deref(), Some("a toolchain is missing"));
+    assert!(!case.backend.started.borrow().contains(&"axum".to_owned()));
+}
+
+#[test]
+fn a_step_that_fails_fails_its_stack_only() {
+    let out = tempfile::tempdir().unwrap();
+    let directory = FakeBackend::new(&[]).directory;
+    let seen = std::sync::Arc::clone(&directory);
+    let driver = FakeDriver::new(move |addr, step| {
+        if FakeBackend::stack_at(&seen, addr) == "axum" && step.name == "two" {
+            Act::Fail
+        } else {
+            Act::Serve
+        }
+    });
+    let mut case = Case::new(driver);
+    case.backend.directory = directory;
+    let outcome = case.run(out.path(), &["axum", "floor"], 1).unwrap();
+    let axum = stack(&outcome.summary, "axum");
+    assert_eq!(axum.status, Status::Failed);
+    assert_eq!(
+        axum.runs[0].steps.len(),
+        1,
+        "the first step's figures are kept"
+    );
+    assert!(axum.runs[0].failure.as_deref().unwrap().contains("two"));
+    assert_eq!(stack(&outcome.summary, "floor").status, Status::Ok);
+}
+
+#[test]
+fn a_service_that_never_becomes_ready_times_out_and_is_stopped() {
+    let out = tempfile::tempdir().unwrap();
+    let mut case = Case::new(serve_all());
+    case.never_ready = vec!["hyper".into()];
+    let outcome = case.run(out.path(), &["hyper", "floor"], 1).unwrap();
+    let hyper = stack(&outcome.summary, "hyper");
+    assert_eq!(hyper.status, Status::Failed);
+    let failure = hyper.runs[0].failure.as_deref().unwrap();
+    assert!(failure.contains("no 200 from /health"), "{failure}");
+    assert_eq!(
+        *case.backend.stopped.lock().unwrap(),
+        2,
+        "both services stopped"
+    );
+    assert_eq!(stack(&outcome.summary, "floor").status, Status::Ok);
+}
+
+#[test]
+fn an_interruption_inside_a_step_keeps_what_was_measured_and_runs_nothing_more() {
+    let out = tempfile::tempdir().unwrap();
+    let driver = FakeDriver::new(|_, step| {
+        if step.name == "one" {
+            Act::Interrupt
+        } else {
+            Act::Serve
+        }
+    });
+    let case = Case::new(driver);
+    let outcome = case.run(out.path(), &["floor", "hyper"], 2).unwrap();
+    let summary = &outcome.summary;
+    assert!(summary.interrupted && !summary.complete);
+    assert_eq!(*case.backend.started.borrow(), ["floor"]);
+    assert_eq!(*case.backend.stopped.lock().unwrap(), 1);
+    let floor = stack(summary, "floor");
+    assert_eq!(floor.status, Status::Interrupted);
+    assert_eq!(floor.runs[0].interrupted.as_deref(), Some("one"));
+    assert_eq!(floor.runs[0].steps.len(), 1);
+    assert_eq!(stack(summary, "hyper").status, Status::Pending);
+    assert_eq!(*case.backend.closed.borrow(), 1);
+    assert!(
+        crate::results::load_summary(&outcome.dir)
+            .unwrap()
+            .interrupted
+    );
+}
+
+#[test]
+fn an_interruption_between_stacks_starts_nothing_more() {
+    let out = tempfile::tempdir().unwrap();
+    let directory = FakeBackend::new(&[]).directory;
+    let seen = std::sync::Arc::clone(&directory);
+    // The last step of the first stack cancels the run as it ends.
+    let driver = FakeDriver::new(move |addr, step| {
+        if FakeBackend::stack_at(&seen, addr) == "floor" && step.name == "two" {
+            Act::Interrupt
+        } else {
+            Act::Serve
+        }
+    });
+    let mut case = Case::new(driver);
+    case.backend.directory = directory;
+    let outcome = case.run(out.path(), &["floor", "hyper"], 1).unwrap();
+    assert_eq!(*case.backend.started.borrow(), ["floor"]);
+    assert!(outcome.summary.interrupted);
+    assert_eq!(stack(&outcome.summary, "floor").runs[0].steps.len(), 2);
+    assert_eq!(stack(&outcome.summary, "hyper").status, Status::Pending);
+}
+
+#[test]
+fn an_unwritable_results_folder_is_refused_before_anything_starts() {
+    let out = tempfile::tempdir().unwrap();
+    // A file where the results folder's parent should be.
+    let blocked = out.path().join("blocked");
+    std::fs::write(&blocked, b"not a folder").unwrap();
+    let case = Case::new(serve_all());
+    let err = case.run(&blocked, &["floor"], 1).unwrap_err();
+    assert!(matches!(err, RunError::Results(_)), "{err}");
+    assert!(err.to_string().contains("blocked"), "{err}");
+    assert!(case.backend.started.borrow().is_empty());
+    assert!(case.driver.calls.borrow().is_empty());
+    assert_eq!(
+        *case.backend.closed.borrow(),
+        1,
+        "the backend is still closed"
+    );
+}
