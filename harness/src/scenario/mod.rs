@@ -390,7 +390,8 @@ fn pause((min, max): (Duration, Duration)) -> String {
     format!("[{}, {}]", millis(min), millis(max))
 }
 
-/// Helpers shared by the tests of the scenario module's files.
+/// What the tests of the scenario module's files share: the shipped scenarios, a parse of
+/// test text, and its error.
 #[cfg(test)]
 mod test_support {
     use std::path::{Path, PathBuf};
