@@ -14,6 +14,7 @@ use crate::model::Status;
 use crate::results;
 use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
+use crate::setup;
 use crate::stacks::{self, Availability, STACKS};
 use crate::{calibrate, report, table};
 
@@ -25,7 +26,7 @@ pub use crate::cancel::Exit;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -51,6 +52,16 @@ enum Command {
     /// Cross-checks the Goose driver against wrk: both unthrottled at the same connections and
     /// duration against one stack, one after the other; ratios of p50, p99 and throughput.
     Calibrate(CalibrateArgs),
+    /// Installs the Debian packages the stacks that cannot run here need (apt-get, through
+    /// sudo unless root), after saying which and for which stacks.
+    Setup(SetupArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct SetupArgs {
+    /// Lists the packages and the exact commands, runs nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -225,7 +236,36 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Cost(args) => run_cost(args, &root),
         Command::Calibrate(args) => run_calibrate(args, &root),
         Command::Clean(args) => run_clean(&args),
+        Command::Setup(args) => run_setup(&args),
     }
+}
+
+fn run_setup(args: &SetupArgs) -> ExitCode {
+    let plan = setup::plan(&setup::needs(), setup::is_root());
+    let mut stdout = std::io::stdout();
+    if let Err(e) = setup::execute(&plan, &setup::System, args.dry_run, &mut stdout) {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
+    if args.dry_run || plan.steps.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    // Installed: each stack it was for is checked again.
+    let still: Vec<setup::Need> = setup::needs()
+        .into_iter()
+        .filter(|need| plan.stacks.contains(&need.stack))
+        .collect();
+    if still.is_empty() {
+        println!("ready now: {}", plan.stacks.join(", "));
+        return ExitCode::SUCCESS;
+    }
+    for need in &still {
+        eprintln!(
+            "error: {} still cannot run here: {} is missing",
+            need.stack, need.lack.what
+        );
+    }
+    ExitCode::FAILURE
 }
 
 fn run_clean(args: &CleanArgs) -> ExitCode {

@@ -214,48 +214,127 @@ pub enum Availability {
     },
 }
 
+/// The command that installs what the stacks lack here, as the skip lines and `harness list`
+/// name it.
+pub const SETUP_COMMAND: &str = "cargo run -p harness -- setup";
+
+/// The Debian package of the JDK the JVM stacks build and run with.
+pub const JDK_PACKAGE: &str = "openjdk-17-jdk-headless";
+
+/// The Debian package of the Go toolchain.
+pub const GO_PACKAGE: &str = "golang-go";
+
+/// What a stack lacks here, as data: [`check`] words it, `harness setup` installs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lack {
+    /// What is missing, in words.
+    pub what: String,
+    /// The Debian packages that provide it; empty when apt cannot (Rust comes from rustup).
+    pub packages: Vec<String>,
+    /// How to get it: `harness setup` and the `apt-get` line, or the other way.
+    pub install: String,
+}
+
+impl Lack {
+    /// Something Debian packages provide.
+    fn apt(what: String, packages: Vec<String>) -> Self {
+        let install = format!(
+            "run `{SETUP_COMMAND}` (or: sudo apt-get install {})",
+            packages.join(" ")
+        );
+        Self {
+            what,
+            packages,
+            install,
+        }
+    }
+
+    /// Something apt does not install, and how to get it instead.
+    fn other(what: &str, install: &str) -> Self {
+        Self {
+            what: what.to_owned(),
+            packages: Vec::new(),
+            install: install.to_owned(),
+        }
+    }
+}
+
 /// Checks what `stack` needs.
 pub fn check(stack: &Stack) -> Availability {
+    match probe(stack) {
+        Ok(toolchain) => Availability::Ready { toolchain },
+        Err(Lack { what, install, .. }) => Availability::Missing { what, install },
+    }
+}
+
+/// What `stack` lacks here, `None` when it can be built and run.
+pub fn lack(stack: &Stack) -> Option<Lack> {
+    probe(stack).err()
+}
+
+/// The toolchain `stack` is built with, with its version, or what it lacks.
+fn probe(stack: &Stack) -> Result<String, Lack> {
     match stack.build {
-        Build::Cargo { .. } => match version_of(&cargo(), "--version") {
-            Some(version) => Availability::Ready { toolchain: version },
-            None => Availability::Missing {
-                what: "cargo (the Rust toolchain)".into(),
-                install: "install Rust with rustup: https://rustup.rs".into(),
-            },
-        },
-        Build::Go { .. } => match version_of("go", "version") {
-            Some(version) => Availability::Ready { toolchain: version },
-            None => Availability::Missing {
-                what: "the Go toolchain (`go`)".into(),
-                install: "sudo apt-get install golang-go".into(),
-            },
-        },
+        Build::Cargo { .. } => version_of(&cargo(), "--version").ok_or_else(|| {
+            Lack::other(
+                "cargo (the Rust toolchain)",
+                "install Rust with rustup: https://rustup.rs",
+            )
+        }),
+        Build::Go { .. } => version_of("go", "version").ok_or_else(|| {
+            Lack::apt(
+                "the Go toolchain (`go`)".into(),
+                vec![GO_PACKAGE.to_owned()],
+            )
+        }),
         Build::Java { packages, jars, .. } => {
-            let (Some(javac), Some(_)) = (
+            let javac = match (
                 version_of("javac", "-version"),
                 version_of("java", "-version"),
-            ) else {
-                return Availability::Missing {
-                    what: "a JDK 17 (`javac`, `java`)".into(),
-                    install: "sudo apt-get install openjdk-17-jdk-headless".into(),
-                };
+            ) {
+                (Some(javac), Some(_)) => Some(javac),
+                _ => None,
             };
-            let missing: Vec<&str> = jars
-                .iter()
-                .filter(|jar| !Path::new("/usr/share/java").join(jar).exists())
-                .copied()
-                .collect();
-            if missing.is_empty() {
-                Availability::Ready { toolchain: javac }
-            } else {
-                Availability::Missing {
-                    what: format!("/usr/share/java/{{{}}}", missing.join(",")),
-                    install: format!("sudo apt-get install {}", packages.join(" ")),
-                }
+            let present = |jar: &str| Path::new("/usr/share/java").join(jar).exists();
+            match java_lack(javac.is_some(), packages, jars, present) {
+                Some(lack) => Err(lack),
+                None => Ok(javac.unwrap_or_default()),
             }
         }
     }
+}
+
+/// What a JVM stack lacks: the JDK unless `jdk`, and the packages of the jars (`jars[i]` comes
+/// with `packages[i]`) that are not `present`.
+fn java_lack(
+    jdk: bool,
+    packages: &[&str],
+    jars: &[&str],
+    present: impl Fn(&str) -> bool,
+) -> Option<Lack> {
+    let missing: Vec<(&str, &str)> = jars
+        .iter()
+        .zip(packages)
+        .filter(|(jar, _)| !present(jar))
+        .map(|(jar, package)| (*jar, *package))
+        .collect();
+    let jars_what = (!missing.is_empty()).then(|| {
+        let names: Vec<&str> = missing.iter().map(|(jar, _)| *jar).collect();
+        format!("/usr/share/java/{{{}}}", names.join(","))
+    });
+    let what = match (jdk, jars_what) {
+        (true, None) => return None,
+        (true, Some(jars)) => jars,
+        (false, None) => "a JDK 17 (`javac`, `java`)".to_owned(),
+        (false, Some(jars)) => format!("a JDK 17 (`javac`, `java`) and {jars}"),
+    };
+    let packages = (!jdk)
+        .then_some(JDK_PACKAGE)
+        .into_iter()
+        .chain(missing.iter().map(|(_, package)| *package))
+        .map(str::to_owned)
+        .collect();
+    Some(Lack::apt(what, packages))
 }
 
 /// A built stack, ready to be started: a program, its arguments and environment.
@@ -591,6 +670,67 @@ mod tests {
             launch.args_for_workers(find("go").unwrap(), Some(2)),
             launch.args
         );
+    }
+
+    #[test]
+    fn missing_packages_are_data_and_the_hint_names_setup() {
+        let lack = Lack::apt("the Go toolchain (`go`)".into(), vec![GO_PACKAGE.into()]);
+        assert_eq!(lack.packages, ["golang-go"]);
+        assert_eq!(
+            lack.install,
+            "run `cargo run -p harness -- setup` (or: sudo apt-get install golang-go)"
+        );
+    }
+
+    #[test]
+    fn a_jvm_stack_lacks_the_jdk_and_the_packages_of_its_missing_jars() {
+        let none = |_: &str| false;
+        let all = |_: &str| true;
+        let lack = java_lack(false, SPRING_PACKAGES, SPRING_JARS, none).unwrap();
+        assert_eq!(lack.packages[0], JDK_PACKAGE);
+        assert_eq!(lack.packages[1..], *SPRING_PACKAGES);
+        assert!(
+            lack.what
+                .starts_with("a JDK 17 (`javac`, `java`) and /usr/share/java/{")
+        );
+        assert!(
+            lack.install.contains(&format!("`{SETUP_COMMAND}`")),
+            "{}",
+            lack.install
+        );
+
+        let only_tomcat = |jar: &str| jar != "tomcat9-catalina.jar";
+        let lack = java_lack(true, SPRING_PACKAGES, SPRING_JARS, only_tomcat).unwrap();
+        assert_eq!(lack.packages, ["libtomcat9-java"]);
+        assert_eq!(lack.what, "/usr/share/java/{tomcat9-catalina.jar}");
+
+        let lack = java_lack(false, &[], &[], none).unwrap();
+        assert_eq!(lack.packages, [JDK_PACKAGE]);
+        assert_eq!(lack.what, "a JDK 17 (`javac`, `java`)");
+
+        assert_eq!(java_lack(true, SPRING_PACKAGES, SPRING_JARS, all), None);
+    }
+
+    #[test]
+    fn every_jar_comes_with_its_package() {
+        for stack in STACKS {
+            if let Build::Java { packages, jars, .. } = stack.build {
+                assert_eq!(packages.len(), jars.len(), "{}", stack.name);
+            }
+        }
+    }
+
+    #[test]
+    fn check_and_lack_agree() {
+        for stack in &STACKS {
+            match (check(stack), lack(stack)) {
+                (Availability::Ready { .. }, None) => {}
+                (Availability::Missing { what, install }, Some(lack)) => {
+                    assert_eq!((what, install), (lack.what, lack.install));
+                }
+                (availability, lack) => panic!("{}: {availability:?} but {lack:?}", stack.name),
+            }
+        }
     }
 
     #[test]

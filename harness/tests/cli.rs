@@ -94,6 +94,36 @@ fn unknown_stacks_and_scenarios_are_usage_errors() {
         .code(2);
 }
 
+/// `harness setup --dry-run` plans without installing: the packages and the exact commands, or
+/// that nothing is missing; and `harness list` points at it for every stack it could help.
+#[test]
+fn setup_dry_run_lists_and_installs_nothing() {
+    let assert = harness().args(["setup", "--dry-run"]).assert().success();
+    let out = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    if out.contains("will install: ") {
+        assert!(out.contains("apt-get update\n"), "{out}");
+        assert!(
+            out.contains("apt-get install -y --no-install-recommends "),
+            "{out}"
+        );
+        assert!(!out.contains("\n$ "), "a dry run must run nothing:\n{out}");
+    } else {
+        assert!(
+            out.contains("nothing to install") || out.contains("no Debian package to install"),
+            "{out}"
+        );
+    }
+    let list = harness().arg("list").assert().success();
+    let list = String::from_utf8(list.get_output().stdout.clone()).unwrap();
+    for line in list.lines().filter(|l| l.contains("sudo apt-get install")) {
+        assert!(
+            line.contains("run `cargo run -p harness -- setup` (or: sudo apt-get install "),
+            "{line}"
+        );
+    }
+    harness().args(["setup", "--bogus"]).assert().code(2);
+}
+
 /// `harness scenario ramp --quick` for real against every stack (CI installs the Go and JVM
 /// toolchains, so all of them must run).
 #[test]

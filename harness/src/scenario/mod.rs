@@ -1,0 +1,506 @@
+//! Scenario files (`scenarios/*.toml`) parsed, validated and turned into one typed plan.
+//!
+//! A bad file is refused before anything starts, with the file, the key and what was expected.
+//!
+//! The format, every key optional unless said (defaults in brackets):
+//!
+//! - `description` (required): one sentence.
+//! - `stacks` (`[]`, every known stack): names matching `^[a-z0-9][a-z0-9-]*$`, each once.
+//! - `repeat` (1, 1..=100), `sample_interval_ms` (100, 10..=10000), `workers` (unset,
+//!   1..=1024), `idle_seconds` (3, 0..=3600), `coordinated_omission` (`"disabled"`, or
+//!   `"average"`, `"maximum"`, `"minimum"`), `load` (`"closed"`: Goose's users each wait for
+//!   a response before the next request; or `"constant-rate"`: requests sent on a fixed
+//!   schedule and latency also counted from when each was due, which needs a `rate` on every
+//!   step and on the warm-up, and ignores pauses).
+//! - `[placement]`: `service_cpus` (`[1]`) and `harness_cpus` (`[0]`), non-empty, CPUs 0..=1023,
+//!   each once, no CPU in both.
+//! - `[ids]`: shares `seeded` (1), `unknown` (0), `malformed` (0), each 0..=1, summing to 1.
+//! - `[boot]`: `starts` (1, 1..=1000).
+//! - `[container]` (the docker and swarm backends): `memory_mb` (512, 16..=1048576),
+//!   `millicpus` (the service CPUs' count x 1000, 10..=1024000), `pids` (512, 16..=1000000),
+//!   `replicas` (1, 1..=100; swarm only).
+//! - `[warmup]`: `seconds` (5, 0..=3600; 0 means no warm-up), `users` (the first step's),
+//!   `rate` (unthrottled), `pause_ms` (the first step's). Without a `[warmup]` table the warm-up
+//!   is 5 s of the first step's users, rate and pause. The warm-up ramps over 1 s.
+//! - `[battery]`: run the bad-input battery after the idle phase, then sample memory while
+//!   the service settles. Only in a scenario without steps (memory after the battery is
+//!   compared with the idle level measured just before it). `pipelined` (50, 1..=10000
+//!   requests in one write), `stalled` (12, 3..=1000 connections), `burst` (500, 1..=10000
+//!   connections), `settle_seconds` (10, 1..=3600).
+//! - `[[step]]`, zero or more: `name` (`step-<n>`), `users` (required, 1..=100000), `rate`
+//!   (unthrottled, 1..=1000000 requests per second), `seconds` (required hold, 1..=86400),
+//!   `ramp_seconds` (1, 0..=3600), `pause_ms` (`[0, 0]`: `[min, max]`, each 0..=600000).
+//!
+//! Keys in error messages are dotted paths; `step[n]` counts the `[[step]]` tables from 1, as
+//! the default step names do, and so do the indices into arrays (`stacks[2]`).
+//!
+//! The plan's types and its TOML form are here; `files` finds and reads scenario files,
+//! `parse` turns one file's tables into the plan, `fields` reads and checks single values and
+//! finds where in the file they are, and `error` says what is wrong and where.
+
+mod error;
+mod fields;
+mod files;
+mod parse;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use toml::Value;
+
+pub use error::ScenarioError;
+pub use files::{available, load, resolve};
+pub use parse::parse;
+
+/// A validated scenario: everything a run needs to know about the load shape.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Scenario {
+    /// Short name (the file stem: `ramp`, `steady`, ...).
+    pub name: String,
+    /// One sentence saying what the scenario shows.
+    pub description: String,
+    /// The file it came from.
+    pub source: PathBuf,
+    /// Stacks to run, in order; empty means every known stack.
+    pub stacks: Vec<String>,
+    /// How often memory and CPU are sampled.
+    pub sample_interval: Duration,
+    /// How many times the whole set of stacks is run (order interleaved between repeats).
+    pub repeat: u32,
+    /// `WORKERS` given to every service; `None` leaves each service its default.
+    pub workers: Option<usize>,
+    /// Which CPUs the service and the harness run on.
+    pub placement: Placement,
+    /// Which ids the load asks for.
+    pub ids: IdMix,
+    /// Cold starts measured per stack before the load (at least 1: the start that serves it).
+    pub boot_starts: u32,
+    /// Time after start, before any load, over which idle memory is measured.
+    pub idle: Duration,
+    /// Load before the measured steps, recorded but kept out of step figures.
+    pub warmup: Option<Step>,
+    /// The measured load steps, in order; may be empty (`idle`, `boot`).
+    pub steps: Vec<Step>,
+    /// Goose's coordinated-omission mitigation for every step.
+    pub coordinated_omission: CoMitigation,
+    /// Limits of a service in a container (docker and swarm backends).
+    pub container: ContainerLimits,
+    /// Closed-loop (Goose) or constant-rate (the harness's own schedule) load.
+    pub load: LoadMode,
+    /// The bad-input battery after the idle phase, when the scenario has a `[battery]`.
+    pub battery: Option<Battery>,
+}
+
+/// The bad-input battery's sizes and how long memory is watched afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Battery {
+    /// Requests written at once on one connection.
+    pub pipelined: usize,
+    /// Connections that stall at once.
+    pub stalled: usize,
+    /// Connections opened at once.
+    pub burst: usize,
+    /// How long memory is sampled after the battery; its median is "after".
+    pub settle: Duration,
+}
+
+impl Battery {
+    /// The sizes as the battery takes them.
+    pub fn sizes(&self) -> footprint_contract::bad_input::Sizes {
+        footprint_contract::bad_input::Sizes {
+            pipelined: self.pipelined,
+            stalled: self.stalled,
+            burst: self.burst,
+        }
+    }
+}
+
+impl Default for Battery {
+    fn default() -> Self {
+        let sizes = footprint_contract::bad_input::Sizes::default();
+        Self {
+            pipelined: sizes.pipelined,
+            stalled: sizes.stalled,
+            burst: sizes.burst,
+            settle: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Limits of a service in a container, and its replicas in a swarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContainerLimits {
+    /// Memory limit, MiB.
+    pub memory_mb: u64,
+    /// CPU limit in thousandths of a CPU; `None`: as many CPUs as the service is placed on.
+    pub millicpus: Option<u64>,
+    /// Most tasks (threads) in the container.
+    pub pids: u64,
+    /// Replicas of a swarm service.
+    pub replicas: u32,
+}
+
+impl Default for ContainerLimits {
+    fn default() -> Self {
+        Self {
+            memory_mb: 512,
+            millicpus: None,
+            pids: 512,
+            replicas: 1,
+        }
+    }
+}
+
+/// How load is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadMode {
+    /// Goose: each user sends its next request when the previous one is answered (and the
+    /// throttle allows).
+    Closed,
+    /// Open loop: requests sent on a fixed schedule per connection, latency counted both
+    /// from the actual send and from the scheduled time (as wrk2 does).
+    ConstantRate,
+}
+
+impl LoadMode {
+    /// The name used in scenario files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoadMode::Closed => "closed",
+            LoadMode::ConstantRate => "constant-rate",
+        }
+    }
+}
+
+/// CPU placement of the service and of the harness with its load generator.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Placement {
+    /// CPUs the service may run on.
+    pub service_cpus: Vec<usize>,
+    /// CPUs the harness and its load generator may run on.
+    pub harness_cpus: Vec<usize>,
+}
+
+/// Shares of the requests that ask for seeded, unknown and malformed ids; they sum to 1.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct IdMix {
+    /// Share of seeded ids (`200`).
+    pub seeded: f64,
+    /// Share of well-formed but unknown ids (`404`).
+    pub unknown: f64,
+    /// Share of malformed ids (`400`).
+    pub malformed: f64,
+}
+
+/// One load phase.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Step {
+    /// Name shown in results (`warmup`, `step-1`, or the file's own).
+    pub name: String,
+    /// Concurrent users (each its own connection).
+    pub users: usize,
+    /// Target requests per second over all users; `None`: as fast as the users go.
+    pub rate: Option<u32>,
+    /// How long the users are launched over.
+    pub ramp: Duration,
+    /// How long the step is measured once all users run.
+    pub hold: Duration,
+    /// Pause of each user after each request, drawn uniformly from `[min, max]`.
+    pub pause: (Duration, Duration),
+}
+
+/// Goose's coordinated-omission mitigation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CoMitigation {
+    /// Raw response times only.
+    Disabled,
+    /// Back-fill using the average response time.
+    Average,
+    /// Back-fill using the maximum response time.
+    Maximum,
+    /// Back-fill using the minimum response time.
+    Minimum,
+}
+
+impl CoMitigation {
+    /// Every mitigation, in the order the file format lists them.
+    pub const ALL: [CoMitigation; 4] = [
+        CoMitigation::Disabled,
+        CoMitigation::Average,
+        CoMitigation::Maximum,
+        CoMitigation::Minimum,
+    ];
+
+    /// The name used in scenario files (`disabled`, `average`, `maximum`, `minimum`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CoMitigation::Disabled => "disabled",
+            CoMitigation::Average => "average",
+            CoMitigation::Maximum => "maximum",
+            CoMitigation::Minimum => "minimum",
+        }
+    }
+}
+
+const SECOND: Duration = Duration::from_secs(1);
+
+impl Scenario {
+    /// The smoke-run version of this plan: idle and warm-up at most 1 s, every step held at
+    /// most 1 s with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
+    /// starts, the battery's settling at most 3 s, one repeat; pauses unchanged.
+    pub fn quick(mut self) -> Scenario {
+        self.idle = self.idle.min(SECOND);
+        if let Some(warmup) = &mut self.warmup {
+            warmup.hold = warmup.hold.min(SECOND);
+            warmup.ramp = warmup.ramp.min(SECOND);
+        }
+        for step in &mut self.steps {
+            step.hold = step.hold.min(SECOND);
+            step.ramp = Duration::ZERO;
+        }
+        self.boot_starts = self.boot_starts.min(3);
+        if let Some(battery) = &mut self.battery {
+            battery.settle = battery.settle.min(3 * SECOND);
+        }
+        self.repeat = 1;
+        self
+    }
+
+    /// The plan in the scenario file format, every default written out, so that a results
+    /// folder can keep the scenario as run. Parsing it under the same file name gives this plan
+    /// back. Durations are written in the file's units (seconds, or milliseconds for
+    /// `sample_interval_ms` and `pause_ms`), rounded up; the warm-up always ramps over 1 s.
+    pub fn to_toml(&self) -> String {
+        let mut lines = vec![
+            format!(
+                "# The {} scenario as run, every default written out.",
+                quote(&self.name)
+            ),
+            format!("description = {}", quote(&self.description)),
+            format!(
+                "stacks = [{}]",
+                self.stacks
+                    .iter()
+                    .map(|stack| quote(stack))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            format!("repeat = {}", self.repeat),
+            format!("sample_interval_ms = {}", millis(self.sample_interval)),
+        ];
+        if let Some(workers) = self.workers {
+            lines.push(format!("workers = {workers}"));
+        }
+        lines.extend([
+            format!("idle_seconds = {}", seconds(self.idle)),
+            format!(
+                "coordinated_omission = {}",
+                quote(self.coordinated_omission.as_str())
+            ),
+            format!("load = {}", quote(self.load.as_str())),
+            String::new(),
+            "[placement]".to_owned(),
+            format!("service_cpus = {}", numbers(&self.placement.service_cpus)),
+            format!("harness_cpus = {}", numbers(&self.placement.harness_cpus)),
+            String::new(),
+            "[ids]".to_owned(),
+            format!("seeded = {:?}", self.ids.seeded),
+            format!("unknown = {:?}", self.ids.unknown),
+            format!("malformed = {:?}", self.ids.malformed),
+            String::new(),
+            "[boot]".to_owned(),
+            format!("starts = {}", self.boot_starts),
+            String::new(),
+            "[container]".to_owned(),
+            format!("memory_mb = {}", self.container.memory_mb),
+        ]);
+        if let Some(millicpus) = self.container.millicpus {
+            lines.push(format!("millicpus = {millicpus}"));
+        }
+        lines.extend([
+            format!("pids = {}", self.container.pids),
+            format!("replicas = {}", self.container.replicas),
+            String::new(),
+            "[warmup]".to_owned(),
+        ]);
+        match &self.warmup {
+            None => lines.push("seconds = 0".to_owned()),
+            Some(warmup) => {
+                lines.push(format!("seconds = {}", seconds(warmup.hold)));
+                lines.push(format!("users = {}", warmup.users));
+                if let Some(rate) = warmup.rate {
+                    lines.push(format!("rate = {rate}"));
+                }
+                lines.push(format!("pause_ms = {}", pause(warmup.pause)));
+            }
+        }
+        if let Some(battery) = &self.battery {
+            lines.extend([
+                String::new(),
+                "[battery]".to_owned(),
+                format!("pipelined = {}", battery.pipelined),
+                format!("stalled = {}", battery.stalled),
+                format!("burst = {}", battery.burst),
+                format!("settle_seconds = {}", seconds(battery.settle)),
+            ]);
+        }
+        for step in &self.steps {
+            lines.extend([
+                String::new(),
+                "[[step]]".to_owned(),
+                format!("name = {}", quote(&step.name)),
+                format!("users = {}", step.users),
+            ]);
+            if let Some(rate) = step.rate {
+                lines.push(format!("rate = {rate}"));
+            }
+            lines.extend([
+                format!("seconds = {}", seconds(step.hold)),
+                format!("ramp_seconds = {}", seconds(step.ramp)),
+                format!("pause_ms = {}", pause(step.pause)),
+            ]);
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        text
+    }
+}
+
+fn quote(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+fn numbers(values: &[usize]) -> String {
+    let values: Vec<String> = values.iter().map(usize::to_string).collect();
+    format!("[{}]", values.join(", "))
+}
+
+fn seconds(duration: Duration) -> u64 {
+    duration.as_secs() + u64::from(duration.subsec_nanos() > 0)
+}
+
+fn millis(duration: Duration) -> u128 {
+    let whole = duration.as_millis();
+    whole + u128::from(Duration::from_millis(whole as u64) < duration)
+}
+
+fn pause((min, max): (Duration, Duration)) -> String {
+    format!("[{}, {}]", millis(min), millis(max))
+}
+
+/// What the tests of the scenario module's files share: the shipped scenarios, a parse of
+/// test text, and its error.
+#[cfg(test)]
+mod test_support {
+    use std::path::{Path, PathBuf};
+
+    use super::{Scenario, ScenarioError, files, parse};
+
+    pub(super) fn scenarios_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios")
+    }
+
+    pub(super) fn shipped() -> Vec<Scenario> {
+        let dir = scenarios_dir();
+        let names = files::names(&dir);
+        assert!(!names.is_empty(), "no scenarios in {}", dir.display());
+        names
+            .iter()
+            .map(|name| {
+                files::load(&dir.join(format!("{name}.toml")))
+                    .unwrap_or_else(|error| panic!("{error}"))
+            })
+            .collect()
+    }
+
+    pub(super) fn parse_test(text: &str) -> Result<Scenario, ScenarioError> {
+        parse(text, Path::new("scenarios/test.toml"))
+    }
+
+    pub(super) fn error(text: &str) -> ScenarioError {
+        match parse_test(text) {
+            Ok(scenario) => panic!("accepted: {scenario:?}"),
+            Err(error) => error,
+        }
+    }
+
+    pub(super) const ONE_STEP: &str = "description = \"d\"\n[[step]]\nusers = 8\nseconds = 20\n";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::test_support::{ONE_STEP, parse_test, shipped};
+    use super::*;
+
+    #[test]
+    fn quick_shortens() {
+        let s = parse_test(
+            "description = \"d\"\nrepeat = 5\nidle_seconds = 30\n[boot]\nstarts = 10\n\
+             [warmup]\nseconds = 5\n\
+             [[step]]\nusers = 8\nseconds = 20\nramp_seconds = 10\npause_ms = [100, 200]\n\
+             [[step]]\nusers = 8\nseconds = 1\nramp_seconds = 0\n",
+        )
+        .unwrap();
+        let q = s.clone().quick();
+        assert_eq!(q.idle, SECOND);
+        assert_eq!(q.repeat, 1);
+        assert_eq!(q.boot_starts, 3);
+        let warmup = q.warmup.as_ref().unwrap();
+        assert_eq!((warmup.hold, warmup.ramp), (SECOND, SECOND));
+        assert_eq!(q.steps[0].hold, SECOND);
+        assert_eq!(q.steps[0].ramp, Duration::ZERO);
+        assert_eq!(q.steps[0].pause, s.steps[0].pause);
+        assert_eq!(q.steps[1].hold, SECOND);
+        assert_eq!(q.steps[1].ramp, Duration::ZERO);
+        // Already short values are kept.
+        let s = parse_test("description = \"d\"\nidle_seconds = 0\n[boot]\nstarts = 2\n").unwrap();
+        let q = s.clone().quick();
+        assert_eq!((q.idle, q.boot_starts), (Duration::ZERO, 2));
+        assert_eq!(q.sample_interval, s.sample_interval);
+    }
+
+    fn round_trip(scenario: &Scenario) {
+        let text = scenario.to_toml();
+        let back = parse(&text, &scenario.source)
+            .unwrap_or_else(|error| panic!("{error}\n--- written:\n{text}"));
+        assert_eq!(&back, scenario, "--- written:\n{text}");
+    }
+
+    #[test]
+    fn to_toml_round_trips() {
+        for scenario in shipped() {
+            round_trip(&scenario);
+            round_trip(&scenario.clone().quick());
+        }
+        round_trip(
+            &parse_test(
+                "description = \"Quotes \\\" and \\\\ and ünïcode.\"\nstacks = [\"floor\"]\n\
+                 repeat = 3\nsample_interval_ms = 250\nworkers = 2\nidle_seconds = 0\n\
+                 coordinated_omission = \"average\"\n\
+                 [placement]\nservice_cpus = [2, 3]\nharness_cpus = [0]\n\
+                 [ids]\nseeded = 0.7\nunknown = 0.2\nmalformed = 0.1\n\
+                 [warmup]\nseconds = 0\n\
+                 [[step]]\nusers = 3\nseconds = 9\nramp_seconds = 0\n",
+            )
+            .unwrap(),
+        );
+    }
+
+    #[test]
+    fn to_toml_writes_the_file_format() {
+        let s = parse_test(ONE_STEP).unwrap();
+        let text = s.to_toml();
+        assert!(text.starts_with("# The \"test\" scenario as run"), "{text}");
+        assert!(
+            text.contains("\n[[step]]\nname = \"step-1\"\nusers = 8\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n[warmup]\nseconds = 5\nusers = 8\npause_ms = [0, 0]\n"),
+            "{text}"
+        );
+        assert!(!text.contains("workers"), "{text}");
+    }
+}

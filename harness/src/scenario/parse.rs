@@ -1,0 +1,873 @@
+//! One scenario file's tables turned into the plan: defaults filled in, each key checked,
+//! and the rules between keys (a warm-up needs a step, a battery no steps, a constant rate a
+//! rate everywhere).
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+use toml::Value;
+use toml::de::DeTable;
+
+use super::fields::{Bounds, Check, Field};
+use super::{
+    Battery, CoMitigation, ContainerLimits, IdMix, LoadMode, Placement, SECOND, Scenario,
+    ScenarioError, Step, quote,
+};
+
+/// Parses and validates scenario text; `source` names the file in errors and gives the name.
+pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
+    let check = Check { file: source, text };
+    let document = DeTable::parse(text).map_err(|error| ScenarioError::Syntax {
+        file: source.to_path_buf(),
+        line: error.span().map(|span| check.line(&span)),
+        message: error.message().to_owned(),
+    })?;
+    let raw: RawScenario =
+        toml::from_str(text).map_err(|error| check.serde_error(document.get_ref(), &error))?;
+    check.scenario(raw)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a scenario table")]
+struct RawScenario {
+    description: Field,
+    stacks: Field,
+    repeat: Field,
+    sample_interval_ms: Field,
+    workers: Field,
+    idle_seconds: Field,
+    coordinated_omission: Field,
+    load: Field,
+    placement: Option<Spanned<RawPlacement>>,
+    ids: Option<Spanned<RawIds>>,
+    boot: Option<Spanned<RawBoot>>,
+    container: Option<Spanned<RawContainer>>,
+    warmup: Option<Spanned<RawWarmup>>,
+    battery: Option<Spanned<RawBattery>>,
+    #[serde(default)]
+    step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [battery] table")]
+struct RawBattery {
+    pipelined: Field,
+    stalled: Field,
+    burst: Field,
+    settle_seconds: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [placement] table")]
+struct RawPlacement {
+    service_cpus: Field,
+    harness_cpus: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "an [ids] table")]
+struct RawIds {
+    seeded: Field,
+    unknown: Field,
+    malformed: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [boot] table")]
+struct RawBoot {
+    starts: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [container] table")]
+struct RawContainer {
+    memory_mb: Field,
+    millicpus: Field,
+    pids: Field,
+    replicas: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [warmup] table")]
+struct RawWarmup {
+    seconds: Field,
+    users: Field,
+    rate: Field,
+    pause_ms: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [[step]] table")]
+struct RawStep {
+    name: Field,
+    users: Field,
+    rate: Field,
+    seconds: Field,
+    ramp_seconds: Field,
+    pause_ms: Field,
+}
+
+const USERS: Bounds = Bounds {
+    what: "a whole number of users",
+    min: 1,
+    max: 100_000,
+};
+const RATE: Bounds = Bounds {
+    what: "a whole number of requests per second",
+    min: 1,
+    max: 1_000_000,
+};
+const HOLD: Bounds = Bounds {
+    what: "a whole number of seconds",
+    min: 1,
+    max: 86_400,
+};
+const SECONDS: Bounds = Bounds {
+    what: "a whole number of seconds",
+    min: 0,
+    max: 3_600,
+};
+
+/// The tables of a file, checked one by one, then the rules between them.
+impl Check<'_> {
+    fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
+        let description = match &raw.description {
+            None => {
+                return Err(self.missing(
+                    "description",
+                    None,
+                    "one sentence saying what the scenario shows".to_owned(),
+                ));
+            }
+            Some(value) => match value.get_ref() {
+                Value::String(text) if !text.trim().is_empty() => text.trim().to_owned(),
+                _ => {
+                    return Err(self.invalid(
+                        "description",
+                        value,
+                        "one sentence saying what the scenario shows",
+                    ));
+                }
+            },
+        };
+        let stacks = self.stacks(&raw.stacks)?;
+        let repeat = self.int_or(
+            "repeat",
+            &raw.repeat,
+            &Bounds {
+                what: "a whole number of repeats",
+                min: 1,
+                max: 100,
+            },
+            1,
+        )?;
+        let sample_interval_ms = self.int_or(
+            "sample_interval_ms",
+            &raw.sample_interval_ms,
+            &Bounds {
+                what: "a whole number of milliseconds",
+                min: 10,
+                max: 10_000,
+            },
+            100,
+        )?;
+        let workers = self.int_opt(
+            "workers",
+            &raw.workers,
+            &Bounds {
+                what: "a whole number of workers",
+                min: 1,
+                max: 1024,
+            },
+        )?;
+        let idle_seconds = self.int_or("idle_seconds", &raw.idle_seconds, &SECONDS, 3)?;
+        let coordinated_omission = match &raw.coordinated_omission {
+            None => CoMitigation::Disabled,
+            Some(value) => CoMitigation::ALL
+                .into_iter()
+                .find(|mitigation| {
+                    matches!(value.get_ref(), Value::String(text) if text == mitigation.as_str())
+                })
+                .ok_or_else(|| {
+                    let names: Vec<String> = CoMitigation::ALL
+                        .iter()
+                        .map(|mitigation| quote(mitigation.as_str()))
+                        .collect();
+                    self.invalid(
+                        "coordinated_omission",
+                        value,
+                        format!("one of {}", names.join(", ")),
+                    )
+                })?,
+        };
+        let load = match &raw.load {
+            None => LoadMode::Closed,
+            Some(value) => [LoadMode::Closed, LoadMode::ConstantRate]
+                .into_iter()
+                .find(
+                    |mode| matches!(value.get_ref(), Value::String(text) if text == mode.as_str()),
+                )
+                .ok_or_else(|| {
+                    self.invalid("load", value, "one of \"closed\", \"constant-rate\"")
+                })?,
+        };
+        let placement = self.placement(raw.placement.as_ref())?;
+        let ids = self.ids(raw.ids.as_ref())?;
+        let boot_starts = match &raw.boot {
+            None => 1,
+            Some(boot) => self.int_or(
+                "boot.starts",
+                &boot.get_ref().starts,
+                &Bounds {
+                    what: "a whole number of starts",
+                    min: 1,
+                    max: 1000,
+                },
+                1,
+            )?,
+        };
+        let container = self.container(raw.container.as_ref())?;
+        let battery = self.battery(raw.battery.as_ref())?;
+        let steps = self.steps(&raw.step)?;
+        if let (Some(table), Some(step)) = (&raw.battery, raw.step.first()) {
+            return Err(self.invalid_found(
+                "battery",
+                table.span(),
+                "a scenario without steps: memory after the battery is compared with the idle \
+                 level just before it, so the battery runs on its own",
+                format!("[[step]] at line {}", self.line(&step.span())),
+            ));
+        }
+        let warmup = self.warmup(raw.warmup.as_ref(), steps.first())?;
+        if load == LoadMode::ConstantRate {
+            let unrated = steps
+                .iter()
+                .position(|step| step.rate.is_none())
+                .map(|i| (format!("step[{}].rate", i + 1), raw.step[i].span()))
+                .or_else(|| {
+                    warmup.as_ref().filter(|w| w.rate.is_none()).map(|_| {
+                        (
+                            "warmup.rate".to_owned(),
+                            raw.warmup.as_ref().map_or(0..0, |w| w.span()),
+                        )
+                    })
+                });
+            if let Some((key, span)) = unrated {
+                return Err(self.missing(
+                    &key,
+                    Some(span),
+                    "a rate in requests per second: a constant-rate load sends on a schedule"
+                        .to_owned(),
+                ));
+            }
+        }
+        Ok(Scenario {
+            name: self
+                .file
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            description,
+            source: self.file.to_path_buf(),
+            stacks,
+            sample_interval: Duration::from_millis(sample_interval_ms as u64),
+            repeat: repeat as u32,
+            workers: workers.map(|workers| workers as usize),
+            placement,
+            ids,
+            boot_starts: boot_starts as u32,
+            idle: Duration::from_secs(idle_seconds as u64),
+            warmup,
+            steps,
+            coordinated_omission,
+            load,
+            container,
+            battery,
+        })
+    }
+
+    fn battery(&self, raw: Option<&Spanned<RawBattery>>) -> Result<Option<Battery>, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let table = raw.get_ref();
+        let defaults = Battery::default();
+        let count = |key: &str, field: &Field, min: i64, max: i64, what, default: usize| {
+            self.int_or(key, field, &Bounds { what, min, max }, default as i64)
+                .map(|n| n as usize)
+        };
+        Ok(Some(Battery {
+            pipelined: count(
+                "battery.pipelined",
+                &table.pipelined,
+                1,
+                10_000,
+                "a whole number of requests",
+                defaults.pipelined,
+            )?,
+            stalled: count(
+                "battery.stalled",
+                &table.stalled,
+                3,
+                1_000,
+                "a whole number of connections",
+                defaults.stalled,
+            )?,
+            burst: count(
+                "battery.burst",
+                &table.burst,
+                1,
+                10_000,
+                "a whole number of connections",
+                defaults.burst,
+            )?,
+            settle: Duration::from_secs(self.int_or(
+                "battery.settle_seconds",
+                &table.settle_seconds,
+                &Bounds {
+                    what: "a whole number of seconds",
+                    min: 1,
+                    max: 3_600,
+                },
+                defaults.settle.as_secs() as i64,
+            )? as u64),
+        }))
+    }
+
+    fn container(
+        &self,
+        raw: Option<&Spanned<RawContainer>>,
+    ) -> Result<ContainerLimits, ScenarioError> {
+        let defaults = ContainerLimits::default();
+        let Some(raw) = raw else {
+            return Ok(defaults);
+        };
+        let table = raw.get_ref();
+        let memory_mb = self.int_or(
+            "container.memory_mb",
+            &table.memory_mb,
+            &Bounds {
+                what: "a whole number of MiB",
+                min: 16,
+                max: 1_048_576,
+            },
+            defaults.memory_mb as i64,
+        )?;
+        let millicpus = self.int_opt(
+            "container.millicpus",
+            &table.millicpus,
+            &Bounds {
+                what: "thousandths of a CPU",
+                min: 10,
+                max: 1_024_000,
+            },
+        )?;
+        let pids = self.int_or(
+            "container.pids",
+            &table.pids,
+            &Bounds {
+                what: "a whole number of tasks",
+                min: 16,
+                max: 1_000_000,
+            },
+            defaults.pids as i64,
+        )?;
+        let replicas = self.int_or(
+            "container.replicas",
+            &table.replicas,
+            &Bounds {
+                what: "a whole number of replicas",
+                min: 1,
+                max: 100,
+            },
+            1,
+        )?;
+        Ok(ContainerLimits {
+            memory_mb: memory_mb as u64,
+            millicpus: millicpus.map(|m| m as u64),
+            pids: pids as u64,
+            replicas: replicas as u32,
+        })
+    }
+
+    fn placement(&self, raw: Option<&Spanned<RawPlacement>>) -> Result<Placement, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(Placement {
+                service_cpus: vec![1],
+                harness_cpus: vec![0],
+            });
+        };
+        let table = raw.get_ref();
+        let service_cpus = self.cpus("placement.service_cpus", &table.service_cpus, 1)?;
+        let harness_cpus = self.cpus("placement.harness_cpus", &table.harness_cpus, 0)?;
+        if let Some(cpu) = harness_cpus.iter().find(|cpu| service_cpus.contains(cpu)) {
+            let span = table
+                .harness_cpus
+                .as_ref()
+                .or(table.service_cpus.as_ref())
+                .map_or_else(|| raw.span(), Spanned::span);
+            return Err(self.invalid_found(
+                "placement.harness_cpus",
+                span,
+                "CPUs apart from placement.service_cpus",
+                format!("{cpu} in both"),
+            ));
+        }
+        Ok(Placement {
+            service_cpus,
+            harness_cpus,
+        })
+    }
+
+    fn ids(&self, raw: Option<&Spanned<RawIds>>) -> Result<IdMix, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(IdMix {
+                seeded: 1.0,
+                unknown: 0.0,
+                malformed: 0.0,
+            });
+        };
+        let table = raw.get_ref();
+        let ids = IdMix {
+            seeded: self.share("ids.seeded", &table.seeded, 1.0)?,
+            unknown: self.share("ids.unknown", &table.unknown, 0.0)?,
+            malformed: self.share("ids.malformed", &table.malformed, 0.0)?,
+        };
+        let sum = ids.seeded + ids.unknown + ids.malformed;
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(self.invalid_found(
+                "ids",
+                raw.span(),
+                "seeded + unknown + malformed = 1",
+                format!(
+                    "{} + {} + {} = {sum}",
+                    ids.seeded, ids.unknown, ids.malformed
+                ),
+            ));
+        }
+        Ok(ids)
+    }
+
+    fn steps(&self, raw: &[Spanned<RawStep>]) -> Result<Vec<Step>, ScenarioError> {
+        let mut steps: Vec<Step> = Vec::with_capacity(raw.len());
+        for (i, spanned) in raw.iter().enumerate() {
+            let table = spanned.get_ref();
+            let key = |name: &str| format!("step[{}].{name}", i + 1);
+            let name = match &table.name {
+                None => format!("step-{}", i + 1),
+                Some(value) => {
+                    let name = self.name(&key("name"), value, "a step name")?;
+                    if name == "warmup" {
+                        return Err(self.invalid(
+                            &key("name"),
+                            value,
+                            "a name other than \"warmup\", which is the warm-up's",
+                        ));
+                    }
+                    name
+                }
+            };
+            if steps.iter().any(|step| step.name == name) {
+                let span = table
+                    .name
+                    .as_ref()
+                    .map_or_else(|| spanned.span(), Spanned::span);
+                return Err(self.invalid_found(
+                    &key("name"),
+                    span,
+                    "a name no other step has",
+                    format!("{} again", quote(&name)),
+                ));
+            }
+            let users = self.int_required(&key("users"), &table.users, &USERS, spanned.span())?;
+            let rate = self.int_opt(&key("rate"), &table.rate, &RATE)?;
+            let hold = self.int_required(&key("seconds"), &table.seconds, &HOLD, spanned.span())?;
+            let ramp = self.int_or(&key("ramp_seconds"), &table.ramp_seconds, &SECONDS, 1)?;
+            let pause = self
+                .pause(&key("pause_ms"), &table.pause_ms)?
+                .unwrap_or((Duration::ZERO, Duration::ZERO));
+            steps.push(Step {
+                name,
+                users: users as usize,
+                rate: rate.map(|rate| rate as u32),
+                ramp: Duration::from_secs(ramp as u64),
+                hold: Duration::from_secs(hold as u64),
+                pause,
+            });
+        }
+        Ok(steps)
+    }
+
+    fn warmup(
+        &self,
+        raw: Option<&Spanned<RawWarmup>>,
+        first: Option<&Step>,
+    ) -> Result<Option<Step>, ScenarioError> {
+        let warmup = |first: &Step, hold: u64| Step {
+            name: "warmup".to_owned(),
+            users: first.users,
+            rate: first.rate,
+            ramp: SECOND,
+            hold: Duration::from_secs(hold),
+            pause: first.pause,
+        };
+        let Some(raw) = raw else {
+            return Ok(first.map(|first| warmup(first, 5)));
+        };
+        let table = raw.get_ref();
+        let seconds = self.int_or("warmup.seconds", &table.seconds, &SECONDS, 5)?;
+        let users = self.int_opt("warmup.users", &table.users, &USERS)?;
+        let rate = self.int_opt("warmup.rate", &table.rate, &RATE)?;
+        let pause = self.pause("warmup.pause_ms", &table.pause_ms)?;
+        if seconds == 0 {
+            return Ok(None);
+        }
+        let Some(first) = first else {
+            return Err(ScenarioError::Rule {
+                file: self.file.to_path_buf(),
+                key: "warmup".to_owned(),
+                line: Some(self.line(&raw.span())),
+                message: "a warm-up needs at least one [[step]]".to_owned(),
+            });
+        };
+        let mut step = warmup(first, seconds as u64);
+        step.users = users.map_or(first.users, |users| users as usize);
+        step.rate = rate.map(|rate| rate as u32);
+        step.pause = pause.unwrap_or(first.pause);
+        Ok(Some(step))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::super::test_support::{ONE_STEP, error, parse_test};
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let s = parse_test("description = \"Only a description.\"").unwrap();
+        assert_eq!(s.name, "test");
+        assert_eq!(s.source, Path::new("scenarios/test.toml"));
+        assert_eq!(s.description, "Only a description.");
+        assert!(s.stacks.is_empty());
+        assert_eq!(s.repeat, 1);
+        assert_eq!(s.sample_interval, Duration::from_millis(100));
+        assert_eq!(s.workers, None);
+        assert_eq!(s.idle, Duration::from_secs(3));
+        assert_eq!(s.coordinated_omission, CoMitigation::Disabled);
+        assert_eq!(s.placement.service_cpus, [1]);
+        assert_eq!(s.placement.harness_cpus, [0]);
+        assert_eq!(
+            s.ids,
+            IdMix {
+                seeded: 1.0,
+                unknown: 0.0,
+                malformed: 0.0
+            }
+        );
+        assert_eq!(s.boot_starts, 1);
+        assert_eq!(s.warmup, None);
+        assert!(s.steps.is_empty());
+    }
+
+    #[test]
+    fn step_and_warmup_defaults() {
+        let s = parse_test(
+            "description = \"d\"\n\
+             [[step]]\nusers = 8\nrate = 1000\nseconds = 20\npause_ms = [5, 10]\n\
+             [[step]]\nusers = 16\nseconds = 10\n",
+        )
+        .unwrap();
+        let pause = (Duration::from_millis(5), Duration::from_millis(10));
+        assert_eq!(
+            s.steps[0],
+            Step {
+                name: "step-1".to_owned(),
+                users: 8,
+                rate: Some(1000),
+                ramp: SECOND,
+                hold: Duration::from_secs(20),
+                pause,
+            }
+        );
+        assert_eq!(s.steps[1].name, "step-2");
+        assert_eq!(s.steps[1].pause, (Duration::ZERO, Duration::ZERO));
+        assert_eq!(
+            s.warmup,
+            Some(Step {
+                name: "warmup".to_owned(),
+                users: 8,
+                rate: Some(1000),
+                ramp: SECOND,
+                hold: Duration::from_secs(5),
+                pause,
+            })
+        );
+    }
+
+    #[test]
+    fn warmup_table_keys_default_one_by_one() {
+        let s = parse_test(&format!("{ONE_STEP}[warmup]\nseconds = 7\n")).unwrap();
+        let warmup = s.warmup.unwrap();
+        assert_eq!((warmup.users, warmup.rate), (8, None));
+        assert_eq!(warmup.hold, Duration::from_secs(7));
+
+        let s = parse_test(&format!("{ONE_STEP}[warmup]\nusers = 2\nrate = 10\n")).unwrap();
+        let warmup = s.warmup.unwrap();
+        assert_eq!((warmup.users, warmup.rate), (2, Some(10)));
+        assert_eq!(warmup.hold, Duration::from_secs(5));
+
+        let s = parse_test(&format!("{ONE_STEP}[warmup]\nseconds = 0\n")).unwrap();
+        assert_eq!(s.warmup, None);
+
+        let s = parse_test("description = \"d\"\n[warmup]\nseconds = 0\n").unwrap();
+        assert_eq!(s.warmup, None);
+    }
+
+    #[test]
+    fn warmup_needs_a_step() {
+        let e = error("description = \"d\"\n[warmup]\nseconds = 5\n");
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: warmup: a warm-up needs at least one [[step]] (line 2)"
+        );
+        let e = error("description = \"d\"\n[warmup]\nusers = 3\n");
+        assert_eq!(e.key(), Some("warmup"));
+    }
+
+    #[test]
+    fn all_keys_parse() {
+        let s = parse_test(
+            "description = \"d\"\nstacks = [\"floor\", \"axum\"]\nrepeat = 3\n\
+             sample_interval_ms = 250\nworkers = 2\nidle_seconds = 0\n\
+             coordinated_omission = \"maximum\"\n\
+             [placement]\nservice_cpus = [2, 3]\nharness_cpus = [0, 1]\n\
+             [ids]\nseeded = 0.5\nunknown = 0.5\n\
+             [boot]\nstarts = 4\n",
+        )
+        .unwrap();
+        assert_eq!(s.stacks, ["floor", "axum"]);
+        assert_eq!((s.repeat, s.workers, s.boot_starts), (3, Some(2), 4));
+        assert_eq!(s.sample_interval, Duration::from_millis(250));
+        assert_eq!(s.idle, Duration::ZERO);
+        assert_eq!(s.coordinated_omission, CoMitigation::Maximum);
+        assert_eq!(s.placement.service_cpus, [2, 3]);
+        assert_eq!(s.placement.harness_cpus, [0, 1]);
+        assert_eq!(s.ids.malformed, 0.0);
+    }
+
+    #[test]
+    fn users_zero_names_the_step() {
+        let e = error(
+            "description = \"d\"\n\
+             [[step]]\nusers = 8\nseconds = 10\n\
+             [[step]]\nusers = 0\nseconds = 10\n",
+        );
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: step[2].users: expected a whole number of users from 1 to \
+             100000, found 0 (line 6)"
+        );
+        assert_eq!((e.key(), e.line()), (Some("step[2].users"), Some(6)));
+    }
+
+    #[test]
+    fn missing_keys() {
+        let e = error("stacks = []");
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: description: missing; expected one sentence saying what the \
+             scenario shows"
+        );
+        let e = error("description = \"d\"\n\n[[step]]\nseconds = 10\n");
+        assert_eq!(e.key(), Some("step[1].users"));
+        assert!(matches!(e, ScenarioError::Missing { .. }), "{e}");
+        assert_eq!(e.line(), Some(3), "{e}");
+        let e = error("description = \"d\"\n[[step]]\nusers = 1\n");
+        assert_eq!(e.key(), Some("step[1].seconds"));
+    }
+
+    #[test]
+    fn ids_must_sum_to_one() {
+        let e = error("description = \"d\"\n[ids]\nseeded = 0.9\nunknown = 0.08\n");
+        assert_eq!(e.key(), Some("ids"));
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: ids: expected seeded + unknown + malformed = 1, found 0.9 + \
+             0.08 + 0 = 0.98 (line 2)"
+        );
+        let e = error("description = \"d\"\n[ids]\nseeded = 1.5\n");
+        assert_eq!(e.key(), Some("ids.seeded"));
+        assert!(
+            e.to_string()
+                .contains("expected a share from 0 to 1, found 1.5"),
+            "{e}"
+        );
+        // Rounding within 1e-6 is accepted.
+        parse_test("description = \"d\"\n[ids]\nseeded = 0.7\nunknown = 0.2\nmalformed = 0.1\n")
+            .unwrap();
+    }
+
+    #[test]
+    fn cpus_must_not_overlap() {
+        let e =
+            error("description = \"d\"\n[placement]\nservice_cpus = [1]\nharness_cpus = [0, 1]\n");
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: placement.harness_cpus: expected CPUs apart from \
+             placement.service_cpus, found 1 in both (line 4)"
+        );
+        let e = error("description = \"d\"\n[placement]\nharness_cpus = [1]\n");
+        assert_eq!(e.key(), Some("placement.harness_cpus"));
+        let e = error("description = \"d\"\n[placement]\nservice_cpus = []\n");
+        assert_eq!(e.key(), Some("placement.service_cpus"));
+        let e = error("description = \"d\"\n[placement]\nservice_cpus = [2, 2]\n");
+        assert_eq!(e.key(), Some("placement.service_cpus[2]"));
+        let e = error("description = \"d\"\n[placement]\nservice_cpus = [1024]\n");
+        assert!(
+            e.to_string()
+                .contains("expected a CPU number from 0 to 1023, found 1024"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn battery_table_defaults_bounds_and_no_steps() {
+        let s = parse_test("description = \"x\"\n[battery]\n").unwrap();
+        assert_eq!(s.battery, Some(Battery::default()));
+        let s = parse_test(
+            "description = \"x\"\n[battery]\npipelined = 5\nstalled = 3\nburst = 7\nsettle_seconds = 2\n",
+        )
+        .unwrap();
+        let b = s.battery.unwrap();
+        assert_eq!((b.pipelined, b.stalled, b.burst), (5, 3, 7));
+        assert_eq!(b.settle, Duration::from_secs(2));
+        assert_eq!(
+            s.clone().quick().battery.unwrap().settle,
+            Duration::from_secs(2)
+        );
+        assert!(
+            parse_test("description = \"x\"\n")
+                .unwrap()
+                .battery
+                .is_none()
+        );
+
+        let e = error("description = \"x\"\n[battery]\nburst = 0\n");
+        assert_eq!((e.key(), e.line()), (Some("battery.burst"), Some(3)));
+        let e = error("description = \"x\"\n[battery]\nretries = 2\n");
+        assert_eq!(e.key(), Some("battery.retries"), "{e}");
+
+        let e = error("description = \"x\"\n[battery]\n\n[[step]]\nusers = 1\nseconds = 1\n");
+        assert_eq!((e.key(), e.line()), (Some("battery"), Some(2)));
+        assert!(e.to_string().contains("without steps"), "{e}");
+        assert!(e.to_string().contains("[[step]] at line 4"), "{e}");
+    }
+
+    #[test]
+    fn constant_rate_needs_a_rate_everywhere() {
+        let s = parse_test(
+            "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 2\nrate = 10\nseconds = 1\n",
+        )
+        .unwrap();
+        assert_eq!(s.load, LoadMode::ConstantRate);
+        assert_eq!(s.warmup.unwrap().rate, Some(10));
+        let e = error(
+            "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 2\nrate = 10\nseconds = 1\n\
+             [[step]]\nusers = 2\nseconds = 1\n",
+        );
+        assert_eq!(e.key(), Some("step[2].rate"));
+        let e = error(
+            "description = \"d\"\nload = \"constant-rate\"\n[warmup]\nusers = 2\n\
+             [[step]]\nusers = 2\nrate = 10\nseconds = 1\n",
+        );
+        assert_eq!(e.key(), Some("warmup.rate"));
+        let e = error("description = \"d\"\nload = \"open\"\n");
+        assert_eq!(e.key(), Some("load"));
+        assert_eq!(
+            parse_test("description = \"d\"\n").unwrap().load,
+            LoadMode::Closed
+        );
+    }
+
+    #[test]
+    fn coordinated_omission_must_be_known() {
+        let e = error("description = \"d\"\ncoordinated_omission = \"mean\"\n");
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: coordinated_omission: expected one of \"disabled\", \
+             \"average\", \"maximum\", \"minimum\", found \"mean\" (line 2)"
+        );
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let e = error(&format!("{ONE_STEP}name = \"Step One\"\n"));
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: step[1].name: expected a step name matching \
+             ^[a-z0-9][a-z0-9-]*$, found \"Step One\" (line 5)"
+        );
+        let e = error("description = \"d\"\nstacks = [\"axum\", \"-x\"]\n");
+        assert_eq!(e.key(), Some("stacks[2]"));
+        let e = error("description = \"d\"\nstacks = [\"axum\", \"axum\"]\n");
+        assert!(
+            e.to_string()
+                .contains("expected each stack once, found \"axum\" again"),
+            "{e}"
+        );
+        let e = error(&format!("{ONE_STEP}name = \"warmup\"\n"));
+        assert_eq!(e.key(), Some("step[1].name"));
+        // An explicit name may not take a later step's default name.
+        let e = error(&format!(
+            "{ONE_STEP}name = \"step-2\"\n[[step]]\nusers = 1\nseconds = 1\n"
+        ));
+        assert_eq!(e.key(), Some("step[2].name"));
+        assert!(e.to_string().contains("found \"step-2\" again"), "{e}");
+    }
+
+    #[test]
+    fn ranges_are_checked() {
+        for (text, key) in [
+            ("repeat = 0", "repeat"),
+            ("repeat = 101", "repeat"),
+            ("sample_interval_ms = 9", "sample_interval_ms"),
+            ("workers = 0", "workers"),
+            ("idle_seconds = 3601", "idle_seconds"),
+            ("idle_seconds = 1.5", "idle_seconds"),
+            ("description = \"  \"", "description"),
+            ("stacks = \"axum\"", "stacks"),
+            ("[boot]\nstarts = 1001", "boot.starts"),
+        ] {
+            let text = if text.starts_with("description") {
+                text.to_owned()
+            } else {
+                format!("description = \"d\"\n{text}\n")
+            };
+            assert_eq!(error(&text).key(), Some(key), "{text}");
+        }
+        for (step, key) in [
+            ("rate = 0", "step[1].rate"),
+            ("rate = 1000001", "step[1].rate"),
+            ("seconds = 0", "step[1].seconds"),
+            ("ramp_seconds = -1", "step[1].ramp_seconds"),
+            ("pause_ms = [10, 5]", "step[1].pause_ms"),
+            ("pause_ms = [0, 600001]", "step[1].pause_ms"),
+            ("pause_ms = [5]", "step[1].pause_ms"),
+        ] {
+            let hold = if step.starts_with("seconds") {
+                ""
+            } else {
+                "seconds = 10\n"
+            };
+            let text = format!("description = \"d\"\n[[step]]\nusers = 8\n{hold}{step}\n");
+            assert_eq!(error(&text).key(), Some(key), "{text}");
+        }
+        let e = error(&format!("{ONE_STEP}[warmup]\nseconds = 3601\n"));
+        assert_eq!(e.key(), Some("warmup.seconds"));
+    }
+}
