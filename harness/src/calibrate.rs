@@ -8,7 +8,6 @@
 //! each tool is its ceiling on those CPUs.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -405,11 +404,6 @@ pub fn write(dir: &Path, calibration: &Calibration) -> Result<(), CalibrateError
     let json_path = dir.join("calibrate.json");
     let json = serde_json::to_vec_pretty(calibration).unwrap_or_default();
     fs::write(&json_path, json).map_err(err(&json_path))?;
-    let csv_path = dir.join("calibrate.csv");
-    let mut csv = fs::File::create(&csv_path).map_err(err(&csv_path))?;
-    let mut text = String::from(
-        "tool,round,stack,connections,seconds,requests,rps,p50_us,p99_us,errors,tool_cores\n",
-    );
     let rounds = calibration
         .goose_rounds
         .iter()
@@ -419,22 +413,16 @@ pub fn write(dir: &Path, calibration: &Calibration) -> Result<(), CalibrateError
     let all = [&calibration.goose, &calibration.wrk]
         .into_iter()
         .map(|t| ("all".to_owned(), t));
-    for (round, t) in rounds.chain(all) {
-        text.push_str(&format!(
-            "{},{round},{},{},{:.3},{},{:.1},{},{},{},{}\n",
-            t.tool,
-            calibration.stack,
-            calibration.users,
-            t.seconds,
-            t.requests,
-            t.rps,
-            t.p50_us,
-            t.p99_us,
-            t.errors,
-            t.tool_cores.map_or(String::new(), |c| format!("{c:.3}")),
-        ));
-    }
-    csv.write_all(text.as_bytes()).map_err(err(&csv_path))
+    use crate::results::{CalibrateRow, Row as _};
+    let rows: Vec<CalibrateRow> = rounds
+        .chain(all)
+        .map(|(round, t)| CalibrateRow::new(calibration, &round, t))
+        .collect();
+    let csv_path = dir.join(CalibrateRow::FILE);
+    crate::results::write_rows(&csv_path, &rows).map_err(|e| CalibrateError::Write {
+        path: e.path,
+        source: e.source,
+    })
 }
 
 /// The figures as a table, the ratios below.

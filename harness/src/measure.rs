@@ -19,7 +19,9 @@ use crate::env::CpuTicks;
 use crate::model::{BatteryCase, BatteryRun, BootRecord, Phase, PhaseCell, Sample, StackRun};
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
-use crate::results::{Csv, ResultsError, RunDir, opt};
+use crate::results::{
+    BatteryRow, BootRow, CpuRow, LatencyRow, MemoryRow, ResultsError, RowWriter, RunDir,
+};
 use crate::sample::{ProcSource, Sampler};
 use crate::scenario::{Battery, Scenario, Step};
 use crate::stacks::{self, Launch};
@@ -212,7 +214,7 @@ impl Measure<'_> {
         &self,
         spec: &ServiceSpec,
         timeout: Duration,
-        boot_csv: &mut Csv,
+        boot_csv: &mut RowWriter<BootRow>,
         run: &mut StackRun,
     ) -> Option<Box<dyn Instance>> {
         let starts = self.scenario.boot_starts.max(1);
@@ -242,14 +244,7 @@ impl Measure<'_> {
                         self_boot_us,
                         from_container_start_ms,
                     };
-                    let _ = boot_csv.row(&[
-                        &spec.stack,
-                        &run.repeat,
-                        &start,
-                        &format!("{:.3}", record.boot_ms),
-                        &opt(self_boot_us),
-                        &opt(from_container_start_ms.map(|ms| format!("{ms:.3}"))),
-                    ]);
+                    let _ = boot_csv.write(&BootRow::new(&spec.stack, run.repeat, &record));
                     run.boots.push(record);
                 }
                 Err(e) => {
@@ -273,7 +268,7 @@ impl Measure<'_> {
         instance: &mut dyn Instance,
         phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
-        latency: &mut Csv,
+        latency: &mut RowWriter<LatencyRow>,
         name: &str,
         run: &mut StackRun,
         bar: &StackBar,
@@ -331,38 +326,7 @@ impl Measure<'_> {
                 )
             };
             for kind in &summary.kinds {
-                let statuses: Vec<String> = kind
-                    .statuses
-                    .iter()
-                    .map(|(s, n)| format!("{s}:{n}"))
-                    .collect();
-                let _ = latency.row(&[
-                    &name,
-                    &run.repeat,
-                    &summary.name,
-                    &summary.warmup,
-                    &summary.users,
-                    &opt(summary.target_rps),
-                    &kind.kind,
-                    &kind.requests,
-                    &format!("{:.3}", summary.seconds),
-                    &format!("{:.1}", kind.requests as f64 / summary.seconds.max(1e-9)),
-                    &kind.errors,
-                    &statuses.join(" "),
-                    &kind.p50_us,
-                    &kind.p90_us,
-                    &kind.p99_us,
-                    &kind.p999_us,
-                    &kind.max_us,
-                    &kind.mean_us,
-                    &summary.load_generator_bound,
-                    &summary.coordinated_omission,
-                    &opt(kind.intended.map(|p| p.p50_us)),
-                    &opt(kind.intended.map(|p| p.p90_us)),
-                    &opt(kind.intended.map(|p| p.p99_us)),
-                    &opt(kind.intended.map(|p| p.p999_us)),
-                    &opt(kind.intended.map(|p| p.max_us)),
-                ]);
+                let _ = latency.write(&LatencyRow::new(name, run.repeat, &summary, kind));
             }
             run.steps.push(summary);
             if self.cancel.is_cancelled() {
@@ -389,7 +353,7 @@ impl Measure<'_> {
         phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
         plan: &Battery,
-        mut csv: Option<&mut Csv>,
+        mut csv: Option<&mut RowWriter<BatteryRow>>,
         name: &str,
         run: &mut StackRun,
         bar: &StackBar,
@@ -428,17 +392,7 @@ impl Measure<'_> {
                     down_after: v.down_after,
                 };
                 if let Some(csv) = csv.as_deref_mut() {
-                    let _ = csv.row(&[
-                        &name,
-                        &run.repeat,
-                        &case.group,
-                        &case.case,
-                        &case.outcome,
-                        &case.passed,
-                        &opt(case.concern.as_deref()),
-                        &format!("{:.1}", case.millis),
-                        &opt(case.down_after.as_deref()),
-                    ]);
+                    let _ = csv.write(&BatteryRow::new(name, run.repeat, &case));
                 }
                 cases.push(case);
             }
@@ -493,34 +447,14 @@ fn collect(
     stack: &str,
     repeat: u32,
     steps: &[String],
-    memory: &mut Csv,
-    cpu: &mut Csv,
+    memory: &mut RowWriter<MemoryRow>,
+    cpu: &mut RowWriter<CpuRow>,
     samples: &Mutex<Vec<Sample>>,
 ) -> Result<(), ResultsError> {
     for sample in rx {
         let phase = sample.phase.name(steps);
-        let t_ms = sample.at.as_millis();
-        memory.row(&[
-            &stack,
-            &repeat,
-            &t_ms,
-            &phase,
-            &sample.service.rss_kb,
-            &opt(sample.service.pss_kb),
-            &sample.service.hwm_kb,
-            &sample.service.threads,
-            &sample.harness.rss_kb,
-        ])?;
-        cpu.row(&[
-            &stack,
-            &repeat,
-            &t_ms,
-            &phase,
-            &format!("{:.3}", sample.service.cpu_us as f64 / 1000.0),
-            &format!("{:.3}", sample.service.cpu_tick_us as f64 / 1000.0),
-            &format!("{:.3}", sample.harness.cpu_us as f64 / 1000.0),
-            &sample.cost_us,
-        ])?;
+        memory.write(&MemoryRow::from_sample(stack, repeat, &phase, &sample))?;
+        cpu.write(&CpuRow::from_sample(stack, repeat, &phase, &sample))?;
         samples
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -4,12 +4,12 @@
 //! report's robustness table.
 
 use std::collections::BTreeSet;
-use std::fs;
 
 mod common;
 use common::run_scenario;
 
 use footprint_contract::bad_input::Group;
+use harness::results::{BatteryRow, MemoryRow, read_run};
 
 #[test]
 fn robustness_scenario_runs_the_battery_against_every_stack() {
@@ -60,17 +60,16 @@ fn robustness_scenario_runs_the_battery_against_every_stack() {
     }
 
     // One CSV row per case, every stack.
-    let csv = fs::read_to_string(run.join("battery.csv")).unwrap();
-    let rows = csv.lines().count() - 1;
+    let rows = read_run::<BatteryRow>(run).unwrap().len();
     let cases: usize = stacks
         .iter()
         .map(|s| s["runs"][0]["battery"]["cases"].as_array().unwrap().len())
         .sum();
     assert_eq!(rows, cases);
     // Memory samples of the battery and the settling are labelled so.
-    let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
-    assert!(memory.lines().any(|l| l.contains(",battery,")));
-    assert!(memory.lines().any(|l| l.contains(",settle,")));
+    let memory: Vec<MemoryRow> = read_run(run).unwrap();
+    assert!(memory.iter().any(|s| s.phase == "battery"));
+    assert!(memory.iter().any(|s| s.phase == "settle"));
 
     let page = ran.report();
     assert!(page.contains("<h2 id=\"robustness\">Robustness</h2>"));

@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
+use harness::results::{CalibrateRow, read_rows};
 use serde_json::Value;
 
 fn harness() -> Command {
@@ -73,14 +74,16 @@ fn calibrate_runs_goose_and_wrk_and_writes_both() {
     }
     assert_eq!(c["load_average"].as_array().unwrap().len(), 3, "{c}");
     assert!(c["steal_pct"].as_f64().is_some(), "{c}");
-    let csv = fs::read_to_string(run.join("calibrate.csv")).unwrap();
-    let lines: Vec<&str> = csv.lines().collect();
+    let rows: Vec<CalibrateRow> = read_rows(&run.join("calibrate.csv")).unwrap();
+    fn row(r: &CalibrateRow) -> (&str, &str, &str, u64) {
+        (&r.tool, &r.round, &r.stack, r.connections)
+    }
     // Two rounds of each tool, then each tool over both.
-    assert_eq!(lines.len(), 7, "{csv}");
-    assert!(lines[1].starts_with("goose,1,floor,4,"), "{csv}");
-    assert!(lines[4].starts_with("wrk,2,floor,4,"), "{csv}");
-    assert!(lines[5].starts_with("goose,all,floor,4,"), "{csv}");
-    assert!(lines[6].starts_with("wrk,all,floor,4,"), "{csv}");
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    assert_eq!(row(&rows[0]), ("goose", "1", "floor", 4), "{rows:?}");
+    assert_eq!(row(&rows[3]), ("wrk", "2", "floor", 4), "{rows:?}");
+    assert_eq!(row(&rows[4]), ("goose", "all", "floor", 4), "{rows:?}");
+    assert_eq!(row(&rows[5]), ("wrk", "all", "floor", 4), "{rows:?}");
     assert!(
         stdout.contains("Goose / wrk over all rounds: p50 "),
         "{stdout}"

@@ -76,7 +76,7 @@ fn clean_stops_the_service_process_a_killed_local_run_left() {
         ]),
         out: out.clone(),
     };
-    let folder = wait_for_samples(&mut run.harness, &out, &[",idle,"]);
+    let folder = wait_for_samples(&mut run.harness, &out, |s| s.phase == "idle");
     run.harness.kill().unwrap();
     run.harness.wait().unwrap();
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
@@ -146,7 +146,7 @@ fn clean_removes_what_a_killed_run_left() {
         out.to_str().unwrap(),
     ]);
     // Wait until the service idles in its container: samples of the idle phase appear.
-    let folder = wait_for_samples(&mut run, &out, &[",idle,"]);
+    let folder = wait_for_samples(&mut run, &out, |s| s.phase == "idle");
     run.kill().unwrap();
     run.wait().unwrap();
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();

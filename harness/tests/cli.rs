@@ -7,6 +7,7 @@ use serde_json::Value;
 
 mod common;
 use common::harness;
+use harness::results::{LatencyRow, MemoryRow, read_run};
 
 #[test]
 fn list_names_every_scenario_and_stack() {
@@ -169,13 +170,10 @@ fn quick_ramp_measures_every_stack() {
     let index = fs::read_to_string(ran.reports.join("index.html")).unwrap();
     assert!(index.contains(run_id), "the index lists the run");
     check_in_browser(&ran.reports.join(format!("{run_id}.html")));
-    let latency = fs::read_to_string(run.join("latency.csv")).unwrap();
-    assert!(latency.lines().count() > stacks.len() * 3, "{latency}");
-    let memory = fs::read_to_string(run.join("memory.csv")).unwrap();
-    assert!(
-        memory.lines().count() > stacks.len() * 10,
-        "samples every 100 ms"
-    );
+    let latency: Vec<LatencyRow> = read_run(run).unwrap();
+    assert!(latency.len() >= stacks.len() * 3, "{latency:?}");
+    let memory: Vec<MemoryRow> = read_run(run).unwrap();
+    assert!(memory.len() >= stacks.len() * 10, "samples every 100 ms");
 }
 
 /// Ctrl-C in the middle of a step: the load stops, the service is stopped and reaped, what was
@@ -211,7 +209,7 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
             .and_then(|mut d| d.next())
             .map(|e| e.unwrap().path());
         if let Some(run) = run
-            && fs::read_to_string(run.join("memory.csv")).is_ok_and(|m| m.contains(",steady,"))
+            && read_run::<MemoryRow>(&run).is_ok_and(|m| m.iter().any(|s| s.phase == "steady"))
         {
             break run;
         }

@@ -6,6 +6,7 @@ use std::fs;
 
 mod common;
 use common::{check_every_stack, harness, labelled, run_scenario};
+use harness::results::{BootRow, read_run};
 
 #[test]
 fn quick_ramp_in_containers() {
@@ -79,8 +80,12 @@ fn quick_ramp_in_containers() {
         "{cleanup:?}"
     );
     assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");
-    let boot = fs::read_to_string(run.join("boot.csv")).unwrap();
-    assert!(boot.starts_with("stack,repeat,start,boot_ms,self_boot_us,from_container_start_ms"));
+    let boots: Vec<BootRow> = read_run(run).unwrap();
+    assert!(!boots.is_empty());
+    assert!(
+        boots.iter().all(|b| b.from_container_start_ms.is_some()),
+        "{boots:?}"
+    );
 }
 
 #[test]

@@ -112,7 +112,9 @@ fn a_service_killed_during_a_step_fails_its_stack_and_the_run_goes_on() {
         "--reports",
         reports.to_str().unwrap(),
     ]);
-    let folder = wait_for_samples(&mut run, &out, &["floor,1,", ",steady,"]);
+    let folder = wait_for_samples(&mut run, &out, |s| {
+        s.stack == "floor" && s.repeat == 1 && s.phase == "steady"
+    });
     // The floor service is the harness's child.
     let children =
         fs::read_to_string(format!("/proc/{0}/task/{0}/children", run.id())).unwrap_or_default();
@@ -172,7 +174,7 @@ fn ctrl_c_on_the_docker_backend_removes_everything() {
         "--reports",
         dir.path().join("reports").to_str().unwrap(),
     ]);
-    let folder = wait_for_samples(&mut run, &out, &[",steady,"]);
+    let folder = wait_for_samples(&mut run, &out, |s| s.phase == "steady");
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
     assert!(!labelled(&run_id).is_empty(), "a container runs");
     let pid = rustix::process::Pid::from_raw(i32::try_from(run.id()).unwrap()).unwrap();
@@ -392,7 +394,7 @@ fn a_daemon_that_stops_answering_mid_run_loses_nothing_and_clean_finishes_the_jo
             let _ = harness().arg("clean").output();
         }
     }
-    let folder = wait_for_samples(&mut run, &out, &[",idle,"]);
+    let folder = wait_for_samples(&mut run, &out, |s| s.phase == "idle");
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
     proxy.cut();
     let mut guard = Guard(Some(run));

@@ -27,7 +27,7 @@ const STYLE: &str = include_str!("../../templates/style.css");
 pub enum ReportError {
     /// The results folder could not be read.
     #[error("{0}")]
-    Results(String),
+    Results(results::RecordError),
     /// The report could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -775,28 +775,17 @@ pub type MemorySeries = BTreeMap<String, Vec<(f64, f64)>>;
 /// Reads `memory.csv` into per-stack series; a missing or broken file gives no series.
 pub fn read_memory(path: &Path) -> MemorySeries {
     let mut series = MemorySeries::new();
-    let Ok(text) = fs::read_to_string(path) else {
+    let Ok(rows) = results::read_rows::<results::MemoryRow>(path) else {
         return series;
     };
     let mut start: BTreeMap<String, f64> = BTreeMap::new();
-    for line in text.lines().skip(1) {
-        let fields: Vec<&str> = line.split(',').collect();
-        let (Some(stack), Some(repeat), Some(t), Some(rss)) =
-            (fields.first(), fields.get(1), fields.get(2), fields.get(4))
-        else {
-            continue;
-        };
-        if *repeat != "1" {
-            continue;
-        }
-        let (Ok(t), Ok(rss)) = (t.parse::<f64>(), rss.parse::<f64>()) else {
-            continue;
-        };
-        let t0 = *start.entry((*stack).to_owned()).or_insert(t);
+    for row in rows.iter().filter(|r| r.repeat == 1) {
+        let t = row.t_ms as f64;
+        let t0 = *start.entry(row.stack.clone()).or_insert(t);
         series
-            .entry((*stack).to_owned())
+            .entry(row.stack.clone())
             .or_default()
-            .push(((t - t0) / 1000.0, rss / 1024.0));
+            .push(((t - t0) / 1000.0, row.rss_kb as f64 / 1024.0));
     }
     series
 }

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use harness::results::{MemoryRow, read_run};
 use serde_json::Value;
 
 /// The harness binary, run from the project's root.
@@ -90,10 +91,14 @@ pub fn spawn(args: &[&str]) -> std::process::Child {
         .unwrap()
 }
 
-/// Waits until the run writing into `out` has samples whose line holds every one of `marks`
-/// (e.g. `",steady,"`) in its `memory.csv`; returns its results folder. Fails when the
+/// Waits until the run writing into `out` has a sample in its `memory.csv` for which `wanted`
+/// holds (e.g. `|s| s.phase == "steady"`); returns its results folder. Fails when the
 /// harness ends first or nothing comes within 5 minutes.
-pub fn wait_for_samples(run: &mut std::process::Child, out: &Path, marks: &[&str]) -> PathBuf {
+pub fn wait_for_samples(
+    run: &mut std::process::Child,
+    out: &Path,
+    wanted: impl Fn(&MemoryRow) -> bool,
+) -> PathBuf {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
     loop {
         let folder = fs::read_dir(out)
@@ -101,14 +106,13 @@ pub fn wait_for_samples(run: &mut std::process::Child, out: &Path, marks: &[&str
             .and_then(|mut d| d.next())
             .map(|e| e.unwrap().path());
         if let Some(folder) = folder
-            && fs::read_to_string(folder.join("memory.csv"))
-                .is_ok_and(|m| m.lines().any(|l| marks.iter().all(|k| l.contains(k))))
+            && read_run::<MemoryRow>(&folder).is_ok_and(|rows| rows.iter().any(&wanted))
         {
             return folder;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "no samples with {marks:?} within 5 minutes"
+            "no such samples within 5 minutes"
         );
         assert!(run.try_wait().unwrap().is_none(), "the harness ended early");
         std::thread::sleep(std::time::Duration::from_millis(100));

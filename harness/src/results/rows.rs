@@ -1,0 +1,369 @@
+//! One row type per CSV file: its fields are the file's columns, by name and in order. Rows are
+//! written and read only through these types (see [`super::RowWriter`] and
+//! [`super::read_rows`]); nothing else knows where a column is.
+//!
+//! Figures the files give with a fixed number of decimals are [`Fixed`]: on disk as today
+//! (`12.345`), in memory as `f64`.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::calibrate::{Calibration, ToolFigures};
+use crate::model::{BatteryCase, BootRecord, KindResult, Sample, StepSummary};
+
+/// A row of one of the CSV files: the file it goes in, and what it is made of.
+pub trait Row: Serialize + serde::de::DeserializeOwned + Default {
+    /// The file's name in its folder (`memory.csv`).
+    const FILE: &'static str;
+}
+
+/// A number written with `PLACES` decimals (`{:.PLACES}`), read back as any decimal number.
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd)]
+pub struct Fixed<const PLACES: usize>(pub f64);
+
+impl<const PLACES: usize> Serialize for Fixed<PLACES> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:.*}", PLACES, self.0))
+    }
+}
+
+impl<'de, const PLACES: usize> Deserialize<'de> for Fixed<PLACES> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        f64::deserialize(deserializer).map(Fixed)
+    }
+}
+
+impl<const PLACES: usize> fmt::Display for Fixed<PLACES> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.*}", PLACES, self.0)
+    }
+}
+
+/// Microseconds as milliseconds with three decimals.
+fn ms(us: u64) -> Fixed<3> {
+    Fixed(us as f64 / 1000.0)
+}
+
+/// `memory.csv`: one row per sample.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MemoryRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// Time since the run started, ms.
+    pub t_ms: u64,
+    /// The phase's name (`idle`, `warmup`, a step's name, `battery`, `settle`, `stop`).
+    pub phase: String,
+    /// The service's resident set, KiB.
+    pub rss_kb: u64,
+    /// The service's proportional set, KiB, where it is read.
+    pub pss_kb: Option<u64>,
+    /// The service's peak resident set so far, KiB.
+    pub hwm_kb: u64,
+    /// The service's threads.
+    pub threads: u64,
+    /// The harness's resident set, KiB.
+    pub harness_rss_kb: u64,
+}
+
+impl Row for MemoryRow {
+    const FILE: &'static str = "memory.csv";
+}
+
+impl MemoryRow {
+    /// The row of `sample`, taken in the phase named `phase`.
+    pub fn from_sample(stack: &str, repeat: u32, phase: &str, sample: &Sample) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            t_ms: u64::try_from(sample.at.as_millis()).unwrap_or(u64::MAX),
+            phase: phase.to_owned(),
+            rss_kb: sample.service.rss_kb,
+            pss_kb: sample.service.pss_kb,
+            hwm_kb: sample.service.hwm_kb,
+            threads: sample.service.threads,
+            harness_rss_kb: sample.harness.rss_kb,
+        }
+    }
+}
+
+/// `cpu.csv`: one row per sample.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CpuRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// Time since the run started, ms.
+    pub t_ms: u64,
+    /// The phase's name.
+    pub phase: String,
+    /// The service's CPU time so far, ms.
+    pub service_cpu_ms: Fixed<3>,
+    /// The same from the kernel's tick counts, ms.
+    pub service_cpu_ticks_ms: Fixed<3>,
+    /// The harness's CPU time so far, ms.
+    pub harness_cpu_ms: Fixed<3>,
+    /// What taking this sample cost the sampler, CPU µs.
+    pub sampler_cost_us: u64,
+}
+
+impl Row for CpuRow {
+    const FILE: &'static str = "cpu.csv";
+}
+
+impl CpuRow {
+    /// The row of `sample`, taken in the phase named `phase`.
+    pub fn from_sample(stack: &str, repeat: u32, phase: &str, sample: &Sample) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            t_ms: u64::try_from(sample.at.as_millis()).unwrap_or(u64::MAX),
+            phase: phase.to_owned(),
+            service_cpu_ms: ms(sample.service.cpu_us),
+            service_cpu_ticks_ms: ms(sample.service.cpu_tick_us),
+            harness_cpu_ms: ms(sample.harness.cpu_us),
+            sampler_cost_us: sample.cost_us,
+        }
+    }
+}
+
+/// `latency.csv`: one row per step and kind of id.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LatencyRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// The step's name (`warmup` for the warm-up).
+    pub step: String,
+    /// Whether it is the warm-up.
+    pub warmup: bool,
+    /// Concurrent users.
+    pub users: u64,
+    /// Target rate, requests per second; empty for unthrottled.
+    pub target_rps: Option<u32>,
+    /// `seeded`, `unknown` or `malformed`.
+    pub kind: String,
+    /// Requests of this kind.
+    pub requests: u64,
+    /// Seconds the figures cover.
+    pub seconds: Fixed<3>,
+    /// Requests of this kind per second.
+    pub achieved_rps: Fixed<1>,
+    /// Requests that did not get the contract's status.
+    pub errors: u64,
+    /// Responses by status, `status:count` separated by spaces (`0` for no response).
+    pub statuses: String,
+    /// Median, µs.
+    pub p50_us: u64,
+    /// 90th percentile, µs.
+    pub p90_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// 99.9th percentile, µs.
+    pub p999_us: u64,
+    /// Slowest, µs.
+    pub max_us: u64,
+    /// Mean, µs.
+    pub mean_us: u64,
+    /// The load generator was saturated.
+    pub load_generator_bound: bool,
+    /// The step's coordinated-omission setting.
+    pub coordinated_omission: String,
+    /// Median from when each request was due (constant-rate steps), µs.
+    pub intended_p50_us: Option<u64>,
+    /// 90th percentile from when each request was due, µs.
+    pub intended_p90_us: Option<u64>,
+    /// 99th percentile from when each request was due, µs.
+    pub intended_p99_us: Option<u64>,
+    /// 99.9th percentile from when each request was due, µs.
+    pub intended_p999_us: Option<u64>,
+    /// Slowest from when it was due, µs.
+    pub intended_max_us: Option<u64>,
+}
+
+impl Row for LatencyRow {
+    const FILE: &'static str = "latency.csv";
+}
+
+impl LatencyRow {
+    /// The row of one kind of id in one step.
+    pub fn new(stack: &str, repeat: u32, step: &StepSummary, kind: &KindResult) -> Self {
+        let statuses: Vec<String> = kind
+            .statuses
+            .iter()
+            .map(|(s, n)| format!("{s}:{n}"))
+            .collect();
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            step: step.name.clone(),
+            warmup: step.warmup,
+            users: step.users as u64,
+            target_rps: step.target_rps,
+            kind: kind.kind.clone(),
+            requests: kind.requests,
+            seconds: Fixed(step.seconds),
+            achieved_rps: Fixed(kind.requests as f64 / step.seconds.max(1e-9)),
+            errors: kind.errors,
+            statuses: statuses.join(" "),
+            p50_us: kind.p50_us,
+            p90_us: kind.p90_us,
+            p99_us: kind.p99_us,
+            p999_us: kind.p999_us,
+            max_us: kind.max_us,
+            mean_us: kind.mean_us,
+            load_generator_bound: step.load_generator_bound,
+            coordinated_omission: step.coordinated_omission.clone(),
+            intended_p50_us: kind.intended.map(|p| p.p50_us),
+            intended_p90_us: kind.intended.map(|p| p.p90_us),
+            intended_p99_us: kind.intended.map(|p| p.p99_us),
+            intended_p999_us: kind.intended.map(|p| p.p999_us),
+            intended_max_us: kind.intended.map(|p| p.max_us),
+        }
+    }
+
+    /// The responses by status, read back from [`LatencyRow::statuses`]; what does not parse
+    /// is left out.
+    pub fn status_counts(&self) -> std::collections::BTreeMap<u16, u64> {
+        self.statuses
+            .split_whitespace()
+            .filter_map(|pair| {
+                let (status, count) = pair.split_once(':')?;
+                Some((status.parse().ok()?, count.parse().ok()?))
+            })
+            .collect()
+    }
+}
+
+/// `boot.csv`: one row per cold start.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BootRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// Which start (from 1).
+    pub start: u32,
+    /// From the start call to the first `200` from `/health`, ms.
+    pub boot_ms: Fixed<3>,
+    /// The service's own `boot_us`.
+    pub self_boot_us: Option<u64>,
+    /// From its container's start to the first `200`, ms (container backends).
+    pub from_container_start_ms: Option<Fixed<3>>,
+}
+
+impl Row for BootRow {
+    const FILE: &'static str = "boot.csv";
+}
+
+impl BootRow {
+    /// The row of one cold start.
+    pub fn new(stack: &str, repeat: u32, boot: &BootRecord) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            start: boot.start,
+            boot_ms: Fixed(boot.boot_ms),
+            self_boot_us: boot.self_boot_us,
+            from_container_start_ms: boot.from_container_start_ms.map(Fixed),
+        }
+    }
+}
+
+/// `battery.csv`: one row per case of the bad-input battery.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatteryRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// The case's group.
+    pub group: String,
+    /// What was sent.
+    pub case: String,
+    /// What the service did.
+    pub outcome: String,
+    /// Whether that meets the group's rule.
+    pub passed: bool,
+    /// What it did that the rule allows but a careful server would not.
+    pub concern: Option<String>,
+    /// How long the case took, ms.
+    pub ms: Fixed<1>,
+    /// Why the service did not answer `/health` after the case; empty when it did.
+    pub down_after: Option<String>,
+}
+
+impl Row for BatteryRow {
+    const FILE: &'static str = "battery.csv";
+}
+
+impl BatteryRow {
+    /// The row of one case.
+    pub fn new(stack: &str, repeat: u32, case: &BatteryCase) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            group: case.group.clone(),
+            case: case.case.clone(),
+            outcome: case.outcome.clone(),
+            passed: case.passed,
+            concern: case.concern.clone(),
+            ms: Fixed(case.millis),
+            down_after: case.down_after.clone(),
+        }
+    }
+}
+
+/// `calibrate.csv`: one row per tool and round, then one per tool over every round.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CalibrateRow {
+    /// `goose` or `wrk`.
+    pub tool: String,
+    /// The round (from 1), or `all`.
+    pub round: String,
+    /// The stack driven.
+    pub stack: String,
+    /// Connections.
+    pub connections: u64,
+    /// Seconds of the measured window.
+    pub seconds: Fixed<3>,
+    /// Requests answered.
+    pub requests: u64,
+    /// Requests per second.
+    pub rps: Fixed<1>,
+    /// Median, µs.
+    pub p50_us: u64,
+    /// 99th percentile, µs.
+    pub p99_us: u64,
+    /// Requests that failed.
+    pub errors: u64,
+    /// CPU the tool itself used, cores, where it can be told apart.
+    pub tool_cores: Option<Fixed<3>>,
+}
+
+impl Row for CalibrateRow {
+    const FILE: &'static str = "calibrate.csv";
+}
+
+impl CalibrateRow {
+    /// The row of one tool's figures in `round` (`1`, `2`, ... or `all`).
+    pub fn new(calibration: &Calibration, round: &str, figures: &ToolFigures) -> Self {
+        Self {
+            tool: figures.tool.clone(),
+            round: round.to_owned(),
+            stack: calibration.stack.clone(),
+            connections: calibration.users as u64,
+            seconds: Fixed(figures.seconds),
+            requests: figures.requests,
+            rps: Fixed(figures.rps),
+            p50_us: figures.p50_us,
+            p99_us: figures.p99_us,
+            errors: figures.errors,
+            tool_cores: figures.tool_cores.map(Fixed),
+        }
+    }
+}
