@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::backend::clean;
+use crate::backend::daemon::{Daemon, DaemonError};
 use crate::backend::select;
 use crate::backend::swarm::Publish;
-use crate::clean;
 use crate::cost::{self, Fleet};
-use crate::docker::{Daemon, DaemonError};
 use crate::model::Status;
 use crate::results;
 use crate::run::{self, BackendOptions, Options};

@@ -240,6 +240,7 @@ mod tests {
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
             left_behind: Vec::new(),
+            backend_traits: None,
         }
     }
 

@@ -1074,6 +1074,7 @@ mod tests {
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
             left_behind: Vec::new(),
+            backend_traits: None,
         }
     }
 

@@ -239,6 +239,35 @@ pub struct Summary {
     /// answering, say): `harness clean` removes it later.
     #[serde(default)]
     pub left_behind: Vec<String>,
+    /// What the backend is and how its figures are to be read; `None` in results written
+    /// before summaries carried it (`backend::traits_of` then looks it up by name).
+    #[serde(default)]
+    pub backend_traits: Option<BackendTraits>,
+}
+
+/// What a backend says about itself: how its memory and boot figures are counted, what it can
+/// and cannot do, and what a reader of its results should know.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct BackendTraits {
+    /// The backend's name (`local`, `docker`, `swarm`).
+    pub name: String,
+    /// Name of the memory counter its samples use (`RSS` for processes).
+    pub memory_counter: String,
+    /// What that counter counts.
+    pub memory_explained: String,
+    /// What a service's peak memory is.
+    pub peak_counter: String,
+    /// The moment boot is counted from.
+    pub boot_from: String,
+    /// Whether services run in containers (they then have an image, and a container start).
+    pub containers: bool,
+    /// Whether a service can be pinned to CPUs.
+    pub can_pin_cpus: bool,
+    /// Whether a service's port is published on every interface of the machine, whatever
+    /// address was asked for.
+    pub publishes_on_all_interfaces: bool,
+    /// What a reader of its figures should know, one sentence each.
+    pub caveats: Vec<String>,
 }
 
 /// How a stack's part of the run ended.

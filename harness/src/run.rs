@@ -91,8 +91,8 @@ pub enum RunError {
     #[error(transparent)]
     Setup(#[from] SetupError),
     /// The backend refused (no daemon, no swarm).
-    #[error("{0}")]
-    Backend(String),
+    #[error(transparent)]
+    Backend(#[from] select::SelectError),
     /// The load generator could not be made.
     #[error(transparent)]
     Driver(#[from] LoadError),
@@ -122,7 +122,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         scratch: options.root.join("target").join("footprint-images"),
     };
     // Refusals (no daemon, no swarm) come before anything is written or started.
-    let selected = select::select(&choice, &setup.run_id).map_err(RunError::Backend)?;
+    let selected = select::select(&choice, &setup.run_id)?;
     reporter.say(&format!("backend: {}", selected.why));
     let mut env = setup.env;
     env.backend_reason = selected.why.clone();
@@ -209,8 +209,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         boot_timeout,
     } = plan;
     let (backend, reporter, cancel) = (world.backend, world.reporter, world.cancel);
-    env.backend = backend.name().to_owned();
-    env.container = (backend.name() != "local").then_some(scenario.container);
+    let traits = backend.traits();
+    env.backend = traits.name.clone();
+    env.container = traits.containers.then_some(scenario.container);
     env.workers = scenario.workers;
     env.sample_interval_ms =
         u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
@@ -234,18 +235,21 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
             placement.service_cpus, placement.harness_cpus
         )),
     }
-    if backend.name() == "swarm" && !placement.service_cpus.is_empty() {
-        reporter.warn(
-            "swarm services cannot be pinned to CPUs (no cpuset in a service spec): the \
-             service may share the harness's CPU; its CPU limit still applies",
-        );
+    if (!traits.can_pin_cpus && !placement.service_cpus.is_empty())
+        || traits.publishes_on_all_interfaces
+    {
+        // What this backend cannot do as asked (pinning, publishing on 127.0.0.1 only).
+        for caveat in &traits.caveats {
+            reporter.warn(caveat);
+        }
     }
     let mut summary = Summary {
         schema_version: crate::model::SCHEMA_VERSION,
         run_id,
         scenario: scenario.name.clone(),
-        backend: backend.name().to_owned(),
-        memory_counter: backend.memory_counter().to_owned(),
+        backend: traits.name.clone(),
+        memory_counter: traits.memory_counter.clone(),
+        backend_traits: Some(traits.clone()),
         started: env.started,
         finished: None,
         complete: false,

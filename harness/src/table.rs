@@ -2,6 +2,7 @@
 
 use std::fmt::Write as _;
 
+use crate::backend::traits_of;
 use crate::model::{StackSummary, Summary};
 use crate::stats::Estimate;
 
@@ -143,26 +144,18 @@ pub fn render(summary: &Summary) -> String {
     if repeats > 1 {
         let _ = writeln!(out, "{}", repeats_note(repeats));
     }
-    let (memory, from) = match summary.backend.as_str() {
-        "local" => ("kernel high-water mark", "the spawn"),
-        "swarm" => (
-            "highest sample; usage minus inactive file cache, as docker stats counts it",
-            "the service's creation",
-        ),
-        _ => (
-            "highest sample; usage minus inactive file cache, as docker stats counts it",
-            "the start call",
-        ),
-    };
+    let traits = traits_of(summary);
     let _ = writeln!(
         out,
-        "memory: {counter} (median idle, median under load, {memory}); boot: median of {} start(s) from {from} to the first 200 from /health; p50/p99/rps: seeded ids, last step",
+        "memory: {counter} (median idle, median under load, {}); boot: median of {} start(s) from {} to the first 200 from /health; p50/p99/rps: seeded ids, last step",
+        traits.peak_counter,
         summary
             .stacks
             .iter()
             .filter_map(|s| s.boot_ms.map(|b| b.n))
             .max()
-            .unwrap_or(0)
+            .unwrap_or(0),
+        traits.boot_from
     );
     out
 }

@@ -46,6 +46,7 @@ fn results_dir() -> tempfile::TempDir {
         harness: HarnessCost::default(),
         cleanup: Vec::new(),
         left_behind: Vec::new(),
+        backend_traits: None,
     };
     let dir = tempfile::tempdir().unwrap();
     fs::write(

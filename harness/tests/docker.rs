@@ -90,10 +90,10 @@ fn quick_ramp_in_containers() {
 
 #[test]
 fn swarm_needs_swarm_mode_or_init_swarm() {
-    let daemon = harness::docker::Daemon::connect().unwrap();
+    let daemon = harness::backend::daemon::Daemon::connect().unwrap();
     assert_eq!(
         daemon.swarm_state().unwrap(),
-        harness::docker::SwarmState::Inactive("inactive".into()),
+        harness::backend::daemon::SwarmState::Inactive("inactive".into()),
         "this test needs a daemon outside swarm mode, as CI's is (`docker swarm leave --force`)"
     );
     let dir = tempfile::tempdir().unwrap();
@@ -127,10 +127,11 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
     use std::time::Duration;
 
     use bollard::query_parameters::InspectContainerOptions;
-    use harness::backend::docker::{DockerBackend, containers_of_run, read_container};
+    use harness::backend::container::{containers_of_run, read_container};
+    use harness::backend::daemon::Daemon;
+    use harness::backend::docker::DockerBackend;
+    use harness::backend::image::Images;
     use harness::backend::{Backend, Limits, ServiceSpec};
-    use harness::docker::Daemon;
-    use harness::image::Images;
     use harness::stacks;
 
     let daemon = Arc::new(Daemon::connect().unwrap());

@@ -8,7 +8,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use harness::docker::{Daemon, SwarmState};
+use harness::backend::daemon::{Daemon, SwarmState};
 
 mod common;
 use common::{check_every_stack, harness, labelled, only_run, run_scenario, summary};

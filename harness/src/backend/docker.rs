@@ -3,60 +3,44 @@
 //! root file system, no capabilities, no new privileges, a pids limit).
 //!
 //! Memory is read from the container's stats as `docker stats` counts it: usage minus the
-//! inactive file cache (`total_inactive_file` on cgroup v1, `inactive_file` on v2).
+//! inactive file cache (`total_inactive_file` on cgroup v1, `inactive_file` on v2); see
+//! [`super::container`].
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use bollard::models::{ContainerCreateBody, ContainerState, HostConfig, PortBinding};
-use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, InspectContainerOptions, ListContainersOptionsBuilder,
-    LogsOptionsBuilder, RemoveContainerOptionsBuilder, StatsOptionsBuilder,
-    StopContainerOptionsBuilder,
-};
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::CreateContainerOptionsBuilder;
 use chrono::{DateTime, Utc};
 use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
-use futures_util::StreamExt;
 
-use super::{Backend, BackendError, Closed, Instance, Limits, ServiceSpec};
-use crate::docker::{Daemon, LABEL_RUN, api_message, label_filter, labels};
-use crate::image::{Built, CONTAINER_PORT, Images};
-use crate::model::Reading;
-use crate::sample::{SampleError, Source};
+use super::container::{
+    CONTAINER_MEMORY, Containers, DaemonRun, Started, container_env, container_traits,
+    docker_error, ended_state, object_name, remove_container, started_at, stop_container,
+};
+use super::daemon::Daemon;
+use super::image::{Built, CONTAINER_PORT, ImageError, Images};
+use super::{Backend, BackendError, BackendTraits, Closed, Instance, Limits, ServiceSpec};
+use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
-/// How long a stopped container may take before the daemon kills it.
-pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// Shortest interval between two state checks of a container (each is an API call).
 const CHECK_EVERY: Duration = Duration::from_millis(50);
-/// Lines of a container's stderr kept for error messages.
-const STDERR_LINES: &str = "40";
 
 /// Runs services as containers.
 #[derive(Debug)]
 pub struct DockerBackend {
-    daemon: Arc<Daemon>,
-    run_id: String,
-    limits: Limits,
-    images: Images,
-    closed: AtomicBool,
+    run: DaemonRun,
 }
 
 impl DockerBackend {
     /// A backend making containers on `daemon`, labelled with `run_id`.
     pub fn new(daemon: Arc<Daemon>, run_id: &str, limits: Limits, images: Images) -> Self {
         Self {
-            daemon,
-            run_id: run_id.to_owned(),
-            limits,
-            images,
-            closed: AtomicBool::new(false),
+            run: DaemonRun::new(daemon, run_id, limits, images),
         }
     }
 }
@@ -67,19 +51,9 @@ impl Drop for DockerBackend {
     }
 }
 
-/// The environment of a service in a container: its own, then `PORT` and `BIND` for the
-/// container's side of the published port.
-pub fn container_env(spec: &ServiceSpec) -> Vec<String> {
-    spec.env
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .chain([format!("PORT={CONTAINER_PORT}"), "BIND=0.0.0.0".to_owned()])
-        .collect()
-}
-
-/// A unique, readable name for an object of `stack`.
-pub fn object_name(stack: &str) -> String {
-    format!("footprint-{stack}-{:08x}", rand::random::<u32>())
+/// What the `docker` backend is: containers, pinned where asked, boot from the start call.
+pub fn traits() -> BackendTraits {
+    container_traits("docker", "the start call", true)
 }
 
 impl Backend for DockerBackend {
@@ -88,33 +62,25 @@ impl Backend for DockerBackend {
     }
 
     fn memory_counter(&self) -> &'static str {
-        "container memory"
+        CONTAINER_MEMORY
     }
 
-    fn image(&self, stack: &Stack, launch: &Launch) -> Result<Option<Built>, String> {
-        self.images
-            .make(stack, launch)
-            .map(Some)
-            .map_err(|e| e.to_string())
+    fn traits(&self) -> BackendTraits {
+        traits()
+    }
+
+    fn image(&self, stack: &Stack, launch: &Launch) -> Result<Option<Built>, ImageError> {
+        self.run.image(stack, launch)
     }
 
     fn close(&self) -> Closed {
-        let mut closed = Closed::default();
-        if self.closed.swap(true, Ordering::SeqCst) {
-            return closed;
-        }
-        remove_containers_of_run(&self.daemon, &self.run_id, &mut closed);
-        closed.extend(self.images.remove());
-        closed
+        self.run.close(|_| {}).unwrap_or_default()
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
-        let tag = spec.image.clone().ok_or_else(|| BackendError::Docker {
-            stack: spec.stack.clone(),
-            why: "no image was built for it".into(),
-        })?;
+        let tag = self.run.image_of(spec)?;
         // By id: a run beside this one may rebuild the same tag and remove its own build.
-        let image = self.images.id_of(&tag).unwrap_or(tag);
+        let image = self.run.images.id_of(&tag).unwrap_or(tag);
         let port = free_port().map_err(BackendError::Port)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let exposed = format!("{CONTAINER_PORT}/tcp");
@@ -128,21 +94,21 @@ impl Backend for DockerBackend {
         let body = ContainerCreateBody {
             image: Some(image),
             env: Some(container_env(spec)),
-            labels: Some(labels(&self.run_id, &spec.stack)),
+            labels: Some(self.run.labels(&spec.stack)),
             exposed_ports: Some(vec![exposed.clone()]),
             host_config: Some(HostConfig {
                 port_bindings: Some(HashMap::from([(
                     exposed,
                     Some(vec![PortBinding {
-                        host_ip: Some(self.limits.publish_ip.clone()),
+                        host_ip: Some(self.run.limits.publish_ip.clone()),
                         host_port: Some(port.to_string()),
                     }]),
                 )])),
-                memory: self.limits.memory_bytes,
-                memory_swap: self.limits.memory_bytes,
-                nano_cpus: self.limits.nano_cpus,
+                memory: self.run.limits.memory_bytes,
+                memory_swap: self.run.limits.memory_bytes,
+                nano_cpus: self.run.limits.nano_cpus,
                 cpuset_cpus: cpuset,
-                pids_limit: Some(self.limits.pids),
+                pids_limit: Some(self.run.limits.pids),
                 readonly_rootfs: Some(true),
                 cap_drop: Some(vec!["ALL".into()]),
                 security_opt: Some(vec!["no-new-privileges:true".into()]),
@@ -154,188 +120,33 @@ impl Backend for DockerBackend {
             }),
             ..Default::default()
         };
-        let docker_error = |e: bollard::errors::Error| BackendError::Docker {
-            stack: spec.stack.clone(),
-            why: api_message(&e),
-        };
+        let daemon = &self.run.daemon;
         let options = CreateContainerOptionsBuilder::default()
             .name(&object_name(&spec.stack))
             .build();
-        let created = self
-            .daemon
-            .block_on(self.daemon.docker.create_container(Some(options), body))
-            .map_err(docker_error)?;
+        let created = daemon
+            .block_on(daemon.docker.create_container(Some(options), body))
+            .map_err(|e| docker_error(&spec.stack, &e))?;
         let started = Instant::now();
-        if let Err(e) = self
-            .daemon
-            .block_on(self.daemon.docker.start_container(&created.id, None))
-        {
-            let _ = remove_container(&self.daemon, &created.id);
-            return Err(docker_error(e));
+        if let Err(e) = daemon.block_on(daemon.docker.start_container(&created.id, None)) {
+            let _ = remove_container(daemon, &created.id);
+            return Err(docker_error(&spec.stack, &e));
         }
-        Ok(Box::new(ContainerInstance {
-            daemon: Arc::clone(&self.daemon),
-            id: created.id,
-            addr,
-            started,
-            checked: None,
-            ended: None,
-            ready: None,
-            removed: false,
-        }))
+        Ok(Box::new(ContainerInstance(Started::new(
+            daemon, created.id, addr, started,
+        ))))
     }
 }
 
-/// Removes a container, whatever its state; one already gone (or going) counts as removed.
-pub fn remove_container(daemon: &Daemon, id: &str) -> Result<(), String> {
-    let options = RemoveContainerOptionsBuilder::default().force(true).build();
-    match daemon.block_on(daemon.docker.remove_container(id, Some(options))) {
-        Ok(()) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404 | 409,
-            ..
-        }) => Ok(()),
-        Err(e) => Err(api_message(&e)),
-    }
-}
-
-/// Removes the containers left with the run's label, saying in `closed` what it removed and
-/// what it could not (a daemon that stopped answering leaves them: `harness clean` later).
-pub fn remove_containers_of_run(daemon: &Daemon, run_id: &str, closed: &mut Closed) {
-    match containers_of_run(daemon, run_id) {
-        Ok(ids) => {
-            for id in ids {
-                match remove_container(daemon, &id) {
-                    Ok(()) => closed.done.push(format!("removed leftover container {id}")),
-                    Err(why) => closed
-                        .left
-                        .push(format!("container {id} not removed: {why}")),
-                }
-            }
-        }
-        Err(why) => closed.left.push(format!(
-            "the run's containers could not be listed, so none was removed: {why}"
-        )),
-    }
-}
-
-/// A container's state as the daemon reports it; `None` when it cannot be inspected.
-fn state(daemon: &Daemon, id: &str) -> Option<ContainerState> {
-    daemon
-        .block_on(
-            daemon
-                .docker
-                .inspect_container(id, None::<InspectContainerOptions>),
-        )
-        .ok()?
-        .state
-}
-
-/// How a container ended, from its state: `exit status: N`, with the OOM kill when there was
-/// one; `None` while it runs.
-pub fn ended_state(daemon: &Daemon, id: &str) -> Option<String> {
-    let state = state(daemon, id)?;
-    if state.running == Some(true) || state.restarting == Some(true) {
-        return None;
-    }
-    if state
-        .started_at
-        .as_deref()
-        .is_none_or(|s| s.starts_with("0001-"))
-    {
-        // Created, never started.
-        return None;
-    }
-    let code = state.exit_code.unwrap_or(-1);
-    let mut text = format!("exit status: {code}");
-    if state.oom_killed == Some(true) {
-        text.push_str(", killed for memory (OOM) under its limit");
-    }
-    if let Some(error) = state.error.filter(|e| !e.is_empty()) {
-        text.push_str(&format!(" ({error})"));
-    }
-    Some(text)
-}
-
-/// When the container's process started, by the daemon's clock.
-pub fn started_at(daemon: &Daemon, id: &str) -> Option<DateTime<Utc>> {
-    let text = state(daemon, id)?.started_at?;
-    DateTime::parse_from_rfc3339(&text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-        .filter(|t| t.timestamp() > 0)
-}
-
-/// The lines a container wrote to stdout (`stdout`) or stderr.
-pub fn logs(daemon: &Daemon, id: &str, stdout: bool) -> Vec<String> {
-    let options = LogsOptionsBuilder::default()
-        .stdout(stdout)
-        .stderr(!stdout)
-        .tail(if stdout { "all" } else { STDERR_LINES })
-        .build();
-    daemon.block_on(async {
-        let mut lines = Vec::new();
-        let mut stream = daemon.docker.logs(id, Some(options));
-        while let Some(Ok(chunk)) = stream.next().await {
-            let text = String::from_utf8_lossy(&chunk.into_bytes()).into_owned();
-            lines.extend(text.lines().map(str::to_owned));
-        }
-        lines
-    })
-}
-
-/// Stops a container (`SIGTERM`, `SIGKILL` after [`STOP_TIMEOUT`]) and says how it ended.
-pub fn stop_container(daemon: &Daemon, id: &str) -> String {
-    let asked = Instant::now();
-    let options = StopContainerOptionsBuilder::default()
-        .t(STOP_TIMEOUT.as_secs() as i32)
-        .build();
-    let stopped = daemon.block_on(daemon.docker.stop_container(id, Some(options)));
-    let took = asked.elapsed();
-    let mut ended = ended_state(daemon, id).unwrap_or_else(|| match stopped {
-        Err(e) => format!("unknown: the daemon did not stop it ({})", api_message(&e)),
-        Ok(()) => "unknown".to_owned(),
-    });
-    if took >= STOP_TIMEOUT {
-        ended.push_str(&format!(
-            " (killed: no exit within {STOP_TIMEOUT:?} of SIGTERM)"
-        ));
-    }
-    ended
-}
-
-/// Ids of the containers carrying the run's label (running or not).
-pub fn containers_of_run(daemon: &Daemon, run_id: &str) -> Result<Vec<String>, String> {
-    let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&label_filter(LABEL_RUN, Some(run_id)))
-        .build();
-    Ok(daemon
-        .block_on(daemon.docker.list_containers(Some(options)))
-        .map_err(|e| api_message(&e))?
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect())
-}
-
-struct ContainerInstance {
-    daemon: Arc<Daemon>,
-    id: String,
-    addr: SocketAddr,
-    started: Instant,
-    checked: Option<Instant>,
-    ended: Option<String>,
-    ready: Option<ReadyLine>,
-    removed: bool,
-}
+struct ContainerInstance(Started);
 
 impl Instance for ContainerInstance {
     fn addr(&self) -> SocketAddr {
-        self.addr
+        self.0.addr
     }
 
     fn started(&self) -> Instant {
-        self.started
+        self.0.started
     }
 
     fn pid(&self) -> Option<u32> {
@@ -343,397 +154,49 @@ impl Instance for ContainerInstance {
     }
 
     fn source(&self) -> Box<dyn Source> {
-        Box::new(ContainerSource::new(
-            Arc::clone(&self.daemon),
-            Containers::Fixed(vec![self.id.clone()]),
-        ))
+        self.0.source(Containers::Fixed(vec![self.0.id.clone()]))
     }
 
     fn ready_line(&self) -> Option<ReadyLine> {
-        self.ready.clone().or_else(|| {
-            logs(&self.daemon, &self.id, true)
-                .iter()
-                .find_map(|line| ReadyLine::parse(line))
-        })
+        self.0.ready_line(Some(self.0.id.clone()))
     }
 
     fn container_started(&self) -> Option<DateTime<Utc>> {
-        started_at(&self.daemon, &self.id)
+        started_at(&self.0.daemon, &self.0.id)
     }
 
     fn exited(&mut self) -> Option<String> {
-        if self.ended.is_none() && self.checked.is_none_or(|at| at.elapsed() >= CHECK_EVERY) {
-            self.checked = Some(Instant::now());
-            self.ended = ended_state(&self.daemon, &self.id);
-        }
-        self.ended.clone()
+        self.0.exited(CHECK_EVERY, ended_state)
     }
 
     fn stderr_tail(&self) -> String {
-        logs(&self.daemon, &self.id, false).join("\n")
+        self.0.stderr_tail(Some(self.0.id.clone()))
     }
 
     fn stop(&mut self) -> String {
-        if self.ready.is_none() {
-            self.ready = self.ready_line();
+        if self.0.ready.is_none() {
+            self.0.ready = self.ready_line();
         }
         let ended = match self.exited() {
             Some(ended) => ended,
-            None => stop_container(&self.daemon, &self.id),
+            None => stop_container(&self.0.daemon, &self.0.id),
         };
-        let ended = match remove_container(&self.daemon, &self.id) {
+        let ended = match remove_container(&self.0.daemon, &self.0.id) {
             Ok(()) => {
-                self.removed = true;
+                self.0.removed = true;
                 ended
             }
-            Err(why) => format!("{ended}; container not removed: {why}"),
+            Err(e) => format!("{ended}; container not removed: {}", e.why),
         };
-        self.ended = Some(ended.clone());
+        self.0.ended = Some(ended.clone());
         ended
     }
 }
 
 impl Drop for ContainerInstance {
     fn drop(&mut self) {
-        if !self.removed {
-            let _ = remove_container(&self.daemon, &self.id);
+        if !self.0.removed {
+            let _ = remove_container(&self.0.daemon, &self.0.id);
         }
-    }
-}
-
-/// Which containers a source reads.
-pub enum Containers {
-    /// These.
-    Fixed(Vec<String>),
-    /// The running task containers of a swarm service, looked up again when one is gone.
-    Service {
-        /// The service's id.
-        service: String,
-        /// The ids found last.
-        found: Vec<String>,
-        /// When they were looked up.
-        at: Option<Instant>,
-    },
-}
-
-/// Memory and CPU of one or more containers (summed): from their cgroup files where the daemon
-/// runs on this machine, else from the daemon's stats call; the same figures either way.
-pub struct ContainerSource {
-    daemon: Arc<Daemon>,
-    containers: Containers,
-    peak_kb: u64,
-    /// Last CPU time read of each container, ns: a container that has gone keeps its share,
-    /// so the total never steps back.
-    last: HashMap<String, u64>,
-    /// Each container's cgroup on this machine (`None`: read through the stats call).
-    cgroups: HashMap<String, Option<Cgroup>>,
-}
-
-impl ContainerSource {
-    /// Reads `containers` through `daemon`.
-    pub fn new(daemon: Arc<Daemon>, containers: Containers) -> Self {
-        Self {
-            daemon,
-            containers,
-            peak_kb: 0,
-            last: HashMap::new(),
-            cgroups: HashMap::new(),
-        }
-    }
-
-    fn read_one(&mut self, id: &str) -> Result<ContainerReading, String> {
-        if !self.cgroups.contains_key(id) {
-            let found = cgroup_of(&self.daemon, id);
-            self.cgroups.insert(id.to_owned(), found);
-        }
-        match self.cgroups.get(id).cloned().flatten() {
-            Some(cgroup) => cgroup.read().map_err(|e| e.to_string()),
-            None => read_container(&self.daemon, id),
-        }
-    }
-
-    fn ids(&mut self) -> Vec<String> {
-        match &mut self.containers {
-            Containers::Fixed(ids) => ids.clone(),
-            Containers::Service { service, found, at } => {
-                if found.is_empty() || at.is_none_or(|t| t.elapsed() > Duration::from_secs(1)) {
-                    *found = super::swarm::task_containers(&self.daemon, service);
-                    *at = Some(Instant::now());
-                }
-                found.clone()
-            }
-        }
-    }
-}
-
-/// One container's figures from a stats answer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ContainerReading {
-    /// Usage minus inactive file cache, bytes.
-    pub memory_bytes: u64,
-    /// CPU time, ns.
-    pub cpu_ns: u64,
-    /// Tasks (threads) in the container's cgroup.
-    pub pids: u64,
-}
-
-/// Memory as `docker stats` counts it: usage minus the inactive file cache
-/// (`total_inactive_file` on cgroup v1, `inactive_file` on v2), never below zero.
-pub fn working_set(usage: u64, stats: &HashMap<String, u64>) -> u64 {
-    let inactive = stats
-        .get("total_inactive_file")
-        .or_else(|| stats.get("inactive_file"))
-        .copied()
-        .unwrap_or(0);
-    usage.saturating_sub(inactive)
-}
-
-/// A container's cgroup files on this machine: read directly, they give the figures of the
-/// daemon's stats at any rate (the stats call answers about once a second).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Cgroup {
-    /// cgroup v1: one folder per controller.
-    V1 {
-        /// `memory` controller folder.
-        memory: PathBuf,
-        /// `cpuacct` controller folder.
-        cpuacct: PathBuf,
-        /// `pids` controller folder.
-        pids: PathBuf,
-    },
-    /// cgroup v2: one folder.
-    V2(PathBuf),
-}
-
-impl Cgroup {
-    /// The cgroup of process `pid`, from `/proc/<pid>/cgroup`, under `root` (`/sys/fs/cgroup`).
-    pub fn of_process(pid: u32, root: &Path) -> Option<Self> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
-        Self::parse(&text, root)
-    }
-
-    /// The cgroup named by the text of a `/proc/<pid>/cgroup` file, under `root`.
-    pub fn parse(text: &str, root: &Path) -> Option<Self> {
-        let mut v1: HashMap<&str, PathBuf> = HashMap::new();
-        let mut v2 = None;
-        for line in text.lines() {
-            let mut parts = line.splitn(3, ':');
-            let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
-            let path = path.trim_start_matches('/');
-            if controllers.is_empty() {
-                v2 = Some(root.join(path));
-                continue;
-            }
-            for controller in controllers.split(',') {
-                let joined = root.join(controllers).join(path);
-                let alone = root.join(controller).join(path);
-                v1.insert(controller, if joined.is_dir() { joined } else { alone });
-            }
-        }
-        match (v1.remove("memory"), v1.remove("cpuacct"), v1.remove("pids")) {
-            (Some(memory), Some(cpuacct), Some(pids)) => Some(Self::V1 {
-                memory,
-                cpuacct,
-                pids,
-            }),
-            _ => v2
-                .filter(|dir| dir.join("memory.current").is_file())
-                .map(Self::V2),
-        }
-    }
-
-    /// Reads memory (as `docker stats` counts it), CPU and tasks now.
-    pub fn read(&self) -> std::io::Result<ContainerReading> {
-        let number = |path: PathBuf| -> std::io::Result<u64> {
-            std::fs::read_to_string(&path)?
-                .trim()
-                .parse()
-                .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))
-        };
-        let stat = |path: PathBuf| -> std::io::Result<HashMap<String, u64>> {
-            Ok(std::fs::read_to_string(path)?
-                .lines()
-                .filter_map(|l| {
-                    let (k, v) = l.split_once(' ')?;
-                    Some((k.to_owned(), v.trim().parse().ok()?))
-                })
-                .collect())
-        };
-        match self {
-            Self::V1 {
-                memory,
-                cpuacct,
-                pids,
-            } => Ok(ContainerReading {
-                memory_bytes: working_set(
-                    number(memory.join("memory.usage_in_bytes"))?,
-                    &stat(memory.join("memory.stat"))?,
-                ),
-                cpu_ns: number(cpuacct.join("cpuacct.usage"))?,
-                pids: number(pids.join("pids.current"))?,
-            }),
-            Self::V2(dir) => Ok(ContainerReading {
-                memory_bytes: working_set(
-                    number(dir.join("memory.current"))?,
-                    &stat(dir.join("memory.stat"))?,
-                ),
-                cpu_ns: stat(dir.join("cpu.stat"))?
-                    .get("usage_usec")
-                    .copied()
-                    .unwrap_or(0)
-                    * 1000,
-                pids: number(dir.join("pids.current"))?,
-            }),
-        }
-    }
-}
-
-/// The cgroup of a running container, when its process is on this machine.
-fn cgroup_of(daemon: &Daemon, id: &str) -> Option<Cgroup> {
-    let pid = u32::try_from(state(daemon, id)?.pid?)
-        .ok()
-        .filter(|&p| p > 0)?;
-    Cgroup::of_process(pid, Path::new("/sys/fs/cgroup"))
-}
-
-/// One container's figures from the daemon's stats call (about one answer a second).
-pub fn read_container(daemon: &Daemon, id: &str) -> Result<ContainerReading, String> {
-    let options = StatsOptionsBuilder::default()
-        .stream(false)
-        .one_shot(true)
-        .build();
-    let stats = daemon
-        .block_on(async { daemon.docker.stats(id, Some(options)).next().await })
-        .ok_or_else(|| "no stats".to_owned())?
-        .map_err(|e| api_message(&e))?;
-    let memory = stats.memory_stats.unwrap_or_default();
-    let usage = memory.usage.ok_or("no memory usage (has it exited?)")?;
-    let memory_bytes = working_set(usage, &memory.stats.unwrap_or_default());
-    let cpu_ns = stats
-        .cpu_stats
-        .and_then(|c| c.cpu_usage)
-        .and_then(|u| u.total_usage)
-        .unwrap_or(0);
-    let pids = stats.pids_stats.and_then(|p| p.current).unwrap_or(0);
-    Ok(ContainerReading {
-        memory_bytes,
-        cpu_ns,
-        pids,
-    })
-}
-
-impl Source for ContainerSource {
-    fn read(&mut self) -> Result<Reading, SampleError> {
-        let ids = self.ids();
-        let mut memory = 0;
-        let mut pids = 0;
-        let mut read_any = false;
-        let mut failure = None;
-        for id in &ids {
-            match self.read_one(id) {
-                Ok(reading) => {
-                    read_any = true;
-                    memory += reading.memory_bytes;
-                    pids += reading.pids;
-                    self.last.insert(id.clone(), reading.cpu_ns);
-                }
-                Err(why) => failure = Some(format!("container {id}: {why}")),
-            }
-        }
-        if !read_any {
-            return Err(SampleError::Read {
-                path: failure.unwrap_or_else(|| "no container to read".into()),
-                source: std::io::Error::other("stats"),
-            });
-        }
-        let cpu_us = self.last.values().sum::<u64>() / 1000;
-        let kb = memory / 1024;
-        self.peak_kb = self.peak_kb.max(kb);
-        Ok(Reading {
-            rss_kb: kb,
-            pss_kb: None,
-            hwm_kb: self.peak_kb,
-            cpu_us,
-            cpu_tick_us: cpu_us,
-            threads: pids,
-        })
-    }
-}
-
-/// Waits until `check` holds or `timeout` passes; `true` when it held.
-pub fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if check() {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cgroup_paths_v1_and_v2() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        let v1 = "4:memory:/docker/abc\n2:cpuacct:/docker/abc\n1:cpu:/docker/abc\n\
-                  8:pids:/docker/abc\n0::/docker/abc\n";
-        assert_eq!(
-            Cgroup::parse(v1, root),
-            Some(Cgroup::V1 {
-                memory: root.join("memory/docker/abc"),
-                cpuacct: root.join("cpuacct/docker/abc"),
-                pids: root.join("pids/docker/abc"),
-            })
-        );
-        // Controllers mounted together (`cpu,cpuacct`) are found in their joint folder.
-        std::fs::create_dir_all(root.join("cpu,cpuacct/docker/abc")).unwrap();
-        let joint = "4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n8:pids:/docker/abc\n";
-        let Some(Cgroup::V1 { cpuacct, .. }) = Cgroup::parse(joint, root) else {
-            panic!("v1 expected");
-        };
-        assert_eq!(cpuacct, root.join("cpu,cpuacct/docker/abc"));
-        // v2: one folder, which must hold the memory controller's files.
-        let v2 = "0::/system.slice/docker-abc.scope\n";
-        assert_eq!(Cgroup::parse(v2, root), None);
-        let scope = root.join("system.slice/docker-abc.scope");
-        std::fs::create_dir_all(&scope).unwrap();
-        std::fs::write(scope.join("memory.current"), "1048576\n").unwrap();
-        std::fs::write(scope.join("memory.stat"), "anon 1\ninactive_file 4096\n").unwrap();
-        std::fs::write(scope.join("cpu.stat"), "usage_usec 1500\nuser_usec 1000\n").unwrap();
-        std::fs::write(scope.join("pids.current"), "3\n").unwrap();
-        let cgroup = Cgroup::parse(v2, root).unwrap();
-        assert_eq!(cgroup, Cgroup::V2(scope));
-        assert_eq!(
-            cgroup.read().unwrap(),
-            ContainerReading {
-                memory_bytes: 1_048_576 - 4096,
-                cpu_ns: 1_500_000,
-                pids: 3,
-            }
-        );
-    }
-
-    #[test]
-    fn working_set_is_usage_minus_inactive_file() {
-        let v1 = HashMap::from([
-            ("total_inactive_file".to_owned(), 300),
-            ("inactive_file".to_owned(), 100),
-        ]);
-        assert_eq!(
-            working_set(1000, &v1),
-            700,
-            "cgroup v1 uses the hierarchy total"
-        );
-        let v2 = HashMap::from([("inactive_file".to_owned(), 250)]);
-        assert_eq!(working_set(1000, &v2), 750);
-        assert_eq!(working_set(1000, &HashMap::new()), 1000);
-        assert_eq!(working_set(100, &v2), 0, "never below zero");
     }
 }

@@ -83,6 +83,15 @@ impl Backend for FakeBackend {
         "RSS"
     }
 
+    fn traits(&self) -> crate::model::BackendTraits {
+        crate::model::BackendTraits {
+            name: "fake".into(),
+            memory_counter: "RSS".into(),
+            can_pin_cpus: true,
+            ..Default::default()
+        }
+    }
+
     fn close(&self) -> Closed {
         *self.closed.borrow_mut() += 1;
         Closed::default()

@@ -12,7 +12,7 @@ use footprint_contract::ReadyLine;
 use footprint_contract::service::{Output, free_port};
 use rustix::process::{Pid, Signal, kill_process};
 
-use super::{Backend, BackendError, Instance, ServiceSpec};
+use super::{Backend, BackendError, BackendTraits, Instance, ServiceSpec};
 use crate::sample::{ProcSource, Source, start_ticks};
 
 /// How long a stopped service may take before it is killed.
@@ -51,6 +51,21 @@ impl Local {
     }
 }
 
+/// What the `local` backend is: processes, pinned, read from `/proc`, boot from the spawn.
+pub fn traits() -> BackendTraits {
+    BackendTraits {
+        name: "local".to_owned(),
+        memory_counter: "RSS".to_owned(),
+        memory_explained: "resident set size, VmRSS in /proc/<pid>/status".to_owned(),
+        peak_counter: "kernel high-water mark".to_owned(),
+        boot_from: "the spawn".to_owned(),
+        containers: false,
+        can_pin_cpus: true,
+        publishes_on_all_interfaces: false,
+        caveats: Vec::new(),
+    }
+}
+
 impl Backend for Local {
     fn name(&self) -> &'static str {
         "local"
@@ -58,6 +73,10 @@ impl Backend for Local {
 
     fn memory_counter(&self) -> &'static str {
         "RSS"
+    }
+
+    fn traits(&self) -> BackendTraits {
+        traits()
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {

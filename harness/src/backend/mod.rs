@@ -1,9 +1,13 @@
 //! Where a service runs. Only this module starts service processes, containers and swarm
 //! services.
 
+pub mod clean;
+pub mod container;
+pub mod daemon;
 pub mod docker;
 #[cfg(test)]
 pub mod fake;
+pub mod image;
 pub mod local;
 pub mod select;
 pub mod swarm;
@@ -15,9 +19,11 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use footprint_contract::ReadyLine;
 
-use crate::image::Built;
+pub use crate::model::BackendTraits;
+use crate::model::Summary;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
+use image::{Built, ImageError};
 
 /// What to start: a stack's program with its environment, on which CPUs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,15 +102,12 @@ pub trait Backend {
     /// Name of the memory counter its samples use (`RSS` for processes).
     fn memory_counter(&self) -> &'static str;
 
-    /// Makes what the stack needs to run here from what was built (an image for the container
-    /// backends; nothing for processes).
-    fn image(&self, _stack: &Stack, _launch: &Launch) -> Result<Option<Built>, String> {
-        Ok(None)
-    }
+    /// What the backend is and how its figures are to be read.
+    fn traits(&self) -> BackendTraits;
 
-    /// Environment a service of `stack` needs on this backend beyond its own: an image's
-    /// command line is fixed, so a JVM run from one reads its CPU count from
-    /// `JDK_JAVA_OPTIONS` when `workers` is set.
+    /// Environment a service of `stack` needs on this backend beyond its own: with `workers`
+    /// set, a JVM run from an image (whose command line is the image's own) is told its
+    /// processor count through `JDK_JAVA_OPTIONS`.
     fn runtime_env(
         &self,
         stack: &Stack,
@@ -120,11 +123,39 @@ pub trait Backend {
         }
     }
 
+    /// Makes what the stack needs to run here from what was built (an image for the container
+    /// backends; nothing for processes).
+    fn image(&self, _stack: &Stack, _launch: &Launch) -> Result<Option<Built>, ImageError> {
+        Ok(None)
+    }
+
     /// Removes everything the backend made for the run (containers, services, images, a swarm
     /// it made); says what it did and what it could not. Idempotent.
     fn close(&self) -> Closed {
         Closed::default()
     }
+}
+
+/// What the backend named `name` is, for results written before summaries carried it; an
+/// unknown name gets traits that say nothing beyond it.
+pub fn traits_for(name: &str) -> BackendTraits {
+    match select::Kind::parse(name) {
+        Some(select::Kind::Local) => local::traits(),
+        Some(select::Kind::Docker) => docker::traits(),
+        Some(select::Kind::Swarm) => swarm::traits(),
+        Some(select::Kind::Auto) | None => BackendTraits {
+            name: name.to_owned(),
+            ..BackendTraits::default()
+        },
+    }
+}
+
+/// The traits of the backend a run used: those it recorded, else those its name stands for.
+pub fn traits_of(summary: &Summary) -> BackendTraits {
+    summary
+        .backend_traits
+        .clone()
+        .unwrap_or_else(|| traits_for(&summary.backend))
 }
 
 /// What a backend's `close` did, and what it could not do.
@@ -175,4 +206,45 @@ pub trait Instance {
     /// Stops it gracefully (`SIGTERM`), killing it if it does not exit in time; returns how it
     /// ended.
     fn stop(&mut self) -> String;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_backend_describes_itself_by_its_name() {
+        let local = local::Local::new("test");
+        assert_eq!(local.traits(), traits_for(local.name()));
+        assert_eq!(local.traits().memory_counter, local.memory_counter());
+        for name in ["local", "docker", "swarm"] {
+            let traits = traits_for(name);
+            assert_eq!(traits.name, name);
+            assert_eq!(traits.containers, name != "local");
+            assert!(!traits.peak_counter.is_empty() && !traits.boot_from.is_empty());
+        }
+        let swarm = traits_for("swarm");
+        assert!(!swarm.can_pin_cpus && swarm.publishes_on_all_interfaces);
+        assert!(swarm.caveats.iter().any(|c| c.contains("cpuset")));
+        assert!(swarm.caveats.iter().any(|c| c.contains("DOCKER-USER")));
+        assert!(traits_for("docker").can_pin_cpus);
+        assert_eq!(traits_for("elsewhere").name, "elsewhere");
+    }
+
+    #[test]
+    fn a_jvm_in_an_image_is_told_its_processor_count() {
+        let backend = local::Local::new("test");
+        let jvm = crate::stacks::find("jvm-spring").unwrap();
+        let floor = crate::stacks::find("floor").unwrap();
+        assert_eq!(
+            backend.runtime_env(jvm, Some(2), true),
+            [(
+                "JDK_JAVA_OPTIONS".to_owned(),
+                "-XX:ActiveProcessorCount=2".to_owned()
+            )]
+        );
+        assert!(backend.runtime_env(jvm, Some(2), false).is_empty());
+        assert!(backend.runtime_env(jvm, None, true).is_empty());
+        assert!(backend.runtime_env(floor, Some(2), true).is_empty());
+    }
 }

@@ -5,12 +5,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::daemon::{Daemon, DaemonError, SwarmState};
 use super::docker::DockerBackend;
+use super::image::Images;
 use super::local::Local;
 use super::swarm::{Publish, SwarmBackend};
 use super::{Backend, Limits};
-use crate::docker::{Daemon, SwarmState};
-use crate::image::Images;
 
 /// The backend asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,57 @@ pub enum Kind {
     Docker,
     /// Swarm services.
     Swarm,
+}
+
+impl Kind {
+    /// The backend named `name` (`auto`, `local`, `docker`, `swarm`); `None` for any other.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(Self::Auto),
+            "local" => Some(Self::Local),
+            "docker" => Some(Self::Docker),
+            "swarm" => Some(Self::Swarm),
+            _ => None,
+        }
+    }
+}
+
+/// Why the backend asked for cannot be used; each says what to do instead.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// No daemon answers, or it failed a call.
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+    /// The daemon is a swarm worker.
+    #[error(
+        "the Docker daemon at {host} is a swarm worker: services can only be created on a \
+         manager; run the harness against a manager (DOCKER_HOST)"
+    )]
+    SwarmWorker {
+        /// Where the daemon was reached.
+        host: String,
+    },
+    /// A single-node swarm could not be made.
+    #[error("cannot make a single-node swarm (node state {state}): {source}")]
+    InitSwarm {
+        /// The node's state before.
+        state: String,
+        /// Why.
+        source: DaemonError,
+    },
+    /// The daemon is in no swarm and none is to be made.
+    #[error(
+        "the Docker daemon at {host} is not in swarm mode (node state: {state}); make this \
+         machine a single-node swarm with `docker swarm init --advertise-addr 127.0.0.1` \
+         (leave it later with `docker swarm leave --force`), or pass --init-swarm to do both \
+         for this run"
+    )]
+    NoSwarm {
+        /// Where the daemon was reached.
+        host: String,
+        /// The node's state.
+        state: String,
+    },
 }
 
 /// Everything the container backends need besides the run id.
@@ -66,7 +117,7 @@ impl std::fmt::Debug for Selected {
 }
 
 /// Chooses and connects the backend for run `run_id`; an error says what to do instead.
-pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, String> {
+pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, SelectError> {
     let local = |why: String| Selected {
         backend: Box::new(Local::new(run_id)),
         why,
@@ -77,7 +128,7 @@ pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, String> {
             "local, as asked: each service a child process".into(),
         )),
         Kind::Docker => {
-            let daemon = Arc::new(Daemon::connect().map_err(|e| e.to_string())?);
+            let daemon = Arc::new(Daemon::connect()?);
             let why = format!(
                 "docker, as asked: each service a container ({} at {})",
                 daemon.version, daemon.host
@@ -85,30 +136,25 @@ pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, String> {
             Ok(docker(choice, run_id, daemon, why))
         }
         Kind::Swarm => {
-            let daemon = Arc::new(Daemon::connect().map_err(|e| e.to_string())?);
-            let made = match daemon.swarm_state().map_err(|e| e.to_string())? {
+            let daemon = Arc::new(Daemon::connect()?);
+            let made = match daemon.swarm_state()? {
                 SwarmState::Active { manager: true } => false,
                 SwarmState::Active { manager: false } => {
-                    return Err(format!(
-                        "the Docker daemon at {} is a swarm worker: services can only be created \
-                         on a manager; run the harness against a manager (DOCKER_HOST)",
-                        daemon.host
-                    ));
+                    return Err(SelectError::SwarmWorker {
+                        host: daemon.host.clone(),
+                    });
                 }
                 SwarmState::Inactive(state) if choice.init_swarm => {
-                    daemon.init_swarm().map_err(|e| {
-                        format!("cannot make a single-node swarm (node state {state}): {e}")
-                    })?;
+                    daemon
+                        .init_swarm()
+                        .map_err(|source| SelectError::InitSwarm { state, source })?;
                     true
                 }
                 SwarmState::Inactive(state) => {
-                    return Err(format!(
-                        "the Docker daemon at {} is not in swarm mode (node state: {state}); \
-                         make this machine a single-node swarm with `docker swarm init \
-                         --advertise-addr 127.0.0.1` (leave it later with `docker swarm leave \
-                         --force`), or pass --init-swarm to do both for this run",
-                        daemon.host
-                    ));
+                    return Err(SelectError::NoSwarm {
+                        host: daemon.host.clone(),
+                        state,
+                    });
                 }
             };
             let why = format!(

@@ -7,7 +7,6 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bollard::models::{
@@ -22,13 +21,14 @@ use chrono::{DateTime, Utc};
 use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
 
-use super::docker::{
-    ContainerSource, Containers, container_env, containers_of_run, ended_state, logs, object_name,
-    remove_containers_of_run, started_at, wait_until,
+use super::container::{
+    CONTAINER_MEMORY, Containers, DaemonRun, Started, container_env, container_traits,
+    containers_of_run, docker_error, ended_state, object_name, started_at, stop_container,
+    wait_until,
 };
-use super::{Backend, BackendError, Closed, Instance, Limits, ServiceSpec};
-use crate::docker::{Daemon, LABEL_RUN, api_message, label_filter, labels};
-use crate::image::{Built, CONTAINER_PORT, Images};
+use super::daemon::{Daemon, LABEL_RUN, label_filter};
+use super::image::{Built, CONTAINER_PORT, ImageError, Images};
+use super::{Backend, BackendError, BackendTraits, Closed, Instance, Limits, ServiceSpec};
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
@@ -51,15 +51,11 @@ pub enum Publish {
 /// Runs services as swarm services.
 #[derive(Debug)]
 pub struct SwarmBackend {
-    daemon: Arc<Daemon>,
-    run_id: String,
-    limits: Limits,
+    run: DaemonRun,
     replicas: u32,
     publish: Publish,
-    images: Images,
     /// Whether the harness made the swarm (and leaves it at the end).
     made_swarm: bool,
-    closed: AtomicBool,
 }
 
 impl SwarmBackend {
@@ -75,14 +71,10 @@ impl SwarmBackend {
         made_swarm: bool,
     ) -> Self {
         Self {
-            daemon,
-            run_id: run_id.to_owned(),
-            limits,
+            run: DaemonRun::new(daemon, run_id, limits, images),
             replicas,
             publish,
-            images,
             made_swarm,
-            closed: AtomicBool::new(false),
         }
     }
 }
@@ -91,6 +83,26 @@ impl Drop for SwarmBackend {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// What the `swarm` backend is: containers as swarm tasks, boot from the service's creation, no
+/// CPU pinning, ports on every interface.
+pub fn traits() -> BackendTraits {
+    let mut traits = container_traits("swarm", "the service's creation", false);
+    traits.publishes_on_all_interfaces = true;
+    traits.caveats.extend([
+        "swarm services cannot be pinned to CPUs (no cpuset in a service spec): the service may \
+         share the harness's CPU; its CPU limit still applies"
+            .to_owned(),
+        "the published port is open on every interface of the machine: a swarm port has no host \
+         address, so publish_ip is ignored; to keep the services off the network, drop \
+         connections from outside in Docker's DOCKER-USER chain, which sees packets after DNAT \
+         and so matches the published port through conntrack: `iptables -I DOCKER-USER -i \
+         <external interface> -p tcp -m conntrack --ctorigdstport <port> --ctdir ORIGINAL -j \
+         DROP` (ports are picked free at each start: a range such as 1024:65535 covers them)"
+            .to_owned(),
+    ]);
+    traits
 }
 
 /// Ids of the services carrying the run's label.
@@ -112,35 +124,33 @@ impl Backend for SwarmBackend {
     }
 
     fn memory_counter(&self) -> &'static str {
-        "container memory"
+        CONTAINER_MEMORY
     }
 
-    fn image(&self, stack: &Stack, launch: &Launch) -> Result<Option<Built>, String> {
-        self.images
-            .make(stack, launch)
-            .map(Some)
-            .map_err(|e| e.to_string())
+    fn traits(&self) -> BackendTraits {
+        traits()
+    }
+
+    fn image(&self, stack: &Stack, launch: &Launch) -> Result<Option<Built>, ImageError> {
+        self.run.image(stack, launch)
     }
 
     fn close(&self) -> Closed {
-        let mut closed = Closed::default();
-        if self.closed.swap(true, Ordering::SeqCst) {
-            return closed;
-        }
-        for id in services_of_run(&self.daemon, &self.run_id) {
-            remove_service(&self.daemon, &id);
-            closed.done.push(format!("removed leftover service {id}"));
-        }
-        // Task containers go after their service; the images can only go after them.
-        let daemon = Arc::clone(&self.daemon);
-        let run_id = self.run_id.clone();
-        wait_until(Duration::from_secs(15), || {
-            containers_of_run(&daemon, &run_id).is_ok_and(|ids| ids.is_empty())
-        });
-        remove_containers_of_run(&self.daemon, &self.run_id, &mut closed);
-        closed.extend(self.images.remove());
+        let (daemon, run_id) = (&self.run.daemon, &self.run.run_id);
+        let Some(mut closed) = self.run.close(|closed| {
+            for id in services_of_run(daemon, run_id) {
+                remove_service(daemon, &id);
+                closed.done.push(format!("removed leftover service {id}"));
+            }
+            // Task containers go after their service; the images can only go after them.
+            wait_until(Duration::from_secs(15), || {
+                containers_of_run(daemon, run_id).is_ok_and(|ids| ids.is_empty())
+            });
+        }) else {
+            return Closed::default();
+        };
         if self.made_swarm {
-            match self.daemon.leave_swarm() {
+            match daemon.leave_swarm() {
                 Ok(()) => closed
                     .done
                     .push("left the single-node swarm made for this run".into()),
@@ -153,13 +163,10 @@ impl Backend for SwarmBackend {
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
-        let image = spec.image.clone().ok_or_else(|| BackendError::Docker {
-            stack: spec.stack.clone(),
-            why: "no image was built for it".into(),
-        })?;
+        let image = self.run.image_of(spec)?;
         let port = free_port().map_err(BackendError::Port)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let labels = labels(&self.run_id, &spec.stack);
+        let labels = self.run.labels(&spec.stack);
         let service = SwarmSpec {
             name: Some(object_name(&spec.stack)),
             labels: Some(labels.clone()),
@@ -188,9 +195,9 @@ impl Backend for SwarmBackend {
                 }),
                 resources: Some(TaskSpecResources {
                     limits: Some(Limit {
-                        nano_cpus: self.limits.nano_cpus,
-                        memory_bytes: self.limits.memory_bytes,
-                        pids: Some(self.limits.pids),
+                        nano_cpus: self.run.limits.nano_cpus,
+                        memory_bytes: self.run.limits.memory_bytes,
+                        pids: Some(self.run.limits.pids),
                     }),
                     ..Default::default()
                 }),
@@ -221,25 +228,15 @@ impl Backend for SwarmBackend {
             }),
             ..Default::default()
         };
+        let daemon = &self.run.daemon;
         let started = Instant::now();
-        let created = self
-            .daemon
-            .block_on(self.daemon.docker.create_service(service, None))
-            .map_err(|e| BackendError::Docker {
-                stack: spec.stack.clone(),
-                why: api_message(&e),
-            })?;
+        let created = daemon
+            .block_on(daemon.docker.create_service(service, None))
+            .map_err(|e| docker_error(&spec.stack, &e))?;
         let id = created.id.unwrap_or_default();
-        Ok(Box::new(ServiceInstance {
-            daemon: Arc::clone(&self.daemon),
-            id,
-            addr,
-            started,
-            checked: None,
-            ended: None,
-            ready: None,
-            removed: false,
-        }))
+        Ok(Box::new(ServiceInstance(Started::new(
+            daemon, id, addr, started,
+        ))))
     }
 }
 
@@ -266,70 +263,62 @@ pub fn remove_service(daemon: &Daemon, id: &str) {
     let _ = daemon.block_on(daemon.docker.delete_service(id));
 }
 
-struct ServiceInstance {
-    daemon: Arc<Daemon>,
-    id: String,
-    addr: SocketAddr,
-    started: Instant,
-    checked: Option<Instant>,
-    ended: Option<String>,
-    ready: Option<ReadyLine>,
-    removed: bool,
+struct ServiceInstance(Started);
+
+/// A task of `service` that ended or could not run, described; `None` while every task is
+/// pending or running.
+fn failed_task(daemon: &Daemon, service: &str) -> Option<String> {
+    let options = ListTasksOptionsBuilder::default()
+        .filters(&std::collections::HashMap::from([(
+            "service".to_owned(),
+            vec![service.to_owned()],
+        )]))
+        .build();
+    let tasks = daemon
+        .block_on(daemon.docker.list_tasks(Some(options)))
+        .ok()?;
+    tasks.into_iter().find_map(|task| {
+        let status = task.status?;
+        let state = status.state?;
+        let over = matches!(
+            state,
+            TaskState::FAILED
+                | TaskState::REJECTED
+                | TaskState::COMPLETE
+                | TaskState::SHUTDOWN
+                | TaskState::ORPHANED
+                | TaskState::REMOVE
+        );
+        if !over {
+            return None;
+        }
+        let container = status.container_status.and_then(|c| c.container_id);
+        let described = container
+            .as_deref()
+            .and_then(|c| ended_state(daemon, c))
+            .unwrap_or_else(|| format!("task {state}"));
+        Some(match status.err.filter(|e| !e.is_empty()) {
+            Some(err) => format!("{described}; swarm: {err}"),
+            None => described,
+        })
+    })
 }
 
 impl ServiceInstance {
-    /// A task that ended or could not run, described; `None` while every task is pending or
-    /// running.
-    fn failed_task(&self) -> Option<String> {
-        let options = ListTasksOptionsBuilder::default()
-            .filters(&std::collections::HashMap::from([(
-                "service".to_owned(),
-                vec![self.id.clone()],
-            )]))
-            .build();
-        let tasks = self
-            .daemon
-            .block_on(self.daemon.docker.list_tasks(Some(options)))
-            .ok()?;
-        tasks.into_iter().find_map(|task| {
-            let status = task.status?;
-            let state = status.state?;
-            let over = matches!(
-                state,
-                TaskState::FAILED
-                    | TaskState::REJECTED
-                    | TaskState::COMPLETE
-                    | TaskState::SHUTDOWN
-                    | TaskState::ORPHANED
-                    | TaskState::REMOVE
-            );
-            if !over {
-                return None;
-            }
-            let container = status.container_status.and_then(|c| c.container_id);
-            let described = container
-                .as_deref()
-                .and_then(|c| ended_state(&self.daemon, c))
-                .unwrap_or_else(|| format!("task {state}"));
-            Some(match status.err.filter(|e| !e.is_empty()) {
-                Some(err) => format!("{described}; swarm: {err}"),
-                None => described,
-            })
-        })
-    }
-
     fn first_container(&self) -> Option<String> {
-        task_containers(&self.daemon, &self.id).into_iter().next()
+        task_containers(&self.0.daemon, &self.0.id)
+            .into_iter()
+            .next()
     }
 }
 
 impl Instance for ServiceInstance {
     fn addr(&self) -> SocketAddr {
-        self.addr
+        self.0.addr
     }
 
     fn started(&self) -> Instant {
-        self.started
+        self.0.started
     }
 
     fn pid(&self) -> Option<u32> {
@@ -337,48 +326,35 @@ impl Instance for ServiceInstance {
     }
 
     fn source(&self) -> Box<dyn Source> {
-        Box::new(ContainerSource::new(
-            Arc::clone(&self.daemon),
-            Containers::Service {
-                service: self.id.clone(),
-                found: Vec::new(),
-                at: None,
-            },
-        ))
-    }
-
-    fn ready_line(&self) -> Option<ReadyLine> {
-        self.ready.clone().or_else(|| {
-            let container = self.first_container()?;
-            logs(&self.daemon, &container, true)
-                .iter()
-                .find_map(|line| ReadyLine::parse(line))
+        self.0.source(Containers::Service {
+            service: self.0.id.clone(),
+            found: Vec::new(),
+            at: None,
         })
     }
 
+    fn ready_line(&self) -> Option<ReadyLine> {
+        self.0.ready_line(self.first_container())
+    }
+
     fn container_started(&self) -> Option<DateTime<Utc>> {
-        started_at(&self.daemon, &self.first_container()?)
+        started_at(&self.0.daemon, &self.first_container()?)
     }
 
     fn exited(&mut self) -> Option<String> {
-        if self.ended.is_none() && self.checked.is_none_or(|at| at.elapsed() >= CHECK_EVERY) {
-            self.checked = Some(Instant::now());
-            self.ended = self.failed_task();
-        }
-        self.ended.clone()
+        self.0.exited(CHECK_EVERY, failed_task)
     }
 
     fn stderr_tail(&self) -> String {
-        self.first_container()
-            .map(|c| logs(&self.daemon, &c, false).join("\n"))
-            .unwrap_or_default()
+        self.0.stderr_tail(self.first_container())
     }
 
     fn stop(&mut self) -> String {
-        if self.ready.is_none() {
-            self.ready = self.ready_line();
+        if self.0.ready.is_none() {
+            self.0.ready = self.ready_line();
         }
-        let containers = task_containers(&self.daemon, &self.id);
+        let daemon = Arc::clone(&self.0.daemon);
+        let containers = task_containers(&daemon, &self.0.id);
         let ended = match self.exited() {
             Some(ended) => ended,
             None => {
@@ -386,7 +362,7 @@ impl Instance for ServiceInstance {
                 // how they ended is read before the service (and its tasks) are removed.
                 let endings: Vec<String> = containers
                     .iter()
-                    .map(|c| super::docker::stop_container(&self.daemon, c))
+                    .map(|c| stop_container(&daemon, c))
                     .collect();
                 if endings.is_empty() {
                     "no running task".to_owned()
@@ -395,15 +371,14 @@ impl Instance for ServiceInstance {
                 }
             }
         };
-        self.ended = Some(ended.clone());
-        remove_service(&self.daemon, &self.id);
-        self.removed = true;
+        self.0.ended = Some(ended.clone());
+        remove_service(&daemon, &self.0.id);
+        self.0.removed = true;
         // Swarm removes the task containers after the service; wait so the next stack starts
         // on a quiet machine.
-        let daemon = Arc::clone(&self.daemon);
-        let id = self.id.clone();
+        let id = &self.0.id;
         wait_until(Duration::from_secs(15), || {
-            task_containers(&daemon, &id).is_empty() && gone(&daemon, &containers)
+            task_containers(&daemon, id).is_empty() && gone(&daemon, &containers)
         });
         ended
     }
@@ -423,8 +398,8 @@ fn gone(daemon: &Daemon, ids: &[String]) -> bool {
 
 impl Drop for ServiceInstance {
     fn drop(&mut self) {
-        if !self.removed {
-            remove_service(&self.daemon, &self.id);
+        if !self.0.removed {
+            remove_service(&self.0.daemon, &self.0.id);
         }
     }
 }

@@ -11,8 +11,9 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::aggregate;
+use crate::backend::traits_of;
 use crate::env::Environment as RunEnvironment;
-use crate::model::{BatteryRun, Estimates, StackSummary, StepEstimate, Summary};
+use crate::model::{BackendTraits, BatteryRun, Estimates, StackSummary, StepEstimate, Summary};
 use crate::results;
 use crate::stats::Estimate;
 use crate::table;
@@ -62,6 +63,8 @@ pub struct ReportPage {
     pub memory_counter: String,
     /// Whether the services ran in containers (image sizes, boot from container start).
     pub containers: bool,
+    /// What the backend is and how its figures are to be read (its caveats listed).
+    pub backend_traits: BackendTraits,
     /// The environment, as label and value.
     pub environment: Vec<(String, String)>,
     /// One row per stack.
@@ -385,6 +388,7 @@ pub fn page(
             })
         })
         .collect();
+    let traits = traits_of(summary);
     ReportPage {
         run_id: summary.run_id.clone(),
         scenario: summary.scenario.clone(),
@@ -394,7 +398,8 @@ pub fn page(
         interrupted: summary.interrupted,
         headline: headline(summary),
         memory_counter: summary.memory_counter.clone(),
-        containers: summary.backend != "local",
+        containers: traits.containers,
+        backend_traits: traits,
         environment: env.map(environment_rows).unwrap_or_default(),
         stacks,
         steps,
@@ -1072,6 +1077,7 @@ mod tests {
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
             left_behind: Vec::new(),
+            backend_traits: None,
         }
     }
 
@@ -1181,6 +1187,42 @@ mod tests {
             "no network"
         );
         assert!(!html.contains("<script"), "no scripts");
+    }
+
+    #[test]
+    fn the_backend_says_how_to_read_its_figures() {
+        let mut s = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
+        s.backend = "swarm".into();
+        s.memory_counter = "container memory".into();
+        let html = render(
+            "report.html",
+            &page(&s, None, &MemorySeries::new(), "../results/x"),
+        )
+        .unwrap();
+        assert!(
+            html.contains("id=\"backend\""),
+            "the caveats have their place"
+        );
+        assert!(html.contains("DOCKER-USER") && html.contains("cpuset"));
+        assert!(html.contains("from the service&#x27;s creation"), "boot");
+        let table = table::render(&s);
+        assert!(table.contains("from the service's creation"), "{table}");
+        assert!(table.contains("highest sample; usage minus inactive file cache"));
+        // Recorded traits win over the name's.
+        s.backend_traits = Some(BackendTraits {
+            boot_from: "the moment of record".into(),
+            ..crate::backend::traits_for("swarm")
+        });
+        assert!(table::render(&s).contains("from the moment of record"));
+        // A local run has no caveats section, and counts boot from the spawn.
+        let local = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
+        let html = render(
+            "report.html",
+            &page(&local, None, &MemorySeries::new(), "../results/x"),
+        )
+        .unwrap();
+        assert!(!html.contains("id=\"backend\"") && html.contains("from the spawn"));
+        assert!(table::render(&local).contains("kernel high-water mark"));
     }
 
     #[test]

@@ -473,6 +473,7 @@ mod tests {
             harness: crate::model::HarnessCost::default(),
             cleanup: Vec::new(),
             left_behind: Vec::new(),
+            backend_traits: None,
         };
         fs::write(
             dir.join("summary.json"),

@@ -208,7 +208,7 @@ pub fn labelled(run_id: &str) -> Vec<String> {
     use bollard::query_parameters::{
         ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListServicesOptionsBuilder,
     };
-    use harness::docker::{Daemon, LABEL_RUN, label_filter};
+    use harness::backend::daemon::{Daemon, LABEL_RUN, label_filter};
 
     let daemon = Daemon::connect().expect("a Docker daemon (CI starts one)");
     let filter = label_filter(LABEL_RUN, Some(run_id));

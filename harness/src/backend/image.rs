@@ -14,13 +14,13 @@ use std::time::Instant;
 
 use futures_util::StreamExt;
 
-use crate::docker::{Daemon, DaemonError, LABEL_KEEP, api_message, labels};
+use super::daemon::{Daemon, DaemonError, LABEL_KEEP, api_message, labels};
 use crate::stacks::{Build, Launch, Stack};
 
 /// The Dockerfile of a stack that is one static binary.
-pub const STATIC_DOCKERFILE: &str = include_str!("../../docker/static.Dockerfile");
+pub const STATIC_DOCKERFILE: &str = include_str!("../../../docker/static.Dockerfile");
 /// The Dockerfile of a JVM stack.
-pub const JVM_DOCKERFILE: &str = include_str!("../../docker/jvm.Dockerfile");
+pub const JVM_DOCKERFILE: &str = include_str!("../../../docker/jvm.Dockerfile");
 /// The port a service listens on inside its container.
 pub const CONTAINER_PORT: u16 = 8080;
 /// Modules every JVM image gets besides those `jdeps` finds: `jdk.unsupported` (sun.misc.Unsafe,
@@ -692,7 +692,7 @@ mod tests {
 
     #[test]
     fn stack_file_deploys_every_stack_by_its_tag() {
-        let file = include_str!("../../docker/stack.yml");
+        let file = include_str!("../../../docker/stack.yml");
         for stack in crate::stacks::STACKS {
             assert!(
                 file.contains(&format!("  {}:\n", stack.name))

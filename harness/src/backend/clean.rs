@@ -16,12 +16,12 @@ use bollard::query_parameters::{
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
-use crate::backend::docker::remove_container;
-use crate::backend::local::{ENV_HARNESS_PID, ENV_HARNESS_START, ENV_RUN, ENV_STACK, STOP_TIMEOUT};
-use crate::backend::swarm::remove_service;
-use crate::docker::{
-    Daemon, DaemonError, LABEL_KEEP, LABEL_PID, LABEL_RUN, LABEL_STACK, label_filter,
+use super::container::remove_container;
+use super::daemon::{
+    Daemon, DaemonError, LABEL_KEEP, LABEL_PID, LABEL_RUN, LABEL_STACK, api_message, label_filter,
 };
+use super::local::{ENV_HARNESS_PID, ENV_HARNESS_START, ENV_RUN, ENV_STACK, STOP_TIMEOUT};
+use super::swarm::remove_service;
 use crate::sample::start_ticks;
 
 /// How long a process may take to go after `SIGKILL`.
@@ -129,7 +129,7 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
         let outcome = match verdict(&labels) {
             Ok(()) => match remove_container(daemon, &id) {
                 Ok(()) => "removed".to_owned(),
-                Err(why) => format!("not removed: {why}"),
+                Err(e) => format!("not removed: {}", e.why),
             },
             Err(why) => why,
         };
@@ -149,7 +149,7 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
                     let options = RemoveImageOptionsBuilder::default().force(true).build();
                     match daemon.block_on(daemon.docker.remove_image(&id, Some(options), None)) {
                         Ok(_) => "removed".to_owned(),
-                        Err(e) => format!("not removed: {}", crate::docker::api_message(&e)),
+                        Err(e) => format!("not removed: {}", api_message(&e)),
                     }
                 }
                 Err(why) => why,
