@@ -176,6 +176,7 @@ impl BackendArg {
 
 /// Runs the command line `args` and returns the process's exit status.
 pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
+    use crate::render::{Renderer as _, TerminalTable};
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -193,8 +194,8 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Compare(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
             match report::write_compare(&args.a, &args.b, &out) {
-                Ok((path, table)) => {
-                    print!("{table}");
+                Ok((path, comparison)) => {
+                    print!("{}", TerminalTable.render(&comparison));
                     println!("compare: {}", path.display());
                     ExitCode::SUCCESS
                 }
@@ -207,7 +208,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Report(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(&root);
-            match report::write(&args.results, &out, prices.as_deref().map_err(Clone::clone)) {
+            match report::write(&args.results, &out, prices.as_deref()) {
                 Ok(path) => {
                     println!("report: {}", path.display());
                     ExitCode::SUCCESS
@@ -278,6 +279,7 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
 }
 
 fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
+    use crate::render::{Renderer as _, TerminalTable};
     if stacks::find(&args.stack).is_none() {
         let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
         eprintln!(
@@ -302,7 +304,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
     install_interrupt_handler_for_calibrate();
     match calibrate::run(&options) {
         Ok((dir, calibration)) => {
-            print!("{}", calibrate::render(&calibration));
+            print!("{}", TerminalTable.render(&calibration));
             println!("results: {}", dir.display());
             ExitCode::SUCCESS
         }
@@ -328,6 +330,7 @@ fn install_interrupt_handler_for_calibrate() {
 }
 
 fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
+    use crate::render::{Renderer as _, TerminalTable};
     let scenarios_dir = root.join("scenarios");
     let loaded =
         scenario::resolve(&args.scenario, &scenarios_dir).and_then(|path| scenario::load(&path));
@@ -390,18 +393,14 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     };
     match run::run(&options) {
         Ok(outcome) => {
-            println!("{}", table::render(&outcome.summary));
+            println!("{}", TerminalTable.render(&outcome.summary));
             if let Some(battery) = table::battery(&outcome.summary) {
                 println!("{battery}");
             }
             println!("results: {}", outcome.dir.display());
             let reports = args.reports.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(root);
-            match report::write(
-                &outcome.dir,
-                &reports,
-                prices.as_deref().map_err(Clone::clone),
-            ) {
+            match report::write(&outcome.dir, &reports, prices.as_deref()) {
                 Ok(path) => println!("report: {}", path.display()),
                 Err(e) => eprintln!("warning: no report: {e}"),
             }
@@ -468,7 +467,8 @@ fn non_negative(text: &str) -> Result<f64, String> {
 }
 
 fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
-    let prices = match cost::load_prices(&root.join(cost::PRICES_FILE)) {
+    use crate::render::{Renderer as _, TerminalTable};
+    let prices = match load_prices(root) {
         Ok(prices) => prices,
         Err(e) => {
             eprintln!("error: {e}");
@@ -497,14 +497,14 @@ fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
     };
     print!(
         "{}",
-        cost::render_table(&cost::project(&summary, &prices, &fleet))
+        TerminalTable.render(&cost::project(&summary, &prices, &fleet))
     );
     ExitCode::SUCCESS
 }
 
 /// The project's EC2 price table, or why it cannot be read.
-fn load_prices(root: &Path) -> Result<Vec<cost::Price>, String> {
-    cost::load_prices(&root.join(cost::PRICES_FILE)).map_err(|e| e.to_string())
+fn load_prices(root: &Path) -> Result<Vec<cost::Price>, cost::PriceError> {
+    cost::load_prices(&root.join(cost::PRICES_FILE))
 }
 
 /// `harness list`: scenarios, stacks, and what each stack needs here.

@@ -17,6 +17,7 @@ pub mod load;
 pub mod model;
 pub mod placement;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod results;
 pub mod run;
