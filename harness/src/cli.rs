@@ -186,6 +186,7 @@ impl BackendArg {
 
 /// Runs the command line `args` and returns the process's exit status.
 pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
+    use crate::render::{Renderer as _, TerminalTable};
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -208,8 +209,8 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Compare(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
             match report::write_compare(&args.a, &args.b, &out) {
-                Ok((path, table)) => {
-                    print!("{table}");
+                Ok((path, comparison)) => {
+                    print!("{}", TerminalTable.render(&comparison));
                     println!("compare: {}", path.display());
                     Exit::Ok.into()
                 }
@@ -222,7 +223,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Report(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(&root);
-            match report::write(&args.results, &out, prices.as_deref().map_err(Clone::clone)) {
+            match report::write(&args.results, &out, prices.as_deref()) {
                 Ok(path) => {
                     println!("report: {}", path.display());
                     Exit::Ok.into()
@@ -322,6 +323,7 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
 }
 
 fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
+    use crate::render::{Renderer as _, TerminalTable};
     if stacks::find(&args.stack).is_none() {
         let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
         eprintln!(
@@ -347,7 +349,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
     crate::cancel::install_interrupt(&options.cancel);
     match calibrate::run(&options) {
         Ok((dir, calibration)) => {
-            print!("{}", calibrate::render(&calibration));
+            print!("{}", TerminalTable.render(&calibration));
             println!("results: {}", dir.display());
             Exit::Ok.into()
         }
@@ -363,6 +365,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
 }
 
 fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
+    use crate::render::{Renderer as _, TerminalTable};
     let scenarios_dir = root.join("scenarios");
     let loaded =
         scenario::resolve(&args.scenario, &scenarios_dir).and_then(|path| scenario::load(&path));
@@ -425,18 +428,14 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     };
     match run::run(&options) {
         Ok(outcome) => {
-            println!("{}", table::render(&outcome.summary));
+            println!("{}", TerminalTable.render(&outcome.summary));
             if let Some(battery) = table::battery(&outcome.summary) {
                 println!("{battery}");
             }
             println!("results: {}", outcome.dir.display());
             let reports = args.reports.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(root);
-            match report::write(
-                &outcome.dir,
-                &reports,
-                prices.as_deref().map_err(Clone::clone),
-            ) {
+            match report::write(&outcome.dir, &reports, prices.as_deref()) {
                 Ok(path) => println!("report: {}", path.display()),
                 Err(e) => eprintln!("warning: no report: {e}"),
             }
@@ -503,7 +502,8 @@ fn non_negative(text: &str) -> Result<f64, String> {
 }
 
 fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
-    let prices = match cost::load_prices(&root.join(cost::PRICES_FILE)) {
+    use crate::render::{Renderer as _, TerminalTable};
+    let prices = match load_prices(root) {
         Ok(prices) => prices,
         Err(e) => {
             eprintln!("error: {e}");
@@ -532,14 +532,14 @@ fn run_cost(args: CostArgs, root: &Path) -> ExitCode {
     };
     print!(
         "{}",
-        cost::render_table(&cost::project(&summary, &prices, &fleet))
+        TerminalTable.render(&cost::project(&summary, &prices, &fleet))
     );
     Exit::Ok.into()
 }
 
 /// The project's EC2 price table, or why it cannot be read.
-fn load_prices(root: &Path) -> Result<Vec<cost::Price>, String> {
-    cost::load_prices(&root.join(cost::PRICES_FILE)).map_err(|e| e.to_string())
+fn load_prices(root: &Path) -> Result<Vec<cost::Price>, cost::PriceError> {
+    cost::load_prices(&root.join(cost::PRICES_FILE))
 }
 
 /// `harness list`: scenarios, stacks, and what each stack needs here.

@@ -1,7 +1,6 @@
 //! Two runs side by side: per stack and metric, both values, their ratio, and whether the
-//! difference is larger than the noise the runs themselves show across their repeats.
-
-use std::fmt::Write as _;
+//! difference is larger than the noise the runs themselves show across their repeats. The
+//! renderers (`crate::render`) show it as a table or a page.
 
 use serde::Serialize;
 
@@ -123,6 +122,46 @@ pub fn relative_spread(values: &[f64]) -> Option<f64> {
     (m != 0.0).then(|| (hi - lo) / m.abs())
 }
 
+/// Which run a side of a comparison is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunRef {
+    /// The run's id.
+    pub run_id: String,
+    /// Its scenario.
+    pub scenario: String,
+}
+
+impl RunRef {
+    fn of(summary: &Summary) -> Self {
+        Self {
+            run_id: summary.run_id.clone(),
+            scenario: summary.scenario.clone(),
+        }
+    }
+}
+
+/// Two runs compared: which they are, and a row per stack and metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Run A.
+    pub a: RunRef,
+    /// Run B; ratios are B / A.
+    pub b: RunRef,
+    /// Per stack (in A's order, then B's new ones) and metric.
+    pub rows: Vec<Row>,
+}
+
+impl Comparison {
+    /// Compares run `a` with run `b`.
+    pub fn of(a: &Summary, b: &Summary) -> Self {
+        Self {
+            a: RunRef::of(a),
+            b: RunRef::of(b),
+            rows: compare(a, b),
+        }
+    }
+}
+
 /// Compares every stack present in either run.
 pub fn compare(a: &Summary, b: &Summary) -> Vec<Row> {
     let mut names: Vec<&str> = a.stacks.iter().map(|s| s.stack.as_str()).collect();
@@ -175,40 +214,11 @@ pub fn format_value(value: Option<f64>) -> String {
     })
 }
 
-/// The comparison as a terminal table.
-pub fn render_table(a: &Summary, b: &Summary, rows: &[Row]) -> String {
-    let mut out = format!(
-        "A: {} ({})\nB: {} ({})\n\n",
-        a.run_id, a.scenario, b.run_id, b.scenario
-    );
-    let num = format_value;
-    let _ = writeln!(
-        out,
-        "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  verdict",
-        "stack", "metric", "A", "B", "B/A", "noise"
-    );
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  {}",
-            r.stack,
-            r.metric,
-            num(r.a),
-            num(r.b),
-            r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}")),
-            r.noise
-                .map_or("-".to_owned(), |n| format!("{:.0}%", n * 100.0)),
-            r.verdict.word()
-        );
-    }
-    out.push_str("\nnoise: the larger (max - min) / median over either run's repeats; a ratio further from 1 than that is \"changed\".\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{HarnessCost, Status};
+    use crate::render::{Renderer, TerminalTable};
     use chrono::Utc;
 
     fn run(idle_kb: u64) -> StackRun {
@@ -289,7 +299,7 @@ mod tests {
         let rows = compare(&a, &b);
         assert_eq!(idle_row(&rows, "axum").verdict, Verdict::NoiseUnknown);
         assert_eq!(idle_row(&rows, "go").verdict, Verdict::Missing);
-        let table = render_table(&a, &b, &rows);
+        let table = TerminalTable.render(&Comparison::of(&a, &b));
         assert!(
             table.contains("noise unknown") && table.contains("missing"),
             "{table}"

@@ -16,6 +16,7 @@ pub mod model;
 pub mod placement;
 pub mod prepare;
 pub mod progress;
+pub mod render;
 pub mod report;
 pub mod results;
 pub mod run;

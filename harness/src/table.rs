@@ -1,8 +1,13 @@
-//! The table printed at the end of a run.
+//! Tables for a terminal: the stacks of a run (printed at its end), the robustness battery,
+//! the cost projection and the comparison of two runs.
 
 use std::fmt::Write as _;
 
+use serde::Serialize;
+
 use crate::backend::traits_of;
+use crate::compare::Comparison;
+use crate::cost::{Bound, Choice, CostReport, MemorySource};
 use crate::model::{StackSummary, Summary};
 use crate::stats::Estimate;
 
@@ -255,9 +260,347 @@ pub fn repeats_note(repeats: usize) -> String {
     }
 }
 
+/// Rows of cells under a header, and how each column is aligned: the shape both the terminal
+/// and the HTML report give a table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Grid {
+    /// Column headers.
+    pub headers: Vec<String>,
+    /// One row of cells per line.
+    pub rows: Vec<Vec<String>>,
+    /// Per column: text (left-aligned, `true`) or a figure (right-aligned).
+    pub text: Vec<bool>,
+}
+
+impl Grid {
+    fn new(headers: &[&str], rows: Vec<Vec<String>>, align: &str) -> Self {
+        Self {
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            rows,
+            text: align.chars().map(|c| c == 'l').collect(),
+        }
+    }
+
+    /// Appends the grid to `out`, each line after `indent`.
+    pub fn write(&self, out: &mut String, indent: &str) {
+        let headers: Vec<&str> = self.headers.iter().map(String::as_str).collect();
+        let align: String = self
+            .text
+            .iter()
+            .map(|&t| if t { 'l' } else { 'r' })
+            .collect();
+        grid(out, indent, &headers, &self.rows, &align);
+    }
+}
+
+/// The cost projection as text for people: what the terminal prints and the HTML report lays
+/// out, so both show the same figures in the same columns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostTable {
+    /// Which run, scenario and backend.
+    pub title: String,
+    /// The fleet, where memory and CPU come from, and the prices, a line each.
+    pub about: Vec<String>,
+    /// Per stack: the cheapest choice, its 2017 t2 counterpart, the ratio to the baseline and
+    /// Fargate.
+    pub stacks: Grid,
+    /// Stacks without figures, and why.
+    pub missing: Vec<String>,
+    /// Why the ratio to the baseline is unavailable, if it is.
+    pub baseline_note: Option<String>,
+    /// Per stack with figures: every instance type.
+    pub details: Vec<CostDetail>,
+    /// Assumptions and sources.
+    pub notes: Vec<String>,
+}
+
+/// One stack on every instance type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostDetail {
+    /// The stack.
+    pub stack: String,
+    /// What was measured and what is planned per replica.
+    pub heading: String,
+    /// One row per instance type.
+    pub grid: Grid,
+}
+
+/// `x` to three significant digits, trailing zeros dropped (0.00625, 0.05, 12.3).
+pub fn sig3(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
+    let s = format!("{x:.decimals$}");
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    }
+}
+
+fn usd(v: Option<f64>) -> String {
+    v.map_or("-".to_owned(), |v| format!("{v:.2}"))
+}
+
+fn memory_source_word(source: MemorySource) -> &'static str {
+    match source {
+        MemorySource::Peak => "peak",
+        MemorySource::Load => "load",
+    }
+}
+
+fn bound_word(bound: Bound) -> &'static str {
+    match bound {
+        Bound::Memory => "memory",
+        Bound::Cpu => "CPU",
+    }
+}
+
+/// The cells of a cost report.
+pub fn cost_table(report: &CostReport) -> CostTable {
+    let fleet = &report.fleet;
+    let about = vec![
+        format!(
+            "fleet: {} services, one replica each, {} req/s each; planned at {}% of what was measured (headroom {}%); {} MiB per instance kept for the OS and container runtime",
+            fleet.services,
+            sig3(fleet.rps_per_service),
+            sig3(fleet.factor() * 100.0),
+            sig3(fleet.headroom_pct),
+            fleet.os_reserve_mib
+        ),
+        format!(
+            "memory per replica: peak {counter} (high-water mark) where measured, else median {counter} under load; CPU per request: CPU ms per 1000 requests / 1000",
+            counter = report.memory_counter
+        ),
+        format!(
+            "prices: EC2 on-demand, Linux, us-east-1 ({}): 2026-07, and 2017-02 for t2 (the blog's comparison); a month is {} h",
+            report.prices_file, report.hours_per_month
+        ),
+    ];
+    let baseline_header = format!("vs {}", report.baseline);
+    let headers = [
+        "stack",
+        "status",
+        "memory/replica",
+        "CPU/request",
+        "cheapest (2026)",
+        "USD/month",
+        baseline_header.as_str(),
+        "t2 at 2017 prices",
+        "USD/month",
+        "Fargate (x86)",
+        "USD/month",
+    ];
+    let rows: Vec<Vec<String>> = report
+        .stacks
+        .iter()
+        .map(|s| {
+            let mut row = vec![s.stack.clone(), s.status.word().to_owned()];
+            let Some(p) = &s.projection else {
+                row.push("no figures".to_owned());
+                row.extend(std::iter::repeat_n("-".to_owned(), headers.len() - 3));
+                return row;
+            };
+            let choice = |c: &Option<Choice>| {
+                c.as_ref()
+                    .map_or(("does not fit".to_owned(), "-".to_owned()), |c| {
+                        (
+                            format!("{} × {}", c.instances, c.instance_type),
+                            usd(Some(c.usd_per_month)),
+                        )
+                    })
+            };
+            let (now, now_usd) = choice(&p.cheapest);
+            let (then, then_usd) = choice(&p.cheapest_2017);
+            let then = if p.rows.iter().any(|r| r.usd_per_hour_2017.is_some()) {
+                then
+            } else {
+                "-".to_owned()
+            };
+            let (fargate, fargate_usd) =
+                p.fargate
+                    .map_or(("does not fit".to_owned(), "-".to_owned()), |f| {
+                        (
+                            format!(
+                                "{} × {} vCPU/{} GB",
+                                f.tasks,
+                                sig3(f.task_vcpu),
+                                sig3(f.task_gb)
+                            ),
+                            usd(Some(f.usd_per_month)),
+                        )
+                    });
+            row.extend([
+                format!(
+                    "{:.1} MiB {}",
+                    p.input.memory_mib,
+                    memory_source_word(p.input.memory_source)
+                ),
+                format!("{} ms", sig3(p.input.cpu_ms_per_request)),
+                now,
+                now_usd,
+                p.ratio_to_baseline
+                    .map_or("-".to_owned(), |r| format!("{r:.2}×")),
+                then,
+                then_usd,
+                fargate,
+                fargate_usd,
+            ]);
+            row
+        })
+        .collect();
+    let missing = report
+        .stacks
+        .iter()
+        .filter(|s| s.projection.is_none())
+        .map(|s| {
+            let why = s.reason.as_deref().or(s.missing.as_deref()).unwrap_or("");
+            format!("no figures for {} ({}): {why}", s.stack, s.status.word())
+        })
+        .collect();
+    let details = report
+        .stacks
+        .iter()
+        .filter_map(|s| Some((s, s.projection.as_ref()?)))
+        .map(|(s, p)| {
+            let rows = p
+                .rows
+                .iter()
+                .map(|r| {
+                    let fits = r.fits();
+                    vec![
+                        r.instance_type.clone(),
+                        r.vcpu.to_string(),
+                        sig3(r.memory_gib),
+                        sig3(r.sustained_vcpu),
+                        r.replicas_by_memory.to_string(),
+                        r.replicas_by_cpu
+                            .map_or("no limit".to_owned(), |n| n.to_string()),
+                        bound_word(r.bound).to_owned(),
+                        r.instances
+                            .map_or("does not fit".to_owned(), |n| n.to_string()),
+                        if fits {
+                            usd(r.usd_per_month_2026)
+                        } else {
+                            "-".to_owned()
+                        },
+                        if fits {
+                            usd(r.usd_per_month_2017)
+                        } else {
+                            "-".to_owned()
+                        },
+                    ]
+                })
+                .collect();
+            CostDetail {
+                stack: s.stack.clone(),
+                heading: format!(
+                    "{}: {:.1} MiB ({}) and {} ms CPU per request -> planned per replica: {:.1} MiB and {} vCPU at {} req/s",
+                    s.stack,
+                    p.input.memory_mib,
+                    memory_source_word(p.input.memory_source),
+                    sig3(p.input.cpu_ms_per_request),
+                    p.need.memory_mib,
+                    sig3(p.need.cpu_vcpu),
+                    sig3(fleet.rps_per_service)
+                ),
+                grid: Grid::new(
+                    &[
+                        "instance",
+                        "vCPU",
+                        "GiB",
+                        "sustained vCPU",
+                        "by memory",
+                        "by CPU",
+                        "bound",
+                        "instances",
+                        "USD/month 2026",
+                        "USD/month 2017",
+                    ],
+                    rows,
+                    "lrrrrrlrrr",
+                ),
+            }
+        })
+        .collect();
+    CostTable {
+        title: format!(
+            "Cost projection of run {} (scenario {}, backend {})",
+            report.run_id, report.scenario, report.backend
+        ),
+        about,
+        stacks: Grid::new(&headers, rows, "llrrlrrlrlr"),
+        missing,
+        baseline_note: report.baseline_note.clone(),
+        details,
+        notes: report.notes.clone(),
+    }
+}
+
+/// The cost report for a terminal: the title and what was priced; per stack the cheapest
+/// choice, its 2017 t2 counterpart, the ratio to the baseline and Fargate; then each stack's
+/// detail on every instance type; then the notes.
+pub fn cost(report: &CostReport) -> String {
+    let t = cost_table(report);
+    let mut out = String::new();
+    let _ = writeln!(out, "{}", t.title);
+    for line in &t.about {
+        let _ = writeln!(out, "{line}");
+    }
+    out.push('\n');
+    t.stacks.write(&mut out, "");
+    for line in t.missing.iter().chain(&t.baseline_note) {
+        let _ = writeln!(out, "{line}");
+    }
+    for d in &t.details {
+        out.push('\n');
+        let _ = writeln!(out, "{}", d.heading);
+        d.grid.write(&mut out, "  ");
+    }
+    out.push('\n');
+    for note in &t.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    out
+}
+
+/// The comparison of two runs for a terminal.
+pub fn compare(c: &Comparison) -> String {
+    let mut out = format!(
+        "A: {} ({})\nB: {} ({})\n\n",
+        c.a.run_id, c.a.scenario, c.b.run_id, c.b.scenario
+    );
+    let num = crate::compare::format_value;
+    let _ = writeln!(
+        out,
+        "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  verdict",
+        "stack", "metric", "A", "B", "B/A", "noise"
+    );
+    for r in &c.rows {
+        let _ = writeln!(
+            out,
+            "{:<18} {:<26} {:>12} {:>12} {:>7} {:>7}  {}",
+            r.stack,
+            r.metric,
+            num(r.a),
+            num(r.b),
+            r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}")),
+            r.noise
+                .map_or("-".to_owned(), |n| format!("{:.0}%", n * 100.0)),
+            r.verdict.word()
+        );
+    }
+    out.push_str("\nnoise: the larger (max - min) / median over either run's repeats; a ratio further from 1 than that is \"changed\".\n");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cost::fixtures::{measured, summary, t2_nano, t3_micro, t3_nano};
+    use crate::cost::{Fleet, project};
+    use crate::model::{StackSummary, Status};
     use crate::stats::estimate;
 
     #[test]
@@ -285,5 +628,101 @@ mod tests {
     fn the_note_says_what_three_repeats_can_tell() {
         assert!(repeats_note(3).contains("min-max holds it with 75 % confidence"));
         assert!(repeats_note(6).contains("[95 % confidence interval"));
+    }
+
+    #[test]
+    fn the_cost_table_has_the_cheapest_line_and_the_detail() {
+        let report = project(
+            &summary(vec![
+                measured("axum", 20, 50.0),
+                measured("jvm-spring", 300, 200.0),
+            ]),
+            &[t2_nano(), t3_nano(), t3_micro()],
+            &Fleet::default(),
+        );
+        let table = cost(&report);
+        // axum: t2.nano 2 × 0.0058 × 730 = 8.468; t3.nano: memory 10, CPU 0.1 / 0.00625 = 16
+        // -> 10 per instance, 1 instance, 0.0052 × 730 = 3.796; t3.micro 7.592 -> t3.nano.
+        // jvm-spring (375 MiB, 0.025 cores): t2.nano and t3.nano do not fit; t3.micro:
+        // floor(768 / 375) = 2, floor(0.2 / 0.025) = 8 -> 2, 5 instances, 5 × 0.0104 × 730 =
+        // 37.96. Ratio 3.796 / 37.96 = 0.10. The 2017 t2 figure for axum: 2 × 0.0059 × 730 = 8.61.
+        let axum = table.lines().find(|l| l.starts_with("axum ")).unwrap();
+        for cell in [
+            "20.0 MiB peak",
+            "0.05 ms",
+            "1 × t3.nano",
+            "3.80",
+            "0.10×",
+            "2 × t2.nano",
+            "8.61",
+            "10 × 0.25 vCPU/0.5 GB",
+            "90.10",
+        ] {
+            assert!(axum.contains(cell), "{cell:?} not in {axum:?}");
+        }
+        let jvm = table
+            .lines()
+            .find(|l| l.starts_with("jvm-spring "))
+            .unwrap();
+        for cell in ["5 × t3.micro", "37.96", "1.00×", "does not fit"] {
+            assert!(jvm.contains(cell), "{cell:?} not in {jvm:?}");
+        }
+        assert!(
+            table.contains("planned per replica: 375.0 MiB and 0.025 vCPU"),
+            "{table}"
+        );
+        let detail = table
+            .lines()
+            .find(|l| l.trim_start().starts_with("t3.nano") && l.contains("does not fit"))
+            .unwrap();
+        assert!(detail.contains("memory"), "{detail}");
+        assert!(table.contains("not checked against AWS"), "{table}");
+        assert!(table.contains("x86_64 types only"), "{table}");
+        insta::assert_snapshot!(table);
+    }
+
+    #[test]
+    fn the_cost_table_says_why_a_stack_has_no_figures() {
+        let mut go = StackSummary::new(
+            "go",
+            Status::Skipped,
+            Some("go is missing; apt-get install golang-go".to_owned()),
+        );
+        go.binary_bytes = Some(1);
+        let jvm = StackSummary::new("jvm-spring", Status::Failed, Some("did not start".into()));
+        let mut actix = measured("actix", 20, 50.0);
+        actix.cpu_ms_per_1000 = None;
+        let report = project(
+            &summary(vec![measured("axum", 20, 50.0), go, jvm, actix]),
+            &[t3_micro()],
+            &Fleet::default(),
+        );
+        let table = cost(&report);
+        assert!(
+            table.contains("no figures for go (skipped): go is missing; apt-get install golang-go"),
+            "{table}"
+        );
+        assert!(
+            table.contains("no figures for jvm-spring (failed): did not start"),
+            "{table}"
+        );
+        assert!(
+            table.contains("no figures for actix (ok): no CPU figure"),
+            "{table}"
+        );
+        assert!(
+            table.contains("jvm-spring has no figures (failed): the ratio to it is unavailable"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn three_significant_digits() {
+        assert_eq!(sig3(0.00625), "0.00625");
+        assert_eq!(sig3(0.05), "0.05");
+        assert_eq!(sig3(0.2), "0.2");
+        assert_eq!(sig3(125.0), "125");
+        assert_eq!(sig3(12.345), "12.3");
+        assert_eq!(sig3(0.0), "0");
     }
 }

@@ -128,7 +128,9 @@ fn a_report_is_made_from_a_v1_folder() {
 fn a_v1_folder_compares_with_itself() {
     for (run, stacks) in fixtures() {
         let reports = tempfile::tempdir().unwrap();
-        let (page, table) = harness::report::write_compare(&run, &run, reports.path()).unwrap();
+        let (page, comparison) =
+            harness::report::write_compare(&run, &run, reports.path()).unwrap();
+        let table = harness::render::Renderer::render(&harness::render::TerminalTable, &comparison);
         let html = fs::read_to_string(&page).unwrap();
         for stack in stacks {
             assert!(table.contains(stack), "{stack} not in:\n{table}");
@@ -187,7 +189,11 @@ fn a_newer_schema_is_refused_everywhere() {
         "{stderr}"
     );
     let reports = dir.path().join("reports");
-    let e = harness::report::write(&copy, &reports, Err("no prices".into())).unwrap_err();
+    let no_prices = harness::cost::PriceError::Read {
+        path: "prices.csv".into(),
+        source: std::io::Error::other("no prices"),
+    };
+    let e = harness::report::write(&copy, &reports, Err(&no_prices)).unwrap_err();
     assert!(e.to_string().contains("schema version 99"), "{e}");
     let e = harness::report::write_compare(&run, &copy, &reports).unwrap_err();
     assert!(e.to_string().contains("schema version 99"), "{e}");

@@ -1,7 +1,17 @@
 //! HTML reports: made from a results folder alone, self-contained (inline CSS and SVG, no
 //! network), from template files with a typed context. Only this module knows HTML.
 
+pub mod battery;
+pub mod compare;
+pub mod cost;
+mod figures;
 pub mod plots;
+
+use battery::battery_view;
+pub use battery::{BatteryCaseRow, BatteryRow, BatteryView};
+pub use compare::write_compare;
+pub use figures::Figure;
+use figures::figures;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -10,17 +20,19 @@ use std::path::{Component, Path, PathBuf};
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::aggregate;
 use crate::backend::traits_of;
+use crate::cost::{Fleet, Price, PriceError, project};
 use crate::env::Environment as RunEnvironment;
-use crate::model::{BackendTraits, BatteryRun, Estimates, StackSummary, StepEstimate, Summary};
+use crate::model::{BackendTraits, Estimates, StepEstimate, Summary};
+use crate::render::{Html, Renderer};
 use crate::results;
 use crate::stats::Estimate;
-use crate::table;
+use crate::table::{self, CostTable};
 
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
 const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
 const COMPARE_TEMPLATE: &str = include_str!("../../templates/compare.html");
+const COST_TEMPLATE: &str = include_str!("../../templates/cost.html");
 const STYLE: &str = include_str!("../../templates/style.css");
 
 /// Why a report could not be made.
@@ -79,74 +91,14 @@ pub struct ReportPage {
     pub repeats_note: Option<String>,
     /// What the harness cost.
     pub harness: String,
-    /// The EC2 and Fargate projection at the default fleet, as a text table.
-    pub cost: Option<String>,
+    /// The EC2 and Fargate projection at the default fleet: the cost table's cells.
+    pub cost: Option<CostTable>,
     /// Why there is no projection.
     pub cost_error: Option<String>,
     /// The bad-input battery, when the scenario ran it.
     pub battery: Option<BatteryView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
-}
-
-/// The robustness section: one row per stack, then every case against every stack.
-#[derive(Debug, Serialize)]
-pub struct BatteryView {
-    /// One row per stack that ran the battery.
-    pub rows: Vec<BatteryRow>,
-    /// The stacks, as the matrix's columns.
-    pub stacks: Vec<String>,
-    /// One row per case.
-    pub cases: Vec<BatteryCaseRow>,
-    /// Each group and what passing means for it.
-    pub rules: Vec<(String, String)>,
-    /// How long memory was sampled after the battery, s.
-    pub settle_seconds: String,
-    /// The tolerance for "back near idle", in words.
-    pub near_idle_rule: String,
-    /// Whether there were several repeats (the section shows the first).
-    pub first_repeat_only: bool,
-}
-
-/// One stack's battery in a line.
-#[derive(Debug, Serialize)]
-pub struct BatteryRow {
-    /// Stack.
-    pub name: String,
-    /// Its colour.
-    pub colour: String,
-    /// `passed of cases`.
-    pub passed: String,
-    /// Whether every case passed.
-    pub all_passed: bool,
-    /// Cases with a concern.
-    pub concerns: usize,
-    /// `yes`, or `no` with the first reason.
-    pub stayed_up: String,
-    /// Memory before (idle), MiB.
-    pub before_mib: String,
-    /// Highest memory during the battery, MiB.
-    pub during_mib: String,
-    /// Memory after settling, MiB.
-    pub after_mib: String,
-    /// After minus before, MiB, signed.
-    pub retained_mib: String,
-    /// `yes`, `no` or `-`.
-    pub near_idle: String,
-    /// The group after which memory grew most, and by how much (MiB), or `-`.
-    pub grew_most: String,
-}
-
-/// One case of the battery against every stack.
-#[derive(Debug, Serialize)]
-pub struct BatteryCaseRow {
-    /// Its group.
-    pub group: String,
-    /// What was sent.
-    pub case: String,
-    /// Per stack (in [`BatteryView::stacks`] order): outcome, CSS class (`pass`, `concern`,
-    /// `fail`, `none`) and the concern or the reason it failed.
-    pub cells: Vec<(String, String, String)>,
 }
 
 /// One stack in the report.
@@ -226,28 +178,13 @@ pub struct StepRow {
     pub intended: Option<String>,
 }
 
-/// One figure: inline SVG, or the reason it could not be drawn.
-#[derive(Debug, Serialize)]
-pub struct Figure {
-    /// Anchor.
-    pub id: &'static str,
-    /// Title.
-    pub title: &'static str,
-    /// How to read it.
-    pub caption: String,
-    /// The SVG (generated here, never from user text).
-    pub svg: Option<String>,
-    /// Why it is missing.
-    pub error: Option<String>,
-}
-
 /// Writes `<reports_dir>/<run-id>.html` from the results folder `dir` (with the cost
 /// projection at the default fleet when `prices` could be read) and refreshes
 /// `<reports_dir>/index.html`; returns the report's path.
 pub fn write(
     dir: &Path,
     reports_dir: &Path,
-    prices: Result<&[crate::cost::Price], String>,
+    prices: Result<&[Price], &PriceError>,
 ) -> Result<PathBuf, ReportError> {
     let summary = results::load_summary(dir).map_err(ReportError::Results)?;
     let env: Option<RunEnvironment> = fs::read_to_string(dir.join("env.json"))
@@ -257,14 +194,11 @@ pub fn write(
     let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
     match prices {
         Ok(prices) => {
-            let fleet = crate::cost::Fleet::default();
-            page.cost = Some(crate::cost::render_table(&crate::cost::project(
-                &summary, prices, &fleet,
-            )));
+            page.cost = Some(cost::section(&project(&summary, prices, &Fleet::default())));
         }
-        Err(e) => page.cost_error = Some(e),
+        Err(e) => page.cost_error = Some(e.to_string()),
     }
-    let html = render("report.html", &page)?;
+    let html = Html.render(&page)?;
     fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
         path: reports_dir.to_owned(),
         source,
@@ -457,107 +391,6 @@ pub fn page(
     }
 }
 
-/// The robustness section from each stack's first repeat that ran the battery.
-fn battery_view(summary: &Summary) -> Option<BatteryView> {
-    use footprint_contract::bad_input::Group;
-    let runs: Vec<(usize, &StackSummary, &BatteryRun)> = summary
-        .stacks
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| Some((i, s, s.runs.iter().find_map(|r| r.battery.as_ref())?)))
-        .collect();
-    let first = runs.first()?.2;
-    let mib =
-        |kb: Option<u64>| kb.map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0));
-    let rows = runs
-        .iter()
-        .map(|(i, s, b)| {
-            let f = aggregate::battery_figures(b);
-            BatteryRow {
-                name: s.stack.clone(),
-                colour: plots::css_colour(*i),
-                passed: format!("{} of {}", f.passed, f.cases),
-                all_passed: f.passed == f.cases,
-                concerns: f.concerns,
-                stayed_up: match b.cases.iter().find_map(|c| c.down_after.as_ref()) {
-                    None => "yes".to_owned(),
-                    Some(why) => format!("no: {why}"),
-                },
-                before_mib: mib(b.before_kb),
-                during_mib: mib(b.during_kb),
-                after_mib: mib(b.after_kb),
-                retained_mib: f
-                    .retained_kb
-                    .map_or("-".to_owned(), |kb| format!("{:+.1}", kb as f64 / 1024.0)),
-                near_idle: f
-                    .near_idle
-                    .map_or("-".to_owned(), |n| if n { "yes" } else { "no" }.to_owned()),
-                grew_most: f.grew_most.map_or("-".to_owned(), |(group, kb)| {
-                    format!("{group} (+{:.1})", kb as f64 / 1024.0)
-                }),
-            }
-        })
-        .collect();
-    let mut keys: Vec<(&str, &str)> = Vec::new();
-    for (_, _, b) in &runs {
-        for c in &b.cases {
-            if !keys.contains(&(c.group.as_str(), c.case.as_str())) {
-                keys.push((&c.group, &c.case));
-            }
-        }
-    }
-    let cases = keys
-        .iter()
-        .map(|&(group, case)| BatteryCaseRow {
-            group: group.to_owned(),
-            case: case.to_owned(),
-            cells: runs
-                .iter()
-                .map(|(_, _, b)| {
-                    match b.cases.iter().find(|c| c.group == group && c.case == case) {
-                        None => ("-".to_owned(), "none".to_owned(), String::new()),
-                        Some(c) if !c.passed => (
-                            c.outcome.clone(),
-                            "fail".to_owned(),
-                            c.down_after.clone().unwrap_or_default(),
-                        ),
-                        Some(c) if c.down_after.is_some() => (
-                            c.outcome.clone(),
-                            "fail".to_owned(),
-                            c.down_after.clone().unwrap_or_default(),
-                        ),
-                        Some(c) => match &c.concern {
-                            Some(concern) => {
-                                (c.outcome.clone(), "concern".to_owned(), concern.clone())
-                            }
-                            None => (c.outcome.clone(), "pass".to_owned(), String::new()),
-                        },
-                    }
-                })
-                .collect(),
-        })
-        .collect();
-    Some(BatteryView {
-        rows,
-        stacks: runs.iter().map(|(_, s, _)| s.stack.clone()).collect(),
-        cases,
-        rules: Group::ALL
-            .iter()
-            .map(|g| (g.name().to_owned(), g.rule().to_owned()))
-            .collect(),
-        settle_seconds: format!("{:.0}", first.settle_seconds),
-        near_idle_rule: format!(
-            "within {:.0} % of the idle level or {:.0} MiB, whichever is larger",
-            aggregate::NEAR_IDLE_SHARE * 100.0,
-            aggregate::NEAR_IDLE_KB as f64 / 1024.0
-        ),
-        first_repeat_only: summary
-            .stacks
-            .iter()
-            .any(|s| s.runs.iter().filter(|r| r.battery.is_some()).count() > 1),
-    })
-}
-
 /// The blog series' claim, tested on this run: memory under load of each stack against the
 /// JVM baseline at idle, and boot times, in one sentence with the numbers.
 pub fn headline(summary: &Summary) -> String {
@@ -610,168 +443,6 @@ pub fn headline(summary: &Summary) -> String {
             }
         ),
     }
-}
-
-fn figures(summary: &Summary, memory: &MemorySeries, interval_ms: Option<u64>) -> Vec<Figure> {
-    let counter = &summary.memory_counter;
-    let names: Vec<String> = summary.stacks.iter().map(|s| s.stack.clone()).collect();
-    let mib = |kb: Option<u64>| kb.map(|kb| kb as f64 / 1024.0);
-    let bars: Vec<(String, [Option<f64>; 3])> = summary
-        .stacks
-        .iter()
-        .map(|s| {
-            (
-                s.stack.clone(),
-                [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)],
-            )
-        })
-        .collect();
-    let floor = summary
-        .stacks
-        .iter()
-        .find(|s| s.stack == "floor")
-        .and_then(|s| mib(s.load_kb.or(s.idle_kb)));
-    let series: Vec<(String, Vec<(f64, f64)>)> = names
-        .iter()
-        .map(|n| (n.clone(), memory.get(n).cloned().unwrap_or_default()))
-        .collect();
-    let step_names: Vec<String> = summary
-        .stacks
-        .iter()
-        .filter_map(|s| s.runs.first())
-        .find(|r| !r.steps.is_empty())
-        .map(|r| {
-            r.steps
-                .iter()
-                .filter(|s| !s.warmup)
-                .map(|s| s.name.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    let latency = per_step(summary, &step_names, |st| {
-        let k = st.kinds.iter().find(|k| k.kind == "seeded")?;
-        Some((k.p50_us as f64, k.p99_us as f64))
-    });
-    let throughput = per_step(summary, &step_names, |st| {
-        Some((st.achieved_rps, st.load_generator_bound))
-    });
-    let targets: Vec<Option<f64>> = step_names
-        .iter()
-        .map(|name| {
-            summary
-                .stacks
-                .iter()
-                .filter_map(|s| s.runs.first())
-                .flat_map(|r| r.steps.iter())
-                .find(|st| &st.name == name)
-                .and_then(|st| st.target_rps.map(f64::from))
-        })
-        .collect();
-    let boots: Vec<(String, Vec<f64>)> = summary
-        .stacks
-        .iter()
-        .map(|s| {
-            (
-                s.stack.clone(),
-                s.runs
-                    .iter()
-                    .flat_map(|r| r.boots.iter().map(|b| b.boot_ms))
-                    .collect(),
-            )
-        })
-        .collect();
-    let cpu: Vec<(String, Option<f64>)> = summary
-        .stacks
-        .iter()
-        .map(|s| (s.stack.clone(), s.cpu_ms_per_1000))
-        .collect();
-    let figure = |id, title, caption: String, drawn: Result<String, plots::PlotError>| match drawn {
-        Ok(svg) => Figure {
-            id,
-            title,
-            caption,
-            svg: Some(svg),
-            error: None,
-        },
-        Err(e) => Figure {
-            id,
-            title,
-            caption,
-            svg: None,
-            error: Some(e.to_string()),
-        },
-    };
-    vec![
-        figure(
-            "memory",
-            "Memory per stack",
-            format!("{counter} of the service: idle (light), median under load (medium), peak (dark), MiB. The dashed line is the floor stack under load: the cost of a process and a socket."),
-            plots::memory_bars(&bars, floor),
-        ),
-        figure(
-            "memory-time",
-            "Memory through the scenario",
-            format!(
-                "{counter} of each service from its start to its stop (first repeat){}.",
-                interval_ms.map(|ms| format!(", sampled every {ms} ms")).unwrap_or_default()
-            ),
-            plots::memory_over_time(&series),
-        ),
-        figure(
-            "latency",
-            "Latency per load step",
-            "Seeded ids: p50 (solid, dots) and p99 (dashed), µs, log scale, to the response head as the load generator sees it.".to_owned(),
-            plots::latency_by_step(&step_names, &latency),
-        ),
-        figure(
-            "throughput",
-            "Achieved throughput against the target",
-            "Requests per second achieved per step (lines) against the target rate (grey dashed). A cross marks a step where the load generator was saturated: there the figure describes the generator, not the service.".to_owned(),
-            plots::throughput(&step_names, &targets, &throughput),
-        ),
-        figure(
-            "boot",
-            "Boot time",
-            "Every cold start: ms from the start call to the first 200 from /health, polled every millisecond (log scale).".to_owned(),
-            plots::boot_times(&boots),
-        ),
-        figure(
-            "cpu",
-            "CPU per 1000 requests",
-            "Service CPU time over the measured steps divided by the requests served, ms per 1000 requests.".to_owned(),
-            plots::cpu_per_1000(&cpu),
-        ),
-    ]
-}
-
-/// Per stack, `pick` of each named measured step of its first repeat (`None` where it has no
-/// such step).
-fn per_step<T>(
-    summary: &Summary,
-    step_names: &[String],
-    pick: impl Fn(&crate::model::StepSummary) -> Option<T>,
-) -> Vec<(String, Vec<Option<T>>)> {
-    summary
-        .stacks
-        .iter()
-        .map(|s| {
-            let steps = s
-                .runs
-                .first()
-                .map(|r| r.steps.as_slice())
-                .unwrap_or_default();
-            let values = step_names
-                .iter()
-                .map(|name| {
-                    steps
-                        .iter()
-                        .find(|st| !st.warmup && &st.name == name)
-                        .and_then(&pick)
-                })
-                .collect();
-            (s.stack.clone(), values)
-        })
-        .collect()
 }
 
 /// RSS over time per stack (first repeat): seconds since its first sample, MiB.
@@ -901,69 +572,13 @@ pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, R
     Ok(path)
 }
 
-/// Writes `<reports_dir>/compare-<a>-vs-<b>.html` for two results folders; returns its path
-/// and the rows, for the terminal.
-pub fn write_compare(
-    a: &Path,
-    b: &Path,
-    reports_dir: &Path,
-) -> Result<(PathBuf, String), ReportError> {
-    #[derive(Serialize)]
-    struct Row {
-        stack: String,
-        metric: &'static str,
-        a: String,
-        b: String,
-        ratio: String,
-        noise: String,
-        verdict: &'static str,
-        verdict_class: String,
-    }
-    let sa = results::load_summary(a).map_err(ReportError::Results)?;
-    let sb = results::load_summary(b).map_err(ReportError::Results)?;
-    let rows = crate::compare::compare(&sa, &sb);
-    let table = crate::compare::render_table(&sa, &sb, &rows);
-    let num = crate::compare::format_value;
-    let html_rows: Vec<Row> = rows
-        .iter()
-        .map(|r| Row {
-            stack: r.stack.clone(),
-            metric: r.metric,
-            a: num(r.a),
-            b: num(r.b),
-            ratio: r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}")),
-            noise: r
-                .noise
-                .map_or("-".to_owned(), |n| format!("{:.0} %", n * 100.0)),
-            verdict: r.verdict.word(),
-            verdict_class: format!("{:?}", r.verdict).to_lowercase(),
-        })
-        .collect();
-    let html = render(
-        "compare.html",
-        &minijinja::context! {
-            a_id => sa.run_id, a_scenario => sa.scenario,
-            b_id => sb.run_id, b_scenario => sb.scenario,
-            rows => html_rows,
-        },
-    )?;
-    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
-        path: reports_dir.to_owned(),
-        source,
-    })?;
-    let path = reports_dir.join(format!("compare-{}-vs-{}.html", sa.run_id, sb.run_id));
-    fs::write(&path, html).map_err(|source| ReportError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok((path, table))
-}
-
-fn render<S: Serialize>(name: &str, context: &S) -> Result<String, ReportError> {
+/// Renders the template `name` with `context`; every template can include the others.
+pub(crate) fn render<S: Serialize>(name: &str, context: &S) -> Result<String, ReportError> {
     let mut env = Environment::new();
     env.add_template("report.html", REPORT_TEMPLATE)?;
     env.add_template("index.html", INDEX_TEMPLATE)?;
     env.add_template("compare.html", COMPARE_TEMPLATE)?;
+    env.add_template("cost.html", COST_TEMPLATE)?;
     env.add_global("style", STYLE);
     Ok(env.get_template(name)?.render(context)?)
 }
@@ -995,7 +610,8 @@ mod tests {
     use super::*;
     use crate::model::KindResult;
     use crate::model::{
-        BatteryCase, BootRecord, HarnessCost, StackRun, StackSummary, Status, StepSummary,
+        BatteryCase, BatteryRun, BootRecord, HarnessCost, StackRun, StackSummary, Status,
+        StepSummary,
     };
     use crate::stats::spread;
     use chrono::{TimeZone, Utc};
@@ -1245,6 +861,76 @@ mod tests {
                 .map(|svg| format!("<svg> ({} elements)", svg.matches('<').count().min(1)));
         }
         insta::assert_json_snapshot!(page);
+    }
+
+    #[test]
+    fn the_cost_section_is_a_table_from_the_template() {
+        use crate::cost::fixtures::{t2_nano, t3_micro, t3_nano};
+        let mut go = StackSummary::new("go", Status::Skipped, Some("no <go> here".into()));
+        go.runs.clear();
+        let s = summary(
+            "ramp",
+            vec![
+                stack("axum", 1800, 2048, 1.6),
+                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                go,
+            ],
+        );
+        let report = project(&s, &[t2_nano(), t3_nano(), t3_micro()], &Fleet::default());
+        let mut page = page(&s, None, &MemorySeries::new(), ".");
+        page.cost = Some(cost::section(&report));
+        let html = Html.render(&page).unwrap();
+        assert!(!html.contains("<pre"), "no terminal text in the page");
+        let section =
+            &html[html.find("id=\"cost\"").unwrap()..html.find("id=\"environment\"").unwrap()];
+        assert!(section.contains("<table class=\"cost\">"), "{section}");
+        // The same cells as the terminal table, one per <td>.
+        let terminal = table::cost(&report);
+        let cells = table::cost_table(&report);
+        for row in &cells.stacks.rows {
+            assert!(terminal.contains(&row[4]), "{}", row[4]);
+            assert!(section.contains(&format!(">{}</td>", row[4])), "{}", row[4]);
+        }
+        assert!(section.contains("<th>vs jvm-spring</th>"), "{section}");
+        assert!(
+            section.contains("no figures for go (skipped): no &lt;go&gt; here"),
+            "{section}"
+        );
+        assert_eq!(section.matches("<table class=\"cost-detail\">").count(), 2);
+        let escaped = |t: &str| {
+            t.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace('\'', "&#x27;")
+                .replace('/', "&#x2f;")
+        };
+        for note in &report.notes {
+            assert!(
+                section.contains(&format!("<li>{}</li>", escaped(note))),
+                "{note}"
+            );
+        }
+        // The section alone is the same template.
+        let alone = Html.render(&report).unwrap();
+        assert!(alone.contains("<table class=\"cost\">"));
+        assert!(
+            section.contains(alone.trim()),
+            "the page includes cost.html"
+        );
+    }
+
+    #[test]
+    fn without_prices_the_report_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("results").join("r1");
+        fs::create_dir_all(&run).unwrap();
+        let s = summary("ramp", vec![stack("axum", 1800, 2048, 1.6)]);
+        fs::write(run.join("summary.json"), serde_json::to_vec(&s).unwrap()).unwrap();
+        let error = crate::cost::parse_prices("", Path::new("data/ec2-prices.csv")).unwrap_err();
+        let path = write(&run, &dir.path().join("reports"), Err(&error)).unwrap();
+        let html = fs::read_to_string(path).unwrap();
+        assert!(html.contains("No cost projection: data"), "{html}");
+        assert!(html.contains("no instance types"), "{html}");
     }
 
     #[test]

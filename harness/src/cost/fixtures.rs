@@ -1,0 +1,65 @@
+//! Prices and runs the cost tests share (the projection's and the renderers').
+
+use super::prices::{Arch, Price};
+use crate::model::{HarnessCost, StackSummary, Status, Summary};
+
+pub fn price(t: &str, vcpu: u32, gib: f64, p2017: Option<f64>, p2026: f64, base: f64) -> Price {
+    Price {
+        instance_type: t.to_owned(),
+        arch: if t.starts_with("t4g") {
+            Arch::Aarch64
+        } else {
+            Arch::X86_64
+        },
+        vcpu,
+        memory_gib: gib,
+        usd_per_hour_2017: p2017,
+        usd_per_hour_2026: p2026,
+        burstable: base < 100.0,
+        baseline_cpu_per_vcpu_pct: base,
+    }
+}
+
+pub fn t2_nano() -> Price {
+    price("t2.nano", 1, 0.5, Some(0.0059), 0.0058, 5.0)
+}
+pub fn t3_nano() -> Price {
+    price("t3.nano", 2, 0.5, None, 0.0052, 5.0)
+}
+pub fn t3_micro() -> Price {
+    price("t3.micro", 2, 1.0, None, 0.0104, 10.0)
+}
+pub fn t3_small() -> Price {
+    price("t3.small", 2, 2.0, None, 0.0208, 20.0)
+}
+pub fn m6i_large() -> Price {
+    price("m6i.large", 2, 8.0, None, 0.096, 100.0)
+}
+
+/// A stack measured at `peak_mib` peak and `cpu_ms_per_1000` ms CPU per 1000 requests.
+pub fn measured(name: &str, peak_mib: u64, cpu_ms_per_1000: f64) -> StackSummary {
+    let mut s = StackSummary::new(name, Status::Ok, None);
+    s.peak_kb = Some(peak_mib * 1024);
+    s.load_kb = Some(peak_mib * 1024 / 2);
+    s.cpu_ms_per_1000 = Some(cpu_ms_per_1000);
+    s
+}
+
+pub fn summary(stacks: Vec<StackSummary>) -> Summary {
+    Summary {
+        schema_version: crate::model::SCHEMA_VERSION,
+        run_id: "20260720-100000".to_owned(),
+        scenario: "steady".to_owned(),
+        backend: "local".to_owned(),
+        memory_counter: "RSS".to_owned(),
+        started: "2026-07-20T10:00:00Z".parse().unwrap(),
+        finished: None,
+        complete: true,
+        interrupted: false,
+        stacks,
+        harness: HarnessCost::default(),
+        cleanup: Vec::new(),
+        left_behind: Vec::new(),
+        backend_traits: None,
+    }
+}

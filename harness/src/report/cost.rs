@@ -1,0 +1,19 @@
+//! The report's cost section: the cost projection's cells (the same as the terminal table's,
+//! from [`table::cost_table`]) laid out by `templates/cost.html`.
+
+use super::ReportError;
+use crate::cost::CostReport;
+use crate::table::{self, CostTable};
+
+/// The cost section's context: `cost` in `report.html` and `cost.html`.
+pub fn section(report: &CostReport) -> CostTable {
+    table::cost_table(report)
+}
+
+/// The cost section alone, as `report.html` includes it.
+pub fn render(report: &CostReport) -> Result<String, ReportError> {
+    super::render(
+        "cost.html",
+        &minijinja::context! { cost => section(report) },
+    )
+}
