@@ -154,8 +154,10 @@ pub struct KindResult {
     pub max_us: u64,
     /// Mean, µs.
     pub mean_us: u64,
-    /// Percentiles counted from when each request was due by the constant-rate schedule
-    /// (coordinated omission corrected), µs; `None` in closed-loop steps.
+    /// Percentiles corrected for coordinated omission, µs: in constant-rate steps counted from
+    /// when each request was due by the schedule; in Goose steps with a coordinated-omission
+    /// mitigation, Goose's mitigated times (the raw ones plus the copies it back-filled);
+    /// `None` when nothing corrected them (Goose with `disabled`, `wrk`).
     #[serde(default)]
     pub intended: Option<Percentiles>,
 }
