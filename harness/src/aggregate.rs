@@ -2,6 +2,7 @@
 //!
 //! Pure functions over timestamped samples: testable without a service.
 
+use crate::driver::generator_cpus;
 use crate::model::{
     BatteryRun, Estimates, HarnessCost, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
@@ -165,8 +166,9 @@ pub fn harness_cost(samples: &[Sample], interval: std::time::Duration) -> Harnes
 }
 
 /// A step's figures: its load, plus memory and CPU from the samples inside its window
-/// (`window` in seconds since the run's epoch). `harness_cpus` is how many cores the load
-/// generator may use.
+/// (`window` in seconds since the run's epoch). `harness_cpus` is how many CPUs the load
+/// generator is pinned to, `0` when it is not: it is then judged against every CPU the
+/// process may use ([`crate::driver::generator_cpus`]).
 pub fn step_summary(
     step: &Step,
     warmup: bool,
@@ -214,7 +216,7 @@ pub fn step_summary(
         service_cores,
         harness_cores,
         load_generator_bound: harness_cores
-            .is_some_and(|c| c >= SATURATED * harness_cpus.max(1) as f64),
+            .is_some_and(|c| c >= SATURATED * generator_cpus(harness_cpus) as f64),
         coordinated_omission: load.coordinated_omission.clone(),
     }
 }
@@ -609,6 +611,18 @@ mod tests {
             !relaxed.load_generator_bound,
             "0.95 of 2 cores is not saturated"
         );
+    }
+
+    #[test]
+    fn unpinned_saturation_is_judged_against_the_cpus_available() {
+        // The harness used 0.95 of a core; placement unpinned (no harness CPUs): it may use
+        // every CPU the process may, so it is saturated only on a one-CPU machine.
+        let samples: Vec<Sample> = (0..=20)
+            .map(|i| sample(1000 + i * 100, 3, 1000, i * 50, i * 95))
+            .collect();
+        let s = step_summary(&step("s"), false, &load(2000, 2), (1.0, 3.0), &samples, 0);
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(s.load_generator_bound, available == 1, "{available} CPUs");
     }
 
     #[test]
