@@ -309,9 +309,10 @@ pub struct StackSummary {
     pub p50_us: Option<u64>,
     /// Latency of seeded ids in the last measured step: 99th percentile, µs.
     pub p99_us: Option<u64>,
-    /// Requests per second achieved in the last measured step.
+    /// Served requests (those that got their kind's status) per second in the last measured
+    /// step.
     pub achieved_rps: Option<f64>,
-    /// Service CPU per 1000 requests over every measured step, ms.
+    /// Service CPU per 1000 served requests over every measured step, ms.
     pub cpu_ms_per_1000: Option<f64>,
     /// Every headline figure over the repeats: median, spread, 95 % interval where the number
     /// of repeats allows one, and the noisy flag. Absent in results written before it existed.
@@ -538,7 +539,8 @@ pub struct StepSummary {
     pub seconds: f64,
     /// Requests in that window.
     pub requests: u64,
-    /// Requests per second achieved.
+    /// Served requests (those that got the status the contract gives their kind) per second;
+    /// failed and timed-out requests are not counted.
     pub achieved_rps: f64,
     /// Requests whose status was not the contract's answer for their id.
     pub errors: u64,
@@ -546,7 +548,7 @@ pub struct StepSummary {
     pub kinds: Vec<KindResult>,
     /// Memory in the window: median, KiB.
     pub rss_kb: Option<u64>,
-    /// Service CPU per 1000 requests in the window, ms.
+    /// Service CPU per 1000 served requests in the window, ms.
     pub cpu_ms_per_1000: Option<f64>,
     /// Service CPU used, in cores (1.0 = one core busy).
     pub service_cores: Option<f64>,
