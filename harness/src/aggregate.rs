@@ -572,6 +572,7 @@ mod tests {
                 max_us: 500,
                 mean_us: 120,
                 intended: None,
+                not_sent: 0,
             }],
             window_start: start,
             window_end: start + chrono::Duration::seconds(seconds),

@@ -132,13 +132,14 @@ pub struct Sample {
 pub const KINDS: [(&str, u16); 3] = [("seeded", 200), ("unknown", 404), ("malformed", 400)];
 
 /// Latency and statuses of one kind of request in one step.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KindResult {
     /// `seeded`, `unknown` or `malformed`.
     pub kind: String,
-    /// Requests sent.
+    /// Requests sent, plus (constant-rate steps) the slots that fell due but were never sent
+    /// by the end of the step ([`KindResult::not_sent`]).
     pub requests: u64,
-    /// Responses by status; `0` counts requests that got no response.
+    /// Responses by status; `0` counts requests that got no response, and slots not sent.
     pub statuses: BTreeMap<u16, u64>,
     /// Requests whose status was not the one the contract gives this kind.
     pub errors: u64,
@@ -160,10 +161,15 @@ pub struct KindResult {
     /// `None` when nothing corrected them (Goose with `disabled`, `wrk`).
     #[serde(default)]
     pub intended: Option<Percentiles>,
+    /// Constant-rate steps: slots that fell due but were still waiting for their connection
+    /// when the step ended, counted as failures (status 0) and in `intended` from their slot
+    /// to the end of the step; not in the raw percentiles.
+    #[serde(default)]
+    pub not_sent: u64,
 }
 
 /// Latency percentiles of one kind of request, µs.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Percentiles {
     /// Median.
     pub p50_us: u64,

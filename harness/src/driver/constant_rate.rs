@@ -18,6 +18,14 @@
 //! when the service closes it (Tomcat does after a `400`). A step ends by itself: nothing is
 //! scheduled after its hold, and a request still unanswered [`REQUEST_TIMEOUT`] after it was
 //! sent counts as failed (status 0).
+//!
+//! The backlog: a connection sends one request at a time, so while the service is slow the
+//! slots that fall due wait for it. Those still waiting when the hold ends are never sent,
+//! and are not dropped: each counts as a failed request (status 0, and in the kind's
+//! `not_sent`) and as an intended latency measured from its slot to the end of the hold (a
+//! lower bound of what it would have waited). They have no raw latency. Without them a
+//! service that falls behind would lose its worst figures exactly when it is overloaded. A
+//! step interrupted by Ctrl-C does not count its unsent slots: its figures are partial anyway.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -68,14 +76,16 @@ impl LoadDriver for ConstantRate {
 /// How long one request may take before it counts as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One request's outcome.
+/// One slot's outcome.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     kind: usize,
+    /// The response's status; 0 without one (failed, timed out, or not sent).
     status: u16,
-    /// From the actual send to the end of the response, µs.
-    raw_us: u64,
-    /// From the slot the schedule gave it to the end of the response, µs.
+    /// From the actual send to the end of the response, µs; `None` when it was not sent.
+    raw_us: Option<u64>,
+    /// From the slot the schedule gave it to the end of the response (or, not sent, to the
+    /// end of the hold), µs.
     intended_us: u64,
 }
 
@@ -97,9 +107,10 @@ pub fn schedule(rate: u32, connections: usize, index: usize, hold: Duration) -> 
 
 /// Runs one constant-rate step against `addr`: `step.users` connections share `step.rate`
 /// requests per second for `step.hold`. There is no ramp: the connections are opened, then
-/// the full rate starts. A slot still unsent when the hold ends is dropped, not sent late; the
-/// achieved rate then falls short of the target, which is how a service that cannot keep up
-/// shows in the throughput.
+/// the full rate starts. A slot still unsent when the hold ends is not sent late: it counts as
+/// a failure (status 0, not sent) with an intended latency up to the end of the hold, so a
+/// service that cannot keep up shows in the errors, the intended figures and the throughput
+/// (which counts served requests only).
 pub async fn run_step(
     addr: SocketAddr,
     step: &Step,
@@ -123,14 +134,21 @@ pub async fn run_step(
     }
     let window_start = Utc::now();
     let start = Instant::now() + Duration::from_millis(10);
-    let end = start + step.hold;
     let mut clocks = Vec::with_capacity(step.users);
     let tasks: Vec<_> = streams
         .into_iter()
         .map(|stream| {
             let (tx, rx) = mpsc::unbounded_channel();
             clocks.push(tx);
-            tokio::spawn(connection(addr, stream, end, rx, ids, cancel.clone()))
+            tokio::spawn(connection(
+                addr,
+                stream,
+                start,
+                step.hold,
+                rx,
+                ids,
+                cancel.clone(),
+            ))
         })
         .collect();
     let slots: Vec<Vec<Duration>> = (0..step.users)
@@ -192,25 +210,37 @@ fn tick(
 }
 
 /// One connection: sends a request for each slot the clock gives it, in order (at once when
-/// the slot has passed); returns what each request got.
+/// the slot has passed); returns what became of each slot.
 async fn connection(
     addr: SocketAddr,
     stream: TcpStream,
-    end: Instant,
+    start: Instant,
+    hold: Duration,
     mut clock: mpsc::UnboundedReceiver<Instant>,
     ids: IdMix,
     cancel: Cancel,
 ) -> Vec<Record> {
+    let end = start + hold;
+    let offset = |t: Instant| t.saturating_duration_since(start);
     let mut stream = Some(stream);
-    let mut records = Vec::new();
+    let mut slots = Vec::new();
     let mut buf = Vec::with_capacity(1024);
     while let Some(due) = clock.recv().await {
-        if cancel.is_cancelled() || Instant::now() > end {
-            // Drain without sending: nothing goes out after the hold.
+        if cancel.is_cancelled() {
+            // Interrupted: the figures are partial; what was not sent is not counted.
             continue;
         }
         let (kind_name, path, _) = pick(ids);
         let kind = KINDS.iter().position(|(k, _)| *k == kind_name).unwrap_or(0);
+        if Instant::now() > end {
+            // Nothing goes out after the hold.
+            slots.push(Slot {
+                due: offset(due),
+                kind,
+                sent: None,
+            });
+            continue;
+        }
         let sent = Instant::now();
         let outcome = timeout(REQUEST_TIMEOUT, async {
             if stream.is_none() {
@@ -235,14 +265,64 @@ async fn connection(
                 0
             }
         };
-        records.push(Record {
+        slots.push(Slot {
+            due: offset(due),
             kind,
-            status,
-            raw_us: (done - sent).as_micros() as u64,
-            intended_us: (done - due).as_micros() as u64,
+            sent: Some(Sent {
+                at: offset(sent),
+                done: offset(done),
+                status,
+            }),
         });
     }
-    records
+    records(&slots, hold)
+}
+
+/// What a connection did with one slot, as offsets from the step's start.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// When it fell due.
+    due: Duration,
+    /// The kind of id drawn for it.
+    kind: usize,
+    /// Its request, when it was sent before the hold ended.
+    sent: Option<Sent>,
+}
+
+/// A request that was sent, as offsets from the step's start.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    /// When it left.
+    at: Duration,
+    /// When its response was read in full (or it failed).
+    done: Duration,
+    /// Its status; 0 without a response.
+    status: u16,
+}
+
+/// The records of a connection's slots in a step that held for `hold`: a request that was
+/// sent is timed from when it left (raw) and from its slot (intended); a slot that was not
+/// sent by the end of the hold is a failure (status 0) timed from its slot to the end of the
+/// hold, with no raw time.
+fn records(slots: &[Slot], hold: Duration) -> Vec<Record> {
+    let us = |d: Duration| d.as_micros() as u64;
+    slots
+        .iter()
+        .map(|slot| match slot.sent {
+            Some(sent) => Record {
+                kind: slot.kind,
+                status: sent.status,
+                raw_us: Some(us(sent.done.saturating_sub(sent.at))),
+                intended_us: us(sent.done.saturating_sub(slot.due)),
+            },
+            None => Record {
+                kind: slot.kind,
+                status: 0,
+                raw_us: None,
+                intended_us: us(hold.saturating_sub(slot.due)),
+            },
+        })
+        .collect()
 }
 
 /// Sends `GET path` and reads the whole response; returns its status and whether the
@@ -332,8 +412,8 @@ fn percentiles(mut values: Vec<u64>) -> Percentiles {
     }
 }
 
-/// Per kind of id: statuses, errors, raw percentiles (from the send) and intended ones (from
-/// the slot).
+/// Per kind of id: statuses, errors, raw percentiles (from the send, over the requests sent)
+/// and intended ones (from the slot, over every slot, unsent ones included).
 fn summarise(records: &[Record]) -> Vec<KindResult> {
     KINDS
         .iter()
@@ -349,7 +429,10 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
             }
             let requests = mine.len() as u64;
             let good = statuses.get(&expected).copied().unwrap_or(0);
-            let raw = percentiles(mine.iter().map(|r| r.raw_us).collect());
+            let raw_us: Vec<u64> = mine.iter().filter_map(|r| r.raw_us).collect();
+            let sent = raw_us.len() as u64;
+            let mean_us = raw_us.iter().sum::<u64>().checked_div(sent).unwrap_or(0);
+            let raw = percentiles(raw_us);
             let intended = percentiles(mine.iter().map(|r| r.intended_us).collect());
             Some(KindResult {
                 kind: kind.to_owned(),
@@ -361,8 +444,9 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
                 p99_us: raw.p99_us,
                 p999_us: raw.p999_us,
                 max_us: raw.max_us,
-                mean_us: mine.iter().map(|r| r.raw_us).sum::<u64>() / requests,
+                mean_us,
                 intended: Some(intended),
+                not_sent: requests - sent,
             })
         })
         .collect()
@@ -420,7 +504,7 @@ mod tests {
             .map(|i| Record {
                 kind: 0,
                 status: 200,
-                raw_us: if i == 0 { 100_000 } else { 1_000 },
+                raw_us: Some(if i == 0 { 100_000 } else { 1_000 }),
                 intended_us: if i == 0 {
                     100_000
                 } else {
@@ -434,6 +518,97 @@ mod tests {
         let intended = seeded.intended.unwrap();
         assert!(intended.p50_us >= 50_000, "{intended:?}");
         assert_eq!(seeded.errors, 0);
+    }
+
+    #[test]
+    fn slots_left_unsent_count_as_failures_timed_to_the_end_of_the_hold() {
+        let hold = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        // 100 slots 10 ms apart; the service stalls: the first request takes 600 ms, the
+        // second 600 more, and the 98 other slots fall due while the connection waits.
+        let slots: Vec<Slot> = schedule(100, 1, 0, hold)
+            .into_iter()
+            .enumerate()
+            .map(|(i, due)| Slot {
+                due,
+                kind: 0,
+                sent: match i {
+                    0 => Some(Sent {
+                        at: ms(0),
+                        done: ms(600),
+                        status: 200,
+                    }),
+                    1 => Some(Sent {
+                        at: ms(600),
+                        done: ms(1200),
+                        status: 200,
+                    }),
+                    _ => None,
+                },
+            })
+            .collect();
+        let kinds = summarise(&records(&slots, hold));
+        let seeded = &kinds[0];
+        assert_eq!((seeded.requests, seeded.errors), (100, 98));
+        assert_eq!(seeded.statuses.get(&0), Some(&98));
+        assert_eq!(seeded.not_sent, 98);
+        // Raw figures: the two requests that left.
+        assert_eq!((seeded.p50_us, seeded.max_us), (600_000, 600_000));
+        assert_eq!(seeded.mean_us, 600_000);
+        // Intended: the unsent slots count to the end of the hold (slot 2, due at 20 ms:
+        // 980 ms; slot 99: 10 ms), the second request from its slot (10 ms) to 1200 ms.
+        let intended = seeded.intended.unwrap();
+        assert_eq!(intended.max_us, 1_190_000);
+        assert_eq!(intended.p50_us, 500_000);
+    }
+
+    /// A server on 127.0.0.1 answering `{}` with `200` on each connection, after `delay`.
+    fn server(connections: usize, delay: Duration) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming().take(connections) {
+                let mut stream = stream.unwrap();
+                stream.set_nodelay(true).unwrap();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        std::thread::sleep(delay);
+                        // One write: split writes would meet Nagle and delayed ACKs.
+                        let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+                        let _ = stream.write_all(response.as_bytes());
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_service_that_cannot_keep_up_shows_its_backlog() {
+        // 50 slots 20 ms apart on one connection; each answer takes 300 ms: about 4 leave.
+        let addr = server(1, Duration::from_millis(300));
+        let step = Step {
+            name: "s".into(),
+            users: 1,
+            rate: Some(50),
+            ramp: Duration::ZERO,
+            hold: Duration::from_secs(1),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
+            .await
+            .unwrap();
+        assert_eq!(load.requests(), 50, "every slot is accounted for");
+        let seeded = &load.kinds[0];
+        let unsent = seeded.statuses.get(&0).copied().unwrap_or(0);
+        assert!((40..=47).contains(&unsent), "{seeded:?}");
+        assert_eq!((seeded.errors, seeded.not_sent), (unsent, unsent));
+        assert!(seeded.intended.unwrap().max_us >= 900_000, "{seeded:?}");
     }
 
     #[tokio::test]

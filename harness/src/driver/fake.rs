@@ -76,6 +76,7 @@ impl LoadDriver for FakeDriver {
                 max_us: 400,
                 mean_us: 110,
                 intended: None,
+                not_sent: 0,
             }],
             window_start: end - chrono::Duration::seconds(1),
             window_end: end,

@@ -255,6 +255,7 @@ pub fn kind_result(
             co,
         )
         .map(percentiles),
+        not_sent: 0,
     }
 }
 

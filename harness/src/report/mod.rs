@@ -1050,6 +1050,7 @@ mod tests {
                     max_us: 3000,
                     mean_us: 550,
                     intended: None,
+                    ..KindResult::default()
                 }],
                 rss_kb: Some(load_kb),
                 cpu_ms_per_1000: Some(40.0),
