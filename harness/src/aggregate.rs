@@ -14,6 +14,16 @@ use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 /// Share of its cores above which the load generator counts as saturated.
 pub const SATURATED: f64 = 0.9;
 
+/// 99th percentile of the generator's clock lateness above which a step is flagged
+/// `generator_late`, µs. A clock thread that gets a CPU when it wakes hands slots out within
+/// tens of microseconds of their time; 1 ms late at the 99th percentile means it waited for a
+/// CPU (the generator is behind its own schedule), and it is the granularity of the runtime
+/// timer the clock thread exists to avoid. An absolute bound rather than a share of the
+/// step's latency: wake-up jitter alone is more than 10 % of the fastest stacks' median, so a
+/// relative bound would flag every step of them. The recorded lateness lets a reader compare
+/// it with any figure.
+pub const GENERATOR_LATE_US: u64 = 1_000;
+
 /// Medians of RSS and PSS over the samples taken in `phase`.
 pub fn phase_memory(samples: &[Sample], phase: Phase) -> (Option<u64>, Option<u64>) {
     phases_memory(samples, |p| p == phase)
@@ -222,6 +232,10 @@ pub fn step_summary(
         load_generator_bound: harness_cores
             .is_some_and(|c| c >= SATURATED * generator_cpus(harness_cpus) as f64),
         coordinated_omission: load.coordinated_omission.clone(),
+        generator_late_us: load.generator_late_us,
+        generator_late: load
+            .generator_late_us
+            .is_some_and(|l| l.p99_us > GENERATOR_LATE_US),
     }
 }
 
@@ -572,11 +586,12 @@ mod tests {
                 max_us: 500,
                 mean_us: 120,
                 intended: None,
-                not_sent: 0,
+                ..KindResult::default()
             }],
             window_start: start,
             window_end: start + chrono::Duration::seconds(seconds),
             coordinated_omission: "disabled".into(),
+            generator_late_us: None,
         }
     }
 
@@ -647,6 +662,28 @@ mod tests {
         // 0.5 core over 800 served per second: 0.625 ms each.
         assert!((s.cpu_ms_per_1000.unwrap() - 625.0).abs() < 1e-6, "{s:?}");
         assert!((cpu_per_1000(&[s]).unwrap() - 625.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_generator_behind_its_clock_is_flagged() {
+        let late = |p99_us| {
+            let mut l = load(1000, 1);
+            l.generator_late_us = Some(crate::model::Lateness {
+                p50_us: 40,
+                p99_us,
+                max_us: p99_us * 2,
+            });
+            step_summary(&step("s"), false, &l, (0.0, 1.0), &[], 1)
+        };
+        let behind = late(GENERATOR_LATE_US + 1);
+        assert!(behind.generator_late);
+        assert_eq!(
+            behind.generator_late_us.unwrap().p99_us,
+            GENERATOR_LATE_US + 1
+        );
+        assert!(!late(GENERATOR_LATE_US).generator_late);
+        let closed = step_summary(&step("s"), false, &load(1000, 1), (0.0, 1.0), &[], 1);
+        assert!(!closed.generator_late && closed.generator_late_us.is_none());
     }
 
     #[test]

@@ -183,6 +183,18 @@ pub struct Percentiles {
     pub max_us: u64,
 }
 
+/// How late a load generator's clock handed out the slots of its schedule, µs: for each
+/// slot, from when it fell due to when the clock handed it to its connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lateness {
+    /// Median.
+    pub p50_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Latest.
+    pub max_us: u64,
+}
+
 /// What one step's attack measured.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepLoad {
@@ -195,6 +207,10 @@ pub struct StepLoad {
     /// How the driver dealt with coordinated omission, as recorded with the step.
     #[serde(default)]
     pub coordinated_omission: String,
+    /// How late the generator's own clock handed out the slots (constant-rate steps); `None`
+    /// for drivers without a schedule.
+    #[serde(default)]
+    pub generator_late_us: Option<Lateness>,
 }
 
 impl StepLoad {
@@ -531,7 +547,7 @@ pub struct BootRecord {
 }
 
 /// One load step of one repeat.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepSummary {
     /// Step name (`warmup` for the warm-up).
     pub name: String,
@@ -564,6 +580,13 @@ pub struct StepSummary {
     pub load_generator_bound: bool,
     /// The coordinated-omission setting of this step.
     pub coordinated_omission: String,
+    /// How late the generator's clock handed out the slots (constant-rate steps), µs.
+    #[serde(default)]
+    pub generator_late_us: Option<Lateness>,
+    /// The generator fell behind its own schedule (see
+    /// [`crate::aggregate::GENERATOR_LATE_US`]): part of the intended latencies is its own.
+    #[serde(default)]
+    pub generator_late: bool,
 }
 
 /// What the harness itself cost over the run.

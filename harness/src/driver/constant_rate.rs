@@ -14,6 +14,12 @@
 //! and from its slot (*intended*, corrected). The two agree while the service keeps up; they
 //! part when it does not (or when the generator itself falls behind its clock).
 //!
+//! The generator's own lateness is measured: the clock records, for every slot it hands out,
+//! how late it did (`now - due` as it sends), and the step records the median, 99th
+//! percentile and maximum (`generator_late_us`); a step whose clock was late is flagged
+//! (`generator_late`, see [`crate::aggregate::GENERATOR_LATE_US`]), since that much of its
+//! intended latencies is the generator's, not the service's.
+//!
 //! Each connection speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting
 //! when the service closes it (Tomcat does after a `400`). A step ends by itself: nothing is
 //! scheduled after its hold, and a request still unanswered [`REQUEST_TIMEOUT`] after it was
@@ -41,7 +47,7 @@ use tokio::time::timeout;
 use super::goose::pick;
 use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
-use crate::model::{KINDS, KindResult, Percentiles, StepLoad};
+use crate::model::{KINDS, KindResult, Lateness, Percentiles, StepLoad};
 use crate::scenario::{IdMix, Step};
 
 /// The constant-rate driver, on the harness's load runtime.
@@ -172,30 +178,34 @@ pub async fn run_step(
                 .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")))?,
         );
     }
-    let _ = clock.join();
+    let late = clock.join().unwrap_or_default();
     let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
     Ok(StepLoad {
         kinds: summarise(&records),
         window_start,
         window_end,
         coordinated_omission: CONSTANT_RATE_CO.to_owned(),
+        generator_late_us: Some(lateness(late)),
     })
 }
 
 /// Sends each connection its slots, in time order over all connections, as each falls due;
 /// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
+/// Returns how late it handed out each slot it handed out, µs (`now - due` as it sends): the
+/// generator's own lateness, which the intended latencies include.
 fn tick(
     start: Instant,
     slots: &[Vec<Duration>],
     clocks: &[mpsc::UnboundedSender<Instant>],
     cancel: &Cancel,
-) {
+) -> Vec<u64> {
     let mut all: Vec<(Duration, usize)> = slots
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.iter().map(move |&d| (d, i)))
         .collect();
     all.sort();
+    let mut late = Vec::with_capacity(all.len());
     for (offset, connection) in all {
         if cancel.is_cancelled() {
             break;
@@ -205,7 +215,19 @@ fn tick(
         if due > now {
             std::thread::sleep(due - now);
         }
+        late.push(Instant::now().saturating_duration_since(due).as_micros() as u64);
         let _ = clocks[connection].send(due);
+    }
+    late
+}
+
+/// The median, 99th percentile and maximum of the clock's lateness, µs.
+fn lateness(late_us: Vec<u64>) -> Lateness {
+    let p = percentiles(late_us);
+    Lateness {
+        p50_us: p.p50_us,
+        p99_us: p.p99_us,
+        max_us: p.max_us,
     }
 }
 
@@ -472,6 +494,31 @@ mod tests {
     }
 
     #[test]
+    fn the_clock_records_how_late_it_handed_out_each_slot() {
+        let ms = Duration::from_millis;
+        // A schedule that began 50 ms ago: its slots at 0 and 10 ms go out at once, about 50
+        // and 40 ms late; the one at 100 ms is slept for and goes out on time.
+        let start = Instant::now().checked_sub(ms(50)).unwrap();
+        let slots = vec![vec![ms(0), ms(100)], vec![ms(10)]];
+        let (tx0, mut rx0) = mpsc::unbounded_channel();
+        let (tx1, mut rx1) = mpsc::unbounded_channel();
+        let late = tick(start, &slots, &[tx0, tx1], &Cancel::new());
+        assert_eq!(late.len(), 3, "{late:?}");
+        assert!(late[0] >= 50_000 && late[1] >= 40_000, "{late:?}");
+        assert!(late[2] < 40_000, "slept for, not late: {late:?}");
+        assert_eq!(rx0.try_recv().unwrap(), start);
+        assert_eq!(rx1.try_recv().unwrap(), start + ms(10));
+        assert_eq!(rx0.try_recv().unwrap(), start + ms(100));
+    }
+
+    #[test]
+    fn lateness_is_summed_up_by_nearest_rank() {
+        let l = lateness((1..=100).rev().collect());
+        assert_eq!((l.p50_us, l.p99_us, l.max_us), (50, 99, 100));
+        assert_eq!(lateness(Vec::new()), Lateness::default());
+    }
+
+    #[test]
     fn nearest_rank_percentiles() {
         let v: Vec<u64> = (1..=100).collect();
         assert_eq!(nearest_rank(&v, 0.5), 50);
@@ -652,5 +699,12 @@ mod tests {
         let seeded = &load.kinds[0];
         assert_eq!(seeded.statuses.get(&200), Some(&100));
         assert!(seeded.intended.is_some());
+        let late = load
+            .generator_late_us
+            .expect("the clock's lateness is recorded");
+        assert!(
+            late.p50_us <= late.p99_us && late.p99_us <= late.max_us,
+            "{late:?}"
+        );
     }
 }

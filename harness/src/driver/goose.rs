@@ -214,6 +214,7 @@ pub fn summarise(metrics: &GooseMetrics, co: CoMitigation) -> StepLoad {
         window_start,
         window_end,
         coordinated_omission: String::new(),
+        generator_late_us: None,
     }
 }
 
@@ -255,7 +256,7 @@ pub fn kind_result(
             co,
         )
         .map(percentiles),
-        not_sent: 0,
+        ..KindResult::default()
     }
 }
 

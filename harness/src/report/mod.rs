@@ -1058,6 +1058,7 @@ mod tests {
                 harness_cores: Some(0.2),
                 load_generator_bound: false,
                 coordinated_omission: "disabled".into(),
+                ..StepSummary::default()
             }],
             ended: Some("exit status: 0".into()),
             failure: None,
