@@ -143,7 +143,10 @@ pub struct KindResult {
     pub statuses: BTreeMap<u16, u64>,
     /// Requests whose status was not the one the contract gives this kind.
     pub errors: u64,
-    /// Percentiles of the response time (to the response head), microseconds.
+    /// Percentiles of the response time, microseconds, as the driver defines it: Goose to the
+    /// response head (connecting included when its client opens a connection), the
+    /// constant-rate driver to the whole body (a reconnect timed apart, see `reconnects`),
+    /// `wrk` its own.
     pub p50_us: u64,
     /// 90th percentile, µs.
     pub p90_us: u64,
@@ -166,6 +169,16 @@ pub struct KindResult {
     /// to the end of the step; not in the raw percentiles.
     #[serde(default)]
     pub not_sent: u64,
+    /// Constant-rate steps: requests that had to open a new connection first (the service
+    /// had closed the last one). The time to connect is not in their latency: it is here.
+    #[serde(default)]
+    pub reconnects: u64,
+    /// Mean time those new connections took to open, µs; 0 without any.
+    #[serde(default)]
+    pub connect_mean_us: u64,
+    /// Longest time a new connection took to open, µs; 0 without any.
+    #[serde(default)]
+    pub connect_max_us: u64,
 }
 
 /// Latency percentiles of one kind of request, µs.

@@ -20,8 +20,12 @@
 //! (`generator_late`, see [`crate::aggregate::GENERATOR_LATE_US`]), since that much of its
 //! intended latencies is the generator's, not the service's.
 //!
-//! Each connection speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting
-//! when the service closes it (Tomcat does after a `400`). A step ends by itself: nothing is
+//! Latency here is from the request's first byte written to its response's last byte read
+//! (the whole body); Goose's is to the response head (see [`super::goose`]). Each connection
+//! speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting when the service
+//! closes it (Tomcat does after a `400`): the reconnect is timed apart (`reconnects`,
+//! `connect_mean_us`, `connect_max_us` per kind) and the request's raw latency starts once the
+//! connection is made; its intended latency still counts from its slot, reconnect included. A step ends by itself: nothing is
 //! scheduled after its hold, and a request still unanswered [`REQUEST_TIMEOUT`] after it was
 //! sent counts as failed (status 0).
 //!
@@ -88,8 +92,11 @@ struct Record {
     kind: usize,
     /// The response's status; 0 without one (failed, timed out, or not sent).
     status: u16,
-    /// From the actual send to the end of the response, µs; `None` when it was not sent.
+    /// From the actual send (after any reconnect) to the end of the response, µs; `None` when
+    /// it was not sent.
     raw_us: Option<u64>,
+    /// How long opening a new connection took before it left, µs, when it needed one.
+    connect_us: Option<u64>,
     /// From the slot the schedule gave it to the end of the response (or, not sent, to the
     /// end of the hold), µs.
     intended_us: u64,
@@ -263,12 +270,18 @@ async fn connection(
             });
             continue;
         }
-        let sent = Instant::now();
+        // The request leaves once it has a connection: a reconnect is timed apart, not as
+        // part of the request (a failed connect is: the request never left).
+        let mut sent = Instant::now();
+        let mut connect = None;
         let outcome = timeout(REQUEST_TIMEOUT, async {
             if stream.is_none() {
                 let fresh = TcpStream::connect(addr).await?;
                 let _ = fresh.set_nodelay(true);
                 stream = Some(fresh);
+                let connected = Instant::now();
+                connect = Some(connected - sent);
+                sent = connected;
             }
             let s = stream.as_mut().expect("connected above");
             exchange(s, &path, &mut buf).await
@@ -294,6 +307,7 @@ async fn connection(
                 at: offset(sent),
                 done: offset(done),
                 status,
+                connect,
             }),
         });
     }
@@ -314,12 +328,14 @@ struct Slot {
 /// A request that was sent, as offsets from the step's start.
 #[derive(Debug, Clone, Copy)]
 struct Sent {
-    /// When it left.
+    /// When it left: after opening a new connection, when it needed one.
     at: Duration,
     /// When its response was read in full (or it failed).
     done: Duration,
     /// Its status; 0 without a response.
     status: u16,
+    /// How long opening a new connection took before it could leave, when it needed one.
+    connect: Option<Duration>,
 }
 
 /// The records of a connection's slots in a step that held for `hold`: a request that was
@@ -336,12 +352,14 @@ fn records(slots: &[Slot], hold: Duration) -> Vec<Record> {
                 status: sent.status,
                 raw_us: Some(us(sent.done.saturating_sub(sent.at))),
                 intended_us: us(sent.done.saturating_sub(slot.due)),
+                connect_us: sent.connect.map(us),
             },
             None => Record {
                 kind: slot.kind,
                 status: 0,
                 raw_us: None,
                 intended_us: us(hold.saturating_sub(slot.due)),
+                connect_us: None,
             },
         })
         .collect()
@@ -456,6 +474,8 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
             let mean_us = raw_us.iter().sum::<u64>().checked_div(sent).unwrap_or(0);
             let raw = percentiles(raw_us);
             let intended = percentiles(mine.iter().map(|r| r.intended_us).collect());
+            let connects: Vec<u64> = mine.iter().filter_map(|r| r.connect_us).collect();
+            let reconnects = connects.len() as u64;
             Some(KindResult {
                 kind: kind.to_owned(),
                 requests,
@@ -469,6 +489,13 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
                 mean_us,
                 intended: Some(intended),
                 not_sent: requests - sent,
+                reconnects,
+                connect_mean_us: connects
+                    .iter()
+                    .sum::<u64>()
+                    .checked_div(reconnects)
+                    .unwrap_or(0),
+                connect_max_us: connects.iter().copied().max().unwrap_or(0),
             })
         })
         .collect()
@@ -557,6 +584,7 @@ mod tests {
                 } else {
                     (100_000u64 + 1_000 * i).saturating_sub(10_000 * i)
                 },
+                connect_us: None,
             })
             .collect();
         let kinds = summarise(&records);
@@ -584,11 +612,13 @@ mod tests {
                         at: ms(0),
                         done: ms(600),
                         status: 200,
+                        connect: None,
                     }),
                     1 => Some(Sent {
                         at: ms(600),
                         done: ms(1200),
                         status: 200,
+                        connect: None,
                     }),
                     _ => None,
                 },
@@ -609,8 +639,74 @@ mod tests {
         assert_eq!(intended.p50_us, 500_000);
     }
 
+    #[test]
+    fn a_reconnect_is_timed_apart_from_the_request() {
+        let ms = Duration::from_millis;
+        // Due at 0 and 10 ms; the second needed a new connection, 30 ms to open, then was
+        // answered 1 ms after it left.
+        let sent = |at: u64, done: u64, connect: Option<u64>| {
+            Some(Sent {
+                at: ms(at),
+                done: ms(done),
+                status: 200,
+                connect: connect.map(ms),
+            })
+        };
+        let slots = [
+            Slot {
+                due: ms(0),
+                kind: 0,
+                sent: sent(0, 1, None),
+            },
+            Slot {
+                due: ms(10),
+                kind: 0,
+                sent: sent(40, 41, Some(30)),
+            },
+        ];
+        let kinds = summarise(&records(&slots, Duration::from_secs(1)));
+        let k = &kinds[0];
+        assert_eq!(k.max_us, 1_000, "raw: from when it left, after the connect");
+        assert_eq!(
+            k.intended.unwrap().max_us,
+            31_000,
+            "intended: from its slot"
+        );
+        assert_eq!(
+            (k.reconnects, k.connect_mean_us, k.connect_max_us),
+            (1, 30_000, 30_000)
+        );
+    }
+
+    #[tokio::test]
+    async fn reconnects_are_counted() {
+        // The server closes the connection after each answer: every request but the first
+        // opens a new one.
+        let addr = server_closing(10, Duration::ZERO, true);
+        let step = Step {
+            name: "s".into(),
+            users: 1,
+            rate: Some(20),
+            ramp: Duration::ZERO,
+            hold: Duration::from_millis(500),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
+            .await
+            .unwrap();
+        let seeded = &load.kinds[0];
+        assert_eq!(seeded.statuses.get(&200), Some(&10), "{seeded:?}");
+        assert_eq!(seeded.reconnects, 9, "{seeded:?}");
+        assert!(seeded.connect_max_us >= seeded.connect_mean_us);
+    }
+
     /// A server on 127.0.0.1 answering `{}` with `200` on each connection, after `delay`.
     fn server(connections: usize, delay: Duration) -> SocketAddr {
+        server_closing(connections, delay, false)
+    }
+
+    /// [`server`], closing each connection after its first answer when `close`.
+    fn server_closing(connections: usize, delay: Duration, close: bool) -> SocketAddr {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         std::thread::spawn(move || {
@@ -626,8 +722,15 @@ mod tests {
                         }
                         std::thread::sleep(delay);
                         // One write: split writes would meet Nagle and delayed ACKs.
-                        let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+                        let response = if close {
+                            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
+                        } else {
+                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+                        };
                         let _ = stream.write_all(response.as_bytes());
+                        if close {
+                            break;
+                        }
                     }
                 });
             }

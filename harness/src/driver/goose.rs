@@ -3,6 +3,15 @@
 //! Requests are named by the kind of id they ask for (`seeded`, `unknown`, `malformed`), so all
 //! ids of a kind aggregate and each kind's statuses can be checked against what it should get.
 //!
+//! Latency: Goose times each request from when it passes the throttle to when reqwest's
+//! `execute()` returns, that is when the response head has arrived (goose 0.19,
+//! `GooseUser::request`); the body is read afterwards by the transaction, outside the timing,
+//! and a connection reqwest has to open first is inside it. The constant-rate driver times
+//! from the request's first byte, after any reconnect, to the body's last byte. The two
+//! definitions differ by the body's transfer (small here: the contract's bodies are a few
+//! dozen bytes) and by reconnects; making them one would take a lean closed-loop driver of
+//! our own in place of Goose, which is not done.
+//!
 //! Coordinated omission: with the scenario's `coordinated_omission` set to a mitigation
 //! (`average`, `maximum`, `minimum`), Goose back-fills copies of the requests a slow loop held
 //! back into a second distribution (`coordinated_omission_data` of each request aggregate,
