@@ -2,6 +2,7 @@
 //!
 //! Pure functions over timestamped samples: testable without a service.
 
+use crate::driver::generator_cpus;
 use crate::model::{
     BatteryRun, Estimates, HarnessCost, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
@@ -12,6 +13,16 @@ use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 
 /// Share of its cores above which the load generator counts as saturated.
 pub const SATURATED: f64 = 0.9;
+
+/// 99th percentile of the generator's clock lateness above which a step is flagged
+/// `generator_late`, µs. A clock thread that gets a CPU when it wakes hands slots out within
+/// tens of microseconds of their time; 1 ms late at the 99th percentile means it waited for a
+/// CPU (the generator is behind its own schedule), and it is the granularity of the runtime
+/// timer the clock thread exists to avoid. An absolute bound rather than a share of the
+/// step's latency: wake-up jitter alone is more than 10 % of the fastest stacks' median, so a
+/// relative bound would flag every step of them. The recorded lateness lets a reader compare
+/// it with any figure.
+pub const GENERATOR_LATE_US: u64 = 1_000;
 
 /// Medians of RSS and PSS over the samples taken in `phase`.
 pub fn phase_memory(samples: &[Sample], phase: Phase) -> (Option<u64>, Option<u64>) {
@@ -165,8 +176,12 @@ pub fn harness_cost(samples: &[Sample], interval: std::time::Duration) -> Harnes
 }
 
 /// A step's figures: its load, plus memory and CPU from the samples inside its window
-/// (`window` in seconds since the run's epoch). `harness_cpus` is how many cores the load
-/// generator may use.
+/// (`window` in seconds since the run's epoch). Throughput (`achieved_rps`) and CPU per 1000
+/// requests count served requests only: those that got the status the contract gives their
+/// kind (`requests - errors`); a failed or timed-out request was not served. `requests` and
+/// `errors` count every request. `harness_cpus` is how many CPUs the load
+/// generator is pinned to, `0` when it is not: it is then judged against every CPU the
+/// process may use ([`crate::driver::generator_cpus`]).
 pub fn step_summary(
     step: &Step,
     warmup: bool,
@@ -181,8 +196,9 @@ pub fn step_summary(
         .collect();
     let seconds = load.seconds();
     let requests = load.requests();
+    let errors: u64 = load.kinds.iter().map(|k| k.errors).sum();
     let achieved_rps = if seconds > 0.0 {
-        requests as f64 / seconds
+        requests.saturating_sub(errors) as f64 / seconds
     } else {
         0.0
     };
@@ -207,27 +223,32 @@ pub fn step_summary(
         seconds,
         requests,
         achieved_rps,
-        errors: load.kinds.iter().map(|k| k.errors).sum(),
+        errors,
         kinds: load.kinds.clone(),
         rss_kb: median_u64(&rss),
         cpu_ms_per_1000,
         service_cores,
         harness_cores,
         load_generator_bound: harness_cores
-            .is_some_and(|c| c >= SATURATED * harness_cpus.max(1) as f64),
+            .is_some_and(|c| c >= SATURATED * generator_cpus(harness_cpus) as f64),
         coordinated_omission: load.coordinated_omission.clone(),
+        generator_late_us: load.generator_late_us,
+        generator_late: load
+            .generator_late_us
+            .is_some_and(|l| l.p99_us > GENERATOR_LATE_US),
     }
 }
 
-/// Service CPU per 1000 requests over several steps: total CPU over total requests.
+/// Service CPU per 1000 served requests over several steps: total CPU over the total of
+/// requests that got their kind's status (see [`step_summary`]).
 pub fn cpu_per_1000(steps: &[StepSummary]) -> Option<f64> {
-    let (mut cpu_ms, mut requests) = (0.0, 0.0);
+    let (mut cpu_ms, mut served) = (0.0, 0.0);
     for step in steps.iter().filter(|s| !s.warmup) {
         let cores = step.service_cores?;
         cpu_ms += cores * step.seconds * 1000.0;
-        requests += step.requests as f64;
+        served += step.requests.saturating_sub(step.errors) as f64;
     }
-    (requests > 0.0).then(|| cpu_ms / requests * 1000.0)
+    (served > 0.0).then(|| cpu_ms / served * 1000.0)
 }
 
 /// Share of the machine's CPU time stolen by the hypervisor above which a repeat counts as
@@ -565,10 +586,12 @@ mod tests {
                 max_us: 500,
                 mean_us: 120,
                 intended: None,
+                ..KindResult::default()
             }],
             window_start: start,
             window_end: start + chrono::Duration::seconds(seconds),
             coordinated_omission: "disabled".into(),
+            generator_late_us: None,
         }
     }
 
@@ -597,10 +620,11 @@ mod tests {
             .chain([sample(5000, 4, 5000, 10_000, 10_000)])
             .collect();
         let s = step_summary(&step("s"), false, &load(2000, 2), (1.0, 3.0), &samples, 1);
-        assert_eq!(s.achieved_rps, 1000.0);
+        // One of the 2000 failed: 1999 served.
+        assert_eq!(s.achieved_rps, 999.5);
         assert!((s.service_cores.unwrap() - 0.5).abs() < 1e-9);
-        // 0.5 core-seconds per second over 1000 requests per second: 0.5 ms each, 500 per 1000.
-        assert!((s.cpu_ms_per_1000.unwrap() - 500.0).abs() < 1e-6);
+        // 0.5 core-seconds per second over 999.5 served per second: about 0.5 ms each.
+        assert!((s.cpu_ms_per_1000.unwrap() - 500.0 * 1000.0 / 999.5).abs() < 1e-6);
         assert!(s.load_generator_bound);
         assert_eq!(s.rss_kb, Some(1010));
         assert_eq!(s.errors, 1);
@@ -612,6 +636,57 @@ mod tests {
     }
 
     #[test]
+    fn unpinned_saturation_is_judged_against_the_cpus_available() {
+        // The harness used 0.95 of a core; placement unpinned (no harness CPUs): it may use
+        // every CPU the process may, so it is saturated only on a one-CPU machine.
+        let samples: Vec<Sample> = (0..=20)
+            .map(|i| sample(1000 + i * 100, 3, 1000, i * 50, i * 95))
+            .collect();
+        let s = step_summary(&step("s"), false, &load(2000, 2), (1.0, 3.0), &samples, 0);
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(s.load_generator_bound, available == 1, "{available} CPUs");
+    }
+
+    #[test]
+    fn throughput_and_cpu_count_served_requests_only() {
+        // 2 s, 2000 requests of which 400 timed out: 1600 served, 800 per second.
+        let mut failing = load(2000, 2);
+        failing.kinds[0].statuses = BTreeMap::from([(200, 1600), (0, 400)]);
+        failing.kinds[0].errors = 400;
+        let samples: Vec<Sample> = (0..=20)
+            .map(|i| sample(1000 + i * 100, 3, 1000, i * 50, 0))
+            .collect();
+        let s = step_summary(&step("s"), false, &failing, (1.0, 3.0), &samples, 1);
+        assert_eq!((s.requests, s.errors), (2000, 400), "kept as they were");
+        assert_eq!(s.achieved_rps, 800.0);
+        // 0.5 core over 800 served per second: 0.625 ms each.
+        assert!((s.cpu_ms_per_1000.unwrap() - 625.0).abs() < 1e-6, "{s:?}");
+        assert!((cpu_per_1000(&[s]).unwrap() - 625.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_generator_behind_its_clock_is_flagged() {
+        let late = |p99_us| {
+            let mut l = load(1000, 1);
+            l.generator_late_us = Some(crate::model::Lateness {
+                p50_us: 40,
+                p99_us,
+                max_us: p99_us * 2,
+            });
+            step_summary(&step("s"), false, &l, (0.0, 1.0), &[], 1)
+        };
+        let behind = late(GENERATOR_LATE_US + 1);
+        assert!(behind.generator_late);
+        assert_eq!(
+            behind.generator_late_us.unwrap().p99_us,
+            GENERATOR_LATE_US + 1
+        );
+        assert!(!late(GENERATOR_LATE_US).generator_late);
+        let closed = step_summary(&step("s"), false, &load(1000, 1), (0.0, 1.0), &[], 1);
+        assert!(!closed.generator_late && closed.generator_late_us.is_none());
+    }
+
+    #[test]
     fn cpu_per_request_over_steps_ignores_warmup() {
         let samples: Vec<Sample> = (0..=10)
             .map(|i| sample(i * 100, 3, 1, i * 100, 0))
@@ -619,8 +694,8 @@ mod tests {
         let mut warm = step_summary(&step("w"), true, &load(10, 1), (0.0, 1.0), &samples, 1);
         let step = step_summary(&step("s"), false, &load(1000, 1), (0.0, 1.0), &samples, 1);
         warm.requests = 1;
-        // 1 core for 1 s over 1000 requests: 1 ms each, 1000 ms per 1000.
-        assert!((cpu_per_1000(&[warm, step]).unwrap() - 1000.0).abs() < 1e-6);
+        // 1 core for 1 s over 999 served (one of the 1000 failed): about 1 ms each.
+        assert!((cpu_per_1000(&[warm, step]).unwrap() - 1e6 / 999.0).abs() < 1e-6);
     }
 
     fn repeat(n: u32, idle_kb: u64, p50_us: u64, bound: bool) -> StackRun {

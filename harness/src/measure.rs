@@ -322,7 +322,7 @@ impl Measure<'_> {
                     &load,
                     window,
                     &samples,
-                    self.placement.harness_cpus.len().max(1),
+                    self.placement.harness_cpus.len(),
                 )
             };
             for kind in &summary.kinds {

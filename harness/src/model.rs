@@ -132,17 +132,21 @@ pub struct Sample {
 pub const KINDS: [(&str, u16); 3] = [("seeded", 200), ("unknown", 404), ("malformed", 400)];
 
 /// Latency and statuses of one kind of request in one step.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KindResult {
     /// `seeded`, `unknown` or `malformed`.
     pub kind: String,
-    /// Requests sent.
+    /// Requests sent, plus (constant-rate steps) the slots that fell due but were never sent
+    /// by the end of the step ([`KindResult::not_sent`]).
     pub requests: u64,
-    /// Responses by status; `0` counts requests that got no response.
+    /// Responses by status; `0` counts requests that got no response, and slots not sent.
     pub statuses: BTreeMap<u16, u64>,
     /// Requests whose status was not the one the contract gives this kind.
     pub errors: u64,
-    /// Percentiles of the response time (to the response head), microseconds.
+    /// Percentiles of the response time, microseconds, as the driver defines it: Goose to the
+    /// response head (connecting included when its client opens a connection), the
+    /// constant-rate driver to the whole body (a reconnect timed apart, see `reconnects`),
+    /// `wrk` its own.
     pub p50_us: u64,
     /// 90th percentile, µs.
     pub p90_us: u64,
@@ -154,14 +158,31 @@ pub struct KindResult {
     pub max_us: u64,
     /// Mean, µs.
     pub mean_us: u64,
-    /// Percentiles counted from when each request was due by the constant-rate schedule
-    /// (coordinated omission corrected), µs; `None` in closed-loop steps.
+    /// Percentiles corrected for coordinated omission, µs: in constant-rate steps counted from
+    /// when each request was due by the schedule; in Goose steps with a coordinated-omission
+    /// mitigation, Goose's mitigated times (the raw ones plus the copies it back-filled);
+    /// `None` when nothing corrected them (Goose with `disabled`, `wrk`).
     #[serde(default)]
     pub intended: Option<Percentiles>,
+    /// Constant-rate steps: slots that fell due but were still waiting for their connection
+    /// when the step ended, counted as failures (status 0) and in `intended` from their slot
+    /// to the end of the step; not in the raw percentiles.
+    #[serde(default)]
+    pub not_sent: u64,
+    /// Constant-rate steps: requests that had to open a new connection first (the service
+    /// had closed the last one). The time to connect is not in their latency: it is here.
+    #[serde(default)]
+    pub reconnects: u64,
+    /// Mean time those new connections took to open, µs; 0 without any.
+    #[serde(default)]
+    pub connect_mean_us: u64,
+    /// Longest time a new connection took to open, µs; 0 without any.
+    #[serde(default)]
+    pub connect_max_us: u64,
 }
 
 /// Latency percentiles of one kind of request, µs.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Percentiles {
     /// Median.
     pub p50_us: u64,
@@ -172,6 +193,18 @@ pub struct Percentiles {
     /// 99.9th percentile.
     pub p999_us: u64,
     /// Slowest.
+    pub max_us: u64,
+}
+
+/// How late a load generator's clock handed out the slots of its schedule, µs: for each
+/// slot, from when it fell due to when the clock handed it to its connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lateness {
+    /// Median.
+    pub p50_us: u64,
+    /// 99th percentile.
+    pub p99_us: u64,
+    /// Latest.
     pub max_us: u64,
 }
 
@@ -187,6 +220,10 @@ pub struct StepLoad {
     /// How the driver dealt with coordinated omission, as recorded with the step.
     #[serde(default)]
     pub coordinated_omission: String,
+    /// How late the generator's own clock handed out the slots (constant-rate steps); `None`
+    /// for drivers without a schedule.
+    #[serde(default)]
+    pub generator_late_us: Option<Lateness>,
 }
 
 impl StepLoad {
@@ -336,9 +373,10 @@ pub struct StackSummary {
     pub p50_us: Option<u64>,
     /// Latency of seeded ids in the last measured step: 99th percentile, µs.
     pub p99_us: Option<u64>,
-    /// Requests per second achieved in the last measured step.
+    /// Served requests (those that got their kind's status) per second in the last measured
+    /// step.
     pub achieved_rps: Option<f64>,
-    /// Service CPU per 1000 requests over every measured step, ms.
+    /// Service CPU per 1000 served requests over every measured step, ms.
     pub cpu_ms_per_1000: Option<f64>,
     /// Every headline figure over the repeats: median, spread, 95 % interval where the number
     /// of repeats allows one, and the noisy flag. Absent in results written before it existed.
@@ -551,7 +589,7 @@ pub struct BootRecord {
 }
 
 /// One load step of one repeat.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepSummary {
     /// Step name (`warmup` for the warm-up).
     pub name: String,
@@ -565,7 +603,8 @@ pub struct StepSummary {
     pub seconds: f64,
     /// Requests in that window.
     pub requests: u64,
-    /// Requests per second achieved.
+    /// Served requests (those that got the status the contract gives their kind) per second;
+    /// failed and timed-out requests are not counted.
     pub achieved_rps: f64,
     /// Requests whose status was not the contract's answer for their id.
     pub errors: u64,
@@ -573,7 +612,7 @@ pub struct StepSummary {
     pub kinds: Vec<KindResult>,
     /// Memory in the window: median, KiB.
     pub rss_kb: Option<u64>,
-    /// Service CPU per 1000 requests in the window, ms.
+    /// Service CPU per 1000 served requests in the window, ms.
     pub cpu_ms_per_1000: Option<f64>,
     /// Service CPU used, in cores (1.0 = one core busy).
     pub service_cores: Option<f64>,
@@ -583,6 +622,13 @@ pub struct StepSummary {
     pub load_generator_bound: bool,
     /// The coordinated-omission setting of this step.
     pub coordinated_omission: String,
+    /// How late the generator's clock handed out the slots (constant-rate steps), µs.
+    #[serde(default)]
+    pub generator_late_us: Option<Lateness>,
+    /// The generator fell behind its own schedule (see
+    /// [`crate::aggregate::GENERATOR_LATE_US`]): part of the intended latencies is its own.
+    #[serde(default)]
+    pub generator_late: bool,
 }
 
 /// What the harness itself cost over the run.

@@ -14,10 +14,28 @@
 //! and from its slot (*intended*, corrected). The two agree while the service keeps up; they
 //! part when it does not (or when the generator itself falls behind its clock).
 //!
-//! Each connection speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting
-//! when the service closes it (Tomcat does after a `400`). A step ends by itself: nothing is
+//! The generator's own lateness is measured: the clock records, for every slot it hands out,
+//! how late it did (`now - due` as it sends), and the step records the median, 99th
+//! percentile and maximum (`generator_late_us`); a step whose clock was late is flagged
+//! (`generator_late`, see [`crate::aggregate::GENERATOR_LATE_US`]), since that much of its
+//! intended latencies is the generator's, not the service's.
+//!
+//! Latency here is from the request's first byte written to its response's last byte read
+//! (the whole body); Goose's is to the response head (see [`super::goose`]). Each connection
+//! speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting when the service
+//! closes it (Tomcat does after a `400`): the reconnect is timed apart (`reconnects`,
+//! `connect_mean_us`, `connect_max_us` per kind) and the request's raw latency starts once the
+//! connection is made; its intended latency still counts from its slot, reconnect included. A step ends by itself: nothing is
 //! scheduled after its hold, and a request still unanswered [`REQUEST_TIMEOUT`] after it was
 //! sent counts as failed (status 0).
+//!
+//! The backlog: a connection sends one request at a time, so while the service is slow the
+//! slots that fall due wait for it. Those still waiting when the hold ends are never sent,
+//! and are not dropped: each counts as a failed request (status 0, and in the kind's
+//! `not_sent`) and as an intended latency measured from its slot to the end of the hold (a
+//! lower bound of what it would have waited). They have no raw latency. Without them a
+//! service that falls behind would lose its worst figures exactly when it is overloaded. A
+//! step interrupted by Ctrl-C does not count its unsent slots: its figures are partial anyway.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -33,7 +51,7 @@ use tokio::time::timeout;
 use super::goose::pick;
 use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
-use crate::model::{KINDS, KindResult, Percentiles, StepLoad};
+use crate::model::{KINDS, KindResult, Lateness, Percentiles, StepLoad};
 use crate::scenario::{IdMix, Step};
 
 /// The constant-rate driver, on the harness's load runtime.
@@ -68,14 +86,19 @@ impl LoadDriver for ConstantRate {
 /// How long one request may take before it counts as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One request's outcome.
+/// One slot's outcome.
 #[derive(Debug, Clone, Copy)]
 struct Record {
     kind: usize,
+    /// The response's status; 0 without one (failed, timed out, or not sent).
     status: u16,
-    /// From the actual send to the end of the response, µs.
-    raw_us: u64,
-    /// From the slot the schedule gave it to the end of the response, µs.
+    /// From the actual send (after any reconnect) to the end of the response, µs; `None` when
+    /// it was not sent.
+    raw_us: Option<u64>,
+    /// How long opening a new connection took before it left, µs, when it needed one.
+    connect_us: Option<u64>,
+    /// From the slot the schedule gave it to the end of the response (or, not sent, to the
+    /// end of the hold), µs.
     intended_us: u64,
 }
 
@@ -97,9 +120,10 @@ pub fn schedule(rate: u32, connections: usize, index: usize, hold: Duration) -> 
 
 /// Runs one constant-rate step against `addr`: `step.users` connections share `step.rate`
 /// requests per second for `step.hold`. There is no ramp: the connections are opened, then
-/// the full rate starts. A slot still unsent when the hold ends is dropped, not sent late; the
-/// achieved rate then falls short of the target, which is how a service that cannot keep up
-/// shows in the throughput.
+/// the full rate starts. A slot still unsent when the hold ends is not sent late: it counts as
+/// a failure (status 0, not sent) with an intended latency up to the end of the hold, so a
+/// service that cannot keep up shows in the errors, the intended figures and the throughput
+/// (which counts served requests only).
 pub async fn run_step(
     addr: SocketAddr,
     step: &Step,
@@ -123,14 +147,21 @@ pub async fn run_step(
     }
     let window_start = Utc::now();
     let start = Instant::now() + Duration::from_millis(10);
-    let end = start + step.hold;
     let mut clocks = Vec::with_capacity(step.users);
     let tasks: Vec<_> = streams
         .into_iter()
         .map(|stream| {
             let (tx, rx) = mpsc::unbounded_channel();
             clocks.push(tx);
-            tokio::spawn(connection(addr, stream, end, rx, ids, cancel.clone()))
+            tokio::spawn(connection(
+                addr,
+                stream,
+                start,
+                step.hold,
+                rx,
+                ids,
+                cancel.clone(),
+            ))
         })
         .collect();
     let slots: Vec<Vec<Duration>> = (0..step.users)
@@ -154,30 +185,34 @@ pub async fn run_step(
                 .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")))?,
         );
     }
-    let _ = clock.join();
+    let late = clock.join().unwrap_or_default();
     let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
     Ok(StepLoad {
         kinds: summarise(&records),
         window_start,
         window_end,
         coordinated_omission: CONSTANT_RATE_CO.to_owned(),
+        generator_late_us: Some(lateness(late)),
     })
 }
 
 /// Sends each connection its slots, in time order over all connections, as each falls due;
 /// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
+/// Returns how late it handed out each slot it handed out, µs (`now - due` as it sends): the
+/// generator's own lateness, which the intended latencies include.
 fn tick(
     start: Instant,
     slots: &[Vec<Duration>],
     clocks: &[mpsc::UnboundedSender<Instant>],
     cancel: &Cancel,
-) {
+) -> Vec<u64> {
     let mut all: Vec<(Duration, usize)> = slots
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.iter().map(move |&d| (d, i)))
         .collect();
     all.sort();
+    let mut late = Vec::with_capacity(all.len());
     for (offset, connection) in all {
         if cancel.is_cancelled() {
             break;
@@ -187,36 +222,66 @@ fn tick(
         if due > now {
             std::thread::sleep(due - now);
         }
+        late.push(Instant::now().saturating_duration_since(due).as_micros() as u64);
         let _ = clocks[connection].send(due);
+    }
+    late
+}
+
+/// The median, 99th percentile and maximum of the clock's lateness, µs.
+fn lateness(late_us: Vec<u64>) -> Lateness {
+    let p = percentiles(late_us);
+    Lateness {
+        p50_us: p.p50_us,
+        p99_us: p.p99_us,
+        max_us: p.max_us,
     }
 }
 
 /// One connection: sends a request for each slot the clock gives it, in order (at once when
-/// the slot has passed); returns what each request got.
+/// the slot has passed); returns what became of each slot.
 async fn connection(
     addr: SocketAddr,
     stream: TcpStream,
-    end: Instant,
+    start: Instant,
+    hold: Duration,
     mut clock: mpsc::UnboundedReceiver<Instant>,
     ids: IdMix,
     cancel: Cancel,
 ) -> Vec<Record> {
+    let end = start + hold;
+    let offset = |t: Instant| t.saturating_duration_since(start);
     let mut stream = Some(stream);
-    let mut records = Vec::new();
+    let mut slots = Vec::new();
     let mut buf = Vec::with_capacity(1024);
     while let Some(due) = clock.recv().await {
-        if cancel.is_cancelled() || Instant::now() > end {
-            // Drain without sending: nothing goes out after the hold.
+        if cancel.is_cancelled() {
+            // Interrupted: the figures are partial; what was not sent is not counted.
             continue;
         }
         let (kind_name, path, _) = pick(ids);
         let kind = KINDS.iter().position(|(k, _)| *k == kind_name).unwrap_or(0);
-        let sent = Instant::now();
+        if Instant::now() > end {
+            // Nothing goes out after the hold.
+            slots.push(Slot {
+                due: offset(due),
+                kind,
+                sent: None,
+            });
+            continue;
+        }
+        // The request leaves once it has a connection: a reconnect is timed apart, not as
+        // part of the request (a failed connect is: the request never left).
+        let mut sent = Instant::now();
+        let mut connect = None;
         let outcome = timeout(REQUEST_TIMEOUT, async {
             if stream.is_none() {
                 let fresh = TcpStream::connect(addr).await?;
                 let _ = fresh.set_nodelay(true);
                 stream = Some(fresh);
+                let connected = Instant::now();
+                connect = Some(connected - sent);
+                sent = connected;
             }
             let s = stream.as_mut().expect("connected above");
             exchange(s, &path, &mut buf).await
@@ -235,14 +300,69 @@ async fn connection(
                 0
             }
         };
-        records.push(Record {
+        slots.push(Slot {
+            due: offset(due),
             kind,
-            status,
-            raw_us: (done - sent).as_micros() as u64,
-            intended_us: (done - due).as_micros() as u64,
+            sent: Some(Sent {
+                at: offset(sent),
+                done: offset(done),
+                status,
+                connect,
+            }),
         });
     }
-    records
+    records(&slots, hold)
+}
+
+/// What a connection did with one slot, as offsets from the step's start.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// When it fell due.
+    due: Duration,
+    /// The kind of id drawn for it.
+    kind: usize,
+    /// Its request, when it was sent before the hold ended.
+    sent: Option<Sent>,
+}
+
+/// A request that was sent, as offsets from the step's start.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    /// When it left: after opening a new connection, when it needed one.
+    at: Duration,
+    /// When its response was read in full (or it failed).
+    done: Duration,
+    /// Its status; 0 without a response.
+    status: u16,
+    /// How long opening a new connection took before it could leave, when it needed one.
+    connect: Option<Duration>,
+}
+
+/// The records of a connection's slots in a step that held for `hold`: a request that was
+/// sent is timed from when it left (raw) and from its slot (intended); a slot that was not
+/// sent by the end of the hold is a failure (status 0) timed from its slot to the end of the
+/// hold, with no raw time.
+fn records(slots: &[Slot], hold: Duration) -> Vec<Record> {
+    let us = |d: Duration| d.as_micros() as u64;
+    slots
+        .iter()
+        .map(|slot| match slot.sent {
+            Some(sent) => Record {
+                kind: slot.kind,
+                status: sent.status,
+                raw_us: Some(us(sent.done.saturating_sub(sent.at))),
+                intended_us: us(sent.done.saturating_sub(slot.due)),
+                connect_us: sent.connect.map(us),
+            },
+            None => Record {
+                kind: slot.kind,
+                status: 0,
+                raw_us: None,
+                intended_us: us(hold.saturating_sub(slot.due)),
+                connect_us: None,
+            },
+        })
+        .collect()
 }
 
 /// Sends `GET path` and reads the whole response; returns its status and whether the
@@ -332,8 +452,8 @@ fn percentiles(mut values: Vec<u64>) -> Percentiles {
     }
 }
 
-/// Per kind of id: statuses, errors, raw percentiles (from the send) and intended ones (from
-/// the slot).
+/// Per kind of id: statuses, errors, raw percentiles (from the send, over the requests sent)
+/// and intended ones (from the slot, over every slot, unsent ones included).
 fn summarise(records: &[Record]) -> Vec<KindResult> {
     KINDS
         .iter()
@@ -349,8 +469,13 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
             }
             let requests = mine.len() as u64;
             let good = statuses.get(&expected).copied().unwrap_or(0);
-            let raw = percentiles(mine.iter().map(|r| r.raw_us).collect());
+            let raw_us: Vec<u64> = mine.iter().filter_map(|r| r.raw_us).collect();
+            let sent = raw_us.len() as u64;
+            let mean_us = raw_us.iter().sum::<u64>().checked_div(sent).unwrap_or(0);
+            let raw = percentiles(raw_us);
             let intended = percentiles(mine.iter().map(|r| r.intended_us).collect());
+            let connects: Vec<u64> = mine.iter().filter_map(|r| r.connect_us).collect();
+            let reconnects = connects.len() as u64;
             Some(KindResult {
                 kind: kind.to_owned(),
                 requests,
@@ -361,8 +486,16 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
                 p99_us: raw.p99_us,
                 p999_us: raw.p999_us,
                 max_us: raw.max_us,
-                mean_us: mine.iter().map(|r| r.raw_us).sum::<u64>() / requests,
+                mean_us,
                 intended: Some(intended),
+                not_sent: requests - sent,
+                reconnects,
+                connect_mean_us: connects
+                    .iter()
+                    .sum::<u64>()
+                    .checked_div(reconnects)
+                    .unwrap_or(0),
+                connect_max_us: connects.iter().copied().max().unwrap_or(0),
             })
         })
         .collect()
@@ -385,6 +518,31 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 100, "no two connections share a slot");
+    }
+
+    #[test]
+    fn the_clock_records_how_late_it_handed_out_each_slot() {
+        let ms = Duration::from_millis;
+        // A schedule that began 50 ms ago: its slots at 0 and 10 ms go out at once, about 50
+        // and 40 ms late; the one at 100 ms is slept for and goes out on time.
+        let start = Instant::now().checked_sub(ms(50)).unwrap();
+        let slots = vec![vec![ms(0), ms(100)], vec![ms(10)]];
+        let (tx0, mut rx0) = mpsc::unbounded_channel();
+        let (tx1, mut rx1) = mpsc::unbounded_channel();
+        let late = tick(start, &slots, &[tx0, tx1], &Cancel::new());
+        assert_eq!(late.len(), 3, "{late:?}");
+        assert!(late[0] >= 50_000 && late[1] >= 40_000, "{late:?}");
+        assert!(late[2] < 40_000, "slept for, not late: {late:?}");
+        assert_eq!(rx0.try_recv().unwrap(), start);
+        assert_eq!(rx1.try_recv().unwrap(), start + ms(10));
+        assert_eq!(rx0.try_recv().unwrap(), start + ms(100));
+    }
+
+    #[test]
+    fn lateness_is_summed_up_by_nearest_rank() {
+        let l = lateness((1..=100).rev().collect());
+        assert_eq!((l.p50_us, l.p99_us, l.max_us), (50, 99, 100));
+        assert_eq!(lateness(Vec::new()), Lateness::default());
     }
 
     #[test]
@@ -420,12 +578,13 @@ mod tests {
             .map(|i| Record {
                 kind: 0,
                 status: 200,
-                raw_us: if i == 0 { 100_000 } else { 1_000 },
+                raw_us: Some(if i == 0 { 100_000 } else { 1_000 }),
                 intended_us: if i == 0 {
                     100_000
                 } else {
                     (100_000u64 + 1_000 * i).saturating_sub(10_000 * i)
                 },
+                connect_us: None,
             })
             .collect();
         let kinds = summarise(&records);
@@ -434,6 +593,172 @@ mod tests {
         let intended = seeded.intended.unwrap();
         assert!(intended.p50_us >= 50_000, "{intended:?}");
         assert_eq!(seeded.errors, 0);
+    }
+
+    #[test]
+    fn slots_left_unsent_count_as_failures_timed_to_the_end_of_the_hold() {
+        let hold = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        // 100 slots 10 ms apart; the service stalls: the first request takes 600 ms, the
+        // second 600 more, and the 98 other slots fall due while the connection waits.
+        let slots: Vec<Slot> = schedule(100, 1, 0, hold)
+            .into_iter()
+            .enumerate()
+            .map(|(i, due)| Slot {
+                due,
+                kind: 0,
+                sent: match i {
+                    0 => Some(Sent {
+                        at: ms(0),
+                        done: ms(600),
+                        status: 200,
+                        connect: None,
+                    }),
+                    1 => Some(Sent {
+                        at: ms(600),
+                        done: ms(1200),
+                        status: 200,
+                        connect: None,
+                    }),
+                    _ => None,
+                },
+            })
+            .collect();
+        let kinds = summarise(&records(&slots, hold));
+        let seeded = &kinds[0];
+        assert_eq!((seeded.requests, seeded.errors), (100, 98));
+        assert_eq!(seeded.statuses.get(&0), Some(&98));
+        assert_eq!(seeded.not_sent, 98);
+        // Raw figures: the two requests that left.
+        assert_eq!((seeded.p50_us, seeded.max_us), (600_000, 600_000));
+        assert_eq!(seeded.mean_us, 600_000);
+        // Intended: the unsent slots count to the end of the hold (slot 2, due at 20 ms:
+        // 980 ms; slot 99: 10 ms), the second request from its slot (10 ms) to 1200 ms.
+        let intended = seeded.intended.unwrap();
+        assert_eq!(intended.max_us, 1_190_000);
+        assert_eq!(intended.p50_us, 500_000);
+    }
+
+    #[test]
+    fn a_reconnect_is_timed_apart_from_the_request() {
+        let ms = Duration::from_millis;
+        // Due at 0 and 10 ms; the second needed a new connection, 30 ms to open, then was
+        // answered 1 ms after it left.
+        let sent = |at: u64, done: u64, connect: Option<u64>| {
+            Some(Sent {
+                at: ms(at),
+                done: ms(done),
+                status: 200,
+                connect: connect.map(ms),
+            })
+        };
+        let slots = [
+            Slot {
+                due: ms(0),
+                kind: 0,
+                sent: sent(0, 1, None),
+            },
+            Slot {
+                due: ms(10),
+                kind: 0,
+                sent: sent(40, 41, Some(30)),
+            },
+        ];
+        let kinds = summarise(&records(&slots, Duration::from_secs(1)));
+        let k = &kinds[0];
+        assert_eq!(k.max_us, 1_000, "raw: from when it left, after the connect");
+        assert_eq!(
+            k.intended.unwrap().max_us,
+            31_000,
+            "intended: from its slot"
+        );
+        assert_eq!(
+            (k.reconnects, k.connect_mean_us, k.connect_max_us),
+            (1, 30_000, 30_000)
+        );
+    }
+
+    #[tokio::test]
+    async fn reconnects_are_counted() {
+        // The server closes the connection after each answer: every request but the first
+        // opens a new one.
+        let addr = server_closing(10, Duration::ZERO, true);
+        let step = Step {
+            name: "s".into(),
+            users: 1,
+            rate: Some(20),
+            ramp: Duration::ZERO,
+            hold: Duration::from_millis(500),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
+            .await
+            .unwrap();
+        let seeded = &load.kinds[0];
+        assert_eq!(seeded.statuses.get(&200), Some(&10), "{seeded:?}");
+        assert_eq!(seeded.reconnects, 9, "{seeded:?}");
+        assert!(seeded.connect_max_us >= seeded.connect_mean_us);
+    }
+
+    /// A server on 127.0.0.1 answering `{}` with `200` on each connection, after `delay`.
+    fn server(connections: usize, delay: Duration) -> SocketAddr {
+        server_closing(connections, delay, false)
+    }
+
+    /// [`server`], closing each connection after its first answer when `close`.
+    fn server_closing(connections: usize, delay: Duration, close: bool) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming().take(connections) {
+                let mut stream = stream.unwrap();
+                stream.set_nodelay(true).unwrap();
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        std::thread::sleep(delay);
+                        // One write: split writes would meet Nagle and delayed ACKs.
+                        let response = if close {
+                            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
+                        } else {
+                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+                        };
+                        let _ = stream.write_all(response.as_bytes());
+                        if close {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_service_that_cannot_keep_up_shows_its_backlog() {
+        // 50 slots 20 ms apart on one connection; each answer takes 300 ms: about 4 leave.
+        let addr = server(1, Duration::from_millis(300));
+        let step = Step {
+            name: "s".into(),
+            users: 1,
+            rate: Some(50),
+            ramp: Duration::ZERO,
+            hold: Duration::from_secs(1),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
+            .await
+            .unwrap();
+        assert_eq!(load.requests(), 50, "every slot is accounted for");
+        let seeded = &load.kinds[0];
+        let unsent = seeded.statuses.get(&0).copied().unwrap_or(0);
+        assert!((40..=47).contains(&unsent), "{seeded:?}");
+        assert_eq!((seeded.errors, seeded.not_sent), (unsent, unsent));
+        assert!(seeded.intended.unwrap().max_us >= 900_000, "{seeded:?}");
     }
 
     #[tokio::test]
@@ -477,5 +802,12 @@ mod tests {
         let seeded = &load.kinds[0];
         assert_eq!(seeded.statuses.get(&200), Some(&100));
         assert!(seeded.intended.is_some());
+        let late = load
+            .generator_late_us
+            .expect("the clock's lateness is recorded");
+        assert!(
+            late.p50_us <= late.p99_us && late.p99_us <= late.max_us,
+            "{late:?}"
+        );
     }
 }

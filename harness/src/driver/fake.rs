@@ -76,10 +76,12 @@ impl LoadDriver for FakeDriver {
                 max_us: 400,
                 mean_us: 110,
                 intended: None,
+                ..KindResult::default()
             }],
             window_start: end - chrono::Duration::seconds(1),
             window_end: end,
             coordinated_omission: "fake".into(),
+            generator_late_us: None,
         })
     }
 

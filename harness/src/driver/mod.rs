@@ -66,7 +66,8 @@ pub struct ScenarioDriver {
 }
 
 impl ScenarioDriver {
-    /// The drivers of `scenario`, on a runtime of `threads` worker threads.
+    /// The drivers of `scenario`, on a runtime of `threads` worker threads (`0`: as many as
+    /// the CPUs available, see [`generator_cpus`]).
     pub fn new(scenario: &Scenario, threads: usize) -> Result<Self, LoadError> {
         let runtime = std::sync::Arc::new(runtime(threads)?);
         Ok(Self {
@@ -106,10 +107,24 @@ impl LoadDriver for ScenarioDriver {
     }
 }
 
-/// A multi-threaded runtime for the async drivers.
+/// How many CPUs the load generator may use, given how many the placement pinned it to
+/// (`placement.harness_cpus.len()`): those when it is pinned; when it is not (`0`: placement
+/// fell back to unpinned), every CPU the process may run on
+/// ([`std::thread::available_parallelism`], which follows the affinity mask and a cgroup's
+/// CPU quota), and 1 if even that cannot be read. The driver's runtime threads and the
+/// saturation flag ([`crate::aggregate::step_summary`]) both count from it.
+pub fn generator_cpus(pinned: usize) -> usize {
+    match pinned {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+}
+
+/// A multi-threaded runtime for the async drivers, with [`generator_cpus`]`(threads)` worker
+/// threads: `threads` is the number of CPUs the harness is pinned to, `0` when it is not.
 pub fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, LoadError> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
+        .worker_threads(generator_cpus(threads))
         .enable_all()
         .build()
         .map_err(LoadError::Runtime)
@@ -129,4 +144,19 @@ pub const CONSTANT_RATE_CO: &str = "constant-rate: corrected from the intended s
 /// The label of Goose's coordinated-omission setting, as recorded with a step.
 pub fn co_label(co: CoMitigation) -> String {
     co.as_str().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unpinned_the_generator_may_use_every_cpu_the_process_may() {
+        let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(generator_cpus(0), available);
+        assert_eq!(generator_cpus(3), 3);
+        let workers = |threads| runtime(threads).unwrap().metrics().num_workers();
+        assert_eq!(workers(0), available);
+        assert_eq!(workers(2), 2);
+    }
 }

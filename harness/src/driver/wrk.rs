@@ -179,10 +179,12 @@ pub fn step_load(f: &WrkFigures, window_start: chrono::DateTime<Utc>) -> StepLoa
             max_us: f.max_us,
             mean_us: f.mean_us,
             intended: None,
+            ..KindResult::default()
         }],
         window_start,
         window_end: window_start + chrono::Duration::microseconds((f.seconds * 1e6).round() as i64),
         coordinated_omission: "wrk: none (closed loop)".to_owned(),
+        generator_late_us: None,
     }
 }
 

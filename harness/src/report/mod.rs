@@ -660,6 +660,7 @@ mod tests {
                     max_us: 3000,
                     mean_us: 550,
                     intended: None,
+                    ..KindResult::default()
                 }],
                 rss_kb: Some(load_kb),
                 cpu_ms_per_1000: Some(40.0),
@@ -667,6 +668,7 @@ mod tests {
                 harness_cores: Some(0.2),
                 load_generator_bound: false,
                 coordinated_omission: "disabled".into(),
+                ..StepSummary::default()
             }],
             ended: Some("exit status: 0".into()),
             failure: None,
