@@ -27,6 +27,9 @@ use super::{Backend, BackendError, BackendTraits, Closed, Instance, Limits, Serv
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
+/// The backend's name, as results record it.
+pub const NAME: &str = "docker";
+
 /// Shortest interval between two state checks of a container (each is an API call).
 const CHECK_EVERY: Duration = Duration::from_millis(50);
 
@@ -58,7 +61,7 @@ pub fn traits() -> BackendTraits {
 
 impl Backend for DockerBackend {
     fn name(&self) -> &'static str {
-        "docker"
+        NAME
     }
 
     fn memory_counter(&self) -> &'static str {

@@ -15,6 +15,9 @@ use rustix::process::{Pid, Signal, kill_process};
 use super::{Backend, BackendError, BackendTraits, Instance, ServiceSpec};
 use crate::sample::{ProcSource, Source, start_ticks};
 
+/// The backend's name, as results record it.
+pub const NAME: &str = "local";
+
 /// How long a stopped service may take before it is killed.
 pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of a service's stderr is kept.
@@ -68,7 +71,7 @@ pub fn traits() -> BackendTraits {
 
 impl Backend for Local {
     fn name(&self) -> &'static str {
-        "local"
+        NAME
     }
 
     fn memory_counter(&self) -> &'static str {

@@ -32,6 +32,9 @@ use super::{Backend, BackendError, BackendTraits, Closed, Instance, Limits, Serv
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
+/// The backend's name, as results record it.
+pub const NAME: &str = "swarm";
+
 /// The label swarm puts on a task's container, naming its service.
 const SERVICE_LABEL: &str = "com.docker.swarm.service.id";
 /// How long a stopped service's containers may take to exit before they are killed.
@@ -120,7 +123,7 @@ pub fn services_of_run(daemon: &Daemon, run_id: &str) -> Vec<String> {
 
 impl Backend for SwarmBackend {
     fn name(&self) -> &'static str {
-        "swarm"
+        NAME
     }
 
     fn memory_counter(&self) -> &'static str {

@@ -685,7 +685,7 @@ mod tests {
             schema_version: crate::model::SCHEMA_VERSION,
             run_id: "20260101T000000Z-test".into(),
             scenario: scenario.into(),
-            backend: "local".into(),
+            backend: crate::backend::local::NAME.into(),
             memory_counter: "RSS".into(),
             started: Utc.timestamp_opt(1_767_225_600, 0).unwrap(),
             finished: None,
@@ -810,7 +810,7 @@ mod tests {
     #[test]
     fn the_backend_says_how_to_read_its_figures() {
         let mut s = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
-        s.backend = "swarm".into();
+        s.backend = crate::backend::swarm::NAME.into();
         s.memory_counter = "container memory".into();
         let html = render(
             "report.html",
@@ -829,7 +829,7 @@ mod tests {
         // Recorded traits win over the name's.
         s.backend_traits = Some(BackendTraits {
             boot_from: "the moment of record".into(),
-            ..crate::backend::traits_for("swarm")
+            ..crate::backend::traits_for(crate::backend::swarm::NAME)
         });
         assert!(table::render(&s).contains("from the moment of record"));
         // A local run has no caveats section, and counts boot from the spawn.
