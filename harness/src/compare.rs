@@ -149,6 +149,9 @@ pub struct Comparison {
     pub b: RunRef,
     /// Per stack (in A's order, then B's new ones) and metric.
     pub rows: Vec<Row>,
+    /// Why the two runs may not be comparable (another backend, memory counter or
+    /// scenario), and what the verdicts rest on; shown above the rows.
+    pub warnings: Vec<String>,
 }
 
 impl Comparison {
@@ -158,8 +161,52 @@ impl Comparison {
             a: RunRef::of(a),
             b: RunRef::of(b),
             rows: compare(a, b),
+            warnings: warnings(a, b),
         }
     }
+}
+
+/// What a reader must know before trusting the ratios of `a` and `b`: differences in how the
+/// two runs measured (backend, memory counter, scenario), and how many repeats the noise, and
+/// so every verdict, rests on.
+pub fn warnings(a: &Summary, b: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut differs = |what: &str, x: &str, y: &str, why: &str| {
+        if x != y {
+            out.push(format!("the runs differ in {what} (A: {x}, B: {y}): {why}"));
+        }
+    };
+    differs(
+        "backend",
+        &a.backend,
+        &b.backend,
+        "memory, boot and CPU are measured differently on each, so a ratio mixes the stack with the backend",
+    );
+    differs(
+        "memory counter",
+        &a.memory_counter,
+        &b.memory_counter,
+        "memory ratios compare two different counters",
+    );
+    differs(
+        "scenario",
+        &a.scenario,
+        &b.scenario,
+        "latency, throughput and memory under load come from different load",
+    );
+    let repeats = |s: &Summary| s.stacks.iter().map(|x| x.runs.len()).max().unwrap_or(0);
+    let (ra, rb) = (repeats(a), repeats(b));
+    if ra < 2 || rb < 2 {
+        out.push(format!(
+            "A has {ra} repeat(s), B {rb}: with fewer than 2 a run's noise is unknown and no verdict is given"
+        ));
+    } else {
+        out.push(format!(
+            "verdicts rest on the min-max spread of {ra} (A) and {rb} (B) repeats: with so few, \
+             \"changed\" means outside the range seen, not a significance test"
+        ));
+    }
+    out
 }
 
 /// Compares every stack present in either run.
@@ -305,5 +352,33 @@ mod tests {
             "{table}"
         );
         insta::assert_snapshot!(table);
+    }
+
+    #[test]
+    fn runs_measured_differently_are_flagged_and_the_verdict_basis_is_said() {
+        let a = summary("a", vec![("axum", vec![1000, 1100, 1050])]);
+        let mut b = summary("b", vec![("axum", vec![2000, 2100, 2050])]);
+        let same = Comparison::of(&a, &b);
+        assert_eq!(same.warnings.len(), 1, "{:?}", same.warnings);
+        assert!(same.warnings[0].contains("3 (A) and 3 (B) repeats"));
+        b.backend = "docker".into();
+        b.memory_counter = "container memory".into();
+        b.scenario = "ramp".into();
+        let differ = Comparison::of(&a, &b);
+        let text = differ.warnings.join("\n");
+        for what in [
+            "backend (A: local, B: docker)",
+            "memory counter",
+            "scenario (A: idle, B: ramp)",
+        ] {
+            assert!(text.contains(what), "{what} not in {text}");
+        }
+        let table = TerminalTable.render(&differ);
+        assert!(
+            table.contains("note: the runs differ in backend"),
+            "{table}"
+        );
+        let one = summary("c", vec![("axum", vec![1000])]);
+        assert!(Comparison::of(&one, &a).warnings[0].contains("no verdict"));
     }
 }

@@ -571,6 +571,12 @@ pub fn compare(c: &Comparison) -> String {
         "A: {} ({})\nB: {} ({})\n\n",
         c.a.run_id, c.a.scenario, c.b.run_id, c.b.scenario
     );
+    for w in &c.warnings {
+        let _ = writeln!(out, "note: {w}");
+    }
+    if !c.warnings.is_empty() {
+        out.push('\n');
+    }
     let num = crate::compare::format_value;
     let _ = writeln!(
         out,

@@ -19,6 +19,8 @@ pub struct ComparePage {
     pub b: RunRef,
     /// One row per stack and metric.
     pub rows: Vec<CompareRow>,
+    /// What may make the two runs not comparable, and what the verdicts rest on.
+    pub warnings: Vec<String>,
 }
 
 /// One metric of one stack, as the page shows it.
@@ -64,6 +66,7 @@ pub fn page(comparison: &Comparison) -> ComparePage {
         a: comparison.a.clone(),
         b: comparison.b.clone(),
         rows,
+        warnings: comparison.warnings.clone(),
     }
 }
 

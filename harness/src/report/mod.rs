@@ -508,7 +508,7 @@ fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {
         (
             "Load generator".into(),
             format!(
-                "{}, closed loop, coordinated-omission mitigation {}",
+                "{}; coordinated omission: {}",
                 env.load_generator, env.coordinated_omission
             ),
         ),
