@@ -94,8 +94,20 @@ pub fn render(summary: &Summary) -> String {
                 put(4, e.peak_kb.as_ref(), to_mib, 1);
                 put(5, e.boot_ms.as_ref(), 1.0, 1);
                 if let Some(last) = e.steps.last() {
-                    put(6, last.p50_us.as_ref(), 1.0, 0);
-                    put(7, last.p99_us.as_ref(), 1.0, 0);
+                    // Corrected for coordinated omission where the driver gave both; the raw
+                    // figures then go below the table.
+                    put(
+                        6,
+                        last.intended_p50_us.as_ref().or(last.p50_us.as_ref()),
+                        1.0,
+                        0,
+                    );
+                    put(
+                        7,
+                        last.intended_p99_us.as_ref().or(last.p99_us.as_ref()),
+                        1.0,
+                        0,
+                    );
                     put(8, last.achieved_rps.as_ref(), 1.0, 0);
                 }
                 put(9, e.cpu_ms_per_1000.as_ref(), 1.0, 1);
@@ -116,15 +128,13 @@ pub fn render(summary: &Summary) -> String {
             let _ = writeln!(out, "{line}");
         }
     }
-    let corrected: Vec<String> = summary
+    let raw: Vec<String> = summary
         .stacks
         .iter()
         .filter_map(|s| {
             let last = s.estimates.as_ref()?.steps.last()?;
-            let (p50, p99) = (
-                last.intended_p50_us.as_ref()?,
-                last.intended_p99_us.as_ref()?,
-            );
+            last.intended_p50_us.as_ref()?;
+            let (p50, p99) = (last.p50_us.as_ref()?, last.p99_us.as_ref()?);
             Some(format!(
                 "{} {} / {}",
                 s.stack,
@@ -133,11 +143,11 @@ pub fn render(summary: &Summary) -> String {
             ))
         })
         .collect();
-    if !corrected.is_empty() {
+    if !raw.is_empty() {
         let _ = writeln!(
             out,
-            "constant-rate: the p50 and p99 above count from each request's send (raw); from when it was due (corrected for coordinated omission), p50 / p99 µs: {}",
-            corrected.join(", ")
+            "p50 and p99 above are corrected for coordinated omission (counted from when each request was due, or with the load generator's back-filled times); raw, from each send, p50 / p99 µs: {}",
+            raw.join(", ")
         );
     }
     let repeats = summary
@@ -730,5 +740,29 @@ mod tests {
         assert_eq!(sig3(125.0), "125");
         assert_eq!(sig3(12.345), "12.3");
         assert_eq!(sig3(0.0), "0");
+    }
+
+    #[test]
+    fn the_headline_shows_corrected_percentiles_and_the_raw_ones_below() {
+        let mut stack = StackSummary::new("hyper", Status::Ok, None);
+        stack.estimates = Some(crate::model::Estimates {
+            steps: vec![crate::model::StepEstimate {
+                name: "steady".into(),
+                p50_us: estimate(&[70.0]),
+                p99_us: estimate(&[160.0]),
+                intended_p50_us: estimate(&[140.0]),
+                intended_p99_us: estimate(&[570.0]),
+                achieved_rps: estimate(&[2000.0]),
+            }],
+            ..Default::default()
+        });
+        let text = render(&summary(vec![stack]));
+        let row = text.lines().find(|l| l.contains("hyper")).unwrap();
+        assert!(row.contains("140") && row.contains("570"), "{row}");
+        assert!(!row.contains(" 70 "), "{row}");
+        assert!(
+            text.contains("raw, from each send, p50 / p99 µs: hyper 70 / 160"),
+            "{text}"
+        );
     }
 }
