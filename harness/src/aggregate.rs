@@ -431,6 +431,13 @@ pub fn noise_causes(runs: &[&StackRun], cpus: usize) -> Vec<String> {
             bound.join(", ")
         ));
     }
+    let late = repeats(&|r| r.steps.iter().any(|s| !s.warmup && s.generator_late));
+    if !late.is_empty() {
+        causes.push(format!(
+            "load generator behind its own schedule in repeat {}",
+            late.join(", ")
+        ));
+    }
     let steal = runs
         .iter()
         .filter_map(|r| r.steal_pct)
@@ -754,6 +761,7 @@ mod tests {
         ];
         stack.runs[0].steal_pct = Some(4.3);
         stack.runs[2].load_average = vec![3.5, 1.0, 0.5];
+        stack.runs[2].steps[0].generator_late = true;
         fold_runs(&mut stack, 2);
         let e = stack.estimates.unwrap();
         assert_eq!(e.noisy, ["users-4 p50"]);
@@ -761,6 +769,7 @@ mod tests {
             e.causes,
             [
                 "load generator saturated in repeat #2",
+                "load generator behind its own schedule in repeat #3",
                 "CPU steal up to 4.3 % (the hypervisor took CPU time)",
                 "machine busy (1-minute load average above its 2 CPUs) as repeat #3 started",
             ]

@@ -167,6 +167,8 @@ pub struct StepRow {
     pub errors: u64,
     /// The load generator was saturated.
     pub load_generator_bound: bool,
+    /// The load generator fell behind its own schedule (constant-rate).
+    pub generator_late: bool,
     /// p50 over the repeats, with its interval or spread.
     pub p50_repeats: Option<String>,
     /// p99 over the repeats.
@@ -313,6 +315,7 @@ pub fn page(
                 max: seeded.max_us,
                 errors: st.errors,
                 load_generator_bound: st.load_generator_bound,
+                generator_late: st.generator_late,
                 p50_repeats: repeats(|e| e.p50_us.as_ref()),
                 p99_repeats: repeats(|e| e.p99_us.as_ref()),
                 rps_repeats: repeats(|e| e.achieved_rps.as_ref()),
