@@ -614,7 +614,7 @@ pub fn compare(c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::fixtures::{measured, summary, t2_nano, t3_micro, t3_nano};
+    use crate::cost::fixtures::{measured, partly_measured, summary, t2_nano, t3_micro, t3_nano};
     use crate::cost::{Fleet, project};
     use crate::model::{StackSummary, Status};
     use crate::stats::estimate;
@@ -699,20 +699,7 @@ mod tests {
 
     #[test]
     fn the_cost_table_says_why_a_stack_has_no_figures() {
-        let mut go = StackSummary::new(
-            "go",
-            Status::Skipped,
-            Some("go is missing; apt-get install golang-go".to_owned()),
-        );
-        go.binary_bytes = Some(1);
-        let jvm = StackSummary::new("jvm-spring", Status::Failed, Some("did not start".into()));
-        let mut actix = measured("actix", 20, 50.0);
-        actix.cpu_ms_per_1000 = None;
-        let report = project(
-            &summary(vec![measured("axum", 20, 50.0), go, jvm, actix]),
-            &[t3_micro()],
-            &Fleet::default(),
-        );
+        let report = project(&partly_measured(), &[t3_micro()], &Fleet::default());
         let table = cost(&report);
         assert!(
             table.contains("no figures for go (skipped): go is missing; apt-get install golang-go"),

@@ -63,3 +63,18 @@ pub fn summary(stacks: Vec<StackSummary>) -> Summary {
         backend_traits: None,
     }
 }
+
+/// A run where only some stacks have figures: `axum` measured; `go` skipped; `jvm-spring`
+/// failed; `actix` measured without CPU per request.
+pub fn partly_measured() -> Summary {
+    let mut go = StackSummary::new(
+        "go",
+        Status::Skipped,
+        Some("go is missing; apt-get install golang-go".to_owned()),
+    );
+    go.binary_bytes = Some(1);
+    let jvm = StackSummary::new("jvm-spring", Status::Failed, Some("did not start".into()));
+    let mut actix = measured("actix", 20, 50.0);
+    actix.cpu_ms_per_1000 = None;
+    summary(vec![measured("axum", 20, 50.0), go, jvm, actix])
+}

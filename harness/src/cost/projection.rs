@@ -451,7 +451,7 @@ fn project_stack(input: &StackInput, prices: &[Price], fleet: &Fleet) -> Project
 mod tests {
     use super::*;
     use crate::cost::fixtures::{
-        m6i_large, measured, price, summary, t2_nano, t3_micro, t3_nano, t3_small,
+        m6i_large, measured, partly_measured, price, summary, t2_nano, t3_micro, t3_nano, t3_small,
     };
 
     fn row(stack: &StackSummary, p: &Price, fleet: &Fleet) -> InstanceRow {
@@ -608,20 +608,7 @@ mod tests {
 
     #[test]
     fn stacks_without_figures_are_kept_and_the_ratio_says_why_it_is_missing() {
-        let mut go = StackSummary::new(
-            "go",
-            Status::Skipped,
-            Some("go is missing; apt-get install golang-go".to_owned()),
-        );
-        go.binary_bytes = Some(1);
-        let jvm = StackSummary::new("jvm-spring", Status::Failed, Some("did not start".into()));
-        let mut actix = measured("actix", 20, 50.0);
-        actix.cpu_ms_per_1000 = None;
-        let report = project(
-            &summary(vec![measured("axum", 20, 50.0), go, jvm, actix]),
-            &[t3_micro()],
-            &Fleet::default(),
-        );
+        let report = project(&partly_measured(), &[t3_micro()], &Fleet::default());
         let names: Vec<&str> = report.stacks.iter().map(|s| s.stack.as_str()).collect();
         assert_eq!(names, ["axum", "go", "jvm-spring", "actix"]);
         let go = &report.stacks[1];

@@ -683,14 +683,7 @@ mod tests {
         // The server closes the connection after each answer: every request but the first
         // opens a new one.
         let addr = server_closing(10, Duration::ZERO, true);
-        let step = Step {
-            name: "s".into(),
-            users: 1,
-            rate: Some(20),
-            ramp: Duration::ZERO,
-            hold: Duration::from_millis(500),
-            pause: (Duration::ZERO, Duration::ZERO),
-        };
+        let step = step(1, 20, Duration::from_millis(500));
         let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
             .await
             .unwrap();
@@ -698,6 +691,18 @@ mod tests {
         assert_eq!(seeded.statuses.get(&200), Some(&10), "{seeded:?}");
         assert_eq!(seeded.reconnects, 9, "{seeded:?}");
         assert!(seeded.connect_max_us >= seeded.connect_mean_us);
+    }
+
+    /// A constant-rate step of `users` connections at `rate` for `hold`.
+    fn step(users: usize, rate: u32, hold: Duration) -> Step {
+        Step {
+            name: "s".into(),
+            users,
+            rate: Some(rate),
+            ramp: Duration::ZERO,
+            hold,
+            pause: (Duration::ZERO, Duration::ZERO),
+        }
     }
 
     /// A server on 127.0.0.1 answering `{}` with `200` on each connection, after `delay`.
@@ -742,14 +747,7 @@ mod tests {
     async fn a_service_that_cannot_keep_up_shows_its_backlog() {
         // 50 slots 20 ms apart on one connection; each answer takes 300 ms: about 4 leave.
         let addr = server(1, Duration::from_millis(300));
-        let step = Step {
-            name: "s".into(),
-            users: 1,
-            rate: Some(50),
-            ramp: Duration::ZERO,
-            hold: Duration::from_secs(1),
-            pause: (Duration::ZERO, Duration::ZERO),
-        };
+        let step = step(1, 50, Duration::from_secs(1));
         let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
             .await
             .unwrap();
@@ -783,14 +781,7 @@ mod tests {
                 });
             }
         });
-        let step = Step {
-            name: "s".into(),
-            users: 2,
-            rate: Some(100),
-            ramp: Duration::ZERO,
-            hold: Duration::from_secs(1),
-            pause: (Duration::ZERO, Duration::ZERO),
-        };
+        let step = step(2, 100, Duration::from_secs(1));
         let ids = IdMix {
             seeded: 1.0,
             unknown: 0.0,
