@@ -26,7 +26,7 @@ use crate::placement::Resolved;
 use crate::prepare::{self, Builder, NotBuilt, Toolchains};
 use crate::progress::Reporter;
 use crate::sample::{ProcSource, Source};
-use crate::scenario::{CoMitigation, Step};
+use crate::scenario::Step;
 use crate::stacks::{self, Availability};
 
 /// Version of `calibrate.json`.
@@ -222,7 +222,6 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
     let goose = Goose::new(
         Arc::new(driver::runtime(setup.placement.harness_cpus.len()).map_err(run_err)?),
         SEEDED_ONLY,
-        CoMitigation::Disabled,
     );
     let cancel = &options.cancel;
     let load_average = crate::env::load_average();

@@ -20,7 +20,8 @@ use crate::model::{BatteryCase, BatteryRun, BootRecord, Phase, PhaseCell, Sample
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
-    BatteryRow, BootRow, CpuRow, LatencyRow, MemoryRow, ResultsError, RowWriter, RunDir,
+    BatteryRow, BootRow, CpuRow, HistogramRow, LatencyRow, MemoryRow, ResultsError, RowWriter,
+    RunDir,
 };
 use crate::sample::{ProcSource, Sampler};
 use crate::scenario::{Battery, Scenario, Step};
@@ -156,6 +157,7 @@ impl Measure<'_> {
             memory,
             cpu,
             latency,
+            histograms,
             battery,
             ..
         } = dir;
@@ -182,7 +184,7 @@ impl Measure<'_> {
                     instance.as_mut(),
                     &phase,
                     &samples,
-                    latency,
+                    (latency, histograms),
                     name,
                     &mut run,
                     &bar,
@@ -268,7 +270,7 @@ impl Measure<'_> {
         instance: &mut dyn Instance,
         phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
-        latency: &mut RowWriter<LatencyRow>,
+        (latency, histograms): (&mut RowWriter<LatencyRow>, &mut RowWriter<HistogramRow>),
         name: &str,
         run: &mut StackRun,
         bar: &StackBar,
@@ -327,6 +329,9 @@ impl Measure<'_> {
             };
             for kind in &summary.kinds {
                 let _ = latency.write(&LatencyRow::new(name, run.repeat, &summary, kind));
+                for row in HistogramRow::of(name, run.repeat, &summary, kind) {
+                    let _ = histograms.write(&row);
+                }
             }
             run.steps.push(summary);
             if self.cancel.is_cancelled() {

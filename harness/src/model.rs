@@ -179,6 +179,20 @@ pub struct KindResult {
     /// Longest time a new connection took to open, µs; 0 without any.
     #[serde(default)]
     pub connect_max_us: u64,
+    /// The full distributions behind the percentiles, from the in-process drivers (`None`
+    /// from an external tool). Not in summary.json: the results folder keeps them in
+    /// `histograms.csv`.
+    #[serde(skip)]
+    pub histograms: Option<KindHistograms>,
+}
+
+/// A kind's latency histograms in one step (HdrHistogram, µs, 3 significant digits).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindHistograms {
+    /// From each request's first byte to its response's last.
+    pub raw: hdrhistogram::Histogram<u64>,
+    /// From each request's slot in the schedule (constant-rate steps).
+    pub intended: Option<hdrhistogram::Histogram<u64>>,
 }
 
 /// Latency percentiles of one kind of request, µs.

@@ -217,7 +217,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
     env.load_generator = world.driver.describe();
     env.coordinated_omission = match scenario.load {
-        crate::scenario::LoadMode::Closed => scenario.coordinated_omission.as_str().to_owned(),
+        crate::scenario::LoadMode::Closed => crate::driver::GOOSE_CO.to_owned(),
         crate::scenario::LoadMode::ConstantRate => crate::driver::CONSTANT_RATE_CO.to_owned(),
     };
     let mut dir = RunDir::create(

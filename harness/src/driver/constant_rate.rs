@@ -37,21 +37,19 @@
 //! service that falls behind would lose its worst figures exactly when it is overloaded. A
 //! step interrupted by Ctrl-C does not count its unsent slots: its figures are partial anyway.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::Utc;
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
-use tokio::time::timeout;
 
 use super::goose::pick;
+use super::http::Connection;
+use super::record::{self, Recorder};
 use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
-use crate::model::{KINDS, KindResult, Lateness, Percentiles, StepLoad};
+use crate::model::{KindResult, Lateness, StepLoad};
 use crate::scenario::{IdMix, Step};
 
 /// The constant-rate driver, on the harness's load runtime.
@@ -138,11 +136,10 @@ pub async fn run_step(
     })?;
     let mut streams = Vec::with_capacity(step.users);
     for _ in 0..step.users {
-        let stream = timeout(REQUEST_TIMEOUT, TcpStream::connect(addr))
+        let stream = tokio::time::timeout(REQUEST_TIMEOUT, Connection::open(addr))
             .await
             .map_err(|_| LoadError::Goose(format!("connecting to {addr} timed out")))?
             .map_err(|e| LoadError::Goose(format!("cannot connect to {addr}: {e}")))?;
-        let _ = stream.set_nodelay(true);
         streams.push(stream);
     }
     let window_start = Utc::now();
@@ -154,7 +151,6 @@ pub async fn run_step(
             let (tx, rx) = mpsc::unbounded_channel();
             clocks.push(tx);
             tokio::spawn(connection(
-                addr,
                 stream,
                 start,
                 step.hold,
@@ -185,7 +181,7 @@ pub async fn run_step(
                 .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")))?,
         );
     }
-    let late = clock.join().unwrap_or_default();
+    let late = clock.join().unwrap_or_else(|_| record::histogram());
     let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
     Ok(StepLoad {
         kinds: summarise(&records),
@@ -198,21 +194,21 @@ pub async fn run_step(
 
 /// Sends each connection its slots, in time order over all connections, as each falls due;
 /// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
-/// Returns how late it handed out each slot it handed out, µs (`now - due` as it sends): the
-/// generator's own lateness, which the intended latencies include.
+/// Returns how late it handed out each slot it handed out, µs (`now - due` as it sends), as a
+/// histogram: the generator's own lateness, which the intended latencies include.
 fn tick(
     start: Instant,
     slots: &[Vec<Duration>],
     clocks: &[mpsc::UnboundedSender<Instant>],
     cancel: &Cancel,
-) -> Vec<u64> {
+) -> hdrhistogram::Histogram<u64> {
     let mut all: Vec<(Duration, usize)> = slots
         .iter()
         .enumerate()
         .flat_map(|(i, s)| s.iter().map(move |&d| (d, i)))
         .collect();
     all.sort();
-    let mut late = Vec::with_capacity(all.len());
+    let mut late = record::histogram();
     for (offset, connection) in all {
         if cancel.is_cancelled() {
             break;
@@ -222,27 +218,21 @@ fn tick(
         if due > now {
             std::thread::sleep(due - now);
         }
-        late.push(Instant::now().saturating_duration_since(due).as_micros() as u64);
+        late.saturating_record(Instant::now().saturating_duration_since(due).as_micros() as u64);
         let _ = clocks[connection].send(due);
     }
     late
 }
 
 /// The median, 99th percentile and maximum of the clock's lateness, µs.
-fn lateness(late_us: Vec<u64>) -> Lateness {
-    let p = percentiles(late_us);
-    Lateness {
-        p50_us: p.p50_us,
-        p99_us: p.p99_us,
-        max_us: p.max_us,
-    }
+fn lateness(late: hdrhistogram::Histogram<u64>) -> Lateness {
+    record::lateness(&late)
 }
 
 /// One connection: sends a request for each slot the clock gives it, in order (at once when
 /// the slot has passed); returns what became of each slot.
 async fn connection(
-    addr: SocketAddr,
-    stream: TcpStream,
+    mut connection: Connection,
     start: Instant,
     hold: Duration,
     mut clock: mpsc::UnboundedReceiver<Instant>,
@@ -251,16 +241,13 @@ async fn connection(
 ) -> Vec<Record> {
     let end = start + hold;
     let offset = |t: Instant| t.saturating_duration_since(start);
-    let mut stream = Some(stream);
     let mut slots = Vec::new();
-    let mut buf = Vec::with_capacity(1024);
     while let Some(due) = clock.recv().await {
         if cancel.is_cancelled() {
             // Interrupted: the figures are partial; what was not sent is not counted.
             continue;
         }
-        let (kind_name, path, _) = pick(ids);
-        let kind = KINDS.iter().position(|(k, _)| *k == kind_name).unwrap_or(0);
+        let (kind, path) = pick(ids);
         if Instant::now() > end {
             // Nothing goes out after the hold.
             slots.push(Slot {
@@ -272,42 +259,15 @@ async fn connection(
         }
         // The request leaves once it has a connection: a reconnect is timed apart, not as
         // part of the request (a failed connect is: the request never left).
-        let mut sent = Instant::now();
-        let mut connect = None;
-        let outcome = timeout(REQUEST_TIMEOUT, async {
-            if stream.is_none() {
-                let fresh = TcpStream::connect(addr).await?;
-                let _ = fresh.set_nodelay(true);
-                stream = Some(fresh);
-                let connected = Instant::now();
-                connect = Some(connected - sent);
-                sent = connected;
-            }
-            let s = stream.as_mut().expect("connected above");
-            exchange(s, &path, &mut buf).await
-        })
-        .await;
-        let done = Instant::now();
-        let status = match outcome {
-            Ok(Ok((status, keep_alive))) => {
-                if !keep_alive {
-                    stream = None;
-                }
-                status
-            }
-            _ => {
-                stream = None;
-                0
-            }
-        };
+        let e = connection.get(&path, REQUEST_TIMEOUT).await;
         slots.push(Slot {
             due: offset(due),
             kind,
             sent: Some(Sent {
-                at: offset(sent),
-                done: offset(done),
-                status,
-                connect,
+                at: offset(e.sent),
+                done: offset(e.done),
+                status: e.status,
+                connect: e.connect,
             }),
         });
     }
@@ -365,145 +325,28 @@ fn records(slots: &[Slot], hold: Duration) -> Vec<Record> {
         .collect()
 }
 
-/// Sends `GET path` and reads the whole response; returns its status and whether the
-/// connection stays open.
-async fn exchange(
-    stream: &mut TcpStream,
-    path: &str,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<(u16, bool)> {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-    stream.write_all(request.as_bytes()).await?;
-    buf.clear();
-    let mut chunk = [0u8; 2048];
-    let head_end = loop {
-        if let Some(end) = find(buf, b"\r\n\r\n") {
-            break end + 4;
-        }
-        if buf.len() > 64 * 1024 {
-            return Err(std::io::Error::other("response head too long"));
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let (status, length, close) = parse_head(&head)
-        .ok_or_else(|| std::io::Error::other(format!("not an HTTP response: {head:?}")))?;
-    let mut body = buf.len() - head_end;
-    while body < length {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        body += n;
-    }
-    Ok((status, !close))
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Status, `Content-Length` (0 when absent) and whether the server will close the
-/// connection, from a response head.
-fn parse_head(head: &str) -> Option<(u16, usize, bool)> {
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next()?;
-    let mut parts = status_line.split(' ');
-    let version = parts.next()?;
-    let status: u16 = parts.next()?.parse().ok()?;
-    let mut length = 0;
-    let mut close = version == "HTTP/1.0";
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value.parse().ok()?;
-        } else if name.eq_ignore_ascii_case("connection") {
-            close = value.eq_ignore_ascii_case("close");
-        }
-    }
-    Some((status, length, close))
-}
-
-/// The `q`-quantile of sorted values by the nearest-rank method (the smallest value with at
-/// least `q` of the values at or below it); 0 when empty.
-fn nearest_rank(sorted: &[u64], q: f64) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
-}
-
-fn percentiles(mut values: Vec<u64>) -> Percentiles {
-    values.sort_unstable();
-    Percentiles {
-        p50_us: nearest_rank(&values, 0.50),
-        p90_us: nearest_rank(&values, 0.90),
-        p99_us: nearest_rank(&values, 0.99),
-        p999_us: nearest_rank(&values, 0.999),
-        max_us: values.last().copied().unwrap_or(0),
-    }
-}
-
 /// Per kind of id: statuses, errors, raw percentiles (from the send, over the requests sent)
-/// and intended ones (from the slot, over every slot, unsent ones included).
+/// and intended ones (from the slot, over every slot, unsent ones included), with the
+/// histograms behind them.
 fn summarise(records: &[Record]) -> Vec<KindResult> {
-    KINDS
-        .iter()
-        .enumerate()
-        .filter_map(|(index, &(kind, expected))| {
-            let mine: Vec<&Record> = records.iter().filter(|r| r.kind == index).collect();
-            if mine.is_empty() {
-                return None;
-            }
-            let mut statuses = BTreeMap::new();
-            for r in &mine {
-                *statuses.entry(r.status).or_insert(0u64) += 1;
-            }
-            let requests = mine.len() as u64;
-            let good = statuses.get(&expected).copied().unwrap_or(0);
-            let raw_us: Vec<u64> = mine.iter().filter_map(|r| r.raw_us).collect();
-            let sent = raw_us.len() as u64;
-            let mean_us = raw_us.iter().sum::<u64>().checked_div(sent).unwrap_or(0);
-            let raw = percentiles(raw_us);
-            let intended = percentiles(mine.iter().map(|r| r.intended_us).collect());
-            let connects: Vec<u64> = mine.iter().filter_map(|r| r.connect_us).collect();
-            let reconnects = connects.len() as u64;
-            Some(KindResult {
-                kind: kind.to_owned(),
-                requests,
-                statuses,
-                errors: requests - good,
-                p50_us: raw.p50_us,
-                p90_us: raw.p90_us,
-                p99_us: raw.p99_us,
-                p999_us: raw.p999_us,
-                max_us: raw.max_us,
-                mean_us,
-                intended: Some(intended),
-                not_sent: requests - sent,
-                reconnects,
-                connect_mean_us: connects
-                    .iter()
-                    .sum::<u64>()
-                    .checked_div(reconnects)
-                    .unwrap_or(0),
-                connect_max_us: connects.iter().copied().max().unwrap_or(0),
-            })
-        })
-        .collect()
+    let mut recorder = Recorder::new(true);
+    for r in records {
+        match r.raw_us {
+            Some(raw) => recorder.sent(r.kind, r.status, raw, Some(r.intended_us), r.connect_us),
+            None => recorder.not_sent(r.kind, r.intended_us),
+        }
+    }
+    recorder.results()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `a` is within HdrHistogram's 0.1 % of `b`.
+    fn close(a: u64, b: u64) -> bool {
+        a.abs_diff(b) as f64 <= b as f64 * 0.001 + 1.0
+    }
 
     #[test]
     fn the_schedule_spreads_the_rate_over_connections() {
@@ -531,43 +374,23 @@ mod tests {
         let (tx1, mut rx1) = mpsc::unbounded_channel();
         let late = tick(start, &slots, &[tx0, tx1], &Cancel::new());
         assert_eq!(late.len(), 3, "{late:?}");
-        assert!(late[0] >= 50_000 && late[1] >= 40_000, "{late:?}");
-        assert!(late[2] < 40_000, "slept for, not late: {late:?}");
+        // Two handed out about 40 and 50 ms late, one slept for and on time.
+        assert!(late.min() < 40_000, "slept for, not late: {late:?}");
+        assert!(late.count_between(40_000, 60_000) == 2, "{late:?}");
         assert_eq!(rx0.try_recv().unwrap(), start);
         assert_eq!(rx1.try_recv().unwrap(), start + ms(10));
         assert_eq!(rx0.try_recv().unwrap(), start + ms(100));
     }
 
     #[test]
-    fn lateness_is_summed_up_by_nearest_rank() {
-        let l = lateness((1..=100).rev().collect());
+    fn lateness_is_summed_up_from_its_histogram() {
+        let mut h = record::histogram();
+        for us in 1..=100 {
+            h.record(us).unwrap();
+        }
+        let l = lateness(h);
         assert_eq!((l.p50_us, l.p99_us, l.max_us), (50, 99, 100));
-        assert_eq!(lateness(Vec::new()), Lateness::default());
-    }
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(nearest_rank(&v, 0.5), 50);
-        assert_eq!(nearest_rank(&v, 0.99), 99);
-        assert_eq!(nearest_rank(&v, 0.999), 100);
-        assert_eq!(nearest_rank(&[7], 0.5), 7);
-        assert_eq!(nearest_rank(&[], 0.5), 0);
-    }
-
-    #[test]
-    fn response_heads() {
-        assert_eq!(
-            parse_head("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nServer: x\r\n\r\n"),
-            Some((200, 12, false))
-        );
-        assert_eq!(
-            parse_head(
-                "HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 3\r\n\r\n"
-            ),
-            Some((400, 3, true))
-        );
-        assert_eq!(parse_head("garbage"), None);
+        assert_eq!(lateness(record::histogram()), Lateness::default());
     }
 
     #[test]
@@ -589,7 +412,10 @@ mod tests {
             .collect();
         let kinds = summarise(&records);
         let seeded = &kinds[0];
-        assert_eq!(seeded.p50_us, 1_000, "raw: the stall hides in one sample");
+        assert!(
+            close(seeded.p50_us, 1_000),
+            "raw: the stall hides in one sample"
+        );
         let intended = seeded.intended.unwrap();
         assert!(intended.p50_us >= 50_000, "{intended:?}");
         assert_eq!(seeded.errors, 0);
@@ -629,14 +455,14 @@ mod tests {
         assert_eq!((seeded.requests, seeded.errors), (100, 98));
         assert_eq!(seeded.statuses.get(&0), Some(&98));
         assert_eq!(seeded.not_sent, 98);
-        // Raw figures: the two requests that left.
-        assert_eq!((seeded.p50_us, seeded.max_us), (600_000, 600_000));
+        // Raw figures: the two requests that left (HdrHistogram: within 0.1 %).
+        assert!(close(seeded.p50_us, 600_000) && close(seeded.max_us, 600_000));
         assert_eq!(seeded.mean_us, 600_000);
         // Intended: the unsent slots count to the end of the hold (slot 2, due at 20 ms:
         // 980 ms; slot 99: 10 ms), the second request from its slot (10 ms) to 1200 ms.
         let intended = seeded.intended.unwrap();
-        assert_eq!(intended.max_us, 1_190_000);
-        assert_eq!(intended.p50_us, 500_000);
+        assert!(close(intended.max_us, 1_190_000), "{intended:?}");
+        assert!(close(intended.p50_us, 500_000), "{intended:?}");
     }
 
     #[test]
@@ -667,9 +493,8 @@ mod tests {
         let kinds = summarise(&records(&slots, Duration::from_secs(1)));
         let k = &kinds[0];
         assert_eq!(k.max_us, 1_000, "raw: from when it left, after the connect");
-        assert_eq!(
-            k.intended.unwrap().max_us,
-            31_000,
+        assert!(
+            close(k.intended.unwrap().max_us, 31_000),
             "intended: from its slot"
         );
         assert_eq!(

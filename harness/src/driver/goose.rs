@@ -1,46 +1,49 @@
-//! The Goose driver: one Goose attack per step, against one service on 127.0.0.1.
+//! The Goose driver: Goose schedules the users (how many, how fast they start, their pauses,
+//! how long they run), and each user's transaction sends through the harness's own lean
+//! client and records into its own histograms. One Goose attack per step, against one
+//! service on 127.0.0.1.
 //!
-//! Requests are named by the kind of id they ask for (`seeded`, `unknown`, `malformed`), so all
-//! ids of a kind aggregate and each kind's statuses can be checked against what it should get.
+//! What Goose does not do here, and why: its per-request metrics are off (`no_metrics`), its
+//! reqwest client is not used, and its throttle is not used. Measured with `harness calibrate`
+//! before this change, Goose's request path (reqwest, a metric message per request to its
+//! aggregator, coordinated-omission bookkeeping) cost about twice wrk's CPU per request and
+//! put 2-4x oha's latency on the same service at the same rate; its throttle releases its
+//! tokens in batches every 10 ms (20 at once at 2000 requests per second), bursts an evenly
+//! paced tool never sends. Instead:
 //!
-//! Latency: Goose times each request from when it passes the throttle to when reqwest's
-//! `execute()` returns, that is when the response head has arrived (goose 0.19,
-//! `GooseUser::request`); the body is read afterwards by the transaction, outside the timing,
-//! and a connection reqwest has to open first is inside it. The constant-rate driver times
-//! from the request's first byte, after any reconnect, to the body's last byte. The two
-//! definitions differ by the body's transfer (small here: the contract's bodies are a few
-//! dozen bytes) and by reconnects; making them one would take a lean closed-loop driver of
-//! our own in place of Goose, which is not done.
+//! - Each user owns one kept-alive HTTP/1.1 connection ([`super::http::Connection`]) and one
+//!   [`Recorder`] of HdrHistograms; the recorders are merged when the step ends. Latency is
+//!   from the request's first byte to the response's last byte (the constant-rate driver's
+//!   definition too); a reconnect is timed apart.
+//! - A step's `rate` is a cap shared by the users ([`Pacer`]): requests are spaced evenly,
+//!   `1 / rate` apart, each user taking the next free time; a time no user was ready for is
+//!   not made up later (the closed loop's semantics, as with Goose's throttle). The spacing
+//!   has the runtime timer's millisecond grain.
+//! - Only requests sent after the ramp (the step's `ramp`, from when the attack starts) and
+//!   before the hold ends are counted: the ramp is not measured.
 //!
-//! Coordinated omission: with the scenario's `coordinated_omission` set to a mitigation
-//! (`average`, `maximum`, `minimum`), Goose back-fills copies of the requests a slow loop held
-//! back into a second distribution (`coordinated_omission_data` of each request aggregate,
-//! goose 0.19). Each kind's percentiles stay the raw ones (one time per request made), and the
-//! mitigated ones go to `intended`, the field for figures corrected for coordinated omission
-//! (the constant-rate driver puts its figures counted from each request's slot there). With
-//! `disabled`, `intended` is empty.
+//! Coordinated omission: a closed loop asks a slow service less, so its latencies are those
+//! of the requests it managed to send; nothing here corrects that. Latencies counted from
+//! when each request was due come from the constant-rate driver (`load = "constant-rate"`).
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use goose::config::GooseConfiguration;
-use goose::metrics::{
-    GooseCoordinatedOmissionMitigation, GooseMetrics, GooseRequestMetricAggregate,
-    GooseRequestMetricTimingData,
-};
+use goose::metrics::GooseMetrics;
 use goose::prelude::*;
-use goose::test_plan::TestPlanStepAction;
 use rand::Rng;
 
-use super::{LoadDriver, LoadError, co_label};
+use super::constant_rate::REQUEST_TIMEOUT;
+use super::http::Connection;
+use super::record::Recorder;
+use super::{GOOSE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
-use crate::model::{KINDS, KindResult, Percentiles, StepLoad};
-use crate::scenario::{CoMitigation, IdMix, Step};
+use crate::model::StepLoad;
+use crate::scenario::{IdMix, Step};
 
 /// Malformed ids the load draws from: each one a rule of the contract.
 const MALFORMED: [&str; 6] = [
@@ -56,19 +59,18 @@ const MALFORMED: [&str; 6] = [
 pub struct Goose {
     runtime: Arc<tokio::runtime::Runtime>,
     ids: IdMix,
-    co: CoMitigation,
 }
 
 impl Goose {
-    /// A driver asking for `ids`, with Goose's coordinated-omission setting `co`.
-    pub fn new(runtime: Arc<tokio::runtime::Runtime>, ids: IdMix, co: CoMitigation) -> Self {
-        Self { runtime, ids, co }
+    /// A driver asking for `ids`.
+    pub fn new(runtime: Arc<tokio::runtime::Runtime>, ids: IdMix) -> Self {
+        Self { runtime, ids }
     }
 }
 
 impl LoadDriver for Goose {
     fn describe(&self) -> String {
-        "goose 0.19 (closed loop)".to_owned()
+        "goose 0.19 users (closed loop) over the harness's HTTP/1.1 client".to_owned()
     }
 
     fn run_step(
@@ -78,7 +80,7 @@ impl LoadDriver for Goose {
         cancel: &Cancel,
     ) -> Result<StepLoad, LoadError> {
         self.runtime
-            .block_on(run_step(addr, step, self.ids, self.co, cancel))
+            .block_on(run_step(addr, step, self.ids, cancel))
     }
 }
 
@@ -88,42 +90,123 @@ impl From<GooseError> for LoadError {
     }
 }
 
+/// Evenly spaced send times shared by a step's users: a cap of `rate` requests per second.
+#[derive(Debug)]
+pub struct Pacer {
+    interval: Duration,
+    next: Mutex<Instant>,
+}
+
+impl Pacer {
+    /// A pacer for `rate` requests per second, its first time now.
+    pub fn new(rate: u32) -> Self {
+        Self {
+            interval: Duration::from_secs_f64(1.0 / f64::from(rate.max(1))),
+            next: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// The next send time, taken by the caller: the pacer's next time, or `now` when that has
+    /// passed (a time nobody was ready for is not made up).
+    pub fn take(&self, now: Instant) -> Instant {
+        let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+        let at = (*next).max(now);
+        *next = at + self.interval;
+        at
+    }
+}
+
+/// What a step's users share: where to send, what to ask for, the pace, the measured window,
+/// and every user's state (collected when the step ends).
+struct Shared {
+    addr: SocketAddr,
+    ids: IdMix,
+    pacer: Option<Pacer>,
+    window: (Instant, Instant),
+    users: Mutex<Vec<UserSlot>>,
+}
+
+/// One user's connection and recorder, behind a lock only that user takes while it runs.
+#[derive(Clone)]
+struct UserSlot(Arc<tokio::sync::Mutex<UserState>>);
+
+struct UserState {
+    connection: Connection,
+    recorder: Recorder,
+}
+
+impl Shared {
+    /// The calling user's slot, made and registered on its first request.
+    fn slot(&self, user: &mut GooseUser) -> UserSlot {
+        if let Some(slot) = user.get_session_data::<UserSlot>() {
+            return slot.clone();
+        }
+        let slot = UserSlot(Arc::new(tokio::sync::Mutex::new(UserState {
+            connection: Connection::lazy(self.addr),
+            recorder: Recorder::new(false),
+        })));
+        self.users
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(slot.clone());
+        user.set_session_data(slot.clone());
+        slot
+    }
+
+    /// Every user's recorder, merged.
+    async fn merged(&self) -> Recorder {
+        let users: Vec<UserSlot> = self.users.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut all = Recorder::new(false);
+        for user in users {
+            all.merge(&user.0.lock().await.recorder);
+        }
+        all
+    }
+}
+
 /// Runs one step against `addr` and returns its figures.
 pub async fn run_step(
     addr: SocketAddr,
     step: &Step,
     ids: IdMix,
-    co: CoMitigation,
     cancel: &Cancel,
 ) -> Result<StepLoad, LoadError> {
     let mut config = GooseConfiguration::default();
     config.host = Some(format!("http://{addr}"));
     config.users = Some(step.users);
     // Users per second; a zero ramp starts them all within 50 ms.
-    let ramp = step.ramp.as_secs_f64().max(0.05);
-    config.increase_rate = Some(format!("{:.3}", step.users as f64 / ramp));
-    config.run_time = Some(step.hold.as_secs().max(1).to_string());
+    let ramp = step.ramp.max(Duration::from_millis(50));
+    config.increase_rate = Some(format!("{:.3}", step.users as f64 / ramp.as_secs_f64()));
+    let hold = Duration::from_secs(step.hold.as_secs().max(1));
+    config.run_time = Some(hold.as_secs().to_string());
     config.no_telnet = true;
     config.quiet = 1;
     config.no_print_metrics = true;
-    config.co_mitigation = Some(match co {
-        CoMitigation::Disabled => GooseCoordinatedOmissionMitigation::Disabled,
-        CoMitigation::Average => GooseCoordinatedOmissionMitigation::Average,
-        CoMitigation::Maximum => GooseCoordinatedOmissionMitigation::Maximum,
-        CoMitigation::Minimum => GooseCoordinatedOmissionMitigation::Minimum,
+    config.no_metrics = true;
+    let started = Instant::now();
+    let window_start = started + ramp;
+    let shared = Arc::new(Shared {
+        addr,
+        ids,
+        pacer: step.rate.map(Pacer::new),
+        window: (window_start, window_start + hold),
+        users: Mutex::new(Vec::new()),
     });
-    if let Some(rate) = step.rate {
-        config.throttle_requests = Some(rate as usize);
-    }
-    let mut scenario = scenario!("accounts").register_transaction(account_transaction(ids));
+    let mut scenario = scenario!("accounts").register_transaction(transaction(&shared));
     if !step.pause.1.is_zero() {
         scenario = scenario.set_wait_time(step.pause.0, step.pause.1)?;
     }
     let attack = GooseAttack::initialize_with_config(config)?.register_scenario(scenario);
-    let metrics = with_abort_watch(attack.execute(), cancel).await?;
-    let mut load = summarise(&metrics, co);
-    load.coordinated_omission = co_label(co);
-    Ok(load)
+    let wall_start = Utc::now() + chrono::Duration::from_std(ramp).unwrap_or_default();
+    with_abort_watch(attack.execute(), cancel).await?;
+    let recorder = shared.merged().await;
+    Ok(StepLoad {
+        kinds: recorder.results(),
+        window_start: wall_start,
+        window_end: wall_start + chrono::Duration::from_std(hold).unwrap_or_default(),
+        coordinated_omission: GOOSE_CO.to_owned(),
+        generator_late_us: None,
+    })
 }
 
 /// Runs an attack while re-triggering Goose's stop switch whenever `cancel` is set (Goose
@@ -151,27 +234,28 @@ async fn with_abort_watch<F: Future<Output = Result<GooseMetrics, GooseError>>>(
     result
 }
 
-fn account_transaction(ids: IdMix) -> Transaction {
+/// The users' one transaction: wait for the pace, ask for an id, record what came back.
+fn transaction(shared: &Arc<Shared>) -> Transaction {
+    let shared = Arc::clone(shared);
     let run: TransactionFunction = Arc::new(move |user| {
+        let shared = Arc::clone(&shared);
         Box::pin(async move {
-            let (kind, path, expected) = pick(ids);
-            let request = GooseRequest::builder()
-                .path(path.as_str())
-                .name(kind)
-                .build();
-            let mut goose = user.request(request).await?;
-            let status = match goose.response {
-                // Read the body so the connection is kept alive and reused.
-                Ok(response) => {
-                    let status = response.status().as_u16();
-                    let _ = response.bytes().await;
-                    Some(status)
+            let slot = shared.slot(user);
+            let mut state = slot.0.lock().await;
+            if let Some(pacer) = &shared.pacer {
+                let at = pacer.take(Instant::now());
+                if at > Instant::now() {
+                    tokio::time::sleep_until(at.into()).await;
                 }
-                Err(_) => None,
-            };
-            if status == Some(expected) && expected != 200 {
-                // The contract's answer to this id: not a failure of the service.
-                user.set_success(&mut goose.request)?;
+            }
+            let (kind, path) = pick(shared.ids);
+            let e = state.connection.get(&path, REQUEST_TIMEOUT).await;
+            let (from, to) = shared.window;
+            if e.sent >= from && e.sent < to {
+                let connect = e.connect.map(|d| d.as_micros() as u64);
+                state
+                    .recorder
+                    .sent(kind, e.status, e.latency_us(), None, connect);
             }
             Ok(())
         })
@@ -179,180 +263,104 @@ fn account_transaction(ids: IdMix) -> Transaction {
     Transaction::new(run).set_name("account")
 }
 
-/// Picks the kind of id by the mix, then an id of that kind.
-pub fn pick(ids: IdMix) -> (&'static str, String, u16) {
+/// Picks the kind of id by the mix (an index into [`crate::model::KINDS`]), then a path
+/// asking for an id of that kind.
+pub fn pick(ids: IdMix) -> (usize, String) {
     let mut rng = rand::rng();
     let roll: f64 = rng.random();
     if roll < ids.seeded {
         let id = rng.random_range(10_000..10_100);
-        ("seeded", format!("/accounts/{id}"), 200)
+        (0, format!("/accounts/{id}"))
     } else if roll < ids.seeded + ids.unknown {
         let id = rng.random_range(10_100..100_000);
-        ("unknown", format!("/accounts/{id}"), 404)
+        (1, format!("/accounts/{id}"))
     } else {
         let id = MALFORMED[rng.random_range(0..MALFORMED.len())];
-        ("malformed", format!("/accounts/{id}"), 400)
-    }
-}
-
-/// Turns Goose's metrics into per-kind figures.
-pub fn summarise(metrics: &GooseMetrics, co: CoMitigation) -> StepLoad {
-    let kinds = KINDS
-        .iter()
-        .filter_map(|&(kind, expected)| {
-            let aggregate = metrics.requests.get(&format!("GET {kind}"))?;
-            Some(kind_result(kind, expected, aggregate, co))
-        })
-        .collect();
-    let at = |action: TestPlanStepAction| {
-        metrics
-            .history
-            .iter()
-            .find(|h| std::mem::discriminant(&h.action) == std::mem::discriminant(&action))
-            .map(|h| h.timestamp)
-    };
-    let window_start = at(TestPlanStepAction::Maintaining)
-        .or_else(|| metrics.history.first().map(|h| h.timestamp))
-        .unwrap_or_else(Utc::now);
-    let window_end = at(TestPlanStepAction::Decreasing)
-        .or_else(|| at(TestPlanStepAction::Canceling))
-        .or_else(|| at(TestPlanStepAction::Finished))
-        .unwrap_or_else(Utc::now);
-    StepLoad {
-        kinds,
-        window_start,
-        window_end,
-        coordinated_omission: String::new(),
-        generator_late_us: None,
-    }
-}
-
-/// One kind's figures from Goose's aggregate of its requests: the percentiles from the raw
-/// times (one per request that was made), and, when `co` is a mitigation, `intended` from
-/// Goose's mitigated times (see [`mitigated`]). `requests` counts the requests made, never the
-/// back-filled copies.
-pub fn kind_result(
-    kind: &str,
-    expected: u16,
-    aggregate: &GooseRequestMetricAggregate,
-    co: CoMitigation,
-) -> KindResult {
-    let data = &aggregate.raw_data;
-    let statuses: BTreeMap<u16, u64> = aggregate
-        .status_code_counts
-        .iter()
-        .map(|(&status, &count)| (status, count as u64))
-        .collect();
-    let requests = statuses.values().sum::<u64>().max(data.counter as u64);
-    let good = statuses.get(&expected).copied().unwrap_or(0);
-    KindResult {
-        kind: kind.to_owned(),
-        requests,
-        errors: requests - good.min(requests),
-        statuses,
-        p50_us: data.percentile_us(0.50),
-        p90_us: data.percentile_us(0.90),
-        p99_us: data.percentile_us(0.99),
-        p999_us: data.percentile_us(0.999),
-        max_us: data.maximum_time_us,
-        mean_us: data
-            .total_time_us
-            .checked_div(data.counter as u64)
-            .unwrap_or(0),
-        intended: mitigated(
-            &aggregate.raw_data,
-            aggregate.coordinated_omission_data.as_ref(),
-            co,
-        )
-        .map(percentiles),
-        ..KindResult::default()
-    }
-}
-
-/// The times corrected for coordinated omission under Goose's setting `co`: none when it is
-/// `disabled`; otherwise Goose's `coordinated_omission_data` (the raw times plus the copies it
-/// back-filled), or the raw times when it back-filled nothing (Goose creates that data with
-/// the first copy).
-pub fn mitigated<'a>(
-    raw: &'a GooseRequestMetricTimingData,
-    co_data: Option<&'a GooseRequestMetricTimingData>,
-    co: CoMitigation,
-) -> Option<&'a GooseRequestMetricTimingData> {
-    match co {
-        CoMitigation::Disabled => None,
-        _ => Some(co_data.unwrap_or(raw)),
-    }
-}
-
-fn percentiles(data: &GooseRequestMetricTimingData) -> Percentiles {
-    Percentiles {
-        p50_us: data.percentile_us(0.50),
-        p90_us: data.percentile_us(0.90),
-        p99_us: data.percentile_us(0.99),
-        p999_us: data.percentile_us(0.999),
-        max_us: data.maximum_time_us,
+        (2, format!("/accounts/{id}"))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
+    use crate::driver::SEEDED_ONLY;
 
-    /// Timing data holding `times` (µs, each the floor of its bucket) with their counts.
-    fn timing(times: &[(u64, usize)]) -> GooseRequestMetricTimingData {
-        GooseRequestMetricTimingData {
-            times_us: times.iter().copied().collect(),
-            minimum_time_us: times.first().map_or(0, |t| t.0),
-            maximum_time_us: times.last().map_or(0, |t| t.0),
-            total_time_us: times.iter().map(|&(us, n)| us * n as u64).sum(),
-            counter: times.iter().map(|t| t.1).sum(),
-        }
-    }
-
-    /// 100 seeded requests of 1 ms, one user stalled: Goose back-filled 20 copies of 128 ms.
-    fn stalled() -> GooseRequestMetricAggregate {
-        GooseRequestMetricAggregate {
-            path: "/accounts/10001".into(),
-            method: GooseMethod::Get,
-            raw_data: timing(&[(1024, 99), (131_072, 1)]),
-            coordinated_omission_data: Some(timing(&[(1024, 99), (131_072, 21)])),
-            status_code_counts: HashMap::from([(200, 100)]),
-            status_code_timings: HashMap::new(),
-            success_count: 100,
-            fail_count: 0,
-            load_test_hash: 0,
-            custom_method: String::new(),
-        }
+    #[test]
+    fn the_pacer_spaces_requests_evenly_and_makes_up_nothing() {
+        let pacer = Pacer::new(1000);
+        let t0 = Instant::now();
+        let a = pacer.take(t0);
+        let b = pacer.take(t0);
+        let c = pacer.take(t0);
+        assert_eq!(b - a, Duration::from_millis(1));
+        assert_eq!(c - b, Duration::from_millis(1));
+        // Nobody asked for a second: the times missed are not owed.
+        let later = t0 + Duration::from_secs(1);
+        assert_eq!(pacer.take(later), later);
+        assert_eq!(pacer.take(later), later + Duration::from_millis(1));
     }
 
     #[test]
-    fn co_mitigated_percentiles_are_recorded_beside_the_raw_ones() {
-        let k = kind_result("seeded", 200, &stalled(), CoMitigation::Average);
-        // Raw: what the requests measured; the stall is one sample in a hundred.
-        assert_eq!(k.requests, 100, "back-filled copies are not requests");
-        assert!(k.p99_us < 2_000, "{k:?}");
-        let co = k.intended.expect("mitigated figures recorded");
-        assert!(co.p99_us >= 100_000, "{co:?}");
-        assert!(co.p90_us >= 100_000, "21 of 120 are back-filled: {co:?}");
-        assert_eq!(co.max_us, 131_072);
+    fn ids_of_each_kind() {
+        let all = IdMix {
+            seeded: 0.0,
+            unknown: 0.0,
+            malformed: 1.0,
+        };
+        let (kind, path) = pick(all);
+        assert_eq!(kind, 2);
+        assert!(MALFORMED.iter().any(|m| path == format!("/accounts/{m}")));
+        let (kind, path) = pick(SEEDED_ONLY);
+        assert_eq!(kind, 0);
+        let id: u32 = path.trim_start_matches("/accounts/").parse().unwrap();
+        assert!((10_000..10_100).contains(&id));
     }
 
-    #[test]
-    fn no_back_fill_means_the_mitigated_figures_are_the_raw_ones() {
-        let mut quiet = stalled();
-        quiet.coordinated_omission_data = None;
-        let k = kind_result("seeded", 200, &quiet, CoMitigation::Maximum);
-        let co = k
-            .intended
-            .expect("mitigation ran and found nothing to fill");
-        assert_eq!((co.p50_us, co.p99_us), (k.p50_us, k.p99_us));
+    /// A server on 127.0.0.1 answering `{}` with `200`, each connection on its own thread.
+    fn server() -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+                        let _ = stream.write_all(response.as_bytes());
+                    }
+                });
+            }
+        });
+        addr
     }
 
-    #[test]
-    fn disabled_mitigation_records_no_corrected_figures() {
-        let k = kind_result("seeded", 200, &stalled(), CoMitigation::Disabled);
-        assert_eq!(k.intended, None);
-        assert!(k.p99_us < 2_000);
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_paced_step_sends_at_the_rate_and_counts_only_its_hold() {
+        let addr = server();
+        let step = Step {
+            name: "s".into(),
+            users: 4,
+            rate: Some(200),
+            ramp: Duration::from_millis(500),
+            hold: Duration::from_secs(1),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let load = run_step(addr, &step, SEEDED_ONLY, &Cancel::new())
+            .await
+            .unwrap();
+        // 200 a second over a 1 s hold; the ramp's requests are not counted.
+        let n = load.requests();
+        assert!((170..=210).contains(&n), "{n} requests: {load:?}");
+        let seeded = &load.kinds[0];
+        assert_eq!(seeded.errors, 0, "{seeded:?}");
+        let h = seeded.histograms.as_ref().expect("histograms kept");
+        assert_eq!(h.raw.len(), n);
+        assert_eq!(load.coordinated_omission, GOOSE_CO);
+        assert!((load.window_end - load.window_start).num_milliseconds() == 1000);
     }
 }

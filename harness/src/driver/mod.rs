@@ -6,13 +6,15 @@ pub mod constant_rate;
 #[cfg(test)]
 pub mod fake;
 pub mod goose;
+pub mod http;
+pub mod record;
 pub mod wrk;
 
 use std::net::SocketAddr;
 
 use crate::cancel::Cancel;
 use crate::model::StepLoad;
-use crate::scenario::{CoMitigation, IdMix, LoadMode, Scenario, Step};
+use crate::scenario::{IdMix, LoadMode, Scenario, Step};
 
 /// Why a step's load could not run.
 #[derive(Debug, thiserror::Error)]
@@ -71,11 +73,7 @@ impl ScenarioDriver {
     pub fn new(scenario: &Scenario, threads: usize) -> Result<Self, LoadError> {
         let runtime = std::sync::Arc::new(runtime(threads)?);
         Ok(Self {
-            goose: goose::Goose::new(
-                std::sync::Arc::clone(&runtime),
-                scenario.ids,
-                scenario.coordinated_omission,
-            ),
+            goose: goose::Goose::new(std::sync::Arc::clone(&runtime), scenario.ids),
             constant_rate: (scenario.load == LoadMode::ConstantRate)
                 .then(|| constant_rate::ConstantRate::new(runtime, scenario.ids)),
         })
@@ -141,10 +139,9 @@ pub const SEEDED_ONLY: IdMix = IdMix {
 /// each request's scheduled send time, beside the raw figures.
 pub const CONSTANT_RATE_CO: &str = "constant-rate: corrected from the intended send time";
 
-/// The label of Goose's coordinated-omission setting, as recorded with a step.
-pub fn co_label(co: CoMitigation) -> String {
-    co.as_str().to_owned()
-}
+/// The coordinated-omission setting recorded for a Goose step: none, each user waits for its
+/// answer before its next request (a closed loop).
+pub const GOOSE_CO: &str = "none (closed loop)";
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,9 @@ use serde::de::DeserializeOwned;
 use crate::env::Environment;
 use crate::model::{SCHEMA_VERSION, Summary};
 
-pub use rows::{BatteryRow, BootRow, CalibrateRow, CpuRow, Fixed, LatencyRow, MemoryRow, Row};
+pub use rows::{
+    BatteryRow, BootRow, CalibrateRow, CpuRow, Fixed, HistogramRow, LatencyRow, MemoryRow, Row,
+};
 
 /// The oldest `summary.json` schema this harness reads.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
@@ -199,6 +201,8 @@ pub struct RunDir {
     pub cpu: RowWriter<CpuRow>,
     /// `latency.csv`: one row per step and kind of id.
     pub latency: RowWriter<LatencyRow>,
+    /// `histograms.csv`: each step's latency distributions.
+    pub histograms: RowWriter<HistogramRow>,
     /// `boot.csv`: one row per cold start.
     pub boot: RowWriter<BootRow>,
     /// `battery.csv`: one row per case of the bad-input battery, when the scenario runs it.
@@ -224,6 +228,7 @@ impl RunDir {
             memory: RowWriter::create(path.join(MemoryRow::FILE))?,
             cpu: RowWriter::create(path.join(CpuRow::FILE))?,
             latency: RowWriter::create(path.join(LatencyRow::FILE))?,
+            histograms: RowWriter::create(path.join(HistogramRow::FILE))?,
             boot: RowWriter::create(path.join(BootRow::FILE))?,
             battery: if battery {
                 Some(RowWriter::create(path.join(BatteryRow::FILE))?)
@@ -312,6 +317,10 @@ mod tests {
              statuses,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,load_generator_bound,\
              coordinated_omission,intended_p50_us,intended_p90_us,intended_p99_us,\
              intended_p999_us,intended_max_us"
+        );
+        assert_eq!(
+            names(header::<HistogramRow>()),
+            "stack,repeat,step,warmup,kind,series,count,histogram"
         );
         assert_eq!(
             names(header::<BootRow>()),

@@ -130,6 +130,85 @@ impl CpuRow {
     }
 }
 
+/// `histograms.csv`: one row per step, kind of id and series, holding the whole latency
+/// distribution the percentiles of `latency.csv` were read from.
+///
+/// `histogram` is HdrHistogram's V2 serialisation with DEFLATE (the format every HdrHistogram
+/// library reads: Java, C, Go, Python, Rust), in base64; values in µs, 3 significant digits.
+/// Histograms of the same stack and step add exactly across repeats (or across load workers),
+/// which percentiles do not.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HistogramRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// The step's name (`warmup` for the warm-up).
+    pub step: String,
+    /// Whether it is the warm-up.
+    pub warmup: bool,
+    /// `seeded`, `unknown` or `malformed`.
+    pub kind: String,
+    /// `raw` (from each request's send) or `intended` (from its slot in the schedule).
+    pub series: String,
+    /// Values recorded.
+    pub count: u64,
+    /// The distribution, V2 + DEFLATE, base64.
+    pub histogram: String,
+}
+
+impl Row for HistogramRow {
+    const FILE: &'static str = "histograms.csv";
+}
+
+impl HistogramRow {
+    /// The rows of one kind of id in one step: its raw series, and its intended one when the
+    /// driver had a schedule; none when the driver kept no histograms (an external tool).
+    pub fn of(stack: &str, repeat: u32, step: &StepSummary, kind: &KindResult) -> Vec<Self> {
+        let Some(h) = &kind.histograms else {
+            return Vec::new();
+        };
+        [("raw", Some(&h.raw)), ("intended", h.intended.as_ref())]
+            .into_iter()
+            .filter_map(|(series, histogram)| {
+                let histogram = histogram?;
+                Some(Self {
+                    stack: stack.to_owned(),
+                    repeat,
+                    step: step.name.clone(),
+                    warmup: step.warmup,
+                    kind: kind.kind.clone(),
+                    series: series.to_owned(),
+                    count: histogram.len(),
+                    histogram: encode(histogram),
+                })
+            })
+            .collect()
+    }
+
+    /// The distribution, decoded; an error names what is wrong with the column.
+    pub fn decode(&self) -> Result<hdrhistogram::Histogram<u64>, String> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&self.histogram)
+            .map_err(|e| format!("histogram is not base64: {e}"))?;
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| format!("histogram is not an HdrHistogram V2 serialisation: {e:?}"))
+    }
+}
+
+/// A histogram as V2 + DEFLATE, base64.
+pub fn encode(h: &hdrhistogram::Histogram<u64>) -> String {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::Serializer as _;
+    let mut bytes = Vec::new();
+    hdrhistogram::serialization::V2DeflateSerializer::new()
+        .serialize(h, &mut bytes)
+        .expect("serialising into memory does not fail");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// `latency.csv`: one row per step and kind of id.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LatencyRow {

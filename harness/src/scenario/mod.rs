@@ -7,8 +7,7 @@
 //! - `description` (required): one sentence.
 //! - `stacks` (`[]`, every known stack): names matching `^[a-z0-9][a-z0-9-]*$`, each once.
 //! - `repeat` (1, 1..=100), `sample_interval_ms` (100, 10..=10000), `workers` (unset,
-//!   1..=1024), `idle_seconds` (3, 0..=3600), `coordinated_omission` (`"disabled"`, or
-//!   `"average"`, `"maximum"`, `"minimum"`), `load` (`"closed"`: Goose's users each wait for
+//!   1..=1024), `idle_seconds` (3, 0..=3600), `load` (`"closed"`: Goose's users each wait for
 //!   a response before the next request; or `"constant-rate"`: requests sent on a fixed
 //!   schedule and latency also counted from when each was due, which needs a `rate` on every
 //!   step and on the warm-up, and ignores pauses).
@@ -81,8 +80,6 @@ pub struct Scenario {
     pub warmup: Option<Step>,
     /// The measured load steps, in order; may be empty (`idle`, `boot`).
     pub steps: Vec<Step>,
-    /// Goose's coordinated-omission mitigation for every step.
-    pub coordinated_omission: CoMitigation,
     /// Limits of a service in a container (docker and swarm backends).
     pub container: ContainerLimits,
     /// Closed-loop (Goose) or constant-rate (the harness's own schedule) load.
@@ -210,40 +207,6 @@ pub struct Step {
     pub pause: (Duration, Duration),
 }
 
-/// Goose's coordinated-omission mitigation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CoMitigation {
-    /// Raw response times only.
-    Disabled,
-    /// Back-fill using the average response time.
-    Average,
-    /// Back-fill using the maximum response time.
-    Maximum,
-    /// Back-fill using the minimum response time.
-    Minimum,
-}
-
-impl CoMitigation {
-    /// Every mitigation, in the order the file format lists them.
-    pub const ALL: [CoMitigation; 4] = [
-        CoMitigation::Disabled,
-        CoMitigation::Average,
-        CoMitigation::Maximum,
-        CoMitigation::Minimum,
-    ];
-
-    /// The name used in scenario files (`disabled`, `average`, `maximum`, `minimum`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CoMitigation::Disabled => "disabled",
-            CoMitigation::Average => "average",
-            CoMitigation::Maximum => "maximum",
-            CoMitigation::Minimum => "minimum",
-        }
-    }
-}
-
 const SECOND: Duration = Duration::from_secs(1);
 
 impl Scenario {
@@ -295,10 +258,6 @@ impl Scenario {
         }
         lines.extend([
             format!("idle_seconds = {}", seconds(self.idle)),
-            format!(
-                "coordinated_omission = {}",
-                quote(self.coordinated_omission.as_str())
-            ),
             format!("load = {}", quote(self.load.as_str())),
             String::new(),
             "[placement]".to_owned(),
@@ -478,7 +437,6 @@ mod tests {
             &parse_test(
                 "description = \"Quotes \\\" and \\\\ and ünïcode.\"\nstacks = [\"floor\"]\n\
                  repeat = 3\nsample_interval_ms = 250\nworkers = 2\nidle_seconds = 0\n\
-                 coordinated_omission = \"average\"\n\
                  [placement]\nservice_cpus = [2, 3]\nharness_cpus = [0]\n\
                  [ids]\nseeded = 0.7\nunknown = 0.2\nmalformed = 0.1\n\
                  [warmup]\nseconds = 0\n\

@@ -12,8 +12,8 @@ use toml::de::DeTable;
 
 use super::fields::{Bounds, Check, Field};
 use super::{
-    Battery, CoMitigation, ContainerLimits, IdMix, LoadMode, Placement, SECOND, Scenario,
-    ScenarioError, Step, quote,
+    Battery, ContainerLimits, IdMix, LoadMode, Placement, SECOND, Scenario, ScenarioError, Step,
+    quote,
 };
 
 /// Parses and validates scenario text; `source` names the file in errors and gives the name.
@@ -183,25 +183,19 @@ impl Check<'_> {
             },
         )?;
         let idle_seconds = self.int_or("idle_seconds", &raw.idle_seconds, &SECONDS, 3)?;
-        let coordinated_omission = match &raw.coordinated_omission {
-            None => CoMitigation::Disabled,
-            Some(value) => CoMitigation::ALL
-                .into_iter()
-                .find(|mitigation| {
-                    matches!(value.get_ref(), Value::String(text) if text == mitigation.as_str())
-                })
-                .ok_or_else(|| {
-                    let names: Vec<String> = CoMitigation::ALL
-                        .iter()
-                        .map(|mitigation| quote(mitigation.as_str()))
-                        .collect();
-                    self.invalid(
-                        "coordinated_omission",
-                        value,
-                        format!("one of {}", names.join(", ")),
-                    )
-                })?,
-        };
+        // Goose's back-fill is gone (the Goose driver records every request itself, with
+        // Goose's own metrics off): only `disabled` is still read, for older files.
+        if let Some(value) = &raw.coordinated_omission {
+            if !matches!(value.get_ref(), Value::String(text) if text == "disabled") {
+                return Err(self.invalid(
+                    "coordinated_omission",
+                    value,
+                    "\"disabled\" or no key: Goose's back-filled mitigations are no longer \
+                     used; for latencies counted from when each request was due, set \
+                     load = \"constant-rate\" and give every step a rate",
+                ));
+            }
+        }
         let load = match &raw.load {
             None => LoadMode::Closed,
             Some(value) => [LoadMode::Closed, LoadMode::ConstantRate]
@@ -281,7 +275,6 @@ impl Check<'_> {
             idle: Duration::from_secs(idle_seconds as u64),
             warmup,
             steps,
-            coordinated_omission,
             load,
             container,
             battery,
@@ -558,7 +551,6 @@ mod tests {
         assert_eq!(s.sample_interval, Duration::from_millis(100));
         assert_eq!(s.workers, None);
         assert_eq!(s.idle, Duration::from_secs(3));
-        assert_eq!(s.coordinated_omission, CoMitigation::Disabled);
         assert_eq!(s.placement.service_cpus, [1]);
         assert_eq!(s.placement.harness_cpus, [0]);
         assert_eq!(
@@ -644,7 +636,7 @@ mod tests {
         let s = parse_test(
             "description = \"d\"\nstacks = [\"floor\", \"axum\"]\nrepeat = 3\n\
              sample_interval_ms = 250\nworkers = 2\nidle_seconds = 0\n\
-             coordinated_omission = \"maximum\"\n\
+             coordinated_omission = \"disabled\"\n\
              [placement]\nservice_cpus = [2, 3]\nharness_cpus = [0, 1]\n\
              [ids]\nseeded = 0.5\nunknown = 0.5\n\
              [boot]\nstarts = 4\n",
@@ -654,7 +646,6 @@ mod tests {
         assert_eq!((s.repeat, s.workers, s.boot_starts), (3, Some(2), 4));
         assert_eq!(s.sample_interval, Duration::from_millis(250));
         assert_eq!(s.idle, Duration::ZERO);
-        assert_eq!(s.coordinated_omission, CoMitigation::Maximum);
         assert_eq!(s.placement.service_cpus, [2, 3]);
         assert_eq!(s.placement.harness_cpus, [0, 1]);
         assert_eq!(s.ids.malformed, 0.0);
@@ -796,12 +787,14 @@ mod tests {
 
     #[test]
     fn coordinated_omission_must_be_known() {
-        let e = error("description = \"d\"\ncoordinated_omission = \"mean\"\n");
-        assert_eq!(
-            e.to_string(),
-            "scenarios/test.toml: coordinated_omission: expected one of \"disabled\", \
-             \"average\", \"maximum\", \"minimum\", found \"mean\" (line 2)"
+        let e = error("description = \"d\"\ncoordinated_omission = \"average\"\n");
+        let text = e.to_string();
+        assert!(
+            text.starts_with("scenarios/test.toml: coordinated_omission: expected \"disabled\""),
+            "{text}"
         );
+        assert!(text.contains("load = \"constant-rate\""), "{text}");
+        assert!(text.ends_with("found \"average\" (line 2)"), "{text}");
     }
 
     #[test]

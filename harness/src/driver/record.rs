@@ -1,0 +1,285 @@
+//! What the in-process drivers record per request, and how it becomes a step's figures.
+//!
+//! Every latency goes into an HdrHistogram (the `hdrhistogram` crate, 3 significant digits,
+//! 1 µs to one hour): a driver keeps one [`Recorder`] per connection or user, so recording is
+//! a few additions with no lock, and merges them at the end of the step (histograms add
+//! exactly). The step's figures ([`KindResult`]) are read from the merged histograms, and the
+//! histograms themselves travel with them ([`KindHistograms`]) so the results folder can keep
+//! them (`histograms.csv`) for exact merges across repeats and for percentile plots.
+//!
+//! One definition of latency for both drivers: from the request's first byte written to the
+//! response's last byte read, on a connection already open. Opening a new one is timed apart
+//! (`connect`), and a request that could not be sent or answered counts with status 0.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::model::{KINDS, KindHistograms, KindResult, Lateness, Percentiles};
+
+/// Largest latency a histogram holds, µs (one hour); larger values are recorded as this.
+pub const HIGHEST_US: u64 = 3_600_000_000;
+
+/// Significant decimal digits the histograms keep (0.1 % resolution).
+pub const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// An empty latency histogram of the harness's bounds and precision.
+pub fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_US, SIGNIFICANT_DIGITS)
+        .expect("constant bounds and precision are valid")
+}
+
+/// The percentiles the results report, read from a histogram (each value the highest that
+/// its bucket holds, so within 0.1 % of the exact one); all 0 when it is empty.
+pub fn percentiles(h: &Histogram<u64>) -> Percentiles {
+    if h.is_empty() {
+        return Percentiles::default();
+    }
+    Percentiles {
+        p50_us: h.value_at_quantile(0.50),
+        p90_us: h.value_at_quantile(0.90),
+        p99_us: h.value_at_quantile(0.99),
+        p999_us: h.value_at_quantile(0.999),
+        max_us: h.max(),
+    }
+}
+
+/// A lateness summary (median, 99th percentile, maximum) from a histogram of lateness.
+pub fn lateness(h: &Histogram<u64>) -> Lateness {
+    let p = percentiles(h);
+    Lateness {
+        p50_us: p.p50_us,
+        p99_us: p.p99_us,
+        max_us: p.max_us,
+    }
+}
+
+/// One kind of id's record.
+#[derive(Debug, Clone)]
+struct KindRecord {
+    /// From the request's first byte to the response's last, µs, per request sent.
+    raw: Histogram<u64>,
+    /// From the request's slot in the schedule to the response's last byte (or, not sent, to
+    /// the end of the step), µs; kept by drivers that have a schedule.
+    intended: Option<Histogram<u64>>,
+    /// Requests that opened a new connection before they could leave.
+    connects: u64,
+    /// Their time to connect, summed and longest, µs.
+    connect_total_us: u64,
+    connect_max_us: u64,
+    /// Requests and unsent slots by status (0: no response, or not sent).
+    statuses: BTreeMap<u16, u64>,
+    /// Slots that fell due and were never sent.
+    not_sent: u64,
+    /// Sum of the raw latencies, µs (for the mean).
+    raw_total_us: u64,
+}
+
+impl KindRecord {
+    fn new(intended: bool) -> Self {
+        Self {
+            raw: histogram(),
+            intended: intended.then(histogram),
+            connects: 0,
+            connect_total_us: 0,
+            connect_max_us: 0,
+            statuses: BTreeMap::new(),
+            not_sent: 0,
+            raw_total_us: 0,
+        }
+    }
+}
+
+/// What one connection (or one user) measured in a step, per kind of id ([`KINDS`]).
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    kinds: Vec<KindRecord>,
+}
+
+impl Recorder {
+    /// An empty recorder; `intended` keeps latencies counted from each request's slot too.
+    pub fn new(intended: bool) -> Self {
+        Self {
+            kinds: KINDS.iter().map(|_| KindRecord::new(intended)).collect(),
+        }
+    }
+
+    /// A request of kind `kind` (an index into [`KINDS`]) that was sent: its status (0 without
+    /// a response), its latency from when it left, from its slot when the driver has a
+    /// schedule, and the time a new connection took to open first, when it needed one.
+    pub fn sent(
+        &mut self,
+        kind: usize,
+        status: u16,
+        raw_us: u64,
+        intended_us: Option<u64>,
+        connect_us: Option<u64>,
+    ) {
+        let k = &mut self.kinds[kind];
+        k.raw.saturating_record(raw_us.max(1));
+        k.raw_total_us = k.raw_total_us.saturating_add(raw_us);
+        if let (Some(h), Some(us)) = (k.intended.as_mut(), intended_us) {
+            h.saturating_record(us.max(1));
+        }
+        if let Some(us) = connect_us {
+            k.connects += 1;
+            k.connect_total_us = k.connect_total_us.saturating_add(us);
+            k.connect_max_us = k.connect_max_us.max(us);
+        }
+        *k.statuses.entry(status).or_insert(0) += 1;
+    }
+
+    /// A slot of kind `kind` that fell due and was never sent: a failure (status 0), in the
+    /// intended latencies for `intended_us` (from its slot to the end of the step).
+    pub fn not_sent(&mut self, kind: usize, intended_us: u64) {
+        let k = &mut self.kinds[kind];
+        k.not_sent += 1;
+        if let Some(h) = k.intended.as_mut() {
+            h.saturating_record(intended_us.max(1));
+        }
+        *k.statuses.entry(0).or_insert(0) += 1;
+    }
+
+    /// Adds another recorder's requests to this one's (exact: histograms add bucket by
+    /// bucket).
+    pub fn merge(&mut self, other: &Recorder) {
+        for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
+            mine.raw.add(&theirs.raw).expect("same bounds");
+            mine.connects += theirs.connects;
+            mine.connect_total_us = mine
+                .connect_total_us
+                .saturating_add(theirs.connect_total_us);
+            mine.connect_max_us = mine.connect_max_us.max(theirs.connect_max_us);
+            match (mine.intended.as_mut(), theirs.intended.as_ref()) {
+                (Some(a), Some(b)) => a.add(b).expect("same bounds"),
+                (None, Some(b)) => mine.intended = Some(b.clone()),
+                _ => {}
+            }
+            for (&status, &n) in &theirs.statuses {
+                *mine.statuses.entry(status).or_insert(0) += n;
+            }
+            mine.not_sent += theirs.not_sent;
+            mine.raw_total_us = mine.raw_total_us.saturating_add(theirs.raw_total_us);
+        }
+    }
+
+    /// Requests and unsent slots recorded, over every kind.
+    pub fn count(&self) -> u64 {
+        self.kinds.iter().flat_map(|k| k.statuses.values()).sum()
+    }
+
+    /// Per kind of id that was asked for: statuses, errors (a status other than the one the
+    /// contract gives the kind, unsent slots included), raw percentiles over the requests
+    /// sent, intended ones over every slot, reconnects, and the histograms behind them.
+    pub fn results(&self) -> Vec<KindResult> {
+        KINDS
+            .iter()
+            .zip(&self.kinds)
+            .filter_map(|(&(kind, expected), k)| {
+                let requests: u64 = k.statuses.values().sum();
+                if requests == 0 {
+                    return None;
+                }
+                let good = k.statuses.get(&expected).copied().unwrap_or(0);
+                let raw = percentiles(&k.raw);
+                let sent = k.raw.len();
+                let reconnects = k.connects;
+                Some(KindResult {
+                    kind: kind.to_owned(),
+                    requests,
+                    statuses: k.statuses.clone(),
+                    errors: requests - good,
+                    p50_us: raw.p50_us,
+                    p90_us: raw.p90_us,
+                    p99_us: raw.p99_us,
+                    p999_us: raw.p999_us,
+                    max_us: raw.max_us,
+                    mean_us: k.raw_total_us.checked_div(sent).unwrap_or(0),
+                    intended: k.intended.as_ref().map(percentiles),
+                    not_sent: k.not_sent,
+                    reconnects,
+                    connect_mean_us: k.connect_total_us.checked_div(reconnects).unwrap_or(0),
+                    connect_max_us: k.connect_max_us,
+                    histograms: Some(KindHistograms {
+                        raw: k.raw.clone(),
+                        intended: k.intended.clone(),
+                    }),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `a` is within HdrHistogram's 0.1 % of `b`.
+    fn close(a: u64, b: u64) -> bool {
+        a.abs_diff(b) as f64 <= b as f64 * 0.001 + 1.0
+    }
+
+    #[test]
+    fn percentiles_come_from_the_histogram_within_its_precision() {
+        let mut r = Recorder::new(false);
+        for us in 1..=1000 {
+            r.sent(0, 200, us, None, None);
+        }
+        let k = &r.results()[0];
+        assert!(close(k.p50_us, 500), "{k:?}");
+        assert!(close(k.p99_us, 990), "{k:?}");
+        assert_eq!(k.max_us, 1000);
+        assert_eq!(k.mean_us, 500);
+        assert_eq!((k.requests, k.errors), (1000, 0));
+        assert_eq!(k.intended, None, "no schedule, no intended figures");
+        let h = k.histograms.as_ref().unwrap();
+        assert_eq!(h.raw.len(), 1000);
+    }
+
+    #[test]
+    fn merging_recorders_is_exact() {
+        let mut a = Recorder::new(true);
+        let mut b = Recorder::new(true);
+        for us in 0..500 {
+            a.sent(0, 200, 100 + us, Some(200 + us), None);
+            b.sent(0, 200, 10_000 + us, Some(20_000 + us), Some(300));
+        }
+        b.sent(1, 404, 50, Some(60), None);
+        b.not_sent(0, 1_000_000);
+        let mut merged = Recorder::new(true);
+        merged.merge(&a);
+        merged.merge(&b);
+        assert_eq!(merged.count(), 1002);
+        let kinds = merged.results();
+        let seeded = &kinds[0];
+        assert_eq!(seeded.requests, 1001);
+        assert_eq!((seeded.errors, seeded.not_sent), (1, 1));
+        assert_eq!(seeded.histograms.as_ref().unwrap().raw.len(), 1000);
+        assert!(close(seeded.p50_us, 599), "half below 600 µs: {seeded:?}");
+        let intended = seeded.intended.unwrap();
+        assert!(close(intended.max_us, 1_000_000), "{intended:?}");
+        assert_eq!(seeded.reconnects, 500);
+        assert_eq!(seeded.connect_mean_us, 300);
+        assert_eq!(kinds[1].kind, "unknown");
+        assert_eq!(kinds[1].errors, 0, "404 is the contract's answer");
+    }
+
+    #[test]
+    fn a_kind_never_asked_for_is_left_out() {
+        let mut r = Recorder::new(false);
+        r.sent(2, 400, 10, None, None);
+        let kinds = r.results();
+        assert_eq!(kinds.len(), 1);
+        assert_eq!(kinds[0].kind, "malformed");
+    }
+
+    #[test]
+    fn values_beyond_the_bounds_are_kept_at_the_bound() {
+        let mut r = Recorder::new(false);
+        r.sent(0, 200, 0, None, None);
+        r.sent(0, 200, u64::MAX / 2, None, None);
+        let k = &r.results()[0];
+        assert_eq!(k.requests, 2);
+        assert!(k.max_us >= HIGHEST_US, "{k:?}");
+    }
+}
