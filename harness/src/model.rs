@@ -143,10 +143,9 @@ pub struct KindResult {
     pub statuses: BTreeMap<u16, u64>,
     /// Requests whose status was not the one the contract gives this kind.
     pub errors: u64,
-    /// Percentiles of the response time, microseconds, as the driver defines it: Goose to the
-    /// response head (connecting included when its client opens a connection), the
-    /// constant-rate driver to the whole body (a reconnect timed apart, see `reconnects`),
-    /// `wrk` its own.
+    /// Percentiles of the response time, microseconds: for both in-process drivers from the
+    /// request's first byte to the response's last (a reconnect timed apart, see
+    /// `reconnects`), read from HdrHistograms (within 0.1 %); `wrk` and `oha` their own.
     pub p50_us: u64,
     /// 90th percentile, µs.
     pub p90_us: u64,
@@ -159,9 +158,8 @@ pub struct KindResult {
     /// Mean, µs.
     pub mean_us: u64,
     /// Percentiles corrected for coordinated omission, µs: in constant-rate steps counted from
-    /// when each request was due by the schedule; in Goose steps with a coordinated-omission
-    /// mitigation, Goose's mitigated times (the raw ones plus the copies it back-filled);
-    /// `None` when nothing corrected them (Goose with `disabled`, `wrk`).
+    /// when each request was due by the schedule; `None` when nothing corrected them (Goose's
+    /// closed loop, `wrk`).
     #[serde(default)]
     pub intended: Option<Percentiles>,
     /// Constant-rate steps: slots that fell due but were still waiting for their connection
@@ -169,8 +167,8 @@ pub struct KindResult {
     /// to the end of the step; not in the raw percentiles.
     #[serde(default)]
     pub not_sent: u64,
-    /// Constant-rate steps: requests that had to open a new connection first (the service
-    /// had closed the last one). The time to connect is not in their latency: it is here.
+    /// Requests that had to open a new connection first (the service had closed the last
+    /// one, or it was a user's first request). The time to connect is not in their latency: it is here.
     #[serde(default)]
     pub reconnects: u64,
     /// Mean time those new connections took to open, µs; 0 without any.

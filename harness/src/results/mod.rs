@@ -301,6 +301,41 @@ mod tests {
 
     /// The header of each file, as every results folder since the first has it.
     #[test]
+    fn a_steps_histograms_are_kept_whole_and_read_back() {
+        use crate::driver::record::Recorder;
+        let mut recorder = Recorder::new(true);
+        for us in 1..=5000 {
+            recorder.sent(0, 200, us, Some(us * 2), None);
+        }
+        let kind = &recorder.results()[0];
+        let step = crate::model::StepSummary {
+            name: "users-4".into(),
+            ..Default::default()
+        };
+        let rows = HistogramRow::of("axum", 2, &step, kind);
+        assert_eq!(
+            rows.iter().map(|r| r.series.as_str()).collect::<Vec<_>>(),
+            ["raw", "intended"]
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = RowWriter::create(dir.path().join(HistogramRow::FILE)).unwrap();
+        for row in &rows {
+            writer.write(row).unwrap();
+        }
+        drop(writer);
+        let back: Vec<HistogramRow> = read_run(dir.path()).unwrap();
+        assert_eq!(back, rows);
+        let raw = back[0].decode().unwrap();
+        assert_eq!(raw, kind.histograms.as_ref().unwrap().raw);
+        assert_eq!(raw.len(), 5000);
+        let broken = HistogramRow {
+            histogram: "not base64!".into(),
+            ..back[0].clone()
+        };
+        assert!(broken.decode().unwrap_err().contains("base64"));
+    }
+
+    #[test]
     fn headers_are_the_files_columns() {
         let names = |h: csv::StringRecord| h.iter().collect::<Vec<_>>().join(",");
         assert_eq!(
@@ -316,7 +351,7 @@ mod tests {
             "stack,repeat,step,warmup,users,target_rps,kind,requests,seconds,achieved_rps,errors,\
              statuses,p50_us,p90_us,p99_us,p999_us,max_us,mean_us,load_generator_bound,\
              coordinated_omission,intended_p50_us,intended_p90_us,intended_p99_us,\
-             intended_p999_us,intended_max_us"
+             intended_p999_us,intended_max_us,not_sent,reconnects,connect_mean_us,connect_max_us"
         );
         assert_eq!(
             names(header::<HistogramRow>()),

@@ -262,6 +262,18 @@ pub struct LatencyRow {
     pub intended_p999_us: Option<u64>,
     /// Slowest from when it was due, µs.
     pub intended_max_us: Option<u64>,
+    /// Slots that fell due but were never sent (constant-rate steps; counted in `errors`).
+    #[serde(default)]
+    pub not_sent: u64,
+    /// Requests that had to open a new connection first.
+    #[serde(default)]
+    pub reconnects: u64,
+    /// Mean time those connections took to open, µs (not in the latencies).
+    #[serde(default)]
+    pub connect_mean_us: u64,
+    /// Longest time one took to open, µs.
+    #[serde(default)]
+    pub connect_max_us: u64,
 }
 
 impl Row for LatencyRow {
@@ -302,6 +314,10 @@ impl LatencyRow {
             intended_p99_us: kind.intended.map(|p| p.p99_us),
             intended_p999_us: kind.intended.map(|p| p.p999_us),
             intended_max_us: kind.intended.map(|p| p.max_us),
+            not_sent: kind.not_sent,
+            reconnects: kind.reconnects,
+            connect_mean_us: kind.connect_mean_us,
+            connect_max_us: kind.connect_max_us,
         }
     }
 
