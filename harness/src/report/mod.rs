@@ -4,8 +4,9 @@
 pub mod battery;
 pub mod compare;
 pub mod cost;
-mod figures;
+pub mod figures;
 pub mod plots;
+pub mod spectrum;
 
 use battery::battery_view;
 pub use battery::{BatteryCaseRow, BatteryRow, BatteryView};
@@ -194,6 +195,9 @@ pub fn write(
         .and_then(|text| serde_json::from_str(&text).ok());
     let memory = read_memory(&dir.join("memory.csv"));
     let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    let spectra = spectrum::read(dir);
+    page.figures
+        .push(spectrum::figure(&summary, spectra.as_ref()));
     match prices {
         Ok(prices) => {
             page.cost = Some(cost::section(&project(&summary, prices, &Fleet::default())));
