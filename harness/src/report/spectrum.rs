@@ -135,10 +135,13 @@ pub fn figure(summary: &Summary, spectra: Result<&Spectra, &String>) -> Figure {
     }
 }
 
+/// A stack's position in the report's order, and its curve.
+type StackCurve = (usize, Vec<(f64, f64)>);
+
 fn draw(summary: &Summary, spectra: &Spectra) -> Result<String, String> {
     let err = |e: DrawingAreaErrorKind<_>| format!("cannot draw the spectrum: {e:?}");
     let order: Vec<&str> = summary.stacks.iter().map(|s| s.stack.as_str()).collect();
-    let curves: Vec<(&str, Vec<(usize, Vec<(f64, f64)>)>)> = spectra
+    let curves: Vec<(&str, Vec<StackCurve>)> = spectra
         .iter()
         .map(|(step, stacks)| {
             let lines = stacks
