@@ -340,6 +340,49 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn latency_runs_to_the_last_byte_of_the_body() {
+        // The head at once, the body 40 ms later: timed to the head (Goose's own request
+        // path) this would be well under a millisecond.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { break };
+                std::thread::spawn(move || {
+                    stream.set_nodelay(true).unwrap();
+                    let mut buf = [0u8; 1024];
+                    while let Ok(n) = stream.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+                        std::thread::sleep(Duration::from_millis(40));
+                        let _ = stream.write_all(b"{}");
+                    }
+                });
+            }
+        });
+        let step = Step {
+            name: "s".into(),
+            users: 2,
+            rate: None,
+            ramp: Duration::ZERO,
+            hold: Duration::from_secs(1),
+            pause: (Duration::ZERO, Duration::ZERO),
+        };
+        let load = run_step(addr, &step, SEEDED_ONLY, &Cancel::new())
+            .await
+            .unwrap();
+        let seeded = &load.kinds[0];
+        assert!(seeded.requests >= 10, "{seeded:?}");
+        assert!(
+            seeded.p50_us >= 40_000,
+            "to the body's last byte: {seeded:?}"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_paced_step_sends_at_the_rate_and_counts_only_its_hold() {
         let addr = server();
         let step = Step {
