@@ -19,8 +19,9 @@
 //!   `1 / rate` apart, each user taking the next free time; a time no user was ready for is
 //!   not made up later (the closed loop's semantics, as with Goose's throttle). The spacing
 //!   has the runtime timer's millisecond grain.
-//! - Only requests sent after the ramp (the step's `ramp`, from when the attack starts) and
-//!   before the hold ends are counted: the ramp is not measured.
+//! - Only requests sent once every user runs (the last one's first request) and within the
+//!   hold after that are counted: the ramp is not measured, however long Goose takes to
+//!   launch the users on a busy CPU.
 //!
 //! Coordinated omission: a closed loop asks a slow service less, so its latencies are those
 //! of the requests it managed to send; nothing here corrects that. Latencies counted from
@@ -28,10 +29,10 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use goose::config::GooseConfiguration;
 use goose::metrics::GooseMetrics;
 use goose::prelude::*;
@@ -122,7 +123,12 @@ struct Shared {
     addr: SocketAddr,
     ids: IdMix,
     pacer: Option<Pacer>,
-    window: (Instant, Instant),
+    /// Users the step launches; the window opens when the last of them starts.
+    expected: usize,
+    /// How long the window stays open.
+    hold: Duration,
+    /// When the window opened (monotonic and wall clock), once every user runs.
+    opened: OnceLock<(Instant, DateTime<Utc>)>,
     users: Mutex<Vec<UserSlot>>,
 }
 
@@ -145,12 +151,21 @@ impl Shared {
             connection: Connection::lazy(self.addr),
             recorder: Recorder::new(false),
         })));
-        self.users
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(slot.clone());
+        let mut users = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        users.push(slot.clone());
+        if users.len() >= self.expected {
+            let _ = self.opened.set((Instant::now(), Utc::now()));
+        }
+        drop(users);
         user.set_session_data(slot.clone());
         slot
+    }
+
+    /// Whether a request sent at `at` is measured: from when every user runs, for the hold.
+    fn measured(&self, at: Instant) -> bool {
+        self.opened
+            .get()
+            .is_some_and(|&(from, _)| at >= from && at < from + self.hold)
     }
 
     /// Every user's recorder, merged.
@@ -183,13 +198,13 @@ pub async fn run_step(
     config.quiet = 1;
     config.no_print_metrics = true;
     config.no_metrics = true;
-    let started = Instant::now();
-    let window_start = started + ramp;
     let shared = Arc::new(Shared {
         addr,
         ids,
         pacer: step.rate.map(Pacer::new),
-        window: (window_start, window_start + hold),
+        expected: step.users.max(1),
+        hold,
+        opened: OnceLock::new(),
         users: Mutex::new(Vec::new()),
     });
     let mut scenario = scenario!("accounts").register_transaction(transaction(&shared));
@@ -197,13 +212,16 @@ pub async fn run_step(
         scenario = scenario.set_wait_time(step.pause.0, step.pause.1)?;
     }
     let attack = GooseAttack::initialize_with_config(config)?.register_scenario(scenario);
-    let wall_start = Utc::now() + chrono::Duration::from_std(ramp).unwrap_or_default();
     with_abort_watch(attack.execute(), cancel).await?;
     let recorder = shared.merged().await;
+    // Not every user started (interrupted): an empty window at the end.
+    let window_start = shared.opened.get().map_or_else(Utc::now, |&(_, wall)| wall);
+    let window_end =
+        (window_start + chrono::Duration::from_std(hold).unwrap_or_default()).min(Utc::now());
     Ok(StepLoad {
         kinds: recorder.results(),
-        window_start: wall_start,
-        window_end: wall_start + chrono::Duration::from_std(hold).unwrap_or_default(),
+        window_start,
+        window_end,
         coordinated_omission: GOOSE_CO.to_owned(),
         generator_late_us: None,
     })
@@ -250,8 +268,7 @@ fn transaction(shared: &Arc<Shared>) -> Transaction {
             }
             let (kind, path) = pick(shared.ids);
             let e = state.connection.get(&path, REQUEST_TIMEOUT).await;
-            let (from, to) = shared.window;
-            if e.sent >= from && e.sent < to {
+            if shared.measured(e.sent) {
                 let connect = e.connect.map(|d| d.as_micros() as u64);
                 state
                     .recorder
