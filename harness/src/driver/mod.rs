@@ -6,6 +6,7 @@ pub mod constant_rate;
 #[cfg(test)]
 pub mod fake;
 pub mod goose;
+pub mod oha;
 pub mod wrk;
 
 use std::net::SocketAddr;
