@@ -26,7 +26,7 @@ pub use crate::cancel::Exit;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -49,8 +49,10 @@ enum Command {
     /// Removes what crashed or killed runs left on the Docker daemon: containers, swarm
     /// services and images carrying the run label (a live run's are left alone).
     Clean(CleanArgs),
-    /// Cross-checks the Goose driver against wrk: both unthrottled at the same connections and
-    /// duration against one stack, one after the other; ratios of p50, p99 and throughput.
+    /// Cross-checks the load drivers against independent tools at the same connections and
+    /// duration against one stack, one after the other: unthrottled, Goose against wrk and the
+    /// constant-rate driver's ceiling; with `--rate`, Goose and the constant-rate driver against
+    /// oha (raw and corrected). Ratios of p50, p99 and throughput.
     Calibrate(CalibrateArgs),
     /// Installs the Debian packages the stacks that cannot run here need (apt-get, through
     /// sudo unless root), after saying which and for which stacks.
@@ -82,13 +84,18 @@ struct CalibrateArgs {
     /// Concurrent connections of each tool.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     users: u32,
+    /// Requests per second over all connections: the Goose and constant-rate drivers against
+    /// oha at that rate (raw, and with its latency correction). Without it: unthrottled, Goose
+    /// against wrk, and the constant-rate driver's ceiling.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rate: Option<u32>,
     /// Seconds each tool runs.
     #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     seconds: u64,
     /// Seconds of unmeasured load first (a JVM's JIT, caches).
     #[arg(long, value_name = "S", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
     warmup: u64,
-    /// Rounds of both tools; the first tool alternates between rounds.
+    /// Rounds of every tool; the order of tools alternates between rounds.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
     rounds: u32,
     /// Folder for results (default: results/ in the project).
@@ -336,6 +343,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
     let options = calibrate::Options {
         stack: args.stack,
         users: args.users as usize,
+        rate: args.rate,
         seconds: args.seconds,
         warmup: args.warmup,
         rounds: args.rounds,

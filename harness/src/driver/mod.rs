@@ -7,6 +7,7 @@ pub mod constant_rate;
 pub mod fake;
 pub mod goose;
 pub mod http;
+pub mod oha;
 pub mod record;
 pub mod wrk;
 
