@@ -81,6 +81,11 @@ impl StackBar {
         self.bar.set_message(message.to_owned());
     }
 
+    /// A line above the bar (nothing with `--quiet`, whose bar is hidden).
+    pub fn println(&self, line: &str) {
+        self.bar.println(line);
+    }
+
     /// Ends the bar with a last word.
     pub fn finish(mut self, message: &str) {
         self.end();

@@ -679,6 +679,8 @@ mod tests {
             steal_pct: None,
             load_average: Vec::new(),
             battery: None,
+            idle_cores: None,
+            capacity: None,
         });
         s
     }
