@@ -565,7 +565,7 @@ impl capacity::Probe for Prober<'_, '_> {
         let ms =
             |us: Option<u64>| us.map_or("-".to_owned(), |us| format!("{:.2}", us as f64 / 1000.0));
         self.bar.println(&format!(
-            "{} #{} {}: {} rps -> {:.0} served, p99 {} ms ({} raw), {} errors, generator {}: {}",
+            "{} #{} {}: {} rps -> {:.0} served, p99 {} ms ({} raw), {} errors, generator {} busy and {} ms late (p99): {}",
             self.name,
             self.repeat,
             capacity::probe_name(index),
@@ -576,7 +576,8 @@ impl capacity::Probe for Prober<'_, '_> {
             probe.errors,
             probe
                 .generator_cpu_share
-                .map_or("-".to_owned(), |s| format!("{:.0} % busy", s * 100.0)),
+                .map_or("-".to_owned(), |s| format!("{:.0} %", s * 100.0)),
+            ms(probe.generator_late_p99_us),
             probe.verdict.map_or("-", |v| v.word()),
         ));
     }

@@ -64,6 +64,7 @@ impl Reporter {
             bar,
             stop,
             ticker: Some(ticker),
+            quiet: self.quiet,
         }
     }
 }
@@ -73,6 +74,7 @@ pub struct StackBar {
     bar: ProgressBar,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
+    quiet: bool,
 }
 
 impl StackBar {
@@ -81,9 +83,17 @@ impl StackBar {
         self.bar.set_message(message.to_owned());
     }
 
-    /// A line above the bar (nothing with `--quiet`, whose bar is hidden).
+    /// A line above the bar; a plain line where no bar is drawn (not a terminal); nothing with
+    /// `--quiet`.
     pub fn println(&self, line: &str) {
-        self.bar.println(line);
+        if self.quiet {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
     }
 
     /// Ends the bar with a last word.

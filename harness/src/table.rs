@@ -224,6 +224,82 @@ pub fn battery(summary: &Summary) -> Option<String> {
     Some(out)
 }
 
+/// The capacity search in a few lines, when the run had one: per stack the capacity per
+/// service CPU over the repeats (`≥` where the search stopped before the service's limit), why
+/// it stopped, the CPU per request there, and the first repeat's probes just below and just
+/// above it.
+pub fn capacity(summary: &Summary) -> Option<String> {
+    let headers = [
+        "stack",
+        "rps/core",
+        "limit",
+        "CPU ms/req",
+        "below: rps, p50 / p99 ms (raw)",
+        "above: rps, p50 / p99 ms (raw)",
+        "probes",
+    ];
+    let mut objective = None;
+    let rows: Vec<Vec<String>> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| {
+            let c = s.capacity.as_ref()?;
+            objective.get_or_insert((c.slo_p99_ms, c.max_error_ratio));
+            let first = s.runs.iter().find_map(|r| r.capacity.as_ref());
+            let bound = if c.at_least { "≥ " } else { "" };
+            Some(vec![
+                s.stack.clone(),
+                c.rps_per_core
+                    .as_ref()
+                    .map_or("-".to_owned(), |e| format!("{bound}{}", figure(e, 1.0, 0))),
+                c.limit.word().to_owned(),
+                c.cpu_ms_per_request
+                    .as_ref()
+                    .map_or("-".to_owned(), |e| figure(e, 1.0, 4)),
+                probe_cell(first.and_then(|f| f.below.as_ref())),
+                probe_cell(first.and_then(|f| f.above.as_ref())),
+                first.map_or(0, |f| f.probes.len()).to_string(),
+            ])
+        })
+        .collect();
+    let (slo_ms, errors) = objective?;
+    let mut out = format!(
+        "capacity: the highest rate with p99 counted from when each request was due at most {} ms and at most {} % errors, per service CPU (every probe in capacity.csv)\n",
+        sig3(slo_ms),
+        sig3(errors * 100.0)
+    );
+    grid(&mut out, "", &headers, &rows, "lrlrllr");
+    if summary
+        .stacks
+        .iter()
+        .any(|s| s.capacity.as_ref().is_some_and(|c| c.at_least))
+    {
+        out.push_str(
+            "≥: the search stopped before the service's limit, so the capacity is at least this: generator: the load generator was behind its schedule or saturated; max-rate: the highest rate allowed held; interrupted: Ctrl-C\n",
+        );
+    }
+    Some(out)
+}
+
+/// A probe as `rate: p50 / p99 ms (raw p50 / p99)`, the first pair counted from when each
+/// request was due; `-` without one.
+pub fn probe_cell(probe: Option<&crate::model::ProbeRecord>) -> String {
+    let Some(p) = probe else {
+        return "-".to_owned();
+    };
+    let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
+    let corrected = p
+        .intended_p50_us
+        .zip(p.intended_p99_us)
+        .map_or("-".to_owned(), |(a, b)| format!("{} / {}", ms(a), ms(b)));
+    format!(
+        "{}: {corrected} ({} / {})",
+        p.rate,
+        ms(p.p50_us),
+        ms(p.p99_us)
+    )
+}
+
 /// Appends a table: `align` holds `l` or `r` per column.
 pub fn grid(out: &mut String, indent: &str, headers: &[&str], rows: &[Vec<String>], align: &str) {
     let align: Vec<char> = align.chars().collect();
@@ -638,6 +714,52 @@ mod tests {
             figure(&estimate(&ten).unwrap(), 1.0, 1),
             "105.5 [102.0-109.0]"
         );
+    }
+
+    #[test]
+    fn the_capacity_table_says_where_the_service_or_the_generator_stopped() {
+        use crate::cost::fixtures::with_capacity;
+        use crate::model::CapacityLimit;
+        let s = summary(vec![
+            with_capacity(
+                measured("hyper", 5, 10.0),
+                4000,
+                CapacityLimit::Generator,
+                None,
+            ),
+            with_capacity(
+                measured("jvm-spring", 200, 100.0),
+                1000,
+                CapacityLimit::Slo,
+                Some(0.02),
+            ),
+            measured("go", 5, 10.0),
+        ]);
+        let t = capacity(&s).unwrap();
+        assert!(
+            t.contains("at most 10 ms and at most 0.1 % errors, per service CPU"),
+            "{t}"
+        );
+        let line = |stack: &str| t.lines().find(|l| l.starts_with(stack)).unwrap().to_owned();
+        let hyper = line("hyper");
+        assert!(
+            hyper.contains("≥ 4000") && hyper.contains("generator"),
+            "{t}"
+        );
+        let jvm = line("jvm-spring");
+        assert!(!jvm.contains('≥') && jvm.contains(" slo "), "{t}");
+        assert!(
+            jvm.contains("1000: 0.30 / 4.00 (0.20 / 2.00)"),
+            "below: {t}"
+        );
+        assert!(
+            jvm.contains("2000: 0.30 / 40.00 (0.20 / 20.00)"),
+            "above: {t}"
+        );
+        assert!(jvm.contains("1.0000"), "CPU per request at capacity: {t}");
+        assert!(!t.contains("go "), "no search, no line: {t}");
+        assert!(t.contains("≥: the search stopped before the service's limit"));
+        assert!(capacity(&summary(vec![measured("go", 5, 10.0)])).is_none());
     }
 
     #[test]
