@@ -864,6 +864,100 @@ mod tests {
     }
 
     #[test]
+    fn idle_cpu_is_the_services_rate_over_the_idle_phase() {
+        // 0.02 core while idle (2 ms of CPU per 100 ms), then busy in a step.
+        let samples: Vec<Sample> = (0..=10)
+            .map(|i| sample(i * 100, 0, 1000, i * 2, 0))
+            .chain((1..=5).map(|i| sample(1000 + i * 100, 2, 1000, 20 + i * 100, 0)))
+            .collect();
+        assert!((idle_cores(&samples).unwrap() - 0.02).abs() < 1e-9);
+        assert_eq!(
+            idle_cores(&samples[10..]),
+            None,
+            "one idle sample gives no rate"
+        );
+    }
+
+    #[test]
+    fn a_probe_takes_the_slowest_kind_and_the_generators_share() {
+        let mut l = load(2000, 2);
+        l.kinds[0].intended = Some(crate::model::Percentiles {
+            p50_us: 150,
+            p99_us: 900,
+            ..Default::default()
+        });
+        let mut slow = l.kinds[0].clone();
+        slow.kind = "unknown".into();
+        slow.p99_us = 700;
+        slow.intended = Some(crate::model::Percentiles {
+            p50_us: 120,
+            p99_us: 4000,
+            ..Default::default()
+        });
+        let mut empty = slow.clone();
+        empty.kind = "malformed".into();
+        (empty.requests, empty.p99_us) = (0, 99_999);
+        l.kinds.extend([slow, empty]);
+        l.generator_late_us = Some(crate::model::Lateness {
+            p50_us: 10,
+            p99_us: 60,
+            max_us: 90,
+        });
+        // The harness used 0.95 of one core; the service 0.5.
+        let samples: Vec<Sample> = (0..=20)
+            .map(|i| sample(1000 + i * 100, 3, 1000, i * 50, i * 95))
+            .collect();
+        let st = step_summary(&step("probe-1"), false, &l, (1.0, 3.0), &samples, 1);
+        let p = probe_record(&st, 1);
+        assert_eq!((p.rate, p.requests, p.errors), (1000, 4000, 3));
+        assert_eq!(
+            (p.p50_us, p.p99_us),
+            (100, 700),
+            "raw, the slowest kind with requests"
+        );
+        assert_eq!(
+            (p.intended_p50_us, p.intended_p99_us),
+            (Some(150), Some(4000))
+        );
+        assert_eq!(
+            (p.generator_late_p99_us, p.generator_late),
+            (Some(60), false)
+        );
+        assert!((p.generator_cpu_share.unwrap() - 0.95).abs() < 1e-9);
+        assert!(p.generator_saturated);
+        assert!(
+            (p.cpu_ms_per_request.unwrap() - st.cpu_ms_per_1000.unwrap() / 1000.0).abs() < 1e-12
+        );
+        assert_eq!(p.verdict, None, "the search judges");
+    }
+
+    #[test]
+    fn capacity_over_repeats_is_a_lower_bound_if_any_repeat_was() {
+        use crate::cost::fixtures::{measured, with_capacity};
+        let run =
+            |rps, limit| with_capacity(measured("axum", 1, 1.0), rps, limit, None).runs[0].clone();
+        let (a, b, c) = (
+            run(4000, CapacityLimit::Slo),
+            run(4400, CapacityLimit::Errors),
+            run(3600, CapacityLimit::Generator),
+        );
+        let service = capacity_summary(&[&a, &b]).unwrap();
+        assert_eq!(
+            (service.limit, service.at_least),
+            (CapacityLimit::Slo, false)
+        );
+        let per_core = service.rps_per_core.unwrap();
+        assert_eq!((per_core.median, per_core.n), (4200.0, 2));
+        let bound = capacity_summary(&[&a, &b, &c]).unwrap();
+        assert_eq!(
+            (bound.limit, bound.at_least),
+            (CapacityLimit::Generator, true)
+        );
+        assert_eq!(bound.rps_per_core.unwrap().median, 4000.0);
+        assert!(capacity_summary(&[&StackRun::new(1, 1, "1".into())]).is_none());
+    }
+
+    #[test]
     fn interleaving_rotates() {
         let s = ["a", "b", "c"];
         assert_eq!(interleave(&s, 0), ["a", "b", "c"]);

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::backend::traits_of;
 use crate::compare::Comparison;
-use crate::cost::{Bound, Choice, CostReport, MemorySource};
+use crate::cost::{Bound, Choice, CostReport, CpuSource, MemorySource, StackInput};
 use crate::model::{StackSummary, Summary};
 use crate::stats::Estimate;
 
@@ -436,6 +436,20 @@ fn memory_source_word(source: MemorySource) -> &'static str {
     }
 }
 
+/// CPU per request as the projection took it: `0.05 ms`, or from a capacity search
+/// `0.05 ms (capacity 20000/core)`, `≤` before it when that capacity was a lower bound.
+fn cpu_cell(input: &StackInput) -> String {
+    let ms = sig3(input.cpu_ms_per_request);
+    match (input.cpu_source, input.capacity_rps_per_core) {
+        (CpuSource::Capacity, Some(per_core)) => format!(
+            "{}{ms} ms (capacity {}{per_core:.0}/core)",
+            if input.capacity_at_least { "≤ " } else { "" },
+            if input.capacity_at_least { "≥ " } else { "" },
+        ),
+        _ => format!("{ms} ms"),
+    }
+}
+
 fn bound_word(bound: Bound) -> &'static str {
     match bound {
         Bound::Memory => "memory",
@@ -523,7 +537,7 @@ pub fn cost_table(report: &CostReport) -> CostTable {
                     p.input.memory_mib,
                     memory_source_word(p.input.memory_source)
                 ),
-                format!("{} ms", sig3(p.input.cpu_ms_per_request)),
+                cpu_cell(&p.input),
                 now,
                 now_usd,
                 p.ratio_to_baseline
@@ -582,11 +596,15 @@ pub fn cost_table(report: &CostReport) -> CostTable {
             CostDetail {
                 stack: s.stack.clone(),
                 heading: format!(
-                    "{}: {:.1} MiB ({}) and {} ms CPU per request -> planned per replica: {:.1} MiB and {} vCPU at {} req/s",
+                    "{}: {:.1} MiB ({}) and {} CPU per request{} -> planned per replica: {:.1} MiB and {} vCPU at {} req/s",
                     s.stack,
                     p.input.memory_mib,
                     memory_source_word(p.input.memory_source),
-                    sig3(p.input.cpu_ms_per_request),
+                    cpu_cell(&p.input),
+                    p.input
+                        .idle_vcpu
+                        .map(|idle| format!(" plus {} vCPU at idle", sig3(idle)))
+                        .unwrap_or_default(),
                     p.need.memory_mib,
                     sig3(p.need.cpu_vcpu),
                     sig3(fleet.rps_per_service)
@@ -760,6 +778,42 @@ mod tests {
         assert!(!t.contains("go "), "no search, no line: {t}");
         assert!(t.contains("≥: the search stopped before the service's limit"));
         assert!(capacity(&summary(vec![measured("go", 5, 10.0)])).is_none());
+    }
+
+    #[test]
+    fn the_cost_table_says_which_cpu_figure_it_used() {
+        use crate::cost::fixtures::with_capacity;
+        use crate::model::CapacityLimit;
+        let report = project(
+            &summary(vec![
+                with_capacity(
+                    measured("axum", 20, 50.0),
+                    4000,
+                    CapacityLimit::Slo,
+                    Some(0.01),
+                ),
+                with_capacity(
+                    measured("hyper", 20, 50.0),
+                    8000,
+                    CapacityLimit::Generator,
+                    None,
+                ),
+                measured("go", 20, 50.0),
+            ]),
+            &[t3_micro()],
+            &Fleet::default(),
+        );
+        let t = cost(&report);
+        assert!(t.contains("0.25 ms (capacity 4000/core)"), "{t}");
+        assert!(t.contains("≤ 0.125 ms (capacity ≥ 8000/core)"), "{t}");
+        assert!(
+            t.contains(" 0.05 ms "),
+            "go at its measured CPU per request: {t}"
+        );
+        assert!(
+            t.contains("0.25 ms (capacity 4000/core) CPU per request plus 0.01 vCPU at idle"),
+            "{t}"
+        );
     }
 
     #[test]
