@@ -19,7 +19,8 @@ use crate::capacity::{self, Stop};
 use crate::driver::LoadDriver;
 use crate::env::CpuTicks;
 use crate::model::{
-    BatteryCase, BatteryRun, BootRecord, Phase, PhaseCell, ProbeRecord, Sample, StackRun, Verdict,
+    BatteryCase, BatteryRun, BootRecord, CapacityLimit, Phase, PhaseCell, ProbeRecord, Sample,
+    StackRun, Verdict,
 };
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
@@ -193,7 +194,8 @@ impl Measure<'_> {
                     instance.as_mut(),
                     &phase,
                     &samples,
-                    (latency, capacity.as_mut()),
+                    latency,
+                    capacity.as_mut(),
                     name,
                     &mut run,
                     &bar,
@@ -281,10 +283,8 @@ impl Measure<'_> {
         instance: &mut dyn Instance,
         phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
-        (latency, capacity_csv): (
-            &mut RowWriter<LatencyRow>,
-            Option<&mut RowWriter<CapacityRow>>,
-        ),
+        latency: &mut RowWriter<LatencyRow>,
+        capacity_csv: Option<&mut RowWriter<CapacityRow>>,
         name: &str,
         run: &mut StackRun,
         bar: &StackBar,
@@ -374,10 +374,10 @@ impl Measure<'_> {
             let service_cpus = capacity::service_cpus(self.placement.service_cpus.len());
             let search = capacity::search(plan, service_cpus, &mut prober);
             match search.limit {
-                crate::model::CapacityLimit::Interrupted => {
+                CapacityLimit::Interrupted => {
                     run.interrupted = Some(capacity::probe_name(search.probes.len()));
                 }
-                crate::model::CapacityLimit::Failed => run.failure = search.failure.clone(),
+                CapacityLimit::Failed => run.failure = search.failure.clone(),
                 _ => {}
             }
             run.capacity = Some(search);

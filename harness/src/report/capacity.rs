@@ -10,6 +10,9 @@ use super::plots::{self, FONT, LIGHT, PlotError, REFERENCE, SIZE, colour, fail, 
 use crate::model::{Capacity, StackSummary, Summary, Verdict};
 use crate::table::{figure, probe_cell, sig3};
 
+/// Per stack, every probe of its first search: rate asked for, p99 ms, verdict.
+pub type RateCurves = [(String, Vec<(f64, f64, Verdict)>)];
+
 /// The capacity section: the objective, a line per stack that searched, and two figures.
 #[derive(Debug, Serialize)]
 pub struct CapacityView {
@@ -96,7 +99,7 @@ pub(super) fn capacity_view(summary: &Summary) -> Option<CapacityView> {
             )
         })
         .collect();
-    let curves: Vec<(String, Vec<(f64, f64, Verdict)>)> = summary
+    let curves: Vec<_> = summary
         .stacks
         .iter()
         .map(|s| {
@@ -228,10 +231,7 @@ pub fn capacity_bars(stacks: &[(String, Option<f64>, bool)]) -> Result<String, P
 
 /// The corrected p99 of each probe against its rate, one line per stack (ms, log scale), the
 /// objective as a dashed line; a probe the generator could not drive is a cross.
-pub fn latency_vs_rate(
-    stacks: &[(String, Vec<(f64, f64, Verdict)>)],
-    slo_ms: f64,
-) -> Result<String, PlotError> {
+pub fn latency_vs_rate(stacks: &RateCurves, slo_ms: f64) -> Result<String, PlotError> {
     const FIGURE: &str = "p99 against rate";
     let err = fail(FIGURE);
     let points = || stacks.iter().flat_map(|(_, p)| p.iter());

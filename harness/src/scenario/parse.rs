@@ -1010,9 +1010,7 @@ mod tests {
         let e = error(&format!("{CAPACITY}\n[battery]\n"));
         assert_eq!(e.key(), Some("capacity"));
         assert!(e.to_string().contains("found [battery] at line 4"), "{e}");
-        let e = error(&format!(
-            "description = \"d\"\nload = \"closed\"\n[capacity]\n"
-        ));
+        let e = error("description = \"d\"\nload = \"closed\"\n[capacity]\n");
         assert_eq!((e.key(), e.line()), (Some("load"), Some(2)));
         assert!(
             e.to_string()
