@@ -4,7 +4,8 @@
 
 use crate::driver::generator_cpus;
 use crate::model::{
-    BatteryRun, Estimates, HarnessCost, StackRun, StackSummary, Status, StepEstimate, StepSummary,
+    BatteryRun, Capacity, CapacityLimit, CapacitySummary, Estimates, HarnessCost, ProbeRecord,
+    StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
 use crate::model::{KindResult, StepLoad};
 use crate::model::{Phase, Sample};
@@ -239,6 +240,79 @@ pub fn step_summary(
     }
 }
 
+/// The service's CPU over the idle phase of one repeat's samples, cores: what it burns with no
+/// request (JIT compilation, garbage collection, timers).
+pub fn idle_cores(samples: &[Sample]) -> Option<f64> {
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s.phase == Phase::Idle)
+        .map(|s| (s.at.as_secs_f64(), s.service.cpu_us as f64 / 1e6))
+        .collect();
+    rate(&points)
+}
+
+/// A capacity probe's figures from its step's ([`step_summary`]), verdict not yet given. The
+/// percentiles are the slowest kind's (with seeded ids only, as `scenarios/capacity.toml` asks,
+/// the only kind's): a p99 over every kind is at most the largest of the kinds' p99s.
+/// `harness_cpus` as for [`step_summary`].
+pub fn probe_record(step: &StepSummary, harness_cpus: usize) -> ProbeRecord {
+    let slowest = |pick: &dyn Fn(&KindResult) -> Option<u64>| {
+        step.kinds
+            .iter()
+            .filter(|k| k.requests > 0)
+            .filter_map(pick)
+            .max()
+    };
+    ProbeRecord {
+        rate: step.target_rps.unwrap_or(0),
+        achieved_rps: step.achieved_rps,
+        requests: step.requests,
+        errors: step.errors,
+        p50_us: slowest(&|k| Some(k.p50_us)).unwrap_or(0),
+        p99_us: slowest(&|k| Some(k.p99_us)).unwrap_or(0),
+        intended_p50_us: slowest(&|k| k.intended.map(|p| p.p50_us)),
+        intended_p99_us: slowest(&|k| k.intended.map(|p| p.p99_us)),
+        generator_late_p99_us: step.generator_late_us.map(|l| l.p99_us),
+        generator_late: step.generator_late,
+        generator_cpu_share: step
+            .harness_cores
+            .map(|c| c / generator_cpus(harness_cpus) as f64),
+        generator_saturated: step.load_generator_bound,
+        service_cores: step.service_cores,
+        cpu_ms_per_request: step.cpu_ms_per_1000.map(|c| c / 1000.0),
+        verdict: None,
+    }
+}
+
+/// A stack's capacity over its repeats' searches: the capacity per core and the CPU per
+/// request at it, median and spread over the repeats that found one. A repeat whose search
+/// stopped short of the service's limit makes the whole figure a lower bound.
+pub fn capacity_summary(runs: &[&StackRun]) -> Option<CapacitySummary> {
+    let searches: Vec<&Capacity> = runs.iter().filter_map(|r| r.capacity.as_ref()).collect();
+    let first = searches.first()?;
+    let over = |pick: fn(&Capacity) -> Option<f64>| {
+        let values: Vec<f64> = searches.iter().filter_map(|c| pick(c)).collect();
+        estimate(&values)
+    };
+    let limit = [
+        CapacityLimit::Generator,
+        CapacityLimit::MaxRate,
+        CapacityLimit::Interrupted,
+        CapacityLimit::Failed,
+    ]
+    .into_iter()
+    .find(|l| searches.iter().any(|c| c.limit == *l))
+    .unwrap_or(first.limit);
+    Some(CapacitySummary {
+        slo_p99_ms: first.slo_p99_ms,
+        max_error_ratio: first.max_error_ratio,
+        rps_per_core: over(|c| c.rps_per_core),
+        cpu_ms_per_request: over(|c| c.cpu_ms_per_request),
+        limit,
+        at_least: !limit.is_service(),
+    })
+}
+
 /// Service CPU per 1000 served requests over several steps: total CPU over the total of
 /// requests that got their kind's status (see [`step_summary`]).
 pub fn cpu_per_1000(steps: &[StepSummary]) -> Option<f64> {
@@ -311,6 +385,9 @@ pub fn fold_runs(stack: &mut StackSummary, cpus: usize) {
     stack.achieved_rps = median(&rps);
     let cpu: Vec<f64> = good.iter().filter_map(|r| cpu_per_1000(&r.steps)).collect();
     stack.cpu_ms_per_1000 = median(&cpu);
+    let idle: Vec<f64> = good.iter().filter_map(|r| r.idle_cores).collect();
+    stack.idle_cores = median(&idle);
+    stack.capacity = capacity_summary(&good);
     stack.estimates = Some(estimates(stack, &good, cpus));
     let interrupted = stack.runs.iter().find_map(|r| r.interrupted.as_ref());
     match (
@@ -403,6 +480,9 @@ fn estimates(stack: &StackSummary, good: &[&StackRun], cpus: usize) -> Estimates
     flag("peak memory".into(), &e.peak_kb);
     flag("boot".into(), &e.boot_ms);
     flag("CPU per 1k requests".into(), &e.cpu_ms_per_1000);
+    if let Some(capacity) = &stack.capacity {
+        flag("capacity per core".into(), &capacity.rps_per_core);
+    }
     for step in &e.steps {
         flag(format!("{} p50", step.name), &step.p50_us);
         flag(format!("{} p99", step.name), &step.p99_us);
@@ -781,6 +861,100 @@ mod tests {
         let e = quiet.estimates.unwrap();
         assert_eq!(e.noisy, ["users-4 p50"]);
         assert!(e.causes.is_empty());
+    }
+
+    #[test]
+    fn idle_cpu_is_the_services_rate_over_the_idle_phase() {
+        // 0.02 core while idle (2 ms of CPU per 100 ms), then busy in a step.
+        let samples: Vec<Sample> = (0..=10)
+            .map(|i| sample(i * 100, 0, 1000, i * 2, 0))
+            .chain((1..=5).map(|i| sample(1000 + i * 100, 2, 1000, 20 + i * 100, 0)))
+            .collect();
+        assert!((idle_cores(&samples).unwrap() - 0.02).abs() < 1e-9);
+        assert_eq!(
+            idle_cores(&samples[10..]),
+            None,
+            "one idle sample gives no rate"
+        );
+    }
+
+    #[test]
+    fn a_probe_takes_the_slowest_kind_and_the_generators_share() {
+        let mut l = load(2000, 2);
+        l.kinds[0].intended = Some(crate::model::Percentiles {
+            p50_us: 150,
+            p99_us: 900,
+            ..Default::default()
+        });
+        let mut slow = l.kinds[0].clone();
+        slow.kind = "unknown".into();
+        slow.p99_us = 700;
+        slow.intended = Some(crate::model::Percentiles {
+            p50_us: 120,
+            p99_us: 4000,
+            ..Default::default()
+        });
+        let mut empty = slow.clone();
+        empty.kind = "malformed".into();
+        (empty.requests, empty.p99_us) = (0, 99_999);
+        l.kinds.extend([slow, empty]);
+        l.generator_late_us = Some(crate::model::Lateness {
+            p50_us: 10,
+            p99_us: 60,
+            max_us: 90,
+        });
+        // The harness used 0.95 of one core; the service 0.5.
+        let samples: Vec<Sample> = (0..=20)
+            .map(|i| sample(1000 + i * 100, 3, 1000, i * 50, i * 95))
+            .collect();
+        let st = step_summary(&step("probe-1"), false, &l, (1.0, 3.0), &samples, 1);
+        let p = probe_record(&st, 1);
+        assert_eq!((p.rate, p.requests, p.errors), (1000, 4000, 3));
+        assert_eq!(
+            (p.p50_us, p.p99_us),
+            (100, 700),
+            "raw, the slowest kind with requests"
+        );
+        assert_eq!(
+            (p.intended_p50_us, p.intended_p99_us),
+            (Some(150), Some(4000))
+        );
+        assert_eq!(
+            (p.generator_late_p99_us, p.generator_late),
+            (Some(60), false)
+        );
+        assert!((p.generator_cpu_share.unwrap() - 0.95).abs() < 1e-9);
+        assert!(p.generator_saturated);
+        assert!(
+            (p.cpu_ms_per_request.unwrap() - st.cpu_ms_per_1000.unwrap() / 1000.0).abs() < 1e-12
+        );
+        assert_eq!(p.verdict, None, "the search judges");
+    }
+
+    #[test]
+    fn capacity_over_repeats_is_a_lower_bound_if_any_repeat_was() {
+        use crate::cost::fixtures::{measured, with_capacity};
+        let run =
+            |rps, limit| with_capacity(measured("axum", 1, 1.0), rps, limit, None).runs[0].clone();
+        let (a, b, c) = (
+            run(4000, CapacityLimit::Slo),
+            run(4400, CapacityLimit::Errors),
+            run(3600, CapacityLimit::Generator),
+        );
+        let service = capacity_summary(&[&a, &b]).unwrap();
+        assert_eq!(
+            (service.limit, service.at_least),
+            (CapacityLimit::Slo, false)
+        );
+        let per_core = service.rps_per_core.unwrap();
+        assert_eq!((per_core.median, per_core.n), (4200.0, 2));
+        let bound = capacity_summary(&[&a, &b, &c]).unwrap();
+        assert_eq!(
+            (bound.limit, bound.at_least),
+            (CapacityLimit::Generator, true)
+        );
+        assert_eq!(bound.rps_per_core.unwrap().median, 4000.0);
+        assert!(capacity_summary(&[&StackRun::new(1, 1, "1".into())]).is_none());
     }
 
     #[test]

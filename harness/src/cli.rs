@@ -440,6 +440,9 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             if let Some(battery) = table::battery(&outcome.summary) {
                 println!("{battery}");
             }
+            if let Some(capacity) = table::capacity(&outcome.summary) {
+                println!("{capacity}");
+            }
             println!("results: {}", outcome.dir.display());
             let reports = args.reports.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(root);

@@ -6,6 +6,7 @@ pub mod backend;
 pub mod boot;
 pub mod calibrate;
 pub mod cancel;
+pub mod capacity;
 pub mod cli;
 pub mod compare;
 pub mod cost;

@@ -1,7 +1,8 @@
-//! One stack, one repeat: cold starts, then idle, warm-up and the measured steps (or the
-//! bad-input battery) with the sampler running, then stop. It produces records (samples, boot
-//! records, step figures, battery verdicts) and hands them to the recorder; the figures made
-//! from them come from `aggregate`.
+//! One stack, one repeat: cold starts, then idle, warm-up and the measured steps (or a
+//! capacity search's probes, or the bad-input battery) with the sampler running, then stop. It
+//! produces records (samples, boot records, step figures, probes, battery verdicts) and hands
+//! them to the recorder; the figures made from them come from `aggregate`, a search's next
+//! rate from `capacity`.
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -14,17 +15,21 @@ use crate::aggregate;
 use crate::backend::{Backend, Instance, ServiceSpec};
 use crate::boot::{self, HealthCheck};
 use crate::cancel::Cancel;
+use crate::capacity::{self, Stop};
 use crate::driver::LoadDriver;
 use crate::env::CpuTicks;
-use crate::model::{BatteryCase, BatteryRun, BootRecord, Phase, PhaseCell, Sample, StackRun};
+use crate::model::{
+    BatteryCase, BatteryRun, BootRecord, CapacityLimit, Phase, PhaseCell, ProbeRecord, Sample,
+    StackRun, Verdict,
+};
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
-    BatteryRow, BootRow, CpuRow, HistogramRow, LatencyRow, MemoryRow, ResultsError, RowWriter,
-    RunDir,
+    BatteryRow, BootRow, CapacityRow, CpuRow, HistogramRow, LatencyRow, MemoryRow, ResultsError,
+    RowWriter, RunDir,
 };
 use crate::sample::{ProcSource, Sampler};
-use crate::scenario::{Battery, Scenario, Step};
+use crate::scenario::{Battery, CapacityPlan, Scenario, Step};
 use crate::stacks::{self, Launch};
 
 /// A stack ready to be started: how it was built, and its image for the container backends.
@@ -159,12 +164,18 @@ impl Measure<'_> {
             latency,
             histograms,
             battery,
+            capacity,
             ..
         } = dir;
         thread::scope(|scope| {
             let collector = {
                 let samples = Arc::clone(&samples);
-                let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
+                let steps: Vec<String> = match scenario.capacity {
+                    Some(_) => (0..capacity::MAX_PROBES)
+                        .map(capacity::probe_name)
+                        .collect(),
+                    None => scenario.steps.iter().map(|s| s.name.clone()).collect(),
+                };
                 scope.spawn(move || collect(rx, name, repeat, &steps, memory, cpu, &samples))
             };
             match &scenario.battery {
@@ -185,6 +196,7 @@ impl Measure<'_> {
                     &phase,
                     &samples,
                     (latency, histograms),
+                    capacity.as_mut(),
                     name,
                     &mut run,
                     &bar,
@@ -203,6 +215,7 @@ impl Measure<'_> {
             .and_then(|(before, after)| after.steal_pct_since(&before));
         let samples = std::mem::take(&mut *samples.lock().unwrap_or_else(|e| e.into_inner()));
         aggregate::repeat_memory(&mut run, &samples);
+        run.idle_cores = aggregate::idle_cores(&samples);
         bar.finish(match (&run.failure, self.cancel.is_cancelled()) {
             (Some(_), _) => "failed",
             (None, true) => "interrupted",
@@ -263,7 +276,8 @@ impl Measure<'_> {
         None
     }
 
-    /// Idle, warm-up and the measured steps, with the sampler running.
+    /// Idle, warm-up and the measured steps (or the capacity search), with the sampler
+    /// running; step rows go to `latency.csv`, probe rows to `capacity.csv`.
     #[allow(clippy::too_many_arguments)]
     fn phases(
         &self,
@@ -271,6 +285,7 @@ impl Measure<'_> {
         phase: &PhaseCell,
         samples: &Mutex<Vec<Sample>>,
         (latency, histograms): (&mut RowWriter<LatencyRow>, &mut RowWriter<HistogramRow>),
+        capacity_csv: Option<&mut RowWriter<CapacityRow>>,
         name: &str,
         run: &mut StackRun,
         bar: &StackBar,
@@ -346,6 +361,30 @@ impl Measure<'_> {
                 ));
                 return;
             }
+        }
+        if let Some(plan) = &scenario.capacity {
+            let mut prober = Prober {
+                measure: self,
+                instance,
+                phase,
+                samples,
+                csv: capacity_csv,
+                name,
+                repeat: run.repeat,
+                bar,
+                plan,
+                rest: false,
+            };
+            let service_cpus = capacity::service_cpus(self.placement.service_cpus.len());
+            let search = capacity::search(plan, service_cpus, &mut prober);
+            match search.limit {
+                CapacityLimit::Interrupted => {
+                    run.interrupted = Some(capacity::probe_name(search.probes.len()));
+                }
+                CapacityLimit::Failed => run.failure = search.failure.clone(),
+                _ => {}
+            }
+            run.capacity = Some(search);
         }
     }
 
@@ -446,6 +485,108 @@ impl Measure<'_> {
     }
 }
 
+/// How long the service is left alone after a probe that did not hold, so a backlog it built
+/// is not charged to the next probe.
+const REST_AFTER_OVERLOAD: Duration = Duration::from_secs(1);
+
+/// The probes of one stack's capacity search: each a constant-rate step through the driver
+/// while the sampler runs, its figures from `aggregate`, its row written and its line shown
+/// once the search has judged it.
+struct Prober<'p, 'a> {
+    measure: &'p Measure<'a>,
+    instance: &'p mut dyn Instance,
+    phase: &'p PhaseCell,
+    samples: &'p Mutex<Vec<Sample>>,
+    csv: Option<&'p mut RowWriter<CapacityRow>>,
+    name: &'p str,
+    repeat: u32,
+    bar: &'p StackBar,
+    plan: &'p CapacityPlan,
+    /// The last probe did not hold: rest before the next.
+    rest: bool,
+}
+
+impl capacity::Probe for Prober<'_, '_> {
+    fn run(&mut self, index: usize, rate: u32) -> Result<ProbeRecord, Stop> {
+        let m = self.measure;
+        let exited = |instance: &mut dyn Instance, when: &str| {
+            instance.exited().map(|ended| {
+                Stop::Failed(format!(
+                    "exited ({ended}) {when} {}; stderr: {}",
+                    capacity::probe_name(index),
+                    instance.stderr_tail()
+                ))
+            })
+        };
+        if let Some(stop) = exited(&mut *self.instance, "before") {
+            return Err(stop);
+        }
+        if self.rest {
+            self.phase.set(Phase::Settle);
+            self.bar.phase("resting after a probe that did not hold");
+            if !m.cancel.sleep(REST_AFTER_OVERLOAD) {
+                return Err(Stop::Interrupted);
+            }
+        }
+        if m.cancel.is_cancelled() {
+            return Err(Stop::Interrupted);
+        }
+        let step = self.plan.step(capacity::probe_name(index), rate);
+        self.phase.set(Phase::Step(index));
+        self.bar.phase(&describe(&step));
+        let load = m
+            .driver
+            .run_step(self.instance.addr(), &step, m.cancel)
+            .map_err(|e| Stop::Failed(format!("{}: {e}", step.name)))?;
+        if m.cancel.is_cancelled() {
+            // A probe cut short is not judged.
+            return Err(Stop::Interrupted);
+        }
+        // Let the sample that closes the window arrive.
+        thread::sleep(m.scenario.sample_interval + Duration::from_millis(20));
+        let window = (
+            m.epoch.seconds(load.window_start),
+            m.epoch.seconds(load.window_end),
+        );
+        let harness_cpus = m.placement.harness_cpus.len();
+        let summary = {
+            let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+            aggregate::step_summary(&step, false, &load, window, &samples, harness_cpus)
+        };
+        if let Some(stop) = exited(&mut *self.instance, "during") {
+            return Err(stop);
+        }
+        Ok(aggregate::probe_record(&summary, harness_cpus))
+    }
+
+    fn judged(&mut self, index: usize, probe: &ProbeRecord) {
+        if let Some(csv) = self.csv.as_deref_mut()
+            && let Err(e) = csv.write(&CapacityRow::new(self.name, self.repeat, index, probe))
+        {
+            self.measure.reporter.warn(&format!("{}: {e}", self.name));
+        }
+        self.rest = probe.verdict != Some(Verdict::Holds);
+        let ms =
+            |us: Option<u64>| us.map_or("-".to_owned(), |us| format!("{:.2}", us as f64 / 1000.0));
+        self.bar.println(&format!(
+            "{} #{} {}: {} rps -> {:.0} served, p99 {} ms ({} raw), {} errors, generator {} busy and {} ms late (p99): {}",
+            self.name,
+            self.repeat,
+            capacity::probe_name(index),
+            probe.rate,
+            probe.achieved_rps,
+            ms(probe.intended_p99_us),
+            ms(Some(probe.p99_us)),
+            probe.errors,
+            probe
+                .generator_cpu_share
+                .map_or("-".to_owned(), |s| format!("{:.0} %", s * 100.0)),
+            ms(probe.generator_late_p99_us),
+            probe.verdict.map_or("-", |v| v.word()),
+        ));
+    }
+}
+
 /// Writes each sample to `memory.csv` and `cpu.csv` as it arrives and keeps it for the figures.
 fn collect(
     rx: mpsc::Receiver<Sample>,
@@ -489,7 +630,10 @@ fn planned_seconds(scenario: &Scenario) -> u64 {
     let battery = scenario
         .battery
         .map_or(Duration::ZERO, |b| b.settle + Duration::from_secs(15));
-    (scenario.idle + load + battery).as_secs().max(1)
+    let search = scenario.capacity.map_or(Duration::ZERO, |c| {
+        (c.probe + Duration::from_millis(500)) * capacity::planned_probes(&c)
+    });
+    (scenario.idle + load + battery + search).as_secs().max(1)
 }
 
 /// The service's own `boot_us`, waiting briefly for its ready line to be read.

@@ -64,6 +64,7 @@ impl Reporter {
             bar,
             stop,
             ticker: Some(ticker),
+            quiet: self.quiet,
         }
     }
 }
@@ -73,12 +74,26 @@ pub struct StackBar {
     bar: ProgressBar,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
+    quiet: bool,
 }
 
 impl StackBar {
     /// What the stack is doing now.
     pub fn phase(&self, message: &str) {
         self.bar.set_message(message.to_owned());
+    }
+
+    /// A line above the bar; a plain line where no bar is drawn (not a terminal); nothing with
+    /// `--quiet`.
+    pub fn println(&self, line: &str) {
+        if self.quiet {
+            return;
+        }
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line);
+        }
     }
 
     /// Ends the bar with a last word.

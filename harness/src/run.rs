@@ -227,6 +227,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         &env,
         scenario.battery.is_some(),
     )?;
+    if scenario.capacity.is_some() {
+        dir.add_capacity()?;
+    }
     reporter.say(&format!("results: {}", dir.path.display()));
     match &placement.note {
         Some(note) => reporter.warn(note),

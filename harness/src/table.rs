@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::backend::traits_of;
 use crate::compare::Comparison;
-use crate::cost::{Bound, Choice, CostReport, MemorySource};
+use crate::cost::{Bound, Choice, CostReport, CpuSource, MemorySource, StackInput};
 use crate::model::{StackSummary, Summary};
 use crate::stats::Estimate;
 
@@ -224,6 +224,82 @@ pub fn battery(summary: &Summary) -> Option<String> {
     Some(out)
 }
 
+/// The capacity search in a few lines, when the run had one: per stack the capacity per
+/// service CPU over the repeats (`≥` where the search stopped before the service's limit), why
+/// it stopped, the CPU per request there, and the first repeat's probes just below and just
+/// above it.
+pub fn capacity(summary: &Summary) -> Option<String> {
+    let headers = [
+        "stack",
+        "rps/core",
+        "limit",
+        "CPU ms/req",
+        "below: rps, p50 / p99 ms (raw)",
+        "above: rps, p50 / p99 ms (raw)",
+        "probes",
+    ];
+    let mut objective = None;
+    let rows: Vec<Vec<String>> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| {
+            let c = s.capacity.as_ref()?;
+            objective.get_or_insert((c.slo_p99_ms, c.max_error_ratio));
+            let first = s.runs.iter().find_map(|r| r.capacity.as_ref());
+            let bound = if c.at_least { "≥ " } else { "" };
+            Some(vec![
+                s.stack.clone(),
+                c.rps_per_core
+                    .as_ref()
+                    .map_or("-".to_owned(), |e| format!("{bound}{}", figure(e, 1.0, 0))),
+                c.limit.word().to_owned(),
+                c.cpu_ms_per_request
+                    .as_ref()
+                    .map_or("-".to_owned(), |e| figure(e, 1.0, 4)),
+                probe_cell(first.and_then(|f| f.below.as_ref())),
+                probe_cell(first.and_then(|f| f.above.as_ref())),
+                first.map_or(0, |f| f.probes.len()).to_string(),
+            ])
+        })
+        .collect();
+    let (slo_ms, errors) = objective?;
+    let mut out = format!(
+        "capacity: the highest rate with p99 counted from when each request was due at most {} ms and at most {} % errors, per service CPU (every probe in capacity.csv)\n",
+        sig3(slo_ms),
+        sig3(errors * 100.0)
+    );
+    grid(&mut out, "", &headers, &rows, "lrlrllr");
+    if summary
+        .stacks
+        .iter()
+        .any(|s| s.capacity.as_ref().is_some_and(|c| c.at_least))
+    {
+        out.push_str(
+            "≥: the search stopped before the service's limit, so the capacity is at least this: generator: the load generator was behind its schedule or saturated; max-rate: the highest rate allowed held; interrupted: Ctrl-C\n",
+        );
+    }
+    Some(out)
+}
+
+/// A probe as `rate: p50 / p99 ms (raw p50 / p99)`, the first pair counted from when each
+/// request was due; `-` without one.
+pub fn probe_cell(probe: Option<&crate::model::ProbeRecord>) -> String {
+    let Some(p) = probe else {
+        return "-".to_owned();
+    };
+    let ms = |us: u64| format!("{:.2}", us as f64 / 1000.0);
+    let corrected = p
+        .intended_p50_us
+        .zip(p.intended_p99_us)
+        .map_or("-".to_owned(), |(a, b)| format!("{} / {}", ms(a), ms(b)));
+    format!(
+        "{}: {corrected} ({} / {})",
+        p.rate,
+        ms(p.p50_us),
+        ms(p.p99_us)
+    )
+}
+
 /// Appends a table: `align` holds `l` or `r` per column.
 pub fn grid(out: &mut String, indent: &str, headers: &[&str], rows: &[Vec<String>], align: &str) {
     let align: Vec<char> = align.chars().collect();
@@ -360,6 +436,20 @@ fn memory_source_word(source: MemorySource) -> &'static str {
     }
 }
 
+/// CPU per request as the projection took it: `0.05 ms`, or from a capacity search
+/// `0.05 ms (capacity 20000/core)`, `≤` before it when that capacity was a lower bound.
+fn cpu_cell(input: &StackInput) -> String {
+    let ms = sig3(input.cpu_ms_per_request);
+    match (input.cpu_source, input.capacity_rps_per_core) {
+        (CpuSource::Capacity, Some(per_core)) => format!(
+            "{}{ms} ms (capacity {}{per_core:.0}/core)",
+            if input.capacity_at_least { "≤ " } else { "" },
+            if input.capacity_at_least { "≥ " } else { "" },
+        ),
+        _ => format!("{ms} ms"),
+    }
+}
+
 fn bound_word(bound: Bound) -> &'static str {
     match bound {
         Bound::Memory => "memory",
@@ -447,7 +537,7 @@ pub fn cost_table(report: &CostReport) -> CostTable {
                     p.input.memory_mib,
                     memory_source_word(p.input.memory_source)
                 ),
-                format!("{} ms", sig3(p.input.cpu_ms_per_request)),
+                cpu_cell(&p.input),
                 now,
                 now_usd,
                 p.ratio_to_baseline
@@ -506,11 +596,15 @@ pub fn cost_table(report: &CostReport) -> CostTable {
             CostDetail {
                 stack: s.stack.clone(),
                 heading: format!(
-                    "{}: {:.1} MiB ({}) and {} ms CPU per request -> planned per replica: {:.1} MiB and {} vCPU at {} req/s",
+                    "{}: {:.1} MiB ({}) and {} CPU per request{} -> planned per replica: {:.1} MiB and {} vCPU at {} req/s",
                     s.stack,
                     p.input.memory_mib,
                     memory_source_word(p.input.memory_source),
-                    sig3(p.input.cpu_ms_per_request),
+                    cpu_cell(&p.input),
+                    p.input
+                        .idle_vcpu
+                        .map(|idle| format!(" plus {} vCPU at idle", sig3(idle)))
+                        .unwrap_or_default(),
                     p.need.memory_mib,
                     sig3(p.need.cpu_vcpu),
                     sig3(fleet.rps_per_service)
@@ -637,6 +731,88 @@ mod tests {
         assert_eq!(
             figure(&estimate(&ten).unwrap(), 1.0, 1),
             "105.5 [102.0-109.0]"
+        );
+    }
+
+    #[test]
+    fn the_capacity_table_says_where_the_service_or_the_generator_stopped() {
+        use crate::cost::fixtures::with_capacity;
+        use crate::model::CapacityLimit;
+        let s = summary(vec![
+            with_capacity(
+                measured("hyper", 5, 10.0),
+                4000,
+                CapacityLimit::Generator,
+                None,
+            ),
+            with_capacity(
+                measured("jvm-spring", 200, 100.0),
+                1000,
+                CapacityLimit::Slo,
+                Some(0.02),
+            ),
+            measured("go", 5, 10.0),
+        ]);
+        let t = capacity(&s).unwrap();
+        assert!(
+            t.contains("at most 10 ms and at most 0.1 % errors, per service CPU"),
+            "{t}"
+        );
+        let line = |stack: &str| t.lines().find(|l| l.starts_with(stack)).unwrap().to_owned();
+        let hyper = line("hyper");
+        assert!(
+            hyper.contains("≥ 4000") && hyper.contains("generator"),
+            "{t}"
+        );
+        let jvm = line("jvm-spring");
+        assert!(!jvm.contains('≥') && jvm.contains(" slo "), "{t}");
+        assert!(
+            jvm.contains("1000: 0.30 / 4.00 (0.20 / 2.00)"),
+            "below: {t}"
+        );
+        assert!(
+            jvm.contains("2000: 0.30 / 40.00 (0.20 / 20.00)"),
+            "above: {t}"
+        );
+        assert!(jvm.contains("1.0000"), "CPU per request at capacity: {t}");
+        assert!(!t.contains("go "), "no search, no line: {t}");
+        assert!(t.contains("≥: the search stopped before the service's limit"));
+        assert!(capacity(&summary(vec![measured("go", 5, 10.0)])).is_none());
+    }
+
+    #[test]
+    fn the_cost_table_says_which_cpu_figure_it_used() {
+        use crate::cost::fixtures::with_capacity;
+        use crate::model::CapacityLimit;
+        let report = project(
+            &summary(vec![
+                with_capacity(
+                    measured("axum", 20, 50.0),
+                    4000,
+                    CapacityLimit::Slo,
+                    Some(0.01),
+                ),
+                with_capacity(
+                    measured("hyper", 20, 50.0),
+                    8000,
+                    CapacityLimit::Generator,
+                    None,
+                ),
+                measured("go", 20, 50.0),
+            ]),
+            &[t3_micro()],
+            &Fleet::default(),
+        );
+        let t = cost(&report);
+        assert!(t.contains("0.25 ms (capacity 4000/core)"), "{t}");
+        assert!(t.contains("≤ 0.125 ms (capacity ≥ 8000/core)"), "{t}");
+        assert!(
+            t.contains(" 0.05 ms "),
+            "go at its measured CPU per request: {t}"
+        );
+        assert!(
+            t.contains("0.25 ms (capacity 4000/core) CPU per request plus 0.01 vCPU at idle"),
+            "{t}"
         );
     }
 

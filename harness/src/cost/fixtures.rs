@@ -1,7 +1,10 @@
 //! Prices and runs the cost tests share (the projection's and the renderers').
 
 use super::prices::{Arch, Price};
-use crate::model::{HarnessCost, StackSummary, Status, Summary};
+use crate::model::{
+    Capacity, CapacityLimit, HarnessCost, ProbeRecord, StackRun, StackSummary, Status, Summary,
+    Verdict,
+};
 
 pub fn price(t: &str, vcpu: u32, gib: f64, p2017: Option<f64>, p2026: f64, base: f64) -> Price {
     Price {
@@ -77,4 +80,59 @@ pub fn partly_measured() -> Summary {
     let mut actix = measured("actix", 20, 50.0);
     actix.cpu_ms_per_1000 = None;
     summary(vec![measured("axum", 20, 50.0), go, jvm, actix])
+}
+
+/// `stack` with one repeat's capacity search that ended at `rps` on one core for `limit`: probes
+/// at a quarter, half and all of it held, one at twice it did not (the service's limit) or
+/// found the generator busy; `idle_cores` of CPU at idle.
+pub fn with_capacity(
+    mut stack: StackSummary,
+    rps: u32,
+    limit: CapacityLimit,
+    idle_cores: Option<f64>,
+) -> StackSummary {
+    let probe = |rate: u32, p99_ms: u64, verdict| ProbeRecord {
+        rate,
+        achieved_rps: f64::from(rate),
+        requests: u64::from(rate) * 5,
+        p50_us: 200,
+        p99_us: p99_ms * 500,
+        intended_p50_us: Some(300),
+        intended_p99_us: Some(p99_ms * 1000),
+        generator_cpu_share: Some(0.5),
+        service_cores: Some(1.0),
+        cpu_ms_per_request: Some(1000.0 / f64::from(rate)),
+        verdict: Some(verdict),
+        ..ProbeRecord::default()
+    };
+    let last = match limit {
+        CapacityLimit::Slo => Verdict::Slo,
+        CapacityLimit::Errors => Verdict::Errors,
+        _ => Verdict::GeneratorLimit,
+    };
+    let probes = vec![
+        probe(rps / 4, 1, Verdict::Holds),
+        probe(rps / 2, 2, Verdict::Holds),
+        probe(rps, 4, Verdict::Holds),
+        probe(rps * 2, 40, last),
+    ];
+    let mut run = StackRun::new(1, 1, "1".into());
+    run.idle_cores = idle_cores;
+    run.capacity = Some(Capacity {
+        slo_p99_ms: 10.0,
+        max_error_ratio: 0.001,
+        service_cpus: 1,
+        rps: Some(rps),
+        rps_per_core: Some(f64::from(rps)),
+        limit,
+        cpu_ms_per_request: Some(1000.0 / f64::from(rps)),
+        below: Some(probes[2].clone()),
+        above: limit.is_service().then(|| probes[3].clone()),
+        probes,
+        failure: None,
+    });
+    stack.capacity = crate::aggregate::capacity_summary(&[&run]);
+    stack.idle_cores = idle_cores;
+    stack.runs.push(run);
+    stack
 }

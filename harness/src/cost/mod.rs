@@ -16,8 +16,9 @@ pub use prices::{
     Arch, COLUMNS, Price, PriceError, SelectError, load_prices, parse_prices, select,
 };
 pub use projection::{
-    Bound, Choice, CostReport, FargateLine, Fleet, InstanceRow, MemorySource, Need, Projection,
-    StackCost, StackInput, fargate, fargate_sizes, need, project, project_instance, stack_input,
+    Bound, Choice, CostReport, CpuSource, FargateLine, Fleet, InstanceRow, MemorySource, Need,
+    Projection, StackCost, StackInput, fargate, fargate_sizes, need, project, project_instance,
+    stack_input,
 };
 
 /// Version of the [`CostReport`] model; bumped on any incompatible change.

@@ -54,6 +54,17 @@ pub enum MemorySource {
     Load,
 }
 
+/// Which CPU figure a stack's projection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CpuSource {
+    /// The CPU per request measured at the run's own load, extrapolated to R.
+    PerRequest,
+    /// The capacity per core a capacity search found (CPU per request = 1 / capacity): what a
+    /// core serves within the latency objective, queueing included.
+    Capacity,
+}
+
 /// What one replica of a stack was measured to use.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct StackInput {
@@ -63,10 +74,21 @@ pub struct StackInput {
     pub memory_source: MemorySource,
     /// CPU per request, ms.
     pub cpu_ms_per_request: f64,
+    /// Where that figure comes from.
+    pub cpu_source: CpuSource,
+    /// The capacity per core it comes from, requests per second ([`CpuSource::Capacity`]).
+    pub capacity_rps_per_core: Option<f64>,
+    /// Whether that capacity is a lower bound (the search stopped before the service's
+    /// limit): the CPU planned is then an upper bound.
+    pub capacity_at_least: bool,
+    /// CPU a replica uses with no request (JIT, GC, timers), cores: the service's CPU over
+    /// the run's idle phase; `None` when not measured, counted as 0.
+    pub idle_vcpu: Option<f64>,
 }
 
 /// A stack's figures for projection: memory = `peak_kb`, else `load_kb`; CPU per request =
-/// `cpu_ms_per_1000 / 1000`. `Err` says which figure is missing.
+/// 1000 / the capacity per core where the run searched for one, else `cpu_ms_per_1000 / 1000`;
+/// the CPU at idle = `idle_cores`. `Err` says which figure is missing.
 pub fn stack_input(stack: &StackSummary) -> Result<StackInput, &'static str> {
     let (kb, memory_source) = match (stack.peak_kb, stack.load_kb) {
         (Some(kb), _) => (kb, MemorySource::Peak),
@@ -76,14 +98,28 @@ pub fn stack_input(stack: &StackSummary) -> Result<StackInput, &'static str> {
     if kb == 0 {
         return Err("memory figure is 0");
     }
-    let cpu = stack
-        .cpu_ms_per_1000
-        .filter(|c| c.is_finite() && *c >= 0.0)
-        .ok_or("no CPU figure")?;
+    let capacity = stack.capacity.as_ref().and_then(|c| {
+        let per_core = c.rps_per_core.as_ref()?.median;
+        (per_core.is_finite() && per_core > 0.0).then_some((per_core, c.at_least))
+    });
+    let (cpu_ms_per_request, cpu_source) = match capacity {
+        Some((per_core, _)) => (1000.0 / per_core, CpuSource::Capacity),
+        None => {
+            let cpu = stack
+                .cpu_ms_per_1000
+                .filter(|c| c.is_finite() && *c >= 0.0)
+                .ok_or("no CPU figure")?;
+            (cpu / 1000.0, CpuSource::PerRequest)
+        }
+    };
     Ok(StackInput {
         memory_mib: kb as f64 / 1024.0,
         memory_source,
-        cpu_ms_per_request: cpu / 1000.0,
+        cpu_ms_per_request,
+        cpu_source,
+        capacity_rps_per_core: capacity.map(|(per_core, _)| per_core),
+        capacity_at_least: capacity.is_some_and(|(_, at_least)| at_least),
+        idle_vcpu: stack.idle_cores.filter(|c| c.is_finite() && *c >= 0.0),
     })
 }
 
@@ -92,15 +128,17 @@ pub fn stack_input(stack: &StackSummary) -> Result<StackInput, &'static str> {
 pub struct Need {
     /// Memory, MiB: measured × (1 + headroom).
     pub memory_mib: f64,
-    /// CPU, cores: R × CPU ms per request / 1000 × (1 + headroom).
+    /// CPU, cores: (CPU at idle + R × CPU ms per request / 1000) × (1 + headroom).
     pub cpu_vcpu: f64,
 }
 
 /// What one replica of `input` needs in `fleet`.
 pub fn need(input: &StackInput, fleet: &Fleet) -> Need {
+    let idle = input.idle_vcpu.unwrap_or(0.0);
     Need {
         memory_mib: input.memory_mib * fleet.factor(),
-        cpu_vcpu: fleet.rps_per_service * input.cpu_ms_per_request / 1000.0 * fleet.factor(),
+        cpu_vcpu: (idle + fleet.rps_per_service * input.cpu_ms_per_request / 1000.0)
+            * fleet.factor(),
     }
 }
 
@@ -400,9 +438,25 @@ pub fn project(summary: &Summary, prices: &[Price], fleet: &Fleet) -> CostReport
     } else {
         "x86_64 types only: the stacks are built for x86_64, and aarch64 rows apply only to stacks built for aarch64 (--aarch64 includes them anyway)".to_owned()
     }];
-    notes.push(
-        "figures are taken as measured at the run's own load: CPU per replica scales with R at the measured CPU per request, and memory per replica does not change with R".to_owned(),
-    );
+    let inputs: Vec<&StackInput> = stacks
+        .iter()
+        .filter_map(|s| s.projection.as_ref().map(|p| &p.input))
+        .collect();
+    if inputs.is_empty() || inputs.iter().any(|i| i.cpu_source == CpuSource::PerRequest) {
+        notes.push(
+            "figures are taken as measured at the run's own load: CPU per replica scales with R at the measured CPU per request, and memory per replica does not change with R".to_owned(),
+        );
+    }
+    if inputs.iter().any(|i| i.cpu_source == CpuSource::Capacity) {
+        notes.push(
+            "where the run searched for capacity (CPU per request marked \"capacity\"), CPU per replica is R over the requests per second one core held within the latency objective, instead of the CPU per request measured at one load; a capacity the load generator could not reach (≥) is a lower bound, so that CPU is planned high".to_owned(),
+        );
+    }
+    if inputs.iter().any(|i| i.idle_vcpu.is_some()) {
+        notes.push(
+            "CPU per replica starts from the service's CPU while it sat idle in the run (JIT, garbage collection, timers), added before R × CPU per request".to_owned(),
+        );
+    }
     notes.push(
         "burstable types are planned within their baseline CPU (vCPU × baseline %), where they run without spending credits".to_owned(),
     );
@@ -452,7 +506,9 @@ mod tests {
     use super::*;
     use crate::cost::fixtures::{
         m6i_large, measured, partly_measured, price, summary, t2_nano, t3_micro, t3_nano, t3_small,
+        with_capacity,
     };
+    use crate::model::CapacityLimit;
 
     fn row(stack: &StackSummary, p: &Price, fleet: &Fleet) -> InstanceRow {
         project_instance(&need(&stack_input(stack).unwrap(), fleet), p, fleet)
@@ -572,6 +628,82 @@ mod tests {
         let mut s = measured("axum", 20, 50.0);
         s.cpu_ms_per_1000 = None;
         assert_eq!(stack_input(&s), Err("no CPU figure"));
+    }
+
+    #[test]
+    fn a_capacity_and_the_idle_cpu_decide_the_cpu_per_replica() {
+        // axum: 20 MiB peak and 50 ms per 1000 requests at the run's load; a search found 4000
+        // rps per core (the SLO's limit); 0.01 core at idle. CPU per request from the capacity:
+        // 1000 / 4000 = 0.25 ms (not 0.05). Per replica at 100 req/s:
+        // (0.01 + 100 × 0.25 / 1000) × 1.25 = 0.035 × 1.25 = 0.04375 vCPU.
+        // t3.micro sustains 0.2: floor(0.2 / 0.04375) = floor(4.57) = 4 by CPU (30 by memory),
+        // bound by CPU, ceil(10 / 4) = 3 instances.
+        let stack = with_capacity(
+            measured("axum", 20, 50.0),
+            4000,
+            CapacityLimit::Slo,
+            Some(0.01),
+        );
+        let input = stack_input(&stack).unwrap();
+        assert_eq!(input.cpu_source, CpuSource::Capacity);
+        assert!(close(input.cpu_ms_per_request, 0.25));
+        assert_eq!(
+            (
+                input.capacity_rps_per_core,
+                input.capacity_at_least,
+                input.idle_vcpu
+            ),
+            (Some(4000.0), false, Some(0.01))
+        );
+        let fleet = Fleet::default();
+        let n = need(&input, &fleet);
+        assert!(close(n.cpu_vcpu, 0.04375), "{n:?}");
+        let r = project_instance(&n, &t3_micro(), &fleet);
+        assert_eq!(
+            (r.replicas_by_cpu, r.bound, r.instances),
+            (Some(4), Bound::Cpu, Some(3))
+        );
+        // Without the search: the CPU per request at the run's load, the idle CPU still added:
+        // (0.01 + 100 × 0.05 / 1000) × 1.25 = 0.01875.
+        let mut plain = stack.clone();
+        plain.capacity = None;
+        let input = stack_input(&plain).unwrap();
+        assert_eq!(input.cpu_source, CpuSource::PerRequest);
+        assert!(close(need(&input, &fleet).cpu_vcpu, 0.01875));
+        // A run with a search and no steps has no CPU per request but its capacity; one the
+        // generator could not reach is a lower bound.
+        let mut searched = with_capacity(
+            measured("hyper", 5, 1.0),
+            8000,
+            CapacityLimit::Generator,
+            None,
+        );
+        searched.cpu_ms_per_1000 = None;
+        let input = stack_input(&searched).unwrap();
+        assert!(close(input.cpu_ms_per_request, 0.125) && input.capacity_at_least);
+        assert_eq!(input.idle_vcpu, None, "no idle figure: none added");
+        // The report says which figures it used.
+        let report = project(
+            &summary(vec![stack, measured("go", 20, 50.0)]),
+            &[t3_micro()],
+            &fleet,
+        );
+        let notes = report.notes.join("\n");
+        assert!(notes.contains("searched for capacity"), "{notes}");
+        assert!(notes.contains("sat idle"), "{notes}");
+        assert!(
+            notes.contains("at the measured CPU per request"),
+            "go: {notes}"
+        );
+        let only = project(&summary(vec![searched]), &[t3_micro()], &fleet);
+        assert!(
+            !only
+                .notes
+                .join(" ")
+                .contains("at the measured CPU per request"),
+            "{:?}",
+            only.notes
+        );
     }
 
     #[test]

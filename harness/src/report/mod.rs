@@ -2,6 +2,7 @@
 //! network), from template files with a typed context. Only this module knows HTML.
 
 pub mod battery;
+pub mod capacity;
 pub mod compare;
 pub mod cost;
 pub mod figures;
@@ -98,6 +99,9 @@ pub struct ReportPage {
     pub cost_error: Option<String>,
     /// The bad-input battery, when the scenario ran it.
     pub battery: Option<BatteryView>,
+    /// The capacity search, when the scenario ran one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<capacity::CapacityView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
 }
@@ -362,6 +366,13 @@ pub fn page(
                 .any(|s| s.runs.iter().any(|r| r.battery.is_some()))
                 .then_some(&"battery.csv"),
         )
+        .chain(
+            summary
+                .stacks
+                .iter()
+                .any(|s| s.capacity.is_some())
+                .then_some(&"capacity.csv"),
+        )
         .map(|f| ((*f).to_owned(), format!("{to_results}/{f}")))
         .collect(),
         harness: format!(
@@ -394,6 +405,7 @@ pub fn page(
         cost: None,
         cost_error: None,
         battery: battery_view(summary),
+        capacity: capacity::capacity_view(summary),
         left_behind: summary.left_behind.clone(),
     }
 }
@@ -683,6 +695,8 @@ mod tests {
             steal_pct: None,
             load_average: Vec::new(),
             battery: None,
+            idle_cores: None,
+            capacity: None,
         });
         s
     }

@@ -9,11 +9,11 @@ pub type PerStep<T> = [(String, Vec<Option<T>>)];
 
 /// Width and height of every figure, pixels.
 pub const SIZE: (u32, u32) = (760, 340);
-const FONT: &str = "sans-serif";
+pub(super) const FONT: &str = "sans-serif";
 /// The fine grid.
-const LIGHT: RGBColor = RGBColor(0xf2, 0xf3, 0xf5);
+pub(super) const LIGHT: RGBColor = RGBColor(0xf2, 0xf3, 0xf5);
 /// Reference lines (the floor stack, the target rate).
-const REFERENCE: RGBColor = RGBColor(0x75, 0x75, 0x75);
+pub(super) const REFERENCE: RGBColor = RGBColor(0x75, 0x75, 0x75);
 
 /// One colour per stack position, the same in every figure.
 const PALETTE: [RGBColor; 8] = [
@@ -48,7 +48,7 @@ pub struct PlotError {
     pub message: String,
 }
 
-fn fail<E: std::fmt::Debug>(figure: &'static str) -> impl Fn(E) -> PlotError {
+pub(super) fn fail<E: std::fmt::Debug>(figure: &'static str) -> impl Fn(E) -> PlotError {
     move |e| PlotError {
         figure,
         message: format!("{e:?}"),
@@ -405,7 +405,7 @@ fn lines(
 }
 
 /// The label of the category at whole-number `x`, nothing between categories.
-fn label_at(names: &[String], x: f64) -> String {
+pub(super) fn label_at(names: &[String], x: f64) -> String {
     let i = x.round();
     if (x - i).abs() > 0.01 || i < 0.0 {
         return String::new();

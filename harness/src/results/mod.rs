@@ -20,7 +20,8 @@ use crate::env::Environment;
 use crate::model::{SCHEMA_VERSION, Summary};
 
 pub use rows::{
-    BatteryRow, BootRow, CalibrateRow, CpuRow, Fixed, HistogramRow, LatencyRow, MemoryRow, Row,
+    BatteryRow, BootRow, CalibrateRow, CapacityRow, CpuRow, Fixed, HistogramRow, LatencyRow,
+    MemoryRow, Row,
 };
 
 /// The oldest `summary.json` schema this harness reads.
@@ -207,6 +208,9 @@ pub struct RunDir {
     pub boot: RowWriter<BootRow>,
     /// `battery.csv`: one row per case of the bad-input battery, when the scenario runs it.
     pub battery: Option<RowWriter<BatteryRow>>,
+    /// `capacity.csv`: one row per probe of a capacity search, once [`RunDir::add_capacity`]
+    /// made it.
+    pub capacity: Option<RowWriter<CapacityRow>>,
 }
 
 impl RunDir {
@@ -235,8 +239,15 @@ impl RunDir {
             } else {
                 None
             },
+            capacity: None,
             path,
         })
+    }
+
+    /// Creates `capacity.csv`, for a scenario that searches for capacity.
+    pub fn add_capacity(&mut self) -> Result<(), ResultsError> {
+        self.capacity = Some(RowWriter::create(self.path.join(CapacityRow::FILE))?);
+        Ok(())
     }
 
     /// Rewrites `env.json` (at the end of a run, with what the harness cost).
@@ -364,6 +375,12 @@ mod tests {
         assert_eq!(
             names(header::<BatteryRow>()),
             "stack,repeat,group,case,outcome,passed,concern,ms,down_after"
+        );
+        assert_eq!(
+            names(header::<CapacityRow>()),
+            "stack,repeat,probe,rate,achieved_rps,requests,errors,p50_us,p99_us,intended_p50_us,\
+             intended_p99_us,generator_late_p99_us,generator_cpu_share,service_cores,\
+             cpu_ms_per_request,verdict"
         );
         assert_eq!(
             names(header::<CalibrateRow>()),

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::calibrate::{Calibration, ToolFigures};
-use crate::model::{BatteryCase, BootRecord, KindResult, Sample, StepSummary};
+use crate::model::{BatteryCase, BootRecord, KindResult, ProbeRecord, Sample, StepSummary};
 
 /// A row of one of the CSV files: the file it goes in, and what it is made of.
 pub trait Row: Serialize + serde::de::DeserializeOwned + Default {
@@ -409,6 +409,72 @@ impl BatteryRow {
             concern: case.concern.clone(),
             ms: Fixed(case.millis),
             down_after: case.down_after.clone(),
+        }
+    }
+}
+
+/// `capacity.csv`: one row per probe of a capacity search.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CapacityRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// The probe, in the order run (from 1): its phase in `memory.csv` and `cpu.csv` is
+    /// `probe-<n>`.
+    pub probe: usize,
+    /// Target rate, requests per second.
+    pub rate: u32,
+    /// Served requests per second.
+    pub achieved_rps: Fixed<1>,
+    /// Requests (slots not sent included).
+    pub requests: u64,
+    /// Requests that did not get their kind's status.
+    pub errors: u64,
+    /// Median from the actual send, µs.
+    pub p50_us: u64,
+    /// 99th percentile from the actual send, µs.
+    pub p99_us: u64,
+    /// Median from when each request was due, µs.
+    pub intended_p50_us: Option<u64>,
+    /// 99th percentile from when each request was due, µs: what the SLO is judged on.
+    pub intended_p99_us: Option<u64>,
+    /// 99th percentile of the generator's clock lateness, µs.
+    pub generator_late_p99_us: Option<u64>,
+    /// Share of its CPUs the load generator used.
+    pub generator_cpu_share: Option<Fixed<3>>,
+    /// Service CPU used, cores.
+    pub service_cores: Option<Fixed<3>>,
+    /// Service CPU per served request, ms.
+    pub cpu_ms_per_request: Option<Fixed<4>>,
+    /// `holds`, `slo`, `errors` or `generator-limit`.
+    pub verdict: String,
+}
+
+impl Row for CapacityRow {
+    const FILE: &'static str = "capacity.csv";
+}
+
+impl CapacityRow {
+    /// The row of the `index`-th probe (from 0), once judged.
+    pub fn new(stack: &str, repeat: u32, index: usize, probe: &ProbeRecord) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            probe: index + 1,
+            rate: probe.rate,
+            achieved_rps: Fixed(probe.achieved_rps),
+            requests: probe.requests,
+            errors: probe.errors,
+            p50_us: probe.p50_us,
+            p99_us: probe.p99_us,
+            intended_p50_us: probe.intended_p50_us,
+            intended_p99_us: probe.intended_p99_us,
+            generator_late_p99_us: probe.generator_late_p99_us,
+            generator_cpu_share: probe.generator_cpu_share.map(Fixed),
+            service_cores: probe.service_cores.map(Fixed),
+            cpu_ms_per_request: probe.cpu_ms_per_request.map(Fixed),
+            verdict: probe.verdict.map_or("", |v| v.word()).to_owned(),
         }
     }
 }

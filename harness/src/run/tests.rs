@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::backend::fake::{FakeBackend, FakeHealth};
 use crate::driver::fake::{Act, FakeDriver};
-use crate::model::{Status, Summary};
+use crate::model::{CapacityLimit, Status, Summary};
 use crate::placement::Resolved;
 use crate::prepare::Built;
 use crate::stacks::{Launch, Stack};
@@ -91,7 +91,15 @@ impl Case {
     }
 
     fn run(&self, out: &Path, stacks: &[&str], repeat: u32) -> Result<Outcome, RunError> {
-        let scenario = scenario(repeat);
+        self.run_scenario(out, stacks, scenario(repeat))
+    }
+
+    fn run_scenario(
+        &self,
+        out: &Path,
+        stacks: &[&str],
+        scenario: Scenario,
+    ) -> Result<Outcome, RunError> {
         let stacks: Vec<String> = stacks.iter().map(|s| (*s).to_owned()).collect();
         let placement = Resolved::default();
         let health = FakeHealth {
@@ -316,4 +324,84 @@ fn an_unwritable_results_folder_is_refused_before_anything_starts() {
         1,
         "the backend is still closed"
     );
+}
+
+/// A capacity search of probes held 1 s from 100 up to 400 rps.
+fn capacity_scenario() -> Scenario {
+    let mut s = crate::scenario::parse(
+        "description = \"A short search.\"\nsample_interval_ms = 10\nidle_seconds = 0\n\
+         [capacity]\nstart_rps = 100\nmax_rps = 400\nprobe_seconds = 1\nusers = 2\n",
+        Path::new("test.toml"),
+    )
+    .unwrap();
+    s.idle = Duration::from_millis(40);
+    s.warmup = None;
+    s
+}
+
+#[test]
+fn a_capacity_search_runs_probes_instead_of_steps_and_records_each() {
+    let out = tempfile::tempdir().unwrap();
+    let case = Case::new(serve_all());
+    let outcome = case
+        .run_scenario(out.path(), &["floor"], capacity_scenario())
+        .unwrap();
+    let floor = stack(&outcome.summary, "floor");
+    assert_eq!(floor.status, Status::Ok, "{:?}", floor.reason);
+    let run = &floor.runs[0];
+    assert!(run.steps.is_empty(), "probes are not steps");
+    let search = run.capacity.as_ref().unwrap();
+    // The fake answers every probe within the objective, unless the test process kept the
+    // generator's CPUs busy: then the search stops at that probe.
+    let rates: Vec<u32> = search.probes.iter().map(|p| p.rate).collect();
+    assert!(
+        [100, 200, 400].starts_with(&rates) && !rates.is_empty(),
+        "{rates:?}"
+    );
+    assert!(
+        matches!(
+            search.limit,
+            CapacityLimit::MaxRate | CapacityLimit::Generator
+        ),
+        "{search:?}"
+    );
+    let calls: Vec<String> = case
+        .driver
+        .calls
+        .borrow()
+        .iter()
+        .map(|c| c.1.clone())
+        .collect();
+    let names: Vec<String> = (0..rates.len()).map(crate::capacity::probe_name).collect();
+    assert_eq!(calls, names);
+    // One row per probe, and the search over the repeats in the summary as written.
+    let rows: Vec<crate::results::CapacityRow> = crate::results::read_run(&outcome.dir).unwrap();
+    assert_eq!(rows.len(), rates.len());
+    assert_eq!(
+        (rows[0].stack.as_str(), rows[0].probe, rows[0].rate),
+        ("floor", 1, 100)
+    );
+    let written = crate::results::load_summary(&outcome.dir).unwrap();
+    let summary = stack(&written, "floor").capacity.as_ref().unwrap();
+    assert_eq!(summary.limit, search.limit);
+    assert!(summary.at_least, "neither limit is the service's");
+    assert_eq!(summary.rps_per_core.map(|e| e.n), Some(1));
+}
+
+#[test]
+fn an_interrupted_capacity_search_keeps_the_run_partial() {
+    let out = tempfile::tempdir().unwrap();
+    let case = Case::new(FakeDriver::new(|_, _| Act::Interrupt));
+    let outcome = case
+        .run_scenario(out.path(), &["floor", "hyper"], capacity_scenario())
+        .unwrap();
+    assert!(outcome.summary.interrupted);
+    let floor = stack(&outcome.summary, "floor");
+    assert_eq!(floor.status, Status::Interrupted);
+    assert_eq!(floor.runs[0].interrupted.as_deref(), Some("probe-1"));
+    let search = floor.runs[0].capacity.as_ref().unwrap();
+    assert_eq!(search.limit, CapacityLimit::Interrupted);
+    assert!(search.probes.is_empty(), "a probe cut short is not judged");
+    assert_eq!(stack(&outcome.summary, "hyper").status, Status::Pending);
+    assert_eq!(*case.backend.stopped.lock().unwrap(), 1);
 }

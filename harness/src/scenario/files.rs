@@ -76,6 +76,7 @@ mod tests {
         let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
         for expected in [
             "boot",
+            "capacity",
             "idle",
             "ramp",
             "robustness",
@@ -156,6 +157,18 @@ mod tests {
             assert_eq!(get(name).quick().repeat, 1, "{name}");
         }
         assert_eq!(soak.repeat, 1);
+
+        let capacity = get("capacity");
+        let plan = capacity.capacity.unwrap();
+        assert!(capacity.steps.is_empty());
+        assert_eq!(capacity.load, LoadMode::ConstantRate);
+        assert_eq!(capacity.ids.seeded, 1.0, "seeded ids only");
+        assert_eq!(plan.slo_p99, Duration::from_millis(10));
+        assert_eq!(plan.max_error_ratio, 0.001);
+        assert_eq!(capacity.placement.service_cpus, [1], "one core");
+        assert_eq!(capacity.repeat, 3);
+        let quick = capacity.quick();
+        assert_eq!((quick.repeat, quick.capacity.unwrap().probe), (1, SECOND));
     }
 
     #[test]
@@ -188,7 +201,9 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.contains("backends, boot, idle, ramp, robustness, seed, soak, spike, steady"),
+            message.contains(
+                "backends, boot, capacity, idle, ramp, robustness, seed, soak, spike, steady"
+            ),
             "{message}"
         );
 

@@ -26,6 +26,13 @@
 //!   compared with the idle level measured just before it). `pipelined` (50, 1..=10000
 //!   requests in one write), `stalled` (12, 3..=1000 connections), `burst` (500, 1..=10000
 //!   connections), `settle_seconds` (10, 1..=3600).
+//! - `[capacity]`: instead of fixed steps, search for the highest constant rate whose p99
+//!   counted from when each request was due stays under `slo_p99_ms` (10, 1..=60000) with
+//!   errors at most `max_error_ratio` (0.001, 0..=1): probes of `probe_seconds` (10, 1..=3600)
+//!   from `start_rps` (500, 1..=1000000) up to `max_rps` (200000, `start_rps`..=1000000), to a
+//!   `resolution` (0.05, 0.001..=0.5), over `users` connections (32, 1..=100000). Not with
+//!   `[[step]]` or `[battery]`; `load` is then `"constant-rate"` (its default with the table).
+//!   The warm-up defaults to the first probe's users and rate.
 //! - `[[step]]`, zero or more: `name` (`step-<n>`), `users` (required, 1..=100000), `rate`
 //!   (unthrottled, 1..=1000000 requests per second), `seconds` (required hold, 1..=86400),
 //!   `ramp_seconds` (1, 0..=3600), `pause_ms` (`[0, 0]`: `[min, max]`, each 0..=600000).
@@ -86,6 +93,59 @@ pub struct Scenario {
     pub load: LoadMode,
     /// The bad-input battery after the idle phase, when the scenario has a `[battery]`.
     pub battery: Option<Battery>,
+    /// A search for the highest rate that holds an SLO, instead of fixed steps, when the
+    /// scenario has a `[capacity]`.
+    pub capacity: Option<CapacityPlan>,
+}
+
+/// A capacity search: constant-rate probes, doubling from `start_rps` until one does not
+/// hold, then halving the gap down to `resolution` (see [`crate::capacity`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct CapacityPlan {
+    /// The latency objective: 99th percentile counted from when each request was due.
+    pub slo_p99: Duration,
+    /// Most errors a probe may have and hold, as a share of its requests.
+    pub max_error_ratio: f64,
+    /// The first probe's rate, requests per second.
+    pub start_rps: u32,
+    /// No probe goes above this rate.
+    pub max_rps: u32,
+    /// How long each probe holds its rate.
+    pub probe: Duration,
+    /// The search ends when the gap between the highest rate that held and the lowest that did
+    /// not is at most this share of the former.
+    pub resolution: f64,
+    /// Connections sharing the rate.
+    pub users: usize,
+}
+
+impl Default for CapacityPlan {
+    fn default() -> Self {
+        Self {
+            slo_p99: Duration::from_millis(10),
+            max_error_ratio: 0.001,
+            start_rps: 500,
+            max_rps: 200_000,
+            probe: Duration::from_secs(10),
+            resolution: 0.05,
+            users: 32,
+        }
+    }
+}
+
+impl CapacityPlan {
+    /// The load step of a probe at `rate`, named `name`: no ramp (the constant-rate driver has
+    /// none), no pause.
+    pub fn step(&self, name: String, rate: u32) -> Step {
+        Step {
+            name,
+            users: self.users,
+            rate: Some(rate),
+            ramp: Duration::ZERO,
+            hold: self.probe,
+            pause: (Duration::ZERO, Duration::ZERO),
+        }
+    }
 }
 
 /// The bad-input battery's sizes and how long memory is watched afterwards.
@@ -208,11 +268,14 @@ pub struct Step {
 }
 
 const SECOND: Duration = Duration::from_secs(1);
+/// The coarsest resolution `--quick` leaves a capacity search, so a smoke run takes few probes.
+const QUICK_RESOLUTION: f64 = 0.25;
 
 impl Scenario {
     /// The smoke-run version of this plan: idle and warm-up at most 1 s, every step held at
     /// most 1 s with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
-    /// starts, the battery's settling at most 3 s, one repeat; pauses unchanged.
+    /// starts, the battery's settling at most 3 s, a capacity search's probes at most 1 s with
+    /// a resolution of at least 25 %, one repeat; pauses unchanged.
     pub fn quick(mut self) -> Scenario {
         self.idle = self.idle.min(SECOND);
         if let Some(warmup) = &mut self.warmup {
@@ -226,6 +289,10 @@ impl Scenario {
         self.boot_starts = self.boot_starts.min(3);
         if let Some(battery) = &mut self.battery {
             battery.settle = battery.settle.min(3 * SECOND);
+        }
+        if let Some(capacity) = &mut self.capacity {
+            capacity.probe = capacity.probe.min(SECOND);
+            capacity.resolution = capacity.resolution.max(QUICK_RESOLUTION);
         }
         self.repeat = 1;
         self
@@ -303,6 +370,19 @@ impl Scenario {
                 format!("stalled = {}", battery.stalled),
                 format!("burst = {}", battery.burst),
                 format!("settle_seconds = {}", seconds(battery.settle)),
+            ]);
+        }
+        if let Some(capacity) = &self.capacity {
+            lines.extend([
+                String::new(),
+                "[capacity]".to_owned(),
+                format!("slo_p99_ms = {}", millis(capacity.slo_p99)),
+                format!("max_error_ratio = {:?}", capacity.max_error_ratio),
+                format!("start_rps = {}", capacity.start_rps),
+                format!("max_rps = {}", capacity.max_rps),
+                format!("probe_seconds = {}", seconds(capacity.probe)),
+                format!("resolution = {:?}", capacity.resolution),
+                format!("users = {}", capacity.users),
             ]);
         }
         for step in &self.steps {

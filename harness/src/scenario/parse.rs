@@ -1,6 +1,6 @@
 //! One scenario file's tables turned into the plan: defaults filled in, each key checked,
-//! and the rules between keys (a warm-up needs a step, a battery no steps, a constant rate a
-//! rate everywhere).
+//! and the rules between keys (a warm-up needs a step or a capacity search, a battery no
+//! steps, a constant rate a rate everywhere, a capacity search neither steps nor a battery).
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,8 +12,8 @@ use toml::de::DeTable;
 
 use super::fields::{Bounds, Check, Field};
 use super::{
-    Battery, ContainerLimits, IdMix, LoadMode, Placement, SECOND, Scenario, ScenarioError, Step,
-    quote,
+    Battery, CapacityPlan, ContainerLimits, IdMix, LoadMode, Placement, SECOND, Scenario,
+    ScenarioError, Step, quote,
 };
 
 /// Parses and validates scenario text; `source` names the file in errors and gives the name.
@@ -46,8 +46,21 @@ struct RawScenario {
     container: Option<Spanned<RawContainer>>,
     warmup: Option<Spanned<RawWarmup>>,
     battery: Option<Spanned<RawBattery>>,
+    capacity: Option<Spanned<RawCapacity>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [capacity] table")]
+struct RawCapacity {
+    slo_p99_ms: Field,
+    max_error_ratio: Field,
+    start_rps: Field,
+    max_rps: Field,
+    probe_seconds: Field,
+    resolution: Field,
+    users: Field,
 }
 
 #[derive(Deserialize)]
@@ -124,6 +137,9 @@ const HOLD: Bounds = Bounds {
     min: 1,
     max: 86_400,
 };
+/// Finest and coarsest resolution of a capacity search, as a share of the rate.
+const RESOLUTION_MIN: f64 = 0.001;
+const RESOLUTION_MAX: f64 = 0.5;
 const SECONDS: Bounds = Bounds {
     what: "a whole number of seconds",
     min: 0,
@@ -197,6 +213,8 @@ impl Check<'_> {
             }
         }
         let load = match &raw.load {
+            // A capacity search is judged on the constant-rate driver's corrected percentiles.
+            None if raw.capacity.is_some() => LoadMode::ConstantRate,
             None => LoadMode::Closed,
             Some(value) => [LoadMode::Closed, LoadMode::ConstantRate]
                 .into_iter()
@@ -234,7 +252,42 @@ impl Check<'_> {
                 format!("[[step]] at line {}", self.line(&step.span())),
             ));
         }
-        let warmup = self.warmup(raw.warmup.as_ref(), steps.first())?;
+        let capacity = self.capacity(raw.capacity.as_ref())?;
+        if let Some(table) = &raw.capacity {
+            let other = raw
+                .step
+                .first()
+                .map(|step| format!("[[step]] at line {}", self.line(&step.span())))
+                .or_else(|| {
+                    raw.battery
+                        .as_ref()
+                        .map(|b| format!("[battery] at line {}", self.line(&b.span())))
+                });
+            if let Some(other) = other {
+                return Err(self.invalid_found(
+                    "capacity",
+                    table.span(),
+                    "a scenario without [[step]] or [battery]: a capacity search chooses its \
+                     own rates, so either search or run fixed steps, in separate files",
+                    other,
+                ));
+            }
+            if load == LoadMode::Closed {
+                let span = raw
+                    .load
+                    .as_ref()
+                    .map_or_else(|| table.span(), Spanned::span);
+                return Err(self.invalid_found(
+                    "load",
+                    span,
+                    "\"constant-rate\" (or no `load`) with [capacity]: the search judges the \
+                     p99 counted from when each request was due",
+                    quote(load.as_str()),
+                ));
+            }
+        }
+        let first_probe = capacity.map(|c| c.step("probe-1".to_owned(), c.start_rps));
+        let warmup = self.warmup(raw.warmup.as_ref(), steps.first().or(first_probe.as_ref()))?;
         if load == LoadMode::ConstantRate {
             let unrated = steps
                 .iter()
@@ -278,7 +331,96 @@ impl Check<'_> {
             load,
             container,
             battery,
+            capacity,
         })
+    }
+
+    fn capacity(
+        &self,
+        raw: Option<&Spanned<RawCapacity>>,
+    ) -> Result<Option<CapacityPlan>, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let table = raw.get_ref();
+        let defaults = CapacityPlan::default();
+        let slo_ms = self.int_or(
+            "capacity.slo_p99_ms",
+            &table.slo_p99_ms,
+            &Bounds {
+                what: "a whole number of milliseconds",
+                min: 1,
+                max: 60_000,
+            },
+            defaults.slo_p99.as_millis() as i64,
+        )?;
+        let max_error_ratio = self.share(
+            "capacity.max_error_ratio",
+            &table.max_error_ratio,
+            defaults.max_error_ratio,
+        )?;
+        let start_rps = self.int_or(
+            "capacity.start_rps",
+            &table.start_rps,
+            &RATE,
+            i64::from(defaults.start_rps),
+        )?;
+        let max_rps = self.int_or(
+            "capacity.max_rps",
+            &table.max_rps,
+            &RATE,
+            i64::from(defaults.max_rps),
+        )?;
+        if max_rps < start_rps {
+            let span = table
+                .max_rps
+                .as_ref()
+                .map_or_else(|| raw.span(), Spanned::span);
+            return Err(self.invalid_found(
+                "capacity.max_rps",
+                span,
+                format!("a rate at least capacity.start_rps ({start_rps})"),
+                max_rps.to_string(),
+            ));
+        }
+        let probe = self.int_or(
+            "capacity.probe_seconds",
+            &table.probe_seconds,
+            &Bounds {
+                what: "a whole number of seconds",
+                min: 1,
+                max: 3_600,
+            },
+            defaults.probe.as_secs() as i64,
+        )?;
+        let resolution = self.share(
+            "capacity.resolution",
+            &table.resolution,
+            defaults.resolution,
+        )?;
+        if !(RESOLUTION_MIN..=RESOLUTION_MAX).contains(&resolution) {
+            let value = table.resolution.as_ref().expect("a default is in range");
+            return Err(self.invalid(
+                "capacity.resolution",
+                value,
+                format!("a share from {RESOLUTION_MIN} to {RESOLUTION_MAX} (0.05: within 5 %)"),
+            ));
+        }
+        let users = self.int_or(
+            "capacity.users",
+            &table.users,
+            &USERS,
+            defaults.users as i64,
+        )?;
+        Ok(Some(CapacityPlan {
+            slo_p99: Duration::from_millis(slo_ms as u64),
+            max_error_ratio,
+            start_rps: start_rps as u32,
+            max_rps: max_rps as u32,
+            probe: Duration::from_secs(probe as u64),
+            resolution,
+            users: users as usize,
+        }))
     }
 
     fn battery(&self, raw: Option<&Spanned<RawBattery>>) -> Result<Option<Battery>, ScenarioError> {
@@ -522,7 +664,7 @@ impl Check<'_> {
                 file: self.file.to_path_buf(),
                 key: "warmup".to_owned(),
                 line: Some(self.line(&raw.span())),
-                message: "a warm-up needs at least one [[step]]".to_owned(),
+                message: "a warm-up needs at least one [[step]] or a [capacity] search".to_owned(),
             });
         };
         let mut step = warmup(first, seconds as u64);
@@ -625,7 +767,8 @@ mod tests {
         let e = error("description = \"d\"\n[warmup]\nseconds = 5\n");
         assert_eq!(
             e.to_string(),
-            "scenarios/test.toml: warmup: a warm-up needs at least one [[step]] (line 2)"
+            "scenarios/test.toml: warmup: a warm-up needs at least one [[step]] or a [capacity] \
+             search (line 2)"
         );
         let e = error("description = \"d\"\n[warmup]\nusers = 3\n");
         assert_eq!(e.key(), Some("warmup"));
@@ -757,6 +900,117 @@ mod tests {
         assert_eq!((e.key(), e.line()), (Some("battery"), Some(2)));
         assert!(e.to_string().contains("without steps"), "{e}");
         assert!(e.to_string().contains("[[step]] at line 4"), "{e}");
+    }
+
+    const CAPACITY: &str = "description = \"d\"\n[capacity]\n";
+
+    #[test]
+    fn capacity_defaults_and_its_warmup() {
+        let s = parse_test(CAPACITY).unwrap();
+        let c = s.capacity.unwrap();
+        assert_eq!(c, CapacityPlan::default());
+        assert_eq!(c.slo_p99, Duration::from_millis(10));
+        assert_eq!((c.max_error_ratio, c.resolution), (0.001, 0.05));
+        assert_eq!((c.start_rps, c.max_rps, c.users), (500, 200_000, 32));
+        assert_eq!(c.probe, Duration::from_secs(10));
+        assert_eq!(s.load, LoadMode::ConstantRate, "implied by the table");
+        assert!(s.steps.is_empty());
+        // The warm-up is 5 s of the first probe.
+        let warmup = s.warmup.unwrap();
+        assert_eq!((warmup.users, warmup.rate), (32, Some(500)));
+        assert_eq!(warmup.hold, Duration::from_secs(5));
+
+        let s = parse_test(
+            "description = \"d\"\nload = \"constant-rate\"\n[warmup]\nseconds = 0\n\
+             [capacity]\nslo_p99_ms = 25\nmax_error_ratio = 0\nstart_rps = 100\nmax_rps = 100\n\
+             probe_seconds = 2\nresolution = 0.1\nusers = 4\n",
+        )
+        .unwrap();
+        assert_eq!(s.warmup, None);
+        assert_eq!(
+            s.capacity,
+            Some(CapacityPlan {
+                slo_p99: Duration::from_millis(25),
+                max_error_ratio: 0.0,
+                start_rps: 100,
+                max_rps: 100,
+                probe: Duration::from_secs(2),
+                resolution: 0.1,
+                users: 4,
+            })
+        );
+        let q = s.quick();
+        let c = q.capacity.unwrap();
+        assert_eq!((c.probe, c.resolution), (SECOND, 0.25));
+        assert!(
+            parse_test("description = \"d\"\n")
+                .unwrap()
+                .capacity
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn capacity_keys_are_checked() {
+        for (text, key) in [
+            ("slo_p99_ms = 0", "capacity.slo_p99_ms"),
+            ("slo_p99_ms = 60001", "capacity.slo_p99_ms"),
+            ("max_error_ratio = 1.5", "capacity.max_error_ratio"),
+            ("start_rps = 0", "capacity.start_rps"),
+            ("max_rps = 1000001", "capacity.max_rps"),
+            ("probe_seconds = 0", "capacity.probe_seconds"),
+            ("resolution = 0", "capacity.resolution"),
+            ("resolution = 0.6", "capacity.resolution"),
+            ("users = 0", "capacity.users"),
+            ("slo_ms = 10", "capacity.slo_ms"),
+        ] {
+            assert_eq!(
+                error(&format!("{CAPACITY}{text}\n")).key(),
+                Some(key),
+                "{text}"
+            );
+        }
+        let e = error(&format!("{CAPACITY}resolution = 0.75\n"));
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: capacity.resolution: expected a share from 0.001 to 0.5 \
+             (0.05: within 5 %), found 0.75 (line 3)"
+        );
+        let e = error(&format!("{CAPACITY}start_rps = 5000\nmax_rps = 4000\n"));
+        assert_eq!(
+            e.to_string(),
+            "scenarios/test.toml: capacity.max_rps: expected a rate at least \
+             capacity.start_rps (5000), found 4000 (line 4)"
+        );
+        let e = error("description = \"d\"\ncapacity = 3\n");
+        assert_eq!(e.key(), Some("capacity"));
+        assert!(e.to_string().contains("a [capacity] table"), "{e}");
+    }
+
+    #[test]
+    fn capacity_goes_alone() {
+        let e = error(&format!(
+            "{CAPACITY}\n[[step]]\nusers = 1\nrate = 5\nseconds = 1\n"
+        ));
+        assert_eq!((e.key(), e.line()), (Some("capacity"), Some(2)));
+        assert!(
+            e.to_string().contains("either search or run fixed steps")
+                && e.to_string().contains("found [[step]] at line 4"),
+            "{e}"
+        );
+        let e = error(&format!("{CAPACITY}\n[battery]\n"));
+        assert_eq!(e.key(), Some("capacity"));
+        assert!(e.to_string().contains("found [battery] at line 4"), "{e}");
+        let e = error("description = \"d\"\nload = \"closed\"\n[capacity]\n");
+        assert_eq!((e.key(), e.line()), (Some("load"), Some(2)));
+        assert!(
+            e.to_string()
+                .contains("\"constant-rate\" (or no `load`) with [capacity]"),
+            "{e}"
+        );
+        // A warm-up asking for users but no rate is still refused under a constant rate.
+        let e = error(&format!("{CAPACITY}[warmup]\nusers = 2\n"));
+        assert_eq!(e.key(), Some("warmup.rate"));
     }
 
     #[test]
