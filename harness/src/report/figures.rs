@@ -129,8 +129,9 @@ fn stack_keys(stacks: &[(usize, &StackSummary)]) -> Vec<Key> {
         .collect()
 }
 
+/// KiB as MiB; a figure of 0 (nothing read) is left out, as a log axis has no zero.
 fn mib(kb: Option<u64>) -> Option<f64> {
-    kb.map(|kb| kb as f64 / 1024.0)
+    kb.filter(|kb| *kb > 0).map(|kb| kb as f64 / 1024.0)
 }
 
 /// Idle, under load and peak per stack on a log axis, floor and jvm-spring idle as lines.
@@ -149,6 +150,7 @@ fn memory_per_stack(summary: &Summary) -> Result<String, PlotError> {
     for (k, (i, s)) in stacks.iter().enumerate() {
         let colour = plots::css_colour(*i);
         let values = [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)];
+        [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)].map(|v| v.filter(|v| *v > 0.0));
         let known: Vec<f64> = values.iter().flatten().copied().collect();
         if let (Some(low), Some(high)) = (
             known.iter().copied().reduce(f64::min),
