@@ -150,7 +150,6 @@ fn memory_per_stack(summary: &Summary) -> Result<String, PlotError> {
     for (k, (i, s)) in stacks.iter().enumerate() {
         let colour = plots::css_colour(*i);
         let values = [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)];
-        [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)].map(|v| v.filter(|v| *v > 0.0));
         let known: Vec<f64> = values.iter().flatten().copied().collect();
         if let (Some(low), Some(high)) = (
             known.iter().copied().reduce(f64::min),
