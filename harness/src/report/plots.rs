@@ -1,4 +1,4 @@
-//! The report's plotting helpers: one [`Plot`] (a category or value x axis, a linear or log y
+//! The report's plotting code: one [`Plot`] (a category or value x axis, a linear or log y
 //! axis, and layers of bars, ranges, series and reference lines) written as inline SVG, with the
 //! shared colours and sizes. Every figure of a report is a `Plot` filled in by
 //! [`figures`](super::figures); other sections draw theirs the same way (for a log-axis line
@@ -477,7 +477,7 @@ impl Plot {
 }
 
 /// A log-axis (or linear) line chart: one series per entry, x by value or category. The
-/// helper other sections call for a line chart with labelled decades.
+/// function other sections call for a line chart with labelled decades.
 pub fn line_chart(
     name: &str,
     x: XAxis,
