@@ -360,6 +360,11 @@ pub struct StackSummary {
     /// Size of what it deploys besides a runtime, bytes: the static binary, or the jar with
     /// the jars on its class path (the JDK not counted).
     pub binary_bytes: Option<u64>,
+    /// Size of the runtime those need on a machine without containers, bytes: the JDK's
+    /// installation folder for the JVM stacks; `None` for a static binary, and in results
+    /// written before it was recorded.
+    #[serde(default)]
+    pub runtime_bytes: Option<u64>,
     /// The command line it was started with (JVM options included).
     pub command: Option<String>,
     /// Its image, for the container backends.
@@ -453,6 +458,7 @@ impl StackSummary {
             status,
             reason,
             binary_bytes: None,
+            runtime_bytes: None,
             command: None,
             image: None,
             idle_kb: None,

@@ -106,6 +106,8 @@ pub struct Built {
     pub prepared: Prepared,
     /// The deployed size besides a runtime, bytes.
     pub binary_bytes: Option<u64>,
+    /// The runtime's size (the JDK of a JVM stack), bytes.
+    pub runtime_bytes: Option<u64>,
     /// The command line it is started with.
     pub command: String,
     /// Its image, on the container backends.
@@ -163,6 +165,7 @@ impl Builder for Toolchains<'_> {
         }
         Ok(Built {
             binary_bytes: launch.size_bytes(),
+            runtime_bytes: launch.runtime_bytes(),
             command,
             image: image.as_ref().map(|built| ImageRecord {
                 tag: built.tag.clone(),

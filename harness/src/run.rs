@@ -354,6 +354,7 @@ fn build(
         match world.builder.build(stack, world.backend, scenario.workers) {
             Ok(built) => {
                 record.binary_bytes = built.binary_bytes;
+                record.runtime_bytes = built.runtime_bytes;
                 record.command = Some(built.command);
                 record.image = built.image;
                 programs.insert(stack.name.to_owned(), built.prepared);

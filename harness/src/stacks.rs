@@ -360,6 +360,20 @@ impl Launch {
             .sum()
     }
 
+    /// Size of the runtime the program belongs to, bytes, when the program is not one of the
+    /// artifacts (the JVM stacks start `java`): the Java home it sits in (`<home>/bin/java`,
+    /// found on `PATH` and its links followed; a home is recognised by its `release` file),
+    /// every regular file under it summed, symbolic links not followed. `None` for a static
+    /// binary, or when no such home can be read.
+    pub fn runtime_bytes(&self) -> Option<u64> {
+        if self.artifacts.contains(&self.program) {
+            return None;
+        }
+        let program = on_path(&self.program)?.canonicalize().ok()?;
+        let home = program.parent()?.parent()?;
+        home.join("release").is_file().then(|| folder_bytes(home))
+    }
+
     /// The command line, for the record.
     pub fn command_line(&self) -> String {
         std::iter::once(self.program.display().to_string())
@@ -378,6 +392,32 @@ impl Launch {
             _ => self.args.clone(),
         }
     }
+}
+
+/// `program` as the shell finds it: itself when it names a folder, else the first match on
+/// `PATH`.
+fn on_path(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 {
+        return Some(program.to_owned());
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The regular files under `dir`, bytes; links are not followed, unreadable entries skipped.
+fn folder_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => folder_bytes(&entry.path()),
+            Ok(kind) if kind.is_file() => entry.metadata().map_or(0, |m| m.len()),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Builds `stack` once per process and returns how the contract suite starts it: the same
@@ -731,6 +771,36 @@ mod tests {
                 (availability, lack) => panic!("{}: {availability:?} but {lack:?}", stack.name),
             }
         }
+    }
+
+    #[test]
+    fn the_runtime_of_a_jvm_stack_is_its_java_home() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("jdk");
+        std::fs::create_dir_all(home.join("bin")).unwrap();
+        std::fs::create_dir_all(home.join("lib")).unwrap();
+        std::fs::write(home.join("bin/java"), [0u8; 100]).unwrap();
+        std::fs::write(home.join("lib/modules"), [0u8; 1000]).unwrap();
+        std::fs::write(home.join("release"), [0u8; 10]).unwrap();
+        std::os::unix::fs::symlink("/etc", home.join("conf")).unwrap();
+        let jar = dir.path().join("service.jar");
+        std::fs::write(&jar, [0u8; 7]).unwrap();
+        let launch = Launch {
+            program: home.join("bin/java"),
+            args: Vec::new(),
+            env: Vec::new(),
+            artifacts: vec![jar],
+        };
+        assert_eq!(launch.runtime_bytes(), Some(1110), "links are not followed");
+        assert_eq!(launch.size_bytes(), Some(7), "the jars apart");
+        // A static binary is its own runtime; a program outside a Java home has none.
+        let binary = Launch {
+            artifacts: vec![home.join("bin/java")],
+            ..launch.clone()
+        };
+        assert_eq!(binary.runtime_bytes(), None);
+        std::fs::remove_file(home.join("release")).unwrap();
+        assert_eq!(launch.runtime_bytes(), None);
     }
 
     #[test]

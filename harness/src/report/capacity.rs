@@ -2,11 +2,12 @@
 //! (marked where the search stopped before the service's limit), the probes either side of it,
 //! a bar chart of the capacities and the corrected p99 of every probe against its rate.
 
-use plotters::prelude::*;
 use serde::Serialize;
 
 use super::figures::Figure;
-use super::plots::{self, FONT, LIGHT, PlotError, REFERENCE, SIZE, colour, fail, label_at};
+use super::plots::{
+    self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Reference, Scale, Series, XAxis,
+};
 use crate::model::{Capacity, StackSummary, Summary, Verdict};
 use crate::table::{figure, probe_cell, sig3};
 
@@ -171,134 +172,107 @@ fn first_search(stack: &StackSummary) -> Option<&Capacity> {
     stack.runs.iter().find_map(|r| r.capacity.as_ref())
 }
 
-/// Capacity per core per stack (bars, requests per second); a lower bound is pale, with a
-/// triangle on top.
+/// Capacity per core per stack (bars, requests per second); a lower bound is pale, with an
+/// open circle on top.
 pub fn capacity_bars(stacks: &[(String, Option<f64>, bool)]) -> Result<String, PlotError> {
-    const FIGURE: &str = "capacity per core";
-    let err = fail(FIGURE);
-    let top = stacks
-        .iter()
-        .filter_map(|(_, v, _)| *v)
-        .fold(1.0f64, f64::max)
-        * 1.2;
     let names: Vec<String> = stacks.iter().map(|(s, _, _)| s.clone()).collect();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let n = stacks.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(72)
-            .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..top)
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(stacks.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| label_at(&names, *x))
-            .y_desc("requests per second per core")
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        for (i, (_, value, at_least)) in stacks.iter().enumerate() {
-            let Some(value) = value else { continue };
-            let x = i as f64;
-            let shade = if *at_least { 0.35 } else { 1.0 };
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.3, 0.0), (x + 0.3, *value)],
-                    colour(i).mix(shade).filled(),
-                )))
-                .map_err(&err)?;
-            if *at_least {
-                chart
-                    .draw_series(std::iter::once(TriangleMarker::new(
-                        (x, *value + top * 0.04),
-                        7,
-                        colour(i).filled(),
-                    )))
-                    .map_err(&err)?;
-            }
+    let mut plot = Plot::new(
+        "capacity per core",
+        XAxis::Categories {
+            names,
+            groups: Vec::new(),
+        },
+        Axis::new("requests per second per core", Scale::Zero),
+    );
+    let mut bounds = Series::new("lower bound", plots::REFERENCE, Line::None, Marker::Ring);
+    for (i, (name, value, at_least)) in stacks.iter().enumerate() {
+        let Some(value) = value else { continue };
+        let colour = plots::css_colour(i);
+        plot.bars.push(Bar {
+            category: i,
+            slot: 0,
+            slots: 1,
+            value: *value,
+            // A lower bound is the stack's colour at a third of its strength.
+            colour: if *at_least {
+                format!("{colour}55")
+            } else {
+                colour
+            },
+            title: format!(
+                "{name}: {}{value:.0} requests per second per core",
+                if *at_least { "at least " } else { "" }
+            ),
+        });
+        if *at_least {
+            bounds.points.push(Point::new(
+                i as f64,
+                *value,
+                format!("{name}: a lower bound, the search stopped before the service's limit"),
+            ));
         }
-        root.present().map_err(&err)?;
     }
-    Ok(svg)
+    if !bounds.points.is_empty() {
+        plot.legend
+            .push(Key::style("lower bound", Line::None, Marker::Ring));
+        plot.series.push(bounds);
+    }
+    plot.svg()
 }
 
 /// The corrected p99 of each probe against its rate, one line per stack (ms, log scale), the
 /// objective as a dashed line; a probe the generator could not drive is a cross.
 pub fn latency_vs_rate(stacks: &RateCurves, slo_ms: f64) -> Result<String, PlotError> {
-    const FIGURE: &str = "p99 against rate";
-    let err = fail(FIGURE);
-    let points = || stacks.iter().flat_map(|(_, p)| p.iter());
-    let right = points().map(|p| p.0).fold(1.0f64, f64::max) * 1.05;
-    let high = points()
-        .map(|p| p.1)
-        .fold(slo_ms, f64::max)
-        .max(slo_ms * 2.0)
-        * 1.3;
-    let low = points()
-        .map(|p| p.1)
-        .filter(|v| *v > 0.0)
-        .fold(slo_ms / 10.0, f64::min)
-        * 0.7;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0f64..right, (low.max(0.001)..high).log_scale())
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .x_desc("requests per second asked for")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_desc("p99 ms (log scale)")
-            .y_labels(6)
-            .y_label_formatter(&|v| sig3(*v))
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        chart
-            .draw_series(DashedLineSeries::new(
-                [(0.0, slo_ms), (right, slo_ms)],
-                6,
-                4,
-                REFERENCE.stroke_width(2),
-            ))
-            .map_err(&err)?;
-        for (i, (_, probes)) in stacks.iter().enumerate() {
-            let visible =
-                |&&(rate, ms, _): &&(f64, f64, Verdict)| (rate, ms.clamp(low.max(0.001), high));
-            chart
-                .draw_series(LineSeries::new(
-                    probes.iter().map(|p| visible(&p)),
-                    colour(i).stroke_width(2),
-                ))
-                .map_err(&err)?;
-            chart
-                .draw_series(probes.iter().map(|p| {
-                    let at = visible(&p);
-                    match p.2 {
-                        Verdict::GeneratorLimit => {
-                            Cross::new(at, 6, colour(i).stroke_width(2)).into_dyn()
-                        }
-                        _ => Circle::new(at, 3, colour(i).filled()).into_dyn(),
-                    }
-                }))
-                .map_err(&err)?;
+    let mut plot = Plot::new(
+        "p99 against rate",
+        XAxis::Values(Axis::new("requests per second asked for", Scale::Zero)),
+        Axis::new("p99 ms (log scale)", Scale::Log),
+    );
+    plot.references.push(Reference {
+        y: slo_ms,
+        label: format!("objective {} ms", sig3(slo_ms)),
+        colour: plots::REFERENCE.to_owned(),
+    });
+    for (i, (name, probes)) in stacks.iter().enumerate() {
+        if probes.is_empty() {
+            continue;
         }
-        root.present().map_err(&err)?;
+        let colour = plots::css_colour(i);
+        let title = |&(rate, ms, verdict): &(f64, f64, Verdict)| {
+            Point::new(
+                rate,
+                ms.max(0.001),
+                format!(
+                    "{name}: {rate:.0} rps asked, p99 {} ms, {}",
+                    sig3(ms),
+                    verdict.word()
+                ),
+            )
+        };
+        let mut line = Series::new(name.clone(), colour.clone(), Line::Solid, Marker::Dot);
+        line.points = probes
+            .iter()
+            .filter(|p| p.2 != Verdict::GeneratorLimit)
+            .map(title)
+            .collect();
+        let mut late = Series::new(
+            format!("{name} (generator)"),
+            colour.clone(),
+            Line::None,
+            Marker::Cross,
+        );
+        late.points = probes
+            .iter()
+            .filter(|p| p.2 == Verdict::GeneratorLimit)
+            .map(title)
+            .collect();
+        plot.legend.push(Key::colour(name.clone(), colour));
+        plot.series.push(line);
+        if !late.points.is_empty() {
+            plot.series.push(late);
+        }
     }
-    Ok(svg)
+    plot.svg()
 }
 
 #[cfg(test)]
@@ -377,13 +351,9 @@ mod tests {
             ("axum".into(), Some(9000.0), false),
         ])
         .unwrap();
-        assert_eq!(
-            svg.matches("<rect").count(),
-            1 + 2,
-            "background and two bars"
-        );
-        assert!(svg.contains("<polygon"), "the lower bound's triangle");
-        assert!(svg.contains("floor") && svg.contains("axum"));
+        assert!(svg.contains("floor: at least 20000 requests per second per core"));
+        assert!(svg.contains("axum: 9000 requests per second per core"));
+        assert!(svg.contains("a lower bound, the search stopped"));
         let svg = latency_vs_rate(
             &[(
                 "axum".into(),
@@ -396,8 +366,9 @@ mod tests {
             10.0,
         )
         .unwrap();
-        assert_eq!(svg.matches("<circle").count(), 2);
+        assert!(svg.contains("axum: 2000 rps asked, p99 30 ms"), "{svg}");
         assert!(svg.contains("requests per second asked for"));
+        assert!(svg.contains("objective 10 ms"), "{svg}");
         assert!(latency_vs_rate(&[], 10.0).is_ok() && capacity_bars(&[]).is_ok());
     }
 }

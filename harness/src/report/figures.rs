@@ -1,10 +1,17 @@
-//! The report's figures: what each shows, drawn by [`plots`](super::plots).
+//! The report's figures: what each shows, one function per figure, drawn by
+//! [`plots`](super::plots). Stacks sit in the tables' order (Rust, Go, JVM) in their own colour;
+//! memory, latency and boot are on log axes, where a JVM and a static binary fit together.
 
 use serde::Serialize;
 
 use super::MemorySeries;
-use super::plots;
-use crate::model::Summary;
+use super::plots::{
+    self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Range, Reference, Scale, Series,
+    XAxis,
+};
+use super::scorecard::{BASELINE, FLOOR};
+use super::tables::{family, grouped};
+use crate::model::{StackSummary, StepSummary, Summary};
 
 /// One figure: inline SVG, or the reason it could not be drawn.
 #[derive(Debug, Serialize)]
@@ -21,38 +28,234 @@ pub struct Figure {
     pub error: Option<String>,
 }
 
+impl Figure {
+    fn new(
+        id: &'static str,
+        title: &'static str,
+        caption: String,
+        drawn: Result<String, PlotError>,
+    ) -> Self {
+        let (svg, error) = match drawn {
+            Ok(svg) => (Some(svg), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        Self {
+            id,
+            title,
+            caption,
+            svg,
+            error,
+        }
+    }
+}
+
+/// Most points drawn per line of the memory trace; longer traces keep every bucket's lowest
+/// and highest sample, so their shape survives.
+const MAX_TRACE_POINTS: usize = 400;
+
 pub(super) fn figures(
     summary: &Summary,
     memory: &MemorySeries,
     interval_ms: Option<u64>,
 ) -> Vec<Figure> {
     let counter = &summary.memory_counter;
-    let names: Vec<String> = summary.stacks.iter().map(|s| s.stack.clone()).collect();
-    let mib = |kb: Option<u64>| kb.map(|kb| kb as f64 / 1024.0);
-    let bars: Vec<(String, [Option<f64>; 3])> = summary
-        .stacks
+    vec![
+        Figure::new(
+            "memory",
+            "Memory per stack",
+            format!(
+                "{counter} of the service, MiB, log scale: idle (ring), median under load (dot), peak (bar); the line joins idle to peak. Dashed: floor under load (a process and a socket) and jvm-spring at idle (the blog's baseline). Hover for the exact figures."
+            ),
+            memory_per_stack(summary),
+        ),
+        Figure::new(
+            "memory-time",
+            "Memory through the scenario",
+            format!(
+                "{counter} of each service from its start to its stop (first repeat){}, MiB, log scale: steps show as plateaus; a line that keeps climbing during a step is memory growing with load.",
+                interval_ms
+                    .map(|ms| format!(", sampled every {ms} ms"))
+                    .unwrap_or_default()
+            ),
+            memory_over_time(summary, memory),
+        ),
+        Figure::new(
+            "latency",
+            "Latency per load step",
+            "Seeded ids, first repeat: p50 (solid, dots) and p99 (dashed, rings), µs, log scale, as the load generator sees it.".to_owned(),
+            latency(summary),
+        ),
+        Figure::new(
+            "throughput",
+            "Achieved throughput against the target",
+            "Requests per second served per step (lines) against the target rate (grey dashed). A cross marks a step where the load generator was saturated: there the figure describes the generator, not the service.".to_owned(),
+            throughput(summary),
+        ),
+        Figure::new(
+            "boot",
+            "Boot time",
+            "Every cold start: ms from the start call to the first 200 from /health, polled every millisecond, log scale.".to_owned(),
+            boot(summary),
+        ),
+        Figure::new(
+            "cpu",
+            "CPU per 1000 requests",
+            "Service CPU time over the measured steps divided by the requests served, ms per 1000 requests.".to_owned(),
+            cpu(summary),
+        ),
+    ]
+}
+
+/// The stacks as categories, grouped, with their colours.
+fn stack_axis(summary: &Summary) -> (XAxis, Vec<(usize, &StackSummary)>) {
+    let stacks = grouped(summary);
+    let names = stacks.iter().map(|(_, s)| s.stack.clone()).collect();
+    let mut groups: Vec<(String, usize, usize)> = Vec::new();
+    for (k, (_, s)) in stacks.iter().enumerate() {
+        let word = family(&s.stack).word();
+        match groups.last_mut() {
+            Some((name, _, last)) if name == word => *last = k,
+            _ => groups.push((word.to_owned(), k, k)),
+        }
+    }
+    (XAxis::Categories { names, groups }, stacks)
+}
+
+/// The stacks' colours, as a legend.
+fn stack_keys(stacks: &[(usize, &StackSummary)]) -> Vec<Key> {
+    stacks
         .iter()
-        .map(|s| {
-            (
-                s.stack.clone(),
-                [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)],
-            )
+        .map(|(i, s)| Key::colour(&s.stack, plots::css_colour(*i)))
+        .collect()
+}
+
+/// KiB as MiB; a figure of 0 (nothing read) is left out, as a log axis has no zero.
+fn mib(kb: Option<u64>) -> Option<f64> {
+    kb.filter(|kb| *kb > 0).map(|kb| kb as f64 / 1024.0)
+}
+
+/// Idle, under load and peak per stack on a log axis, floor and jvm-spring idle as lines.
+fn memory_per_stack(summary: &Summary) -> Result<String, PlotError> {
+    let (x, stacks) = stack_axis(summary);
+    let mut plot = Plot::new(
+        "memory per stack",
+        x,
+        Axis::new("MiB (log scale)", Scale::Log),
+    );
+    let marks = [
+        ("idle", Marker::Ring),
+        ("under load", Marker::Dot),
+        ("peak", Marker::Dash),
+    ];
+    for (k, (i, s)) in stacks.iter().enumerate() {
+        let colour = plots::css_colour(*i);
+        let values = [mib(s.idle_kb), mib(s.load_kb), mib(s.peak_kb)];
+        let known: Vec<f64> = values.iter().flatten().copied().collect();
+        if let (Some(low), Some(high)) = (
+            known.iter().copied().reduce(f64::min),
+            known.iter().copied().reduce(f64::max),
+        ) {
+            plot.ranges.push(Range {
+                x: k as f64,
+                low,
+                high,
+                colour: colour.clone(),
+                title: format!("{}: {low:.2} to {high:.2} MiB", s.stack),
+            });
+        }
+        for ((what, marker), value) in marks.iter().zip(values) {
+            let Some(v) = value else { continue };
+            let mut series =
+                Series::new(format!("{} {what}", s.stack), &colour, Line::None, *marker);
+            series.points.push(Point::new(
+                k as f64,
+                v,
+                format!("{} {what}: {v:.2} MiB", s.stack),
+            ));
+            plot.series.push(series);
+        }
+    }
+    let find = |name: &str| summary.stacks.iter().find(|s| s.stack == name);
+    if let Some(floor) = find(FLOOR).and_then(|s| mib(s.load_kb.or(s.idle_kb))) {
+        plot.references.push(Reference {
+            y: floor,
+            label: format!("floor under load {floor:.1} MiB"),
+            colour: plots::REFERENCE.to_owned(),
+        });
+    }
+    if let Some(idle) = find(BASELINE).and_then(|s| mib(s.idle_kb)) {
+        plot.references.push(Reference {
+            y: idle,
+            label: format!("jvm-spring idle {idle:.1} MiB"),
+            colour: plots::REFERENCE.to_owned(),
+        });
+    }
+    plot.legend = marks
+        .iter()
+        .map(|(what, marker)| Key::style(*what, Line::None, *marker))
+        .collect();
+    plot.svg()
+}
+
+/// Keeps at most about `max` points: every bucket's lowest and highest, in time order.
+fn thin(points: &[(f64, f64)], max: usize) -> Vec<(f64, f64)> {
+    if points.len() <= max {
+        return points.to_vec();
+    }
+    let size = points.len().div_ceil(max / 2);
+    points
+        .chunks(size)
+        .flat_map(|chunk| {
+            let low = chunk
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.1.total_cmp(&b.1.1));
+            let high = chunk
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.1.total_cmp(&b.1.1));
+            let mut both: Vec<(usize, (f64, f64))> =
+                low.into_iter().chain(high).map(|(i, p)| (i, *p)).collect();
+            both.sort_by_key(|(i, _)| *i);
+            both.dedup_by_key(|(i, _)| *i);
+            both.into_iter().map(|(_, p)| p)
+        })
+        .collect()
+}
+
+/// Each stack's memory from its start to its stop, log axis.
+fn memory_over_time(summary: &Summary, memory: &MemorySeries) -> Result<String, PlotError> {
+    let (_, stacks) = stack_axis(summary);
+    let series = stacks
+        .iter()
+        .filter_map(|(i, s)| {
+            let trace = memory.get(&s.stack).filter(|t| !t.is_empty())?;
+            let mut series =
+                Series::new(&s.stack, plots::css_colour(*i), Line::Solid, Marker::Hidden);
+            series.points = thin(trace, MAX_TRACE_POINTS)
+                .into_iter()
+                .filter(|(_, v)| *v > 0.0)
+                .map(|(t, v)| Point::new(t, v, format!("{} at {t:.1} s: {v:.2} MiB", s.stack)))
+                .collect();
+            Some(series)
         })
         .collect();
-    let floor = summary
-        .stacks
-        .iter()
-        .find(|s| s.stack == "floor")
-        .and_then(|s| mib(s.load_kb.or(s.idle_kb)));
-    let series: Vec<(String, Vec<(f64, f64)>)> = names
-        .iter()
-        .map(|n| (n.clone(), memory.get(n).cloned().unwrap_or_default()))
-        .collect();
-    let step_names: Vec<String> = summary
+    plots::line_chart(
+        "memory over time",
+        XAxis::Values(Axis::new("seconds since the service started", Scale::Zero)),
+        Axis::new("MiB (log scale)", Scale::Log),
+        series,
+        stack_keys(&stacks),
+    )
+}
+
+/// The measured steps' names, from the first stack that ran any.
+fn step_names(summary: &Summary) -> Vec<String> {
+    summary
         .stacks
         .iter()
         .filter_map(|s| s.runs.first())
-        .find(|r| !r.steps.is_empty())
+        .find(|r| r.steps.iter().any(|s| !s.warmup))
         .map(|r| {
             r.steps
                 .iter()
@@ -60,129 +263,247 @@ pub(super) fn figures(
                 .map(|s| s.name.clone())
                 .collect()
         })
-        .unwrap_or_default();
-    let latency = per_step(summary, &step_names, |st| {
-        let k = st.kinds.iter().find(|k| k.kind == "seeded")?;
-        Some((k.p50_us as f64, k.p99_us as f64))
-    });
-    let throughput = per_step(summary, &step_names, |st| {
-        Some((st.achieved_rps, st.load_generator_bound))
-    });
-    let targets: Vec<Option<f64>> = step_names
-        .iter()
-        .map(|name| {
-            summary
-                .stacks
-                .iter()
-                .filter_map(|s| s.runs.first())
-                .flat_map(|r| r.steps.iter())
-                .find(|st| &st.name == name)
-                .and_then(|st| st.target_rps.map(f64::from))
-        })
-        .collect();
-    let boots: Vec<(String, Vec<f64>)> = summary
-        .stacks
-        .iter()
-        .map(|s| {
-            (
-                s.stack.clone(),
-                s.runs
-                    .iter()
-                    .flat_map(|r| r.boots.iter().map(|b| b.boot_ms))
-                    .collect(),
-            )
-        })
-        .collect();
-    let cpu: Vec<(String, Option<f64>)> = summary
-        .stacks
-        .iter()
-        .map(|s| (s.stack.clone(), s.cpu_ms_per_1000))
-        .collect();
-    let figure = |id, title, caption: String, drawn: Result<String, plots::PlotError>| match drawn {
-        Ok(svg) => Figure {
-            id,
-            title,
-            caption,
-            svg: Some(svg),
-            error: None,
-        },
-        Err(e) => Figure {
-            id,
-            title,
-            caption,
-            svg: None,
-            error: Some(e.to_string()),
-        },
-    };
-    vec![
-        figure(
-            "memory",
-            "Memory per stack",
-            format!("{counter} of the service: idle (light), median under load (medium), peak (dark), MiB. The dashed line is the floor stack under load: the cost of a process and a socket."),
-            plots::memory_bars(&bars, floor),
-        ),
-        figure(
-            "memory-time",
-            "Memory through the scenario",
-            format!(
-                "{counter} of each service from its start to its stop (first repeat){}.",
-                interval_ms.map(|ms| format!(", sampled every {ms} ms")).unwrap_or_default()
-            ),
-            plots::memory_over_time(&series),
-        ),
-        figure(
-            "latency",
-            "Latency per load step",
-            "Seeded ids: p50 (solid, dots) and p99 (dashed), µs, log scale, to the response head as the load generator sees it.".to_owned(),
-            plots::latency_by_step(&step_names, &latency),
-        ),
-        figure(
-            "throughput",
-            "Achieved throughput against the target",
-            "Requests per second achieved per step (lines) against the target rate (grey dashed). A cross marks a step where the load generator was saturated: there the figure describes the generator, not the service.".to_owned(),
-            plots::throughput(&step_names, &targets, &throughput),
-        ),
-        figure(
-            "boot",
-            "Boot time",
-            "Every cold start: ms from the start call to the first 200 from /health, polled every millisecond (log scale).".to_owned(),
-            plots::boot_times(&boots),
-        ),
-        figure(
-            "cpu",
-            "CPU per 1000 requests",
-            "Service CPU time over the measured steps divided by the requests served, ms per 1000 requests.".to_owned(),
-            plots::cpu_per_1000(&cpu),
-        ),
-    ]
+        .unwrap_or_default()
 }
 
-/// Per stack, `pick` of each named measured step of its first repeat (`None` where it has no
-/// such step).
-fn per_step<T>(
-    summary: &Summary,
-    step_names: &[String],
-    pick: impl Fn(&crate::model::StepSummary) -> Option<T>,
-) -> Vec<(String, Vec<Option<T>>)> {
-    summary
-        .stacks
+/// A stack's measured step called `name` in its first repeat.
+fn step<'a>(s: &'a StackSummary, name: &str) -> Option<&'a StepSummary> {
+    s.runs
+        .first()?
+        .steps
         .iter()
-        .map(|s| {
-            let steps = s
-                .runs
-                .first()
-                .map(|r| r.steps.as_slice())
-                .unwrap_or_default();
-            let values = step_names
-                .iter()
-                .map(|name| {
-                    steps
-                        .iter()
-                        .find(|st| !st.warmup && &st.name == name)
-                        .and_then(&pick)
-                })
-                .collect();
-            (s.stack.clone(), values)
-        })
-        .collect()
+        .find(|st| !st.warmup && st.name == name)
+}
+
+fn steps_axis(steps: &[String]) -> XAxis {
+    XAxis::Categories {
+        names: steps.to_vec(),
+        groups: Vec::new(),
+    }
+}
+
+/// p50 and p99 of seeded ids per step, log axis fitted to every p99.
+fn latency(summary: &Summary) -> Result<String, PlotError> {
+    let steps = step_names(summary);
+    let (_, stacks) = stack_axis(summary);
+    let mut series = Vec::new();
+    for (i, s) in &stacks {
+        let colour = plots::css_colour(*i);
+        for (what, line, marker) in [
+            ("p50", Line::Solid, Marker::Dot),
+            ("p99", Line::Dashed, Marker::Ring),
+        ] {
+            let mut one = Series::new(format!("{} {what}", s.stack), &colour, line, marker);
+            for (x, name) in steps.iter().enumerate() {
+                let Some(seeded) =
+                    step(s, name).and_then(|st| st.kinds.iter().find(|k| k.kind == "seeded"))
+                else {
+                    continue;
+                };
+                let us = if what == "p50" {
+                    seeded.p50_us
+                } else {
+                    seeded.p99_us
+                };
+                if us > 0 {
+                    one.points.push(Point::new(
+                        x as f64,
+                        us as f64,
+                        format!("{} {name}: {what} {us} µs", s.stack),
+                    ));
+                }
+            }
+            series.push(one);
+        }
+    }
+    let mut legend = stack_keys(&stacks);
+    legend.push(Key::style("p50", Line::Solid, Marker::Dot));
+    legend.push(Key::style("p99", Line::Dashed, Marker::Ring));
+    plots::line_chart(
+        "latency per step",
+        steps_axis(&steps),
+        Axis::new("µs (log scale)", Scale::Log),
+        series,
+        legend,
+    )
+}
+
+/// Served requests per second per step, the target dashed, saturated steps crossed.
+fn throughput(summary: &Summary) -> Result<String, PlotError> {
+    let steps = step_names(summary);
+    let (_, stacks) = stack_axis(summary);
+    let mut plot = Plot::new(
+        "throughput",
+        steps_axis(&steps),
+        Axis::new("requests per second", Scale::Zero),
+    );
+    let mut target = Series::new("target", plots::REFERENCE, Line::Dashed, Marker::Hidden);
+    for (x, name) in steps.iter().enumerate() {
+        let rate = summary
+            .stacks
+            .iter()
+            .find_map(|s| step(s, name).and_then(|st| st.target_rps));
+        if let Some(rate) = rate {
+            target.points.push(Point::new(
+                x as f64,
+                f64::from(rate),
+                format!("{name}: target {rate} rps"),
+            ));
+        }
+    }
+    plot.series.push(target);
+    let mut saturated = Vec::new();
+    for (i, s) in &stacks {
+        let colour = plots::css_colour(*i);
+        let mut line = Series::new(&s.stack, &colour, Line::Solid, Marker::Dot);
+        let mut crosses = Series::new(
+            format!("{} saturated", s.stack),
+            &colour,
+            Line::None,
+            Marker::Cross,
+        );
+        crosses.class = Some("saturated");
+        for (x, name) in steps.iter().enumerate() {
+            let Some(st) = step(s, name) else { continue };
+            let rps = st.achieved_rps;
+            line.points.push(Point::new(
+                x as f64,
+                rps,
+                format!("{} {name}: {rps:.0} rps", s.stack),
+            ));
+            if st.load_generator_bound {
+                crosses.points.push(Point::new(
+                    x as f64,
+                    rps,
+                    format!(
+                        "{} {name}: {rps:.0} rps; the load generator was saturated",
+                        s.stack
+                    ),
+                ));
+            }
+        }
+        plot.series.push(line);
+        if !crosses.points.is_empty() {
+            saturated.push(crosses);
+        }
+    }
+    // Crosses last, over the lines.
+    plot.series.extend(saturated);
+    plot.legend = stack_keys(&stacks);
+    plot.legend
+        .push(Key::style("target", Line::Dashed, Marker::Hidden));
+    plot.legend.push(Key::style(
+        "load generator saturated",
+        Line::None,
+        Marker::Cross,
+    ));
+    plot.svg()
+}
+
+/// Every cold start per stack as a dot, log axis.
+fn boot(summary: &Summary) -> Result<String, PlotError> {
+    let (x, stacks) = stack_axis(summary);
+    let mut plot = Plot::new("boot time", x, Axis::new("ms (log scale)", Scale::Log));
+    for (k, (i, s)) in stacks.iter().enumerate() {
+        let boots: Vec<(u32, u32, f64)> = s
+            .runs
+            .iter()
+            .flat_map(|r| r.boots.iter().map(move |b| (r.repeat, b.start, b.boot_ms)))
+            .filter(|b| b.2 > 0.0)
+            .collect();
+        let spread = boots.len().max(1) as f64;
+        let mut dots = Series::new(&s.stack, plots::css_colour(*i), Line::None, Marker::Dot);
+        dots.points = boots
+            .iter()
+            .enumerate()
+            .map(|(n, (repeat, start, ms))| {
+                // Spread sideways by start number so equal values stay visible.
+                let x = k as f64 - 0.25 + 0.5 * (n as f64 + 0.5) / spread;
+                Point::new(
+                    x,
+                    *ms,
+                    format!("{} repeat {repeat}, start {start}: {ms:.2} ms", s.stack),
+                )
+            })
+            .collect();
+        plot.series.push(dots);
+    }
+    plot.svg()
+}
+
+/// Service CPU per 1000 requests per stack, bars from zero.
+fn cpu(summary: &Summary) -> Result<String, PlotError> {
+    let (x, stacks) = stack_axis(summary);
+    let mut plot = Plot::new(
+        "CPU per 1000 requests",
+        x,
+        Axis::new("CPU ms per 1000 requests", Scale::Zero),
+    );
+    for (k, (i, s)) in stacks.iter().enumerate() {
+        let Some(v) = s.cpu_ms_per_1000 else { continue };
+        plot.bars.push(Bar {
+            category: k,
+            slot: 0,
+            slots: 1,
+            value: v,
+            colour: plots::css_colour(*i),
+            title: format!("{}: {v:.1} ms of CPU per 1000 requests", s.stack),
+        });
+    }
+    plot.svg()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{stack, summary};
+
+    #[test]
+    fn long_traces_are_thinned_keeping_their_extremes() {
+        let trace: Vec<(f64, f64)> = (0..2000)
+            .map(|i| (i as f64, if i == 1234 { 99.0 } else { 1.0 }))
+            .collect();
+        let thinned = thin(&trace, 400);
+        assert!(thinned.len() <= 400, "{}", thinned.len());
+        assert!(thinned.contains(&(1234.0, 99.0)), "the spike survives");
+        assert!(thinned.windows(2).all(|w| w[0].0 < w[1].0), "in time order");
+        assert_eq!(thin(&trace[..10], 400).len(), 10);
+    }
+
+    #[test]
+    fn saturated_steps_and_only_those_are_crossed() {
+        let mut a = stack("floor", 1300, 1500, 2.0);
+        let mut second = a.runs[0].steps[0].clone();
+        second.name = "users-8".into();
+        second.load_generator_bound = true;
+        second.achieved_rps = 900.0;
+        a.runs[0].steps.push(second);
+        let b = stack("axum", 1700, 2000, 3.0);
+        let svg = throughput(&summary("ramp", vec![a, b])).unwrap();
+        assert_eq!(
+            svg.matches(r#"<path class="saturated""#).count(),
+            1,
+            "{svg}"
+        );
+        assert!(svg.contains("floor users-8: 900 rps; the load generator was saturated"));
+        assert!(!svg.contains("axum users-4: 250 rps; the load generator was saturated"));
+    }
+
+    #[test]
+    fn memory_shows_both_reference_lines() {
+        let s = summary(
+            "ramp",
+            vec![
+                stack("floor", 1300, 1536, 2.0),
+                stack("jvm-spring", 192 * 1024, 260 * 1024, 1600.0),
+            ],
+        );
+        let svg = memory_per_stack(&s).unwrap();
+        assert!(svg.contains("floor under load 1.5 MiB"));
+        assert!(svg.contains("jvm-spring idle 192.0 MiB"));
+        assert!(
+            svg.contains("<title>jvm-spring peak: 260.10 MiB</title>"),
+            "{svg}"
+        );
+    }
 }

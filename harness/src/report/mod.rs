@@ -1,19 +1,30 @@
-//! HTML reports: made from a results folder alone, self-contained (inline CSS and SVG, no
-//! network), from template files with a typed context. Only this module knows HTML.
+//! HTML reports: made from a results folder alone, self-contained (inline CSS, SVG and a few
+//! lines of script to sort tables; no network), from template files with a typed context. Only
+//! this module knows HTML.
+//!
+//! A report is one section per template block of `report.html`; each section's context comes
+//! from its own module: [`scorecard`] (the headline), [`tables`] (stacks, steps, noise),
+//! [`figures`] drawn by [`plots`], [`battery`], [`cost`]; [`index`] lists the runs.
 
 pub mod battery;
 pub mod capacity;
 pub mod compare;
 pub mod cost;
 pub mod figures;
+pub mod index;
 pub mod plots;
+pub mod scorecard;
 pub mod spectrum;
+pub mod tables;
 
 use battery::battery_view;
 pub use battery::{BatteryCaseRow, BatteryRow, BatteryView};
 pub use compare::write_compare;
 pub use figures::Figure;
 use figures::figures;
+pub use index::write_index;
+pub use scorecard::Scorecard;
+pub use tables::{Cell, Group, Noise, StackRow, StepRow};
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -25,10 +36,9 @@ use serde::Serialize;
 use crate::backend::traits_of;
 use crate::cost::{Fleet, Price, PriceError, project};
 use crate::env::Environment as RunEnvironment;
-use crate::model::{BackendTraits, Estimates, StepEstimate, Summary};
+use crate::model::{BackendTraits, Summary};
 use crate::render::{Html, Renderer};
 use crate::results;
-use crate::stats::Estimate;
 use crate::table::{self, CostTable};
 
 const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
@@ -36,6 +46,7 @@ const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
 const COMPARE_TEMPLATE: &str = include_str!("../../templates/compare.html");
 const COST_TEMPLATE: &str = include_str!("../../templates/cost.html");
 const STYLE: &str = include_str!("../../templates/style.css");
+const SORT_SCRIPT: &str = include_str!("../../templates/sort.js");
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -71,8 +82,8 @@ pub struct ReportPage {
     pub complete: bool,
     /// Whether it was interrupted.
     pub interrupted: bool,
-    /// The blog's claim, tested on this run, in one sentence.
-    pub headline: String,
+    /// The blog's claim tested on this run: the verdict and the scorecard.
+    pub scorecard: Scorecard,
     /// The memory counter every memory figure uses.
     pub memory_counter: String,
     /// Whether the services ran in containers (image sizes, boot from container start).
@@ -81,8 +92,14 @@ pub struct ReportPage {
     pub backend_traits: BackendTraits,
     /// The environment, as label and value.
     pub environment: Vec<(String, String)>,
-    /// One row per stack.
-    pub stacks: Vec<StackRow>,
+    /// The stacks, grouped Rust, Go, JVM.
+    pub groups: Vec<Group>,
+    /// The size column's header.
+    pub size_header: String,
+    /// What the size column counts on this backend, beneath its header.
+    pub size_note: Option<String>,
+    /// The figures whose repeats disagree, per stack.
+    pub noise: Vec<Noise>,
     /// One row per stack and measured step.
     pub steps: Vec<StepRow>,
     /// The figures, in the report's order.
@@ -106,85 +123,6 @@ pub struct ReportPage {
     pub left_behind: Vec<String>,
 }
 
-/// One stack in the report.
-#[derive(Debug, Serialize)]
-pub struct StackRow {
-    /// Name.
-    pub name: String,
-    /// Its colour in every figure.
-    pub colour: String,
-    /// `ok`, `skipped`, `failed`, `partial`, `not run`.
-    pub status: String,
-    /// Why it was skipped or failed.
-    pub reason: Option<String>,
-    /// Idle memory, MiB.
-    pub idle_mib: Option<String>,
-    /// Memory under load, MiB.
-    pub load_mib: Option<String>,
-    /// Peak memory, MiB.
-    pub peak_mib: Option<String>,
-    /// Boot time: median (min to max), ms.
-    pub boot: Option<String>,
-    /// The service's own boot time, median, ms.
-    pub self_boot: Option<String>,
-    /// p50 / p99 of seeded ids in the last step, µs.
-    pub latency: Option<String>,
-    /// Achieved rps in the last step.
-    pub rps: Option<String>,
-    /// Service CPU per 1000 requests, ms.
-    pub cpu: Option<String>,
-    /// Size of the executable or jar, MiB.
-    pub size_mib: Option<String>,
-    /// Size of its image, MiB (container backends).
-    pub image_mib: Option<String>,
-    /// Boot from its container's start, median, ms (container backends).
-    pub container_boot: Option<String>,
-    /// How it was started.
-    pub command: Option<String>,
-    /// The figures whose repeats disagree, with the likely cause.
-    pub noisy: Option<String>,
-}
-
-/// One measured step of one stack.
-#[derive(Debug, Serialize)]
-pub struct StepRow {
-    /// Stack.
-    pub stack: String,
-    /// Step name.
-    pub step: String,
-    /// Users.
-    pub users: usize,
-    /// Target rps, or `unthrottled`.
-    pub target: String,
-    /// Achieved rps.
-    pub achieved: String,
-    /// Percentiles of seeded ids, µs.
-    pub p50: u64,
-    /// 90th.
-    pub p90: u64,
-    /// 99th.
-    pub p99: u64,
-    /// 99.9th.
-    pub p999: u64,
-    /// Slowest.
-    pub max: u64,
-    /// Requests not answered as the contract says.
-    pub errors: u64,
-    /// The load generator was saturated.
-    pub load_generator_bound: bool,
-    /// The load generator fell behind its own schedule (constant-rate).
-    pub generator_late: bool,
-    /// p50 over the repeats, with its interval or spread.
-    pub p50_repeats: Option<String>,
-    /// p99 over the repeats.
-    pub p99_repeats: Option<String>,
-    /// Achieved rps over the repeats.
-    pub rps_repeats: Option<String>,
-    /// Constant-rate steps: p50 / p99 counted from when each request was due (corrected for
-    /// coordinated omission), beside the raw figures counted from when it was sent.
-    pub intended: Option<String>,
-}
-
 /// Writes `<reports_dir>/<run-id>.html` from the results folder `dir` (with the cost
 /// projection at the default fleet when `prices` could be read) and refreshes
 /// `<reports_dir>/index.html`; returns the report's path.
@@ -199,9 +137,12 @@ pub fn write(
         .and_then(|text| serde_json::from_str(&text).ok());
     let memory = read_memory(&dir.join("memory.csv"));
     let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
-    let spectra = spectrum::read(dir);
-    page.figures
-        .push(spectrum::figure(&summary, spectra.as_ref()));
+    // Runs written before histograms.csv existed have no spectrum.
+    match spectrum::read(dir) {
+        Ok(None) => {}
+        Ok(Some(spectra)) => page.figures.push(spectrum::figure(&summary, Ok(&spectra))),
+        Err(e) => page.figures.push(spectrum::figure(&summary, Err(&e))),
+    }
     match prices {
         Ok(prices) => {
             page.cost = Some(cost::section(&project(&summary, prices, &Fleet::default())));
@@ -231,109 +172,8 @@ pub fn page(
     memory: &MemorySeries,
     to_results: &str,
 ) -> ReportPage {
-    let mib = |kb: Option<u64>| kb.map(|kb| format!("{:.1}", kb as f64 / 1024.0));
-    let stacks: Vec<StackRow> = summary
-        .stacks
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let e = s.estimates.as_ref();
-            let est = |pick: fn(&Estimates) -> Option<&Estimate>, scale: f64, decimals: usize| {
-                e.and_then(pick)
-                    .filter(|f| f.n > 1)
-                    .map(|f| table::figure(f, scale, decimals))
-            };
-            let last = e.and_then(|e| e.steps.last());
-            let last_figure = |pick: fn(&StepEstimate) -> Option<&Estimate>, decimals: usize| {
-                last.and_then(pick)
-                    .filter(|f| f.n > 1)
-                    .map(|f| table::figure(f, 1.0, decimals))
-            };
-            let to_mib = 1.0 / 1024.0;
-            StackRow {
-                name: s.stack.clone(),
-                colour: plots::css_colour(i),
-                status: s.status.word().to_owned(),
-                reason: s.reason.clone(),
-                idle_mib: est(|e| e.idle_kb.as_ref(), to_mib, 1).or(mib(s.idle_kb)),
-                load_mib: est(|e| e.load_kb.as_ref(), to_mib, 1).or(mib(s.load_kb)),
-                peak_mib: est(|e| e.peak_kb.as_ref(), to_mib, 1).or(mib(s.peak_kb)),
-                boot: est(|e| e.boot_ms.as_ref(), 1.0, 1).or(s.boot_ms.map(|b| {
-                    if b.n > 1 {
-                        format!("{:.1} ({:.1} to {:.1}, n={})", b.median, b.min, b.max, b.n)
-                    } else {
-                        format!("{:.1}", b.median)
-                    }
-                })),
-                self_boot: s.self_boot_ms.map(|b| format!("{:.2}", b.median)),
-                latency: last_figure(|s| s.p50_us.as_ref(), 0)
-                    .zip(last_figure(|s| s.p99_us.as_ref(), 0))
-                    .map(|(a, b)| format!("{a} / {b}"))
-                    .or(s.p50_us.zip(s.p99_us).map(|(a, b)| format!("{a} / {b}"))),
-                rps: last_figure(|s| s.achieved_rps.as_ref(), 0)
-                    .or(s.achieved_rps.map(|r| format!("{r:.0}"))),
-                cpu: est(|e| e.cpu_ms_per_1000.as_ref(), 1.0, 1)
-                    .or(s.cpu_ms_per_1000.map(|c| format!("{c:.1}"))),
-                size_mib: s
-                    .binary_bytes
-                    .map(|b| format!("{:.2}", b as f64 / (1024.0 * 1024.0))),
-                image_mib: s
-                    .image
-                    .as_ref()
-                    .map(|i| format!("{:.2}", i.bytes as f64 / (1024.0 * 1024.0))),
-                container_boot: s.container_boot_ms.map(|b| format!("{:.1}", b.median)),
-                command: s.command.clone(),
-                noisy: table::noise_line(s),
-            }
-        })
-        .collect();
-    let steps = summary
-        .stacks
-        .iter()
-        .flat_map(|s| {
-            s.runs
-                .first()
-                .into_iter()
-                .flat_map(move |r| r.steps.iter().map(move |st| (s, st)))
-        })
-        .filter(|(_, st)| !st.warmup)
-        .filter_map(|(s, st)| {
-            let seeded = st.kinds.iter().find(|k| k.kind == "seeded")?;
-            let over = s
-                .estimates
-                .as_ref()
-                .and_then(|e| e.steps.iter().find(|e| e.name == st.name));
-            let repeats = |pick: fn(&StepEstimate) -> Option<&Estimate>| {
-                over.and_then(pick)
-                    .filter(|f| f.n > 1)
-                    .map(|f| table::figure(f, 1.0, 0))
-            };
-            Some(StepRow {
-                stack: s.stack.clone(),
-                step: st.name.clone(),
-                users: st.users,
-                target: st
-                    .target_rps
-                    .map_or("unthrottled".to_owned(), |t| t.to_string()),
-                achieved: format!("{:.0}", st.achieved_rps),
-                p50: seeded.p50_us,
-                p90: seeded.p90_us,
-                p99: seeded.p99_us,
-                p999: seeded.p999_us,
-                max: seeded.max_us,
-                errors: st.errors,
-                load_generator_bound: st.load_generator_bound,
-                generator_late: st.generator_late,
-                p50_repeats: repeats(|e| e.p50_us.as_ref()),
-                p99_repeats: repeats(|e| e.p99_us.as_ref()),
-                rps_repeats: repeats(|e| e.achieved_rps.as_ref()),
-                intended: seeded
-                    .intended
-                    .map(|p| format!("{} / {}", p.p50_us, p.p99_us)),
-            })
-        })
-        .collect();
     let traits = traits_of(summary);
+    let containers = traits.containers;
     ReportPage {
         run_id: summary.run_id.clone(),
         scenario: summary.scenario.clone(),
@@ -341,13 +181,20 @@ pub fn page(
         started: summary.started.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         complete: summary.complete,
         interrupted: summary.interrupted,
-        headline: headline(summary),
+        scorecard: scorecard::scorecard(summary, containers),
         memory_counter: summary.memory_counter.clone(),
-        containers: traits.containers,
+        containers,
+        size_header: if containers {
+            "image MiB".to_owned()
+        } else {
+            "size MiB".to_owned()
+        },
+        size_note: (!containers).then(|| "binary, or JDK + jars".to_owned()),
         backend_traits: traits,
         environment: env.map(environment_rows).unwrap_or_default(),
-        stacks,
-        steps,
+        groups: tables::stack_groups(summary, containers),
+        noise: tables::noise(summary),
+        steps: tables::step_rows(summary),
         figures: figures(summary, memory, env.map(|e| e.sample_interval_ms)),
         files: [
             "summary.json",
@@ -407,60 +254,6 @@ pub fn page(
         battery: battery_view(summary),
         capacity: capacity::capacity_view(summary),
         left_behind: summary.left_behind.clone(),
-    }
-}
-
-/// The blog series' claim, tested on this run: memory under load of each stack against the
-/// JVM baseline at idle, and boot times, in one sentence with the numbers.
-pub fn headline(summary: &Summary) -> String {
-    let mib = |kb: u64| format!("{:.1} MiB", kb as f64 / 1024.0);
-    let baseline = summary
-        .stacks
-        .iter()
-        .find(|s| s.stack == "jvm-spring" && s.idle_kb.is_some());
-    let others: Vec<String> = summary
-        .stacks
-        .iter()
-        .filter(|s| s.stack != "jvm-spring")
-        .filter_map(|s| {
-            let memory = s.load_kb.or(s.idle_kb)?;
-            let under = if s.load_kb.is_some() {
-                "under load"
-            } else {
-                "idle"
-            };
-            let boot = s
-                .boot_ms
-                .map(|b| format!(", ready in {:.1} ms", b.median))
-                .unwrap_or_default();
-            Some(format!("{} {} {under}{boot}", s.stack, mib(memory)))
-        })
-        .collect();
-    match baseline {
-        Some(jvm) => {
-            let idle = jvm.idle_kb.unwrap_or(0);
-            let boot = jvm
-                .boot_ms
-                .map(|b| format!(", ready in {:.1} ms", b.median))
-                .unwrap_or_default();
-            format!(
-                "The blog's claim (a service under load uses less memory than an idle Spring Boot service) on this run: jvm-spring idle {}{boot}; {}.",
-                mib(idle),
-                if others.is_empty() {
-                    "no other stack was measured".to_owned()
-                } else {
-                    others.join("; ")
-                }
-            )
-        }
-        None => format!(
-            "jvm-spring was not measured in this run, so the blog's claim cannot be tested here; measured: {}.",
-            if others.is_empty() {
-                "nothing".to_owned()
-            } else {
-                others.join("; ")
-            }
-        ),
     }
 }
 
@@ -537,60 +330,6 @@ fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {
     ]
 }
 
-/// Writes `reports_dir/index.html`: every run found under `results_root`.
-pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
-    #[derive(Serialize)]
-    struct Run {
-        id: String,
-        started: String,
-        scenario: String,
-        backend: String,
-        complete: bool,
-        stacks: Vec<(String, String)>,
-        report: Option<String>,
-    }
-    let mut runs: Vec<Run> = fs::read_dir(results_root)
-        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|dir| results::load_summary(&dir).ok())
-        .map(|s| {
-            let report = reports_dir.join(format!("{}.html", s.run_id));
-            Run {
-                report: report.exists().then(|| format!("{}.html", s.run_id)),
-                id: s.run_id.clone(),
-                started: s.started.format("%Y-%m-%d %H:%M UTC").to_string(),
-                scenario: s.scenario.clone(),
-                backend: s.backend.clone(),
-                complete: s.complete,
-                stacks: s
-                    .stacks
-                    .iter()
-                    .map(|st| {
-                        let figure = st.load_kb.or(st.idle_kb).map_or_else(
-                            || st.status.word().to_owned(),
-                            |kb| format!("{:.1} MiB", kb as f64 / 1024.0),
-                        );
-                        (st.stack.clone(), figure)
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    runs.sort_by(|a, b| b.id.cmp(&a.id));
-    let html = render("index.html", &minijinja::context! { runs => runs })?;
-    let path = reports_dir.join("index.html");
-    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
-        path: reports_dir.to_owned(),
-        source,
-    })?;
-    fs::write(&path, html).map_err(|source| ReportError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
-}
-
 /// Renders the template `name` with `context`; every template can include the others.
 pub(crate) fn render<S: Serialize>(name: &str, context: &S) -> Result<String, ReportError> {
     let mut env = Environment::new();
@@ -599,6 +338,7 @@ pub(crate) fn render<S: Serialize>(name: &str, context: &S) -> Result<String, Re
     env.add_template("compare.html", COMPARE_TEMPLATE)?;
     env.add_template("cost.html", COST_TEMPLATE)?;
     env.add_global("style", STYLE);
+    env.add_global("sort_script", SORT_SCRIPT);
     Ok(env.get_template(name)?.render(context)?)
 }
 
@@ -625,7 +365,7 @@ fn relative(from: &Path, to: &Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::model::KindResult;
     use crate::model::{
@@ -635,7 +375,8 @@ mod tests {
     use crate::stats::spread;
     use chrono::{TimeZone, Utc};
 
-    fn stack(name: &str, idle_kb: u64, load_kb: u64, boot_ms: f64) -> StackSummary {
+    /// A measured stack with one repeat of one step, for the report's tests.
+    pub(crate) fn stack(name: &str, idle_kb: u64, load_kb: u64, boot_ms: f64) -> StackSummary {
         let mut s = StackSummary::new(name, Status::Ok, None);
         s.idle_kb = Some(idle_kb);
         s.load_kb = Some(load_kb);
@@ -701,7 +442,8 @@ mod tests {
         s
     }
 
-    fn summary(scenario: &str, stacks: Vec<StackSummary>) -> Summary {
+    /// A complete local run of `stacks`, for the report's tests.
+    pub(crate) fn summary(scenario: &str, stacks: Vec<StackSummary>) -> Summary {
         Summary {
             schema_version: crate::model::SCHEMA_VERSION,
             run_id: "20260101T000000Z-test".into(),
@@ -721,7 +463,7 @@ mod tests {
     }
 
     #[test]
-    fn the_headline_tests_the_blogs_claim_with_numbers() {
+    fn the_headline_states_the_verdict_over_its_scorecard() {
         let s = summary(
             "ramp",
             vec![
@@ -729,20 +471,26 @@ mod tests {
                 stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
             ],
         );
-        let h = headline(&s);
+        let html = render("report.html", &page(&s, None, &MemorySeries::new(), ".")).unwrap();
+        let headline =
+            &html[html.find("id=\"headline\"").unwrap()..html.find("id=\"stacks\"").unwrap()];
+        assert!(headline.contains("held on this run"), "{headline}");
         assert!(
-            h.contains("jvm-spring idle 120.0 MiB, ready in 1500.0 ms"),
-            "{h}"
+            headline.contains("axum under load: 2.0 MiB, 60× less than jvm-spring idle"),
+            "{headline}"
         );
+        assert!(headline.contains("id=\"scorecard\""));
         assert!(
-            h.contains("axum 2.0 MiB under load, ready in 1.6 ms"),
-            "{h}"
+            headline.contains("938× faster"),
+            "boot against jvm-spring's: {headline}"
         );
-        let without = headline(&summary("ramp", vec![stack("axum", 1800, 2048, 1.6)]));
-        assert!(
-            without.starts_with("jvm-spring was not measured"),
-            "{without}"
-        );
+        let without = summary("ramp", vec![stack("axum", 1800, 2048, 1.6)]);
+        let html = render(
+            "report.html",
+            &page(&without, None, &MemorySeries::new(), "."),
+        )
+        .unwrap();
+        assert!(html.contains("cannot be tested on this run"), "{html}");
     }
 
     #[test]
@@ -763,21 +511,34 @@ mod tests {
             &MemorySeries::new(),
             "../results/x",
         );
-        let row = &page.stacks[0];
-        assert_eq!(row.idle_mib.as_deref(), Some("1.8 (1.8-1.8)"));
+        let row = &page.groups[0].rows[0];
+        assert_eq!(row.idle.text, "1.8");
+        assert_eq!(row.idle.spread.as_deref(), Some("(1.8–1.8)"));
         assert_eq!(
-            row.latency.as_deref(),
-            Some("500 (500-500) / 1200 (1200-4000)*")
+            (row.p50.text.as_str(), row.p99.text.as_str()),
+            ("500", "1200*")
         );
+        assert_eq!(row.p99.spread.as_deref(), Some("(1200–4000)"));
+        assert_eq!(page.noise.len(), 1);
+        assert_eq!(page.noise[0].figures, ["users-4 p99"]);
         assert_eq!(
-            row.noisy.as_deref(),
-            Some("noisy axum: users-4 p99; likely cause: load generator saturated in repeat #3")
+            page.noise[0].causes,
+            ["load generator saturated in repeat #3"]
         );
         assert!(page.repeats_note.as_deref().unwrap().contains("75 %"));
         let html = render("report.html", &page).unwrap();
+        let noise = &html[html
+            .find("<details class=\"noise\"")
+            .expect("one folded note")..];
+        let noise = &noise[..noise.find("</details>").unwrap()];
         assert!(
-            html.contains("noisy axum: users-4 p99"),
-            "the report says which figure"
+            noise.contains("<strong>axum</strong>: users-4 p99; likely cause: load generator saturated in repeat #3"),
+            "the note says which figure and why: {noise}"
+        );
+        assert_eq!(html.matches("<details class=\"noise\"").count(), 1);
+        assert!(
+            html.contains("1200*<span class=\"spread\">(1200–4000)</span>"),
+            "the cell keeps its star"
         );
         assert!(html.contains("over 3 repeats: median (min-max)"));
     }
@@ -825,7 +586,13 @@ mod tests {
             !outside.contains("http://") && !outside.contains("https://"),
             "no network"
         );
-        assert!(!html.contains("<script"), "no scripts");
+        assert!(!html.contains("<script src"), "no script from elsewhere");
+        assert_eq!(html.matches("<script>").count(), 1, "the sorting, inline");
+        assert_eq!(
+            html.matches("class=\"sortable").count(),
+            3,
+            "scorecard, stacks, steps"
+        );
     }
 
     #[test]

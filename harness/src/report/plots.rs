@@ -1,41 +1,47 @@
-//! The report's figures: one function per figure, inline SVG, shared colours and sizes.
+//! The report's plotting code: one [`Plot`] (a category or value x axis, a linear or log y
+//! axis, and layers of bars, ranges, series and reference lines) written as inline SVG, with the
+//! shared colours and sizes. Every figure of a report is a `Plot` filled in by
+//! [`figures`](super::figures); other sections draw theirs the same way (for a log-axis line
+//! chart: [`line_chart`] with [`Scale::Log`]).
 //!
-//! Plotters draws with its SVG backend only (no font libraries: text is left to the browser).
+//! The SVG is written here rather than through a plotting crate because the report needs two
+//! things plotters' SVG backend cannot give: a `<title>` on every mark (its exact value on
+//! hover) and log axes labelled at their decades. What is written is a handful of element
+//! kinds whose shape the tests check by parsing: the plot area is `<rect class="plot-area">`
+//! (with `data-y-scale`), tick labels are `<text class="tick y">` / `<text class="tick x">`,
+//! and every data mark sits in a `<g class="series">`, `<g class="bars">` or
+//! `<g class="reference">`.
 
-use plotters::prelude::*;
+use std::fmt::Write as _;
 
-/// Per stack, one value (or none) per load step.
-pub type PerStep<T> = [(String, Vec<Option<T>>)];
+/// Width and height of every figure, pixels (the SVG scales to the page's width).
+pub const SIZE: (f64, f64) = (1150.0, 400.0);
+/// Space around the plot area: left (tick labels and the y axis's name), right, top (the
+/// legend), bottom (tick labels, the x axis's name, category groups).
+const MARGIN: (f64, f64, f64, f64) = (78.0, 24.0, 40.0, 64.0);
+const FONT: &str = "system-ui, sans-serif";
+/// Room inside the plot area around the axes' ranges, so a marker at either end stays in it.
+const PAD: f64 = 7.0;
+/// The legend's first row, and the height of each.
+const LEGEND_Y: f64 = 18.0;
+const LEGEND_ROW: f64 = 20.0;
+/// Ink for axes and labels.
+const INK: &str = "#3a4150";
+/// The grid.
+const GRID: &str = "#e6e9ef";
+/// Reference lines with no stack of their own (a target rate).
+pub const REFERENCE: &str = "#6b7280";
 
-/// Width and height of every figure, pixels.
-pub const SIZE: (u32, u32) = (760, 340);
-pub(super) const FONT: &str = "sans-serif";
-/// The fine grid.
-pub(super) const LIGHT: RGBColor = RGBColor(0xf2, 0xf3, 0xf5);
-/// Reference lines (the floor stack, the target rate).
-pub(super) const REFERENCE: RGBColor = RGBColor(0x75, 0x75, 0x75);
-
-/// One colour per stack position, the same in every figure.
-const PALETTE: [RGBColor; 8] = [
-    RGBColor(0x4e, 0x79, 0xa7),
-    RGBColor(0xf2, 0x8e, 0x2b),
-    RGBColor(0xe1, 0x57, 0x59),
-    RGBColor(0x76, 0xb7, 0xb2),
-    RGBColor(0x59, 0xa1, 0x4f),
-    RGBColor(0xed, 0xc9, 0x48),
-    RGBColor(0xb0, 0x7a, 0xa1),
-    RGBColor(0x9c, 0x75, 0x5f),
+/// One colour per stack position, the same in every figure and table: the Okabe-Ito palette,
+/// told apart by readers with any common form of colour blindness (Okabe and Ito, "Color
+/// Universal Design", 2008); yellow, the faintest on white, last.
+const PALETTE: [&str; 8] = [
+    "#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#000000", "#c9b400",
 ];
 
-/// The colour of the stack at `index` in the report's order.
-pub fn colour(index: usize) -> RGBColor {
-    PALETTE[index % PALETTE.len()]
-}
-
-/// The colour as CSS, for legends drawn in HTML.
+/// The colour of the stack at `index` in the run's order, as CSS.
 pub fn css_colour(index: usize) -> String {
-    let RGBColor(r, g, b) = colour(index);
-    format!("#{r:02x}{g:02x}{b:02x}")
+    PALETTE[index % PALETTE.len()].to_owned()
 }
 
 /// A figure that could not be drawn.
@@ -43,436 +49,935 @@ pub fn css_colour(index: usize) -> String {
 #[error("cannot draw {figure}: {message}")]
 pub struct PlotError {
     /// Which figure.
-    pub figure: &'static str,
+    pub figure: String,
     /// What went wrong.
     pub message: String,
 }
 
-pub(super) fn fail<E: std::fmt::Debug>(figure: &'static str) -> impl Fn(E) -> PlotError {
-    move |e| PlotError {
-        figure,
-        message: format!("{e:?}"),
+/// How values map onto an axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scale {
+    /// Linear, from zero up.
+    Zero,
+    /// Linear, from the data's lowest value.
+    Linear,
+    /// Logarithmic, labelled at every decade (and at 2 and 5 within short ranges).
+    Log,
+}
+
+/// A value axis: its name (with the unit) and scale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// Shown beside the axis, e.g. `MiB (log scale)`.
+    pub label: String,
+    /// How values map onto it.
+    pub scale: Scale,
+}
+
+impl Axis {
+    /// An axis called `label` on `scale`.
+    pub fn new(label: impl Into<String>, scale: Scale) -> Self {
+        Self {
+            label: label.into(),
+            scale,
+        }
     }
 }
 
-/// Idle, under-load and peak memory per stack (grouped bars, MiB), with the floor stack's
-/// under-load figure as a dashed reference line.
-pub fn memory_bars(
-    stacks: &[(String, [Option<f64>; 3])],
-    floor: Option<f64>,
+/// The horizontal axis.
+#[derive(Debug, Clone, PartialEq)]
+pub enum XAxis {
+    /// Named categories at x = 0, 1, 2, …, each in a band of its own; marks may sit between
+    /// -0.5 and `n - 0.5`. `groups` names runs of categories (first, last index) beneath them.
+    Categories {
+        /// The categories, left to right.
+        names: Vec<String>,
+        /// Named runs of categories: name, first and last index.
+        groups: Vec<(String, usize, usize)>,
+    },
+    /// Values.
+    Values(Axis),
+}
+
+/// What a point of a series looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// Filled circle.
+    Dot,
+    /// Open circle.
+    Ring,
+    /// A short horizontal bar.
+    Dash,
+    /// A cross (a step where something went wrong).
+    Cross,
+    /// Nothing visible; the point still carries its title for hovering.
+    Hidden,
+}
+
+/// How the points of a series are joined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    /// A solid line.
+    Solid,
+    /// A dashed line.
+    Dashed,
+    /// Not joined.
+    None,
+}
+
+/// One data point: where, and what hovering over it says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    /// x (a category's index, or a value).
+    pub x: f64,
+    /// y.
+    pub y: f64,
+    /// The exact value in words, shown on hover.
+    pub title: String,
+}
+
+impl Point {
+    /// A point at (`x`, `y`) titled `title`.
+    pub fn new(x: f64, y: f64, title: impl Into<String>) -> Self {
+        Self {
+            x,
+            y,
+            title: title.into(),
+        }
+    }
+}
+
+/// A series of points: a stack's line, or its dots.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Its name (`data-name`, and the line's title).
+    pub name: String,
+    /// CSS colour.
+    pub colour: String,
+    /// How points are joined.
+    pub line: Line,
+    /// How points look.
+    pub marker: Marker,
+    /// CSS class of its marks (`saturated` for the crosses of saturated steps).
+    pub class: Option<&'static str>,
+    /// The points, in x order.
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    /// A series called `name` in `colour`, joined by `line`, its points shown as `marker`.
+    pub fn new(
+        name: impl Into<String>,
+        colour: impl Into<String>,
+        line: Line,
+        marker: Marker,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            colour: colour.into(),
+            line,
+            marker,
+            class: None,
+            points: Vec::new(),
+        }
+    }
+}
+
+/// A bar from the axis's base up to `value`, in slot `slot` of `slots` within its category.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    /// The category's index.
+    pub category: usize,
+    /// Which of the category's bars.
+    pub slot: usize,
+    /// How many bars the category holds.
+    pub slots: usize,
+    /// Its height.
+    pub value: f64,
+    /// CSS colour.
+    pub colour: String,
+    /// Shown on hover.
+    pub title: String,
+}
+
+/// A vertical segment at `x` from `low` to `high` (a stack's idle-to-peak range, say).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    /// Where.
+    pub x: f64,
+    /// Its lower end.
+    pub low: f64,
+    /// Its upper end.
+    pub high: f64,
+    /// CSS colour.
+    pub colour: String,
+    /// Shown on hover.
+    pub title: String,
+}
+
+/// A horizontal dashed line across the plot, labelled at its right end.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reference {
+    /// Its height.
+    pub y: f64,
+    /// Written beside it (and its title).
+    pub label: String,
+    /// CSS colour.
+    pub colour: String,
+}
+
+/// An entry of the legend above the plot: a swatch or a line style, and its words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Key {
+    /// What it stands for.
+    pub label: String,
+    /// CSS colour.
+    pub colour: String,
+    /// The line drawn in the legend.
+    pub line: Line,
+    /// The marker drawn in the legend.
+    pub marker: Marker,
+}
+
+impl Key {
+    /// A stack's colour.
+    pub fn colour(label: impl Into<String>, colour: impl Into<String>) -> Self {
+        Self {
+            label: label.into(),
+            colour: colour.into(),
+            line: Line::None,
+            marker: Marker::Dot,
+        }
+    }
+
+    /// A line or marker style, in the axes' ink.
+    pub fn style(label: impl Into<String>, line: Line, marker: Marker) -> Self {
+        Self {
+            label: label.into(),
+            colour: INK.to_owned(),
+            line,
+            marker,
+        }
+    }
+}
+
+/// A figure: axes and its layers, drawn bars first, then ranges, references and series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plot {
+    /// The figure's name, for errors and the SVG's label.
+    pub name: String,
+    /// The horizontal axis.
+    pub x: XAxis,
+    /// The vertical axis.
+    pub y: Axis,
+    /// Bars.
+    pub bars: Vec<Bar>,
+    /// Vertical ranges.
+    pub ranges: Vec<Range>,
+    /// Lines and points.
+    pub series: Vec<Series>,
+    /// Horizontal reference lines.
+    pub references: Vec<Reference>,
+    /// The legend, left to right.
+    pub legend: Vec<Key>,
+}
+
+impl Plot {
+    /// An empty figure called `name` on these axes.
+    pub fn new(name: impl Into<String>, x: XAxis, y: Axis) -> Self {
+        Self {
+            name: name.into(),
+            x,
+            y,
+            bars: Vec::new(),
+            ranges: Vec::new(),
+            series: Vec::new(),
+            references: Vec::new(),
+            legend: Vec::new(),
+        }
+    }
+
+    /// Every y value the figure shows: its y axis is fitted to these, so nothing is cut off.
+    fn y_values(&self) -> Vec<f64> {
+        let mut values: Vec<f64> = self.bars.iter().map(|b| b.value).collect();
+        values.extend(self.ranges.iter().flat_map(|r| [r.low, r.high]));
+        values.extend(self.references.iter().map(|r| r.y));
+        values.extend(
+            self.series
+                .iter()
+                .flat_map(|s| s.points.iter().map(|p| p.y)),
+        );
+        values
+    }
+
+    /// The figure as an SVG element.
+    pub fn svg(&self) -> Result<String, PlotError> {
+        let error = |message: String| PlotError {
+            figure: self.name.clone(),
+            message,
+        };
+        let ys = self.y_values();
+        if let Some(bad) = ys.iter().find(|v| !v.is_finite()) {
+            return Err(error(format!("a value is not a number ({bad})")));
+        }
+        if let Some(bad) = ys.iter().find(|v| self.y.scale == Scale::Log && **v <= 0.0) {
+            return Err(error(format!(
+                "{bad} cannot be shown on a log axis ({})",
+                self.y.label
+            )));
+        }
+        let y = Ticks::fit(self.y.scale, &ys);
+        let x = match &self.x {
+            XAxis::Categories { names, .. } => Horizontal::Categories(names.len().max(1)),
+            XAxis::Values(axis) => {
+                let xs: Vec<f64> = self
+                    .series
+                    .iter()
+                    .flat_map(|s| s.points.iter().map(|p| p.x))
+                    .chain(self.ranges.iter().map(|r| r.x))
+                    .collect();
+                Horizontal::Values(Ticks::fit(axis.scale, &xs))
+            }
+        };
+        let legend = self.legend_layout();
+        let rows = legend
+            .last()
+            .map_or(0.0, |(_, _, y)| (y - LEGEND_Y) / LEGEND_ROW + 1.0);
+        let frame = Frame::new(x, y, MARGIN.2.max(LEGEND_Y + LEGEND_ROW * rows));
+        let mut svg = String::new();
+        let (w, h) = SIZE;
+        let _ = write!(
+            svg,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="plot" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{}" font-family="{FONT}" font-size="13">"#,
+            escape(&self.name)
+        );
+        frame.draw_axes(&mut svg, &self.x, &self.y);
+        draw_legend(&mut svg, &legend);
+        self.draw_bars(&mut svg, &frame);
+        self.draw_ranges(&mut svg, &frame);
+        self.draw_references(&mut svg, &frame);
+        self.draw_series(&mut svg, &frame);
+        svg.push_str("</svg>");
+        Ok(svg)
+    }
+
+    /// Where each legend entry goes: left to right, wrapping onto another row at the edge.
+    fn legend_layout(&self) -> Vec<(&Key, f64, f64)> {
+        let (mut x, mut y) = (MARGIN.0, LEGEND_Y);
+        let mut placed = Vec::new();
+        for key in &self.legend {
+            let width = 28.0 + 7.0 * key.label.chars().count() as f64 + 20.0;
+            if x > MARGIN.0 && x + width > SIZE.0 - MARGIN.1 {
+                (x, y) = (MARGIN.0, y + LEGEND_ROW);
+            }
+            placed.push((key, x, y));
+            x += width;
+        }
+        placed
+    }
+
+    fn draw_bars(&self, svg: &mut String, frame: &Frame) {
+        if self.bars.is_empty() {
+            return;
+        }
+        svg.push_str(r#"<g class="bars">"#);
+        let band = frame.band();
+        for bar in &self.bars {
+            let slots = bar.slots.max(1) as f64;
+            let width = band * 0.7 / slots;
+            let left = frame.x(bar.category as f64) - band * 0.35 + width * bar.slot as f64;
+            let (top, base) = (frame.y(bar.value), frame.y(frame.y.low));
+            let _ = write!(
+                svg,
+                r#"<rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"><title>{}</title></rect>"#,
+                left + width * 0.06,
+                top,
+                width * 0.88,
+                (base - top).max(0.0),
+                bar.colour,
+                escape(&bar.title)
+            );
+        }
+        svg.push_str("</g>");
+    }
+
+    fn draw_ranges(&self, svg: &mut String, frame: &Frame) {
+        if self.ranges.is_empty() {
+            return;
+        }
+        svg.push_str(r#"<g class="series ranges">"#);
+        for r in &self.ranges {
+            let x = frame.x(r.x);
+            let _ = write!(
+                svg,
+                r#"<line x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="{}" stroke-width="3" stroke-opacity="0.45"><title>{}</title></line>"#,
+                frame.y(r.low),
+                frame.y(r.high),
+                r.colour,
+                escape(&r.title)
+            );
+        }
+        svg.push_str("</g>");
+    }
+
+    fn draw_references(&self, svg: &mut String, frame: &Frame) {
+        let (left, right) = (frame.left, frame.right);
+        for r in &self.references {
+            let y = frame.y(r.y);
+            let _ = write!(
+                svg,
+                r#"<g class="reference"><line x1="{left:.1}" y1="{y:.1}" x2="{right:.1}" y2="{y:.1}" stroke="{}" stroke-width="1.5" stroke-dasharray="7 5"><title>{}</title></line><text x="{:.1}" y="{:.1}" text-anchor="end" fill="{}" font-size="12">{}</text></g>"#,
+                r.colour,
+                escape(&r.label),
+                right - 4.0,
+                y - 5.0,
+                r.colour,
+                escape(&r.label)
+            );
+        }
+    }
+
+    fn draw_series(&self, svg: &mut String, frame: &Frame) {
+        for s in &self.series {
+            let _ = write!(
+                svg,
+                r#"<g class="series{}" data-name="{}">"#,
+                s.class.map(|c| format!(" {c}")).unwrap_or_default(),
+                escape(&s.name)
+            );
+            if s.line != Line::None && s.points.len() > 1 {
+                let points: Vec<String> = s
+                    .points
+                    .iter()
+                    .map(|p| format!("{:.1},{:.1}", frame.x(p.x), frame.y(p.y)))
+                    .collect();
+                let _ = write!(
+                    svg,
+                    r#"<polyline points="{}" fill="none" stroke="{}" stroke-width="2"{} stroke-linejoin="round"><title>{}</title></polyline>"#,
+                    points.join(" "),
+                    s.colour,
+                    dash(s.line),
+                    escape(&s.name)
+                );
+            }
+            for p in &s.points {
+                marker(
+                    svg,
+                    s.marker,
+                    frame.x(p.x),
+                    frame.y(p.y),
+                    &s.colour,
+                    Some(&p.title),
+                    s.class.unwrap_or(""),
+                );
+            }
+            svg.push_str("</g>");
+        }
+    }
+}
+
+/// A log-axis (or linear) line chart: one series per entry, x by value or category. The
+/// function other sections call for a line chart with labelled decades.
+pub fn line_chart(
+    name: &str,
+    x: XAxis,
+    y: Axis,
+    series: Vec<Series>,
+    legend: Vec<Key>,
 ) -> Result<String, PlotError> {
-    const FIGURE: &str = "memory per stack";
-    let err = fail(FIGURE);
-    let top = stacks
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten())
-        .copied()
-        .fold(1.0f64, f64::max)
-        * 1.15;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let n = stacks.len().max(1) as f64;
-        let names: Vec<String> = stacks.iter().map(|(s, _)| s.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..top)
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(stacks.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| label_at(&names, *x))
-            .y_desc("MiB")
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        let shades = [0.35, 0.7, 1.0];
-        for (i, (_, values)) in stacks.iter().enumerate() {
-            for (j, value) in values.iter().enumerate() {
-                let Some(value) = value else { continue };
-                let x0 = i as f64 - 0.36 + j as f64 * 0.24;
-                let style = colour(i).mix(shades[j]).filled();
-                chart
-                    .draw_series(std::iter::once(Rectangle::new(
-                        [(x0, 0.0), (x0 + 0.22, *value)],
-                        style,
-                    )))
-                    .map_err(&err)?;
+    let mut plot = Plot::new(name, x, y);
+    plot.series = series;
+    plot.legend = legend;
+    plot.svg()
+}
+
+/// The dash pattern attribute of a line style.
+fn dash(line: Line) -> &'static str {
+    match line {
+        Line::Dashed => r#" stroke-dasharray="6 4""#,
+        Line::Solid | Line::None => "",
+    }
+}
+
+/// Writes the legend laid out by [`Plot::legend_layout`].
+fn draw_legend(svg: &mut String, placed: &[(&Key, f64, f64)]) {
+    if placed.is_empty() {
+        return;
+    }
+    svg.push_str(r#"<g class="legend">"#);
+    for (key, x, y) in placed {
+        let (x, y) = (*x, *y);
+        if key.line != Line::None {
+            let _ = write!(
+                svg,
+                r#"<line x1="{x}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="2"{}/>"#,
+                x + 22.0,
+                key.colour,
+                dash(key.line)
+            );
+        }
+        marker(svg, key.marker, x + 11.0, y, &key.colour, None, "");
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" fill="{INK}">{}</text>"#,
+            x + 28.0,
+            y + 4.5,
+            escape(&key.label)
+        );
+    }
+    svg.push_str("</g>");
+}
+
+/// Writes one marker at (`x`, `y`), with its title.
+fn marker(
+    svg: &mut String,
+    kind: Marker,
+    x: f64,
+    y: f64,
+    colour: &str,
+    title: Option<&str>,
+    class: &str,
+) {
+    let title = title
+        .map(|t| format!("<title>{}</title>", escape(t)))
+        .unwrap_or_default();
+    let class = if class.is_empty() {
+        String::new()
+    } else {
+        format!(r#" class="{class}""#)
+    };
+    let _ = match kind {
+        Marker::Dot => write!(
+            svg,
+            r#"<circle{class} cx="{x:.1}" cy="{y:.1}" r="4" fill="{colour}">{title}</circle>"#
+        ),
+        Marker::Ring => write!(
+            svg,
+            r#"<circle{class} cx="{x:.1}" cy="{y:.1}" r="4" fill="white" stroke="{colour}" stroke-width="2">{title}</circle>"#
+        ),
+        Marker::Hidden => write!(
+            svg,
+            r#"<circle{class} cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}" fill-opacity="0">{title}</circle>"#
+        ),
+        Marker::Dash => write!(
+            svg,
+            r#"<rect{class} x="{:.1}" y="{:.1}" width="14" height="3" fill="{colour}">{title}</rect>"#,
+            x - 7.0,
+            y - 1.5
+        ),
+        Marker::Cross => write!(
+            svg,
+            r#"<path{class} d="M{:.1} {:.1}L{:.1} {:.1}M{:.1} {:.1}L{:.1} {:.1}" stroke="{colour}" stroke-width="2.5">{title}</path>"#,
+            x - 6.0,
+            y - 6.0,
+            x + 6.0,
+            y + 6.0,
+            x - 6.0,
+            y + 6.0,
+            x + 6.0,
+            y - 6.0
+        ),
+    };
+}
+
+/// Text made safe for SVG.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// An axis's range and its labelled ticks.
+#[derive(Debug, Clone, PartialEq)]
+struct Ticks {
+    scale: Scale,
+    low: f64,
+    high: f64,
+    /// Labelled ticks, low to high.
+    at: Vec<f64>,
+}
+
+impl Ticks {
+    /// The range and ticks that hold every one of `values`, with room for a marker at the top.
+    fn fit(scale: Scale, values: &[f64]) -> Self {
+        let finite = values.iter().copied().filter(|v| v.is_finite());
+        let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        match scale {
+            Scale::Log => {
+                let (min, max) = if min.is_finite() && min > 0.0 {
+                    (min, max)
+                } else {
+                    (1.0, 10.0)
+                };
+                // Whole decades, and a little head room so the highest marker stays inside.
+                let low = 10f64.powf((min / 1.08).log10().floor());
+                let high = 10f64.powf((max * 1.08).log10().ceil()).max(low * 10.0);
+                let decades = (high / low).log10().round() as i32;
+                let mut at = Vec::new();
+                for d in 0..=decades {
+                    let decade = low * 10f64.powi(d);
+                    at.push(decade);
+                    if decades <= 2 && d < decades {
+                        at.extend([2.0 * decade, 5.0 * decade]);
+                    }
+                }
+                Self {
+                    scale,
+                    low,
+                    high,
+                    at,
+                }
+            }
+            Scale::Zero | Scale::Linear => {
+                let (mut min, mut max) = if min.is_finite() {
+                    (min, max)
+                } else {
+                    (0.0, 1.0)
+                };
+                if scale == Scale::Zero {
+                    min = min.min(0.0);
+                    max = max.max(0.0);
+                }
+                if max - min < f64::EPSILON * max.abs().max(1.0) {
+                    max = min + min.abs().max(1.0);
+                }
+                let span = (max - min) * 1.05;
+                let step = nice_step(span / 6.0);
+                let low = (min / step).floor() * step;
+                let high = ((min + span) / step).ceil() * step;
+                let count = ((high - low) / step).round() as usize;
+                let at = (0..=count).map(|i| low + step * i as f64).collect();
+                Self {
+                    scale,
+                    low,
+                    high,
+                    at,
+                }
             }
         }
-        if let Some(floor) = floor {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(-0.5, floor), (n - 0.5, floor)],
-                    6,
-                    4,
-                    REFERENCE.stroke_width(1),
-                ))
-                .map_err(&err)?;
+    }
+
+    /// Where `v` falls, 0 at `low` to 1 at `high`.
+    fn share(&self, v: f64) -> f64 {
+        match self.scale {
+            Scale::Log => {
+                (v.max(self.low * 1e-3).log10() - self.low.log10())
+                    / (self.high.log10() - self.low.log10())
+            }
+            Scale::Zero | Scale::Linear => (v - self.low) / (self.high - self.low),
         }
-        root.present().map_err(&err)?;
     }
-    Ok(svg)
 }
 
-/// The service's memory through the scenario, one line per stack (seconds since its start, MiB).
-pub fn memory_over_time(series: &[(String, Vec<(f64, f64)>)]) -> Result<String, PlotError> {
-    lines(
-        "memory over time",
-        series,
-        "seconds since the service started",
-        "RSS MiB",
-        false,
-    )
+/// 1, 2 or 5 times a power of ten, at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let raw = if raw > 0.0 && raw.is_finite() {
+        raw
+    } else {
+        1.0
+    };
+    let power = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * power)
+        .find(|s| *s >= raw * 0.999)
+        .unwrap_or(10.0 * power)
 }
 
-/// Latency per load step: p50 (solid) and p99 (thin) of seeded ids, µs, on a log scale.
-pub fn latency_by_step(
-    steps: &[String],
-    stacks: &PerStep<(f64, f64)>,
-) -> Result<String, PlotError> {
-    const FIGURE: &str = "latency per step";
-    let err = fail(FIGURE);
-    let values: Vec<f64> = stacks
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten().flat_map(|(a, b)| [*a, *b]))
-        .filter(|v| *v > 0.0)
-        .collect();
-    let low = values
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min)
-        .min(100.0)
-        * 0.8;
-    let high = values.iter().copied().fold(1.0, f64::max).max(low * 10.0) * 1.25;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let n = steps.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.3f64..n - 0.7, (low..high).log_scale())
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(steps.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| label_at(steps, *x))
-            .y_desc("µs (log scale)")
-            .y_labels(6)
-            .y_label_formatter(&|v| format!("{v:.0}"))
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        for (i, (_, per_step)) in stacks.iter().enumerate() {
-            let p50: Vec<(f64, f64)> = points(per_step, |(p50, _)| p50);
-            let p99: Vec<(f64, f64)> = points(per_step, |(_, p99)| p99);
-            chart
-                .draw_series(LineSeries::new(p50.clone(), colour(i).stroke_width(2)))
-                .map_err(&err)?;
-            chart
-                .draw_series(
-                    p50.iter()
-                        .map(|&(x, y)| Circle::new((x, y), 3, colour(i).filled())),
-                )
-                .map_err(&err)?;
-            chart
-                .draw_series(DashedLineSeries::new(p99, 5, 3, colour(i).stroke_width(1)))
-                .map_err(&err)?;
+/// A tick's label: short, and exact at decades.
+fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    if a >= 1e6 && (v / 1e6).fract().abs() < 1e-9 {
+        format!("{}M", v / 1e6)
+    } else if a >= 1e4 && (v / 1e3).fract().abs() < 1e-9 {
+        format!("{}k", v / 1e3)
+    } else if a >= 1.0 || a == 0.0 {
+        let text = format!("{v:.2}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        // Enough decimals for 0.5, 0.01, 0.002 …
+        let decimals = (-a.log10()).ceil() as usize + 1;
+        let text = format!("{v:.decimals$}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
+}
+
+/// The horizontal mapping: categories in bands, or values.
+enum Horizontal {
+    Categories(usize),
+    Values(Ticks),
+}
+
+/// Where the plot area sits and how values map onto it.
+struct Frame {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+    x: Horizontal,
+    y: Ticks,
+}
+
+impl Frame {
+    fn new(x: Horizontal, y: Ticks, top: f64) -> Self {
+        let (w, h) = SIZE;
+        Self {
+            left: MARGIN.0,
+            right: w - MARGIN.1,
+            top,
+            bottom: h - MARGIN.3,
+            x,
+            y,
         }
-        root.present().map_err(&err)?;
     }
-    Ok(svg)
-}
 
-/// Achieved requests per second per step, one line per stack, the target as a grey dashed
-/// line; steps where the load generator was saturated are marked with a cross.
-pub fn throughput(
-    steps: &[String],
-    targets: &[Option<f64>],
-    stacks: &PerStep<(f64, bool)>,
-) -> Result<String, PlotError> {
-    const FIGURE: &str = "throughput";
-    let err = fail(FIGURE);
-    let top = stacks
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten().map(|(r, _)| *r))
-        .chain(targets.iter().flatten().copied())
-        .fold(1.0f64, f64::max)
-        * 1.15;
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let n = steps.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.3f64..n - 0.7, 0f64..top)
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(steps.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| label_at(steps, *x))
-            .y_desc("requests per second")
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        let target: Vec<(f64, f64)> = targets
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| t.map(|t| (i as f64, t)))
-            .collect();
-        chart
-            .draw_series(DashedLineSeries::new(
-                target,
-                6,
-                4,
-                REFERENCE.stroke_width(2),
-            ))
-            .map_err(&err)?;
-        for (i, (_, per_step)) in stacks.iter().enumerate() {
-            let achieved: Vec<(f64, f64)> = points(per_step, |(rps, _)| rps);
-            chart
-                .draw_series(LineSeries::new(achieved, colour(i).stroke_width(2)))
-                .map_err(&err)?;
-            let bound = per_step.iter().enumerate().filter_map(|(x, v)| {
-                v.filter(|(_, bound)| *bound)
-                    .map(|(rps, _)| (x as f64, rps))
-            });
-            chart
-                .draw_series(bound.map(|p| Cross::new(p, 6, colour(i).stroke_width(2))))
-                .map_err(&err)?;
+    /// The width of one category's band (the whole width for a value axis).
+    fn band(&self) -> f64 {
+        match self.x {
+            Horizontal::Categories(n) => (self.right - self.left) / n as f64,
+            Horizontal::Values(_) => self.right - self.left,
         }
-        root.present().map_err(&err)?;
     }
-    Ok(svg)
-}
 
-/// Every cold start per stack (ms from start to the first 200 from `/health`), as dots.
-pub fn boot_times(stacks: &[(String, Vec<f64>)]) -> Result<String, PlotError> {
-    const FIGURE: &str = "boot time";
-    let err = fail(FIGURE);
-    let values: Vec<f64> = stacks.iter().flat_map(|(_, v)| v.iter().copied()).collect();
-    let high = values.iter().copied().fold(1.0f64, f64::max) * 1.6;
-    let low = values
-        .iter()
-        .copied()
-        .fold(f64::INFINITY, f64::min)
-        .min(high / 20.0)
-        * 0.7;
-    let names: Vec<String> = stacks.iter().map(|(s, _)| s.clone()).collect();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let n = stacks.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5f64..n - 0.5, (low.max(0.01)..high).log_scale())
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(stacks.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| label_at(&names, *x))
-            .y_desc("ms (log scale)")
-            .y_labels(6)
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        for (i, (_, boots)) in stacks.iter().enumerate() {
-            let spread = boots.len().max(1) as f64;
-            chart
-                .draw_series(boots.iter().enumerate().map(|(k, &ms)| {
-                    // Spread the dots sideways by start number so equal values stay visible.
-                    let x = i as f64 - 0.2 + 0.4 * (k as f64 + 0.5) / spread;
-                    Circle::new((x, ms), 3, colour(i).filled())
-                }))
-                .map_err(&err)?;
+    fn x(&self, v: f64) -> f64 {
+        match &self.x {
+            Horizontal::Categories(_) => self.left + (v + 0.5) * self.band(),
+            Horizontal::Values(t) => {
+                self.left + PAD + t.share(v) * (self.right - self.left - 2.0 * PAD)
+            }
         }
-        root.present().map_err(&err)?;
     }
-    Ok(svg)
-}
 
-/// Service CPU per 1000 requests per stack, ms (bars).
-pub fn cpu_per_1000(stacks: &[(String, Option<f64>)]) -> Result<String, PlotError> {
-    const FIGURE: &str = "CPU per 1000 requests";
-    let err = fail(FIGURE);
-    let top = stacks.iter().filter_map(|(_, v)| *v).fold(1.0f64, f64::max) * 1.15;
-    let names: Vec<String> = stacks.iter().map(|(s, _)| s.clone()).collect();
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let n = stacks.len().max(1) as f64;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(-0.5f64..n - 0.5, 0f64..top)
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(stacks.len().max(1) * 2 + 1)
-            .x_label_formatter(&|x| label_at(&names, *x))
-            .y_desc("CPU ms per 1000 requests")
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        for (i, (_, value)) in stacks.iter().enumerate() {
-            let Some(value) = value else { continue };
-            let x = i as f64;
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(x - 0.3, 0.0), (x + 0.3, *value)],
-                    colour(i).filled(),
-                )))
-                .map_err(&err)?;
+    fn y(&self, v: f64) -> f64 {
+        self.bottom - PAD - self.y.share(v) * (self.bottom - self.top - 2.0 * PAD)
+    }
+
+    /// The plot area, grid, ticks and their labels, and the axes' names.
+    fn draw_axes(&self, svg: &mut String, x: &XAxis, y: &Axis) {
+        let (l, r, t, b) = (self.left, self.right, self.top, self.bottom);
+        let scale = match y.scale {
+            Scale::Log => "log",
+            Scale::Zero | Scale::Linear => "linear",
+        };
+        let _ = write!(
+            svg,
+            r##"<rect x="0" y="0" width="{}" height="{}" fill="#ffffff"/><rect class="plot-area" x="{l}" y="{t}" width="{}" height="{}" fill="#fbfcfd" stroke="{GRID}" data-y-scale="{scale}"/>"##,
+            SIZE.0,
+            SIZE.1,
+            r - l,
+            b - t
+        );
+        svg.push_str(r#"<g class="axis y">"#);
+        for &v in &self.y.at {
+            let py = self.y(v);
+            let _ = write!(
+                svg,
+                r#"<line x1="{l}" y1="{py:.1}" x2="{r}" y2="{py:.1}" stroke="{GRID}"/><text class="tick y" x="{:.1}" y="{:.1}" text-anchor="end" fill="{INK}">{}</text>"#,
+                l - 8.0,
+                py + 4.5,
+                tick_label(v)
+            );
         }
-        root.present().map_err(&err)?;
-    }
-    Ok(svg)
-}
-
-fn lines(
-    figure: &'static str,
-    series: &[(String, Vec<(f64, f64)>)],
-    x_desc: &str,
-    y_desc: &str,
-    zero_based_x: bool,
-) -> Result<String, PlotError> {
-    let err = fail(figure);
-    let points = series.iter().flat_map(|(_, p)| p.iter());
-    let (mut x_max, mut y_max) = (1.0f64, 1.0f64);
-    let mut x_min = if zero_based_x { 0.0 } else { f64::INFINITY };
-    for &(x, y) in points {
-        x_max = x_max.max(x);
-        x_min = x_min.min(x);
-        y_max = y_max.max(y);
-    }
-    if !x_min.is_finite() {
-        x_min = 0.0;
-    }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(x_min.min(0.0)..x_max, 0f64..y_max * 1.15)
-            .map_err(&err)?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .light_line_style(LIGHT)
-            .label_style((FONT, 13))
-            .draw()
-            .map_err(&err)?;
-        for (i, (_, p)) in series.iter().enumerate() {
-            chart
-                .draw_series(LineSeries::new(
-                    p.iter().copied(),
-                    colour(i).stroke_width(2),
-                ))
-                .map_err(&err)?;
+        let _ = write!(
+            svg,
+            r#"<text class="axis-label" transform="translate(16 {:.1}) rotate(-90)" text-anchor="middle" fill="{INK}">{}</text></g>"#,
+            (t + b) / 2.0,
+            escape(&y.label)
+        );
+        svg.push_str(r#"<g class="axis x">"#);
+        let _ = write!(
+            svg,
+            r#"<line x1="{l}" y1="{b}" x2="{r}" y2="{b}" stroke="{INK}"/><line x1="{l}" y1="{t}" x2="{l}" y2="{b}" stroke="{INK}"/>"#
+        );
+        match (x, &self.x) {
+            (XAxis::Categories { names, groups }, _) => {
+                for (i, name) in names.iter().enumerate() {
+                    let _ = write!(
+                        svg,
+                        r#"<text class="tick x" x="{:.1}" y="{:.1}" text-anchor="middle" fill="{INK}">{}</text>"#,
+                        self.x(i as f64),
+                        b + 20.0,
+                        escape(name)
+                    );
+                }
+                for (name, first, last) in groups {
+                    let (from, to) = (
+                        self.x(*first as f64 - 0.5) + 6.0,
+                        self.x(*last as f64 + 0.5) - 6.0,
+                    );
+                    let _ = write!(
+                        svg,
+                        r#"<line x1="{from:.1}" y1="{:.1}" x2="{to:.1}" y2="{:.1}" stroke="{GRID}" stroke-width="2"/><text x="{:.1}" y="{:.1}" text-anchor="middle" fill="{INK}" font-size="12" font-weight="600">{}</text>"#,
+                        b + 32.0,
+                        b + 32.0,
+                        (from + to) / 2.0,
+                        b + 48.0,
+                        escape(name)
+                    );
+                }
+            }
+            (XAxis::Values(axis), Horizontal::Values(ticks)) => {
+                for &v in &ticks.at {
+                    let px = self.x(v);
+                    let _ = write!(
+                        svg,
+                        r#"<line x1="{px:.1}" y1="{t}" x2="{px:.1}" y2="{b}" stroke="{GRID}"/><text class="tick x" x="{px:.1}" y="{:.1}" text-anchor="middle" fill="{INK}">{}</text>"#,
+                        b + 20.0,
+                        tick_label(v)
+                    );
+                }
+                let _ = write!(
+                    svg,
+                    r#"<text class="axis-label" x="{:.1}" y="{:.1}" text-anchor="middle" fill="{INK}">{}</text>"#,
+                    (l + r) / 2.0,
+                    b + 44.0,
+                    escape(&axis.label)
+                );
+            }
+            (XAxis::Values(_), Horizontal::Categories(_)) => {}
         }
-        root.present().map_err(&err)?;
+        svg.push_str("</g>");
     }
-    Ok(svg)
-}
-
-/// The label of the category at whole-number `x`, nothing between categories.
-pub(super) fn label_at(names: &[String], x: f64) -> String {
-    let i = x.round();
-    if (x - i).abs() > 0.01 || i < 0.0 {
-        return String::new();
-    }
-    names.get(i as usize).cloned().unwrap_or_default()
-}
-
-fn points<T: Copy>(values: &[Option<T>], pick: impl Fn(T) -> f64) -> Vec<(f64, f64)> {
-    values
-        .iter()
-        .enumerate()
-        .filter_map(|(x, v)| v.map(|v| (x as f64, pick(v))))
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn categories(names: &[&str]) -> XAxis {
+        XAxis::Categories {
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
+            groups: Vec::new(),
+        }
+    }
+
     #[test]
-    fn every_figure_is_an_svg_with_its_data() {
-        let stacks = vec![
-            ("floor".to_owned(), [Some(1.2), Some(1.5), Some(2.0)]),
-            ("axum".to_owned(), [Some(1.8), Some(2.0), None]),
-        ];
-        let svg = memory_bars(&stacks, Some(1.5)).unwrap();
-        assert!(svg.starts_with("<svg") && svg.contains("floor") && svg.contains("axum"));
-        assert_eq!(
-            svg.matches("<rect").count(),
-            1 + 5,
-            "background and five bars"
+    fn log_axes_span_whole_decades_and_label_each() {
+        let t = Ticks::fit(Scale::Log, &[1.6, 250.0]);
+        assert_eq!((t.low, t.high), (1.0, 1000.0));
+        assert_eq!(t.at, [1.0, 10.0, 100.0, 1000.0]);
+        // Within one decade the 2s and 5s are labelled too: never a single label.
+        let t = Ticks::fit(Scale::Log, &[1.3, 2.0]);
+        assert_eq!(t.at, [1.0, 2.0, 5.0, 10.0]);
+        // A value on a decade gets head room above it.
+        let t = Ticks::fit(Scale::Log, &[100.0]);
+        assert!(t.high > 100.0 && t.low < 100.0, "{t:?}");
+    }
+
+    #[test]
+    fn linear_axes_hold_the_highest_value_with_round_ticks() {
+        let t = Ticks::fit(Scale::Zero, &[99.0, 1514.0, 2000.0]);
+        assert_eq!(t.low, 0.0);
+        assert!(t.high >= 2000.0 * 1.05, "{t:?}");
+        assert!(
+            t.at.windows(2)
+                .all(|w| ((w[1] - w[0]) - 500.0).abs() < 1e-9),
+            "{t:?}"
         );
-        let steps = vec!["s1".to_owned(), "s2".to_owned()];
-        let svg =
-            latency_by_step(&steps, &[("axum".into(), vec![Some((300.0, 900.0)), None])]).unwrap();
-        assert!(svg.contains("s1") && svg.contains("<circle"));
-        let svg = throughput(
-            &steps,
-            &[Some(100.0), Some(200.0)],
-            &[(
-                "axum".into(),
-                vec![Some((99.0, false)), Some((150.0, true))],
-            )],
+        let flat = Ticks::fit(Scale::Linear, &[5.0, 5.0]);
+        assert!(flat.low <= 5.0 && flat.high > 5.0);
+    }
+
+    #[test]
+    fn tick_labels_are_short() {
+        assert_eq!(tick_label(1000.0), "1000");
+        assert_eq!(tick_label(10_000.0), "10k");
+        assert_eq!(tick_label(1_000_000.0), "1M");
+        assert_eq!(tick_label(0.1), "0.1");
+        assert_eq!(tick_label(2.5), "2.5");
+        assert_eq!(tick_label(0.0), "0");
+    }
+
+    #[test]
+    fn every_mark_has_its_title_and_the_plot_area_is_marked() {
+        let mut plot = Plot::new(
+            "t",
+            categories(&["a", "b"]),
+            Axis::new("ms (log scale)", Scale::Log),
+        );
+        let mut s = Series::new("a", css_colour(0), Line::Solid, Marker::Dot);
+        s.points = vec![
+            Point::new(0.0, 2.0, "a: 2 ms"),
+            Point::new(1.0, 300.0, "b: 300 ms"),
+        ];
+        plot.series.push(s);
+        plot.bars.push(Bar {
+            category: 1,
+            slot: 0,
+            slots: 1,
+            value: 40.0,
+            colour: css_colour(1),
+            title: "b: 40 ms".into(),
+        });
+        plot.references.push(Reference {
+            y: 5.0,
+            label: "floor 5 ms".into(),
+            colour: REFERENCE.into(),
+        });
+        let svg = plot.svg().unwrap();
+        for title in ["a: 2 ms", "b: 300 ms", "b: 40 ms", "floor 5 ms"] {
+            assert!(svg.contains(&format!("<title>{title}</title>")), "{title}");
+        }
+        assert!(svg.contains(r#"class="plot-area""#) && svg.contains(r#"data-y-scale="log""#));
+        assert_eq!(
+            svg.matches(r#"class="tick y""#).count(),
+            4,
+            "1, 10, 100, 1000"
+        );
+    }
+
+    #[test]
+    fn a_long_legend_wraps_and_pushes_the_plot_down() {
+        let area_top = |keys: usize| {
+            let mut plot = Plot::new("t", categories(&["a"]), Axis::new("n", Scale::Zero));
+            plot.legend = (0..keys)
+                .map(|i| Key::colour(format!("jvm-spring-tuned {i}"), css_colour(i)))
+                .collect();
+            let svg = plot.svg().unwrap();
+            let area = &svg[svg.find(r#"class="plot-area""#).unwrap()..];
+            let y = &area[area.find(r#" y=""#).unwrap() + 4..];
+            y[..y.find('"').unwrap()].parse::<f64>().unwrap()
+        };
+        assert_eq!(area_top(2), MARGIN.2);
+        assert!(area_top(12) > MARGIN.2 + LEGEND_ROW, "{}", area_top(12));
+    }
+
+    #[test]
+    fn a_value_a_log_axis_cannot_show_is_an_error() {
+        let mut plot = Plot::new("t", categories(&["a"]), Axis::new("ms", Scale::Log));
+        let mut s = Series::new("a", "#000", Line::None, Marker::Dot);
+        s.points.push(Point::new(0.0, 0.0, "zero"));
+        plot.series.push(s);
+        let e = plot.svg().unwrap_err().to_string();
+        assert!(e.contains("cannot draw t") && e.contains("log axis"), "{e}");
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        let svg = line_chart(
+            "<x>",
+            categories(&["<b>"]),
+            Axis::new("a & b", Scale::Zero),
+            Vec::new(),
+            vec![Key::colour("<i>", "#000")],
         )
         .unwrap();
-        assert!(svg.contains("<polyline") || svg.contains("<path") || svg.contains("<line"));
-        let svg = boot_times(&[("axum".into(), vec![1.5, 1.6, 2.0])]).unwrap();
-        assert_eq!(svg.matches("<circle").count(), 3);
-        let svg = cpu_per_1000(&[("axum".into(), Some(36.0)), ("go".into(), None)]).unwrap();
-        assert_eq!(svg.matches("<rect").count(), 2);
-        let svg = memory_over_time(&[("axum".into(), vec![(0.0, 1.8), (1.0, 2.0)])]).unwrap();
-        assert!(svg.contains("seconds since the service started"));
+        assert!(!svg.contains("<b>") && !svg.contains("<i>") && svg.contains("a &amp; b"));
     }
 
     #[test]
     fn empty_data_still_draws_an_empty_figure() {
-        assert!(memory_bars(&[], None).is_ok());
-        assert!(latency_by_step(&[], &[]).is_ok());
-        assert!(boot_times(&[]).is_ok());
-        assert!(memory_over_time(&[]).is_ok());
-    }
-
-    #[test]
-    fn category_labels_only_on_whole_numbers() {
-        let names = vec!["a".to_owned(), "b".to_owned()];
-        assert_eq!(label_at(&names, 1.0), "b");
-        assert_eq!(label_at(&names, 0.5), "");
-        assert_eq!(label_at(&names, 2.0), "");
+        let svg = line_chart(
+            "empty",
+            XAxis::Values(Axis::new("s", Scale::Zero)),
+            Axis::new("MiB", Scale::Log),
+            Vec::new(),
+            Vec::new(),
+        )
+        .unwrap();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     }
 }

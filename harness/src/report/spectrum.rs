@@ -11,10 +11,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use hdrhistogram::Histogram;
-use plotters::prelude::*;
 
 use super::figures::Figure;
-use super::plots::colour;
+use super::plots::{self, Axis, Key, Line, Marker, Plot, Point, Scale, Series, XAxis};
 use crate::model::Summary;
 use crate::results::{self, HistogramRow, Row as _};
 
@@ -22,14 +21,11 @@ use crate::results::{self, HistogramRow, Row as _};
 pub type Spectra = Vec<(String, BTreeMap<String, (Histogram<u64>, String)>)>;
 
 /// The step distributions of the run in `dir`, seeded ids, repeats merged, warm-up left out;
-/// `Err` says why there are none.
-pub fn read(dir: &Path) -> Result<Spectra, String> {
+/// `None` for a run written before `histograms.csv` existed, `Err` when it cannot be read.
+pub fn read(dir: &Path) -> Result<Option<Spectra>, String> {
     let path = dir.join(HistogramRow::FILE);
     if !path.exists() {
-        return Err(format!(
-            "this run has no {} (written by versions before it existed)",
-            HistogramRow::FILE
-        ));
+        return Ok(None);
     }
     let rows: Vec<HistogramRow> = results::read_rows(&path).map_err(|e| e.to_string())?;
     let mut spectra: Spectra = Vec::new();
@@ -63,15 +59,12 @@ pub fn read(dir: &Path) -> Result<Spectra, String> {
             }
         }
     }
-    if spectra.is_empty() {
-        return Err("no measured step of seeded ids in histograms.csv".into());
-    }
-    Ok(spectra)
+    Ok((!spectra.is_empty()).then_some(spectra))
 }
 
-/// The points of one distribution, (stretched percentile, log10 µs), up to where it has data
-/// (a histogram of n values says nothing beyond the 1 - 1/n quantile). The percentile `q` is
-/// stretched to `log10(1 / (1 - q))`: 0 at 0 %, 1 at 90 %, 2 at 99 %, ...
+/// The points of one distribution, (`1 / (1 - q)`, µs) for quantiles `q` from 0 up to where
+/// it has data (a histogram of n values says nothing beyond the `1 - 1/n` quantile), 20 per
+/// decade of the x axis: 1 is 0 %, 10 is 90 %, 100 is 99 %, 1000 is 99.9 %.
 pub fn curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
     if h.is_empty() {
         return Vec::new();
@@ -82,45 +75,29 @@ pub fn curve(h: &Histogram<u64>) -> Vec<(f64, f64)> {
         .take_while(|&x| x <= end)
         .map(|x| {
             let q = 1.0 - 10f64.powf(-x);
-            (x, (h.value_at_quantile(q).max(1) as f64).log10())
+            (10f64.powf(x), h.value_at_quantile(q).max(1) as f64)
         })
         .collect();
-    points.push((end, (h.max().max(1) as f64).log10()));
+    points.push((10f64.powf(end), h.max().max(1) as f64));
     points
 }
 
-/// The label of a stretched percentile at a whole number: 0 %, 90 %, 99 %, 99.9 %, ...
-fn percent_label(x: f64) -> String {
-    let nines = x.round() as i32;
-    if (x - f64::from(nines)).abs() > 1e-6 {
-        return String::new();
-    }
-    match nines {
-        0 => "0%".into(),
-        n => format!("{}%", 100.0 - 10f64.powi(2 - n)),
-    }
+/// The percentile at `x = 1 / (1 - q)`, in words: `99.9 %`.
+fn percentile(x: f64) -> String {
+    let p = 100.0 * (1.0 - 1.0 / x);
+    let text = format!("{p:.4}");
+    format!("{} %", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
-/// A latency in µs from its log10, as a readable label at whole decades.
-fn latency_label(y: f64) -> String {
-    let decade = y.round();
-    if (y - decade).abs() > 1e-6 {
-        return String::new();
-    }
-    match 10f64.powf(decade) {
-        v if v >= 1_000_000.0 => format!("{} s", v / 1e6),
-        v if v >= 1_000.0 => format!("{} ms", v / 1e3),
-        v => format!("{v} µs"),
-    }
-}
-
-/// The spectrum figure: one panel per step, a line per stack in the report's colours.
+/// The spectrum figure: one plot per step, a line per stack in the report's colours.
 pub fn figure(summary: &Summary, spectra: Result<&Spectra, &String>) -> Figure {
     let caption = "Latency of seeded ids against the percentile, each step's whole distribution \
-                   (HdrHistogram, every repeat merged), the percentile axis stretched so each \
-                   nine gets the same room; both axes logarithmic. Constant-rate steps plot the \
-                   latency counted from each request's slot (coordinated omission corrected), \
-                   closed-loop steps the raw latency. A line ends where its data ends."
+                   (HdrHistogram, every repeat merged), as HdrHistogram's plotter draws it: the \
+                   x axis is 1 / (1 - percentile) on a log scale, so 10 is the 90th percentile, \
+                   100 the 99th, 1000 the 99.9th, and each nine gets the same room; latency on a \
+                   log scale. Constant-rate steps plot the latency counted from each request's \
+                   slot (coordinated omission corrected), closed-loop steps the raw latency. A \
+                   line ends where its data ends; hover for the exact values."
         .to_owned();
     let (svg, error) = match spectra.map_err(Clone::clone).and_then(|s| draw(summary, s)) {
         Ok(svg) => (Some(svg), None),
@@ -135,76 +112,52 @@ pub fn figure(summary: &Summary, spectra: Result<&Spectra, &String>) -> Figure {
     }
 }
 
-/// A stack's position in the report's order, and its curve.
-type StackCurve = (usize, Vec<(f64, f64)>);
+/// Text made safe for HTML (a step's name comes from a scenario file).
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
 
 fn draw(summary: &Summary, spectra: &Spectra) -> Result<String, String> {
-    let err = |e: DrawingAreaErrorKind<_>| format!("cannot draw the spectrum: {e:?}");
-    let order: Vec<&str> = summary.stacks.iter().map(|s| s.stack.as_str()).collect();
-    let curves: Vec<(&str, Vec<StackCurve>)> = spectra
-        .iter()
-        .map(|(step, stacks)| {
-            let lines = stacks
-                .iter()
-                .filter_map(|(stack, (h, _))| {
-                    let i = order.iter().position(|s| s == stack)?;
-                    Some((i, curve(h)))
+    let mut html = String::new();
+    for (step, stacks) in spectra {
+        let mut plot = Plot::new(
+            format!("latency by percentile, {step}"),
+            XAxis::Values(Axis::new("1 / (1 - percentile), log scale", Scale::Log)),
+            Axis::new("latency µs (log scale)", Scale::Log),
+        );
+        for (i, s) in summary.stacks.iter().enumerate() {
+            let Some((h, series)) = stacks.get(&s.stack) else {
+                continue;
+            };
+            let colour = plots::css_colour(i);
+            let mut line =
+                Series::new(s.stack.clone(), colour.clone(), Line::Solid, Marker::Hidden);
+            line.points = curve(h)
+                .into_iter()
+                .map(|(x, us)| {
+                    Point::new(
+                        x,
+                        us,
+                        format!(
+                            "{}, {step}: {} at {} ({series}, {} requests)",
+                            s.stack,
+                            crate::table::sig3(us),
+                            percentile(x),
+                            h.len()
+                        ),
+                    )
                 })
                 .collect();
-            (step.as_str(), lines)
-        })
-        .collect();
-    let all = curves
-        .iter()
-        .flat_map(|(_, l)| l.iter().flat_map(|(_, c)| c.iter()));
-    let (mut x_max, mut y_min, mut y_max) = (1.0f64, f64::INFINITY, f64::NEG_INFINITY);
-    for &(x, y) in all {
-        x_max = x_max.max(x);
-        y_min = y_min.min(y);
-        y_max = y_max.max(y);
-    }
-    if !y_min.is_finite() {
-        return Err("no data".into());
-    }
-    let (y_low, y_high) = (y_min.floor(), (y_max.ceil()).max(y_min.floor() + 1.0));
-    let columns = 2usize.min(curves.len());
-    let rows = curves.len().div_ceil(columns);
-    let size = (960u32, 280 * rows as u32);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let panels = root.split_evenly((rows, columns));
-        for (panel, (step, lines)) in panels.iter().zip(&curves) {
-            let mut chart = ChartBuilder::on(panel)
-                .caption(*step, ("sans-serif", 15))
-                .margin(10)
-                .margin_right(34)
-                .x_label_area_size(30)
-                .y_label_area_size(60)
-                .build_cartesian_2d(0f64..x_max.ceil(), y_low..y_high)
-                .map_err(err)?;
-            chart
-                .configure_mesh()
-                .x_labels(x_max.ceil() as usize + 1)
-                .x_label_formatter(&|x| percent_label(*x))
-                .y_labels((y_high - y_low) as usize + 1)
-                .y_label_formatter(&|y| latency_label(*y))
-                .label_style(("sans-serif", 12))
-                .draw()
-                .map_err(err)?;
-            for (i, points) in lines {
-                chart
-                    .draw_series(LineSeries::new(
-                        points.iter().copied(),
-                        colour(*i).stroke_width(2),
-                    ))
-                    .map_err(err)?;
-            }
+            plot.legend.push(Key::colour(s.stack.clone(), colour));
+            plot.series.push(line);
         }
-        root.present().map_err(err)?;
+        let svg = plot.svg().map_err(|e| e.to_string())?;
+        html.push_str(&format!("<h4>{}</h4>\n{svg}\n", escape(step)));
     }
-    Ok(svg)
+    Ok(html)
 }
 
 #[cfg(test)]
@@ -219,33 +172,33 @@ mod tests {
             h.record(us).unwrap();
         }
         let c = curve(&h);
-        assert_eq!(c.first().unwrap().0, 0.0);
+        assert_eq!(c.first().unwrap().0, 1.0);
         assert!(
-            (c.last().unwrap().0 - 4.0).abs() < 1e-9,
+            (c.last().unwrap().0 - 10_000.0).abs() < 1e-6,
             "10^4 values: to 99.99 %"
         );
         assert!(c.windows(2).all(|w| w[1].1 >= w[0].1), "{c:?}");
-        // At 90 % (x = 1) the value is about 9000 µs.
-        let at90 = c.iter().find(|p| (p.0 - 1.0).abs() < 1e-9).unwrap().1;
-        assert!((10f64.powf(at90) - 9000.0).abs() < 20.0, "{at90}");
+        // At x = 10 (90 %) the value is about 9000 µs.
+        let at90 = c.iter().find(|p| (p.0 - 10.0).abs() < 1e-6).unwrap().1;
+        assert!((at90 - 9000.0).abs() < 20.0, "{at90}");
     }
 
     #[test]
-    fn axis_labels_name_percentiles_and_decades() {
-        assert_eq!(percent_label(0.0), "0%");
-        assert_eq!(percent_label(1.0), "90%");
-        assert_eq!(percent_label(2.0), "99%");
-        assert_eq!(percent_label(3.0), "99.9%");
-        assert_eq!(percent_label(1.5), "");
-        assert_eq!(latency_label(2.0), "100 µs");
-        assert_eq!(latency_label(3.0), "1 ms");
-        assert_eq!(latency_label(6.0), "1 s");
-        assert_eq!(latency_label(2.5), "");
+    fn percentiles_in_words() {
+        assert_eq!(percentile(1.0), "0 %");
+        assert_eq!(percentile(10.0), "90 %");
+        assert_eq!(percentile(1000.0), "99.9 %");
     }
 
     #[test]
-    fn a_run_without_histograms_says_why() {
+    fn a_run_without_histograms_has_no_spectrum() {
         let dir = tempfile::tempdir().unwrap();
+        assert!(read(dir.path()).unwrap().is_none());
+        std::fs::write(
+            dir.path().join(HistogramRow::FILE),
+            "stack,repeat\nfloor,x\n",
+        )
+        .unwrap();
         let e = read(dir.path()).unwrap_err();
         assert!(e.contains("histograms.csv"), "{e}");
     }
@@ -269,7 +222,7 @@ mod tests {
             }
         }
         drop(w);
-        let spectra = read(dir.path()).unwrap();
+        let spectra = read(dir.path()).unwrap().unwrap();
         assert_eq!(spectra.len(), 1);
         let (h, series) = &spectra[0].1["floor"];
         assert_eq!(series, "intended");

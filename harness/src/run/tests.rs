@@ -38,6 +38,7 @@ impl Builder for FakeBuilder {
                 image: None,
             },
             binary_bytes: None,
+            runtime_bytes: None,
             command: "true".into(),
             image: None,
         })

@@ -1,0 +1,188 @@
+//! `reports/index.html`: every run of a results folder in one sortable table, newest first,
+//! with the figures the headline rests on and a link to its report.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::scorecard::{self, BASELINE};
+use super::tables::Cell;
+use super::{ReportError, render};
+use crate::backend::traits_of;
+use crate::model::Summary;
+use crate::results;
+
+/// One run in the index.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexRow {
+    /// The run's id.
+    pub id: String,
+    /// When it started, UTC, as shown.
+    pub started: String,
+    /// When it started, seconds since 1970, to sort on.
+    pub started_sort: i64,
+    /// Scenario.
+    pub scenario: String,
+    /// Backend.
+    pub backend: String,
+    /// Whether it ran to its end.
+    pub complete: bool,
+    /// Its stacks, in its order.
+    pub stacks: String,
+    /// How many stacks it measured.
+    pub measured: usize,
+    /// `held`, `not held` or `untested`.
+    pub outcome: &'static str,
+    /// The lowest memory under load of a Rust or Go stack, MiB, with the stack's name.
+    pub lowest: Cell,
+    /// The highest memory under load of a Rust or Go stack, MiB.
+    pub highest: Cell,
+    /// `jvm-spring` at idle, MiB.
+    pub baseline: Cell,
+    /// The headline's figures in a few words.
+    pub brief: String,
+    /// The report's file name, when it exists.
+    pub report: Option<String>,
+}
+
+/// The index's row for `summary`; `report` is the report's file name when it was written.
+pub fn row(summary: &Summary, report: Option<String>) -> IndexRow {
+    let card = scorecard::scorecard(summary, traits_of(summary).containers);
+    let compared: Vec<(&str, f64)> = card
+        .rows
+        .iter()
+        .filter(|r| r.family == "Rust" || r.family == "Go")
+        .filter_map(|r| Some((r.name.as_str(), r.memory.sort?)))
+        .collect();
+    let cell = |pick: Option<&(&str, f64)>| {
+        pick.map_or_else(Cell::missing, |(name, v)| Cell {
+            text: format!("{v:.1}"),
+            spread: Some((*name).to_owned()),
+            sort: Some(*v),
+            title: None,
+        })
+    };
+    let lowest = compared.iter().min_by(|a, b| a.1.total_cmp(&b.1));
+    let highest = compared.iter().max_by(|a, b| a.1.total_cmp(&b.1));
+    let baseline = summary
+        .stacks
+        .iter()
+        .find(|s| s.stack == BASELINE)
+        .and_then(|s| s.idle_kb)
+        .map_or_else(Cell::missing, |kb| Cell::value(kb as f64 / 1024.0, 1));
+    IndexRow {
+        id: summary.run_id.clone(),
+        started: summary.started.format("%Y-%m-%d %H:%M UTC").to_string(),
+        started_sort: summary.started.timestamp(),
+        scenario: summary.scenario.clone(),
+        backend: summary.backend.clone(),
+        complete: summary.complete,
+        stacks: summary
+            .stacks
+            .iter()
+            .map(|s| s.stack.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        measured: summary
+            .stacks
+            .iter()
+            .filter(|s| s.idle_kb.is_some())
+            .count(),
+        outcome: card.outcome,
+        lowest: cell(lowest),
+        highest: cell(highest),
+        baseline,
+        brief: card.brief,
+        report,
+    }
+}
+
+/// Every run under `results_root` whose summary loads, newest first.
+pub fn rows(results_root: &Path, reports_dir: &Path) -> Vec<IndexRow> {
+    let mut rows: Vec<IndexRow> = fs::read_dir(results_root)
+        .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|dir| results::load_summary(&dir).ok())
+        .map(|s| {
+            let file = format!("{}.html", s.run_id);
+            let written = reports_dir.join(&file).exists();
+            row(&s, written.then_some(file))
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.started_sort
+            .cmp(&a.started_sort)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    rows
+}
+
+/// Writes `reports_dir/index.html`: every run found under `results_root`.
+pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
+    let runs = rows(results_root, reports_dir);
+    let html = render("index.html", &minijinja::context! { runs => runs })?;
+    let path = reports_dir.join("index.html");
+    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
+        path: reports_dir.to_owned(),
+        source,
+    })?;
+    fs::write(&path, html).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{stack, summary};
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn the_index_lists_runs_newest_first_with_their_headline_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let (results, reports) = (dir.path().join("results"), dir.path().join("reports"));
+        for (id, start, stacks) in [
+            (
+                "b-older",
+                1_767_225_600,
+                vec![
+                    stack("floor", 1300, 1536, 2.0),
+                    stack("jvm-spring", 192 * 1024, 260 * 1024, 1600.0),
+                ],
+            ),
+            (
+                "a-newer",
+                1_767_312_000,
+                vec![stack("axum", 1700, 2048, 3.0)],
+            ),
+        ] {
+            let mut s = summary("ramp", stacks);
+            s.run_id = id.into();
+            s.started = Utc.timestamp_opt(start, 0).unwrap();
+            let run = results.join(id);
+            fs::create_dir_all(&run).unwrap();
+            fs::write(run.join("summary.json"), serde_json::to_vec(&s).unwrap()).unwrap();
+        }
+        fs::create_dir_all(&reports).unwrap();
+        fs::write(reports.join("b-older.html"), "").unwrap();
+        let rows = rows(&results, &reports);
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a-newer", "b-older"], "newest first, not by name");
+        assert_eq!(rows[0].outcome, "untested");
+        assert_eq!(rows[0].report, None, "no report written, no link");
+        assert_eq!(rows[1].outcome, "held");
+        assert_eq!(rows[1].lowest.text, "1.5");
+        assert_eq!(rows[1].lowest.spread.as_deref(), Some("floor"));
+        assert_eq!(rows[1].baseline.text, "192.0");
+        assert_eq!(rows[1].report.as_deref(), Some("b-older.html"));
+
+        let page = fs::read_to_string(write_index(&results, &reports).unwrap()).unwrap();
+        assert!(page.contains("<table class=\"sortable"), "sortable");
+        assert!(page.contains("href=\"b-older.html\""));
+        assert!(page.find("a-newer").unwrap() < page.find("b-older").unwrap());
+    }
+}

@@ -1,0 +1,267 @@
+//! The report's figures, read back as a reader's browser would get them: a report made from the
+//! committed fixture run (and from the same run with a JVM stack added, so memory and boot span
+//! orders of magnitude), every SVG parsed. No mark leaves its plot area, every log axis is
+//! labelled at two ticks or more, every mark says its value on hover, and the crosses of the
+//! throughput figure are exactly the saturated steps.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use roxmltree::{Document, Node};
+use serde_json::Value;
+
+/// The committed fixture run.
+fn fixture() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/results-v1");
+    fs::read_dir(root).unwrap().next().unwrap().unwrap().path()
+}
+
+/// A copy of the fixture run under `dir/results/<id>`, its summary passed through `edit`.
+fn copy(dir: &Path, id: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let run = dir.join("results").join(id);
+    fs::create_dir_all(&run).unwrap();
+    for entry in fs::read_dir(fixture()).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), run.join(entry.file_name())).unwrap();
+    }
+    let mut summary: Value =
+        serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+    summary["run_id"] = id.into();
+    edit(&mut summary);
+    fs::write(run.join("summary.json"), summary.to_string()).unwrap();
+    run
+}
+
+/// The fixture with a `jvm-spring` stack made from its `hyper` (memory ×100, boot ×500,
+/// latency ×40) and `hyper`'s last step marked saturated.
+fn with_jvm(summary: &mut Value) {
+    let stacks = summary["stacks"].as_array_mut().unwrap();
+    let mut jvm = stacks[1].clone();
+    jvm["stack"] = "jvm-spring".into();
+    jvm["estimates"] = Value::Null;
+    for key in ["idle_kb", "load_kb", "peak_kb"] {
+        jvm[key] = (jvm[key].as_u64().unwrap() * 100).into();
+    }
+    jvm["boot_ms"]["median"] = 1500.0.into();
+    for run in jvm["runs"].as_array_mut().unwrap() {
+        for boot in run["boots"].as_array_mut().unwrap() {
+            boot["boot_ms"] = (boot["boot_ms"].as_f64().unwrap() * 500.0).into();
+        }
+        for step in run["steps"].as_array_mut().unwrap() {
+            for kind in step["kinds"].as_array_mut().unwrap() {
+                for p in ["p50_us", "p99_us"] {
+                    kind[p] = (kind[p].as_u64().unwrap() * 40).into();
+                }
+            }
+        }
+    }
+    let steps = stacks[1]["runs"][0]["steps"].as_array_mut().unwrap();
+    let last = steps.len() - 1;
+    steps[last]["load_generator_bound"] = true.into();
+    stacks.push(jvm);
+}
+
+/// Every figure of the report at `path`: its id and SVG text.
+fn figures(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find("<figure id=\"figure-") {
+        rest = &rest[at + 19..];
+        let id = rest[..rest.find('"').unwrap()].to_owned();
+        let (Some(start), Some(end)) = (rest.find("<svg"), rest.find("</svg>")) else {
+            panic!("figure {id} has no SVG");
+        };
+        out.push((id, rest[start..end + 6].to_owned()));
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn number(node: Node, name: &str) -> f64 {
+    node.attribute(name)
+        .unwrap_or_else(|| panic!("<{}> without {name}", node.tag_name().name()))
+        .parse()
+        .unwrap()
+}
+
+/// The points a mark covers.
+fn extent(node: Node) -> Vec<(f64, f64)> {
+    let n = |name| number(node, name);
+    match node.tag_name().name() {
+        "circle" => {
+            let (x, y, r) = (n("cx"), n("cy"), n("r"));
+            vec![(x - r, y - r), (x + r, y + r)]
+        }
+        "rect" => vec![
+            (n("x"), n("y")),
+            (n("x") + n("width"), n("y") + n("height")),
+        ],
+        "line" => vec![(n("x1"), n("y1")), (n("x2"), n("y2"))],
+        "polyline" | "path" => {
+            let text = node
+                .attribute("points")
+                .or(node.attribute("d"))
+                .unwrap_or_default();
+            let values: Vec<f64> = text
+                .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().unwrap())
+                .collect();
+            values.chunks(2).map(|p| (p[0], p[1])).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A tick label's value: `10`, `10k`, `1M`, `0.1`.
+fn tick_value(text: &str) -> f64 {
+    let (digits, scale) = match text.strip_suffix('k') {
+        Some(d) => (d, 1e3),
+        None => match text.strip_suffix('M') {
+            Some(d) => (d, 1e6),
+            None => (text, 1.0),
+        },
+    };
+    digits
+        .parse::<f64>()
+        .unwrap_or_else(|_| panic!("tick label {text:?}"))
+        * scale
+}
+
+fn has_class(node: Node, class: &str) -> bool {
+    node.attribute("class")
+        .is_some_and(|c| c.split(' ').any(|c| c == class))
+}
+
+/// Checks one figure; returns how many saturated-step crosses it holds.
+fn check_figure(id: &str, svg: &str) -> usize {
+    let doc = Document::parse(svg).unwrap_or_else(|e| panic!("{id}: not XML: {e}"));
+    let area = doc
+        .descendants()
+        .find(|n| has_class(*n, "plot-area"))
+        .unwrap_or_else(|| panic!("{id}: no plot area"));
+    let (left, top) = (number(area, "x"), number(area, "y"));
+    let (right, bottom) = (left + number(area, "width"), top + number(area, "height"));
+    let mut marks = 0;
+    for group in doc
+        .descendants()
+        .filter(|n| has_class(*n, "series") || has_class(*n, "bars") || has_class(*n, "reference"))
+    {
+        for mark in group
+            .children()
+            .filter(|n| n.is_element() && n.tag_name().name() != "text")
+        {
+            marks += 1;
+            for (x, y) in extent(mark) {
+                assert!(
+                    (left - 0.6..=right + 0.6).contains(&x)
+                        && (top - 0.6..=bottom + 0.6).contains(&y),
+                    "{id}: a mark of {:?} at ({x}, {y}) leaves the plot area ({left}, {top})-({right}, {bottom})",
+                    group.attribute("data-name")
+                );
+            }
+            let title = mark
+                .children()
+                .find(|c| c.tag_name().name() == "title")
+                .and_then(|t| t.text())
+                .unwrap_or_default();
+            assert!(
+                !title.is_empty(),
+                "{id}: a <{}> without a title",
+                mark.tag_name().name()
+            );
+        }
+    }
+    assert!(marks > 0, "{id}: nothing drawn");
+    if area.attribute("data-y-scale") == Some("log") {
+        let ticks: Vec<f64> = doc
+            .descendants()
+            .filter(|n| has_class(*n, "tick") && has_class(*n, "y"))
+            .map(|n| tick_value(n.text().unwrap_or_default()))
+            .collect();
+        assert!(ticks.len() >= 2, "{id}: a log axis labelled at {ticks:?}");
+        assert!(
+            ticks
+                .iter()
+                .any(|t| (t.log10() - t.log10().round()).abs() < 1e-9)
+                && ticks.windows(2).all(|w| w[0] < w[1]),
+            "{id}: log ticks not at decades, or out of order: {ticks:?}"
+        );
+    }
+    doc.descendants()
+        .filter(|n| n.tag_name().name() == "path" && has_class(*n, "saturated"))
+        .count()
+}
+
+fn report(run: &Path, dir: &Path) -> String {
+    let no_prices = harness::cost::PriceError::Read {
+        path: "prices.csv".into(),
+        source: std::io::Error::other("not needed here"),
+    };
+    let page = harness::report::write(run, &dir.join("reports"), Err(&no_prices)).unwrap();
+    fs::read_to_string(page).unwrap()
+}
+
+#[test]
+fn no_series_leaves_its_plot_and_every_log_axis_is_labelled() {
+    let dir = tempfile::tempdir().unwrap();
+    for (id, edit) in [
+        ("plain", (|_: &mut Value| {}) as fn(&mut Value)),
+        ("with-jvm", with_jvm),
+    ] {
+        let run = copy(dir.path(), id, edit);
+        let html = report(&run, dir.path());
+        let figures = figures(&html);
+        let ids: Vec<&str> = figures.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "memory",
+                "memory-time",
+                "latency",
+                "throughput",
+                "boot",
+                "cpu"
+            ],
+            "{id}"
+        );
+        let mut crosses = 0;
+        for (figure, svg) in &figures {
+            crosses += check_figure(&format!("{id}/{figure}"), svg);
+            let log = svg.contains("data-y-scale=\"log\"");
+            let should = matches!(
+                figure.as_str(),
+                "memory" | "memory-time" | "latency" | "boot"
+            );
+            assert_eq!(log, should, "{id}/{figure}: log axis");
+        }
+        let summary: Value =
+            serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
+        let saturated = summary["stacks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| {
+                s["runs"][0]["steps"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .filter(|st| st["warmup"] == false && st["load_generator_bound"] == true)
+            .count();
+        assert_eq!(crosses, saturated, "{id}: one cross per saturated step");
+        if id == "with-jvm" {
+            assert_eq!(saturated, 1);
+            // Two orders of magnitude apart, both on the memory figure's axis.
+            let memory = &figures[0].1;
+            assert!(
+                memory.contains(">1<") && memory.contains(">100<"),
+                "{memory}"
+            );
+            assert!(html.contains("held on this run"), "the headline's verdict");
+        } else {
+            assert!(html.contains("cannot be tested on this run"));
+            assert!(html.contains("with jvm-spring among its stacks (--stacks)"));
+        }
+    }
+}
