@@ -171,7 +171,12 @@ pub async fn run_step(
         .name("constant-rate clock".into())
         .spawn({
             let cancel = cancel.clone();
-            move || tick(start, &slots, &clocks, &cancel)
+            move || {
+                // The kernel may wake a sleeping thread up to its timer slack late (50 µs by
+                // default), which would land in every intended latency: 1 ns here.
+                let _ = nix::sys::prctl::set_timerslack(1);
+                tick(start, &slots, &clocks, &cancel)
+            }
         })
         .map_err(|e| LoadError::Goose(format!("cannot start the schedule's clock: {e}")))?;
     let mut records = Vec::new();
