@@ -162,7 +162,7 @@ pub fn render(summary: &Summary) -> String {
     let traits = traits_of(summary);
     let _ = writeln!(
         out,
-        "memory: {counter} (median idle, median under load, {}); boot: median of {} start(s) from {} to the first 200 from /health; p50/p99/rps: seeded ids, last step",
+        "memory: {counter} (median idle, median under load, {}); boot: median of {} start(s) from {} to the first 200 from /health; p50/p99: seeded ids, rps: every request served, last step",
         traits.peak_counter,
         summary
             .stacks

@@ -61,20 +61,48 @@ fn with_jvm(summary: &mut Value) {
     stacks.push(jvm);
 }
 
-/// Every figure of the report at `path`: its id and SVG text.
+/// Every plot of the report at `path`: its figure's id and its SVG text (a figure may hold
+/// several plots, the spectrum one per step).
 fn figures(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = html;
     while let Some(at) = rest.find("<figure id=\"figure-") {
         rest = &rest[at + 19..];
         let id = rest[..rest.find('"').unwrap()].to_owned();
-        let (Some(start), Some(end)) = (rest.find("<svg"), rest.find("</svg>")) else {
-            panic!("figure {id} has no SVG");
-        };
-        out.push((id, rest[start..end + 6].to_owned()));
-        rest = &rest[end..];
+        let mut inside = &rest[..rest.find("</figure>").unwrap()];
+        let before = out.len();
+        while let (Some(start), Some(end)) = (inside.find("<svg"), inside.find("</svg>")) {
+            out.push((id.clone(), inside[start..end + 6].to_owned()));
+            inside = &inside[end + 6..];
+        }
+        assert!(out.len() > before, "figure {id} has no SVG");
     }
     out
+}
+
+/// Writes `histograms.csv` into `run` as the drivers would have: for every stack and measured
+/// step of its summary, seeded ids from 50 µs to a tail of 20 ms.
+fn with_histograms(run: &Path) {
+    use harness::driver::record::Recorder;
+    use harness::results::{HistogramRow, Row as _, RowWriter};
+    let summary = harness::results::load_summary(run).unwrap();
+    let mut writer = RowWriter::create(run.join(HistogramRow::FILE)).unwrap();
+    for stack in &summary.stacks {
+        for repeat in &stack.runs {
+            for step in repeat.steps.iter().filter(|s| !s.warmup) {
+                let mut recorder = Recorder::new(false);
+                for i in 0..2000u64 {
+                    let us = if i % 100 == 0 { 20_000 } else { 50 + i % 300 };
+                    recorder.sent(0, 200, us, None, None);
+                }
+                for kind in recorder.results() {
+                    for row in HistogramRow::of(&stack.stack, repeat.repeat, step, &kind) {
+                        writer.write(&row).unwrap();
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn number(node: Node, name: &str) -> f64 {
@@ -208,30 +236,37 @@ fn no_series_leaves_its_plot_and_every_log_axis_is_labelled() {
     for (id, edit) in [
         ("plain", (|_: &mut Value| {}) as fn(&mut Value)),
         ("with-jvm", with_jvm),
+        ("with-histograms", with_jvm),
     ] {
         let run = copy(dir.path(), id, edit);
+        if id == "with-histograms" {
+            with_histograms(&run);
+        }
         let html = report(&run, dir.path());
         let figures = figures(&html);
-        let ids: Vec<&str> = figures.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "memory",
-                "memory-time",
-                "latency",
-                "throughput",
-                "boot",
-                "cpu"
-            ],
-            "{id}"
-        );
+        let mut ids: Vec<&str> = figures.iter().map(|(id, _)| id.as_str()).collect();
+        ids.dedup();
+        let mut expected = vec![
+            "memory",
+            "memory-time",
+            "latency",
+            "throughput",
+            "boot",
+            "cpu",
+        ];
+        if id == "with-histograms" {
+            expected.push("spectrum");
+            let plots = figures.iter().filter(|(f, _)| f == "spectrum").count();
+            assert_eq!(plots, 4, "one spectrum plot per measured step");
+        }
+        assert_eq!(ids, expected, "{id}");
         let mut crosses = 0;
         for (figure, svg) in &figures {
             crosses += check_figure(&format!("{id}/{figure}"), svg);
             let log = svg.contains("data-y-scale=\"log\"");
             let should = matches!(
                 figure.as_str(),
-                "memory" | "memory-time" | "latency" | "boot"
+                "memory" | "memory-time" | "latency" | "boot" | "spectrum"
             );
             assert_eq!(log, should, "{id}/{figure}: log axis");
         }
@@ -250,7 +285,7 @@ fn no_series_leaves_its_plot_and_every_log_axis_is_labelled() {
             .filter(|st| st["warmup"] == false && st["load_generator_bound"] == true)
             .count();
         assert_eq!(crosses, saturated, "{id}: one cross per saturated step");
-        if id == "with-jvm" {
+        if id != "plain" {
             assert_eq!(saturated, 1);
             // Two orders of magnitude apart, both on the memory figure's axis.
             let memory = &figures[0].1;

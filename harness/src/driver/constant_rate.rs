@@ -347,6 +347,7 @@ fn summarise(records: &[Record]) -> Vec<KindResult> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::test_server::{Answer, serve};
 
     /// Whether `a` is within HdrHistogram's 0.1 % of `b`.
     fn close(a: u64, b: u64) -> bool {
@@ -512,7 +513,7 @@ mod tests {
     async fn reconnects_are_counted() {
         // The server closes the connection after each answer: every request but the first
         // opens a new one.
-        let addr = server_closing(10, Duration::ZERO, true);
+        let addr = serve(Some(10), Answer::Close);
         let step = step(1, 20, Duration::from_millis(500));
         let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
             .await
@@ -535,48 +536,10 @@ mod tests {
         }
     }
 
-    /// A server on 127.0.0.1 answering `{}` with `200` on each connection, after `delay`.
-    fn server(connections: usize, delay: Duration) -> SocketAddr {
-        server_closing(connections, delay, false)
-    }
-
-    /// [`server`], closing each connection after its first answer when `close`.
-    fn server_closing(connections: usize, delay: Duration, close: bool) -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            for stream in listener.incoming().take(connections) {
-                let mut stream = stream.unwrap();
-                stream.set_nodelay(true).unwrap();
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 1024];
-                    while let Ok(n) = stream.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        std::thread::sleep(delay);
-                        // One write: split writes would meet Nagle and delayed ACKs.
-                        let response = if close {
-                            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}"
-                        } else {
-                            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
-                        };
-                        let _ = stream.write_all(response.as_bytes());
-                        if close {
-                            break;
-                        }
-                    }
-                });
-            }
-        });
-        addr
-    }
-
     #[tokio::test]
     async fn a_service_that_cannot_keep_up_shows_its_backlog() {
         // 50 slots 20 ms apart on one connection; each answer takes 300 ms: about 4 leave.
-        let addr = server(1, Duration::from_millis(300));
+        let addr = serve(Some(1), Answer::Ok(Duration::from_millis(300)));
         let step = step(1, 50, Duration::from_secs(1));
         let load = run_step(addr, &step, crate::driver::SEEDED_ONLY, &Cancel::new())
             .await
@@ -591,26 +554,7 @@ mod tests {
 
     #[tokio::test]
     async fn drives_a_real_server_at_the_rate_asked() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            for stream in listener.incoming().take(2) {
-                let mut stream = stream.unwrap();
-                stream.set_nodelay(true).unwrap();
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 1024];
-                    while let Ok(n) = stream.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        // One write: split writes would meet Nagle and delayed ACKs.
-                        let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-                        let _ = stream.write_all(response.as_bytes());
-                    }
-                });
-            }
-        });
+        let addr = serve(Some(2), Answer::Ok(Duration::ZERO));
         let step = step(2, 100, Duration::from_secs(1));
         let ids = IdMix {
             seeded: 1.0,

@@ -301,6 +301,7 @@ pub fn pick(ids: IdMix) -> (usize, String) {
 mod tests {
     use super::*;
     use crate::driver::SEEDED_ONLY;
+    use crate::driver::test_server::{Answer, serve};
 
     #[test]
     fn the_pacer_spaces_requests_evenly_and_makes_up_nothing() {
@@ -333,53 +334,11 @@ mod tests {
         assert!((10_000..10_100).contains(&id));
     }
 
-    /// A server on 127.0.0.1 answering `{}` with `200`, each connection on its own thread.
-    fn server() -> SocketAddr {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { break };
-                std::thread::spawn(move || {
-                    let mut buf = [0u8; 1024];
-                    while let Ok(n) = stream.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        let response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-                        let _ = stream.write_all(response.as_bytes());
-                    }
-                });
-            }
-        });
-        addr
-    }
-
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn latency_runs_to_the_last_byte_of_the_body() {
         // The head at once, the body 40 ms later: timed to the head (Goose's own request
         // path) this would be well under a millisecond.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap();
-        std::thread::spawn(move || {
-            use std::io::{Read, Write};
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { break };
-                std::thread::spawn(move || {
-                    stream.set_nodelay(true).unwrap();
-                    let mut buf = [0u8; 1024];
-                    while let Ok(n) = stream.read(&mut buf) {
-                        if n == 0 {
-                            break;
-                        }
-                        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
-                        std::thread::sleep(Duration::from_millis(40));
-                        let _ = stream.write_all(b"{}");
-                    }
-                });
-            }
-        });
+        let addr = serve(None, Answer::SlowBody(Duration::from_millis(40)));
         let step = Step {
             name: "s".into(),
             users: 2,
@@ -401,7 +360,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_paced_step_sends_at_the_rate_and_counts_only_its_hold() {
-        let addr = server();
+        let addr = serve(None, Answer::Ok(Duration::ZERO));
         let step = Step {
             name: "s".into(),
             users: 4,

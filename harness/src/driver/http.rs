@@ -201,6 +201,7 @@ pub fn parse_head(buf: &[u8]) -> std::io::Result<Option<(usize, Head)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::test_server::{Answer, serve};
 
     #[test]
     fn response_heads() {
@@ -228,21 +229,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_connection_is_reopened_and_the_connect_timed_apart() {
-        use tokio::net::TcpListener;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            // Answers each connection once, then closes it.
-            while let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 1024];
-                let _ = s.read(&mut buf).await;
-                let _ = s
-                    .write_all(
-                        b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}",
-                    )
-                    .await;
-            }
-        });
+        let addr = serve(None, Answer::Close);
         let mut c = Connection::open(addr).await.unwrap();
         let first = c.get("/accounts/10001", Duration::from_secs(5)).await;
         assert_eq!((first.status, first.connect.is_none()), (200, true));

@@ -9,6 +9,8 @@ pub mod goose;
 pub mod http;
 pub mod oha;
 pub mod record;
+#[cfg(test)]
+pub mod test_server;
 pub mod wrk;
 
 use std::net::SocketAddr;
