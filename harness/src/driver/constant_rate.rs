@@ -4,28 +4,31 @@
 //! A closed-loop driver (Goose's users) sends the next request only when the previous one is
 //! answered, so a server that stalls for a second is asked less during that second and the
 //! slow responses it would have given are never measured: coordinated omission (Gil Tene,
-//! "How NOT to Measure Latency", 2015). Goose's own mitigation does not remove it: it watches
-//! each user's loop time and, when one loop takes more than twice the expected cadence,
-//! back-fills copies of the slow request (goose 0.19, `GooseUser::update_request_cadence`);
-//! requests held back by its throttle are still timed from when they left. Here, as in wrk2,
-//! each connection has a schedule (`rate / connections` requests per second, the connections
-//! offset evenly; a clock thread hands out the slots as they fall due), a request whose slot
-//! has passed is sent at once, and its latency is counted twice: from the actual send (*raw*)
-//! and from its slot (*intended*, corrected). The two agree while the service keeps up; they
-//! part when it does not (or when the generator itself falls behind its clock).
+//! "How NOT to Measure Latency", 2015). Here, as in wrk2, each connection has a schedule
+//! (`rate / connections` requests per second, the connections offset evenly), a request whose
+//! slot has passed is sent at once, and its latency is counted twice: from the actual send
+//! (*raw*) and from its slot (*intended*, corrected). The two agree while the service keeps
+//! up; they part when it does not (or when the generator itself falls behind its clock).
 //!
-//! The generator's own lateness is measured: the clock records, for every slot it hands out,
-//! how late it did (`now - due` as it sends), and the step records the median, 99th
-//! percentile and maximum (`generator_late_us`); a step whose clock was late is flagged
-//! (`generator_late`, see [`crate::aggregate::GENERATOR_LATE_US`]), since that much of its
-//! intended latencies is the generator's, not the service's.
+//! The clock ([`Clock`]) is a thread of its own: a connection whose next slot lies ahead
+//! waits for it, and the clock wakes it when it falls due (a timed wait at 1 ns timer slack,
+//! not the runtime's millisecond timer). A connection whose next slot has already passed when
+//! its last answer arrives sends at once without the clock, so under load the clock has
+//! nothing to do and the generator's CPU goes to requests.
+//!
+//! The generator's own lateness is measured: the clock records, for every connection it
+//! wakes, how late it did (`now - due`), and the step records the median, 99th percentile and
+//! maximum (`generator_late_us`); a step whose clock was late is flagged (`generator_late`,
+//! see [`crate::aggregate::GENERATOR_LATE_US`]), since that much of its intended latencies is
+//! the generator's, not the service's.
 //!
 //! Latency here is from the request's first byte written to its response's last byte read
-//! (the whole body); Goose's is to the response head (see [`super::goose`]). Each connection
-//! speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting when the service
-//! closes it (Tomcat does after a `400`): the reconnect is timed apart (`reconnects`,
+//! (the whole body), as in the Goose driver (both send through [`super::http`]). Each
+//! connection speaks plain HTTP/1.1 with keep-alive over its own socket, reconnecting when the
+//! service closes it (Tomcat does after a `400`): the reconnect is timed apart (`reconnects`,
 //! `connect_mean_us`, `connect_max_us` per kind) and the request's raw latency starts once the
-//! connection is made; its intended latency still counts from its slot, reconnect included. A step ends by itself: nothing is
+//! connection is made; its intended latency still counts from its slot, reconnect included.
+//! A step ends by itself: nothing is
 //! scheduled after its hold, and a request still unanswered [`REQUEST_TIMEOUT`] after it was
 //! sent counts as failed (status 0).
 //!
@@ -41,8 +44,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use chrono::Utc;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
-use tokio::sync::mpsc;
+
+use tokio::sync::Notify;
 
 use super::goose::pick;
 use super::http::Connection;
@@ -144,49 +152,49 @@ pub async fn run_step(
     }
     let window_start = Utc::now();
     let start = Instant::now() + Duration::from_millis(10);
-    let mut clocks = Vec::with_capacity(step.users);
+    let clock = Arc::new(Clock::new(step.users));
     let tasks: Vec<_> = streams
         .into_iter()
-        .map(|stream| {
-            let (tx, rx) = mpsc::unbounded_channel();
-            clocks.push(tx);
+        .enumerate()
+        .map(|(index, stream)| {
             tokio::spawn(connection(
                 stream,
+                Arc::clone(&clock),
+                index,
                 start,
+                schedule(rate, step.users, index, step.hold),
                 step.hold,
-                rx,
                 ids,
                 cancel.clone(),
             ))
         })
         .collect();
-    let slots: Vec<Vec<Duration>> = (0..step.users)
-        .map(|index| schedule(rate, step.users, index, step.hold))
-        .collect();
     // The clock is a thread of its own (it inherits the harness's CPUs): the runtime's timer
     // wheel fires on whole milliseconds after a deadline, which would add up to a millisecond
-    // of the generator's own lateness to every intended latency; a thread's sleep wakes
-    // within tens of microseconds.
-    let clock = std::thread::Builder::new()
+    // of the generator's own lateness to every intended latency; a thread's timed wait wakes
+    // within microseconds.
+    let clock_thread = std::thread::Builder::new()
         .name("constant-rate clock".into())
         .spawn({
+            let clock = Arc::clone(&clock);
             let cancel = cancel.clone();
             move || {
                 // The kernel may wake a sleeping thread up to its timer slack late (50 µs by
                 // default), which would land in every intended latency: 1 ns here.
                 let _ = nix::sys::prctl::set_timerslack(1);
-                tick(start, &slots, &clocks, &cancel)
+                clock.run(&cancel)
             }
         })
         .map_err(|e| LoadError::Goose(format!("cannot start the schedule's clock: {e}")))?;
     let mut records = Vec::new();
     for task in tasks {
-        records.extend(
-            task.await
-                .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")))?,
-        );
+        let done = task
+            .await
+            .map_err(|e| LoadError::Goose(format!("a connection task failed: {e}")));
+        clock.finished();
+        records.extend(done?);
     }
-    let late = clock.join().unwrap_or_else(|_| record::histogram());
+    let late = clock_thread.join().unwrap_or_else(|_| record::histogram());
     let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
     Ok(StepLoad {
         kinds: summarise(&records),
@@ -197,36 +205,89 @@ pub async fn run_step(
     })
 }
 
-/// Sends each connection its slots, in time order over all connections, as each falls due;
-/// stops at the end of the slots or on Ctrl-C. Dropping the senders ends the connections.
-/// Returns how late it handed out each slot it handed out, µs (`now - due` as it sends), as a
-/// histogram: the generator's own lateness, which the intended latencies include.
-fn tick(
-    start: Instant,
-    slots: &[Vec<Duration>],
-    clocks: &[mpsc::UnboundedSender<Instant>],
-    cancel: &Cancel,
-) -> hdrhistogram::Histogram<u64> {
-    let mut all: Vec<(Duration, usize)> = slots
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| s.iter().map(move |&d| (d, i)))
-        .collect();
-    all.sort();
-    let mut late = record::histogram();
-    for (offset, connection) in all {
-        if cancel.is_cancelled() {
-            break;
+/// The schedule's clock: wakes each connection that waits for its next slot when the slot
+/// falls due, and records how late it did (the generator's own lateness). A connection whose
+/// next slot has already passed when its last answer arrives sends at once without asking the
+/// clock: under load the clock has nothing to do, and the generator's CPU goes to requests.
+pub struct Clock {
+    /// Connections waiting for a slot: when it falls due, and which connection.
+    waiting: Mutex<BinaryHeap<Reverse<(Instant, usize)>>>,
+    /// Rung when a connection starts waiting or ends.
+    changed: Condvar,
+    /// One wake-up per connection.
+    wake: Vec<Notify>,
+    /// Connections still running.
+    running: AtomicUsize,
+}
+
+impl Clock {
+    /// A clock for `connections` connections.
+    pub fn new(connections: usize) -> Self {
+        Self {
+            waiting: Mutex::new(BinaryHeap::new()),
+            changed: Condvar::new(),
+            wake: (0..connections).map(|_| Notify::new()).collect(),
+            running: AtomicUsize::new(connections),
         }
-        let due = start + offset;
-        let now = Instant::now();
-        if due > now {
-            std::thread::sleep(due - now);
-        }
-        late.saturating_record(Instant::now().saturating_duration_since(due).as_micros() as u64);
-        let _ = clocks[connection].send(due);
     }
-    late
+
+    /// Connection `index` waits until `due`: the clock wakes it then.
+    pub async fn wait(&self, index: usize, due: Instant) {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Reverse((due, index)));
+        self.changed.notify_one();
+        self.wake[index].notified().await;
+    }
+
+    /// A connection has ended.
+    pub fn finished(&self) {
+        self.running.fetch_sub(1, Ordering::SeqCst);
+        self.changed.notify_one();
+    }
+
+    /// Wakes the waiting connections as their slots fall due, until every connection has
+    /// ended; on Ctrl-C wakes them all at once. Returns how late it woke each, µs, as a
+    /// histogram.
+    pub fn run(&self, cancel: &Cancel) -> hdrhistogram::Histogram<u64> {
+        let mut late = record::histogram();
+        let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if cancel.is_cancelled() {
+                while let Some(Reverse((_, index))) = waiting.pop() {
+                    self.wake[index].notify_one();
+                }
+            }
+            let now = Instant::now();
+            let next = waiting.peek().map(|Reverse((due, _))| *due);
+            waiting = match next {
+                Some(due) if due <= now => {
+                    let Some(Reverse((_, index))) = waiting.pop() else {
+                        continue;
+                    };
+                    late.saturating_record(now.saturating_duration_since(due).as_micros() as u64);
+                    self.wake[index].notify_one();
+                    waiting
+                }
+                Some(due) => {
+                    self.changed
+                        .wait_timeout(waiting, due - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+                None if self.running.load(Ordering::SeqCst) == 0 => break,
+                // Nobody waits: sleep until a connection does, ends, or Ctrl-C.
+                None => {
+                    self.changed
+                        .wait_timeout(waiting, Duration::from_millis(20))
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+        late
+    }
 }
 
 /// The median, 99th percentile and maximum of the clock's lateness, µs.
@@ -234,29 +295,38 @@ fn lateness(late: hdrhistogram::Histogram<u64>) -> Lateness {
     record::lateness(&late)
 }
 
-/// One connection: sends a request for each slot the clock gives it, in order (at once when
-/// the slot has passed); returns what became of each slot.
+/// One connection: sends a request for each of its slots, in order: at once when the slot
+/// has passed (the previous answer came late), else when the clock wakes it at the slot.
+/// After the hold nothing more is sent: the slots left count as not sent. Returns what
+/// became of each slot.
+#[allow(clippy::too_many_arguments)]
 async fn connection(
     mut connection: Connection,
+    clock: Arc<Clock>,
+    index: usize,
     start: Instant,
+    slots: Vec<Duration>,
     hold: Duration,
-    mut clock: mpsc::UnboundedReceiver<Instant>,
     ids: IdMix,
     cancel: Cancel,
 ) -> Vec<Record> {
     let end = start + hold;
     let offset = |t: Instant| t.saturating_duration_since(start);
-    let mut slots = Vec::new();
-    while let Some(due) = clock.recv().await {
+    let mut done = Vec::with_capacity(slots.len());
+    for &at in &slots {
+        let due = start + at;
+        if due > Instant::now() {
+            clock.wait(index, due).await;
+        }
         if cancel.is_cancelled() {
             // Interrupted: the figures are partial; what was not sent is not counted.
-            continue;
+            break;
         }
         let (kind, path) = pick(ids);
         if Instant::now() > end {
             // Nothing goes out after the hold.
-            slots.push(Slot {
-                due: offset(due),
+            done.push(Slot {
+                due: at,
                 kind,
                 sent: None,
             });
@@ -265,8 +335,8 @@ async fn connection(
         // The request leaves once it has a connection: a reconnect is timed apart, not as
         // part of the request (a failed connect is: the request never left).
         let e = connection.get(&path, REQUEST_TIMEOUT).await;
-        slots.push(Slot {
-            due: offset(due),
+        done.push(Slot {
+            due: at,
             kind,
             sent: Some(Sent {
                 at: offset(e.sent),
@@ -276,7 +346,7 @@ async fn connection(
             }),
         });
     }
-    records(&slots, hold)
+    records(&done, hold)
 }
 
 /// What a connection did with one slot, as offsets from the step's start.
@@ -369,23 +439,48 @@ mod tests {
         assert_eq!(all.len(), 100, "no two connections share a slot");
     }
 
-    #[test]
-    fn the_clock_records_how_late_it_handed_out_each_slot() {
+    #[tokio::test]
+    async fn the_clock_wakes_each_waiting_connection_at_its_slot_and_records_how_late() {
         let ms = Duration::from_millis;
-        // A schedule that began 50 ms ago: its slots at 0 and 10 ms go out at once, about 50
-        // and 40 ms late; the one at 100 ms is slept for and goes out on time.
-        let start = Instant::now().checked_sub(ms(50)).unwrap();
-        let slots = vec![vec![ms(0), ms(100)], vec![ms(10)]];
-        let (tx0, mut rx0) = mpsc::unbounded_channel();
-        let (tx1, mut rx1) = mpsc::unbounded_channel();
-        let late = tick(start, &slots, &[tx0, tx1], &Cancel::new());
-        assert_eq!(late.len(), 3, "{late:?}");
-        // Two handed out about 40 and 50 ms late, one slept for and on time.
-        assert!(late.min() < 40_000, "slept for, not late: {late:?}");
-        assert!(late.count_between(40_000, 60_000) == 2, "{late:?}");
-        assert_eq!(rx0.try_recv().unwrap(), start);
-        assert_eq!(rx1.try_recv().unwrap(), start + ms(10));
-        assert_eq!(rx0.try_recv().unwrap(), start + ms(100));
+        let clock = Arc::new(Clock::new(2));
+        let thread = {
+            let clock = Arc::clone(&clock);
+            std::thread::spawn(move || clock.run(&Cancel::new()))
+        };
+        let t0 = Instant::now();
+        // Connection 0 waits for a slot 30 ms ahead, connection 1 for one already 20 ms past.
+        let ((), b) = tokio::join!(clock.wait(0, t0 + ms(30)), async {
+            clock.wait(1, t0.checked_sub(ms(20)).unwrap()).await;
+            Instant::now()
+        });
+        assert!(b < t0 + ms(25), "a passed slot wakes at once");
+        assert!(Instant::now() >= t0 + ms(30), "not before its slot");
+        clock.finished();
+        clock.finished();
+        let late = thread.join().unwrap();
+        assert_eq!(late.len(), 2, "{late:?}");
+        assert_eq!(
+            late.count_between(15_000, 30_000),
+            1,
+            "the passed one, about 20 ms late"
+        );
+    }
+
+    #[tokio::test]
+    async fn ctrl_c_wakes_every_waiting_connection() {
+        let clock = Arc::new(Clock::new(1));
+        let cancel = Cancel::new();
+        let thread = {
+            let (clock, cancel) = (Arc::clone(&clock), cancel.clone());
+            std::thread::spawn(move || clock.run(&cancel))
+        };
+        let far = Instant::now() + Duration::from_secs(3600);
+        cancel.cancel();
+        tokio::time::timeout(Duration::from_secs(5), clock.wait(0, far))
+            .await
+            .expect("woken by the interruption");
+        clock.finished();
+        thread.join().unwrap();
     }
 
     #[test]
