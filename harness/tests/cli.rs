@@ -161,9 +161,10 @@ fn quick_ramp_measures_every_stack() {
 
     let stacks = common::check_every_stack(summary, stdout);
     let run_id = ran.id();
+    // Six figures, and the spectrum's one plot per measured step of the ramp (four).
     assert_eq!(
         ran.report().matches("<svg").count(),
-        6,
+        6 + 4,
         "every figure drawn"
     );
     assert!(stdout.contains("report: "), "{stdout}");
