@@ -331,7 +331,7 @@ impl Measure<'_> {
                 self.epoch.seconds(load.window_start),
                 self.epoch.seconds(load.window_end),
             );
-            let summary = {
+            let mut summary = {
                 let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
                 aggregate::step_summary(
                     step,
@@ -347,6 +347,11 @@ impl Measure<'_> {
                 for row in HistogramRow::of(name, run.repeat, &summary, kind) {
                     let _ = histograms.write(&row);
                 }
+            }
+            // Kept in histograms.csv now: a histogram is a few hundred KiB once copied, and
+            // the harness's own memory is measured, so the run does not hold them.
+            for kind in &mut summary.kinds {
+                kind.histograms = None;
             }
             run.steps.push(summary);
             if self.cancel.is_cancelled() {

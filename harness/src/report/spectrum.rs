@@ -28,15 +28,18 @@ pub fn read(dir: &Path) -> Result<Option<Spectra>, String> {
         return Ok(None);
     }
     let rows: Vec<HistogramRow> = results::read_rows(&path).map_err(|e| e.to_string())?;
+    // The intended series where a stack's step has one, else the raw one.
+    let with_intended: std::collections::HashSet<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r.series == "intended" && !r.warmup)
+        .map(|r| (r.stack.as_str(), r.step.as_str()))
+        .collect();
     let mut spectra: Spectra = Vec::new();
     for row in &rows {
         if row.warmup || row.kind != "seeded" {
             continue;
         }
-        // The intended series where the step has one, else the raw one.
-        let has_intended = rows.iter().any(|r| {
-            r.series == "intended" && r.stack == row.stack && r.step == row.step && !r.warmup
-        });
+        let has_intended = with_intended.contains(&(row.stack.as_str(), row.step.as_str()));
         if (row.series == "intended") != has_intended {
             continue;
         }
