@@ -125,6 +125,17 @@ pub struct ToolFigures {
 }
 
 impl ToolFigures {
+    /// Requests per second over `seconds`; 0 for an empty window.
+    pub fn per_second(requests: u64, seconds: f64) -> f64 {
+        if seconds > 0.0 {
+            requests as f64 / seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+impl ToolFigures {
     /// Served over asked, percent, at a rate.
     pub fn achieved_pct(&self) -> Option<f64> {
         self.target_rps

@@ -156,11 +156,7 @@ pub fn combine(tool: &str, rounds: &[ToolFigures]) -> ToolFigures {
         tool: tool.to_owned(),
         requests,
         seconds,
-        rps: if seconds > 0.0 {
-            requests as f64 / seconds
-        } else {
-            0.0
-        },
+        rps: ToolFigures::per_second(requests, seconds),
         target_rps: mean(|r| r.target_rps),
         p50_us: median(|r| r.p50_us),
         p99_us: median(|r| r.p99_us),

@@ -281,11 +281,7 @@ pub fn figures(
         tool: tool.to_owned(),
         requests,
         seconds,
-        rps: if seconds > 0.0 {
-            requests as f64 / seconds
-        } else {
-            0.0
-        },
+        rps: ToolFigures::per_second(requests, seconds),
         target_rps: rate.map(f64::from),
         p50_us,
         p99_us,
