@@ -4,8 +4,8 @@
 
 use crate::driver::generator_cpus;
 use crate::model::{
-    BatteryRun, Capacity, CapacityLimit, CapacitySummary, Estimates, HarnessCost, ProbeRecord,
-    StackRun, StackSummary, Status, StepEstimate, StepSummary,
+    BatteryRun, Capacity, CapacityLimit, CapacitySummary, Estimates, Fit, FitSummary, HarnessCost,
+    ProbeRecord, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
 use crate::model::{KindResult, StepLoad};
 use crate::model::{Phase, Sample};
@@ -329,6 +329,25 @@ pub fn cpu_per_1000(steps: &[StepSummary]) -> Option<f64> {
 /// disturbed, percent.
 pub const STEAL_PCT: f64 = 1.0;
 
+/// A stack's fit over its repeats' searches: the largest fit (a limit every repeat held), with
+/// the memory used at it and what the limit just below it showed in that repeat. A repeat that
+/// found no fit (not even the largest limit held) makes the stack's fit none.
+pub fn fit_summary(runs: &[&StackRun]) -> Option<FitSummary> {
+    let searches: Vec<&Fit> = runs.iter().filter_map(|r| r.fit.as_ref()).collect();
+    let worst = searches
+        .iter()
+        .max_by_key(|f| f.fit_mib.map_or(u64::MAX, u64::from))?;
+    Some(FitSummary {
+        fit_mib: worst.fit_mib,
+        limit: worst.limit,
+        used_kb: worst.at.as_ref().and_then(|p| p.peak_kb),
+        below: worst.below.as_ref().and_then(|p| p.verdict),
+        below_mib: worst.below.as_ref().map(|p| p.limit_mib),
+        jvm_heap_max_mib: worst.at.as_ref().and_then(|p| p.jvm_heap_max_mib),
+        cpu_ms_per_request: worst.probes.first().and_then(|p| p.cpu_ms_per_request),
+    })
+}
+
 /// Folds a stack's repeats into its figures: medians over the repeats that did not fail, boot
 /// spread over every cold start, and the estimates with their noisy flags. `cpus` is how many
 /// CPUs the machine has (a load average above it means something else wanted the CPUs).
@@ -388,6 +407,12 @@ pub fn fold_runs(stack: &mut StackSummary, cpus: usize) {
     let idle: Vec<f64> = good.iter().filter_map(|r| r.idle_cores).collect();
     stack.idle_cores = median(&idle);
     stack.capacity = capacity_summary(&good);
+    stack.fit = fit_summary(&good);
+    stack.density = good
+        .iter()
+        .filter_map(|r| r.density.as_ref())
+        .min_by_key(|d| (d.replicas_per_node().unwrap_or(0), d.held))
+        .cloned();
     stack.estimates = Some(estimates(stack, &good, cpus));
     let interrupted = stack.runs.iter().find_map(|r| r.interrupted.as_ref());
     match (

@@ -157,6 +157,9 @@ struct ScenarioArgs {
     /// Runs the whole set of stacks N times, the order rotated each time.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: Option<u32>,
+    /// A density scenario's node memory budget, MiB, instead of its `node_mib`.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(6..=1_048_576))]
+    node_mib: Option<u32>,
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -390,6 +393,28 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     if let Some(repeat) = args.repeat {
         plan.repeat = repeat;
     }
+    if let Some(node_mib) = args.node_mib {
+        match &mut plan.density {
+            Some(density) => {
+                if let Some(limit) = density.limit_mib.filter(|l| *l > node_mib) {
+                    eprintln!(
+                        "error: --node-mib {node_mib}: smaller than one replica ({}: \
+                         density.limit_mib = {limit})",
+                        plan.source.display()
+                    );
+                    return Exit::Usage.into();
+                }
+                density.node_mib = node_mib;
+            }
+            None => {
+                eprintln!(
+                    "error: --node-mib needs a scenario with a [density] table ({} has none)",
+                    plan.source.display()
+                );
+                return Exit::Usage.into();
+            }
+        }
+    }
     let wanted = args.stacks.unwrap_or_else(|| plan.stacks.clone());
     let names: Vec<String> = if wanted.is_empty() {
         STACKS.iter().map(|s| s.name.to_owned()).collect()
@@ -443,6 +468,12 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             if let Some(capacity) = table::capacity(&outcome.summary) {
                 println!("{capacity}");
             }
+            if let Some(fit) = table::fit(&outcome.summary) {
+                println!("{fit}");
+            }
+            if let Some(density) = table::density(&outcome.summary) {
+                println!("{density}");
+            }
             println!("results: {}", outcome.dir.display());
             let reports = args.reports.unwrap_or_else(|| root.join("reports"));
             let prices = load_prices(root);
@@ -472,6 +503,10 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             } else {
                 Exit::Ok.into()
             }
+        }
+        Err(e @ run::RunError::Refused(_)) => {
+            eprintln!("error: {e}");
+            Exit::Usage.into()
         }
         Err(e) => {
             eprintln!("error: {e}");

@@ -12,6 +12,7 @@ pub mod compare;
 pub mod cost;
 pub mod driver;
 pub mod env;
+pub mod fit;
 pub mod measure;
 pub mod model;
 pub mod placement;

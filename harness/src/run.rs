@@ -96,6 +96,9 @@ pub enum RunError {
     /// The load generator could not be made.
     #[error(transparent)]
     Driver(#[from] LoadError),
+    /// The scenario asks for what the chosen backend cannot do.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Runs the scenario against the stacks and writes `results/<run-id>/` as it goes.
@@ -123,6 +126,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     };
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
+    check_backend(scenario, selected.backend.as_ref())?;
     reporter.say(&format!("backend: {}", selected.why));
     let mut env = setup.env;
     env.backend_reason = selected.why.clone();
@@ -229,6 +233,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     )?;
     if scenario.capacity.is_some() {
         dir.add_capacity()?;
+    }
+    if scenario.fit.is_some() || scenario.density.is_some() {
+        dir.add_fit(scenario.density.is_some())?;
     }
     reporter.say(&format!("results: {}", dir.path.display()));
     match &placement.note {
@@ -374,6 +381,42 @@ fn build(
         }
     }
     programs
+}
+
+/// Refuses, before anything starts, a `[fit]` whose smallest limit the backend cannot enforce
+/// and a `[density]` on a backend that packs no replicas or on a node smaller than its budget.
+pub fn check_backend(scenario: &Scenario, backend: &dyn Backend) -> Result<(), RunError> {
+    let file = scenario.source.display();
+    let name = backend.name();
+    if let Some(fit) = &scenario.fit {
+        let floor = backend.memory_floor_mib().map_err(|why| {
+            RunError::Refused(format!("{file}: [fit] on the {name} backend: {why}"))
+        })?;
+        if fit.min_mib < floor {
+            return Err(RunError::Refused(format!(
+                "{file}: fit.min_mib = {}: the {name} backend cannot enforce a memory limit under \
+                 {floor} MiB; set min_mib = {floor} (or, under the engine's 6 MiB minimum, run \
+                 as root so the harness can write the limit into a cgroup itself)",
+                fit.min_mib
+            )));
+        }
+    }
+    if let Some(density) = &scenario.density {
+        let Some(node_mib) = backend.node_memory_mib() else {
+            return Err(RunError::Refused(format!(
+                "{file}: [density] on the {name} backend: packing replicas needs a backend that \
+                 reserves memory per replica on a node; use --backend swarm"
+            )));
+        };
+        if u64::from(density.node_mib) > node_mib {
+            return Err(RunError::Refused(format!(
+                "{file}: density.node_mib = {}: the swarm's node has {node_mib} MiB of memory; \
+                 set node_mib (or --node-mib) to at most {node_mib}",
+                density.node_mib
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The container limits of `scenario`: its own, the CPU limit defaulting to the CPUs the service

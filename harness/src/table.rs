@@ -281,6 +281,130 @@ pub fn capacity(summary: &Summary) -> Option<String> {
     Some(out)
 }
 
+/// The fit of each stack that ran a fit search: the smallest memory limit it served its step
+/// under, the memory used there, what the limit just below it showed, and the probes.
+pub fn fit(summary: &Summary) -> Option<String> {
+    let headers = [
+        "stack",
+        "fit MiB",
+        "used MiB",
+        "JVM heap MiB",
+        "just below",
+        "probes (MiB: verdict)",
+    ];
+    let mut plan = None;
+    let rows: Vec<Vec<String>> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| {
+            let fit = s.fit.as_ref()?;
+            let first = s.runs.iter().find_map(|r| r.fit.as_ref());
+            plan = plan
+                .or(first.map(|f| (f.max_mib, f.min_mib, f.latency_factor, f.latency_floor_us)));
+            let fit_cell = match (fit.fit_mib, fit.limit) {
+                (Some(mib), crate::model::FitLimit::Minimum) => format!("≤ {mib}"),
+                (Some(mib), crate::model::FitLimit::Interrupted) => {
+                    format!("≤ {mib} (interrupted)")
+                }
+                (Some(mib), _) => mib.to_string(),
+                (None, limit) => format!("- ({})", limit.word()),
+            };
+            let below = match (fit.below_mib, fit.below) {
+                (Some(mib), Some(verdict)) => format!("{mib}: {}", verdict.word()),
+                _ => "-".to_owned(),
+            };
+            let probes = first.map_or(String::new(), |f| {
+                f.probes
+                    .iter()
+                    .map(|p| format!("{}: {}", p.limit_mib, p.verdict.map_or("-", |v| v.word())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            Some(vec![
+                s.stack.clone(),
+                fit_cell,
+                fit.used_kb
+                    .map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0)),
+                fit.jvm_heap_max_mib
+                    .map_or("-".to_owned(), |h| h.to_string()),
+                below,
+                probes,
+            ])
+        })
+        .collect();
+    let (max_mib, min_mib, factor, floor_us) = plan?;
+    let mut out = format!(
+        "fit: the smallest memory limit (swap off) under which each stack started, was not killed and served the step with p99 at most {} x the {max_mib} MiB probe's (or under {} ms), searched down to {min_mib} MiB (every probe in fit.csv)\n",
+        sig3(factor),
+        sig3(floor_us as f64 / 1000.0),
+    );
+    grid(&mut out, "", &headers, &rows, "lrrrll");
+    if summary.stacks.iter().any(|s| {
+        s.fit
+            .as_ref()
+            .is_some_and(|f| f.limit == crate::model::FitLimit::Minimum)
+    }) {
+        out.push_str("≤: the smallest limit the search was allowed held, so the stack fits in at most this\n");
+    }
+    Some(out)
+}
+
+/// Replicas per node of each stack that ran a density run.
+pub fn density(summary: &Summary) -> Option<String> {
+    let headers = [
+        "stack",
+        "replicas/node",
+        "held",
+        "limit MiB",
+        "limit from",
+        "node used MiB",
+        "rps each",
+        "worst p99 ms",
+        "failed replicas",
+    ];
+    let mut budget = None;
+    let rows: Vec<Vec<String>> = summary
+        .stacks
+        .iter()
+        .filter_map(|s| {
+            let d = s.density.as_ref()?;
+            budget.get_or_insert(d.node_mib);
+            let failed: Vec<String> = d
+                .per_replica
+                .iter()
+                .filter(|r| r.verdict != Some(crate::model::FitVerdict::Holds))
+                .take(3)
+                .map(|r| format!("{}: {}", r.name, r.verdict.map_or("-", |v| v.word())))
+                .chain(d.failure.clone())
+                .collect();
+            let worst = d.per_replica.iter().filter_map(|r| r.p99_us).max();
+            Some(vec![
+                s.stack.clone(),
+                d.replicas_per_node()
+                    .map_or("-".to_owned(), |n| n.to_string()),
+                format!("{} of {}", d.held, d.replicas),
+                d.limit_mib.to_string(),
+                d.limit_from.words().to_owned(),
+                d.node_used_kb
+                    .map_or("-".to_owned(), |kb| format!("{:.0}", kb as f64 / 1024.0)),
+                d.rate_per_replica.map_or("-".to_owned(), |r| r.to_string()),
+                worst.map_or("-".to_owned(), |us| format!("{:.2}", us as f64 / 1000.0)),
+                if failed.is_empty() {
+                    "-".to_owned()
+                } else {
+                    failed.join("; ")
+                },
+            ])
+        })
+        .collect();
+    let node_mib = budget?;
+    let mut out = format!(
+        "density: replicas of each stack limited and reserved at its fit, up to a {node_mib} MiB node, all loaded at once (every replica in density.csv)\n"
+    );
+    grid(&mut out, "", &headers, &rows, "lrrrlrrrl");
+    Some(out)
+}
+
 /// A probe as `rate: p50 / p99 ms (raw p50 / p99)`, the first pair counted from when each
 /// request was due; `-` without one.
 pub fn probe_cell(probe: Option<&crate::model::ProbeRecord>) -> String {
@@ -430,10 +554,7 @@ fn usd(v: Option<f64>) -> String {
 }
 
 fn memory_source_word(source: MemorySource) -> &'static str {
-    match source {
-        MemorySource::Peak => "peak",
-        MemorySource::Load => "load",
-    }
+    source.word()
 }
 
 /// CPU per request as the projection took it: `0.05 ms`, or from a capacity search

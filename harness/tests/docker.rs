@@ -160,6 +160,7 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
         env: Vec::new(),
         cpus: Vec::new(),
         image: Some(built.tag.clone()),
+        memory_mib: None,
     };
     let mut instance = backend.start(&spec).unwrap();
     harness::boot::wait_healthy(

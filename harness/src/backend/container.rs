@@ -342,6 +342,11 @@ pub fn ended_state(daemon: &Daemon, id: &str) -> Option<String> {
     Some(text)
 }
 
+/// Whether the daemon says the container was killed for memory.
+pub fn oom_killed(daemon: &Daemon, id: &str) -> bool {
+    state(daemon, id).is_some_and(|s| s.oom_killed == Some(true))
+}
+
 /// When the container's process started, by the daemon's clock.
 pub fn started_at(daemon: &Daemon, id: &str) -> Option<DateTime<Utc>> {
     let text = state(daemon, id)?.started_at?;

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -17,13 +18,19 @@ use chrono::{DateTime, Utc};
 use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
 
+use super::cgroup::{self, MemoryCgroup};
 use super::container::{
     CONTAINER_MEMORY, Containers, DaemonRun, Started, container_env, container_traits,
-    docker_error, ended_state, object_name, remove_container, started_at, stop_container,
+    docker_error, ended_state, object_name, oom_killed, remove_container, started_at,
+    stop_container,
 };
 use super::daemon::Daemon;
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};
-use super::{Backend, BackendError, BackendTraits, Closed, Instance, Limits, ServiceSpec};
+use super::{
+    Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, MemoryEvents,
+    ServiceSpec,
+};
+use crate::model::LimitBy;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
@@ -80,6 +87,14 @@ impl Backend for DockerBackend {
         self.run.close(|_| {}).unwrap_or_default()
     }
 
+    fn memory_floor_mib(&self) -> Result<u32, String> {
+        // Under the engine's minimum, the limit goes into a cgroup the harness makes.
+        Ok(match cgroup::can_make(Path::new(cgroup::ROOT)) {
+            Ok(_) => 1,
+            Err(_) => ENGINE_MIN_MIB,
+        })
+    }
+
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
         let tag = self.run.image_of(spec)?;
         // By id: a run beside this one may rebuild the same tag and remove its own build.
@@ -94,6 +109,28 @@ impl Backend for DockerBackend {
                 .collect::<Vec<_>>()
                 .join(",")
         });
+        // The limit: the engine's own from its minimum up, else a cgroup of the harness's made
+        // first and given as the container's parent, so it holds from the first instruction.
+        let (memory, parent) = match spec.memory_mib {
+            Some(mib) if mib < ENGINE_MIN_MIB => {
+                // `footprint-<stack>-<random>`: the cgroup prefix, and the container's kind of
+                // name.
+                let name = object_name(&spec.stack);
+                let made = MemoryCgroup::make(Path::new(cgroup::ROOT), &name, u64::from(mib) << 20)
+                    .map_err(|e| BackendError::Docker {
+                        stack: spec.stack.clone(),
+                        why: format!("cannot set a {mib} MiB limit in a cgroup of its own: {e}"),
+                    })?;
+                (None, Some(made))
+            }
+            Some(mib) => (Some(i64::from(mib) << 20), None),
+            None => (self.run.limits.memory_bytes, None),
+        };
+        let limit_by = match (&parent, memory) {
+            (Some(_), _) => Some(LimitBy::Cgroup),
+            (None, Some(_)) => Some(LimitBy::Engine),
+            (None, None) => None,
+        };
         let body = ContainerCreateBody {
             image: Some(image),
             env: Some(container_env(spec)),
@@ -107,8 +144,9 @@ impl Backend for DockerBackend {
                         host_port: Some(port.to_string()),
                     }]),
                 )])),
-                memory: self.run.limits.memory_bytes,
-                memory_swap: self.run.limits.memory_bytes,
+                memory,
+                memory_swap: memory,
+                cgroup_parent: parent.as_ref().map(MemoryCgroup::parent_path),
                 nano_cpus: self.run.limits.nano_cpus,
                 cpuset_cpus: cpuset,
                 pids_limit: Some(self.run.limits.pids),
@@ -135,21 +173,28 @@ impl Backend for DockerBackend {
             let _ = remove_container(daemon, &created.id);
             return Err(docker_error(&spec.stack, &e));
         }
-        Ok(Box::new(ContainerInstance(Started::new(
-            daemon, created.id, addr, started,
-        ))))
+        Ok(Box::new(ContainerInstance {
+            started: Started::new(daemon, created.id, addr, started),
+            limit_by,
+            cgroup: parent,
+        }))
     }
 }
 
-struct ContainerInstance(Started);
+struct ContainerInstance {
+    started: Started,
+    limit_by: Option<LimitBy>,
+    /// The harness's own cgroup holding the limit, when under the engine's minimum.
+    cgroup: Option<MemoryCgroup>,
+}
 
 impl Instance for ContainerInstance {
     fn addr(&self) -> SocketAddr {
-        self.0.addr
+        self.started.addr
     }
 
     fn started(&self) -> Instant {
-        self.0.started
+        self.started.started
     }
 
     fn pid(&self) -> Option<u32> {
@@ -157,49 +202,70 @@ impl Instance for ContainerInstance {
     }
 
     fn source(&self) -> Box<dyn Source> {
-        self.0.source(Containers::Fixed(vec![self.0.id.clone()]))
+        self.started
+            .source(Containers::Fixed(vec![self.started.id.clone()]))
     }
 
     fn ready_line(&self) -> Option<ReadyLine> {
-        self.0.ready_line(Some(self.0.id.clone()))
+        self.started.ready_line(Some(self.started.id.clone()))
     }
 
     fn container_started(&self) -> Option<DateTime<Utc>> {
-        started_at(&self.0.daemon, &self.0.id)
+        started_at(&self.started.daemon, &self.started.id)
+    }
+
+    fn memory_events(&mut self) -> MemoryEvents {
+        let counters = self
+            .cgroup
+            .as_ref()
+            .map(MemoryCgroup::counters)
+            .unwrap_or_default();
+        MemoryEvents {
+            limit_by: self.limit_by,
+            oom_killed: oom_killed(&self.started.daemon, &self.started.id)
+                || counters.oom_kills.is_some_and(|n| n > 0),
+            oom_kills: counters.oom_kills,
+            failcnt: counters.failcnt,
+            max_usage_kb: counters.max_usage_kb,
+        }
     }
 
     fn exited(&mut self) -> Option<String> {
-        self.0.exited(CHECK_EVERY, ended_state)
+        self.started.exited(CHECK_EVERY, ended_state)
     }
 
     fn stderr_tail(&self) -> String {
-        self.0.stderr_tail(Some(self.0.id.clone()))
+        self.started.stderr_tail(Some(self.started.id.clone()))
     }
 
     fn stop(&mut self) -> String {
-        if self.0.ready.is_none() {
-            self.0.ready = self.ready_line();
+        if self.started.ready.is_none() {
+            self.started.ready = self.ready_line();
         }
         let ended = match self.exited() {
             Some(ended) => ended,
-            None => stop_container(&self.0.daemon, &self.0.id),
+            None => stop_container(&self.started.daemon, &self.started.id),
         };
-        let ended = match remove_container(&self.0.daemon, &self.0.id) {
+        let ended = match remove_container(&self.started.daemon, &self.started.id) {
             Ok(()) => {
-                self.0.removed = true;
+                self.started.removed = true;
                 ended
             }
             Err(e) => format!("{ended}; container not removed: {}", e.why),
         };
-        self.0.ended = Some(ended.clone());
-        ended
+        self.started.ended = Some(ended.clone());
+        // The container's own cgroup is gone with it: the harness's parent can go too.
+        match self.cgroup.as_mut().map(MemoryCgroup::remove) {
+            Some(Err(why)) => format!("{ended}; {why}"),
+            _ => ended,
+        }
     }
 }
 
 impl Drop for ContainerInstance {
     fn drop(&mut self) {
-        if !self.0.removed {
-            let _ = remove_container(&self.0.daemon, &self.0.id);
+        if !self.started.removed {
+            let _ = remove_container(&self.started.daemon, &self.started.id);
         }
     }
 }

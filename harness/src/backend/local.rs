@@ -4,6 +4,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -12,7 +13,9 @@ use footprint_contract::ReadyLine;
 use footprint_contract::service::{Output, free_port};
 use rustix::process::{Pid, Signal, kill_process};
 
-use super::{Backend, BackendError, BackendTraits, Instance, ServiceSpec};
+use super::cgroup::{self, MemoryCgroup};
+use super::{Backend, BackendError, BackendTraits, Instance, MemoryEvents, ServiceSpec};
+use crate::model::LimitBy;
 use crate::sample::{ProcSource, Source, start_ticks};
 
 /// The backend's name, as results record it.
@@ -82,10 +85,47 @@ impl Backend for Local {
         traits()
     }
 
+    fn memory_floor_mib(&self) -> Result<u32, String> {
+        cgroup::can_make(Path::new(cgroup::ROOT))
+            .map(|_| 1)
+            .map_err(|why| format!("the local backend limits memory in cgroups it makes: {why}"))
+    }
+
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
         let port = free_port().map_err(BackendError::Port)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        let mut command = Command::new(&spec.program);
+        let cgroup = match spec.memory_mib {
+            None => None,
+            Some(mib) => {
+                let name = format!(
+                    "{}{}-{}-{:08x}",
+                    cgroup::PREFIX,
+                    self.run_id,
+                    spec.stack,
+                    rand::random::<u32>()
+                );
+                let made = MemoryCgroup::make(Path::new(cgroup::ROOT), &name, u64::from(mib) << 20)
+                    .map_err(|source| BackendError::Spawn {
+                        stack: spec.stack.clone(),
+                        program: format!("{} (under a {mib} MiB limit)", spec.program.display()),
+                        source,
+                    })?;
+                Some(made)
+            }
+        };
+        let mut command = match &cgroup {
+            // A process joins a cgroup by writing to it: a shell does, then execs the program.
+            Some(cgroup) => {
+                let mut shell = Command::new("/bin/sh");
+                shell
+                    .arg("-c")
+                    .arg(JOIN_AND_EXEC)
+                    .arg(cgroup.procs_file())
+                    .arg(&spec.program);
+                shell
+            }
+            None => Command::new(&spec.program),
+        };
         command
             .args(&spec.args)
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -126,9 +166,15 @@ impl Backend for Local {
             started,
             output,
             ended: None,
+            cgroup,
         }))
     }
 }
+
+/// The shell line that moves itself into the cgroup whose `cgroup.procs` is its `$0`, then
+/// becomes the program (`"$@"`): the program then runs under the limit from its first
+/// instruction, with the same process id.
+const JOIN_AND_EXEC: &str = "echo 0 > \"$0\" && exec \"$@\"";
 
 enum SpawnError {
     Pin(std::io::Error),
@@ -161,6 +207,8 @@ struct LocalInstance {
     started: Instant,
     output: Output,
     ended: Option<String>,
+    /// The memory cgroup holding its limit, when it has one.
+    cgroup: Option<MemoryCgroup>,
 }
 
 impl Instance for LocalInstance {
@@ -184,6 +232,20 @@ impl Instance for LocalInstance {
         self.output.ready().map(|seen| seen.line)
     }
 
+    fn memory_events(&mut self) -> MemoryEvents {
+        let Some(cgroup) = &self.cgroup else {
+            return MemoryEvents::default();
+        };
+        let counters = cgroup.counters();
+        MemoryEvents {
+            limit_by: Some(LimitBy::Cgroup),
+            oom_killed: counters.oom_kills.is_some_and(|n| n > 0),
+            oom_kills: counters.oom_kills,
+            failcnt: counters.failcnt,
+            max_usage_kb: counters.max_usage_kb,
+        }
+    }
+
     fn exited(&mut self) -> Option<String> {
         if self.ended.is_none()
             && let Ok(Some(status)) = self.child.try_wait()
@@ -198,6 +260,17 @@ impl Instance for LocalInstance {
     }
 
     fn stop(&mut self) -> String {
+        let ended = self.end();
+        match self.cgroup.as_mut().map(MemoryCgroup::remove) {
+            Some(Err(why)) => format!("{ended}; {why}"),
+            _ => ended,
+        }
+    }
+}
+
+impl LocalInstance {
+    /// Stops the process: `SIGTERM`, then `SIGKILL` after [`STOP_TIMEOUT`].
+    fn end(&mut self) -> String {
         if let Some(ended) = self.exited() {
             return ended;
         }

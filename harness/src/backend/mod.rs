@@ -1,6 +1,7 @@
 //! Where a service runs. Only this module starts service processes, containers and swarm
 //! services.
 
+pub mod cgroup;
 pub mod clean;
 pub mod container;
 pub mod daemon;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use footprint_contract::ReadyLine;
 
 pub use crate::model::BackendTraits;
+use crate::model::LimitBy;
 use crate::model::Summary;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
@@ -40,6 +42,29 @@ pub struct ServiceSpec {
     pub cpus: Vec<usize>,
     /// The stack's image, for the container backends.
     pub image: Option<String>,
+    /// A memory limit for this service alone, MiB (swap included: no swap), instead of the
+    /// scenario's container limit; on the local backend, the only limit.
+    pub memory_mib: Option<u32>,
+}
+
+/// The smallest memory limit a container engine accepts, MiB ("Minimum memory limit allowed is
+/// 6MB"): under it the harness sets the limit in a cgroup of its own.
+pub const ENGINE_MIN_MIB: u32 = 6;
+
+/// What a service's memory limit was, and what its cgroup and the daemon say happened under it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryEvents {
+    /// Who enforced the limit; `None` without one.
+    pub limit_by: Option<LimitBy>,
+    /// The daemon's `OOMKilled`, or the harness's own cgroup's OOM kills, said the service was
+    /// killed for memory.
+    pub oom_killed: bool,
+    /// OOM kills the harness's own cgroup counted.
+    pub oom_kills: Option<u64>,
+    /// How often usage hit the limit of the harness's own cgroup.
+    pub failcnt: Option<u64>,
+    /// Highest usage of the harness's own cgroup, KiB.
+    pub max_usage_kb: Option<u64>,
 }
 
 /// Resource limits of a service in a container, and where its port is published.
@@ -129,6 +154,18 @@ pub trait Backend {
         Ok(None)
     }
 
+    /// The smallest memory limit this backend can enforce on one service, MiB, or why it can
+    /// enforce none.
+    fn memory_floor_mib(&self) -> Result<u32, String> {
+        Ok(ENGINE_MIN_MIB)
+    }
+
+    /// The memory of the node services are placed on, MiB, where the backend reserves memory
+    /// per service on a node (swarm); `None` where it does not, so replicas cannot be packed.
+    fn node_memory_mib(&self) -> Option<u64> {
+        None
+    }
+
     /// Removes everything the backend made for the run (containers, services, images, a swarm
     /// it made); says what it did and what it could not. Idempotent.
     fn close(&self) -> Closed {
@@ -195,6 +232,12 @@ pub trait Instance {
     /// When its container's process started, by the daemon's clock (container backends).
     fn container_started(&self) -> Option<DateTime<Utc>> {
         None
+    }
+
+    /// Its memory limit and what happened under it; read before [`Instance::stop`], which
+    /// removes what the daemon knew.
+    fn memory_events(&mut self) -> MemoryEvents {
+        MemoryEvents::default()
     }
 
     /// `Some(description)` when it has exited (crash, kill, or end).

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, Limit, Mount, MountTmpfsOptions, MountType, ServiceSpec as SwarmSpec,
-    ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec,
-    TaskSpecContainerSpecPrivileges, TaskSpecResources, TaskSpecRestartPolicy,
-    TaskSpecRestartPolicyConditionEnum, TaskState,
+    EndpointSpec, Limit, Mount, MountTmpfsOptions, MountType, ResourceObject,
+    ServiceSpec as SwarmSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec,
+    TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges, TaskSpecResources,
+    TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
 };
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListTasksOptionsBuilder};
 use chrono::{DateTime, Utc};
@@ -28,7 +28,9 @@ use super::container::{
 };
 use super::daemon::{Daemon, LABEL_RUN, label_filter};
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};
-use super::{Backend, BackendError, BackendTraits, Closed, Instance, Limits, ServiceSpec};
+use super::{
+    Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, ServiceSpec,
+};
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
@@ -138,6 +140,14 @@ impl Backend for SwarmBackend {
         self.run.image(stack, launch)
     }
 
+    fn node_memory_mib(&self) -> Option<u64> {
+        let daemon = &self.run.daemon;
+        let info = daemon.block_on(daemon.docker.info()).ok()?;
+        info.mem_total
+            .and_then(|b| u64::try_from(b).ok())
+            .map(|b| b >> 20)
+    }
+
     fn close(&self) -> Closed {
         let (daemon, run_id) = (&self.run.daemon, &self.run.run_id);
         let Some(mut closed) = self.run.close(|closed| {
@@ -170,6 +180,21 @@ impl Backend for SwarmBackend {
         let port = free_port().map_err(BackendError::Port)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let labels = self.run.labels(&spec.stack);
+        // A service's own limit is also its reservation: the scheduler then places no more
+        // of them on a node than its memory holds.
+        let memory = match spec.memory_mib {
+            Some(mib) if mib < ENGINE_MIN_MIB => {
+                return Err(BackendError::Docker {
+                    stack: spec.stack.clone(),
+                    why: format!(
+                        "a swarm service cannot be limited to {mib} MiB: the engine's minimum is \
+                         {ENGINE_MIN_MIB} MiB"
+                    ),
+                });
+            }
+            Some(mib) => Some(i64::from(mib) << 20),
+            None => self.run.limits.memory_bytes,
+        };
         let service = SwarmSpec {
             name: Some(object_name(&spec.stack)),
             labels: Some(labels.clone()),
@@ -199,8 +224,12 @@ impl Backend for SwarmBackend {
                 resources: Some(TaskSpecResources {
                     limits: Some(Limit {
                         nano_cpus: self.run.limits.nano_cpus,
-                        memory_bytes: self.run.limits.memory_bytes,
+                        memory_bytes: memory,
                         pids: Some(self.run.limits.pids),
+                    }),
+                    reservations: spec.memory_mib.map(|_| ResourceObject {
+                        memory_bytes: memory,
+                        ..Default::default()
                     }),
                     ..Default::default()
                 }),

@@ -290,6 +290,7 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         env: launch.env.clone(),
         cpus: setup.placement.service_cpus.clone(),
         image: None,
+        memory_mib: None,
     };
     let runtime = Arc::new(
         driver::runtime(setup.placement.harness_cpus.len())

@@ -48,10 +48,26 @@ impl Fleet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MemorySource {
+    /// A density run: the node's budget over the replicas it held under load.
+    Density,
+    /// A fit search: the smallest memory limit the service held its load under.
+    Fit,
     /// The kernel's high-water mark over the run.
     Peak,
     /// The median under load (no peak was recorded).
     Load,
+}
+
+impl MemorySource {
+    /// The word tables and pages show.
+    pub fn word(self) -> &'static str {
+        match self {
+            MemorySource::Density => "density",
+            MemorySource::Fit => "fit",
+            MemorySource::Peak => "peak",
+            MemorySource::Load => "load",
+        }
+    }
 }
 
 /// Which CPU figure a stack's projection uses.
@@ -86,14 +102,27 @@ pub struct StackInput {
     pub idle_vcpu: Option<f64>,
 }
 
-/// A stack's figures for projection: memory = `peak_kb`, else `load_kb`; CPU per request =
-/// 1000 / the capacity per core where the run searched for one, else `cpu_ms_per_1000 / 1000`;
-/// the CPU at idle = `idle_cores`. `Err` says which figure is missing.
+/// A stack's figures for projection: memory = the node's budget over the replicas a density
+/// run held, else the fit limit, else `peak_kb`, else `load_kb`; CPU per request = 1000 / the
+/// capacity per core where the run searched for one, else `cpu_ms_per_1000 / 1000`, else the
+/// fit's at its largest limit; the CPU at idle = `idle_cores`. `Err` says which figure is
+/// missing.
 pub fn stack_input(stack: &StackSummary) -> Result<StackInput, &'static str> {
-    let (kb, memory_source) = match (stack.peak_kb, stack.load_kb) {
-        (Some(kb), _) => (kb, MemorySource::Peak),
-        (None, Some(kb)) => (kb, MemorySource::Load),
-        (None, None) => return Err("no memory figure"),
+    let density = stack.density.as_ref().and_then(|d| {
+        d.replicas_per_node()
+            .map(|n| (u64::from(d.node_mib) << 10) / u64::from(n))
+    });
+    let fit = stack
+        .fit
+        .as_ref()
+        .and_then(|f| f.fit_mib)
+        .map(|mib| u64::from(mib) << 10);
+    let (kb, memory_source) = match (density, fit, stack.peak_kb, stack.load_kb) {
+        (Some(kb), ..) => (kb, MemorySource::Density),
+        (None, Some(kb), ..) => (kb, MemorySource::Fit),
+        (None, None, Some(kb), _) => (kb, MemorySource::Peak),
+        (None, None, None, Some(kb)) => (kb, MemorySource::Load),
+        (None, None, None, None) => return Err("no memory figure"),
     };
     if kb == 0 {
         return Err("memory figure is 0");
@@ -107,6 +136,13 @@ pub fn stack_input(stack: &StackSummary) -> Result<StackInput, &'static str> {
         None => {
             let cpu = stack
                 .cpu_ms_per_1000
+                .or_else(|| {
+                    stack
+                        .fit
+                        .as_ref()
+                        .and_then(|f| f.cpu_ms_per_request)
+                        .map(|ms| ms * 1000.0)
+                })
                 .filter(|c| c.is_finite() && *c >= 0.0)
                 .ok_or("no CPU figure")?;
             (cpu / 1000.0, CpuSource::PerRequest)
@@ -450,6 +486,22 @@ pub fn project(summary: &Summary, prices: &[Price], fleet: &Fleet) -> CostReport
     if inputs.iter().any(|i| i.cpu_source == CpuSource::Capacity) {
         notes.push(
             "where the run searched for capacity (CPU per request marked \"capacity\"), CPU per replica is R over the requests per second one core held within the latency objective, instead of the CPU per request measured at one load; a capacity the load generator could not reach (≥) is a lower bound, so that CPU is planned high".to_owned(),
+        );
+    }
+    let packed_by = |source: MemorySource| inputs.iter().any(|i| i.memory_source == source);
+    if packed_by(MemorySource::Density) {
+        notes.push(
+            "packed by measured density (memory from density): memory per replica is the node's budget over the replicas that all served under load at once, each limited and reserved at its fit; headroom is added on top".to_owned(),
+        );
+    }
+    if packed_by(MemorySource::Fit) {
+        notes.push(
+            "packed by the fit (memory from fit): memory per replica is the smallest memory limit, swap off, under which the service served its load; headroom is added on top".to_owned(),
+        );
+    }
+    if packed_by(MemorySource::Peak) || packed_by(MemorySource::Load) {
+        notes.push(
+            "packed by one process's own memory (memory from peak or load): no fit or density was measured in this run, so the packing is an extrapolation; the fit and density scenarios measure it".to_owned(),
         );
     }
     if inputs.iter().any(|i| i.idle_vcpu.is_some()) {

@@ -52,6 +52,22 @@ pub trait LoadDriver {
         cancel: &Cancel,
     ) -> Result<StepLoad, LoadError>;
 
+    /// Runs `step` against every address of `targets` at once, each with its own connections
+    /// (a density run's replicas); the results in the order of `targets`. This default runs
+    /// them one after the other, for drivers that cannot run steps side by side (the test
+    /// doubles); the scenario's driver runs them at once.
+    fn run_steps(
+        &self,
+        targets: &[SocketAddr],
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Vec<Result<StepLoad, LoadError>> {
+        targets
+            .iter()
+            .map(|addr| self.run_step(*addr, step, cancel))
+            .collect()
+    }
+
     /// CPU the driver has used so far, seconds: the harness process's own for the drivers
     /// that run inside it, the children's for an external tool.
     fn cpu_seconds(&self) -> Option<f64> {
@@ -105,6 +121,36 @@ impl LoadDriver for ScenarioDriver {
             (Some(open), Some(_)) => open.run_step(addr, step, cancel),
             _ => self.goose.run_step(addr, step, cancel),
         }
+    }
+
+    /// A constant-rate step runs against every target at once, a thread each sharing the
+    /// runtime; closed-loop steps (Goose runs one attack at a time) one after the other.
+    fn run_steps(
+        &self,
+        targets: &[SocketAddr],
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Vec<Result<StepLoad, LoadError>> {
+        let Some(open) = self.constant_rate.as_ref().filter(|_| step.rate.is_some()) else {
+            return targets
+                .iter()
+                .map(|addr| self.goose.run_step(*addr, step, cancel))
+                .collect();
+        };
+        std::thread::scope(|scope| {
+            let running: Vec<_> = targets
+                .iter()
+                .map(|addr| scope.spawn(move || open.run_step(*addr, step, cancel)))
+                .collect();
+            running
+                .into_iter()
+                .map(|thread| {
+                    thread
+                        .join()
+                        .unwrap_or_else(|_| Err(LoadError::Goose("a load thread panicked".into())))
+                })
+                .collect()
+        })
     }
 }
 

@@ -438,6 +438,8 @@ pub(crate) mod tests {
             battery: None,
             idle_cores: None,
             capacity: None,
+            fit: None,
+            density: None,
         });
         s
     }

@@ -20,8 +20,8 @@ use crate::env::Environment;
 use crate::model::{SCHEMA_VERSION, Summary};
 
 pub use rows::{
-    BatteryRow, BootRow, CalibrateRow, CapacityRow, CpuRow, Fixed, HistogramRow, LatencyRow,
-    MemoryRow, Row,
+    BatteryRow, BootRow, CalibrateRow, CapacityRow, CpuRow, DensityRow, FitRow, Fixed,
+    HistogramRow, LatencyRow, MemoryRow, Row,
 };
 
 /// The oldest `summary.json` schema this harness reads.
@@ -211,6 +211,10 @@ pub struct RunDir {
     /// `capacity.csv`: one row per probe of a capacity search, once [`RunDir::add_capacity`]
     /// made it.
     pub capacity: Option<RowWriter<CapacityRow>>,
+    /// `fit.csv`: one row per probe of a fit search, once [`RunDir::add_fit`] made it.
+    pub fit: Option<RowWriter<FitRow>>,
+    /// `density.csv`: one row per replica of a density run, once [`RunDir::add_fit`] made it.
+    pub density: Option<RowWriter<DensityRow>>,
 }
 
 impl RunDir {
@@ -240,6 +244,8 @@ impl RunDir {
                 None
             },
             capacity: None,
+            fit: None,
+            density: None,
             path,
         })
     }
@@ -247,6 +253,16 @@ impl RunDir {
     /// Creates `capacity.csv`, for a scenario that searches for capacity.
     pub fn add_capacity(&mut self) -> Result<(), ResultsError> {
         self.capacity = Some(RowWriter::create(self.path.join(CapacityRow::FILE))?);
+        Ok(())
+    }
+
+    /// Creates `fit.csv`, and `density.csv` when `density`, for a scenario that searches for a
+    /// fit (and packs replicas).
+    pub fn add_fit(&mut self, density: bool) -> Result<(), ResultsError> {
+        self.fit = Some(RowWriter::create(self.path.join(FitRow::FILE))?);
+        if density {
+            self.density = Some(RowWriter::create(self.path.join(DensityRow::FILE))?);
+        }
         Ok(())
     }
 

@@ -10,7 +10,9 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::calibrate::{Calibration, ToolFigures};
-use crate::model::{BatteryCase, BootRecord, KindResult, ProbeRecord, Sample, StepSummary};
+use crate::model::{
+    BatteryCase, BootRecord, FitProbe, KindResult, ProbeRecord, ReplicaRecord, Sample, StepSummary,
+};
 
 /// A row of one of the CSV files: the file it goes in, and what it is made of.
 pub trait Row: Serialize + serde::de::DeserializeOwned + Default {
@@ -475,6 +477,134 @@ impl CapacityRow {
             service_cores: probe.service_cores.map(Fixed),
             cpu_ms_per_request: probe.cpu_ms_per_request.map(Fixed),
             verdict: probe.verdict.map_or("", |v| v.word()).to_owned(),
+        }
+    }
+}
+
+/// `fit.csv`: one row per probe of a fit search.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FitRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// The probe, in the order run (from 1): its phase in `memory.csv` and `cpu.csv` is
+    /// `probe-<n>`.
+    pub probe: usize,
+    /// The memory limit, MiB.
+    pub limit_mib: u32,
+    /// `engine` or `cgroup`: who enforced it (empty when it could not be set).
+    pub limit_by: String,
+    /// `holds`, `refused`, `oom-killed`, `exited`, `errors`, `latency` or `timeout`.
+    pub verdict: String,
+    /// Why it did not hold.
+    pub reason: String,
+    /// Start call to the first `200` from `/health`, ms.
+    pub boot_ms: Option<Fixed<3>>,
+    /// Requests of the step.
+    pub requests: u64,
+    /// Requests that did not get their kind's status.
+    pub errors: u64,
+    /// Served requests per second.
+    pub achieved_rps: Fixed<1>,
+    /// Median, µs (from when each request was due under a constant rate).
+    pub p50_us: Option<u64>,
+    /// 99th percentile, µs, counted as `p50_us`.
+    pub p99_us: Option<u64>,
+    /// Highest memory used during the probe, KiB.
+    pub peak_kb: Option<u64>,
+    /// The daemon's or the cgroup's word that it was killed for memory.
+    pub oom_killed: bool,
+    /// OOM kills the harness's own cgroup counted.
+    pub oom_kills: Option<u64>,
+    /// Times usage hit the limit of the harness's own cgroup.
+    pub failcnt: Option<u64>,
+    /// The heap the JVM chose, MiB.
+    pub jvm_heap_max_mib: Option<u64>,
+    /// Start to stop, seconds.
+    pub seconds: Fixed<3>,
+}
+
+impl Row for FitRow {
+    const FILE: &'static str = "fit.csv";
+}
+
+impl FitRow {
+    /// The row of the `index`-th probe (from 0), once judged.
+    pub fn new(stack: &str, repeat: u32, index: usize, probe: &FitProbe) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            probe: index + 1,
+            limit_mib: probe.limit_mib,
+            limit_by: probe.limit_by.map_or("", |b| b.word()).to_owned(),
+            verdict: probe.verdict.map_or("", |v| v.word()).to_owned(),
+            reason: probe.reason.clone().unwrap_or_default(),
+            boot_ms: probe.boot_ms.map(Fixed),
+            requests: probe.requests,
+            errors: probe.errors,
+            achieved_rps: Fixed(probe.achieved_rps),
+            p50_us: probe.p50_us,
+            p99_us: probe.p99_us,
+            peak_kb: probe.peak_kb,
+            oom_killed: probe.oom_killed,
+            oom_kills: probe.oom_kills,
+            failcnt: probe.failcnt,
+            jvm_heap_max_mib: probe.jvm_heap_max_mib,
+            seconds: Fixed(probe.seconds),
+        }
+    }
+}
+
+/// `density.csv`: one row per replica of a density run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DensityRow {
+    /// The stack.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// The replica's name.
+    pub replica: String,
+    /// Its limit and reservation, MiB.
+    pub limit_mib: u32,
+    /// Requests it was sent.
+    pub requests: u64,
+    /// Requests that did not get their kind's status.
+    pub errors: u64,
+    /// Served requests per second.
+    pub achieved_rps: Fixed<1>,
+    /// Median, µs.
+    pub p50_us: Option<u64>,
+    /// 99th percentile, µs.
+    pub p99_us: Option<u64>,
+    /// Memory its cgroup used at the end of the load, KiB.
+    pub used_kb: Option<u64>,
+    /// What it showed, judged as a fit probe is.
+    pub verdict: String,
+    /// Why it did not hold.
+    pub reason: String,
+}
+
+impl Row for DensityRow {
+    const FILE: &'static str = "density.csv";
+}
+
+impl DensityRow {
+    /// The row of one replica.
+    pub fn new(stack: &str, repeat: u32, limit_mib: u32, replica: &ReplicaRecord) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            replica: replica.name.clone(),
+            limit_mib,
+            requests: replica.requests,
+            errors: replica.errors,
+            achieved_rps: Fixed(replica.achieved_rps),
+            p50_us: replica.p50_us,
+            p99_us: replica.p99_us,
+            used_kb: replica.used_kb,
+            verdict: replica.verdict.map_or("", |v| v.word()).to_owned(),
+            reason: replica.reason.clone().unwrap_or_default(),
         }
     }
 }

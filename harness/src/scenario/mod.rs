@@ -33,6 +33,18 @@
 //!   `resolution` (0.05, 0.001..=0.5), over `users` connections (32, 1..=100000). Not with
 //!   `[[step]]` or `[battery]`; `load` is then `"constant-rate"` (its default with the table).
 //!   The warm-up defaults to the first probe's users and rate.
+//! - `[fit]`: per stack, the smallest memory limit under which the service starts, is not
+//!   killed, serves the one `[[step]]` with errors at most `max_error_ratio` (0.001, 0..=1) and
+//!   a p99 at most `latency_factor` (2, 1..=100) times the largest limit's (or at most
+//!   `latency_floor_ms`, 1, 0..=60000): searched from `max_mib` (512, 1..=1048576) down to
+//!   `min_mib` (1, 1..=`max_mib`) by halving, then bisection to `resolution_mib` (1,
+//!   1..=1024) or 5 %; each probe (a start, the warm-up, the step) ends within
+//!   `probe_timeout_seconds` (120, 5..=3600). Exactly one `[[step]]`; not with `[battery]` or
+//!   `[capacity]`.
+//! - `[density]` (swarm): per stack, replicas limited and reserved at the stack's fit (from the
+//!   `[fit]` it needs, or `limit_mib`, 6..=1048576, for every stack) up to `node_mib` (2048,
+//!   6..=1048576) or `max_replicas` (400, 1..=10000), all given the step at once, its rate and
+//!   users shared between them.
 //! - `[[step]]`, zero or more: `name` (`step-<n>`), `users` (required, 1..=100000), `rate`
 //!   (unthrottled, 1..=1000000 requests per second), `seconds` (required hold, 1..=86400),
 //!   `ramp_seconds` (1, 0..=3600), `pause_ms` (`[0, 0]`: `[min, max]`, each 0..=600000).
@@ -96,6 +108,71 @@ pub struct Scenario {
     /// A search for the highest rate that holds an SLO, instead of fixed steps, when the
     /// scenario has a `[capacity]`.
     pub capacity: Option<CapacityPlan>,
+    /// A search for the smallest memory limit the service serves its step under, when the
+    /// scenario has a `[fit]`.
+    pub fit: Option<FitPlan>,
+    /// Replicas at the fit limit up to a node's budget, loaded at once, when the scenario has a
+    /// `[density]`.
+    pub density: Option<DensityPlan>,
+}
+
+/// A fit search: each probe starts the service under one memory limit and gives it the
+/// scenario's step; the limit is searched from `max_mib` down by halving, then bisection (see
+/// [`crate::fit`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct FitPlan {
+    /// The largest limit, MiB: the first probe, whose p99 is the reference.
+    pub max_mib: u32,
+    /// The smallest limit probed, MiB.
+    pub min_mib: u32,
+    /// The search ends when the gap between the smallest limit that held and the largest that
+    /// did not is at most this many MiB (or 5 % of the former).
+    pub resolution_mib: u32,
+    /// A probe's p99 may be at most this factor of the reference's.
+    pub latency_factor: f64,
+    /// A p99 at or under this holds whatever the factor says: below it, run-to-run noise
+    /// exceeds any factor.
+    pub latency_floor: Duration,
+    /// Most errors a probe may have and hold, as a share of its requests.
+    pub max_error_ratio: f64,
+    /// Longest a probe may take, start to stop; one that takes longer failed.
+    pub probe_timeout: Duration,
+}
+
+impl Default for FitPlan {
+    fn default() -> Self {
+        Self {
+            max_mib: 512,
+            min_mib: 1,
+            resolution_mib: 1,
+            latency_factor: 2.0,
+            latency_floor: Duration::from_millis(1),
+            max_error_ratio: 0.001,
+            probe_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// A density run: per stack, replicas limited (and reserved) at its fit, as many as the node's
+/// budget holds, loaded at once with the scenario's step shared between them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct DensityPlan {
+    /// The node's memory budget, MiB.
+    pub node_mib: u32,
+    /// Most replicas deployed, whatever the budget says.
+    pub max_replicas: u32,
+    /// Each replica's limit, MiB, instead of a fit measured in the run.
+    pub limit_mib: Option<u32>,
+}
+
+impl Default for DensityPlan {
+    fn default() -> Self {
+        Self {
+            node_mib: 2048,
+            max_replicas: 400,
+            limit_mib: None,
+        }
+    }
 }
 
 /// A capacity search: constant-rate probes, doubling from `start_rps` until one does not
@@ -268,6 +345,8 @@ pub struct Step {
 }
 
 const SECOND: Duration = Duration::from_secs(1);
+/// `--quick` leaves a fit search a resolution of at least its largest limit over this.
+const QUICK_FIT_SHARE: u32 = 64;
 /// The coarsest resolution `--quick` leaves a capacity search, so a smoke run takes few probes.
 const QUICK_RESOLUTION: f64 = 0.25;
 
@@ -275,7 +354,8 @@ impl Scenario {
     /// The smoke-run version of this plan: idle and warm-up at most 1 s, every step held at
     /// most 1 s with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
     /// starts, the battery's settling at most 3 s, a capacity search's probes at most 1 s with
-    /// a resolution of at least 25 %, one repeat; pauses unchanged.
+    /// a resolution of at least 25 %, a fit search's resolution at least 1/64 of its largest
+    /// limit, one repeat; pauses unchanged.
     pub fn quick(mut self) -> Scenario {
         self.idle = self.idle.min(SECOND);
         if let Some(warmup) = &mut self.warmup {
@@ -289,6 +369,9 @@ impl Scenario {
         self.boot_starts = self.boot_starts.min(3);
         if let Some(battery) = &mut self.battery {
             battery.settle = battery.settle.min(3 * SECOND);
+        }
+        if let Some(fit) = &mut self.fit {
+            fit.resolution_mib = fit.resolution_mib.max(fit.max_mib / QUICK_FIT_SHARE);
         }
         if let Some(capacity) = &mut self.capacity {
             capacity.probe = capacity.probe.min(SECOND);
@@ -384,6 +467,30 @@ impl Scenario {
                 format!("resolution = {:?}", capacity.resolution),
                 format!("users = {}", capacity.users),
             ]);
+        }
+        if let Some(fit) = &self.fit {
+            lines.extend([
+                String::new(),
+                "[fit]".to_owned(),
+                format!("max_mib = {}", fit.max_mib),
+                format!("min_mib = {}", fit.min_mib),
+                format!("resolution_mib = {}", fit.resolution_mib),
+                format!("latency_factor = {:?}", fit.latency_factor),
+                format!("latency_floor_ms = {}", millis(fit.latency_floor)),
+                format!("max_error_ratio = {:?}", fit.max_error_ratio),
+                format!("probe_timeout_seconds = {}", seconds(fit.probe_timeout)),
+            ]);
+        }
+        if let Some(density) = &self.density {
+            lines.extend([
+                String::new(),
+                "[density]".to_owned(),
+                format!("node_mib = {}", density.node_mib),
+                format!("max_replicas = {}", density.max_replicas),
+            ]);
+            if let Some(limit) = density.limit_mib {
+                lines.push(format!("limit_mib = {limit}"));
+            }
         }
         for step in &self.steps {
             lines.extend([

@@ -12,8 +12,8 @@ use toml::de::DeTable;
 
 use super::fields::{Bounds, Check, Field};
 use super::{
-    Battery, CapacityPlan, ContainerLimits, IdMix, LoadMode, Placement, SECOND, Scenario,
-    ScenarioError, Step, quote,
+    Battery, CapacityPlan, ContainerLimits, DensityPlan, FitPlan, IdMix, LoadMode, Placement,
+    SECOND, Scenario, ScenarioError, Step, quote,
 };
 
 /// Parses and validates scenario text; `source` names the file in errors and gives the name.
@@ -47,6 +47,8 @@ struct RawScenario {
     warmup: Option<Spanned<RawWarmup>>,
     battery: Option<Spanned<RawBattery>>,
     capacity: Option<Spanned<RawCapacity>>,
+    fit: Option<Spanned<RawFit>>,
+    density: Option<Spanned<RawDensity>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
 }
@@ -61,6 +63,26 @@ struct RawCapacity {
     probe_seconds: Field,
     resolution: Field,
     users: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [fit] table")]
+struct RawFit {
+    max_mib: Field,
+    min_mib: Field,
+    resolution_mib: Field,
+    latency_factor: Field,
+    latency_floor_ms: Field,
+    max_error_ratio: Field,
+    probe_timeout_seconds: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [density] table")]
+struct RawDensity {
+    node_mib: Field,
+    max_replicas: Field,
+    limit_mib: Field,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +158,17 @@ const HOLD: Bounds = Bounds {
     what: "a whole number of seconds",
     min: 1,
     max: 86_400,
+};
+const MIB: Bounds = Bounds {
+    what: "a whole number of MiB",
+    min: 1,
+    max: 1_048_576,
+};
+/// A replica's limit or a node's budget: at least the container engine's minimum of 6 MiB.
+const REPLICA_MIB: Bounds = Bounds {
+    what: "a whole number of MiB, at least the container engine's minimum limit of 6",
+    min: 6,
+    max: 1_048_576,
 };
 /// Finest and coarsest resolution of a capacity search, as a share of the rate.
 const RESOLUTION_MIN: f64 = 0.001;
@@ -286,6 +319,63 @@ impl Check<'_> {
                 ));
             }
         }
+        let fit = self.fit(raw.fit.as_ref())?;
+        if let Some(table) = &raw.fit {
+            if raw.step.len() != 1 {
+                return Err(self.invalid_found(
+                    "fit",
+                    table.span(),
+                    "exactly one [[step]]: each probe of a fit search gives the service that step",
+                    format!("{} [[step]] tables", raw.step.len()),
+                ));
+            }
+            if let Some(other) = raw
+                .battery
+                .as_ref()
+                .map(Spanned::span)
+                .or_else(|| raw.capacity.as_ref().map(Spanned::span))
+            {
+                return Err(self.invalid_found(
+                    "fit",
+                    table.span(),
+                    "a scenario without [battery] or [capacity]: a fit search runs its own probes",
+                    format!("another search at line {}", self.line(&other)),
+                ));
+            }
+        }
+        let density = self.density(raw.density.as_ref())?;
+        if let (Some(table), Some(plan)) = (&raw.density, &density) {
+            if plan.limit_mib.is_none() && fit.is_none() {
+                return Err(self.missing(
+                    "fit",
+                    Some(table.span()),
+                    "a [fit] table (the limit of each replica is the stack's fit) or \
+                     density.limit_mib"
+                        .to_owned(),
+                ));
+            }
+            if raw.step.len() != 1 {
+                return Err(self.invalid_found(
+                    "density",
+                    table.span(),
+                    "exactly one [[step]]: its rate and users are shared between the replicas",
+                    format!("{} [[step]] tables", raw.step.len()),
+                ));
+            }
+            if load == LoadMode::Closed {
+                let span = raw
+                    .load
+                    .as_ref()
+                    .map_or_else(|| table.span(), Spanned::span);
+                return Err(self.invalid_found(
+                    "load",
+                    span,
+                    "\"constant-rate\" with [density]: each replica is given its share of the \
+                     step's rate, all at once",
+                    quote(load.as_str()),
+                ));
+            }
+        }
         let first_probe = capacity.map(|c| c.step("probe-1".to_owned(), c.start_rps));
         let warmup = self.warmup(raw.warmup.as_ref(), steps.first().or(first_probe.as_ref()))?;
         if load == LoadMode::ConstantRate {
@@ -332,7 +422,145 @@ impl Check<'_> {
             container,
             battery,
             capacity,
+            fit,
+            density,
         })
+    }
+
+    fn fit(&self, raw: Option<&Spanned<RawFit>>) -> Result<Option<FitPlan>, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let table = raw.get_ref();
+        let defaults = FitPlan::default();
+        let max_mib = self.int_or(
+            "fit.max_mib",
+            &table.max_mib,
+            &MIB,
+            i64::from(defaults.max_mib),
+        )?;
+        let min_mib = self.int_or(
+            "fit.min_mib",
+            &table.min_mib,
+            &MIB,
+            i64::from(defaults.min_mib),
+        )?;
+        if min_mib > max_mib {
+            let value = table
+                .min_mib
+                .as_ref()
+                .or(table.max_mib.as_ref())
+                .expect("a default is in order");
+            return Err(self.invalid(
+                "fit.min_mib",
+                value,
+                format!("a limit at most fit.max_mib ({max_mib})"),
+            ));
+        }
+        let resolution_mib = self.int_or(
+            "fit.resolution_mib",
+            &table.resolution_mib,
+            &Bounds {
+                what: "a whole number of MiB",
+                min: 1,
+                max: 1024,
+            },
+            i64::from(defaults.resolution_mib),
+        )?;
+        let latency_factor = match &table.latency_factor {
+            None => defaults.latency_factor,
+            Some(value) => {
+                let factor = match value.get_ref() {
+                    Value::Integer(n) => *n as f64,
+                    Value::Float(x) => *x,
+                    _ => f64::NAN,
+                };
+                if !(1.0..=100.0).contains(&factor) {
+                    return Err(self.invalid(
+                        "fit.latency_factor",
+                        value,
+                        "a factor from 1 to 100 (2: a p99 at most twice the largest limit's)",
+                    ));
+                }
+                factor
+            }
+        };
+        let latency_floor_ms = self.int_or(
+            "fit.latency_floor_ms",
+            &table.latency_floor_ms,
+            &Bounds {
+                what: "a whole number of milliseconds",
+                min: 0,
+                max: 60_000,
+            },
+            defaults.latency_floor.as_millis() as i64,
+        )?;
+        let max_error_ratio = self.share(
+            "fit.max_error_ratio",
+            &table.max_error_ratio,
+            defaults.max_error_ratio,
+        )?;
+        let probe_timeout = self.int_or(
+            "fit.probe_timeout_seconds",
+            &table.probe_timeout_seconds,
+            &Bounds {
+                what: "a whole number of seconds",
+                min: 5,
+                max: 3_600,
+            },
+            defaults.probe_timeout.as_secs() as i64,
+        )?;
+        Ok(Some(FitPlan {
+            max_mib: max_mib as u32,
+            min_mib: min_mib as u32,
+            resolution_mib: resolution_mib as u32,
+            latency_factor,
+            latency_floor: Duration::from_millis(latency_floor_ms as u64),
+            max_error_ratio,
+            probe_timeout: Duration::from_secs(probe_timeout as u64),
+        }))
+    }
+
+    fn density(
+        &self,
+        raw: Option<&Spanned<RawDensity>>,
+    ) -> Result<Option<DensityPlan>, ScenarioError> {
+        let Some(raw) = raw else {
+            return Ok(None);
+        };
+        let table = raw.get_ref();
+        let defaults = DensityPlan::default();
+        let node_mib = self.int_or(
+            "density.node_mib",
+            &table.node_mib,
+            &REPLICA_MIB,
+            i64::from(defaults.node_mib),
+        )?;
+        let max_replicas = self.int_or(
+            "density.max_replicas",
+            &table.max_replicas,
+            &Bounds {
+                what: "a whole number of replicas",
+                min: 1,
+                max: 10_000,
+            },
+            i64::from(defaults.max_replicas),
+        )?;
+        let limit_mib = self.int_opt("density.limit_mib", &table.limit_mib, &REPLICA_MIB)?;
+        if let (Some(limit), Some(value)) = (limit_mib, &table.limit_mib)
+            && limit > node_mib
+        {
+            return Err(self.invalid(
+                "density.limit_mib",
+                value,
+                format!("a limit at most density.node_mib ({node_mib}): the node's budget must hold one replica"),
+            ));
+        }
+        Ok(Some(DensityPlan {
+            node_mib: node_mib as u32,
+            max_replicas: max_replicas as u32,
+            limit_mib: limit_mib.map(|l| l as u32),
+        }))
     }
 
     fn capacity(

@@ -4,6 +4,8 @@
 //! them to the recorder; the figures made from them come from `aggregate`, a search's next
 //! rate from `capacity`.
 
+mod fit;
+
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -126,10 +128,24 @@ impl Measure<'_> {
             env,
             cpus: self.placement.service_cpus.clone(),
             image: prepared.image.clone(),
+            memory_mib: None,
         };
         let bar = self
             .reporter
             .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
+        if scenario.fit.is_some() || scenario.density.is_some() {
+            let timeout = self.boot_timeout.unwrap_or_else(|| stack.boot_timeout());
+            let samples = self.fit_and_density(dir, &spec, timeout, &mut run, &bar);
+            run.steal_pct = ticks_before
+                .zip(CpuTicks::now())
+                .and_then(|(before, after)| after.steal_pct_since(&before));
+            bar.finish(match (&run.failure, self.cancel.is_cancelled()) {
+                (Some(_), _) => "failed",
+                (None, true) => "interrupted",
+                (None, false) => "done",
+            });
+            return (run, samples);
+        }
         bar.phase("starting");
         let Some(mut instance) = self.cold_starts(
             &spec,
@@ -622,6 +638,8 @@ fn describe(step: &Step) -> String {
     }
 }
 
+const SECOND: Duration = Duration::from_secs(1);
+
 /// Planned length of one stack's measurement, seconds (for the progress bar).
 fn planned_seconds(scenario: &Scenario) -> u64 {
     let load: Duration = scenario
@@ -638,7 +656,16 @@ fn planned_seconds(scenario: &Scenario) -> u64 {
     let search = scenario.capacity.map_or(Duration::ZERO, |c| {
         (c.probe + Duration::from_millis(500)) * capacity::planned_probes(&c)
     });
-    (scenario.idle + load + battery + search).as_secs().max(1)
+    // A fit probe is a start (about a second), the warm-up and the step.
+    let fit = scenario.fit.map_or(Duration::ZERO, |f| {
+        (load + SECOND) * crate::fit::planned_probes(&f)
+    });
+    let density = scenario
+        .density
+        .map_or(Duration::ZERO, |_| load + 10 * SECOND);
+    (scenario.idle + load + battery + search + fit + density)
+        .as_secs()
+        .max(1)
 }
 
 /// The service's own `boot_us`, waiting briefly for its ready line to be read.

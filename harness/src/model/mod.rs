@@ -9,6 +9,12 @@ use chrono::{DateTime, Utc};
 
 use crate::stats::{Estimate, Spread};
 
+mod fit;
+
+pub use fit::{
+    Density, Fit, FitLimit, FitProbe, FitSummary, FitVerdict, LimitBy, LimitFrom, ReplicaRecord,
+};
+
 /// Where a stack's measurement is: every sample carries the phase it was taken in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Phase {
@@ -408,6 +414,12 @@ pub struct StackSummary {
     /// A capacity search's figures over the repeats, when the scenario ran one.
     #[serde(default)]
     pub capacity: Option<CapacitySummary>,
+    /// A fit search's figure over the repeats, when the scenario ran one.
+    #[serde(default)]
+    pub fit: Option<FitSummary>,
+    /// The density run of the repeat that held the fewest replicas, when the scenario ran one.
+    #[serde(default)]
+    pub density: Option<Density>,
 }
 
 /// A stack's headline figures over its repeats (see [`crate::stats::estimate`]).
@@ -476,6 +488,8 @@ impl StackSummary {
             runs: Vec::new(),
             idle_cores: None,
             capacity: None,
+            fit: None,
+            density: None,
         }
     }
 }
@@ -541,6 +555,12 @@ pub struct StackRun {
     /// The capacity search, when the scenario ran one instead of fixed steps.
     #[serde(default)]
     pub capacity: Option<Capacity>,
+    /// The fit search, when the scenario ran one.
+    #[serde(default)]
+    pub fit: Option<Fit>,
+    /// The density run, when the scenario ran one.
+    #[serde(default)]
+    pub density: Option<Density>,
 }
 
 /// The bad-input battery against one repeat of a stack, and the service's memory around it.
@@ -604,6 +624,8 @@ impl StackRun {
             battery: None,
             idle_cores: None,
             capacity: None,
+            fit: None,
+            density: None,
         }
     }
 }
