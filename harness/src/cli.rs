@@ -461,7 +461,15 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     };
     match run::run(&options) {
         Ok(outcome) => {
-            println!("{}", TerminalTable.render(&outcome.summary));
+            // A fit or density run has no steps of its own: its tables are below.
+            let searched_memory = outcome
+                .summary
+                .stacks
+                .iter()
+                .any(|s| s.fit.is_some() || s.density.is_some());
+            if !searched_memory {
+                println!("{}", TerminalTable.render(&outcome.summary));
+            }
             if let Some(battery) = table::battery(&outcome.summary) {
                 println!("{battery}");
             }

@@ -159,32 +159,7 @@ impl MemoryCgroup {
 
     /// Its counters now.
     pub fn counters(&self) -> Counters {
-        let dir = self.dir();
-        let read = |file: &str| fs::read_to_string(dir.join(file)).ok();
-        let number = |file: &str| read(file).and_then(|t| t.trim().parse::<u64>().ok());
-        let field = |text: Option<String>, key: &str| {
-            text.and_then(|t| {
-                t.lines().find_map(|line| {
-                    let (k, v) = line.split_once(' ')?;
-                    (k == key).then(|| v.trim().parse::<u64>().ok())?
-                })
-            })
-        };
-        match self.version {
-            Version::V1 => Counters {
-                failcnt: number("memory.failcnt"),
-                oom_kills: field(read("memory.oom_control"), "oom_kill"),
-                max_usage_kb: number("memory.max_usage_in_bytes").map(|b| b / 1024),
-            },
-            Version::V2 => {
-                let events = read("memory.events");
-                Counters {
-                    failcnt: field(events.clone(), "max"),
-                    oom_kills: field(events, "oom_kill"),
-                    max_usage_kb: number("memory.peak").map(|b| b / 1024),
-                }
-            }
-        }
+        counters_at(&self.dir(), self.version)
     }
 
     /// Removes it, and what a container engine left in it (the emptied folders of a
@@ -247,6 +222,36 @@ fn remove_tree(dir: &Path) -> io::Result<()> {
             fs::remove_dir_all(dir)
         }
         Err(e) => Err(e),
+    }
+}
+
+/// The counters of the memory cgroup folder `dir` of a `version` hierarchy (one the harness
+/// made, or a container's own while it runs).
+pub fn counters_at(dir: &Path, version: Version) -> Counters {
+    let read = |file: &str| fs::read_to_string(dir.join(file)).ok();
+    let number = |file: &str| read(file).and_then(|t| t.trim().parse::<u64>().ok());
+    let field = |text: Option<String>, key: &str| {
+        text.and_then(|t| {
+            t.lines().find_map(|line| {
+                let (k, v) = line.split_once(' ')?;
+                (k == key).then(|| v.trim().parse::<u64>().ok())?
+            })
+        })
+    };
+    match version {
+        Version::V1 => Counters {
+            failcnt: number("memory.failcnt"),
+            oom_kills: field(read("memory.oom_control"), "oom_kill"),
+            max_usage_kb: number("memory.max_usage_in_bytes").map(|b| b / 1024),
+        },
+        Version::V2 => {
+            let events = read("memory.events");
+            Counters {
+                failcnt: field(events.clone(), "max"),
+                oom_kills: field(events, "oom_kill"),
+                max_usage_kb: number("memory.peak").map(|b| b / 1024),
+            }
+        }
     }
 }
 

@@ -555,6 +555,15 @@ impl Cgroup {
         }
     }
 
+    /// Its memory controller's counters now (hits of the limit, OOM kills, highest usage).
+    pub fn memory_counters(&self) -> super::cgroup::Counters {
+        use super::cgroup::{Version, counters_at};
+        match self {
+            Self::V1 { memory, .. } => counters_at(memory, Version::V1),
+            Self::V2(dir) => counters_at(dir, Version::V2),
+        }
+    }
+
     /// Reads memory (as `docker stats` counts it), CPU and tasks now.
     pub fn read(&self) -> std::io::Result<ContainerReading> {
         let number = |path: PathBuf| -> std::io::Result<u64> {
@@ -602,7 +611,7 @@ impl Cgroup {
 }
 
 /// The cgroup of a running container, when its process is on this machine.
-fn cgroup_of(daemon: &Daemon, id: &str) -> Option<Cgroup> {
+pub fn cgroup_of(daemon: &Daemon, id: &str) -> Option<Cgroup> {
     let pid = u32::try_from(state(daemon, id)?.pid?)
         .ok()
         .filter(|&p| p > 0)?;

@@ -20,7 +20,7 @@ use footprint_contract::service::free_port;
 
 use super::cgroup::{self, MemoryCgroup};
 use super::container::{
-    CONTAINER_MEMORY, Containers, DaemonRun, Started, container_env, container_traits,
+    CONTAINER_MEMORY, Containers, DaemonRun, Started, cgroup_of, container_env, container_traits,
     docker_error, ended_state, object_name, oom_killed, remove_container, started_at,
     stop_container,
 };
@@ -215,11 +215,13 @@ impl Instance for ContainerInstance {
     }
 
     fn memory_events(&mut self) -> MemoryEvents {
-        let counters = self
-            .cgroup
-            .as_ref()
-            .map(MemoryCgroup::counters)
-            .unwrap_or_default();
+        // The harness's own cgroup outlives the container; the engine's is read while it runs.
+        let counters = match &self.cgroup {
+            Some(cgroup) => cgroup.counters(),
+            None => cgroup_of(&self.started.daemon, &self.started.id)
+                .map(|c| c.memory_counters())
+                .unwrap_or_default(),
+        };
         MemoryEvents {
             limit_by: self.limit_by,
             oom_killed: oom_killed(&self.started.daemon, &self.started.id)

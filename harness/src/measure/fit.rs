@@ -378,7 +378,7 @@ impl FitRunner for Prober<'_, '_> {
         probe.oom_killed = events.oom_killed;
         probe.oom_kills = events.oom_kills;
         probe.failcnt = events.failcnt;
-        probe.peak_kb = probe.peak_kb.max(events.max_usage_kb);
+        probe.charged_max_kb = events.max_usage_kb;
         let stderr = instance.stderr_tail();
         probe.jvm_heap_max_mib = jvm_heap_max_mib(&stderr);
         let exited = instance.exited();

@@ -87,8 +87,13 @@ pub struct FitProbe {
     pub p50_us: Option<u64>,
     /// 99th percentile, µs, counted as `p50_us` is: what the latency criterion judges.
     pub p99_us: Option<u64>,
-    /// Highest memory the service used during the probe, KiB (the backend's counter).
+    /// Highest memory the service used during the probe, KiB (the backend's counter: for a
+    /// container, usage minus inactive file cache, as `docker stats` counts it).
     pub peak_kb: Option<u64>,
+    /// Highest usage its memory cgroup was charged, KiB: what the limit is held against, page
+    /// cache included (the cgroup's high-water mark; `None` where it could not be read).
+    #[serde(default)]
+    pub charged_max_kb: Option<u64>,
     /// The daemon said the container was killed for memory.
     pub oom_killed: bool,
     /// The cgroup's count of OOM kills, where the harness made the cgroup.

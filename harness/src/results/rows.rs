@@ -511,8 +511,10 @@ pub struct FitRow {
     pub p50_us: Option<u64>,
     /// 99th percentile, µs, counted as `p50_us`.
     pub p99_us: Option<u64>,
-    /// Highest memory used during the probe, KiB.
+    /// Highest memory used during the probe, KiB (the backend's counter).
     pub peak_kb: Option<u64>,
+    /// Highest usage its memory cgroup was charged, page cache included, KiB.
+    pub charged_max_kb: Option<u64>,
     /// The daemon's or the cgroup's word that it was killed for memory.
     pub oom_killed: bool,
     /// OOM kills the harness's own cgroup counted.
@@ -547,6 +549,7 @@ impl FitRow {
             p50_us: probe.p50_us,
             p99_us: probe.p99_us,
             peak_kb: probe.peak_kb,
+            charged_max_kb: probe.charged_max_kb,
             oom_killed: probe.oom_killed,
             oom_kills: probe.oom_kills,
             failcnt: probe.failcnt,
