@@ -10,7 +10,8 @@
 //! A probe holds when the service started and became ready, was not killed or exited, served
 //! with errors at most `max_error_ratio` of its requests, and kept its p99 at most
 //! `latency_factor` times the reference's (a p99 at or under `latency_floor` always holds: a
-//! sub-millisecond p99 moves by more than any factor from one run to the next). A probe that
+//! short step's p99 on a shared machine moves by more than any factor from one run to the
+//! next). A probe that
 //! fails on latency alone is run again at the same limit, and the limit fails only when the
 //! second does too: one short step's p99 can be an outlier. The runner judges what only it
 //! sees (refused, killed, exited, timed out); [`verdict`] the rest.

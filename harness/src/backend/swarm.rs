@@ -22,15 +22,17 @@ use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
 
 use super::container::{
-    CONTAINER_MEMORY, Containers, DaemonRun, Started, container_env, container_traits,
-    containers_of_run, docker_error, ended_state, object_name, started_at, stop_container,
-    wait_until,
+    CONTAINER_MEMORY, Containers, DaemonRun, Started, cgroup_of, container_env, container_traits,
+    containers_of_run, docker_error, ended_state, object_name, oom_killed, started_at,
+    stop_container, wait_until,
 };
 use super::daemon::{Daemon, LABEL_RUN, label_filter};
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};
 use super::{
-    Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, ServiceSpec,
+    Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, MemoryEvents,
+    ServiceSpec,
 };
+use crate::model::LimitBy;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
 
@@ -266,9 +268,10 @@ impl Backend for SwarmBackend {
             .block_on(daemon.docker.create_service(service, None))
             .map_err(|e| docker_error(&spec.stack, &e))?;
         let id = created.id.unwrap_or_default();
-        Ok(Box::new(ServiceInstance(Started::new(
-            daemon, id, addr, started,
-        ))))
+        Ok(Box::new(ServiceInstance(
+            Started::new(daemon, id, addr, started),
+            memory.map(|_| LimitBy::Engine),
+        )))
     }
 }
 
@@ -295,7 +298,8 @@ pub fn remove_service(daemon: &Daemon, id: &str) {
     let _ = daemon.block_on(daemon.docker.delete_service(id));
 }
 
-struct ServiceInstance(Started);
+/// A swarm service's instance, and who enforces its memory limit.
+struct ServiceInstance(Started, Option<LimitBy>);
 
 /// A task of `service` that ended or could not run, described; `None` while every task is
 /// pending or running.
@@ -371,6 +375,36 @@ impl Instance for ServiceInstance {
 
     fn container_started(&self) -> Option<DateTime<Utc>> {
         started_at(&self.0.daemon, &self.first_container()?)
+    }
+
+    fn memory_events(&mut self) -> MemoryEvents {
+        let daemon = &self.0.daemon;
+        // Every task container, an exited one too: the daemon keeps its OOMKilled.
+        let options = ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&std::collections::HashMap::from([(
+                "label".to_owned(),
+                vec![format!("{SERVICE_LABEL}={}", self.0.id)],
+            )]))
+            .build();
+        let ids: Vec<String> = daemon
+            .block_on(daemon.docker.list_containers(Some(options)))
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| c.id)
+            .collect();
+        let counters = ids
+            .first()
+            .and_then(|id| cgroup_of(daemon, id))
+            .map(|c| c.memory_counters())
+            .unwrap_or_default();
+        MemoryEvents {
+            limit_by: self.1,
+            oom_killed: ids.iter().any(|id| oom_killed(daemon, id)),
+            oom_kills: counters.oom_kills,
+            failcnt: counters.failcnt,
+            max_usage_kb: counters.max_usage_kb,
+        }
     }
 
     fn exited(&mut self) -> Option<String> {

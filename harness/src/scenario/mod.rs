@@ -36,7 +36,7 @@
 //! - `[fit]`: per stack, the smallest memory limit under which the service starts, is not
 //!   killed, serves the one `[[step]]` with errors at most `max_error_ratio` (0.001, 0..=1) and
 //!   a p99 at most `latency_factor` (2, 1..=100) times the largest limit's (or at most
-//!   `latency_floor_ms`, 1, 0..=60000): searched from `max_mib` (512, 1..=1048576) down to
+//!   `latency_floor_ms`, 10, 0..=60000): searched from `max_mib` (512, 1..=1048576) down to
 //!   `min_mib` (1, 1..=`max_mib`) by halving, then bisection to `resolution_mib` (1,
 //!   1..=1024) or 5 %; each probe (a start, the warm-up, the step) ends within
 //!   `probe_timeout_seconds` (120, 5..=3600). Exactly one `[[step]]`; not with `[battery]` or
@@ -146,7 +146,7 @@ impl Default for FitPlan {
             min_mib: 1,
             resolution_mib: 1,
             latency_factor: 2.0,
-            latency_floor: Duration::from_millis(1),
+            latency_floor: Duration::from_millis(10),
             max_error_ratio: 0.001,
             probe_timeout: Duration::from_secs(120),
         }
