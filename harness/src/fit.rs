@@ -13,8 +13,10 @@
 //! short step's p99 on a shared machine moves by more than any factor from one run to the
 //! next). A probe that
 //! fails on latency alone is run again at the same limit, and the limit fails only when the
-//! second does too: one short step's p99 can be an outlier. The runner judges what only it
-//! sees (refused, killed, exited, timed out); [`verdict`] the rest.
+//! second does too: one short step's p99 can be an outlier. Errors and latency count only
+//! under memory pressure (see [`under_pressure`]): a service whose cgroup never came near its
+//! limit was not slowed by it. The runner judges what only it sees (refused, killed, exited,
+//! timed out); [`verdict`] the rest.
 //!
 //! The logic is pure: a [`FitRunner`] runs each probe (in a run, `measure` through a backend
 //! and the load driver; in tests, a fake service with a known need), so it is tested in
@@ -55,18 +57,48 @@ pub fn verdict(probe: &FitProbe, reference_p99_us: Option<u64>, plan: &FitPlan) 
     if let Some(verdict) = probe.verdict {
         return verdict;
     }
-    if probe.requests == 0 || probe.errors as f64 > plan.max_error_ratio * probe.requests as f64 {
+    if probe.requests == 0 {
+        return FitVerdict::Errors;
+    }
+    let pressed = under_pressure(probe);
+    if pressed && probe.errors as f64 > plan.max_error_ratio * probe.requests as f64 {
         return FitVerdict::Errors;
     }
     let p99 = probe.p99_us.unwrap_or(u64::MAX);
     let floor = plan.latency_floor.as_micros() as u64;
     match reference_p99_us {
         Some(reference)
-            if p99 > floor && p99 as f64 > plan.latency_factor * reference.max(1) as f64 =>
+            if pressed
+                && p99 > floor
+                && p99 as f64 > plan.latency_factor * reference.max(1) as f64 =>
         {
             FitVerdict::Latency
         }
         _ => FitVerdict::Holds,
+    }
+}
+
+/// Share of the limit the cgroup's high-water mark must reach for errors or latency to be put
+/// down to memory.
+pub const PRESSURE_SHARE: f64 = 0.5;
+
+/// Whether memory could be what made a probe slow or fail: its cgroup hit the limit
+/// (`failcnt`), its high-water mark reached [`PRESSURE_SHARE`] of the limit, the service is a
+/// JVM (whose heap, and so its collector's work, is sized from the limit, which the cgroup
+/// does not show), or the counters could not be read. A probe whose cgroup stayed far below
+/// its limit and never hit it was slowed by something else (a busy CPU): errors and latency
+/// there are not the limit's doing, and the probe holds.
+pub fn under_pressure(probe: &FitProbe) -> bool {
+    let limit_kb = u64::from(probe.limit_mib) << 10;
+    let near = probe
+        .charged_max_kb
+        .map(|kb| kb as f64 >= PRESSURE_SHARE * limit_kb as f64);
+    match (probe.failcnt, near) {
+        _ if probe.jvm_heap_max_mib.is_some() => true,
+        (Some(hits), Some(near)) => hits > 0 || near,
+        (Some(hits), None) => hits > 0,
+        (None, Some(near)) => near,
+        (None, None) => true,
     }
 }
 
@@ -107,6 +139,23 @@ pub fn search(plan: &FitPlan, runner: &mut dyn FitRunner) -> Fit {
         };
         probe.limit_mib = limit_mib;
         let judged = verdict(&probe, reference, plan);
+        if judged == FitVerdict::Holds && !under_pressure(&probe) {
+            let pressed = FitProbe {
+                failcnt: Some(1),
+                ..probe.clone()
+            };
+            let strict = verdict(&pressed, reference, plan);
+            if strict != FitVerdict::Holds {
+                probe.reason = Some(format!(
+                    "{} without memory pressure (the cgroup's high-water mark {} of {limit_mib} \
+                     MiB, the limit never hit): not counted",
+                    strict.word(),
+                    probe
+                        .charged_max_kb
+                        .map_or("-".to_owned(), |kb| format!("{:.1}", kb as f64 / 1024.0)),
+                ));
+            }
+        }
         probe.verdict = Some(judged);
         if index == 0 && judged == FitVerdict::Holds {
             reference = probe.p99_us;
@@ -367,9 +416,11 @@ mod tests {
             ..FitPlan::default()
         };
         let ok = FitProbe {
+            limit_mib: 8,
             requests: 10_000,
             errors: 10,
             p99_us: Some(10_000),
+            failcnt: Some(3),
             ..FitProbe::default()
         };
         assert_eq!(
@@ -404,6 +455,29 @@ mod tests {
         };
         assert_eq!(verdict(&killed, Some(5_000), &p), FitVerdict::OomKilled);
         assert_eq!(verdict(&FitProbe::default(), None, &p), FitVerdict::Errors);
+        // Far below its limit and never at it: not the memory, whatever the figures.
+        let unpressed = FitProbe {
+            failcnt: Some(0),
+            charged_max_kb: Some(2 << 10),
+            ..failing.clone()
+        };
+        assert!(!under_pressure(&unpressed));
+        assert_eq!(verdict(&unpressed, Some(5_000), &p), FitVerdict::Holds);
+        let near = FitProbe {
+            charged_max_kb: Some(6 << 10),
+            ..unpressed.clone()
+        };
+        assert!(under_pressure(&near), "6 of 8 MiB");
+        assert_eq!(verdict(&near, Some(5_000), &p), FitVerdict::Errors);
+        let jvm = FitProbe {
+            jvm_heap_max_mib: Some(4),
+            ..unpressed.clone()
+        };
+        assert_eq!(
+            verdict(&jvm, Some(5_000), &p),
+            FitVerdict::Errors,
+            "a JVM's heap"
+        );
     }
 
     #[test]

@@ -149,6 +149,7 @@ impl Measure<'_> {
         density.replicas = replicas;
         let spec = ServiceSpec {
             memory_mib: Some(limit_mib),
+            env: with_heap_log(&spec.env, &spec.stack),
             ..spec.clone()
         };
         bar.phase(&format!(
@@ -250,6 +251,10 @@ impl Measure<'_> {
                     );
                     let figures = aggregate::probe_record(&summary, harness_cpus);
                     let probe = FitProbe {
+                        limit_mib,
+                        failcnt: events.failcnt,
+                        charged_max_kb: events.max_usage_kb,
+                        jvm_heap_max_mib: jvm_heap_max_mib(&instance.stderr_tail()),
                         requests: figures.requests,
                         errors: figures.errors,
                         achieved_rps: figures.achieved_rps,
