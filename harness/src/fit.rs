@@ -69,6 +69,7 @@ pub fn verdict(probe: &FitProbe, reference_p99_us: Option<u64>, plan: &FitPlan) 
     match reference_p99_us {
         Some(reference)
             if pressed
+                && probe.requests >= MIN_REQUESTS_FOR_P99
                 && p99 > floor
                 && p99 as f64 > plan.latency_factor * reference.max(1) as f64 =>
         {
@@ -77,6 +78,10 @@ pub fn verdict(probe: &FitProbe, reference_p99_us: Option<u64>, plan: &FitPlan) 
         _ => FitVerdict::Holds,
     }
 }
+
+/// Fewest requests whose p99 is judged: below it the "99th percentile" is the slowest of a
+/// handful (a replica's share of a short step), and says nothing about the tail.
+pub const MIN_REQUESTS_FOR_P99: u64 = 100;
 
 /// Share of the limit the cgroup's high-water mark must reach for errors or latency to be put
 /// down to memory.
@@ -415,6 +420,18 @@ mod tests {
             max_error_ratio: 0.001,
             ..FitPlan::default()
         };
+        let few = FitProbe {
+            limit_mib: 8,
+            requests: 20,
+            p99_us: Some(50_000),
+            failcnt: Some(3),
+            ..FitProbe::default()
+        };
+        assert_eq!(
+            verdict(&few, Some(5_000), &p),
+            FitVerdict::Holds,
+            "too few for a p99"
+        );
         let ok = FitProbe {
             limit_mib: 8,
             requests: 10_000,

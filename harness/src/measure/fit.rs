@@ -201,6 +201,21 @@ impl Measure<'_> {
             .filter(|(_, ready)| **ready)
             .map(|(instance, _)| instance.addr())
             .collect();
+        if let Some(warmup) = &self.scenario.warmup
+            && density.failure.is_none()
+            && !self.cancel.is_cancelled()
+        {
+            let warmup = Step {
+                users: share(warmup.users),
+                rate: warmup
+                    .rate
+                    .map(|r| (r as usize / instances.len().max(1)).max(1) as u32),
+                ..warmup.clone()
+            };
+            bar.phase(&format!("density: warm-up, {}", describe(&warmup)));
+            // Only the replicas warm; a failure shows in the measured load after.
+            let _ = self.driver.run_steps(&targets, &warmup, self.cancel);
+        }
         let loads = if density.failure.is_none() && !self.cancel.is_cancelled() {
             bar.phase(&format!(
                 "density: {} replicas at once, {}",
