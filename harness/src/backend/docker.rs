@@ -113,9 +113,13 @@ impl Backend for DockerBackend {
         // first and given as the container's parent, so it holds from the first instruction.
         let (memory, parent) = match spec.memory_mib {
             Some(mib) if mib < ENGINE_MIN_MIB => {
-                // `footprint-<stack>-<random>`: the cgroup prefix, and the container's kind of
-                // name.
-                let name = object_name(&spec.stack);
+                // `footprint-<run>-<stack>-<random>`: `harness clean` tells them by the prefix.
+                let name = format!(
+                    "{}{}-{}",
+                    cgroup::PREFIX,
+                    self.run.run_id,
+                    object_name(&spec.stack).trim_start_matches(cgroup::PREFIX)
+                );
                 let made = MemoryCgroup::make(Path::new(cgroup::ROOT), &name, u64::from(mib) << 20)
                     .map_err(|e| BackendError::Docker {
                         stack: spec.stack.clone(),
