@@ -656,6 +656,55 @@ mod tests {
     }
 
     #[test]
+    fn packs_by_density_else_fit_else_peak_and_says_which() {
+        use crate::model::{Density, FitLimit, FitSummary, LimitFrom};
+        let fit = FitSummary {
+            fit_mib: Some(8),
+            limit: FitLimit::Service,
+            used_kb: Some(3 << 10),
+            below: None,
+            below_mib: None,
+            jvm_heap_max_mib: None,
+            cpu_ms_per_request: Some(0.05),
+        };
+        let density = |replicas: u32, held: u32| Density {
+            node_mib: 512,
+            limit_mib: 6,
+            limit_from: LimitFrom::EngineMinimum,
+            replicas,
+            held,
+            node_used_kb: Some(100 << 10),
+            rate_per_replica: Some(10),
+            per_replica: Vec::new(),
+            failure: None,
+        };
+        // A fit run alone: memory from the fit, CPU from its largest-limit probe.
+        let mut s = StackSummary::new("axum", Status::Ok, None);
+        s.fit = Some(fit.clone());
+        let input = stack_input(&s).unwrap();
+        assert_eq!(input.memory_source, MemorySource::Fit);
+        assert!(close(input.memory_mib, 8.0));
+        assert!(close(input.cpu_ms_per_request, 0.05));
+        // With a density where every replica held: the node over the replicas.
+        s.density = Some(density(85, 85));
+        let input = stack_input(&s).unwrap();
+        assert_eq!(input.memory_source, MemorySource::Density);
+        assert!((input.memory_mib - 512.0 / 85.0).abs() < 0.01, "{}", input.memory_mib);
+        // A density where a replica failed supports no packing: back to the fit.
+        s.density = Some(density(85, 84));
+        assert_eq!(stack_input(&s).unwrap().memory_source, MemorySource::Fit);
+        // And the report says which, once per source used.
+        let mut peak = measured("jvm-spring", 300, 200.0);
+        peak.fit = None;
+        s.density = Some(density(85, 85));
+        let report = project(&summary(vec![s, peak]), &[t3_micro()], &Fleet::default());
+        let says = |what: &str| report.notes.iter().filter(|n| n.contains(what)).count();
+        assert_eq!(says("packed by measured density"), 1);
+        assert_eq!(says("packed by one process's own memory"), 1);
+        assert_eq!(says("packed by the fit"), 0);
+    }
+
+    #[test]
     fn no_cpu_per_request_means_memory_bound() {
         // 0 CPU per request: no CPU limit; memory floor(768 / 25) = 30.
         let r = row(&measured("idle", 20, 0.0), &t3_micro(), &Fleet::default());

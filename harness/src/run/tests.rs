@@ -406,3 +406,29 @@ fn an_interrupted_capacity_search_keeps_the_run_partial() {
     assert_eq!(stack(&outcome.summary, "hyper").status, Status::Pending);
     assert_eq!(*case.backend.stopped.lock().unwrap(), 1);
 }
+
+#[test]
+fn a_fit_or_density_the_backend_cannot_do_is_refused_by_file_and_key() {
+    let parse = |text: &str| crate::scenario::parse(text, Path::new("scenarios/fit.toml")).unwrap();
+    let fit = "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 1\nrate = 10\n\
+               seconds = 1\n[fit]\n";
+    let backend = FakeBackend::new(&[]);
+    // The fake enforces what a container engine does: 6 MiB and up.
+    let refused = check_backend(&parse(&format!("{fit}min_mib = 1\n")), &backend).unwrap_err();
+    let text = refused.to_string();
+    assert!(
+        text.starts_with("scenarios/fit.toml: fit.min_mib = 1:")
+            && text.contains("set min_mib = 6"),
+        "{text}"
+    );
+    assert!(check_backend(&parse(&format!("{fit}min_mib = 6\n")), &backend).is_ok());
+    // No node to pack replicas on.
+    let density = format!("{fit}min_mib = 6\n[density]\n");
+    let text = check_backend(&parse(&density), &backend)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("[density]") && text.contains("--backend swarm"),
+        "{text}"
+    );
+}

@@ -1241,6 +1241,71 @@ mod tests {
         assert_eq!(e.key(), Some("warmup.rate"));
     }
 
+    const FIT: &str = "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 4\nrate = 100\nseconds = 2\n[fit]\n";
+
+    #[test]
+    fn fit_and_density_defaults_quick_and_toml() {
+        let s = parse_test(FIT).unwrap();
+        let f = s.fit.unwrap();
+        assert_eq!(f, FitPlan::default());
+        assert_eq!((f.max_mib, f.min_mib, f.resolution_mib), (512, 1, 1));
+        assert_eq!(f.latency_floor, Duration::from_millis(10));
+        assert!(s.density.is_none());
+        assert_eq!(s.clone().quick().fit.unwrap().resolution_mib, 8, "512 / 64");
+        let text = format!(
+            "{FIT}max_mib = 64\nmin_mib = 6\nlatency_factor = 1.5\n[density]\nnode_mib = 512\nlimit_mib = 8\n"
+        );
+        let s = parse_test(&text).unwrap();
+        assert_eq!(s.fit.unwrap().latency_factor, 1.5);
+        assert_eq!(
+            s.density,
+            Some(DensityPlan {
+                node_mib: 512,
+                max_replicas: 400,
+                limit_mib: Some(8),
+            })
+        );
+        // The plan written back reads as the same plan.
+        assert_eq!(parse_test(&s.to_toml()).unwrap(), s);
+    }
+
+    #[test]
+    fn fit_and_density_refusals_name_the_key() {
+        for (text, key) in [
+            ("min_mib = 0", "fit.min_mib"),
+            ("max_mib = 0", "fit.max_mib"),
+            ("max_mib = 8\nmin_mib = 16", "fit.min_mib"),
+            ("resolution_mib = 0", "fit.resolution_mib"),
+            ("latency_factor = 0.5", "fit.latency_factor"),
+            ("probe_timeout_seconds = 1", "fit.probe_timeout_seconds"),
+            ("max_error_ratio = 2", "fit.max_error_ratio"),
+            ("[density]\nnode_mib = 5", "density.node_mib"),
+            (
+                "[density]\nnode_mib = 64\nlimit_mib = 128",
+                "density.limit_mib",
+            ),
+            ("[density]\nlimit_mib = 3", "density.limit_mib"),
+        ] {
+            assert_eq!(error(&format!("{FIT}{text}\n")).key(), Some(key), "{text}");
+        }
+        let e = error(&format!("{FIT}min_mib = 16\nmax_mib = 8\n"));
+        assert!(e.to_string().contains("at most fit.max_mib (8)"), "{e}");
+        let e = error("description = \"d\"\nload = \"constant-rate\"\n[fit]\n");
+        assert_eq!(e.key(), Some("fit"));
+        assert!(e.to_string().contains("exactly one [[step]]"), "{e}");
+        // A density needs a fit (or a limit), and a constant rate to share.
+        let e = error(
+            "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 4\nrate = 100\nseconds = 2\n[density]\n",
+        );
+        assert_eq!(e.key(), Some("fit"));
+        assert!(e.to_string().contains("density.limit_mib"), "{e}");
+        let e = error(
+            "description = \"d\"\n[[step]]\nusers = 4\nrate = 100\nseconds = 2\n[fit]\n[density]\n",
+        );
+        assert_eq!(e.key(), Some("load"));
+        assert!(e.to_string().contains("with [density]"), "{e}");
+    }
+
     #[test]
     fn constant_rate_needs_a_rate_everywhere() {
         let s = parse_test(
