@@ -303,6 +303,8 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
             (None, None)
         }
     };
+    // Last: a cgroup can go once its processes and containers have.
+    found.extend(clean::cgroups(args.dry_run));
     for f in &found {
         println!(
             "{:<9} {:<12} {:<16} {:<30} {}",

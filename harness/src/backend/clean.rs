@@ -38,7 +38,7 @@ pub enum CleanError {
 /// One object found, and what was done with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
-    /// `process`, `service`, `container` or `image`.
+    /// `process`, `service`, `container`, `image` or `cgroup`.
     pub kind: &'static str,
     /// Its id (short); a process's pid.
     pub id: String,
@@ -249,6 +249,33 @@ fn marked_processes() -> Result<Vec<Marked>, CleanError> {
 /// processes carrying the marker are ever signalled.
 pub fn processes(dry_run: bool) -> Result<Vec<Found>, CleanError> {
     processes_where(dry_run, |_| true)
+}
+
+/// Removes the memory cgroups a killed harness left (see [`super::cgroup`]), once empty: a
+/// cgroup that still holds a process is left as it is (the kernel refuses to remove it), and
+/// said so. Run after the processes and containers are gone.
+pub fn cgroups(dry_run: bool) -> Vec<Found> {
+    let root = std::path::Path::new(super::cgroup::ROOT);
+    super::cgroup::leftovers(root)
+        .into_iter()
+        .map(|name| {
+            let outcome = if dry_run {
+                "would be removed (when empty)".to_owned()
+            } else {
+                match super::cgroup::remove_leftover(root, &name) {
+                    Ok(()) => "removed".to_owned(),
+                    Err(why) => format!("left: {why}"),
+                }
+            };
+            Found {
+                kind: "cgroup",
+                id: name.clone(),
+                run: String::new(),
+                stack: String::new(),
+                outcome,
+            }
+        })
+        .collect()
 }
 
 /// [`processes`], limited to the markers `select` accepts.
