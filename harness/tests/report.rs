@@ -2,7 +2,8 @@
 //! committed fixture run (and from the same run with a JVM stack added, so memory and boot span
 //! orders of magnitude), every SVG parsed. No mark leaves its plot area, every log axis is
 //! labelled at two ticks or more, every mark says its value on hover, and the crosses of the
-//! throughput figure are exactly the saturated steps.
+//! throughput figure are exactly the saturated steps. With a fit search and a density run added,
+//! the fit section draws a mark per probe and a bar per stack.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -299,4 +300,166 @@ fn no_series_leaves_its_plot_and_every_log_axis_is_labelled() {
             assert!(html.contains("with jvm-spring among its stacks (--stacks)"));
         }
     }
+}
+
+/// The fixture with a fit search and a density run for each stack: `floor` fits in 4 MiB (2
+/// refused) and packs 341 replicas at the engine's minimum; `hyper` fits in 56 MiB (52 killed,
+/// 48 with errors, 32 too slow) and packs 36.
+fn with_fit(summary: &mut Value) {
+    use harness::model::{
+        Density, Fit, FitLimit, FitProbe, FitVerdict, LimitBy, LimitFrom, ReplicaRecord, StackRun,
+    };
+    let probe = |limit_mib: u32, verdict, p99_ms: Option<f64>| FitProbe {
+        limit_mib,
+        limit_by: p99_ms.map(|_| {
+            if limit_mib < 6 {
+                LimitBy::Cgroup
+            } else {
+                LimitBy::Engine
+            }
+        }),
+        verdict: Some(verdict),
+        reason: p99_ms.is_none().then(|| "did not serve".to_owned()),
+        requests: 1000,
+        p99_us: p99_ms.map(|ms| (ms * 1000.0) as u64),
+        peak_kb: p99_ms.map(|_| u64::from(limit_mib) * 600),
+        ..FitProbe::default()
+    };
+    use FitVerdict::{Errors, Holds, Latency, OomKilled, Refused};
+    let plans = [
+        (
+            vec![
+                probe(512, Holds, Some(0.9)),
+                probe(8, Holds, Some(1.1)),
+                probe(4, Holds, Some(1.3)),
+                probe(2, Refused, None),
+            ],
+            (6, LimitFrom::EngineMinimum),
+        ),
+        (
+            vec![
+                probe(512, Holds, Some(2.0)),
+                probe(256, Holds, Some(2.2)),
+                probe(128, Holds, Some(2.5)),
+                probe(64, Holds, Some(3.0)),
+                probe(32, Latency, Some(9.0)),
+                probe(48, Errors, Some(5.0)),
+                probe(56, Holds, Some(3.5)),
+                probe(52, OomKilled, None),
+            ],
+            (56, LimitFrom::Fit),
+        ),
+    ];
+    let stacks = summary["stacks"].as_array_mut().unwrap();
+    for (stack, (probes, (limit_mib, limit_from))) in stacks.iter_mut().zip(plans) {
+        let mut run: StackRun = serde_json::from_value(stack["runs"][0].clone()).unwrap();
+        let held = |p: &&FitProbe| p.verdict == Some(Holds);
+        let at = probes
+            .iter()
+            .filter(held)
+            .min_by_key(|p| p.limit_mib)
+            .cloned();
+        let fit_mib = at.as_ref().map(|p| p.limit_mib);
+        run.fit = Some(Fit {
+            max_mib: 512,
+            min_mib: 1,
+            latency_factor: 2.0,
+            latency_floor_us: 1000,
+            reference_p99_us: probes[0].p99_us,
+            fit_mib,
+            limit: FitLimit::Service,
+            below: probes
+                .iter()
+                .filter(|p| !held(p) && Some(p.limit_mib) < fit_mib)
+                .max_by_key(|p| p.limit_mib)
+                .cloned(),
+            at,
+            probes,
+            failure: None,
+        });
+        let replicas = 2048 / limit_mib;
+        let density = Density {
+            node_mib: 2048,
+            limit_mib,
+            limit_from,
+            replicas,
+            held: replicas,
+            node_used_kb: Some(u64::from(replicas * limit_mib) * 600),
+            rate_per_replica: Some(2000 / replicas),
+            per_replica: (1..=replicas)
+                .map(|i| ReplicaRecord {
+                    name: format!("replica-{i}"),
+                    p99_us: Some(1500),
+                    verdict: Some(Holds),
+                    ..ReplicaRecord::default()
+                })
+                .collect(),
+            failure: None,
+        };
+        run.density = Some(density.clone());
+        stack["fit"] = serde_json::to_value(harness::aggregate::fit_summary(&[&run])).unwrap();
+        stack["density"] = serde_json::to_value(density).unwrap();
+        stack["runs"][0] = serde_json::to_value(run).unwrap();
+    }
+}
+
+/// The marks of a plot's series and bars (its lines apart).
+fn marks(svg: &str) -> usize {
+    let doc = Document::parse(svg).unwrap();
+    doc.descendants()
+        .filter(|n| has_class(*n, "series") || has_class(*n, "bars"))
+        .flat_map(|g| g.children().filter(|n| n.is_element()))
+        .filter(|n| n.tag_name().name() != "polyline")
+        .count()
+}
+
+#[test]
+fn the_fit_section_draws_every_probe_and_the_replicas_per_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = copy(dir.path(), "with-fit", with_fit);
+    let html = report(&run, dir.path());
+    let figures = figures(&html);
+    let ids: Vec<&str> = figures.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "memory",
+            "memory-time",
+            "latency",
+            "throughput",
+            "boot",
+            "cpu",
+            "fit-probes",
+            "density"
+        ]
+    );
+    for (figure, svg) in &figures {
+        check_figure(&format!("with-fit/{figure}"), svg);
+    }
+    let probes = &figures[6].1;
+    assert_eq!(marks(probes), 4 + 8, "every probe of both stacks");
+    assert!(probes.contains("data-y-scale=\"log\""));
+    let doc = Document::parse(probes).unwrap();
+    let x_ticks: Vec<f64> = doc
+        .descendants()
+        .filter(|n| has_class(*n, "tick") && has_class(*n, "x"))
+        .map(|n| tick_value(n.text().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        x_ticks,
+        [1.0, 10.0, 100.0, 1000.0],
+        "the limit on a log axis"
+    );
+    assert_eq!(marks(&figures[7].1), 2, "a bar per stack");
+    let section = &html[html.find("<h2 id=\"fit\"").unwrap()..html.find("id=\"cost\"").unwrap()];
+    assert!(
+        section
+            .contains("<p class=\"verdict\">floor: 341 replicas per 2048 MiB node, hyper: 36.</p>"),
+        "{section}"
+    );
+    assert!(section.contains("the engine&#x27;s minimum (the stack fits in 4 MiB)"));
+    assert!(html.contains(">fit.csv</a>") && html.contains(">density.csv</a>"));
+    // A run without a fit has no such section.
+    let plain = report(&copy(dir.path(), "plain", |_| {}), dir.path());
+    assert!(!plain.contains("id=\"fit\"") && !plain.contains("fit.csv"));
 }

@@ -29,7 +29,8 @@ pub struct Figure {
 }
 
 impl Figure {
-    fn new(
+    /// A figure called `title` at anchor `id`, drawn or with the reason it could not be.
+    pub(super) fn new(
         id: &'static str,
         title: &'static str,
         caption: String,

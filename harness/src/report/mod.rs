@@ -4,13 +4,15 @@
 //!
 //! A report is one section per template block of `report.html`; each section's context comes
 //! from its own module: [`scorecard`] (the headline), [`tables`] (stacks, steps, noise),
-//! [`figures`] drawn by [`plots`], [`battery`], [`cost`]; [`index`] lists the runs.
+//! [`figures`] drawn by [`plots`], [`capacity`], [`fit`] (fit and density), [`battery`],
+//! [`cost`]; [`index`] lists the runs.
 
 pub mod battery;
 pub mod capacity;
 pub mod compare;
 pub mod cost;
 pub mod figures;
+pub mod fit;
 pub mod index;
 pub mod plots;
 pub mod scorecard;
@@ -119,6 +121,9 @@ pub struct ReportPage {
     /// The capacity search, when the scenario ran one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<capacity::CapacityView>,
+    /// The fit search and the density run, when the scenario ran them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fit: Option<fit::FitView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
 }
@@ -220,6 +225,20 @@ pub fn page(
                 .any(|s| s.capacity.is_some())
                 .then_some(&"capacity.csv"),
         )
+        .chain(
+            summary
+                .stacks
+                .iter()
+                .any(|s| s.runs.iter().any(|r| r.fit.is_some()))
+                .then_some(&"fit.csv"),
+        )
+        .chain(
+            summary
+                .stacks
+                .iter()
+                .any(|s| s.runs.iter().any(|r| r.density.is_some()))
+                .then_some(&"density.csv"),
+        )
         .map(|f| ((*f).to_owned(), format!("{to_results}/{f}")))
         .collect(),
         harness: format!(
@@ -253,6 +272,7 @@ pub fn page(
         cost_error: None,
         battery: battery_view(summary),
         capacity: capacity::capacity_view(summary),
+        fit: fit::fit_view(summary),
         left_behind: summary.left_behind.clone(),
     }
 }

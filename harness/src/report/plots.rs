@@ -110,6 +110,12 @@ pub enum Marker {
     Dash,
     /// A cross (a step where something went wrong).
     Cross,
+    /// Open square.
+    Square,
+    /// Open triangle, point up.
+    Triangle,
+    /// Open diamond.
+    Diamond,
     /// Nothing visible; the point still carries its title for hovering.
     Hidden,
 }
@@ -577,6 +583,29 @@ fn marker(
             x + 6.0,
             y - 6.0
         ),
+        Marker::Square => write!(
+            svg,
+            r#"<rect{class} x="{:.1}" y="{:.1}" width="8" height="8" fill="white" stroke="{colour}" stroke-width="2">{title}</rect>"#,
+            x - 4.0,
+            y - 4.0
+        ),
+        Marker::Triangle => write!(
+            svg,
+            r#"<path{class} d="M{x:.1} {:.1}L{:.1} {:.1}L{:.1} {:.1}Z" fill="white" stroke="{colour}" stroke-width="2" stroke-linejoin="round">{title}</path>"#,
+            y - 5.5,
+            x + 5.0,
+            y + 4.0,
+            x - 5.0,
+            y + 4.0
+        ),
+        Marker::Diamond => write!(
+            svg,
+            r#"<path{class} d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z" fill="white" stroke="{colour}" stroke-width="2" stroke-linejoin="round">{title}</path>"#,
+            y - 5.5,
+            x + 5.5,
+            y + 5.5,
+            x - 5.5
+        ),
     };
 }
 
@@ -943,6 +972,45 @@ mod tests {
         };
         assert_eq!(area_top(2), MARGIN.2);
         assert!(area_top(12) > MARGIN.2 + LEGEND_ROW, "{}", area_top(12));
+    }
+
+    #[test]
+    fn every_marker_is_a_titled_shape_in_its_colour() {
+        let mut plot = Plot::new(
+            "t",
+            XAxis::Values(Axis::new("MiB", Scale::Log)),
+            Axis::new("ms", Scale::Log),
+        );
+        let kinds = [
+            Marker::Dot,
+            Marker::Ring,
+            Marker::Dash,
+            Marker::Cross,
+            Marker::Square,
+            Marker::Triangle,
+            Marker::Diamond,
+            Marker::Hidden,
+        ];
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let mut s = Series::new(format!("{kind:?}"), css_colour(i), Line::None, kind);
+            s.points.push(Point::new(
+                2f64.powi(i as i32),
+                1.0,
+                format!("{kind:?} mark"),
+            ));
+            plot.series.push(s);
+        }
+        let svg = plot.svg().unwrap();
+        for (i, kind) in kinds.into_iter().enumerate() {
+            let title = format!("<title>{kind:?} mark</title>");
+            let at = svg.find(&title).unwrap_or_else(|| panic!("{kind:?}"));
+            let mark = &svg[svg[..at].rfind('<').unwrap()..at];
+            assert!(mark.contains(&css_colour(i)), "{kind:?}: {mark}");
+        }
+        assert!(
+            svg.contains("Z\" fill=\"white\""),
+            "the triangle and diamond are open"
+        );
     }
 
     #[test]
