@@ -689,7 +689,11 @@ mod tests {
         s.density = Some(density(85, 85));
         let input = stack_input(&s).unwrap();
         assert_eq!(input.memory_source, MemorySource::Density);
-        assert!((input.memory_mib - 512.0 / 85.0).abs() < 0.01, "{}", input.memory_mib);
+        assert!(
+            (input.memory_mib - 512.0 / 85.0).abs() < 0.01,
+            "{}",
+            input.memory_mib
+        );
         // A density where a replica failed supports no packing: back to the fit.
         s.density = Some(density(85, 84));
         assert_eq!(stack_input(&s).unwrap().memory_source, MemorySource::Fit);

@@ -113,9 +113,13 @@ impl Measure<'_> {
         repeat: u32,
         bar: &StackBar,
     ) -> Density {
+        // A search that held down to the engine's minimum was stopped by it, not by the stack.
+        let at_minimum = fit.is_some_and(|f| f.limit == crate::model::FitLimit::Minimum);
         let (limit_mib, limit_from) = match (plan.limit_mib, fit.and_then(|f| f.fit_mib)) {
             (Some(given), _) => (given, LimitFrom::Given),
-            (None, Some(fit)) if fit < ENGINE_MIN_MIB => (ENGINE_MIN_MIB, LimitFrom::EngineMinimum),
+            (None, Some(fit)) if fit < ENGINE_MIN_MIB || (at_minimum && fit == ENGINE_MIN_MIB) => {
+                (ENGINE_MIN_MIB, LimitFrom::EngineMinimum)
+            }
             (None, Some(fit)) => (fit, LimitFrom::Fit),
             (None, None) => (0, LimitFrom::Fit),
         };
