@@ -52,8 +52,10 @@ fn no_daemon_is_a_clear_error_before_anything_starts() {
     assert_eq!(summary(&only_run(&out))["backend"], "local");
 }
 
-/// A JVM in a 16 MiB container is killed by the kernel: the stack fails with the OOM kill
-/// read from the container's state, and nothing is left behind.
+/// A JVM in an 8 MiB container is killed by the kernel: the stack fails with the OOM kill
+/// read from the container's state, and nothing is left behind. (At 16 MiB a JVM can page its
+/// own code in and out of the limit for minutes before it is killed, or become ready: no
+/// longer a test of the OOM kill.)
 #[test]
 fn an_oom_kill_is_recorded_from_the_container_state() {
     let dir = tempfile::tempdir().unwrap();
@@ -61,7 +63,7 @@ fn an_oom_kill_is_recorded_from_the_container_state() {
     fs::write(
         &scenario,
         "description = \"A container far too small for a JVM.\"\nidle_seconds = 1\n\
-         [container]\nmemory_mb = 16\n",
+         [container]\nmemory_mb = 8\n",
     )
     .unwrap();
     let out = dir.path().join("results");

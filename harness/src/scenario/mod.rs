@@ -15,7 +15,7 @@
 //!   each once, no CPU in both.
 //! - `[ids]`: shares `seeded` (1), `unknown` (0), `malformed` (0), each 0..=1, summing to 1.
 //! - `[boot]`: `starts` (1, 1..=1000).
-//! - `[container]` (the docker and swarm backends): `memory_mb` (512, 16..=1048576),
+//! - `[container]` (the docker and swarm backends): `memory_mb` (512, 6..=1048576),
 //!   `millicpus` (the service CPUs' count x 1000, 10..=1024000), `pids` (512, 16..=1000000),
 //!   `replicas` (1, 1..=100; swarm only).
 //! - `[warmup]`: `seconds` (5, 0..=3600; 0 means no warm-up), `users` (the first step's),

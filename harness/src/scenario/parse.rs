@@ -713,7 +713,8 @@ impl Check<'_> {
             &table.memory_mb,
             &Bounds {
                 what: "a whole number of MiB",
-                min: 16,
+                // The engine refuses less ("Minimum memory limit allowed is 6MB").
+                min: i64::from(crate::backend::ENGINE_MIN_MIB),
                 max: 1_048_576,
             },
             defaults.memory_mb as i64,
