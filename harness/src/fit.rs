@@ -53,14 +53,16 @@ pub fn probe_name(index: usize) -> String {
 /// requests (a probe without any request is one); a p99 above both the floor and the factor of
 /// `reference_p99_us` (no reference: the probe is the reference); else it holds. A verdict the
 /// runner set stands.
-pub fn verdict(probe: &FitProbe, reference_p99_us: Option<u64>, plan: &FitPlan) -> FitVerdict {
+pub fn verdict(probe: &FitProbe, reference: impl Into<Reference>, plan: &FitPlan) -> FitVerdict {
+    let reference = reference.into();
+    let reference_p99_us = reference.p99_us;
     if let Some(verdict) = probe.verdict {
         return verdict;
     }
     if probe.requests == 0 {
         return FitVerdict::Errors;
     }
-    let pressed = under_pressure(probe);
+    let pressed = under_pressure(probe, reference.jvm_heap_max_mib);
     if pressed && probe.errors as f64 > plan.max_error_ratio * probe.requests as f64 {
         return FitVerdict::Errors;
     }
@@ -87,19 +89,60 @@ pub const MIN_REQUESTS_FOR_P99: u64 = 100;
 /// down to memory.
 pub const PRESSURE_SHARE: f64 = 0.5;
 
+/// What a probe is judged against: the reference probe's (the largest limit's) p99 and, for a
+/// JVM, the heap it chose there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reference {
+    /// The reference probe's p99, µs; `None` when there is none (the probe is the reference).
+    pub p99_us: Option<u64>,
+    /// The heap the JVM chose at the reference probe, MiB.
+    pub jvm_heap_max_mib: Option<u64>,
+}
+
+impl Reference {
+    /// The reference of a search: its first probe, when it held.
+    pub fn of(probe: Option<&FitProbe>) -> Self {
+        probe.map_or_else(Self::default, |p| Self {
+            p99_us: p.p99_us,
+            jvm_heap_max_mib: p.jvm_heap_max_mib,
+        })
+    }
+}
+
+/// A reference p99 alone (no JVM heap to compare).
+impl From<Option<u64>> for Reference {
+    fn from(p99_us: Option<u64>) -> Self {
+        Self {
+            p99_us,
+            jvm_heap_max_mib: None,
+        }
+    }
+}
+
+/// Share of the reference probe's heap under which a JVM's heap counts as cut by its limit.
+pub const HEAP_CUT_SHARE: f64 = 0.9;
+
 /// Whether memory could be what made a probe slow or fail: its cgroup hit the limit
-/// (`failcnt`), its high-water mark reached [`PRESSURE_SHARE`] of the limit, the service is a
-/// JVM (whose heap, and so its collector's work, is sized from the limit, which the cgroup
-/// does not show), or the counters could not be read. A probe whose cgroup stayed far below
-/// its limit and never hit it was slowed by something else (a busy CPU): errors and latency
-/// there are not the limit's doing, and the probe holds.
-pub fn under_pressure(probe: &FitProbe) -> bool {
+/// (`failcnt`), its high-water mark reached [`PRESSURE_SHARE`] of the limit, the counters could
+/// not be read, or the service is a JVM whose container support chose a heap under
+/// [`HEAP_CUT_SHARE`] of the one it chose at the largest limit (its heap, and so its
+/// collector's work, is sized from the limit, which the cgroup does not show; without the
+/// reference's heap to compare, a JVM always counts as pressed). A probe whose cgroup stayed
+/// far below its limit and never hit it, and whose JVM kept the reference's heap, was slowed by
+/// something else (a busy CPU, a JIT still compiling): errors and latency there are not the
+/// limit's doing, and the probe holds.
+pub fn under_pressure(probe: &FitProbe, reference_heap_mib: Option<u64>) -> bool {
     let limit_kb = u64::from(probe.limit_mib) << 10;
     let near = probe
         .charged_max_kb
         .map(|kb| kb as f64 >= PRESSURE_SHARE * limit_kb as f64);
+    let heap_cut = match (probe.jvm_heap_max_mib, reference_heap_mib) {
+        (Some(heap), Some(reference)) => (heap as f64) < HEAP_CUT_SHARE * reference as f64,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
     match (probe.failcnt, near) {
-        _ if probe.jvm_heap_max_mib.is_some() => true,
+        _ if heap_cut => true,
         (Some(hits), Some(near)) => hits > 0 || near,
         (Some(hits), None) => hits > 0,
         (None, Some(near)) => near,
@@ -123,7 +166,7 @@ pub fn search(plan: &FitPlan, runner: &mut dyn FitRunner) -> Fit {
     // Indices into `probes`: the smallest limit that held, the largest that did not.
     let mut held: Option<usize> = None;
     let mut broke: Option<usize> = None;
-    let mut reference = None;
+    let mut reference = Reference::default();
     let mut failure = None;
     // The last probe failed on latency and is being probed again at the same limit.
     let mut retried = false;
@@ -144,16 +187,19 @@ pub fn search(plan: &FitPlan, runner: &mut dyn FitRunner) -> Fit {
         };
         probe.limit_mib = limit_mib;
         let judged = verdict(&probe, reference, plan);
-        if judged == FitVerdict::Holds && !under_pressure(&probe) {
+        if judged == FitVerdict::Holds && !under_pressure(&probe, reference.jvm_heap_max_mib) {
             let pressed = FitProbe {
                 failcnt: Some(1),
                 ..probe.clone()
             };
             let strict = verdict(&pressed, reference, plan);
             if strict != FitVerdict::Holds {
+                let heap = probe.jvm_heap_max_mib.map_or(String::new(), |h| {
+                    format!(", the JVM's heap {h} MiB as at the largest limit")
+                });
                 probe.reason = Some(format!(
                     "{} without memory pressure (the cgroup's high-water mark {} of {limit_mib} \
-                     MiB, the limit never hit): not counted",
+                     MiB, the limit never hit{heap}): not counted",
                     strict.word(),
                     probe
                         .charged_max_kb
@@ -163,7 +209,7 @@ pub fn search(plan: &FitPlan, runner: &mut dyn FitRunner) -> Fit {
         }
         probe.verdict = Some(judged);
         if index == 0 && judged == FitVerdict::Holds {
-            reference = probe.p99_us;
+            reference = Reference::of(Some(&probe));
         }
         runner.judged(index, &probe);
         probes.push(probe);
@@ -206,7 +252,7 @@ pub fn search(plan: &FitPlan, runner: &mut dyn FitRunner) -> Fit {
         min_mib: plan.min_mib,
         latency_factor: plan.latency_factor,
         latency_floor_us: plan.latency_floor.as_micros() as u64,
-        reference_p99_us: reference,
+        reference_p99_us: reference.p99_us,
         fit_mib: at.as_ref().map(|p| p.limit_mib),
         limit,
         at,
@@ -478,13 +524,13 @@ mod tests {
             charged_max_kb: Some(2 << 10),
             ..failing.clone()
         };
-        assert!(!under_pressure(&unpressed));
+        assert!(!under_pressure(&unpressed, None));
         assert_eq!(verdict(&unpressed, Some(5_000), &p), FitVerdict::Holds);
         let near = FitProbe {
             charged_max_kb: Some(6 << 10),
             ..unpressed.clone()
         };
-        assert!(under_pressure(&near), "6 of 8 MiB");
+        assert!(under_pressure(&near, None), "6 of 8 MiB");
         assert_eq!(verdict(&near, Some(5_000), &p), FitVerdict::Errors);
         let jvm = FitProbe {
             jvm_heap_max_mib: Some(4),
@@ -493,7 +539,30 @@ mod tests {
         assert_eq!(
             verdict(&jvm, Some(5_000), &p),
             FitVerdict::Errors,
-            "a JVM's heap"
+            "a JVM's heap, with none to compare it with"
+        );
+        let cut = Reference {
+            p99_us: Some(5_000),
+            jvm_heap_max_mib: Some(8),
+        };
+        assert_eq!(
+            verdict(&jvm, cut, &p),
+            FitVerdict::Errors,
+            "4 of 8 MiB: cut"
+        );
+        let kept = FitProbe {
+            jvm_heap_max_mib: Some(126),
+            ..unpressed.clone()
+        };
+        let at_largest = Reference {
+            p99_us: Some(5_000),
+            jvm_heap_max_mib: Some(128),
+        };
+        assert!(!under_pressure(&kept, Some(128)));
+        assert_eq!(
+            verdict(&kept, at_largest, &p),
+            FitVerdict::Holds,
+            "the heap of the largest limit and a cgroup far from its limit: not the memory"
         );
     }
 

@@ -87,6 +87,19 @@ impl LoadDriver for ConstantRate {
         self.runtime
             .block_on(run_step(addr, step, self.ids, cancel))
     }
+
+    /// Every target at once on one schedule and one clock: one thread and one clock for all
+    /// of them, as for one target, so a hundred replicas cost the generator what a hundred
+    /// connections to one service do.
+    fn run_steps(
+        &self,
+        targets: &[SocketAddr],
+        step: &Step,
+        cancel: &Cancel,
+    ) -> Vec<Result<StepLoad, LoadError>> {
+        self.runtime
+            .block_on(run_steps(targets, step, self.ids, cancel))
+    }
 }
 
 /// How long one request may take before it counts as failed.
@@ -136,44 +149,107 @@ pub async fn run_step(
     ids: IdMix,
     cancel: &Cancel,
 ) -> Result<StepLoad, LoadError> {
-    let rate = step.rate.ok_or_else(|| {
-        LoadError::Goose(format!(
-            "step {}: a constant-rate step needs a rate",
-            step.name
-        ))
-    })?;
-    let mut streams = Vec::with_capacity(step.users);
-    for _ in 0..step.users {
-        let stream = tokio::time::timeout(REQUEST_TIMEOUT, Connection::open(addr))
-            .await
-            .map_err(|_| LoadError::Goose(format!("connecting to {addr} timed out")))?
-            .map_err(|e| LoadError::Goose(format!("cannot connect to {addr}: {e}")))?;
-        streams.push(stream);
+    run_steps(&[addr], step, ids, cancel)
+        .await
+        .pop()
+        .unwrap_or_else(|| Err(LoadError::Goose("no target".into())))
+}
+
+/// Runs `step` against every address of `targets` at once, each with its own `step.users`
+/// connections sharing `step.rate`: one schedule and one [`Clock`] for all their connections,
+/// every target starting at the same instant, the targets' slots spread evenly between one
+/// another. A target that cannot be connected to fails alone. The results are in the order of
+/// `targets`, each with the clock's lateness for its own connections.
+pub async fn run_steps(
+    targets: &[SocketAddr],
+    step: &Step,
+    ids: IdMix,
+    cancel: &Cancel,
+) -> Vec<Result<StepLoad, LoadError>> {
+    let Some(rate) = step.rate else {
+        let no_rate = || {
+            Err(LoadError::Goose(format!(
+                "step {}: a constant-rate step needs a rate",
+                step.name
+            )))
+        };
+        return targets.iter().map(|_| no_rate()).collect();
+    };
+    // Each target's connections, or why it could not be reached.
+    let mut opened: Vec<Result<Vec<Connection>, LoadError>> = Vec::with_capacity(targets.len());
+    for &addr in targets {
+        let mut streams = Vec::with_capacity(step.users);
+        let mut failed = None;
+        for _ in 0..step.users {
+            match tokio::time::timeout(REQUEST_TIMEOUT, Connection::open(addr)).await {
+                Ok(Ok(stream)) => streams.push(stream),
+                Ok(Err(e)) => {
+                    failed = Some(LoadError::Goose(format!("cannot connect to {addr}: {e}")));
+                    break;
+                }
+                Err(_) => {
+                    failed = Some(LoadError::Goose(format!("connecting to {addr} timed out")));
+                    break;
+                }
+            }
+        }
+        opened.push(match failed {
+            Some(e) => Err(e),
+            None => Ok(streams),
+        });
     }
-    let window_start = Utc::now();
-    let start = Instant::now() + Duration::from_millis(10);
-    let clock = Arc::new(Clock::new(step.users));
-    let tasks: Vec<_> = streams
-        .into_iter()
+    // Which target each of the clock's connections belongs to.
+    let group: Vec<usize> = opened
+        .iter()
         .enumerate()
-        .map(|(index, stream)| {
-            tokio::spawn(connection(
-                stream,
-                Arc::clone(&clock),
-                index,
-                start,
-                schedule(rate, step.users, index, step.hold),
-                step.hold,
-                ids,
-                cancel.clone(),
-            ))
+        .flat_map(|(target, o)| {
+            let n = o.as_ref().map_or(0, Vec::len);
+            std::iter::repeat_n(target, n)
         })
         .collect();
+    let window_start = Utc::now();
+    let start = Instant::now() + Duration::from_millis(10);
+    let clock = Arc::new(Clock::grouped(group, targets.len()));
+    // The targets' slots interleaved: target `t` shifted by `t / (rate * targets)`.
+    let total_rate = f64::from(rate.max(1)) * targets.len().max(1) as f64;
+    let mut tasks: Vec<(usize, tokio::task::JoinHandle<Vec<Record>>)> = Vec::new();
+    let mut index = 0;
+    let mut results: Vec<Option<Result<StepLoad, LoadError>>> = Vec::new();
+    for (target, o) in opened.into_iter().enumerate() {
+        match o {
+            Err(e) => results.push(Some(Err(e))),
+            Ok(streams) => {
+                results.push(None);
+                let shift = Duration::from_secs_f64(target as f64 / total_rate);
+                for (own, stream) in streams.into_iter().enumerate() {
+                    let slots: Vec<Duration> = schedule(rate, step.users, own, step.hold)
+                        .into_iter()
+                        .map(|at| at + shift)
+                        .filter(|&at| at < step.hold)
+                        .collect();
+                    tasks.push((
+                        target,
+                        tokio::spawn(connection(
+                            stream,
+                            Arc::clone(&clock),
+                            index,
+                            start,
+                            slots,
+                            step.hold,
+                            ids,
+                            cancel.clone(),
+                        )),
+                    ));
+                    index += 1;
+                }
+            }
+        }
+    }
     // The clock is a thread of its own (it inherits the harness's CPUs): the runtime's timer
     // wheel fires on whole milliseconds after a deadline, which would add up to a millisecond
     // of the generator's own lateness to every intended latency; a thread's timed wait wakes
     // within microseconds.
-    let clock_thread = std::thread::Builder::new()
+    let clock_thread = match std::thread::Builder::new()
         .name("constant-rate clock".into())
         .spawn({
             let clock = Arc::clone(&clock);
@@ -184,31 +260,56 @@ pub async fn run_step(
                 let _ = nix::sys::prctl::set_timerslack(1);
                 clock.run(&cancel)
             }
-        })
-        .map_err(|e| LoadError::Goose(format!("cannot start the schedule's clock: {e}")))?;
+        }) {
+        Ok(thread) => thread,
+        Err(e) => {
+            cancel.cancel();
+            for (_, task) in &tasks {
+                task.abort();
+            }
+            let why = format!("cannot start the schedule's clock: {e}");
+            return targets
+                .iter()
+                .map(|_| Err(LoadError::Goose(why.clone())))
+                .collect();
+        }
+    };
     // Every task is awaited (and the clock told it ended) before any failure is returned, so
     // the clock's thread always ends.
-    let mut records = Vec::new();
-    let mut failed = None;
-    for task in tasks {
+    let mut records: Vec<Vec<Record>> = vec![Vec::new(); targets.len()];
+    let mut failed: Vec<Option<LoadError>> = (0..targets.len()).map(|_| None).collect();
+    for (target, task) in tasks {
         match task.await {
-            Ok(done) => records.extend(done),
-            Err(e) => failed = Some(LoadError::Goose(format!("a connection task failed: {e}"))),
+            Ok(done) => records[target].extend(done),
+            Err(e) => {
+                failed[target] = Some(LoadError::Goose(format!("a connection task failed: {e}")))
+            }
         }
         clock.finished();
     }
-    let late = clock_thread.join().unwrap_or_else(|_| record::histogram());
-    if let Some(e) = failed {
-        return Err(e);
-    }
+    let mut late = clock_thread.join().unwrap_or_default().into_iter();
     let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
-    Ok(StepLoad {
-        kinds: summarise(&records),
-        window_start,
-        window_end,
-        coordinated_omission: CONSTANT_RATE_CO.to_owned(),
-        generator_late_us: Some(lateness(late)),
-    })
+    results
+        .into_iter()
+        .enumerate()
+        .map(|(target, done)| {
+            // The clock's groups are the targets, in order.
+            let late = late.next().unwrap_or_else(record::histogram);
+            if let Some(done) = done {
+                return done;
+            }
+            if let Some(e) = failed[target].take() {
+                return Err(e);
+            }
+            Ok(StepLoad {
+                kinds: summarise(&records[target]),
+                window_start,
+                window_end,
+                coordinated_omission: CONSTANT_RATE_CO.to_owned(),
+                generator_late_us: Some(lateness(late)),
+            })
+        })
+        .collect()
 }
 
 /// The schedule's clock: wakes each connection that waits for its next slot when the slot
@@ -224,16 +325,27 @@ pub struct Clock {
     wake: Vec<Notify>,
     /// Connections still running.
     running: AtomicUsize,
+    /// The group (the target) of each connection, whose lateness is recorded apart.
+    group: Vec<usize>,
+    /// How many groups.
+    groups: usize,
 }
 
 impl Clock {
-    /// A clock for `connections` connections.
+    /// A clock for `connections` connections, one group.
     pub fn new(connections: usize) -> Self {
+        Self::grouped(vec![0; connections], 1)
+    }
+
+    /// A clock for one connection per entry of `group`, each its group's (below `groups`).
+    pub fn grouped(group: Vec<usize>, groups: usize) -> Self {
         Self {
             waiting: Mutex::new(BinaryHeap::new()),
             changed: Condvar::new(),
-            wake: (0..connections).map(|_| Notify::new()).collect(),
-            running: AtomicUsize::new(connections),
+            wake: group.iter().map(|_| Notify::new()).collect(),
+            running: AtomicUsize::new(group.len()),
+            group,
+            groups: groups.max(1),
         }
     }
 
@@ -255,9 +367,9 @@ impl Clock {
 
     /// Wakes the waiting connections as their slots fall due, until every connection has
     /// ended; on Ctrl-C wakes them all at once. Returns how late it woke each, µs, as a
-    /// histogram.
-    pub fn run(&self, cancel: &Cancel) -> hdrhistogram::Histogram<u64> {
-        let mut late = record::histogram();
+    /// histogram per group.
+    pub fn run(&self, cancel: &Cancel) -> Vec<hdrhistogram::Histogram<u64>> {
+        let mut late: Vec<_> = (0..self.groups).map(|_| record::histogram()).collect();
         let mut waiting = self.waiting.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if cancel.is_cancelled() {
@@ -272,7 +384,9 @@ impl Clock {
                     let Some(Reverse((_, index))) = waiting.pop() else {
                         continue;
                     };
-                    late.saturating_record(now.saturating_duration_since(due).as_micros() as u64);
+                    let group = self.group.get(index).copied().unwrap_or(0);
+                    late[group.min(self.groups - 1)]
+                        .saturating_record(now.saturating_duration_since(due).as_micros() as u64);
                     self.wake[index].notify_one();
                     waiting
                 }
@@ -463,7 +577,7 @@ mod tests {
         assert!(Instant::now() >= t0 + ms(30), "not before its slot");
         clock.finished();
         clock.finished();
-        let late = thread.join().unwrap();
+        let late = thread.join().unwrap().remove(0);
         assert_eq!(late.len(), 2, "{late:?}");
         assert_eq!(
             late.count_between(15_000, 30_000),
@@ -678,5 +792,45 @@ mod tests {
             late.p50_us <= late.p99_us && late.p99_us <= late.max_us,
             "{late:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn targets_run_at_once_on_one_clock_and_one_that_refuses_fails_alone() {
+        let fast = serve(Some(2), Answer::Ok(Duration::ZERO));
+        let slow = serve(Some(2), Answer::Ok(Duration::from_millis(30)));
+        // A port with no listener: its connection is refused.
+        let nobody = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap()
+        };
+        let step = step(2, 40, Duration::from_millis(500));
+        let begun = Instant::now();
+        let loads = run_steps(
+            &[fast, nobody, slow],
+            &step,
+            crate::driver::SEEDED_ONLY,
+            &Cancel::new(),
+        )
+        .await;
+        // At once: the three half-second holds take about one, not three.
+        assert!(
+            begun.elapsed() < Duration::from_millis(1400),
+            "{:?}",
+            begun.elapsed()
+        );
+        assert_eq!(loads.len(), 3, "a result per target, in order");
+        assert!(
+            matches!(&loads[1], Err(e) if e.to_string().contains(&nobody.to_string())),
+            "{:?}",
+            loads[1]
+        );
+        let (fast, slow) = (loads[0].as_ref().unwrap(), loads[2].as_ref().unwrap());
+        // Each target its own schedule: 40 rps for 0.5 s, 20 slots, whatever the other did.
+        assert_eq!(fast.requests(), 20, "{fast:?}");
+        assert_eq!(slow.requests(), 20, "{slow:?}");
+        let p50 = |l: &StepLoad| l.kinds[0].p50_us;
+        assert!(p50(slow) >= 30_000, "the slow one's own latency: {slow:?}");
+        assert!(p50(fast) < 30_000, "not the slow one's: {fast:?}");
+        assert!(fast.generator_late_us.is_some() && slow.generator_late_us.is_some());
     }
 }

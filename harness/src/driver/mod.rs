@@ -123,32 +123,20 @@ impl LoadDriver for ScenarioDriver {
         }
     }
 
-    /// A constant-rate step runs against every target at once, a thread each sharing the
-    /// runtime; closed-loop steps (Goose runs one attack at a time) one after the other.
+    /// A constant-rate step runs against every target at once, on one schedule and one clock
+    /// ([`constant_rate::run_steps`]); closed-loop steps (Goose runs one attack at a time) one
+    /// after the other.
     fn run_steps(
         &self,
         targets: &[SocketAddr],
         step: &Step,
         cancel: &Cancel,
     ) -> Vec<Result<StepLoad, LoadError>> {
-        let Some(open) = self.constant_rate.as_ref().filter(|_| step.rate.is_some()) else {
+        match self.constant_rate.as_ref().filter(|_| step.rate.is_some()) {
+            Some(open) => open.run_steps(targets, step, cancel),
             // Goose's own: the trait's one-after-the-other.
-            return self.goose.run_steps(targets, step, cancel);
-        };
-        std::thread::scope(|scope| {
-            let running: Vec<_> = targets
-                .iter()
-                .map(|addr| scope.spawn(move || open.run_step(*addr, step, cancel)))
-                .collect();
-            running
-                .into_iter()
-                .map(|thread| {
-                    thread
-                        .join()
-                        .unwrap_or_else(|_| Err(LoadError::Goose("a load thread panicked".into())))
-                })
-                .collect()
-        })
+            None => self.goose.run_steps(targets, step, cancel),
+        }
     }
 }
 

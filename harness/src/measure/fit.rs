@@ -231,7 +231,12 @@ impl Measure<'_> {
             Vec::new()
         };
         let mut loads = loads.into_iter();
-        let reference = fit.and_then(|f| f.reference_p99_us);
+        let reference = fit::Reference {
+            p99_us: fit.and_then(|f| f.reference_p99_us),
+            jvm_heap_max_mib: fit
+                .and_then(|f| f.probes.first())
+                .and_then(|p| p.jvm_heap_max_mib),
+        };
         let plan_fit = self.scenario.fit.unwrap_or_default();
         let harness_cpus = self.placement.harness_cpus.len();
         let mut used_total = 0;
@@ -285,6 +290,11 @@ impl Measure<'_> {
                     (record.requests, record.errors, record.achieved_rps) =
                         (probe.requests, probe.errors, probe.achieved_rps);
                     (record.p50_us, record.p99_us) = (probe.p50_us, probe.p99_us);
+                    record.sent_p99_us = Some(figures.p99_us);
+                    record.generator_late_p99_us = figures.generator_late_p99_us;
+                    if record.verdict != Some(FitVerdict::Holds) {
+                        record.reason = Some(why_not(&record, figures.generator_late));
+                    }
                 }
                 (true, Some(Err(e)), None) => {
                     record.verdict = Some(FitVerdict::Errors);
@@ -542,6 +552,27 @@ impl Prober<'_, '_> {
         self.samples.extend(samples);
         Ok(())
     }
+}
+
+/// Why a loaded replica did not hold, in figures: its p99 from when each request was due and
+/// from its send, and the generator's own lateness when its clock was behind.
+fn why_not(record: &ReplicaRecord, generator_late: bool) -> String {
+    let ms = |us: Option<u64>| us.map_or("-".to_owned(), |us| format!("{:.2}", us as f64 / 1000.0));
+    let mut why = format!(
+        "{} errors of {}; p99 {} ms from when due, {} ms from the send",
+        record.errors,
+        record.requests,
+        ms(record.p99_us),
+        ms(record.sent_p99_us)
+    );
+    if generator_late {
+        why.push_str(&format!(
+            "; the load generator's clock was {} ms late at its p99: part of the delay is the \
+             generator's",
+            ms(record.generator_late_p99_us)
+        ));
+    }
+    why
 }
 
 /// The service's environment, with a JVM told to print the heap it chose (`-Xlog:gc+init`, on

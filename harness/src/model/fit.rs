@@ -222,8 +222,16 @@ pub struct ReplicaRecord {
     pub achieved_rps: f64,
     /// Median latency, µs.
     pub p50_us: Option<u64>,
-    /// 99th percentile, µs.
+    /// 99th percentile, µs (from when each request was due).
     pub p99_us: Option<u64>,
+    /// 99th percentile from each request's actual send, µs: beside `p99_us`, what of the
+    /// tail was the replica's and what was the load generator's delay in sending.
+    #[serde(default)]
+    pub sent_p99_us: Option<u64>,
+    /// 99th percentile of how late the load generator's clock handed out this replica's
+    /// slots, µs.
+    #[serde(default)]
+    pub generator_late_p99_us: Option<u64>,
     /// Memory its cgroup used at the end of the load, KiB.
     pub used_kb: Option<u64>,
     /// What it showed, judged by the fit's criteria.

@@ -586,6 +586,12 @@ pub struct DensityRow {
     pub verdict: String,
     /// Why it did not hold.
     pub reason: String,
+    /// 99th percentile from each request's actual send, µs (absent in files of before it).
+    #[serde(default)]
+    pub sent_p99_us: Option<u64>,
+    /// 99th percentile of the load generator's lateness in handing out its slots, µs.
+    #[serde(default)]
+    pub generator_late_p99_us: Option<u64>,
 }
 
 impl Row for DensityRow {
@@ -608,6 +614,8 @@ impl DensityRow {
             used_kb: replica.used_kb,
             verdict: replica.verdict.map_or("", |v| v.word()).to_owned(),
             reason: replica.reason.clone().unwrap_or_default(),
+            sent_p99_us: replica.sent_p99_us,
+            generator_late_p99_us: replica.generator_late_p99_us,
         }
     }
 }
