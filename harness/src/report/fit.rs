@@ -272,7 +272,7 @@ fn replicas(n: u32) -> String {
 
 /// The measured claim: every stack that packed replicas, in the run's order, with its
 /// replicas per node; a node's budget is named at its first mention.
-fn headline(summary: &Summary) -> Option<String> {
+pub(crate) fn headline(summary: &Summary) -> Option<String> {
     let mut named: Vec<u32> = Vec::new();
     let parts: Vec<String> = summary
         .stacks
@@ -881,6 +881,96 @@ mod tests {
         assert_eq!(
             view.headline.as_deref(),
             Some("axum: 85 replicas per 512 MiB node, jvm-plain: 6.")
+        );
+    }
+
+    /// jvm-spring, as the fits' JVM under its name (the claim's baseline).
+    fn spring() -> StackSummary {
+        let mut s = jvm();
+        s.stack = "jvm-spring".into();
+        s
+    }
+
+    #[test]
+    fn a_density_run_tests_the_claim_with_replicas_per_node() {
+        use crate::report::scorecard::scorecard;
+        let held = summary(vec![
+            with_density(rust("axum"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
+            with_density(rust("go"), (512, 9, LimitFrom::Fit), 56, 56),
+            with_density(spring(), (512, 128, LimitFrom::Fit), 4, 4),
+        ]);
+        let card = scorecard(&held, true);
+        assert_eq!(card.outcome, "held", "{}", card.verdict);
+        assert_eq!(
+            card.verdict,
+            "The blog's claim that a node fits many more held on this run: under load, every Rust and Go stack ran at least 2× jvm-spring's replicas per 512 MiB node: axum: 85 replicas per 512 MiB node, go: 56, jvm-spring: 4."
+        );
+        assert_eq!(
+            card.brief,
+            "axum: 85 replicas per 512 MiB node, go: 56, jvm-spring: 4."
+        );
+        // go with a replica short, so none per node: fewer than twice jvm-spring's.
+        let short = summary(vec![
+            with_density(rust("axum"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
+            with_density(rust("go"), (512, 9, LimitFrom::Fit), 56, 55),
+            with_density(spring(), (512, 128, LimitFrom::Fit), 4, 4),
+        ]);
+        let card = scorecard(&short, true);
+        assert_eq!(card.outcome, "not held");
+        assert!(
+            card.verdict.contains(
+                "did not hold on this run: go ran fewer than 2× jvm-spring's replicas per 512 MiB node (4)"
+            ),
+            "{}",
+            card.verdict
+        );
+        // jvm-spring densest at nothing: any Rust stack that held one beats it.
+        let none = summary(vec![
+            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
+            with_density(spring(), (512, 128, LimitFrom::Fit), 4, 3),
+        ]);
+        assert_eq!(scorecard(&none, true).outcome, "held");
+        // Without jvm-spring's density the claim is untested and the report says why.
+        let alone = summary(vec![with_density(
+            rust("floor"),
+            (512, 6, LimitFrom::EngineMinimum),
+            85,
+            85,
+        )]);
+        let card = scorecard(&alone, true);
+        assert_eq!(card.outcome, "untested");
+        assert!(
+            card.verdict.contains(
+                "jvm-spring's density was not measured (floor: 85 replicas per 512 MiB node.)"
+            ),
+            "{}",
+            card.verdict
+        );
+        assert!(card.next_step.is_some());
+    }
+
+    #[test]
+    fn a_fit_run_tests_the_claim_with_the_smallest_limits() {
+        use crate::report::scorecard::scorecard;
+        let card = scorecard(&summary(vec![rust("axum"), spring()]), true);
+        assert_eq!(card.outcome, "held", "{}", card.verdict);
+        assert!(
+            card.verdict.ends_with(
+                "every Rust and Go stack survived in at most 1/2 of jvm-spring's smallest memory limit: axum 4 MiB, jvm-spring 200 MiB."
+            ),
+            "{}",
+            card.verdict
+        );
+        let mut heavy = rust("go");
+        heavy.fit.as_mut().unwrap().fit_mib = Some(150);
+        let card = scorecard(&summary(vec![rust("axum"), heavy, spring()]), true);
+        assert_eq!(card.outcome, "not held");
+        assert!(
+            card.verdict.contains(
+                "go needed more than 1/2 of jvm-spring's smallest memory limit (200 MiB): axum 4 MiB, go 150 MiB, jvm-spring 200 MiB."
+            ),
+            "{}",
+            card.verdict
         );
     }
 

@@ -264,7 +264,13 @@ pub fn scorecard(summary: &Summary, containers: bool) -> Scorecard {
             .collect(),
         None => Vec::new(),
     };
+    let packing = summary
+        .stacks
+        .iter()
+        .any(|s| s.fit.is_some() || s.density.is_some());
+    let packed = packing.then(|| super::fit::headline(summary)).flatten();
     let brief = match (base_memory, range(compared.iter().map(|c| c.1))) {
+        _ if packed.is_some() => packed.unwrap_or_default(),
         (Some(base), Some((lo, hi))) => {
             format!("Rust and Go {lo:.1}–{hi:.1} MiB; jvm-spring idle {base:.1} MiB")
         }
@@ -307,6 +313,136 @@ fn multiples(ratios: impl Iterator<Item = f64>, word: &str) -> Option<String> {
     })
 }
 
+/// How many more a node holds, by the blog's words ("fit twice the amount of microservices").
+pub const PACKING_FACTOR: u32 = 2;
+
+/// On a fit or density run the claim's last clause is measured, not inferred: replicas per
+/// node (density) or the smallest limit each stack survives (fit), Rust and Go against
+/// jvm-spring's, at least [`PACKING_FACTOR`] times better. `None` on other runs.
+fn packing_verdict(
+    summary: &Summary,
+    baseline: Option<&StackSummary>,
+) -> Option<(String, &'static str, Option<NextStep>)> {
+    const CLAIM: &str = "The blog's claim that a node fits many more";
+    let rust_go = || {
+        summary
+            .stacks
+            .iter()
+            .filter(|s| matches!(family(&s.stack), Family::Rust | Family::Go))
+    };
+    let untested = |why: &str, then: &str| {
+        (
+            format!("{CLAIM} cannot be tested on this run: {why}."),
+            "untested",
+            Some(NextStep::words(then)),
+        )
+    };
+    let again = "Run the scenario again with jvm-spring and a Rust or Go stack among its stacks (--stacks).";
+    if summary.stacks.iter().any(|s| s.density.is_some()) {
+        let measured = super::fit::headline(summary).unwrap_or_default();
+        let Some(base) = baseline.and_then(|b| b.density.as_ref()) else {
+            return Some(untested(
+                &format!("jvm-spring's density was not measured ({measured})"),
+                again,
+            ));
+        };
+        let base_n = base.replicas_per_node().unwrap_or(0);
+        let need = (PACKING_FACTOR * base_n).max(1);
+        let others: Vec<(&str, u32)> = rust_go()
+            .filter_map(|s| {
+                Some((
+                    s.stack.as_str(),
+                    s.density.as_ref()?.replicas_per_node().unwrap_or(0),
+                ))
+            })
+            .collect();
+        if others.is_empty() {
+            return Some(untested(
+                "no Rust or Go stack's density was measured",
+                again,
+            ));
+        }
+        let short: Vec<&str> = others
+            .iter()
+            .filter(|(_, n)| *n < need)
+            .map(|(s, _)| *s)
+            .collect();
+        return Some(if short.is_empty() {
+            (
+                format!(
+                    "{CLAIM} held on this run: under load, every Rust and Go stack ran at least {PACKING_FACTOR}× jvm-spring's replicas per {} MiB node: {measured}",
+                    base.node_mib
+                ),
+                "held",
+                None,
+            )
+        } else {
+            (
+                format!(
+                    "{CLAIM} did not hold on this run: {} ran fewer than {PACKING_FACTOR}× jvm-spring's replicas per {} MiB node ({base_n}): {measured}",
+                    short.join(", "),
+                    base.node_mib
+                ),
+                "not held",
+                None,
+            )
+        });
+    }
+    let fit_of = |s: &StackSummary| s.fit.as_ref().and_then(|f| f.fit_mib);
+    if !summary.stacks.iter().any(|s| s.fit.is_some()) {
+        return None;
+    }
+    let limits = |stacks: &mut dyn Iterator<Item = &StackSummary>| {
+        stacks
+            .map(|s| {
+                format!(
+                    "{} {}",
+                    s.stack,
+                    fit_of(s).map_or("none".to_owned(), |m| format!("{m} MiB"))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let measured = limits(&mut summary.stacks.iter().filter(|s| s.fit.is_some()));
+    let Some(base_mib) = baseline.and_then(fit_of) else {
+        return Some(untested(
+            &format!("jvm-spring's fit was not measured ({measured})"),
+            again,
+        ));
+    };
+    let others: Vec<(&str, Option<u32>)> = rust_go()
+        .filter(|s| s.fit.is_some())
+        .map(|s| (s.stack.as_str(), fit_of(s)))
+        .collect();
+    if others.is_empty() {
+        return Some(untested("no Rust or Go stack's fit was measured", again));
+    }
+    let short: Vec<&str> = others
+        .iter()
+        .filter(|(_, m)| m.is_none_or(|m| m * PACKING_FACTOR > base_mib))
+        .map(|(s, _)| *s)
+        .collect();
+    Some(if short.is_empty() {
+        (
+            format!(
+                "{CLAIM} held on this run: under load, every Rust and Go stack survived in at most 1/{PACKING_FACTOR} of jvm-spring's smallest memory limit: {measured}."
+            ),
+            "held",
+            None,
+        )
+    } else {
+        (
+            format!(
+                "{CLAIM} did not hold on this run: {} needed more than 1/{PACKING_FACTOR} of jvm-spring's smallest memory limit ({base_mib} MiB): {measured}.",
+                short.join(", ")
+            ),
+            "not held",
+            None,
+        )
+    })
+}
+
 /// The sentence on the claim, whether it held (`held`, `not held`, `untested`), and what to do
 /// when it could not be tested.
 fn verdict(
@@ -316,6 +452,9 @@ fn verdict(
     containers: bool,
 ) -> (String, &'static str, Option<NextStep>) {
     const CLAIM: &str = "The blog's claim";
+    if let Some(packed) = packing_verdict(summary, baseline) {
+        return packed;
+    }
     let Some((base, base_kb)) = baseline.and_then(|b| Some((b, b.idle_kb?))) else {
         let (why, next) = match baseline {
             None => (
