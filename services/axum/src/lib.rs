@@ -16,13 +16,57 @@ pub const STACK: &str = "axum";
 
 /// The application: routes, error answers and the `Server` header.
 pub fn app(service: Arc<AccountService>) -> Router {
+    routes(get(account)).with_state(service)
+}
+
+/// The landscape variant's application: the account answer also carries a quote.
+#[cfg(feature = "quotes")]
+pub fn app_with_quotes(
+    service: Arc<AccountService>,
+    quotes: Arc<footprint_serve::quotes::Quotes>,
+) -> Router {
+    routes(get(landscape::account)).with_state(landscape::Landscape { service, quotes })
+}
+
+/// Every route but the account's answer, which `accounts` gives.
+fn routes<S: Clone + Send + Sync + 'static>(accounts: axum::routing::MethodRouter<S>) -> Router<S> {
     Router::new()
         .route("/health", get(health))
-        .route("/accounts/{id}", get(account))
+        .route("/accounts/{id}", accounts)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_such_path)
         .layer(middleware::map_response(server_header))
-        .with_state(service)
+}
+
+/// The landscape variant's account handler.
+#[cfg(feature = "quotes")]
+mod landscape {
+    use super::*;
+    use footprint_core::AccountWithQuote;
+    use footprint_serve::quotes::Quotes;
+
+    /// The variant's state: the accounts and the quotes client.
+    #[derive(Clone)]
+    pub struct Landscape {
+        pub service: Arc<AccountService>,
+        pub quotes: Arc<Quotes>,
+    }
+
+    pub async fn account(
+        State(state): State<Landscape>,
+        id: Result<Path<String>, PathRejection>,
+    ) -> Response {
+        let Ok(Path(id)) = id else {
+            return ApiError(Problem::InvalidId).into_response();
+        };
+        match state.service.find(&id) {
+            Ok(account) => {
+                let quote = state.quotes.fetch().await;
+                Json(AccountWithQuote::new(account, quote)).into_response()
+            }
+            Err(e) => ApiError(e.into()).into_response(),
+        }
+    }
 }
 
 async fn health() -> impl IntoResponse {

@@ -13,6 +13,7 @@
 pub mod bad_input;
 pub mod checks;
 pub mod client;
+pub mod landscape;
 pub mod service;
 
 pub use service::{ReadyLine, Service, ServiceError, Target};

@@ -5,10 +5,12 @@
 //! The contract it implements is the one in `docs/CONTRACT.md`.
 
 pub mod account;
+pub mod breaker;
 pub mod config;
 pub mod host;
 pub mod id;
 pub mod problem;
+pub mod quote;
 pub mod ready;
 pub mod shutdown;
 
@@ -16,6 +18,7 @@ pub use account::{Account, AccountService, AccountView};
 pub use config::{Config, ConfigError};
 pub use id::{IdError, classify};
 pub use problem::{ErrorBody, Problem};
+pub use quote::{AccountWithQuote, Quote, QuoteFailure, QuotesConfig};
 pub use ready::Boot;
 
 /// Methods allowed on every known path, as sent in the `Allow` header of a `405`.

@@ -15,8 +15,59 @@ pub const STACK: &str = "hyper";
 
 /// Answers one request. The request body is never needed; hyper discards it.
 pub fn handle<B>(service: &AccountService, request: &Request<B>) -> Response<Full<Bytes>> {
+    finish(
+        request,
+        route(service, request.method(), request.uri().path()),
+    )
+}
+
+/// The landscape variant's answer: a seeded account also carries a quote.
+#[cfg(feature = "quotes")]
+pub async fn handle_with_quotes<B>(
+    service: &AccountService,
+    quotes: &footprint_serve::quotes::Quotes,
+    request: &Request<B>,
+) -> Response<Full<Bytes>> {
+    let routed = match route_account(service, request.method(), request.uri().path()) {
+        Ok(Some(account)) => {
+            let quote = quotes.fetch().await;
+            Ok(json(
+                StatusCode::OK,
+                to_json(&footprint_core::AccountWithQuote::new(account, quote)),
+            ))
+        }
+        Ok(None) => route(service, request.method(), request.uri().path()),
+        Err(problem) => Err(problem),
+    };
+    finish(request, routed)
+}
+
+/// The account a `GET` or `HEAD` of `/accounts/{id}` names, `None` for any other request
+/// (which [`route`] answers).
+#[cfg(feature = "quotes")]
+fn route_account<'s>(
+    service: &'s AccountService,
+    method: &Method,
+    path: &str,
+) -> Result<Option<footprint_core::AccountView<'s>>, Problem> {
+    let id = path
+        .strip_prefix(ACCOUNTS_PREFIX)
+        .filter(|id| !id.is_empty() && !id.contains('/'));
+    match id {
+        Some(raw) if method == Method::GET || method == Method::HEAD => {
+            Ok(Some(service.find_raw(raw)?))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The `Server` header, and for `HEAD` the same head as `GET` without the body.
+fn finish<B>(
+    request: &Request<B>,
+    routed: Result<Response<Full<Bytes>>, Problem>,
+) -> Response<Full<Bytes>> {
     let head = request.method() == Method::HEAD;
-    let mut response = match route(service, request.method(), request.uri().path()) {
+    let mut response = match routed {
         Ok(response) => response,
         Err(problem) => problem_response(problem),
     };

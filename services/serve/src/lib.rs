@@ -5,6 +5,9 @@
 //! forever) and a bound on the graceful stop. Both stacks use the same loop, so the only
 //! difference between them is what answers a request.
 
+#[cfg(feature = "quotes")]
+pub mod quotes;
+
 use std::future::Future;
 use std::time::Duration;
 
