@@ -15,6 +15,8 @@ pub enum Build {
         package: &'static str,
         /// The binary.
         bin: &'static str,
+        /// Cargo features it needs (a landscape variant's `quotes`).
+        features: &'static [&'static str],
     },
     /// A Go module built by Debian's Go toolchain with `CGO_ENABLED=0` into a static binary.
     Go {
@@ -22,6 +24,8 @@ pub enum Build {
         dir: &'static str,
         /// The binary's name.
         bin: &'static str,
+        /// Build tags (a landscape variant's `quotes`).
+        tags: &'static [&'static str],
     },
     /// Java sources compiled by the service's own `build.sh OUT`, which leaves the jar,
     /// `OUT/classpath.txt` and `OUT/main-class.txt`.
@@ -94,6 +98,7 @@ pub const STACKS: [Stack; 8] = [
         build: Build::Cargo {
             package: "footprint-floor",
             bin: "footprint-floor",
+            features: &[],
         },
         jvm_options: &[],
     },
@@ -104,6 +109,7 @@ pub const STACKS: [Stack; 8] = [
         build: Build::Cargo {
             package: "footprint-hyper",
             bin: "footprint-hyper",
+            features: &[],
         },
         jvm_options: &[],
     },
@@ -114,6 +120,7 @@ pub const STACKS: [Stack; 8] = [
         build: Build::Cargo {
             package: "footprint-axum",
             bin: "footprint-axum",
+            features: &[],
         },
         jvm_options: &[],
     },
@@ -124,6 +131,7 @@ pub const STACKS: [Stack; 8] = [
         build: Build::Cargo {
             package: "footprint-actix",
             bin: "footprint-actix",
+            features: &[],
         },
         jvm_options: &[],
     },
@@ -134,6 +142,7 @@ pub const STACKS: [Stack; 8] = [
         build: Build::Go {
             dir: "services/go",
             bin: "footprint-go",
+            tags: &[],
         },
         jvm_options: &[],
     },
@@ -168,6 +177,51 @@ pub const STACKS: [Stack; 8] = [
 /// The stack called `name`.
 pub fn find(name: &str) -> Option<&'static Stack> {
     STACKS.iter().find(|s| s.name == name)
+}
+
+/// The landscape variants: a stack whose account answer carries a quote from the quotes
+/// service (contract L1-L6), built from the same code with the `quotes` feature or tag.
+/// Built and checked by the contract suite; a run cannot measure them yet, as no backend
+/// deploys the quotes service beside them, so `--stacks` does not take them.
+pub const VARIANTS: [Stack; 3] = [
+    Stack {
+        name: "hyper+quotes",
+        about: "hyper, each account with a quote: hyper-util's pooled client, a timeout, a breaker",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-hyper",
+            bin: "footprint-hyper-quotes",
+            features: &["quotes"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "axum+quotes",
+        about: "axum, each account with a quote: hyper-util's pooled client, a timeout, a breaker",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-axum",
+            bin: "footprint-axum-quotes",
+            features: &["quotes"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "go+quotes",
+        about: "the blog's accountservice, each account with a quote: net/http's client, a timeout, a breaker",
+        workers: "GOMAXPROCS",
+        build: Build::Go {
+            dir: "services/go",
+            bin: "footprint-go-quotes",
+            tags: &["quotes"],
+        },
+        jvm_options: &[],
+    },
+];
+
+/// The landscape variant called `name`.
+pub fn find_variant(name: &str) -> Option<&'static Stack> {
+    VARIANTS.iter().find(|s| s.name == name)
 }
 
 impl Stack {
@@ -428,7 +482,9 @@ pub fn contract_target(name: &str) -> footprint_contract::Target {
     use std::sync::{Mutex, OnceLock};
 
     static BUILT: OnceLock<Mutex<HashMap<String, Launch>>> = OnceLock::new();
-    let stack = find(name).unwrap_or_else(|| panic!("no stack named {name}"));
+    let stack = find(name)
+        .or_else(|| find_variant(name))
+        .unwrap_or_else(|| panic!("no stack or variant named {name}"));
     let launch = {
         let mut built = BUILT
             .get_or_init(Default::default)
@@ -486,8 +542,12 @@ pub enum BuildError {
 pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildError> {
     let out = stack.out_dir(root);
     match stack.build {
-        Build::Cargo { package, bin } => {
-            let program = cargo_build(package, bin, root, quiet)?;
+        Build::Cargo {
+            package,
+            bin,
+            features,
+        } => {
+            let program = cargo_build(package, bin, features, root, quiet)?;
             Ok(Launch {
                 artifacts: vec![program.clone()],
                 program,
@@ -495,15 +555,17 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
                 env: Vec::new(),
             })
         }
-        Build::Go { dir, bin } => {
+        Build::Go { dir, bin, tags } => {
             let program = out.join(bin);
             let mut command = Command::new("go");
             command
                 .current_dir(root.join(dir))
                 .env("CGO_ENABLED", "0")
-                .args(["build", "-trimpath", "-ldflags=-s -w", "-o"])
-                .arg(&program)
-                .arg(".");
+                .args(["build", "-trimpath", "-ldflags=-s -w"]);
+            if !tags.is_empty() {
+                command.arg(format!("-tags={}", tags.join(",")));
+            }
+            command.arg("-o").arg(&program).arg(".");
             run_tool(command, "go", quiet)?;
             Ok(Launch {
                 artifacts: vec![program.clone()],
@@ -580,12 +642,22 @@ fn run_tool(mut command: Command, tool: &str, quiet: bool) -> Result<String, Bui
 }
 
 /// `cargo build --release` of one binary; returns the path of the executable.
-fn cargo_build(package: &str, bin: &str, root: &Path, quiet: bool) -> Result<PathBuf, BuildError> {
+fn cargo_build(
+    package: &str,
+    bin: &str,
+    features: &[&str],
+    root: &Path,
+    quiet: bool,
+) -> Result<PathBuf, BuildError> {
     let cargo = cargo();
     let mut command = Command::new(&cargo);
     command
         .current_dir(root)
-        .args(["build", "--release", "--package", package, "--bin", bin])
+        .args(["build", "--release", "--package", package, "--bin", bin]);
+    if !features.is_empty() {
+        command.arg(format!("--features={}", features.join(",")));
+    }
+    command
         .arg("--message-format=json-render-diagnostics")
         .stdout(Stdio::piped())
         .stderr(if quiet {
@@ -596,7 +668,14 @@ fn cargo_build(package: &str, bin: &str, root: &Path, quiet: bool) -> Result<Pat
     if quiet {
         command.arg("--quiet");
     }
-    let shown = format!("cargo build --release -p {package} --bin {bin}");
+    let shown = if features.is_empty() {
+        format!("cargo build --release -p {package} --bin {bin}")
+    } else {
+        format!(
+            "cargo build --release -p {package} --bin {bin} --features {}",
+            features.join(",")
+        )
+    };
     let mut child = command.spawn().map_err(|source| BuildError::Tool {
         tool: cargo.clone(),
         source,

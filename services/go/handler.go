@@ -31,6 +31,9 @@ type healthBody struct {
 // matching, and the contract wants neither.
 type Handler struct {
 	store *Store
+	// withQuote, in the landscape variant (built with -tags quotes), turns a found account
+	// into the answer that carries its quote; nil in the base service.
+	withQuote func(Account) any
 }
 
 // ServeHTTP implements http.Handler.
@@ -60,6 +63,8 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, r, http.StatusNotFound, errorBody{err.Error()})
 	case err != nil:
 		reply(w, r, http.StatusBadRequest, errorBody{err.Error()})
+	case h.withQuote != nil:
+		reply(w, r, http.StatusOK, h.withQuote(account))
 	default:
 		reply(w, r, http.StatusOK, account)
 	}

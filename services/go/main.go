@@ -27,21 +27,36 @@ const (
 	grace = 1500 * time.Millisecond
 )
 
+// variant names the build in its ready line: "go", or "go+quotes" with -tags quotes.
+var variant = stack
+
+// landscape, set by the landscape variant's init (landscape.go, -tags quotes), reads the
+// quotes service's configuration and returns what turns an account into the answer with
+// its quote; nil in the base service.
+var landscape func(lookup func(string) (string, bool)) (func(Account) any, error)
+
 func main() {
 	boot := time.Now()
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", stack, err)
+		fmt.Fprintf(os.Stderr, "%s: %v\n", variant, err)
 		os.Exit(2)
 	}
-	if err := run(cfg, boot); err != nil {
+	var withQuote func(Account) any
+	if landscape != nil {
+		if withQuote, err = landscape(os.LookupEnv); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", variant, err)
+			os.Exit(2)
+		}
+	}
+	if err := run(cfg, boot, withQuote); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: cannot serve on %s: %v\n", stack, cfg.Addr(), err)
 		os.Exit(1)
 	}
 }
 
 // run serves until SIGTERM or SIGINT, then lets in-flight requests finish within grace.
-func run(cfg Config, boot time.Time) error {
+func run(cfg Config, boot time.Time, withQuote func(Account) any) error {
 	runtime.GOMAXPROCS(cfg.Workers)
 	hostname, err := os.Hostname()
 	if err != nil {
@@ -56,13 +71,13 @@ func run(cfg Config, boot time.Time) error {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           Handler{store: NewStore(hostname)},
+		Handler:           Handler{store: NewStore(hostname), withQuote: withQuote},
 		ReadHeaderTimeout: headTimeout,
 		IdleTimeout:       headTimeout,
 		MaxHeaderBytes:    http.DefaultMaxHeaderBytes,
 	}
 	// os.Stdout is unbuffered: the line is out when Printf returns.
-	fmt.Printf("ready stack=%s addr=%s boot_us=%d\n", stack, ln.Addr(), time.Since(boot).Microseconds())
+	fmt.Printf("ready stack=%s addr=%s boot_us=%d\n", variant, ln.Addr(), time.Since(boot).Microseconds())
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

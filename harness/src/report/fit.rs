@@ -903,33 +903,39 @@ mod tests {
         assert_eq!(card.outcome, "held", "{}", card.verdict);
         assert_eq!(
             card.verdict,
-            "The blog's claim that a node fits many more held on this run: under load, every Rust and Go stack ran at least 2× jvm-spring's replicas per 512 MiB node: axum: 85 replicas per 512 MiB node, go: 56, jvm-spring: 4."
+            "The blog's claim that a node fits many more held on this run: on a 512 MiB node under load, every Rust and Go stack had at least 2× as many replicas holding as jvm-spring (replicas that held, of those deployed): axum 85 of 85, go 56 of 56, jvm-spring 4 of 4."
         );
         assert_eq!(
             card.brief,
             "axum: 85 replicas per 512 MiB node, go: 56, jvm-spring: 4."
         );
-        // go with a replica short, so none per node: fewer than twice jvm-spring's.
+        // go with only 7 replicas holding: fewer than twice jvm-spring's 4.
         let short = summary(vec![
             with_density(rust("axum"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
-            with_density(rust("go"), (512, 9, LimitFrom::Fit), 56, 55),
+            with_density(rust("go"), (512, 9, LimitFrom::Fit), 56, 7),
             with_density(spring(), (512, 128, LimitFrom::Fit), 4, 4),
         ]);
         let card = scorecard(&short, true);
         assert_eq!(card.outcome, "not held");
         assert!(
             card.verdict.contains(
-                "did not hold on this run: go ran fewer than 2× jvm-spring's replicas per 512 MiB node (4)"
+                "did not hold on this run: on a 512 MiB node under load, go had fewer than 2× jvm-spring's 4 replicas holding (replicas that held, of those deployed): axum 85 of 85, go 7 of 56"
             ),
             "{}",
             card.verdict
         );
-        // jvm-spring densest at nothing: any Rust stack that held one beats it.
+        // No jvm-spring replica held: a Rust stack with most of its replicas holding beats it;
+        // one with none holding does not.
         let none = summary(vec![
-            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
-            with_density(spring(), (512, 128, LimitFrom::Fit), 4, 3),
+            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 67),
+            with_density(spring(), (512, 128, LimitFrom::Fit), 4, 0),
         ]);
         assert_eq!(scorecard(&none, true).outcome, "held");
+        let nothing = summary(vec![
+            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 0),
+            with_density(spring(), (512, 128, LimitFrom::Fit), 4, 0),
+        ]);
+        assert_eq!(scorecard(&nothing, true).outcome, "not held");
         // Without jvm-spring's density the claim is untested and the report says why.
         let alone = summary(vec![with_density(
             rust("floor"),
@@ -940,9 +946,8 @@ mod tests {
         let card = scorecard(&alone, true);
         assert_eq!(card.outcome, "untested");
         assert!(
-            card.verdict.contains(
-                "jvm-spring's density was not measured (floor: 85 replicas per 512 MiB node.)"
-            ),
+            card.verdict
+                .contains("jvm-spring's density was not measured (floor 85 of 85)"),
             "{}",
             card.verdict
         );
