@@ -394,19 +394,16 @@ fn packing_verdict(
     if !summary.stacks.iter().any(|s| s.fit.is_some()) {
         return None;
     }
-    let limits = |stacks: &mut dyn Iterator<Item = &StackSummary>| {
-        stacks
-            .map(|s| {
-                format!(
-                    "{} {}",
-                    s.stack,
-                    fit_of(s).map_or("none".to_owned(), |m| format!("{m} MiB"))
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let measured = limits(&mut summary.stacks.iter().filter(|s| s.fit.is_some()));
+    let measured = summary
+        .stacks
+        .iter()
+        .filter(|s| s.fit.is_some())
+        .map(|s| {
+            let fit = fit_of(s).map_or("none".to_owned(), |m| format!("{m} MiB"));
+            format!("{} {fit}", s.stack)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let Some(base_mib) = baseline.and_then(fit_of) else {
         return Some(untested(
             &format!("jvm-spring's fit was not measured ({measured})"),

@@ -140,10 +140,7 @@ impl FakeQuotes {
         let listener = loop {
             match TcpListener::bind(self.addr) {
                 Ok(l) => break l,
-                Err(e) if Instant::now() < deadline => {
-                    let _ = e;
-                    thread::sleep(Duration::from_millis(20));
-                }
+                Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
                 Err(e) => panic!("the fake quotes cannot listen on {} again: {e}", self.addr),
             }
         };

@@ -100,11 +100,6 @@ impl Breaker {
         }
     }
 
-    /// The rules.
-    pub fn config(&self) -> BreakerConfig {
-        self.config
-    }
-
     /// Whether a call may go through at `now`, and the transition that caused, if any.
     pub fn admit(&self, now: Instant) -> (Admission, Option<Transition>) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());

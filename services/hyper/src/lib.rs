@@ -50,10 +50,7 @@ fn route_account<'s>(
     method: &Method,
     path: &str,
 ) -> Result<Option<footprint_core::AccountView<'s>>, Problem> {
-    let id = path
-        .strip_prefix(ACCOUNTS_PREFIX)
-        .filter(|id| !id.is_empty() && !id.contains('/'));
-    match id {
+    match account_segment(path) {
         Some(raw) if method == Method::GET || method == Method::HEAD => {
             Ok(Some(service.find_raw(raw)?))
         }
@@ -85,14 +82,18 @@ fn finish<B>(
     response
 }
 
+/// The raw id segment of an `/accounts/{id}` path: one non-empty segment, nothing after it.
+fn account_segment(path: &str) -> Option<&str> {
+    path.strip_prefix(ACCOUNTS_PREFIX)
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+}
+
 fn route(
     service: &AccountService,
     method: &Method,
     path: &str,
 ) -> Result<Response<Full<Bytes>>, Problem> {
-    let id = path
-        .strip_prefix(ACCOUNTS_PREFIX)
-        .filter(|id| !id.is_empty() && !id.contains('/'));
+    let id = account_segment(path);
     if path != HEALTH_PATH && id.is_none() {
         return Err(Problem::NoSuchPath);
     }

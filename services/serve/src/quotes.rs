@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use bytes::Bytes;
-use footprint_core::breaker::{Admission, Breaker, BreakerState, Transition};
+use footprint_core::breaker::{Admission, Breaker, Transition};
 use footprint_core::{Quote, QuoteFailure, QuotesConfig};
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::Uri;
@@ -25,7 +25,6 @@ pub struct Quotes {
     stack: &'static str,
     client: Client<HttpConnector, Empty<Bytes>>,
     uri: Uri,
-    host: String,
     config: QuotesConfig,
     breaker: Breaker,
 }
@@ -44,7 +43,6 @@ impl Quotes {
             stack,
             client,
             uri,
-            host: config.authority.clone(),
             breaker: Breaker::new(config.breaker),
             config,
         })
@@ -67,14 +65,9 @@ impl Quotes {
         result
     }
 
-    /// The breaker's state now.
-    pub fn breaker_state(&self) -> BreakerState {
-        self.breaker.state()
-    }
-
     async fn call(&self) -> Result<Quote, QuoteFailure> {
         let request = hyper::Request::get(self.uri.clone())
-            .header(HOST, &self.host)
+            .header(HOST, &self.config.authority)
             .body(Empty::new())
             .map_err(|_| QuoteFailure::Unreachable)?;
         let response = self.client.request(request).await.map_err(|e| {
