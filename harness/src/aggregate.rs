@@ -7,7 +7,7 @@ use crate::model::{
     BatteryRun, Capacity, CapacityLimit, CapacitySummary, Estimates, Fit, FitSummary, HarnessCost,
     ProbeRecord, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
-use crate::model::{KindResult, StepLoad};
+use crate::model::{DownstreamStep, KindResult, StepLoad};
 use crate::model::{Phase, Sample};
 use crate::scenario::Step;
 use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
@@ -237,6 +237,31 @@ pub fn step_summary(
         generator_late: load
             .generator_late_us
             .is_some_and(|l| l.p99_us > GENERATOR_LATE_US),
+        downstream: None,
+    }
+}
+
+/// A downstream's figures over a step's `window` (seconds since the run's epoch) from its own
+/// samples, with `served` the variant's requests served in the step: its median memory, its
+/// CPU in cores, and that CPU per 1000 of the variant's answers.
+pub fn downstream_step(samples: &[Sample], window: (f64, f64), served: u64) -> DownstreamStep {
+    let inside: Vec<&Sample> = samples
+        .iter()
+        .filter(|s| (window.0..=window.1).contains(&s.at.as_secs_f64()))
+        .collect();
+    let points: Vec<(f64, f64)> = inside
+        .iter()
+        .map(|s| (s.at.as_secs_f64(), s.service.cpu_us as f64 / 1e6))
+        .collect();
+    let cores = rate(&points);
+    let seconds = window.1 - window.0;
+    let rss: Vec<u64> = inside.iter().map(|s| s.service.rss_kb).collect();
+    DownstreamStep {
+        rss_kb: median_u64(&rss),
+        cores,
+        cpu_ms_per_1000: cores
+            .filter(|_| served > 0 && seconds > 0.0)
+            .map(|c| c * seconds * 1000.0 / served as f64 * 1000.0),
     }
 }
 

@@ -26,7 +26,7 @@ pub use crate::cancel::Exit;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -130,7 +130,8 @@ struct ReportArgs {
 struct ScenarioArgs {
     /// A scenario name (scenarios/<name>.toml) or the path of a scenario file.
     scenario: String,
-    /// Stacks to run, comma-separated, in this order (default: the scenario's, or all).
+    /// Stacks to run, comma-separated, in this order (default: the scenario's, or all); a
+    /// landscape variant (axum+quotes, ...) with a scenario that deploys its downstream.
     #[arg(long, value_delimiter = ',', value_name = "A,B")]
     stacks: Option<Vec<String>>,
     /// Where services run: `auto` picks swarm where the Docker daemon is a swarm manager,
@@ -423,11 +424,23 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     } else {
         wanted
     };
-    let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
-    if let Some(unknown) = names.iter().find(|n| stacks::find(n).is_none()) {
+    if let Some(unknown) = names.iter().find(|n| stacks::lookup(n).is_none()) {
         eprintln!(
             "error: unknown stack {unknown:?}; known stacks: {}",
-            known.join(", ")
+            stacks::known_names().join(", ")
+        );
+        return Exit::Usage.into();
+    }
+    if plan.downstream.is_none()
+        && let Some(variant) = names
+            .iter()
+            .find(|n| stacks::lookup(n).is_some_and(|s| s.calls_downstream()))
+    {
+        eprintln!(
+            "error: {variant} calls the quotes service, which {} does not deploy: use a scenario \
+             with a [downstream] table (landscape, resilience) or the stack {}",
+            plan.source.display(),
+            variant.trim_end_matches(stacks::VARIANT_SUFFIX)
         );
         return Exit::Usage.into();
     }
@@ -615,6 +628,21 @@ pub fn list(root: &Path) -> String {
         out.push_str(&format!(
             "  {:<16} {}\n  {:<16} WORKERS: {}\n  {:<16} {state}\n",
             stack.name, stack.about, "", stack.workers, ""
+        ));
+    }
+    out.push_str(
+        "\nLandscape variants (with a scenario's [downstream], which deploys quotes beside them):\n",
+    );
+    for stack in stacks::VARIANTS {
+        let state = match stacks::check(&stack) {
+            Availability::Ready { .. } => "ready".to_owned(),
+            Availability::Missing { what, install } => {
+                format!("cannot run here: {what} is missing; {install}")
+            }
+        };
+        out.push_str(&format!(
+            "  {:<16} {}\n  {:<16} {state}\n",
+            stack.name, stack.about, ""
         ));
     }
     out

@@ -17,7 +17,7 @@ use crate::cancel::{self, Cancel};
 use crate::driver::{LoadDriver, LoadError, ScenarioDriver};
 use crate::env::Environment;
 use crate::measure::{Epoch, Measure, Prepared};
-use crate::model::{HarnessCost, Sample, StackSummary, Status, Summary};
+use crate::model::{DownstreamInfo, HarnessCost, Sample, StackSummary, Status, Summary};
 use crate::placement::Resolved;
 use crate::prepare::{self, Builder, NotBuilt, SetupError, Toolchains};
 use crate::progress::Reporter;
@@ -237,6 +237,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     if scenario.fit.is_some() || scenario.density.is_some() {
         dir.add_fit(scenario.density.is_some())?;
     }
+    if scenario.downstream.is_some() {
+        dir.add_landscape()?;
+    }
     reporter.say(&format!("results: {}", dir.path.display()));
     match &placement.note {
         Some(note) => reporter.warn(note),
@@ -271,9 +274,11 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         harness: HarnessCost::default(),
         cleanup: Vec::new(),
         left_behind: Vec::new(),
+        downstream: None,
     };
     dir.write_summary(&summary)?;
     let programs = build(world, scenario, &mut summary);
+    let downstream = build_downstream(world, scenario, &mut summary);
     dir.write_summary(&summary)?;
 
     let measure = Measure {
@@ -286,10 +291,17 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         reporter,
         cancel,
         boot_timeout,
+        downstream: downstream.as_ref(),
     };
     let runnable: Vec<String> = names
         .iter()
         .filter(|s| programs.contains_key(*s))
+        .filter(|s| {
+            summary
+                .stacks
+                .iter()
+                .any(|r| &r.stack == *s && r.status == Status::Pending)
+        })
         .cloned()
         .collect();
     let mut samples: Vec<Sample> = Vec::new();
@@ -355,7 +367,7 @@ fn build(
         if world.cancel.is_cancelled() {
             break;
         }
-        let Some(stack) = stacks::find(&record.stack) else {
+        let Some(stack) = stacks::lookup(&record.stack) else {
             continue;
         };
         match world.builder.build(stack, world.backend, scenario.workers) {
@@ -381,6 +393,53 @@ fn build(
         }
     }
     programs
+}
+
+/// Builds the downstream when the scenario deploys one and a landscape variant is to run, and
+/// records it in the summary; a downstream that cannot be built fails every variant, with why.
+fn build_downstream(
+    world: &World<'_>,
+    scenario: &Scenario,
+    summary: &mut Summary,
+) -> Option<Prepared> {
+    let plan = scenario.downstream.as_ref()?;
+    let calls = |name: &str| stacks::lookup(name).is_some_and(|s| s.calls_downstream());
+    if world.cancel.is_cancelled()
+        || !summary
+            .stacks
+            .iter()
+            .any(|s| s.status == Status::Pending && calls(&s.stack))
+    {
+        return None;
+    }
+    match world
+        .builder
+        .build(&stacks::QUOTES, world.backend, scenario.workers)
+    {
+        Ok(built) => {
+            summary.downstream = Some(DownstreamInfo {
+                service: plan.service.clone(),
+                replicas: plan.replicas,
+                placement: world.backend.downstream_placement().to_owned(),
+                binary_bytes: built.binary_bytes,
+                image_bytes: built.image.as_ref().map(|i| i.bytes),
+            });
+            Some(built.prepared)
+        }
+        Err(NotBuilt::Skipped(reason) | NotBuilt::Failed(reason)) => {
+            let reason = format!("its downstream, {}, was not built: {reason}", plan.service);
+            for record in summary
+                .stacks
+                .iter_mut()
+                .filter(|s| s.status == Status::Pending && calls(&s.stack))
+            {
+                world.reporter.warn(&format!("{}: {reason}", record.stack));
+                record.status = Status::Failed;
+                record.reason = Some(reason.clone());
+            }
+            None
+        }
+    }
 }
 
 /// Refuses, before anything starts, a `[fit]` whose smallest limit the backend cannot enforce

@@ -180,9 +180,8 @@ pub fn find(name: &str) -> Option<&'static Stack> {
 }
 
 /// The landscape variants: a stack whose account answer carries a quote from the quotes
-/// service (contract L1-L6), built from the same code with the `quotes` feature or tag.
-/// Built and checked by the contract suite; a run cannot measure them yet, as no backend
-/// deploys the quotes service beside them, so `--stacks` does not take them.
+/// service (contract L1-L6), built from the same code with the `quotes` feature or tag. A run
+/// measures one only with a scenario's `[downstream]`, which deploys [`QUOTES`] beside it.
 pub const VARIANTS: [Stack; 3] = [
     Stack {
         name: "hyper+quotes",
@@ -224,7 +223,49 @@ pub fn find_variant(name: &str) -> Option<&'static Stack> {
     VARIANTS.iter().find(|s| s.name == name)
 }
 
+/// The stack or landscape variant called `name`: what a run can measure.
+pub fn lookup(name: &str) -> Option<&'static Stack> {
+    find(name).or_else(|| find_variant(name))
+}
+
+/// Every name a run takes: the stacks, then the landscape variants.
+pub fn known_names() -> Vec<&'static str> {
+    STACKS
+        .iter()
+        .chain(VARIANTS.iter())
+        .map(|s| s.name)
+        .collect()
+}
+
+/// The suffix of a landscape variant's name: `axum+quotes` is `axum` calling quotes.
+pub const VARIANT_SUFFIX: &str = "+quotes";
+
+/// The downstream the landscape variants call (contract Q1-Q3): deployed by a scenario's
+/// `[downstream]`, built and imaged like a stack, measured apart from the account service.
+pub const QUOTES: Stack = Stack {
+    name: "quotes",
+    about: "the blog's quotes service, on hyper: the landscape's downstream",
+    workers: "tokio worker threads",
+    build: Build::Cargo {
+        package: "footprint-quotes",
+        bin: "footprint-quotes",
+        features: &[],
+    },
+    jvm_options: &[],
+};
+
 impl Stack {
+    /// Whether it calls the quotes service (a landscape variant).
+    pub fn calls_downstream(&self) -> bool {
+        self.name.ends_with(VARIANT_SUFFIX)
+    }
+
+    /// The stack a landscape variant is built from (`axum` for `axum+quotes`), itself for a
+    /// stack.
+    pub fn base_name(&self) -> &'static str {
+        self.name.strip_suffix(VARIANT_SUFFIX).unwrap_or(self.name)
+    }
+
     /// Whether it runs on a JVM.
     pub fn is_jvm(&self) -> bool {
         matches!(self.build, Build::Java { .. })
@@ -482,9 +523,7 @@ pub fn contract_target(name: &str) -> footprint_contract::Target {
     use std::sync::{Mutex, OnceLock};
 
     static BUILT: OnceLock<Mutex<HashMap<String, Launch>>> = OnceLock::new();
-    let stack = find(name)
-        .or_else(|| find_variant(name))
-        .unwrap_or_else(|| panic!("no stack or variant named {name}"));
+    let stack = lookup(name).unwrap_or_else(|| panic!("no stack or variant named {name}"));
     let launch = {
         let mut built = BUILT
             .get_or_init(Default::default)

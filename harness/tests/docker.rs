@@ -161,6 +161,7 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
         cpus: Vec::new(),
         image: Some(built.tag.clone()),
         memory_mib: None,
+        landscape: Default::default(),
     };
     let mut instance = backend.start(&spec).unwrap();
     harness::boot::wait_healthy(

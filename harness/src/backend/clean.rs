@@ -136,6 +136,23 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
         all.push(found("container", &id, &labels, outcome));
     }
 
+    // Networks after the containers that were on them.
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&filter)
+        .build();
+    for network in daemon.block_on(daemon.docker.list_networks(Some(options)))? {
+        let id = network.id.unwrap_or_default();
+        let labels = network.labels.unwrap_or_default();
+        let outcome = match verdict(&labels) {
+            Ok(()) => match daemon.block_on(daemon.docker.remove_network(&id)) {
+                Ok(()) => "removed".to_owned(),
+                Err(e) => format!("not removed: {}", api_message(&e)),
+            },
+            Err(why) => why,
+        };
+        all.push(found("network", &id, &labels, outcome));
+    }
+
     let options = ListImagesOptionsBuilder::default().filters(&filter).build();
     for image in daemon.block_on(daemon.docker.list_images(Some(options)))? {
         let labels = image.labels;

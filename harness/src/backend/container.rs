@@ -46,9 +46,14 @@ pub fn container_env(spec: &ServiceSpec) -> Vec<String> {
         .collect()
 }
 
-/// A unique, readable name for an object of `stack`.
+/// A unique, readable name for an object of `stack` (a variant's `+` becomes `-`: object names
+/// take letters, digits, `_`, `.` and `-`).
 pub fn object_name(stack: &str) -> String {
-    format!("footprint-{stack}-{:08x}", rand::random::<u32>())
+    format!(
+        "footprint-{}-{:08x}",
+        stack.replace('+', "-"),
+        rand::random::<u32>()
+    )
 }
 
 /// A container the daemon did not remove.
@@ -116,6 +121,7 @@ pub struct DaemonRun {
     pub limits: Limits,
     /// The run's images.
     pub images: Images,
+    network: std::sync::Mutex<Option<String>>,
     closed: AtomicBool,
 }
 
@@ -127,8 +133,37 @@ impl DaemonRun {
             run_id: run_id.to_owned(),
             limits,
             images,
+            network: std::sync::Mutex::new(None),
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// The run's landscape network, made on the first call with `driver` (`bridge` for
+    /// containers, an attachable `overlay` on swarm) and the run's labels.
+    pub fn network(&self, driver: &str) -> Result<String, BackendError> {
+        let mut made = self.network.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(name) = made.as_ref() {
+            return Ok(name.clone());
+        }
+        let name = object_name("landscape");
+        let request = bollard::models::NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some(driver.to_owned()),
+            attachable: Some(driver == "overlay"),
+            labels: Some(self.labels("landscape")),
+            ..Default::default()
+        };
+        self.daemon
+            .block_on(self.daemon.docker.create_network(request))
+            .map_err(|e| BackendError::Docker {
+                stack: "landscape".into(),
+                why: format!(
+                    "cannot make the {driver} network {name}: {}",
+                    api_message(&e)
+                ),
+            })?;
+        *made = Some(name.clone());
+        Ok(name)
     }
 
     /// The stack's image, built for the run.
@@ -158,6 +193,7 @@ impl DaemonRun {
         let mut closed = Closed::default();
         first(&mut closed);
         remove_containers_of_run(&self.daemon, &self.run_id, &mut closed);
+        remove_networks_of_run(&self.daemon, &self.run_id, &mut closed);
         closed.extend(self.images.remove());
         Some(closed)
     }
@@ -301,6 +337,45 @@ pub fn remove_containers_of_run(daemon: &Daemon, run_id: &str, closed: &mut Clos
             "the run's containers could not be listed, so none was removed: {}",
             e.why
         )),
+    }
+}
+
+/// Removes the networks labelled with `run_id` (a landscape's), saying what it did. A
+/// network still in use by a container being removed can take a moment to free: tried for up
+/// to 10 s.
+pub fn remove_networks_of_run(daemon: &Daemon, run_id: &str, closed: &mut Closed) {
+    let options = bollard::query_parameters::ListNetworksOptionsBuilder::default()
+        .filters(&label_filter(LABEL_RUN, Some(run_id)))
+        .build();
+    let networks = match daemon.block_on(daemon.docker.list_networks(Some(options))) {
+        Ok(networks) => networks,
+        Err(e) => {
+            closed.left.push(format!(
+                "the run's networks could not be listed, so none was removed: {}",
+                api_message(&e)
+            ));
+            return;
+        }
+    };
+    for name in networks.into_iter().filter_map(|n| n.name) {
+        let mut last = None;
+        let removed = wait_until(Duration::from_secs(10), || {
+            match daemon.block_on(daemon.docker.remove_network(&name)) {
+                Ok(()) => true,
+                Err(e) => {
+                    last = Some(api_message(&e));
+                    false
+                }
+            }
+        });
+        if removed {
+            closed.done.push(format!("removed network {name}"));
+        } else {
+            closed.left.push(format!(
+                "network {name} not removed: {}",
+                last.unwrap_or_default()
+            ));
+        }
     }
 }
 

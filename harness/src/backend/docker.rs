@@ -99,7 +99,10 @@ impl Backend for DockerBackend {
         let tag = self.run.image_of(spec)?;
         // By id: a run beside this one may rebuild the same tag and remove its own build.
         let image = self.run.images.id_of(&tag).unwrap_or(tag);
-        let port = free_port().map_err(BackendError::Port)?;
+        let port = match spec.landscape.port {
+            Some(port) => port,
+            None => free_port().map_err(BackendError::Port)?,
+        };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let exposed = format!("{CONTAINER_PORT}/tcp");
         let cpuset = (!spec.cpus.is_empty()).then(|| {
@@ -154,6 +157,7 @@ impl Backend for DockerBackend {
                 nano_cpus: self.run.limits.nano_cpus,
                 cpuset_cpus: cpuset,
                 pids_limit: Some(self.run.limits.pids),
+                network_mode: spec.landscape.network.clone(),
                 readonly_rootfs: Some(true),
                 cap_drop: Some(vec!["ALL".into()]),
                 security_opt: Some(vec!["no-new-privileges:true".into()]),
@@ -167,7 +171,13 @@ impl Backend for DockerBackend {
         };
         let daemon = &self.run.daemon;
         let options = CreateContainerOptionsBuilder::default()
-            .name(&object_name(&spec.stack))
+            .name(
+                &spec
+                    .landscape
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| object_name(&spec.stack)),
+            )
             .build();
         let created = daemon
             .block_on(daemon.docker.create_container(Some(options), body))

@@ -77,6 +77,8 @@ pub enum ImageError {
 /// The tag of `stack`'s image: `footprint/<stack>:<version>`, under `registry` when given.
 pub fn tag(stack: &str, registry: Option<&str>) -> String {
     let version = env!("CARGO_PKG_VERSION");
+    // A repository name takes no `+`: a landscape variant's image is `footprint/axum-quotes`.
+    let stack = stack.replace('+', "-");
     match registry {
         Some(registry) => format!("{registry}/footprint/{stack}:{version}"),
         None => format!("footprint/{stack}:{version}"),
@@ -709,6 +711,10 @@ mod tests {
         assert_eq!(
             tag("axum", None),
             format!("footprint/axum:{}", env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            tag("axum+quotes", None),
+            format!("footprint/axum-quotes:{}", env!("CARGO_PKG_VERSION"))
         );
         assert_eq!(
             tag("axum", Some("127.0.0.1:5000")),

@@ -92,7 +92,10 @@ impl Backend for Local {
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
-        let port = free_port().map_err(BackendError::Port)?;
+        let port = match spec.landscape.port {
+            Some(port) => port,
+            None => free_port().map_err(BackendError::Port)?,
+        };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let cgroup = match spec.memory_mib {
             None => None,

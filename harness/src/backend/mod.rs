@@ -45,6 +45,23 @@ pub struct ServiceSpec {
     /// A memory limit for this service alone, MiB (swap included: no swap), instead of the
     /// scenario's container limit; on the local backend, the only limit.
     pub memory_mib: Option<u32>,
+    /// The landscape: a fixed object name (a downstream's, so callers find it by name and a
+    /// restart keeps it), a fixed host port (a downstream's on the local backend, whose callers
+    /// reach it there), and the network a downstream and its callers share.
+    pub landscape: Landscape,
+}
+
+/// Where a service sits in a landscape; all `None` for a service alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Landscape {
+    /// The container's or swarm service's name instead of a random one.
+    pub name: Option<String>,
+    /// The host port instead of a free one.
+    pub port: Option<u16>,
+    /// The network to join (the container backends).
+    pub network: Option<String>,
+    /// Replicas of a swarm service instead of the scenario's.
+    pub replicas: Option<u32>,
 }
 
 /// The smallest memory limit a container engine accepts, MiB ("Minimum memory limit allowed is
@@ -164,6 +181,25 @@ pub trait Backend {
     /// per service on a node (swarm); `None` where it does not, so replicas cannot be packed.
     fn node_memory_mib(&self) -> Option<u64> {
         None
+    }
+
+    /// The network a downstream and the services that call it share, made on the first call
+    /// and removed by `close`; `None` where services reach each other on 127.0.0.1 (local).
+    fn landscape_network(&self) -> Result<Option<String>, BackendError> {
+        Ok(None)
+    }
+
+    /// The address a service on this backend calls a downstream started as `name` on host
+    /// `port` at: its published port on 127.0.0.1 for processes, its name on the shared
+    /// network for the container backends (Docker's embedded DNS; on swarm the service's
+    /// virtual IP).
+    fn downstream_url(&self, _name: &str, port: u16) -> String {
+        format!("http://127.0.0.1:{port}")
+    }
+
+    /// Where this backend runs a downstream, for the report.
+    fn downstream_placement(&self) -> &'static str {
+        "a process on the harness's CPUs, beside the load generator"
     }
 
     /// Removes everything the backend made for the run (containers, services, images, a swarm

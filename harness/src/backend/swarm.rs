@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, Limit, Mount, MountTmpfsOptions, MountType, ResourceObject,
-    ServiceSpec as SwarmSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec,
+    EndpointSpec, Limit, Mount, MountTmpfsOptions, MountType, NetworkAttachmentConfig,
+    ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec,
     TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges, TaskSpecResources,
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
 };
@@ -142,6 +142,19 @@ impl Backend for SwarmBackend {
         self.run.image(stack, launch)
     }
 
+    fn landscape_network(&self) -> Result<Option<String>, BackendError> {
+        self.run.network("overlay").map(Some)
+    }
+
+    fn downstream_url(&self, name: &str, _port: u16) -> String {
+        format!("http://{name}:{CONTAINER_PORT}")
+    }
+
+    fn downstream_placement(&self) -> &'static str {
+        "a swarm service on an overlay network of the run's own, called by its service name \
+         (swarm's DNS: the service's virtual IP, balanced over its tasks); not pinned"
+    }
+
     fn node_memory_mib(&self) -> Option<u64> {
         let daemon = &self.run.daemon;
         let info = daemon.block_on(daemon.docker.info()).ok()?;
@@ -179,7 +192,18 @@ impl Backend for SwarmBackend {
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
         let image = self.run.image_of(spec)?;
-        let port = free_port().map_err(BackendError::Port)?;
+        let port = match spec.landscape.port {
+            Some(port) => port,
+            None => free_port().map_err(BackendError::Port)?,
+        };
+        let replicas = spec.landscape.replicas.unwrap_or(self.replicas);
+        // Several tasks of one service cannot share a host port on one node: they are
+        // published through the routing mesh instead.
+        let publish = if replicas > 1 && spec.landscape.replicas.is_some() {
+            Publish::Mesh
+        } else {
+            self.publish
+        };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let labels = self.run.labels(&spec.stack);
         // A service's own limit is also its reservation: the scheduler then places no more
@@ -198,7 +222,12 @@ impl Backend for SwarmBackend {
             None => self.run.limits.memory_bytes,
         };
         let service = SwarmSpec {
-            name: Some(object_name(&spec.stack)),
+            name: Some(
+                spec.landscape
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| object_name(&spec.stack)),
+            ),
             labels: Some(labels.clone()),
             task_template: Some(TaskSpec {
                 container_spec: Some(TaskSpecContainerSpec {
@@ -239,11 +268,17 @@ impl Backend for SwarmBackend {
                     condition: Some(TaskSpecRestartPolicyConditionEnum::NONE),
                     ..Default::default()
                 }),
+                networks: spec.landscape.network.as_ref().map(|network| {
+                    vec![NetworkAttachmentConfig {
+                        target: Some(network.clone()),
+                        ..Default::default()
+                    }]
+                }),
                 ..Default::default()
             }),
             mode: Some(ServiceSpecMode {
                 replicated: Some(ServiceSpecModeReplicated {
-                    replicas: Some(i64::from(self.replicas)),
+                    replicas: Some(i64::from(replicas)),
                 }),
                 ..Default::default()
             }),
@@ -252,7 +287,7 @@ impl Backend for SwarmBackend {
                     protocol: Some(EndpointPortConfigProtocolEnum::TCP),
                     target_port: Some(i64::from(CONTAINER_PORT)),
                     published_port: Some(i64::from(port)),
-                    publish_mode: Some(match self.publish {
+                    publish_mode: Some(match publish {
                         Publish::Host => EndpointPortConfigPublishModeEnum::HOST,
                         Publish::Mesh => EndpointPortConfigPublishModeEnum::INGRESS,
                     }),

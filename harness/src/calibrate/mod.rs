@@ -291,6 +291,7 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         cpus: setup.placement.service_cpus.clone(),
         image: None,
         memory_mib: None,
+        landscape: Default::default(),
     };
     let runtime = Arc::new(
         driver::runtime(setup.placement.harness_cpus.len())

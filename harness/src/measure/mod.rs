@@ -5,6 +5,7 @@
 //! rate from `capacity`.
 
 mod fit;
+mod landscape;
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -27,8 +28,8 @@ use crate::model::{
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
-    BatteryRow, BootRow, CapacityRow, CpuRow, HistogramRow, LatencyRow, MemoryRow, ResultsError,
-    RowWriter, RunDir,
+    BatteryRow, BootRow, BreakerRow, CapacityRow, CpuRow, DownstreamRow, HistogramRow, LatencyRow,
+    MemoryRow, ResultsError, RowWriter, RunDir,
 };
 use crate::sample::{ProcSource, Sampler};
 use crate::scenario::{Battery, CapacityPlan, Scenario, Step};
@@ -84,6 +85,8 @@ pub struct Measure<'a> {
     pub cancel: &'a Cancel,
     /// How long any stack may take to become ready, instead of its own allowance.
     pub boot_timeout: Option<Duration>,
+    /// The downstream's build, when the scenario deploys one beside its landscape variants.
+    pub downstream: Option<&'a Prepared>,
 }
 
 impl Measure<'_> {
@@ -106,7 +109,7 @@ impl Measure<'_> {
         let mut run = StackRun::new(repeat, position, workers);
         run.load_average = crate::env::load_average();
         let ticks_before = CpuTicks::now();
-        let stack = stacks::find(name).expect("stack names are checked before a run");
+        let stack = stacks::lookup(name).expect("stack names are checked before a run");
         let mut env: Vec<(String, String)> = launch
             .env
             .iter()
@@ -121,6 +124,34 @@ impl Measure<'_> {
             self.backend
                 .runtime_env(stack, scenario.workers, prepared.image.is_some()),
         );
+        let bar = self
+            .reporter
+            .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
+        let phase = Arc::new(PhaseCell::new(Phase::Idle));
+        let mut downstream = None;
+        if stack.calls_downstream() {
+            let deployed = match (&scenario.downstream, self.downstream) {
+                (Some(plan), Some(built)) => {
+                    bar.phase(&format!("starting its downstream, {}", plan.service));
+                    landscape::Downstream::deploy(self, plan, built, name, Arc::clone(&phase))
+                }
+                _ => Err(format!(
+                    "{name} calls the quotes service: run it with a scenario that has a \
+                     [downstream] table (scenarios/landscape.toml, scenarios/resilience.toml)"
+                )),
+            };
+            match deployed {
+                Ok(deployed) => {
+                    env.push(("QUOTES_URL".to_owned(), deployed.url.clone()));
+                    downstream = Some(deployed);
+                }
+                Err(why) => {
+                    run.failure = Some(why);
+                    bar.finish("failed");
+                    return (run, Vec::new());
+                }
+            }
+        }
         let spec = ServiceSpec {
             stack: name.to_owned(),
             program: launch.program.clone(),
@@ -129,10 +160,11 @@ impl Measure<'_> {
             cpus: self.placement.service_cpus.clone(),
             image: prepared.image.clone(),
             memory_mib: None,
+            landscape: downstream
+                .as_ref()
+                .map(landscape::Downstream::caller_landscape)
+                .unwrap_or_default(),
         };
-        let bar = self
-            .reporter
-            .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
         if scenario.fit.is_some() || scenario.density.is_some() {
             let timeout = self.boot_timeout.unwrap_or_else(|| stack.boot_timeout());
             let samples = self.fit_and_density(dir, &spec, timeout, &mut run, &bar);
@@ -154,9 +186,11 @@ impl Measure<'_> {
             &mut run,
         ) else {
             bar.finish("failed to start");
+            if let Some(downstream) = downstream {
+                run.landscape = Some(downstream.finish().0);
+            }
             return (run, Vec::new());
         };
-        let phase = Arc::new(PhaseCell::new(Phase::Idle));
         let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
         let (tx, rx) = mpsc::channel();
         let sampler = match Sampler::spawn(
@@ -174,6 +208,16 @@ impl Measure<'_> {
                 return (run, Vec::new());
             }
         };
+        let probe = match (&downstream, &scenario.downstream) {
+            (Some(_), Some(plan)) => Some(landscape::Probe::spawn(
+                instance.addr(),
+                plan.probe,
+                self.epoch,
+                Arc::clone(&phase),
+                scenario.steps.iter().map(|s| s.name.clone()).collect(),
+            )),
+            _ => None,
+        };
         let RunDir {
             memory,
             cpu,
@@ -181,6 +225,8 @@ impl Measure<'_> {
             histograms,
             battery,
             capacity,
+            downstream: downstream_csv,
+            breaker: breaker_csv,
             ..
         } = dir;
         thread::scope(|scope| {
@@ -213,6 +259,7 @@ impl Measure<'_> {
                     &samples,
                     (latency, histograms),
                     capacity.as_mut(),
+                    downstream.as_mut(),
                     name,
                     &mut run,
                     &bar,
@@ -225,7 +272,41 @@ impl Measure<'_> {
                     .warn(&format!("{name}: samples not written: {e}"));
             }
         });
+        let probes = probe.map(landscape::Probe::finish).unwrap_or_default();
         run.ended = Some(instance.stop());
+        if let Some(downstream) = downstream {
+            let (mut landscape, taken) = downstream.finish();
+            let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
+            if let Some(csv) = downstream_csv.as_mut() {
+                for sample in &taken {
+                    let _ = csv.write(&DownstreamRow::from_sample(
+                        name,
+                        repeat,
+                        stacks::QUOTES.name,
+                        &sample.phase.name(&steps),
+                        sample,
+                    ));
+                }
+            }
+            let mut last = None;
+            for probe in &probes {
+                landscape.add(probe, last);
+                last = Some(probe.observed);
+            }
+            if let Some(csv) = breaker_csv.as_mut() {
+                let mut faults = landscape.faults.iter().peekable();
+                for probe in &probes {
+                    while let Some(fault) = faults.next_if(|f| f.at_s <= probe.at_s) {
+                        let _ = csv.write(&BreakerRow::fault(name, repeat, fault));
+                    }
+                    let _ = csv.write(&BreakerRow::probe(name, repeat, probe));
+                }
+                for fault in faults {
+                    let _ = csv.write(&BreakerRow::fault(name, repeat, fault));
+                }
+            }
+            run.landscape = Some(landscape);
+        }
         run.steal_pct = ticks_before
             .zip(CpuTicks::now())
             .and_then(|(before, after)| after.steal_pct_since(&before));
@@ -302,6 +383,7 @@ impl Measure<'_> {
         samples: &Mutex<Vec<Sample>>,
         (latency, histograms): (&mut RowWriter<LatencyRow>, &mut RowWriter<HistogramRow>),
         capacity_csv: Option<&mut RowWriter<CapacityRow>>,
+        mut downstream: Option<&mut landscape::Downstream<'_, '_>>,
         name: &str,
         run: &mut StackRun,
         bar: &StackBar,
@@ -332,6 +414,9 @@ impl Measure<'_> {
                 ));
                 return;
             }
+            if let Some(downstream) = downstream.as_deref_mut() {
+                downstream.before_step(&step.name);
+            }
             phase.set(index);
             bar.phase(&describe(step));
             let load = match self.driver.run_step(instance.addr(), step, self.cancel) {
@@ -358,6 +443,10 @@ impl Measure<'_> {
                     self.placement.harness_cpus.len(),
                 )
             };
+            if let Some(downstream) = downstream.as_deref() {
+                let served = summary.requests.saturating_sub(summary.errors);
+                summary.downstream = Some(downstream.step(window, served));
+            }
             for kind in &summary.kinds {
                 let _ = latency.write(&LatencyRow::new(name, run.repeat, &summary, kind));
                 for row in HistogramRow::of(name, run.repeat, &summary, kind) {

@@ -10,9 +10,14 @@ use chrono::{DateTime, Utc};
 use crate::stats::{Estimate, Spread};
 
 mod fit;
+mod landscape;
 
 pub use fit::{
     Density, Fit, FitLimit, FitProbe, FitSummary, FitVerdict, LimitBy, LimitFrom, ReplicaRecord,
+};
+pub use landscape::{
+    BreakerChange, BreakerProbe, DownstreamInfo, DownstreamStep, FaultRecord, LandscapeRun,
+    Observed,
 };
 
 /// Where a stack's measurement is: every sample carries the phase it was taken in.
@@ -298,6 +303,9 @@ pub struct Summary {
     /// before summaries carried it (`backend::traits_of` then looks it up by name).
     #[serde(default)]
     pub backend_traits: Option<BackendTraits>,
+    /// The downstream deployed beside the landscape variants, when the scenario had one.
+    #[serde(default)]
+    pub downstream: Option<DownstreamInfo>,
 }
 
 /// What a backend says about itself: how its memory and boot figures are counted, what it can
@@ -561,6 +569,9 @@ pub struct StackRun {
     /// The density run, when the scenario ran one.
     #[serde(default)]
     pub density: Option<Density>,
+    /// The downstream deployed beside a landscape variant, and the breaker as probed.
+    #[serde(default)]
+    pub landscape: Option<LandscapeRun>,
 }
 
 /// The bad-input battery against one repeat of a stack, and the service's memory around it.
@@ -626,6 +637,7 @@ impl StackRun {
             capacity: None,
             fit: None,
             density: None,
+            landscape: None,
         }
     }
 }
@@ -686,6 +698,9 @@ pub struct StepSummary {
     /// [`crate::aggregate::GENERATOR_LATE_US`]): part of the intended latencies is its own.
     #[serde(default)]
     pub generator_late: bool,
+    /// What the downstream used during the step, for a landscape variant.
+    #[serde(default)]
+    pub downstream: Option<DownstreamStep>,
 }
 
 /// What the harness itself cost over the run.

@@ -20,8 +20,8 @@ use crate::env::Environment;
 use crate::model::{SCHEMA_VERSION, Summary};
 
 pub use rows::{
-    BatteryRow, BootRow, CalibrateRow, CapacityRow, CpuRow, DensityRow, FitRow, Fixed,
-    HistogramRow, LatencyRow, MemoryRow, Row,
+    BatteryRow, BootRow, BreakerRow, CalibrateRow, CapacityRow, CpuRow, DensityRow, DownstreamRow,
+    FitRow, Fixed, HistogramRow, LatencyRow, MemoryRow, Row,
 };
 
 /// The oldest `summary.json` schema this harness reads.
@@ -215,6 +215,11 @@ pub struct RunDir {
     pub fit: Option<RowWriter<FitRow>>,
     /// `density.csv`: one row per replica of a density run, once [`RunDir::add_fit`] made it.
     pub density: Option<RowWriter<DensityRow>>,
+    /// `downstream.csv`, the downstream's samples, once [`RunDir::add_landscape`] made it.
+    pub downstream: Option<RowWriter<DownstreamRow>>,
+    /// `breaker.csv`, the landscape variants' probes and faults, once
+    /// [`RunDir::add_landscape`] made it.
+    pub breaker: Option<RowWriter<BreakerRow>>,
 }
 
 impl RunDir {
@@ -246,6 +251,8 @@ impl RunDir {
             capacity: None,
             fit: None,
             density: None,
+            downstream: None,
+            breaker: None,
             path,
         })
     }
@@ -253,6 +260,13 @@ impl RunDir {
     /// Creates `capacity.csv`, for a scenario that searches for capacity.
     pub fn add_capacity(&mut self) -> Result<(), ResultsError> {
         self.capacity = Some(RowWriter::create(self.path.join(CapacityRow::FILE))?);
+        Ok(())
+    }
+
+    /// Creates `downstream.csv` and `breaker.csv`, for a scenario with a downstream.
+    pub fn add_landscape(&mut self) -> Result<(), ResultsError> {
+        self.downstream = Some(RowWriter::create(self.path.join(DownstreamRow::FILE))?);
+        self.breaker = Some(RowWriter::create(self.path.join(BreakerRow::FILE))?);
         Ok(())
     }
 

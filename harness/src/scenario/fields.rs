@@ -12,6 +12,8 @@ use toml::{Spanned, Value};
 use super::{ScenarioError, quote};
 
 const NAME_RULE: &str = "^[a-z0-9][a-z0-9-]*$";
+/// A stack's name: a name, or a landscape variant's (`axum+quotes`).
+const STACK_RULE: &str = "^[a-z0-9][a-z0-9-]*(\\+[a-z0-9-]+)?$";
 const PAUSE_MAX_MS: i64 = 600_000;
 
 fn is_name(text: &str) -> bool {
@@ -20,6 +22,19 @@ fn is_name(text: &str) -> bool {
         .next()
         .is_some_and(|first| first.is_ascii_lowercase() || first.is_ascii_digit())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn is_stack_name(text: &str) -> bool {
+    match text.split_once('+') {
+        Some((base, variant)) => {
+            is_name(base)
+                && !variant.is_empty()
+                && variant
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        }
+        None => is_name(text),
+    }
 }
 
 /// A value straight from the file, with where it was.
@@ -292,12 +307,12 @@ impl Check<'_> {
         for (i, item) in items.iter().enumerate() {
             let key = format!("stacks[{}]", i + 1);
             let name = match item {
-                Value::String(name) if is_name(name) => name,
+                Value::String(name) if is_stack_name(name) => name,
                 _ => {
                     return Err(self.invalid_found(
                         &key,
                         value.span(),
-                        format!("a stack name matching {NAME_RULE}"),
+                        format!("a stack name matching {STACK_RULE}"),
                         item.to_string(),
                     ));
                 }

@@ -45,9 +45,20 @@
 //!   `[fit]` it needs, or `limit_mib`, 6..=1048576, for every stack) up to `node_mib` (2048,
 //!   6..=1048576) or `max_replicas` (400, 1..=10000), all given the step at once, its rate and
 //!   users shared between them.
+//! - `[downstream]`: deploy the quotes service beside each landscape variant (a stack named
+//!   `<stack>+quotes`) and point the variant at it (`QUOTES_URL`); its memory and CPU are
+//!   sampled apart. `service` (`"quotes"`, the only one), `replicas` (1, 1..=20; more than one
+//!   on swarm only, and then no step may set a fault), `slow_ms` (400, 1..=60000: the delay a
+//!   `"slow"` step gives it), `probe_ms` (100, 10..=10000: how often the breaker probe asks the
+//!   variant for a seeded account and notes whether its answer carried a quote). Only with
+//!   `[[step]]` tables (not with `[battery]`, `[capacity]`, `[fit]` or `[density]`).
 //! - `[[step]]`, zero or more: `name` (`step-<n>`), `users` (required, 1..=100000), `rate`
 //!   (unthrottled, 1..=1000000 requests per second), `seconds` (required hold, 1..=86400),
-//!   `ramp_seconds` (1, 0..=3600), `pause_ms` (`[0, 0]`: `[min, max]`, each 0..=600000).
+//!   `ramp_seconds` (1, 0..=3600), `pause_ms` (`[0, 0]`: `[min, max]`, each 0..=600000),
+//!   `downstream` (with `[downstream]`: what the downstream does from the step's start,
+//!   `"healthy"`, `"slow"`, `"error"` (a 500), `"garbage"` (a 200 that is not a quote) or
+//!   `"down"` (stopped; the next `"healthy"` starts it again under the same name and port);
+//!   unset: as the step before left it).
 //!
 //! Keys in error messages are dotted paths; `step[n]` counts the `[[step]]` tables from 1, as
 //! the default step names do, and so do the indices into arrays (`stacks[2]`).
@@ -114,6 +125,84 @@ pub struct Scenario {
     /// Replicas at the fit limit up to a node's budget, loaded at once, when the scenario has a
     /// `[density]`.
     pub density: Option<DensityPlan>,
+    /// The quotes service deployed beside each landscape variant, and its faults by step, when
+    /// the scenario has a `[downstream]`.
+    pub downstream: Option<DownstreamPlan>,
+}
+
+/// The downstream a landscape variant calls, and what it does during each step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct DownstreamPlan {
+    /// The service (`quotes`).
+    pub service: String,
+    /// Its replicas (swarm: one service with that many tasks behind its name).
+    pub replicas: u32,
+    /// The delay a [`Fault::Slow`] step gives each answer.
+    pub slow: Duration,
+    /// How often the breaker probe asks the variant for one account.
+    pub probe: Duration,
+    /// The steps that change what the downstream does, by step name, in step order.
+    pub faults: Vec<(String, Fault)>,
+}
+
+impl Default for DownstreamPlan {
+    fn default() -> Self {
+        Self {
+            service: "quotes".to_owned(),
+            replicas: 1,
+            slow: Duration::from_millis(400),
+            probe: Duration::from_millis(100),
+            faults: Vec::new(),
+        }
+    }
+}
+
+impl DownstreamPlan {
+    /// What the downstream is to do from the start of step `name`, if the step says.
+    pub fn fault_at(&self, name: &str) -> Option<Fault> {
+        self.faults
+            .iter()
+            .find(|(step, _)| step == name)
+            .map(|(_, fault)| *fault)
+    }
+}
+
+/// What a step makes the downstream do (contract Q3: its fault control, or a stop).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fault {
+    /// Answers quotes at once (started again if it was down).
+    Healthy,
+    /// Answers quotes after the plan's `slow` delay.
+    Slow,
+    /// Answers `500`.
+    Error,
+    /// Answers `200` with a body that is not a quote.
+    Garbage,
+    /// Stopped: its name no longer answers.
+    Down,
+}
+
+impl Fault {
+    /// Every fault, in the order the file format lists them.
+    pub const ALL: [Fault; 5] = [
+        Fault::Healthy,
+        Fault::Slow,
+        Fault::Error,
+        Fault::Garbage,
+        Fault::Down,
+    ];
+
+    /// The name used in scenario files and results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fault::Healthy => "healthy",
+            Fault::Slow => "slow",
+            Fault::Error => "error",
+            Fault::Garbage => "garbage",
+            Fault::Down => "down",
+        }
+    }
 }
 
 /// A fit search: each probe starts the service under one memory limit and gives it the
@@ -345,6 +434,10 @@ pub struct Step {
 }
 
 const SECOND: Duration = Duration::from_secs(1);
+/// `--quick` holds the steps of a scenario that gives its downstream faults this long at most:
+/// the variants' default breaker open period (5 s) and a second, so a smoke run still sees the
+/// breaker close again.
+const QUICK_FAULT_HOLD: Duration = Duration::from_secs(6);
 /// `--quick` leaves a fit search a resolution of at least its largest limit over this.
 const QUICK_FIT_SHARE: u32 = 64;
 /// The coarsest resolution `--quick` leaves a capacity search, so a smoke run takes few probes.
@@ -352,7 +445,7 @@ const QUICK_RESOLUTION: f64 = 0.25;
 
 impl Scenario {
     /// The smoke-run version of this plan: idle and warm-up at most 1 s, every step held at
-    /// most 1 s with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
+    /// most 1 s (6 s with downstream faults) with its users started at once, the warm-up's ramp at most 1 s, at most 3 cold
     /// starts, the battery's settling at most 3 s, a capacity search's probes at most 1 s with
     /// a resolution of at least 25 %, a fit search's resolution at least 1/64 of its largest
     /// limit, one repeat; pauses unchanged.
@@ -362,8 +455,14 @@ impl Scenario {
             warmup.hold = warmup.hold.min(SECOND);
             warmup.ramp = warmup.ramp.min(SECOND);
         }
+        let faults = self
+            .downstream
+            .as_ref()
+            .is_some_and(|d| !d.faults.is_empty());
         for step in &mut self.steps {
-            step.hold = step.hold.min(SECOND);
+            step.hold = step
+                .hold
+                .min(if faults { QUICK_FAULT_HOLD } else { SECOND });
             step.ramp = Duration::ZERO;
         }
         self.boot_starts = self.boot_starts.min(3);
@@ -492,6 +591,16 @@ impl Scenario {
                 lines.push(format!("limit_mib = {limit}"));
             }
         }
+        if let Some(downstream) = &self.downstream {
+            lines.extend([
+                String::new(),
+                "[downstream]".to_owned(),
+                format!("service = {}", quote(&downstream.service)),
+                format!("replicas = {}", downstream.replicas),
+                format!("slow_ms = {}", millis(downstream.slow)),
+                format!("probe_ms = {}", millis(downstream.probe)),
+            ]);
+        }
         for step in &self.steps {
             lines.extend([
                 String::new(),
@@ -499,6 +608,13 @@ impl Scenario {
                 format!("name = {}", quote(&step.name)),
                 format!("users = {}", step.users),
             ]);
+            if let Some(fault) = self
+                .downstream
+                .as_ref()
+                .and_then(|d| d.fault_at(&step.name))
+            {
+                lines.push(format!("downstream = {}", quote(fault.as_str())));
+            }
             if let Some(rate) = step.rate {
                 lines.push(format!("rate = {rate}"));
             }

@@ -12,9 +12,14 @@ use toml::de::DeTable;
 
 use super::fields::{Bounds, Check, Field};
 use super::{
-    Battery, CapacityPlan, ContainerLimits, DensityPlan, FitPlan, IdMix, LoadMode, Placement,
-    SECOND, Scenario, ScenarioError, Step, quote,
+    Battery, CapacityPlan, ContainerLimits, DensityPlan, DownstreamPlan, Fault, FitPlan, IdMix,
+    LoadMode, Placement, SECOND, Scenario, ScenarioError, Step, quote,
 };
+
+/// A duration as whole milliseconds, for a default in a file's units.
+fn millis_of(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
 
 /// Parses and validates scenario text; `source` names the file in errors and gives the name.
 pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
@@ -49,6 +54,7 @@ struct RawScenario {
     capacity: Option<Spanned<RawCapacity>>,
     fit: Option<Spanned<RawFit>>,
     density: Option<Spanned<RawDensity>>,
+    downstream: Option<Spanned<RawDownstream>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
 }
@@ -83,6 +89,15 @@ struct RawDensity {
     node_mib: Field,
     max_replicas: Field,
     limit_mib: Field,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a [downstream] table")]
+struct RawDownstream {
+    service: Field,
+    replicas: Field,
+    slow_ms: Field,
+    probe_ms: Field,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +157,7 @@ struct RawStep {
     seconds: Field,
     ramp_seconds: Field,
     pause_ms: Field,
+    downstream: Field,
 }
 
 const USERS: Bounds = Bounds {
@@ -376,6 +392,7 @@ impl Check<'_> {
                 ));
             }
         }
+        let downstream = self.downstream(&raw, &steps)?;
         let first_probe = capacity.map(|c| c.step("probe-1".to_owned(), c.start_rps));
         let warmup = self.warmup(raw.warmup.as_ref(), steps.first().or(first_probe.as_ref()))?;
         if load == LoadMode::ConstantRate {
@@ -424,7 +441,129 @@ impl Check<'_> {
             capacity,
             fit,
             density,
+            downstream,
         })
+    }
+
+    /// The `[downstream]` table and the steps' `downstream` keys.
+    fn downstream(
+        &self,
+        raw: &RawScenario,
+        steps: &[Step],
+    ) -> Result<Option<DownstreamPlan>, ScenarioError> {
+        let Some(spanned) = &raw.downstream else {
+            if let Some((i, value)) = raw
+                .step
+                .iter()
+                .enumerate()
+                .find_map(|(i, s)| s.get_ref().downstream.as_ref().map(|v| (i, v)))
+            {
+                return Err(self.invalid(
+                    &format!("step[{}].downstream", i + 1),
+                    value,
+                    "no `downstream` key without a [downstream] table: add one (service = \"quotes\") \
+                     to deploy the quotes service, or remove the key",
+                ));
+            }
+            return Ok(None);
+        };
+        let other = [
+            ("[battery]", raw.battery.as_ref().map(Spanned::span)),
+            ("[capacity]", raw.capacity.as_ref().map(Spanned::span)),
+            ("[fit]", raw.fit.as_ref().map(Spanned::span)),
+            ("[density]", raw.density.as_ref().map(Spanned::span)),
+        ]
+        .into_iter()
+        .find_map(|(table, span)| span.map(|span| format!("{table} at line {}", self.line(&span))));
+        if let Some(other) = other {
+            return Err(self.invalid_found(
+                "downstream",
+                spanned.span(),
+                "a scenario of [[step]] tables: the downstream is deployed beside a service \
+                 through fixed steps only",
+                other,
+            ));
+        }
+        let table = spanned.get_ref();
+        let defaults = DownstreamPlan::default();
+        let service = match &table.service {
+            None => defaults.service.clone(),
+            Some(value) => match value.get_ref() {
+                Value::String(text) if text == "quotes" => text.clone(),
+                _ => {
+                    return Err(self.invalid(
+                        "downstream.service",
+                        value,
+                        "\"quotes\", the one downstream the landscape variants call",
+                    ));
+                }
+            },
+        };
+        let replicas = self.int_or(
+            "downstream.replicas",
+            &table.replicas,
+            &Bounds {
+                what: "a whole number of replicas",
+                min: 1,
+                max: 20,
+            },
+            1,
+        )?;
+        let slow_ms = self.int_or(
+            "downstream.slow_ms",
+            &table.slow_ms,
+            &Bounds {
+                what: "a whole number of milliseconds",
+                min: 1,
+                max: 60_000,
+            },
+            millis_of(defaults.slow),
+        )?;
+        let probe_ms = self.int_or(
+            "downstream.probe_ms",
+            &table.probe_ms,
+            &Bounds {
+                what: "a whole number of milliseconds",
+                min: 10,
+                max: 10_000,
+            },
+            millis_of(defaults.probe),
+        )?;
+        let mut faults = Vec::new();
+        for (i, (raw_step, step)) in raw.step.iter().zip(steps).enumerate() {
+            let Some(value) = &raw_step.get_ref().downstream else {
+                continue;
+            };
+            let key = format!("step[{}].downstream", i + 1);
+            let fault = Fault::ALL
+                .into_iter()
+                .find(|f| matches!(value.get_ref(), Value::String(text) if text == f.as_str()))
+                .ok_or_else(|| {
+                    let names: Vec<String> = Fault::ALL
+                        .iter()
+                        .map(|f| format!("\"{}\"", f.as_str()))
+                        .collect();
+                    self.invalid(&key, value, format!("one of {}", names.join(", ")))
+                })?;
+            if replicas > 1 {
+                return Err(self.invalid(
+                    &key,
+                    value,
+                    format!(
+                        "no fault with downstream.replicas = {replicas}: the fault control \
+                         reaches one replica through the service's name, so faults need one"
+                    ),
+                ));
+            }
+            faults.push((step.name.clone(), fault));
+        }
+        Ok(Some(DownstreamPlan {
+            service,
+            replicas: replicas as u32,
+            slow: Duration::from_millis(slow_ms as u64),
+            probe: Duration::from_millis(probe_ms as u64),
+            faults,
+        }))
     }
 
     fn fit(&self, raw: Option<&Spanned<RawFit>>) -> Result<Option<FitPlan>, ScenarioError> {
