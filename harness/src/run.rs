@@ -420,7 +420,7 @@ fn build_downstream(
             summary.downstream = Some(DownstreamInfo {
                 service: plan.service.clone(),
                 replicas: plan.replicas,
-                placement: world.backend.downstream_placement().to_owned(),
+                placement: world.backend.downstream_placement(),
                 binary_bytes: built.binary_bytes,
                 image_bytes: built.image.as_ref().map(|i| i.bytes),
             });

@@ -166,6 +166,15 @@ impl Daemon {
         Ok(())
     }
 
+    /// Whether a network named `name` exists.
+    pub fn network_exists(&self, name: &str) -> bool {
+        self.block_on(
+            self.docker
+                .inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>),
+        )
+        .is_ok()
+    }
+
     /// Leaves the swarm (forced: a single-node manager cannot leave otherwise).
     pub fn leave_swarm(&self) -> Result<(), DaemonError> {
         let options = bollard::query_parameters::LeaveSwarmOptionsBuilder::default()

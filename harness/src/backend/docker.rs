@@ -87,6 +87,20 @@ impl Backend for DockerBackend {
         self.run.close(|_| {}).unwrap_or_default()
     }
 
+    fn landscape_network(&self) -> Result<Option<String>, BackendError> {
+        self.run.network("bridge").map(Some)
+    }
+
+    fn downstream_url(&self, name: &str, _port: u16) -> String {
+        format!("http://{name}:{CONTAINER_PORT}")
+    }
+
+    fn downstream_placement(&self) -> String {
+        "a container on the harness's CPUs, on a network of the run's own, called by its \
+         container name"
+            .to_owned()
+    }
+
     fn memory_floor_mib(&self) -> Result<u32, String> {
         // Under the engine's minimum, the limit goes into a cgroup the harness makes.
         Ok(match cgroup::can_make(Path::new(cgroup::ROOT)) {

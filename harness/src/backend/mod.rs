@@ -198,8 +198,8 @@ pub trait Backend {
     }
 
     /// Where this backend runs a downstream, for the report.
-    fn downstream_placement(&self) -> &'static str {
-        "a process on the harness's CPUs, beside the load generator"
+    fn downstream_placement(&self) -> String {
+        "a process on the harness's CPUs, beside the load generator".to_owned()
     }
 
     /// Removes everything the backend made for the run (containers, services, images, a swarm

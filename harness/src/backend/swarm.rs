@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bollard::models::{
-    EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
+    EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointSpecModeEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, Limit, Mount, MountTmpfsOptions, MountType, NetworkAttachmentConfig,
     ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec,
     TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges, TaskSpecResources,
@@ -63,6 +63,18 @@ pub struct SwarmBackend {
     publish: Publish,
     /// Whether the harness made the swarm (and leaves it at the end).
     made_swarm: bool,
+    /// Docker's bridge to the overlay networks was there before the run (it is made with the
+    /// first task on an overlay network, and outlives the swarm).
+    gwbridge_before: bool,
+}
+
+/// The bridge Docker makes on a node for its containers on overlay networks.
+const GWBRIDGE: &str = "docker_gwbridge";
+
+/// Whether the kernel has IPVS, which a swarm service's virtual IP is balanced by.
+fn has_ipvs() -> bool {
+    std::path::Path::new("/sys/module/ip_vs").exists()
+        || std::path::Path::new("/proc/net/ip_vs").exists()
 }
 
 impl SwarmBackend {
@@ -77,11 +89,13 @@ impl SwarmBackend {
         images: Images,
         made_swarm: bool,
     ) -> Self {
+        let gwbridge_before = daemon.network_exists(GWBRIDGE);
         Self {
             run: DaemonRun::new(daemon, run_id, limits, images),
             replicas,
             publish,
             made_swarm,
+            gwbridge_before,
         }
     }
 }
@@ -150,9 +164,17 @@ impl Backend for SwarmBackend {
         format!("http://{name}:{CONTAINER_PORT}")
     }
 
-    fn downstream_placement(&self) -> &'static str {
-        "a swarm service on an overlay network of the run's own, called by its service name \
-         (swarm's DNS: the service's virtual IP, balanced over its tasks); not pinned"
+    fn downstream_placement(&self) -> String {
+        let how = if has_ipvs() {
+            "swarm's DNS gives the service's virtual IP, balanced over its tasks by IPVS"
+        } else {
+            "swarm's DNS gives its tasks' own addresses (endpoint mode dnsrr): this kernel has no \
+             IPVS, which a virtual IP needs"
+        };
+        format!(
+            "a swarm service on an overlay network of the run's own, called by its service name \
+             ({how}); not pinned"
+        )
     }
 
     fn node_memory_mib(&self) -> Option<u64> {
@@ -179,9 +201,21 @@ impl Backend for SwarmBackend {
         };
         if self.made_swarm {
             match daemon.leave_swarm() {
-                Ok(()) => closed
-                    .done
-                    .push("left the single-node swarm made for this run".into()),
+                Ok(()) => {
+                    closed
+                        .done
+                        .push("left the single-node swarm made for this run".into());
+                    if !self.gwbridge_before && daemon.network_exists(GWBRIDGE) {
+                        match daemon.block_on(daemon.docker.remove_network(GWBRIDGE)) {
+                            Ok(()) => closed.done.push(format!(
+                                "removed {GWBRIDGE}, made by the daemon for the run's overlay network"
+                            )),
+                            Err(e) => closed.left.push(format!(
+                                "{GWBRIDGE} (made for the run's overlay network) not removed: {e}"
+                            )),
+                        }
+                    }
+                }
                 Err(e) => closed
                     .left
                     .push(format!("could not leave the swarm made for this run: {e}")),
@@ -199,7 +233,21 @@ impl Backend for SwarmBackend {
         let replicas = spec.landscape.replicas.unwrap_or(self.replicas);
         // Several tasks of one service cannot share a host port on one node: they are
         // published through the routing mesh instead.
-        let publish = if replicas > 1 && spec.landscape.replicas.is_some() {
+        let downstream = spec.landscape.name.is_some();
+        // A downstream is called by its name: through a virtual IP where the kernel has IPVS,
+        // else by DNS round robin, which cannot be published through the mesh.
+        let round_robin = downstream && !has_ipvs();
+        let publish = if replicas > 1 && downstream {
+            if round_robin {
+                return Err(BackendError::Docker {
+                    stack: spec.stack.clone(),
+                    why: format!(
+                        "{replicas} replicas of a downstream on one node are published through \
+                         the routing mesh and called through a virtual IP, and this kernel has \
+                         no IPVS, which both need: set [downstream] replicas = 1"
+                    ),
+                });
+            }
             Publish::Mesh
         } else {
             self.publish
@@ -283,6 +331,7 @@ impl Backend for SwarmBackend {
                 ..Default::default()
             }),
             endpoint_spec: Some(EndpointSpec {
+                mode: round_robin.then_some(EndpointSpecModeEnum::DNSRR),
                 ports: Some(vec![EndpointPortConfig {
                     protocol: Some(EndpointPortConfigProtocolEnum::TCP),
                     target_port: Some(i64::from(CONTAINER_PORT)),

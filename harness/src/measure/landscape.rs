@@ -300,6 +300,36 @@ impl Drop for Probe {
     }
 }
 
+/// How long a variant may take to get its first quote after it is ready (a swarm task's name
+/// can take a moment to resolve).
+const FIRST_QUOTE: Duration = Duration::from_secs(5);
+
+/// Waits for the variant at `addr` to answer an account with a quote from the downstream at
+/// `url`; else says what its answers said instead, so a landscape that cannot reach its
+/// downstream is refused rather than measured as a breaker stuck open.
+pub fn check_reachable(addr: SocketAddr, url: &str) -> Result<(), String> {
+    let deadline = Instant::now() + FIRST_QUOTE;
+    loop {
+        let started = Instant::now();
+        let answer = Conn::open(addr, PROBE_TIMEOUT).and_then(|mut c| c.request("GET", PROBE_PATH));
+        let said = match &answer {
+            Ok(response) if Observed::of_answer(response.status, &response.body) == Observed::Closed => {
+                return Ok(());
+            }
+            Ok(response) => format!("{} {}", response.status, response.text()),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "no quote from the downstream at {url} within {} s of the start: GET {PROBE_PATH} \
+                 answered {said}",
+                FIRST_QUOTE.as_secs()
+            ));
+        }
+        thread::sleep(Duration::from_millis(100).saturating_sub(started.elapsed()));
+    }
+}
+
 /// One probe: connect to the last byte of the answer, and what it says of the breaker.
 fn probe_once(addr: SocketAddr) -> (Option<u64>, Observed) {
     let started = Instant::now();

@@ -394,6 +394,12 @@ impl Measure<'_> {
             run.interrupted = Some("idle".into());
             return;
         }
+        if let Some(downstream) = downstream.as_deref()
+            && let Err(why) = landscape::check_reachable(instance.addr(), &downstream.url)
+        {
+            run.failure = Some(why);
+            return;
+        }
         let loads = scenario
             .warmup
             .iter()
