@@ -16,6 +16,7 @@ pub mod fit;
 pub mod index;
 pub mod plots;
 pub mod scorecard;
+pub mod landscape;
 pub mod spectrum;
 pub mod tables;
 
@@ -124,6 +125,10 @@ pub struct ReportPage {
     /// The fit search and the density run, when the scenario ran them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fit: Option<fit::FitView>,
+    /// The landscape variants beside their base stacks, and their resilience, when the run
+    /// deployed a downstream.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub landscape: Option<landscape::LandscapeView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
 }
@@ -142,6 +147,7 @@ pub fn write(
         .and_then(|text| serde_json::from_str(&text).ok());
     let memory = read_memory(&dir.join("memory.csv"));
     let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    page.landscape = landscape::landscape_view(&summary, dir);
     // Runs written before histograms.csv existed have no spectrum.
     match spectrum::read(dir) {
         Ok(None) => {}
@@ -239,6 +245,14 @@ pub fn page(
                 .any(|s| s.runs.iter().any(|r| r.density.is_some()))
                 .then_some(&"density.csv"),
         )
+        .chain(
+            summary
+                .downstream
+                .is_some()
+                .then_some(["downstream.csv", "breaker.csv"].iter())
+                .into_iter()
+                .flatten(),
+        )
         .map(|f| ((*f).to_owned(), format!("{to_results}/{f}")))
         .collect(),
         harness: format!(
@@ -273,6 +287,7 @@ pub fn page(
         battery: battery_view(summary),
         capacity: capacity::capacity_view(summary),
         fit: fit::fit_view(summary),
+        landscape: None,
         left_behind: summary.left_behind.clone(),
     }
 }
@@ -459,6 +474,7 @@ pub(crate) mod tests {
             idle_cores: None,
             capacity: None,
             fit: None,
+            landscape: None,
             density: None,
         });
         s
