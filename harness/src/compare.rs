@@ -298,6 +298,7 @@ mod tests {
             cleanup: Vec::new(),
             left_behind: Vec::new(),
             backend_traits: None,
+            downstream: None,
         }
     }
 

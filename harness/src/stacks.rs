@@ -931,4 +931,19 @@ mod tests {
                 .contains(&"-XX:+UseSerialGC")
         );
     }
+
+    #[test]
+    fn variants_are_found_with_their_base() {
+        for variant in VARIANTS {
+            let found = lookup(variant.name).unwrap();
+            assert!(found.calls_downstream(), "{}", variant.name);
+            let base = find(found.base_name()).unwrap();
+            assert!(!base.calls_downstream());
+            assert_eq!(format!("{}{VARIANT_SUFFIX}", base.name), variant.name);
+        }
+        assert!(!QUOTES.calls_downstream());
+        assert_eq!(lookup("axum").unwrap().base_name(), "axum");
+        assert!(lookup("axum+ads").is_none());
+        assert_eq!(known_names().len(), STACKS.len() + VARIANTS.len());
+    }
 }

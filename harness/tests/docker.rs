@@ -89,6 +89,14 @@ fn quick_ramp_in_containers() {
 }
 
 #[test]
+fn landscape_by_container_name() {
+    common::landscape_by_name(
+        &["--backend", "docker"],
+        "http://footprint-quotes-hyper-quotes-",
+    );
+}
+
+#[test]
 fn swarm_needs_swarm_mode_or_init_swarm() {
     let daemon = harness::backend::daemon::Daemon::connect().unwrap();
     assert_eq!(

@@ -35,6 +35,9 @@ fn swarm_backend_and_registry() {
     let before = swarm_state();
     quick_ramp_as_swarm_services();
     assert_eq!(swarm_state(), before, "the swarm is as it was");
+    // The blog's service discovery: the variant calls quotes by its swarm service's name.
+    common::landscape_by_name(&swarm_args(), "http://footprint-quotes-hyper-quotes-");
+    assert_eq!(swarm_state(), before, "the swarm is as it was");
     images_through_a_registry();
     assert_eq!(swarm_state(), before, "the swarm is as it was");
 }

@@ -168,10 +168,10 @@ impl Daemon {
 
     /// Whether a network named `name` exists.
     pub fn network_exists(&self, name: &str) -> bool {
-        self.block_on(
-            self.docker
-                .inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>),
-        )
+        self.block_on(self.docker.inspect_network(
+            name,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        ))
         .is_ok()
     }
 

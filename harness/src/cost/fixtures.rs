@@ -64,6 +64,7 @@ pub fn summary(stacks: Vec<StackSummary>) -> Summary {
         cleanup: Vec::new(),
         left_behind: Vec::new(),
         backend_traits: None,
+        downstream: None,
     }
 }
 

@@ -313,7 +313,9 @@ pub fn check_reachable(addr: SocketAddr, url: &str) -> Result<(), String> {
         let started = Instant::now();
         let answer = Conn::open(addr, PROBE_TIMEOUT).and_then(|mut c| c.request("GET", PROBE_PATH));
         let said = match &answer {
-            Ok(response) if Observed::of_answer(response.status, &response.body) == Observed::Closed => {
+            Ok(response)
+                if Observed::of_answer(response.status, &response.body) == Observed::Closed =>
+            {
                 return Ok(());
             }
             Ok(response) => format!("{} {}", response.status, response.text()),

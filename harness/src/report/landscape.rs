@@ -126,12 +126,15 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
                     None => (cpu, n),
                 }
             });
-            let (probes, closed) = landscapes(v).fold((0, 0), |(p, c), l| (p + l.probes, c + l.seen[0]));
+            let (probes, closed) =
+                landscapes(v).fold((0, 0), |(p, c), l| (p + l.probes, c + l.seen[0]));
             CostRow {
                 name: v.stack.clone(),
                 colour: colour(&v.stack),
                 base: base.map_or("-".to_owned(), |b| b.stack.clone()),
-                memory: pair(&|s| s.load_kb.map(|kb| kb as f64 / 1024.0), |x| format!("{x:.1}")),
+                memory: pair(&|s| s.load_kb.map(|kb| kb as f64 / 1024.0), |x| {
+                    format!("{x:.1}")
+                }),
                 cpu: pair(&|s| s.cpu_ms_per_1000, sig3),
                 p50: pair(&|s| s.p50_us.map(|u| u as f64), |x| format!("{x:.0}")),
                 p99: pair(&|s| s.p99_us.map(|u| u as f64), |x| format!("{x:.0}")),
@@ -304,7 +307,12 @@ fn breaker_line(name: &str, landscape: &LandscapeRun) -> String {
 
 /// Whether the last change before the fault left the breaker open.
 fn was_open_at(landscape: &LandscapeRun, fault: &str) -> bool {
-    let Some(at) = landscape.faults.iter().find(|f| f.fault == fault).map(|f| f.at_s) else {
+    let Some(at) = landscape
+        .faults
+        .iter()
+        .find(|f| f.fault == fault)
+        .map(|f| f.at_s)
+    else {
         return false;
     };
     landscape
@@ -326,7 +334,10 @@ const STATES: [(&str, &str); 4] = [
 /// A variant's probes over time: latency (ms, log) against seconds since the first step, a
 /// series per state, a grey bar per fault.
 pub fn probes_over_time(stack: &str, rows: &[BreakerRow]) -> Result<String, PlotError> {
-    let mine: Vec<&BreakerRow> = rows.iter().filter(|r| r.stack == stack && r.repeat == 1).collect();
+    let mine: Vec<&BreakerRow> = rows
+        .iter()
+        .filter(|r| r.stack == stack && r.repeat == 1)
+        .collect();
     let origin = mine
         .iter()
         .find(|r| r.step != "idle" && r.step != "warmup")
@@ -334,17 +345,21 @@ pub fn probes_over_time(stack: &str, rows: &[BreakerRow]) -> Result<String, Plot
         .map_or(0.0, |r| r.t_ms as f64 / 1000.0);
     let mut plot = Plot::new(
         format!("{stack} breaker"),
-        XAxis::Values(Axis::new("seconds since the first step", plots::Scale::Linear)),
+        XAxis::Values(Axis::new(
+            "seconds since the first step",
+            plots::Scale::Linear,
+        )),
         Axis::new("probe answer ms (log scale)", plots::Scale::Log),
     );
     let probes: Vec<&&BreakerRow> = mine.iter().filter(|r| r.event == "probe").collect();
-    let (low, high) = probes
-        .iter()
-        .filter_map(|r| r.latency_us)
-        .fold((f64::MAX, 0.0f64), |(lo, hi), us| {
-            let ms = (us as f64 / 1000.0).max(0.01);
-            (lo.min(ms), hi.max(ms))
-        });
+    let (low, high) =
+        probes
+            .iter()
+            .filter_map(|r| r.latency_us)
+            .fold((f64::MAX, 0.0f64), |(lo, hi), us| {
+                let ms = (us as f64 / 1000.0).max(0.01);
+                (lo.min(ms), hi.max(ms))
+            });
     if high == 0.0 {
         return Err(PlotError {
             figure: format!("{stack} breaker"),
@@ -358,8 +373,14 @@ pub fn probes_over_time(stack: &str, rows: &[BreakerRow]) -> Result<String, Plot
             .filter(|r| r.what == state)
             .map(|r| {
                 let x = r.t_ms as f64 / 1000.0 - origin;
-                let ms = r.latency_us.map_or(high, |us| (us as f64 / 1000.0).max(0.01));
-                Point::new(x, ms, format!("{} s, {}: {state}, {} ms", sig3(x), r.step, sig3(ms)))
+                let ms = r
+                    .latency_us
+                    .map_or(high, |us| (us as f64 / 1000.0).max(0.01));
+                Point::new(
+                    x,
+                    ms,
+                    format!("{} s, {}: {state}, {} ms", sig3(x), r.step, sig3(ms)),
+                )
             })
             .collect();
         if !series.points.is_empty() {

@@ -14,9 +14,9 @@ pub mod cost;
 pub mod figures;
 pub mod fit;
 pub mod index;
+pub mod landscape;
 pub mod plots;
 pub mod scorecard;
-pub mod landscape;
 pub mod spectrum;
 pub mod tables;
 
@@ -497,6 +497,7 @@ pub(crate) mod tests {
             cleanup: Vec::new(),
             left_behind: Vec::new(),
             backend_traits: None,
+            downstream: None,
         }
     }
 

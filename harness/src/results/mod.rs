@@ -565,6 +565,7 @@ mod tests {
             cleanup: Vec::new(),
             left_behind: Vec::new(),
             backend_traits: None,
+            downstream: None,
         };
         fs::write(
             dir.join("summary.json"),

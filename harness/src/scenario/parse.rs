@@ -1550,4 +1550,71 @@ mod tests {
         let e = error(&format!("{ONE_STEP}[warmup]\nseconds = 3601\n"));
         assert_eq!(e.key(), Some("warmup.seconds"));
     }
+
+    const LANDSCAPE: &str = "description = \"d\"\nstacks = [\"axum\", \"axum+quotes\"]\n\
+        [downstream]\n[[step]]\nname = \"calm\"\nusers = 2\nseconds = 20\n\
+        [[step]]\nname = \"dead\"\nusers = 2\nseconds = 20\ndownstream = \"down\"\n";
+
+    #[test]
+    fn downstream_defaults_faults_quick_and_toml() {
+        let s = parse_test(LANDSCAPE).unwrap();
+        assert_eq!(s.stacks, ["axum", "axum+quotes"]);
+        let d = s.downstream.clone().unwrap();
+        assert_eq!(
+            (d.service.as_str(), d.replicas, d.slow, d.probe),
+            (
+                "quotes",
+                1,
+                Duration::from_millis(400),
+                Duration::from_millis(100)
+            )
+        );
+        assert_eq!(d.faults, [("dead".to_owned(), Fault::Down)]);
+        assert_eq!(d.fault_at("dead"), Some(Fault::Down));
+        assert_eq!(d.fault_at("calm"), None);
+        // With faults, --quick keeps 6 s per step so the breaker can be seen to close.
+        let quick = s.clone().quick();
+        assert!(
+            quick
+                .steps
+                .iter()
+                .all(|st| st.hold == Duration::from_secs(6))
+        );
+        let back = parse(&s.to_toml(), Path::new("scenarios/test.toml")).unwrap();
+        assert_eq!(back, s);
+        // Without faults, --quick holds steps 1 s as ever.
+        let calm =
+            parse_test("description = \"d\"\n[downstream]\n[[step]]\nusers = 2\nseconds = 20\n")
+                .unwrap()
+                .quick();
+        assert_eq!(calm.steps[0].hold, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn downstream_refusals_name_the_key() {
+        let e = error(&format!("{ONE_STEP}downstream = \"slow\"\n"));
+        assert_eq!(e.key(), Some("step[1].downstream"));
+        assert!(
+            e.to_string().contains("without a [downstream] table"),
+            "{e}"
+        );
+        let e = error(&LANDSCAPE.replace("\"down\"", "\"gone\""));
+        assert_eq!(e.key(), Some("step[2].downstream"));
+        assert!(e.to_string().contains("\"healthy\", \"slow\""), "{e}");
+        let e = error(&LANDSCAPE.replace("[downstream]\n", "[downstream]\nreplicas = 2\n"));
+        assert_eq!(e.key(), Some("step[2].downstream"));
+        assert!(
+            e.to_string().contains("fault control reaches one replica"),
+            "{e}"
+        );
+        let e = error(&LANDSCAPE.replace("[downstream]\n", "[downstream]\nservice = \"ads\"\n"));
+        assert_eq!(e.key(), Some("downstream.service"));
+        let e = error(&LANDSCAPE.replace("[downstream]\n", "[downstream]\nprobe_ms = 5\n"));
+        assert_eq!(e.key(), Some("downstream.probe_ms"));
+        let e = error("description = \"d\"\n[downstream]\n[battery]\n");
+        assert_eq!(e.key(), Some("downstream"));
+        assert!(e.to_string().contains("[battery] at line 3"), "{e}");
+        let e = error("description = \"d\"\nstacks = [\"axum+\"]\n");
+        assert_eq!(e.key(), Some("stacks[1]"));
+    }
 }

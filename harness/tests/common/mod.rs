@@ -202,7 +202,7 @@ pub fn check_every_stack<'a>(summary: &'a Value, stdout: &str) -> &'a Vec<Value>
     stacks
 }
 
-/// Containers, swarm services and images on the local Docker daemon that carry `run_id`'s
+/// Containers, swarm services, networks and images on the local Docker daemon that carry `run_id`'s
 /// label, as `kind id` lines.
 pub fn labelled(run_id: &str) -> Vec<String> {
     use bollard::query_parameters::{
@@ -234,6 +234,20 @@ pub fn labelled(run_id: &str) -> Vec<String> {
         )))
         .unwrap();
     found.extend(images.into_iter().map(|i| format!("image {}", i.id)));
+    let networks = daemon
+        .block_on(
+            daemon.docker.list_networks(Some(
+                bollard::query_parameters::ListNetworksOptionsBuilder::default()
+                    .filters(&filter)
+                    .build(),
+            )),
+        )
+        .unwrap();
+    found.extend(
+        networks
+            .into_iter()
+            .map(|n| format!("network {:?}", n.name)),
+    );
     // Outside a swarm the daemon refuses to list services: there are none.
     if let Ok(services) = daemon.block_on(
         daemon.docker.list_services(Some(
@@ -275,4 +289,34 @@ pub fn marked(run_id: &str) -> Vec<(u32, String)> {
     }
     found.sort();
     found
+}
+
+/// A quick landscape run of `hyper+quotes` on a container backend (`args` choose it): the
+/// variant must reach quotes by `name_prefix` (a container's or service's name), every probe
+/// must see a quote, and nothing the run labelled may be left.
+pub fn landscape_by_name(args: &[&str], name_prefix: &str) {
+    let mut all = vec![
+        "landscape",
+        "--quick",
+        "--quiet",
+        "--stacks",
+        "hyper+quotes",
+    ];
+    all.extend(args);
+    let ran = run_scenario(&all);
+    let summary = &ran.summary;
+    assert_eq!(summary["complete"], true, "{}", ran.stdout);
+    let stack = &summary["stacks"][0];
+    assert_eq!(stack["status"], "ok", "{stack}");
+    let landscape = &stack["runs"][0]["landscape"];
+    let url = landscape["url"].as_str().unwrap();
+    assert!(url.starts_with(name_prefix), "{url}");
+    let seen = landscape["seen"].as_array().unwrap();
+    assert!(seen[0].as_u64().unwrap() > 0, "{landscape}");
+    assert!(
+        seen[1..].iter().all(|n| n == 0),
+        "every probe got a quote: {landscape}"
+    );
+    assert!(summary["downstream"]["image_bytes"].as_u64().unwrap() > 100_000);
+    assert!(labelled(ran.id()).is_empty(), "{:?}", labelled(ran.id()));
 }
