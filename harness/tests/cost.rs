@@ -47,6 +47,7 @@ fn results_dir() -> tempfile::TempDir {
         cleanup: Vec::new(),
         left_behind: Vec::new(),
         backend_traits: None,
+        downstream: None,
     };
     let dir = tempfile::tempdir().unwrap();
     fs::write(

@@ -342,7 +342,6 @@ impl Backend for SwarmBackend {
                     }),
                     ..Default::default()
                 }]),
-                ..Default::default()
             }),
             ..Default::default()
         };

@@ -108,7 +108,7 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
             let base = summary.stacks.iter().find(|s| s.stack == base_name);
             let pair = |f: &dyn Fn(&StackSummary) -> Option<f64>, digits: fn(f64) -> String| {
                 let mine = f(v).map_or("-".to_owned(), digits);
-                match base.and_then(|b| f(b)) {
+                match base.and_then(f) {
                     Some(theirs) => format!("{mine} ({})", digits(theirs)),
                     None => mine,
                 }
