@@ -182,7 +182,7 @@ pub fn find(name: &str) -> Option<&'static Stack> {
 /// The landscape variants: a stack whose account answer carries a quote from the quotes
 /// service (contract L1-L6), built from the same code with the `quotes` feature or tag. A run
 /// measures one only with a scenario's `[downstream]`, which deploys [`QUOTES`] beside it.
-pub const VARIANTS: [Stack; 3] = [
+pub const VARIANTS: [Stack; 4] = [
     Stack {
         name: "hyper+quotes",
         about: "hyper, each account with a quote: hyper-util's pooled client, a timeout, a breaker",
@@ -201,6 +201,17 @@ pub const VARIANTS: [Stack; 3] = [
         build: Build::Cargo {
             package: "footprint-axum",
             bin: "footprint-axum-quotes",
+            features: &["quotes"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "actix+quotes",
+        about: "actix-web, each account with a quote: awc's pooled client per worker, a timeout, a breaker",
+        workers: "actix workers (one single-threaded runtime each)",
+        build: Build::Cargo {
+            package: "footprint-actix",
+            bin: "footprint-actix-quotes",
             features: &["quotes"],
         },
         jvm_options: &[],

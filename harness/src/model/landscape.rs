@@ -152,15 +152,6 @@ impl LandscapeRun {
             });
         }
     }
-
-    /// Seconds from the first fault named `fault` to the first change to `to` after it.
-    pub fn time_to(&self, fault: &str, to: Observed) -> Option<f64> {
-        let from = self.faults.iter().find(|f| f.fault == fault)?.at_s;
-        self.changes
-            .iter()
-            .find(|c| c.at_s >= from && c.to == to)
-            .map(|c| c.at_s - from)
-    }
 }
 
 #[cfg(test)]
@@ -194,7 +185,7 @@ mod tests {
     }
 
     #[test]
-    fn changes_are_counted_and_timed_from_the_fault() {
+    fn probes_are_counted_and_changes_kept() {
         let mut run = LandscapeRun {
             faults: vec![FaultRecord {
                 at_s: 10.0,
@@ -218,8 +209,14 @@ mod tests {
         assert_eq!(run.probes, 5);
         assert_eq!(run.seen, [2, 2, 1, 0]);
         assert_eq!(run.changes.len(), 3);
-        let open = run.time_to("down", Observed::Open).unwrap();
-        assert!((open - 0.6).abs() < 1e-9, "{open}");
-        assert!(run.time_to("slow", Observed::Open).is_none());
+        let to: Vec<(f64, Observed)> = run.changes.iter().map(|c| (c.at_s, c.to)).collect();
+        assert_eq!(
+            to,
+            [
+                (10.1, Observed::Failing),
+                (10.6, Observed::Open),
+                (16.0, Observed::Closed)
+            ]
+        );
     }
 }

@@ -217,11 +217,17 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
                     message: format!("{} could not be read", BreakerRow::FILE),
                 }),
             };
+            let faults = v
+                .runs
+                .iter()
+                .find_map(|r| r.landscape.as_ref())
+                .map(fault_times)
+                .unwrap_or_default();
             Figure::new(
                 "breaker",
                 "The breaker over time",
                 format!(
-                    "{}: every probe (one seeded account on a fresh connection every probe interval), its answer's time in ms (log scale) against seconds since the first step, coloured by what the answer said: a quote (closed), a failed call's warning (failing), the circuit-open warning (open, no call made), or no valid account (broken). The grey bars mark the faults the harness gave quotes.",
+                    "{}: every probe (one seeded account on a fresh connection every probe interval), its answer's time in ms (log scale) against seconds since the first fault, coloured by what the answer said: a quote (closed), a failed call's warning (failing), the circuit-open warning (open, no call made), or no valid account (broken). The grey bars mark the faults the harness gave quotes{faults}.",
                     v.stack
                 ),
                 drawn,
@@ -243,6 +249,28 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
     })
 }
 
+/// The faults in words with their time from the first: `: healthy at 0 s, slow at 6.1 s, ...`.
+fn fault_times(landscape: &LandscapeRun) -> String {
+    let Some(origin) = landscape.faults.first().map(|f| f.at_s) else {
+        return String::new();
+    };
+    let words: Vec<String> = landscape
+        .faults
+        .iter()
+        .map(|f| {
+            let what = if f.outcome.starts_with("started again") {
+                "started again".to_owned()
+            } else if f.fault == "down" {
+                "stopped".to_owned()
+            } else {
+                f.fault.clone()
+            };
+            format!("{what} at {} s", sig3(f.at_s - origin))
+        })
+        .collect();
+    format!(": {}", words.join(", "))
+}
+
 /// The measured steps of a stack's repeats.
 fn measured(stack: &StackSummary) -> Vec<&StepSummary> {
     stack
@@ -261,35 +289,41 @@ fn landscapes(stack: &StackSummary) -> impl Iterator<Item = &LandscapeRun> {
 /// after quotes came back.
 fn breaker_line(name: &str, landscape: &LandscapeRun) -> String {
     let mut parts = Vec::new();
-    for fault in ["slow", "error", "garbage", "down"] {
-        if landscape.faults.iter().any(|f| f.fault == fault) {
-            parts.push(match landscape.time_to(fault, Observed::Open) {
-                Some(s) => format!("opened {} s after quotes turned {fault}", sig3(s)),
-                None => match landscape.faults.iter().find(|f| f.fault == fault) {
-                    Some(_) if was_open_at(landscape, fault) => {
-                        format!("was already open when quotes turned {fault}")
-                    }
-                    _ => format!("did not open after quotes turned {fault}"),
-                },
+    for (index, given) in landscape.faults.iter().enumerate() {
+        let fault = given.fault.as_str();
+        if fault == "healthy" {
+            // A return to health after the first: when the breaker closed again.
+            if index == 0 {
+                continue;
+            }
+            let how = if given.outcome.starts_with("started again") {
+                "was started again"
+            } else {
+                "was healthy again"
+            };
+            let closed = landscape
+                .changes
+                .iter()
+                .find(|c| c.at_s >= given.at_s && c.to == Observed::Closed);
+            parts.push(match closed {
+                Some(c) => format!("closed {} s after quotes {how}", sig3(c.at_s - given.at_s)),
+                None => format!("did not close after quotes {how}"),
+            });
+        } else if was_open_at(landscape, given.at_s) {
+            parts.push(format!("was already open when quotes turned {fault}"));
+        } else {
+            let opened = landscape
+                .changes
+                .iter()
+                .find(|c| c.at_s >= given.at_s && c.to == Observed::Open);
+            parts.push(match opened {
+                Some(c) => format!(
+                    "opened {} s after quotes turned {fault}",
+                    sig3(c.at_s - given.at_s)
+                ),
+                None => format!("did not open after quotes turned {fault}"),
             });
         }
-    }
-    let restarted = landscape
-        .faults
-        .iter()
-        .find(|f| f.fault == "healthy" && f.outcome.starts_with("started again"));
-    if let Some(restart) = restarted {
-        let closed = landscape
-            .changes
-            .iter()
-            .find(|c| c.at_s >= restart.at_s && c.to == Observed::Closed);
-        parts.push(match closed {
-            Some(c) => format!(
-                "closed {} s after quotes was started again",
-                sig3(c.at_s - restart.at_s)
-            ),
-            None => "did not close after quotes was started again".to_owned(),
-        });
     }
     let broken = landscape.seen[3];
     format!(
@@ -305,16 +339,8 @@ fn breaker_line(name: &str, landscape: &LandscapeRun) -> String {
     )
 }
 
-/// Whether the last change before the fault left the breaker open.
-fn was_open_at(landscape: &LandscapeRun, fault: &str) -> bool {
-    let Some(at) = landscape
-        .faults
-        .iter()
-        .find(|f| f.fault == fault)
-        .map(|f| f.at_s)
-    else {
-        return false;
-    };
+/// Whether the last change before `at` left the breaker open.
+fn was_open_at(landscape: &LandscapeRun, at: f64) -> bool {
     landscape
         .changes
         .iter()
@@ -331,22 +357,23 @@ const STATES: [(&str, &str); 4] = [
     ("broken", "#111827"),
 ];
 
-/// A variant's probes over time: latency (ms, log) against seconds since the first step, a
+/// A variant's probes over time: latency (ms, log) against seconds since the first fault, a
 /// series per state, a grey bar per fault.
 pub fn probes_over_time(stack: &str, rows: &[BreakerRow]) -> Result<String, PlotError> {
     let mine: Vec<&BreakerRow> = rows
         .iter()
         .filter(|r| r.stack == stack && r.repeat == 1)
         .collect();
+    // Time from the first fault, as the caption counts it.
     let origin = mine
         .iter()
-        .find(|r| r.step != "idle" && r.step != "warmup")
+        .find(|r| r.event == "fault")
         .or(mine.first())
         .map_or(0.0, |r| r.t_ms as f64 / 1000.0);
     let mut plot = Plot::new(
         format!("{stack} breaker"),
         XAxis::Values(Axis::new(
-            "seconds since the first step",
+            "seconds since the first fault",
             plots::Scale::Linear,
         )),
         Axis::new("probe answer ms (log scale)", plots::Scale::Log),

@@ -17,9 +17,14 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Routes and error answers, on top of any actix `App`.
 pub fn configure(config: &mut web::ServiceConfig) {
+    configure_with(config, web::to(account));
+}
+
+/// The routes with `accounts` answering `/accounts/{id}`.
+fn configure_with(config: &mut web::ServiceConfig, accounts: actix_web::Route) {
     config
         .service(known_path("/health", web::to(health)))
-        .service(known_path("/accounts/{id}", web::to(account)))
+        .service(known_path("/accounts/{id}", accounts))
         .default_service(web::to(no_such_path));
 }
 
@@ -35,6 +40,26 @@ pub fn server_header() -> DefaultHeaders {
     DefaultHeaders::new().add((header::SERVER, STACK))
 }
 
+/// The server's settings shared by the stack and its landscape variant (workers, signals, the
+/// stop's grace, the head timeout), then bound, announced as `$name` and run: a macro, as
+/// `HttpServer`'s type names its app factory.
+macro_rules! serve {
+    ($server:expr, $config:expr, $boot:expr, $name:expr) => {{
+        let server = $server
+            .workers($config.workers.get())
+            // SIGINT must be as graceful as SIGTERM (actix's own handler stops at once on
+            // SIGINT).
+            .disable_signals()
+            .shutdown_timeout(footprint_core::shutdown::GRACE.as_secs().max(1))
+            .client_request_timeout($crate::HEAD_TIMEOUT)
+            .bind($config.addr())?;
+        if let Some(addr) = server.addrs().first() {
+            $boot.announce($name, *addr);
+        }
+        Ok(server.run())
+    }};
+}
+
 /// Binds, prints the ready line and returns the running server; it stops when told to.
 pub fn server(
     config: Config,
@@ -46,17 +71,8 @@ pub fn server(
             .app_data(service.clone())
             .wrap(server_header())
             .configure(configure)
-    })
-    .workers(config.workers.get())
-    // SIGINT must be as graceful as SIGTERM (actix's own handler stops at once on SIGINT).
-    .disable_signals()
-    .shutdown_timeout(footprint_core::shutdown::GRACE.as_secs().max(1))
-    .client_request_timeout(HEAD_TIMEOUT)
-    .bind(config.addr())?;
-    if let Some(addr) = server.addrs().first() {
-        boot.announce(STACK, *addr);
-    }
-    Ok(server.run())
+    });
+    serve!(server, config, boot, STACK)
 }
 
 async fn health() -> HttpResponse {
@@ -87,4 +103,147 @@ fn error(problem: Problem) -> HttpResponse {
         response.insert_header((header::ALLOW, footprint_core::ALLOW));
     }
     response.json(problem.body())
+}
+
+/// The landscape variant (`actix+quotes`): each seeded account answer carries a quote from the
+/// quotes service, fetched with awc (actix's own client: one per worker, as awc's clients are
+/// not shared between threads, each with its kept-alive connection pool), one timeout over
+/// the whole call, and the core's breaker, shared by the workers. Each change of the breaker's
+/// state is one line on stderr: `breaker stack=<stack> from=<state> to=<state>`.
+#[cfg(feature = "quotes")]
+pub mod landscape {
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use footprint_core::breaker::{Admission, Breaker, Transition};
+    use footprint_core::{
+        AccountService, AccountWithQuote, Boot, Config, Quote, QuoteFailure, QuotesConfig,
+    };
+
+    use super::{configure_with, error, server_header};
+
+    /// The variant's name, in its ready line.
+    pub const VARIANT: &str = "actix+quotes";
+
+    /// Largest quotes answer read; a longer one is a bad answer.
+    pub const MAX_ANSWER: usize = 16 * 1024;
+
+    /// What the workers share: the settings and the breaker.
+    #[derive(Debug)]
+    pub struct Shared {
+        config: QuotesConfig,
+        breaker: Breaker,
+    }
+
+    impl Shared {
+        /// The shared part for `config`.
+        pub fn new(config: QuotesConfig) -> Arc<Self> {
+            Arc::new(Self {
+                breaker: Breaker::new(config.breaker),
+                config,
+            })
+        }
+    }
+
+    /// One worker's quotes client.
+    pub struct Quotes {
+        shared: Arc<Shared>,
+        client: awc::Client,
+    }
+
+    impl Quotes {
+        /// A worker's client: awc's connector with the timeout as its connect timeout.
+        pub fn new(shared: Arc<Shared>) -> Self {
+            let connector = awc::Connector::new().timeout(shared.config.timeout);
+            let client = awc::Client::builder()
+                .connector(connector)
+                .timeout(shared.config.timeout)
+                .disable_redirects()
+                .finish();
+            Self { shared, client }
+        }
+
+        /// One quote, or why there is none; never waits longer than the timeout.
+        pub async fn fetch(&self) -> Result<Quote, QuoteFailure> {
+            let breaker = &self.shared.breaker;
+            let (admission, change) = breaker.admit(Instant::now());
+            log(change);
+            if admission == Admission::Rejected {
+                return Err(QuoteFailure::CircuitOpen);
+            }
+            let result = tokio::time::timeout(self.shared.config.timeout, self.call())
+                .await
+                .unwrap_or(Err(QuoteFailure::TimedOut));
+            log(breaker.record(admission, result.is_ok(), Instant::now()));
+            result
+        }
+
+        async fn call(&self) -> Result<Quote, QuoteFailure> {
+            let mut response = self
+                .client
+                .get(&self.shared.config.url)
+                .insert_header((
+                    actix_web::http::header::HOST,
+                    self.shared.config.authority.as_str(),
+                ))
+                .send()
+                .await
+                .map_err(|e| match e {
+                    awc::error::SendRequestError::Connect(_) => QuoteFailure::Unreachable,
+                    awc::error::SendRequestError::Timeout => QuoteFailure::TimedOut,
+                    _ => QuoteFailure::BadAnswer,
+                })?;
+            if response.status() != actix_web::http::StatusCode::OK {
+                return Err(QuoteFailure::BadAnswer);
+            }
+            let body = response
+                .body()
+                .limit(MAX_ANSWER)
+                .await
+                .map_err(|_| QuoteFailure::BadAnswer)?;
+            Quote::parse(&body)
+        }
+    }
+
+    fn log(change: Option<Transition>) {
+        if let Some(t) = change {
+            eprintln!(
+                "breaker stack={VARIANT} from={} to={}",
+                t.from.word(),
+                t.to.word()
+            );
+        }
+    }
+
+    async fn account(
+        service: web::Data<AccountService>,
+        quotes: web::Data<Quotes>,
+        id: web::Path<String>,
+    ) -> HttpResponse {
+        match service.find(&id) {
+            Ok(account) => {
+                let quote = quotes.fetch().await;
+                HttpResponse::Ok().json(AccountWithQuote::new(account, quote))
+            }
+            Err(e) => error(e.into()),
+        }
+    }
+
+    /// Binds, prints the ready line and returns the running variant; it stops when told to.
+    pub fn server(
+        config: Config,
+        boot: Boot,
+        service: web::Data<AccountService>,
+        shared: Arc<Shared>,
+    ) -> std::io::Result<actix_web::dev::Server> {
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(service.clone())
+                .app_data(web::Data::new(Quotes::new(Arc::clone(&shared))))
+                .wrap(server_header())
+                .configure(|c| configure_with(c, web::to(account)))
+        });
+        serve!(server, config, boot, VARIANT)
+    }
 }
