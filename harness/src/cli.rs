@@ -641,7 +641,7 @@ pub fn list(root: &Path) -> String {
             }
         };
         out.push_str(&format!(
-            "  {:<16} {}\n  {:<16} {state}\n",
+            "  {:<24} {}\n  {:<24} {state}\n",
             stack.name, stack.about, ""
         ));
     }

@@ -38,6 +38,8 @@ pub enum Build {
         packages: &'static [&'static str],
         /// Jars of `/usr/share/java` that must be there (one per package above).
         jars: &'static [&'static str],
+        /// Arguments of `build.sh` after `OUT` (a landscape variant's `--quotes`).
+        flags: &'static [&'static str],
     },
 }
 
@@ -73,6 +75,15 @@ const SPRING: Build = Build::Java {
     jar: "footprint-jvm-spring.jar",
     packages: SPRING_PACKAGES,
     jars: SPRING_JARS,
+    flags: &[],
+};
+/// The Spring service built with its landscape sources (`build.sh OUT --quotes`).
+const SPRING_QUOTES: Build = Build::Java {
+    dir: "services/jvm-spring",
+    jar: "footprint-jvm-spring-quotes.jar",
+    packages: SPRING_PACKAGES,
+    jars: SPRING_JARS,
+    flags: &["--quotes"],
 };
 
 /// JVM options of `jvm-spring-tuned`: the smallest footprint a careful team would configure
@@ -155,6 +166,7 @@ pub const STACKS: [Stack; 8] = [
             jar: "footprint-jvm-plain.jar",
             packages: &[],
             jars: &[],
+            flags: &[],
         },
         jvm_options: &[],
     },
@@ -182,7 +194,7 @@ pub fn find(name: &str) -> Option<&'static Stack> {
 /// The landscape variants: a stack whose account answer carries a quote from the quotes
 /// service (contract L1-L6), built from the same code with the `quotes` feature or tag. A run
 /// measures one only with a scenario's `[downstream]`, which deploys [`QUOTES`] beside it.
-pub const VARIANTS: [Stack; 4] = [
+pub const VARIANTS: [Stack; 6] = [
     Stack {
         name: "hyper+quotes",
         about: "hyper, each account with a quote: hyper-util's pooled client, a timeout, a breaker",
@@ -226,6 +238,20 @@ pub const VARIANTS: [Stack; 4] = [
             tags: &["quotes"],
         },
         jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring+quotes",
+        about: "Spring, each account with a quote: the JDK's HttpClient and its pool, a timeout, a breaker",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING_QUOTES,
+        jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring-tuned+quotes",
+        about: "the tuned Spring service, each account with a quote, as jvm-spring+quotes",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING_QUOTES,
+        jvm_options: TUNED_JVM,
     },
 ];
 
@@ -295,9 +321,9 @@ impl Stack {
     fn out_dir(&self, root: &Path) -> PathBuf {
         let dir = match self.build {
             Build::Cargo { package, .. } => package,
-            Build::Go { dir, .. } | Build::Java { dir, .. } => {
-                dir.rsplit('/').next().unwrap_or(dir)
-            }
+            Build::Go { dir, .. } => dir.rsplit('/').next().unwrap_or(dir),
+            // One folder per jar: a variant's classpath.txt is not its base's.
+            Build::Java { jar, .. } => jar.strip_suffix(".jar").unwrap_or(jar),
         };
         target_dir(root).join("stacks").join(dir)
     }
@@ -624,12 +650,15 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
                 env: Vec::new(),
             })
         }
-        Build::Java { dir, jar, .. } => {
+        Build::Java {
+            dir, jar, flags, ..
+        } => {
             let mut command = Command::new("sh");
             command
                 .current_dir(root)
                 .arg(Path::new(dir).join("build.sh"))
-                .arg(&out);
+                .arg(&out)
+                .args(flags);
             let shown = run_tool(command, "sh", quiet)?;
             let read = |name: &str| {
                 std::fs::read_to_string(out.join(name))
@@ -656,7 +685,9 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
             Ok(Launch {
                 program: PathBuf::from("java"),
                 args,
-                env: vec![("STACK_NAME".to_owned(), stack.name.to_owned())],
+                // The base's name: a variant's jar adds `+quotes` to its ready line itself,
+                // and `Server` stays the stack's (contract L6).
+                env: vec![("STACK_NAME".to_owned(), stack.base_name().to_owned())],
                 artifacts,
             })
         }
@@ -940,6 +971,32 @@ mod tests {
                 .unwrap()
                 .jvm_options
                 .contains(&"-XX:+UseSerialGC")
+        );
+    }
+
+    #[test]
+    fn a_jvm_variant_builds_its_own_jar_in_its_own_folder() {
+        let root = Path::new("/project");
+        let (base, variant) = (
+            find("jvm-spring").unwrap(),
+            find_variant("jvm-spring+quotes").unwrap(),
+        );
+        assert_ne!(base.out_dir(root), variant.out_dir(root));
+        assert_eq!(
+            find("jvm-spring-tuned").unwrap().out_dir(root),
+            base.out_dir(root),
+            "the tuned stack runs the same jar"
+        );
+        let Build::Java { flags, jar, .. } = variant.build else {
+            panic!("{variant:?}");
+        };
+        assert_eq!(
+            (flags, jar),
+            (&["--quotes"][..], "footprint-jvm-spring-quotes.jar")
+        );
+        assert_eq!(
+            find_variant("jvm-spring-tuned+quotes").unwrap().jvm_options,
+            TUNED_JVM
         );
     }
 

@@ -3,20 +3,32 @@
 # /usr/share/java (packages libspring-web-servlet-java, libspring-context-java,
 # libtomcat9-java, libjackson2-databind-java); no Maven, no network.
 #
-#   services/jvm-spring/build.sh OUT
+#   services/jvm-spring/build.sh OUT [--quotes]
 #
 # leaves OUT/footprint-jvm-spring.jar, OUT/classpath.txt (the jar, then the Debian jars it
 # runs with) and OUT/main-class.txt. Run it with:
 #   java -cp "$(cat OUT/classpath.txt)" "$(cat OUT/main-class.txt)"
+# With --quotes it builds the landscape variant from the same sources plus src/quotes (the
+# call to the quotes service), as OUT/footprint-jvm-spring-quotes.jar.
 set -eu
 
-if [ "$#" -ne 1 ]; then
-    echo "usage: $0 OUT" >&2
+usage="usage: $0 OUT [--quotes]"
+if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
+    echo "$usage" >&2
     exit 2
+fi
+source_sets=main
+jar_name=footprint-jvm-spring.jar
+if [ "$#" -eq 2 ]; then
+    if [ "$2" != "--quotes" ]; then
+        echo "$usage" >&2
+        exit 2
+    fi
+    source_sets="main quotes"
+    jar_name=footprint-jvm-spring-quotes.jar
 fi
 
 main_class=footprint.accounts.Main
-jar_name=footprint-jvm-spring.jar
 lib=${JAVA_LIB:-/usr/share/java}
 
 # Spring 4.3 (Debian names it spring3-*), embedded Tomcat 9, Jackson 2 and commons-logging.
@@ -65,9 +77,15 @@ out=$(cd "$1" && pwd)
 rm -rf "$out/classes"
 mkdir -p "$out/classes"
 # One quoted path per line, so that javac's @file survives spaces in paths.
-find "$here/src/main/java" -name '*.java' | sort | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' > "$out/sources.txt"
+for set in $source_sets; do
+    find "$here/src/$set/java" -name '*.java'
+done | sort | sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/"&"/' > "$out/sources.txt"
 javac --release 17 -encoding UTF-8 -nowarn -cp "$libs" -d "$out/classes" "@$out/sources.txt"
-cp -R "$here/src/main/resources/." "$out/classes/"
+for set in $source_sets; do
+    if [ -d "$here/src/$set/resources" ]; then
+        cp -R "$here/src/$set/resources/." "$out/classes/"
+    fi
+done
 rm -f "$out/$jar_name"
 jar --create --file "$out/$jar_name" --main-class "$main_class" -C "$out/classes" .
 

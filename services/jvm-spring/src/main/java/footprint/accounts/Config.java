@@ -10,13 +10,6 @@ record Config(InetAddress bind, int port, int workers) {
 
     static final int DEFAULT_PORT = 6767;
 
-    /** A variable of the environment that could not be used. */
-    static final class ConfigException extends Exception {
-        ConfigException(String var, String value, String expected) {
-            super(var + "=\"" + value + "\" is not valid: expected " + expected);
-        }
-    }
-
     static Config fromEnv(Map<String, String> env) throws ConfigException {
         int port = DEFAULT_PORT;
         String rawPort = env.get("PORT");

@@ -42,11 +42,17 @@ public final class Main {
         // The harness launches this same jar as jvm-spring and, with other JVM flags, as
         // jvm-spring-tuned.
         String stack = System.getenv().getOrDefault("STACK_NAME", DEFAULT_STACK);
+        // The landscape variant's jar carries a Landscape: its name gains "+quotes" and its
+        // account answers a quote (the Server header keeps the stack's name).
+        Landscape.Factory variant = Landscape.installed();
+        String name = variant == null ? stack : stack + Landscape.VARIANT_SUFFIX;
         Config config;
+        Landscape landscape;
         try {
             config = Config.fromEnv(System.getenv());
-        } catch (Config.ConfigException e) {
-            System.err.println(stack + ": " + e.getMessage());
+            landscape = variant == null ? null : variant.fromEnv(System.getenv(), stack);
+        } catch (ConfigException e) {
+            System.err.println(name + ": " + e.getMessage());
             System.exit(2);
             return;
         }
@@ -56,7 +62,7 @@ public final class Main {
             // Tomcat needs a directory of its own (work/ for the context); never the cwd.
             baseDir = Files.createTempDirectory("footprint-" + stack + "-");
         } catch (IOException e) {
-            System.err.println(stack + ": cannot create Tomcat's base directory: " + e.getMessage());
+            System.err.println(name + ": cannot create Tomcat's base directory: " + e.getMessage());
             System.exit(1);
             return;
         }
@@ -74,6 +80,10 @@ public final class Main {
         context.setFailCtxIfServletStartFails(true);
         XmlWebApplicationContext spring = new XmlWebApplicationContext();
         spring.setConfigLocation(SPRING_CONTEXT);
+        if (landscape != null) {
+            // The controller takes it when it is there (ObjectProvider.getIfAvailable).
+            spring.addBeanFactoryPostProcessor(beans -> beans.registerSingleton("landscape", landscape));
+        }
         DispatcherServlet dispatcher = new DispatcherServlet(spring);
         // OPTIONS goes through the handler mappings (answered 405) instead of HttpServlet's
         // own 200 listing every servlet method.
@@ -88,13 +98,13 @@ public final class Main {
         try {
             tomcat.start();
         } catch (LifecycleException e) {
-            fail(stack, "cannot start: " + e.getMessage(), tomcat, baseDir);
+            fail(name, "cannot start: " + e.getMessage(), tomcat, baseDir);
         }
         if (connector.getState() != LifecycleState.STARTED) {
-            fail(stack, "cannot serve on " + address(config.bind(), config.port()), tomcat, baseDir);
+            fail(name, "cannot serve on " + address(config.bind(), config.port()), tomcat, baseDir);
         }
         if (context.getState() != LifecycleState.STARTED) {
-            fail(stack, "the Spring application did not start", tomcat, baseDir);
+            fail(name, "the Spring application did not start", tomcat, baseDir);
         }
 
         // Tomcat keeps only empty work directories there (for JSPs and uploads, which this
@@ -103,7 +113,7 @@ public final class Main {
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(tomcat, connector), "shutdown"));
 
-        System.out.println("ready stack=" + stack + " addr=" + address(config.bind(), connector.getLocalPort())
+        System.out.println("ready stack=" + name + " addr=" + address(config.bind(), connector.getLocalPort())
                 + " boot_us=" + microsSinceJvmStart());
         System.out.flush();
         // Tomcat's threads are daemons: park here until the shutdown hook ends the process.

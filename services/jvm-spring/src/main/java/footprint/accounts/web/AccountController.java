@@ -1,5 +1,7 @@
 package footprint.accounts.web;
 
+import footprint.accounts.Landscape;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.web.HttpRequestMethodNotSupportedException;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RequestMapping;
@@ -14,9 +16,12 @@ public class AccountController {
     static final String[] ALLOWED = {"GET", "HEAD"};
 
     private final AccountService accounts;
+    /** The landscape variant's quote call; {@code null} in the base service. */
+    private final Landscape landscape;
 
-    public AccountController(AccountService accounts) {
+    public AccountController(AccountService accounts, ObjectProvider<Landscape> landscape) {
         this.accounts = accounts;
+        this.landscape = landscape.getIfAvailable();
     }
 
     /**
@@ -24,8 +29,10 @@ public class AccountController {
      * (see {@code RawPathHelper}).
      */
     @RequestMapping(path = "/accounts/{id}", method = {RequestMethod.GET, RequestMethod.HEAD})
-    public Account account(@PathVariable("id") String id) {
-        return accounts.find(id);
+    public Object account(@PathVariable("id") String id) {
+        // Unknown and malformed ids throw before quotes is called (contract L2).
+        Account account = accounts.find(id);
+        return landscape == null ? account : landscape.answer(account);
     }
 
     @RequestMapping(path = "/health", method = {RequestMethod.GET, RequestMethod.HEAD})
