@@ -444,6 +444,20 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         );
         return Exit::Usage.into();
     }
+    let names = match &plan.downstream {
+        Some(downstream) if downstream.bases => {
+            let (all, added) = stacks::with_bases(&names);
+            if !added.is_empty() {
+                eprintln!(
+                    "measuring {} too: the report sets each landscape variant beside its base                      (`bases = false` in {}'s [downstream] leaves them out)",
+                    added.join(", "),
+                    plan.source.display()
+                );
+            }
+            all
+        }
+        _ => names,
+    };
     if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
         eprintln!("error: --init-swarm needs --backend swarm");
         return Exit::Usage.into();

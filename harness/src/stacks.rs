@@ -274,6 +274,24 @@ pub fn known_names() -> Vec<&'static str> {
         .collect()
 }
 
+/// `names` with the base of each landscape variant inserted before it when the list lacks it
+/// (`axum+quotes` becomes `axum, axum+quotes`), and the bases so added.
+pub fn with_bases(names: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut all: Vec<String> = Vec::with_capacity(names.len() * 2);
+    let mut added = Vec::new();
+    for name in names {
+        if let Some(variant) = lookup(name).filter(|s| s.calls_downstream()) {
+            let base = variant.base_name().to_owned();
+            if !names.contains(&base) && !all.contains(&base) {
+                all.push(base.clone());
+                added.push(base);
+            }
+        }
+        all.push(name.clone());
+    }
+    (all, added)
+}
+
 /// The suffix of a landscape variant's name: `axum+quotes` is `axum` calling quotes.
 pub const VARIANT_SUFFIX: &str = "+quotes";
 
@@ -998,6 +1016,31 @@ mod tests {
             find_variant("jvm-spring-tuned+quotes").unwrap().jvm_options,
             TUNED_JVM
         );
+    }
+
+    #[test]
+    fn a_run_of_variants_gains_their_bases() {
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let (all, added) = with_bases(&names(&["axum+quotes", "go", "go+quotes", "hyper+quotes"]));
+        assert_eq!(
+            all,
+            names(&[
+                "axum",
+                "axum+quotes",
+                "go",
+                "go+quotes",
+                "hyper",
+                "hyper+quotes"
+            ])
+        );
+        assert_eq!(added, names(&["axum", "hyper"]));
+        let (all, added) = with_bases(&names(&["go+quotes", "go"]));
+        assert_eq!(
+            all,
+            names(&["go+quotes", "go"]),
+            "a base named later stays where it is"
+        );
+        assert!(added.is_empty());
     }
 
     #[test]

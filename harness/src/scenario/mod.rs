@@ -50,7 +50,8 @@
 //!   sampled apart. `service` (`"quotes"`, the only one), `replicas` (1, 1..=20; more than one
 //!   on swarm only, and then no step may set a fault), `slow_ms` (400, 1..=60000: the delay a
 //!   `"slow"` step gives it), `probe_ms` (100, 10..=10000: how often the breaker probe asks the
-//!   variant for a seeded account and notes whether its answer carried a quote). Only with
+//!   variant for a seeded account and notes whether its answer carried a quote), `bases`
+//!   (true: a variant's base stack is measured beside it when the run does not name it). Only with
 //!   `[[step]]` tables (not with `[battery]`, `[capacity]`, `[fit]` or `[density]`).
 //! - `[[step]]`, zero or more: `name` (`step-<n>`), `users` (required, 1..=100000), `rate`
 //!   (unthrottled, 1..=1000000 requests per second), `seconds` (required hold, 1..=86400),
@@ -141,6 +142,9 @@ pub struct DownstreamPlan {
     pub slow: Duration,
     /// How often the breaker probe asks the variant for one account.
     pub probe: Duration,
+    /// Whether each variant's base stack is measured beside it when the run does not name it
+    /// (the landscape section sets the two side by side).
+    pub bases: bool,
     /// The steps that change what the downstream does, by step name, in step order.
     pub faults: Vec<(String, Fault)>,
 }
@@ -152,6 +156,7 @@ impl Default for DownstreamPlan {
             replicas: 1,
             slow: Duration::from_millis(400),
             probe: Duration::from_millis(100),
+            bases: true,
             faults: Vec::new(),
         }
     }
@@ -599,6 +604,7 @@ impl Scenario {
                 format!("replicas = {}", downstream.replicas),
                 format!("slow_ms = {}", millis(downstream.slow)),
                 format!("probe_ms = {}", millis(downstream.probe)),
+                format!("bases = {}", downstream.bases),
             ]);
         }
         for step in &self.steps {

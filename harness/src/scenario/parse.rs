@@ -10,10 +10,12 @@ use toml::Spanned;
 use toml::Value;
 use toml::de::DeTable;
 
+mod downstream;
+
 use super::fields::{Bounds, Check, Field};
 use super::{
-    Battery, CapacityPlan, ContainerLimits, DensityPlan, DownstreamPlan, Fault, FitPlan, IdMix,
-    LoadMode, Placement, SECOND, Scenario, ScenarioError, Step, quote,
+    Battery, CapacityPlan, ContainerLimits, DensityPlan, FitPlan, IdMix, LoadMode, Placement,
+    SECOND, Scenario, ScenarioError, Step, quote,
 };
 
 /// A duration as whole milliseconds, for a default in a file's units.
@@ -54,7 +56,7 @@ struct RawScenario {
     capacity: Option<Spanned<RawCapacity>>,
     fit: Option<Spanned<RawFit>>,
     density: Option<Spanned<RawDensity>>,
-    downstream: Option<Spanned<RawDownstream>>,
+    downstream: Option<Spanned<downstream::RawDownstream>>,
     #[serde(default)]
     step: Vec<Spanned<RawStep>>,
 }
@@ -89,15 +91,6 @@ struct RawDensity {
     node_mib: Field,
     max_replicas: Field,
     limit_mib: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [downstream] table")]
-struct RawDownstream {
-    service: Field,
-    replicas: Field,
-    slow_ms: Field,
-    probe_ms: Field,
 }
 
 #[derive(Deserialize)]
@@ -443,127 +436,6 @@ impl Check<'_> {
             density,
             downstream,
         })
-    }
-
-    /// The `[downstream]` table and the steps' `downstream` keys.
-    fn downstream(
-        &self,
-        raw: &RawScenario,
-        steps: &[Step],
-    ) -> Result<Option<DownstreamPlan>, ScenarioError> {
-        let Some(spanned) = &raw.downstream else {
-            if let Some((i, value)) = raw
-                .step
-                .iter()
-                .enumerate()
-                .find_map(|(i, s)| s.get_ref().downstream.as_ref().map(|v| (i, v)))
-            {
-                return Err(self.invalid(
-                    &format!("step[{}].downstream", i + 1),
-                    value,
-                    "no `downstream` key without a [downstream] table: add one (service = \"quotes\") \
-                     to deploy the quotes service, or remove the key",
-                ));
-            }
-            return Ok(None);
-        };
-        let other = [
-            ("[battery]", raw.battery.as_ref().map(Spanned::span)),
-            ("[capacity]", raw.capacity.as_ref().map(Spanned::span)),
-            ("[fit]", raw.fit.as_ref().map(Spanned::span)),
-            ("[density]", raw.density.as_ref().map(Spanned::span)),
-        ]
-        .into_iter()
-        .find_map(|(table, span)| span.map(|span| format!("{table} at line {}", self.line(&span))));
-        if let Some(other) = other {
-            return Err(self.invalid_found(
-                "downstream",
-                spanned.span(),
-                "a scenario of [[step]] tables: the downstream is deployed beside a service \
-                 through fixed steps only",
-                other,
-            ));
-        }
-        let table = spanned.get_ref();
-        let defaults = DownstreamPlan::default();
-        let service = match &table.service {
-            None => defaults.service.clone(),
-            Some(value) => match value.get_ref() {
-                Value::String(text) if text == "quotes" => text.clone(),
-                _ => {
-                    return Err(self.invalid(
-                        "downstream.service",
-                        value,
-                        "\"quotes\", the one downstream the landscape variants call",
-                    ));
-                }
-            },
-        };
-        let replicas = self.int_or(
-            "downstream.replicas",
-            &table.replicas,
-            &Bounds {
-                what: "a whole number of replicas",
-                min: 1,
-                max: 20,
-            },
-            1,
-        )?;
-        let slow_ms = self.int_or(
-            "downstream.slow_ms",
-            &table.slow_ms,
-            &Bounds {
-                what: "a whole number of milliseconds",
-                min: 1,
-                max: 60_000,
-            },
-            millis_of(defaults.slow),
-        )?;
-        let probe_ms = self.int_or(
-            "downstream.probe_ms",
-            &table.probe_ms,
-            &Bounds {
-                what: "a whole number of milliseconds",
-                min: 10,
-                max: 10_000,
-            },
-            millis_of(defaults.probe),
-        )?;
-        let mut faults = Vec::new();
-        for (i, (raw_step, step)) in raw.step.iter().zip(steps).enumerate() {
-            let Some(value) = &raw_step.get_ref().downstream else {
-                continue;
-            };
-            let key = format!("step[{}].downstream", i + 1);
-            let fault = Fault::ALL
-                .into_iter()
-                .find(|f| matches!(value.get_ref(), Value::String(text) if text == f.as_str()))
-                .ok_or_else(|| {
-                    let names: Vec<String> = Fault::ALL
-                        .iter()
-                        .map(|f| format!("\"{}\"", f.as_str()))
-                        .collect();
-                    self.invalid(&key, value, format!("one of {}", names.join(", ")))
-                })?;
-            if replicas > 1 {
-                return Err(self.invalid(
-                    &key,
-                    value,
-                    format!(
-                        "no fault with downstream.replicas = {replicas}: the fault control \
-                         reaches one replica through the service's name, so faults need one"
-                    ),
-                ));
-            }
-            faults.push((step.name.clone(), fault));
-        }
-        Ok(Some(DownstreamPlan {
-            service,
-            replicas: replicas as u32,
-            slow: Duration::from_millis(slow_ms as u64),
-            probe: Duration::from_millis(probe_ms as u64),
-            faults,
-        }))
     }
 
     fn fit(&self, raw: Option<&Spanned<RawFit>>) -> Result<Option<FitPlan>, ScenarioError> {
@@ -1549,72 +1421,5 @@ mod tests {
         }
         let e = error(&format!("{ONE_STEP}[warmup]\nseconds = 3601\n"));
         assert_eq!(e.key(), Some("warmup.seconds"));
-    }
-
-    const LANDSCAPE: &str = "description = \"d\"\nstacks = [\"axum\", \"axum+quotes\"]\n\
-        [downstream]\n[[step]]\nname = \"calm\"\nusers = 2\nseconds = 20\n\
-        [[step]]\nname = \"dead\"\nusers = 2\nseconds = 20\ndownstream = \"down\"\n";
-
-    #[test]
-    fn downstream_defaults_faults_quick_and_toml() {
-        let s = parse_test(LANDSCAPE).unwrap();
-        assert_eq!(s.stacks, ["axum", "axum+quotes"]);
-        let d = s.downstream.clone().unwrap();
-        assert_eq!(
-            (d.service.as_str(), d.replicas, d.slow, d.probe),
-            (
-                "quotes",
-                1,
-                Duration::from_millis(400),
-                Duration::from_millis(100)
-            )
-        );
-        assert_eq!(d.faults, [("dead".to_owned(), Fault::Down)]);
-        assert_eq!(d.fault_at("dead"), Some(Fault::Down));
-        assert_eq!(d.fault_at("calm"), None);
-        // With faults, --quick keeps 6 s per step so the breaker can be seen to close.
-        let quick = s.clone().quick();
-        assert!(
-            quick
-                .steps
-                .iter()
-                .all(|st| st.hold == Duration::from_secs(6))
-        );
-        let back = parse(&s.to_toml(), Path::new("scenarios/test.toml")).unwrap();
-        assert_eq!(back, s);
-        // Without faults, --quick holds steps 1 s as ever.
-        let calm =
-            parse_test("description = \"d\"\n[downstream]\n[[step]]\nusers = 2\nseconds = 20\n")
-                .unwrap()
-                .quick();
-        assert_eq!(calm.steps[0].hold, Duration::from_secs(1));
-    }
-
-    #[test]
-    fn downstream_refusals_name_the_key() {
-        let e = error(&format!("{ONE_STEP}downstream = \"slow\"\n"));
-        assert_eq!(e.key(), Some("step[1].downstream"));
-        assert!(
-            e.to_string().contains("without a [downstream] table"),
-            "{e}"
-        );
-        let e = error(&LANDSCAPE.replace("\"down\"", "\"gone\""));
-        assert_eq!(e.key(), Some("step[2].downstream"));
-        assert!(e.to_string().contains("\"healthy\", \"slow\""), "{e}");
-        let e = error(&LANDSCAPE.replace("[downstream]\n", "[downstream]\nreplicas = 2\n"));
-        assert_eq!(e.key(), Some("step[2].downstream"));
-        assert!(
-            e.to_string().contains("fault control reaches one replica"),
-            "{e}"
-        );
-        let e = error(&LANDSCAPE.replace("[downstream]\n", "[downstream]\nservice = \"ads\"\n"));
-        assert_eq!(e.key(), Some("downstream.service"));
-        let e = error(&LANDSCAPE.replace("[downstream]\n", "[downstream]\nprobe_ms = 5\n"));
-        assert_eq!(e.key(), Some("downstream.probe_ms"));
-        let e = error("description = \"d\"\n[downstream]\n[battery]\n");
-        assert_eq!(e.key(), Some("downstream"));
-        assert!(e.to_string().contains("[battery] at line 3"), "{e}");
-        let e = error("description = \"d\"\nstacks = [\"axum+\"]\n");
-        assert_eq!(e.key(), Some("stacks[1]"));
     }
 }

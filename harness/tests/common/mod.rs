@@ -34,6 +34,8 @@ pub struct Ran {
     pub summary: Value,
     /// What it printed.
     pub stdout: String,
+    /// What it printed on stderr.
+    pub stderr: String,
 }
 
 impl Ran {
@@ -63,12 +65,12 @@ pub fn run_scenario(args: &[&str]) -> Ran {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(
         output.status.success(),
-        "harness scenario {}: {}\n{stdout}\n{}",
+        "harness scenario {}: {}\n{stdout}\n{stderr}",
         args.join(" "),
         output.status,
-        String::from_utf8_lossy(&output.stderr)
     );
     let run = only_run(&out);
     Ran {
@@ -77,6 +79,7 @@ pub fn run_scenario(args: &[&str]) -> Ran {
         run,
         reports,
         stdout,
+        stderr,
     }
 }
 
@@ -291,9 +294,10 @@ pub fn marked(run_id: &str) -> Vec<(u32, String)> {
     found
 }
 
-/// A quick landscape run of `hyper+quotes` on a container backend (`args` choose it): the
-/// variant must reach quotes by `name_prefix` (a container's or service's name), every probe
-/// must see a quote, and nothing the run labelled may be left.
+/// A quick landscape run of `hyper+quotes` on a container backend (`args` choose it): its
+/// base `hyper` is measured beside it unasked, the variant must reach quotes by `name_prefix`
+/// (a container's or service's name), every probe must see a quote, and nothing the run
+/// labelled may be left.
 pub fn landscape_by_name(args: &[&str], name_prefix: &str) {
     let mut all = vec![
         "landscape",
@@ -306,8 +310,21 @@ pub fn landscape_by_name(args: &[&str], name_prefix: &str) {
     let ran = run_scenario(&all);
     let summary = &ran.summary;
     assert_eq!(summary["complete"], true, "{}", ran.stdout);
-    let stack = &summary["stacks"][0];
+    let names: Vec<&str> = summary["stacks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stack"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hyper", "hyper+quotes"], "the base beside its variant");
+    assert!(ran.stderr.contains("measuring hyper too"), "{}", ran.stderr);
+    let stack = &summary["stacks"][1];
     assert_eq!(stack["status"], "ok", "{stack}");
+    assert!(
+        summary["stacks"][0]["runs"][0]["landscape"].is_null(),
+        "the base calls nothing: {}",
+        summary["stacks"][0]
+    );
     let landscape = &stack["runs"][0]["landscape"];
     let url = landscape["url"].as_str().unwrap();
     assert!(url.starts_with(name_prefix), "{url}");
