@@ -5,7 +5,7 @@
 //! replica rows, samples; the search decides the next limit.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,6 @@ use crate::model::{
 };
 use crate::progress::StackBar;
 use crate::results::{CpuRow, DensityRow, FitRow, MemoryRow, RowWriter, RunDir};
-use crate::sample::{ProcSource, Sampler};
 use crate::scenario::{DensityPlan, FitPlan, Step};
 
 /// The phase name of the density run's load in `memory.csv` and `cpu.csv`.
@@ -492,16 +491,9 @@ impl Prober<'_, '_> {
         probe.boot_ms = Some(booted.as_secs_f64() * 1000.0);
         let phase = Arc::new(PhaseCell::new(Phase::Step(index)));
         let samples = Mutex::new(Vec::<Sample>::new());
-        let (tx, rx) = mpsc::channel();
-        let sampler = Sampler::spawn(
-            instance.source(),
-            Box::new(ProcSource::current()),
-            m.scenario.sample_interval,
-            m.epoch.instant,
-            Arc::clone(&phase),
-            tx,
-        )
-        .map_err(|e| format!("cannot start the sampler: {e}"))?;
+        let (sampler, rx) = m
+            .sampler(instance.source(), &phase)
+            .map_err(|e| format!("cannot start the sampler: {e}"))?;
         let (name, repeat, steps) = (self.base.stack.as_str(), self.repeat, self.steps);
         let (memory, cpu) = (&mut *self.memory, &mut *self.cpu);
         let load = thread::scope(|scope| {

@@ -6,11 +6,11 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use footprint_contract::client::Conn;
+use footprint_contract::client::{ClientError, Conn, Response};
 
 use super::{Epoch, Measure, Prepared};
 use crate::backend::{Instance, Landscape, ServiceSpec};
@@ -18,7 +18,7 @@ use crate::boot;
 use crate::model::{
     BreakerProbe, DownstreamStep, FaultRecord, LandscapeRun, Observed, Phase, PhaseCell, Sample,
 };
-use crate::sample::{ProcSource, Sampler};
+use crate::sample::Sampler;
 use crate::scenario::{DownstreamPlan, Fault};
 use crate::stacks::QUOTES;
 
@@ -129,16 +129,9 @@ impl<'m, 'a> Downstream<'m, 'a> {
                 ));
             }
         };
-        let (tx, rx) = mpsc::channel();
-        let sampler = Sampler::spawn(
-            instance.source(),
-            Box::new(ProcSource::current()),
-            m.scenario.sample_interval,
-            m.epoch.instant,
-            Arc::clone(&self.phase),
-            tx,
-        )
-        .map_err(|e| format!("cannot sample the downstream: {e}"))?;
+        let (sampler, rx) = m
+            .sampler(instance.source(), &self.phase)
+            .map_err(|e| format!("cannot sample the downstream: {e}"))?;
         let samples = Arc::clone(&self.samples);
         let collector = thread::spawn(move || {
             for sample in rx {
@@ -311,8 +304,7 @@ pub fn check_reachable(addr: SocketAddr, url: &str) -> Result<(), String> {
     let deadline = Instant::now() + FIRST_QUOTE;
     loop {
         let started = Instant::now();
-        let answer = Conn::open(addr, PROBE_TIMEOUT).and_then(|mut c| c.request("GET", PROBE_PATH));
-        let said = match &answer {
+        let said = match &ask(addr) {
             Ok(response)
                 if Observed::of_answer(response.status, &response.body) == Observed::Closed =>
             {
@@ -332,11 +324,15 @@ pub fn check_reachable(addr: SocketAddr, url: &str) -> Result<(), String> {
     }
 }
 
+/// `GET` of the probe's seeded account on a fresh connection.
+fn ask(addr: SocketAddr) -> Result<Response, ClientError> {
+    Conn::open(addr, PROBE_TIMEOUT).and_then(|mut c| c.request("GET", PROBE_PATH))
+}
+
 /// One probe: connect to the last byte of the answer, and what it says of the breaker.
 fn probe_once(addr: SocketAddr) -> (Option<u64>, Observed) {
     let started = Instant::now();
-    let answer = Conn::open(addr, PROBE_TIMEOUT).and_then(|mut c| c.request("GET", PROBE_PATH));
-    match answer {
+    match ask(addr) {
         Ok(response) => (
             Some(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX)),
             Observed::of_answer(response.status, &response.body),

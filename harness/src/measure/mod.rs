@@ -31,7 +31,7 @@ use crate::results::{
     BatteryRow, BootRow, BreakerRow, CapacityRow, CpuRow, DownstreamRow, HistogramRow, LatencyRow,
     MemoryRow, ResultsError, RowWriter, RunDir,
 };
-use crate::sample::{ProcSource, Sampler};
+use crate::sample::{ProcSource, Sampler, Source};
 use crate::scenario::{Battery, CapacityPlan, Scenario, Step};
 use crate::stacks::{self, Launch};
 
@@ -90,6 +90,25 @@ pub struct Measure<'a> {
 }
 
 impl Measure<'_> {
+    /// Samples `service` (and the harness itself) every sample interval, each sample stamped
+    /// with what `phase` says at the time; the sampler, and where its samples arrive.
+    fn sampler(
+        &self,
+        service: Box<dyn Source>,
+        phase: &Arc<PhaseCell>,
+    ) -> std::io::Result<(Sampler, mpsc::Receiver<Sample>)> {
+        let (tx, rx) = mpsc::channel();
+        let sampler = Sampler::spawn(
+            service,
+            Box::new(ProcSource::current()),
+            self.scenario.sample_interval,
+            self.epoch.instant,
+            Arc::clone(phase),
+            tx,
+        )?;
+        Ok((sampler, rx))
+    }
+
     /// One stack, one repeat: cold starts, idle, warm-up, steps, stop. Returns the repeat's
     /// record and every sample taken.
     pub fn stack(
@@ -192,16 +211,8 @@ impl Measure<'_> {
             return (run, Vec::new());
         };
         let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
-        let (tx, rx) = mpsc::channel();
-        let sampler = match Sampler::spawn(
-            instance.source(),
-            Box::new(ProcSource::current()),
-            scenario.sample_interval,
-            self.epoch.instant,
-            Arc::clone(&phase),
-            tx,
-        ) {
-            Ok(sampler) => sampler,
+        let (sampler, rx) = match self.sampler(instance.source(), &phase) {
+            Ok(sampling) => sampling,
             Err(e) => {
                 run.failure = Some(format!("cannot start the sampler: {e}"));
                 run.ended = Some(instance.stop());

@@ -157,6 +157,7 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
         .iter()
         .filter(|v| landscapes(v).any(|l| !l.faults.is_empty()))
         .collect();
+    let probes = results::read_rows::<BreakerRow>(&dir.join(BreakerRow::FILE)).ok();
     let mut resilience = Vec::new();
     let mut breakers = Vec::new();
     for v in &faulted {
@@ -184,28 +185,12 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
                     .and_then(|k| k.intended.as_ref())
                     .map_or("-".to_owned(), |i| ms(i.p99_us)),
                 errors: step.errors,
-                seen: String::new(),
+                seen: probes
+                    .as_deref()
+                    .map_or("-".to_owned(), |rows| seen_in(rows, &v.stack, &step.name)),
             });
         }
         breakers.push(breaker_line(&v.stack, landscape));
-    }
-    // The probes per step, from breaker.csv.
-    let probes = results::read_rows::<BreakerRow>(&dir.join(BreakerRow::FILE)).ok();
-    if let Some(probes) = &probes {
-        for row in &mut resilience {
-            let mut seen = [0u64; 4];
-            for p in probes
-                .iter()
-                .filter(|p| p.stack == row.name && p.step == row.step && p.event == "probe")
-            {
-                let i = ["closed", "failing", "open", "broken"]
-                    .iter()
-                    .position(|w| *w == p.what)
-                    .unwrap_or(3);
-                seen[i] += 1;
-            }
-            row.seen = format!("{} / {} / {} / {}", seen[0], seen[1], seen[2], seen[3]);
-        }
     }
     let figures = faulted
         .iter()
@@ -247,6 +232,22 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
         breakers,
         figures,
     })
+}
+
+/// The probes of `stack` in `step` by what they saw: `closed / failing / open / broken`.
+fn seen_in(probes: &[BreakerRow], stack: &str, step: &str) -> String {
+    let mut seen = [0u64; 4];
+    for p in probes
+        .iter()
+        .filter(|p| p.stack == stack && p.step == step && p.event == "probe")
+    {
+        let i = ["closed", "failing", "open", "broken"]
+            .iter()
+            .position(|w| *w == p.what)
+            .unwrap_or(3);
+        seen[i] += 1;
+    }
+    format!("{} / {} / {} / {}", seen[0], seen[1], seen[2], seen[3])
 }
 
 /// The faults in words with their time from the first: `: healthy at 0 s, slow at 6.1 s, ...`.

@@ -316,7 +316,11 @@ pub fn landscape_by_name(args: &[&str], name_prefix: &str) {
         .iter()
         .map(|s| s["stack"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["hyper", "hyper+quotes"], "the base beside its variant");
+    assert_eq!(
+        names,
+        ["hyper", "hyper+quotes"],
+        "the base beside its variant"
+    );
     assert!(ran.stderr.contains("measuring hyper too"), "{}", ran.stderr);
     let stack = &summary["stacks"][1];
     assert_eq!(stack["status"], "ok", "{stack}");
