@@ -647,8 +647,16 @@ pub fn list(root: &Path) -> String {
     out.push_str(
         "\nLandscape variants (with a scenario's [downstream], which deploys quotes beside them):\n",
     );
-    for stack in stacks::VARIANTS {
-        let state = match stacks::check(&stack) {
+    list_more(&mut out, &stacks::VARIANTS);
+    out.push_str("\nRungs of the feature ladder (one added concern each; `scenario ladder`):\n");
+    list_more(&mut out, &stacks::RUNGS);
+    out
+}
+
+/// The landscape variants or the ladder's rungs, with whether each can run here.
+fn list_more(out: &mut String, stacks: &[stacks::Stack]) {
+    for stack in stacks {
+        let state = match stacks::check(stack) {
             Availability::Ready { .. } => "ready".to_owned(),
             Availability::Missing { what, install } => {
                 format!("cannot run here: {what} is missing; {install}")
@@ -659,7 +667,6 @@ pub fn list(root: &Path) -> String {
             stack.name, stack.about, ""
         ));
     }
-    out
 }
 
 /// The project's root: the nearest folder up from here with `scenarios/` and a workspace

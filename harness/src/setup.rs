@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use crate::stacks::{self, Lack, STACKS};
+use crate::stacks::{self, Lack, RUNGS, STACKS, VARIANTS};
 
 /// Why `harness setup` failed.
 #[derive(Debug, thiserror::Error)]
@@ -103,10 +103,12 @@ pub struct Plan {
     pub steps: Vec<Step>,
 }
 
-/// What every known stack lacks here, in the order of a run.
+/// What every known stack, variant and rung lacks here, in the order of a run.
 pub fn needs() -> Vec<Need> {
     STACKS
         .iter()
+        .chain(VARIANTS.iter())
+        .chain(RUNGS.iter())
         .filter_map(|stack| {
             stacks::lack(stack).map(|lack| Need {
                 stack: stack.name.to_owned(),

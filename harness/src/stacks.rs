@@ -24,8 +24,11 @@ pub enum Build {
         dir: &'static str,
         /// The binary's name.
         bin: &'static str,
-        /// Build tags (a landscape variant's `quotes`).
+        /// Build tags (a landscape variant's `quotes`, a rung's `log`).
         tags: &'static [&'static str],
+        /// Go packages it imports from Debian's `/usr/share/gocode` (a rung's logger): when
+        /// there are any, it is built in GOPATH mode against that tree.
+        libs: &'static [GoLib],
     },
     /// Java sources compiled by the service's own `build.sh OUT`, which leaves the jar,
     /// `OUT/classpath.txt` and `OUT/main-class.txt`.
@@ -42,6 +45,25 @@ pub enum Build {
         flags: &'static [&'static str],
     },
 }
+
+/// A Go package of Debian's, found under `/usr/share/gocode/src`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GoLib {
+    /// Its import path.
+    pub import: &'static str,
+    /// The Debian package that installs it.
+    pub package: &'static str,
+}
+
+/// Where Debian installs Go packages' sources (a GOPATH).
+pub const DEBIAN_GOPATH: &str = "/usr/share/gocode";
+
+/// slog, the structured logger of the Go `log` rung (`golang.org/x/exp/slog`: Debian's Go
+/// is 1.19, older than `log/slog`).
+const SLOG: GoLib = GoLib {
+    import: "golang.org/x/exp/slog",
+    package: "golang-golang-x-exp-dev",
+};
 
 /// A stack the harness can measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +176,7 @@ pub const STACKS: [Stack; 8] = [
             dir: "services/go",
             bin: "footprint-go",
             tags: &[],
+            libs: &[],
         },
         jvm_options: &[],
     },
@@ -236,6 +259,7 @@ pub const VARIANTS: [Stack; 6] = [
             dir: "services/go",
             bin: "footprint-go-quotes",
             tags: &["quotes"],
+            libs: &[],
         },
         jvm_options: &[],
     },
@@ -255,6 +279,38 @@ pub const VARIANTS: [Stack; 6] = [
     },
 ];
 
+/// The rungs of the feature ladder built so far: a stack with one added concern, named
+/// `<stack>@<rung>`, built from the same code with a cargo feature or a build tag. `log`: one
+/// JSON access-log line per request on stdout (contract F1).
+pub const RUNGS: [Stack; 2] = [
+    Stack {
+        name: "axum@log",
+        about: "axum, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-axum",
+            bin: "footprint-axum-log",
+            features: &["log"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "go@log",
+        about: "the Go service, each request logged as one JSON line on stdout: slog's JSON handler",
+        workers: "GOMAXPROCS",
+        build: Build::Go {
+            dir: "services/go",
+            bin: "footprint-go-log",
+            tags: &["log"],
+            libs: &[SLOG],
+        },
+        jvm_options: &[],
+    },
+];
+
+/// What separates a stack from its rung in a rung's name: `axum@log`.
+pub const RUNG_SEPARATOR: char = '@';
+
 /// The landscape variant called `name`.
 pub fn find_variant(name: &str) -> Option<&'static Stack> {
     VARIANTS.iter().find(|s| s.name == name)
@@ -262,14 +318,17 @@ pub fn find_variant(name: &str) -> Option<&'static Stack> {
 
 /// The stack or landscape variant called `name`: what a run can measure.
 pub fn lookup(name: &str) -> Option<&'static Stack> {
-    find(name).or_else(|| find_variant(name))
+    find(name)
+        .or_else(|| find_variant(name))
+        .or_else(|| RUNGS.iter().find(|s| s.name == name))
 }
 
-/// Every name a run takes: the stacks, then the landscape variants.
+/// Every name a run takes: the stacks, the landscape variants, then the ladder's rungs.
 pub fn known_names() -> Vec<&'static str> {
     STACKS
         .iter()
         .chain(VARIANTS.iter())
+        .chain(RUNGS.iter())
         .map(|s| s.name)
         .collect()
 }
@@ -315,10 +374,18 @@ impl Stack {
         self.name.ends_with(VARIANT_SUFFIX)
     }
 
-    /// The stack a landscape variant is built from (`axum` for `axum+quotes`), itself for a
-    /// stack.
+    /// The stack a landscape variant or a rung is built from (`axum` for `axum+quotes` and
+    /// `axum@log`), itself for a stack.
     pub fn base_name(&self) -> &'static str {
-        self.name.strip_suffix(VARIANT_SUFFIX).unwrap_or(self.name)
+        match self.name.split_once(RUNG_SEPARATOR) {
+            Some((base, _)) => base,
+            None => self.name.strip_suffix(VARIANT_SUFFIX).unwrap_or(self.name),
+        }
+    }
+
+    /// The ladder's rung it is (`log` for `axum@log`), `None` for a stack or a variant.
+    pub fn rung(&self) -> Option<&'static str> {
+        self.name.split_once(RUNG_SEPARATOR).map(|(_, rung)| rung)
     }
 
     /// Whether it runs on a JVM.
@@ -431,12 +498,34 @@ fn probe(stack: &Stack) -> Result<String, Lack> {
                 "install Rust with rustup: https://rustup.rs",
             )
         }),
-        Build::Go { .. } => version_of("go", "version").ok_or_else(|| {
-            Lack::apt(
-                "the Go toolchain (`go`)".into(),
-                vec![GO_PACKAGE.to_owned()],
-            )
-        }),
+        Build::Go { libs, .. } => {
+            let go = version_of("go", "version");
+            let missing: Vec<&GoLib> = libs
+                .iter()
+                .filter(|lib| {
+                    !Path::new(DEBIAN_GOPATH)
+                        .join("src")
+                        .join(lib.import)
+                        .is_dir()
+                })
+                .collect();
+            match (go, missing.is_empty()) {
+                (Some(version), true) => Ok(version),
+                (go, _) => {
+                    let mut what: Vec<String> = Vec::new();
+                    let mut packages: Vec<String> = Vec::new();
+                    if go.is_none() {
+                        what.push("the Go toolchain (`go`)".into());
+                        packages.push(GO_PACKAGE.to_owned());
+                    }
+                    for lib in missing {
+                        what.push(format!("{DEBIAN_GOPATH}/src/{}", lib.import));
+                        packages.push(lib.package.to_owned());
+                    }
+                    Err(Lack::apt(what.join(" and "), packages))
+                }
+            }
+        }
         Build::Java { packages, jars, .. } => {
             let javac = match (
                 version_of("javac", "-version"),
@@ -649,13 +738,26 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
                 env: Vec::new(),
             })
         }
-        Build::Go { dir, bin, tags } => {
+        Build::Go {
+            dir,
+            bin,
+            tags,
+            libs,
+        } => {
             let program = out.join(bin);
             let mut command = Command::new("go");
             command
                 .current_dir(root.join(dir))
                 .env("CGO_ENABLED", "0")
                 .args(["build", "-trimpath", "-ldflags=-s -w"]);
+            if !libs.is_empty() {
+                // Debian's Go libraries are a GOPATH, not modules: the module file is set
+                // aside and the imports are found under /usr/share/gocode.
+                command
+                    .env("GO111MODULE", "off")
+                    .env("GOPATH", DEBIAN_GOPATH)
+                    .env("GOFLAGS", "");
+            }
             if !tags.is_empty() {
                 command.arg(format!("-tags={}", tags.join(",")));
             }
@@ -1019,6 +1121,23 @@ mod tests {
     }
 
     #[test]
+    fn rungs_are_found_with_their_base() {
+        for rung in RUNGS {
+            let found = lookup(rung.name).unwrap();
+            assert_eq!(found.rung(), Some("log"), "{}", rung.name);
+            assert!(!found.calls_downstream());
+            let base = find(found.base_name()).unwrap();
+            assert_eq!(base.rung(), None);
+            assert_eq!(format!("{}{RUNG_SEPARATOR}log", base.name), rung.name);
+        }
+        assert!(known_names().contains(&"go@log"));
+        let Build::Go { libs, tags, .. } = lookup("go@log").unwrap().build else {
+            panic!("go@log is a Go build");
+        };
+        assert_eq!((tags, libs), (&["log"][..], &[SLOG][..]));
+    }
+
+    #[test]
     fn a_run_of_variants_gains_their_bases() {
         let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
         let (all, added) = with_bases(&names(&["axum+quotes", "go", "go+quotes", "hyper+quotes"]));
@@ -1055,6 +1174,9 @@ mod tests {
         assert!(!QUOTES.calls_downstream());
         assert_eq!(lookup("axum").unwrap().base_name(), "axum");
         assert!(lookup("axum+ads").is_none());
-        assert_eq!(known_names().len(), STACKS.len() + VARIANTS.len());
+        assert_eq!(
+            known_names().len(),
+            STACKS.len() + VARIANTS.len() + RUNGS.len()
+        );
     }
 }

@@ -35,6 +35,10 @@ var variant = stack
 // its quote; nil in the base service.
 var landscape func(lookup func(string) (string, bool)) (func(Account) any, error)
 
+// accessLog, set by the log rung's init (log.go, -tags log), wraps the handler so that each
+// request is logged as one JSON line on stdout (contract F1); nil in the base service.
+var accessLog func(http.Handler) http.Handler
+
 func main() {
 	boot := time.Now()
 	cfg, err := loadConfig(os.LookupEnv)
@@ -70,8 +74,12 @@ func run(cfg Config, boot time.Time, withQuote func(Account) any) error {
 	if err != nil {
 		return err
 	}
+	var handler http.Handler = Handler{store: NewStore(hostname), withQuote: withQuote}
+	if accessLog != nil {
+		handler = accessLog(handler)
+	}
 	srv := &http.Server{
-		Handler:           Handler{store: NewStore(hostname), withQuote: withQuote},
+		Handler:           handler,
 		ReadHeaderTimeout: headTimeout,
 		IdleTimeout:       headTimeout,
 		MaxHeaderBytes:    http.DefaultMaxHeaderBytes,

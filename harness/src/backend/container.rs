@@ -51,7 +51,7 @@ pub fn container_env(spec: &ServiceSpec) -> Vec<String> {
 pub fn object_name(stack: &str) -> String {
     format!(
         "footprint-{}-{:08x}",
-        stack.replace('+', "-"),
+        stack.replace(['+', '@'], "-"),
         rand::random::<u32>()
     )
 }

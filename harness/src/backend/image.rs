@@ -78,7 +78,7 @@ pub enum ImageError {
 pub fn tag(stack: &str, registry: Option<&str>) -> String {
     let version = env!("CARGO_PKG_VERSION");
     // A repository name takes no `+`: a landscape variant's image is `footprint/axum-quotes`.
-    let stack = stack.replace('+', "-");
+    let stack = stack.replace(['+', '@'], "-");
     match registry {
         Some(registry) => format!("{registry}/footprint/{stack}:{version}"),
         None => format!("footprint/{stack}:{version}"),

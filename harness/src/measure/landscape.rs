@@ -66,7 +66,7 @@ impl<'m, 'a> Downstream<'m, 'a> {
         let name = format!(
             "footprint-{}-{}-{:06x}",
             QUOTES.name,
-            stack.replace('+', "-"),
+            stack.replace(['+', '@'], "-"),
             rand::random::<u32>() & 0xff_ffff
         );
         let spec = ServiceSpec {

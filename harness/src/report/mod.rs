@@ -14,6 +14,7 @@ pub mod cost;
 pub mod figures;
 pub mod fit;
 pub mod index;
+pub mod ladder;
 pub mod landscape;
 pub mod plots;
 pub mod scorecard;
@@ -129,6 +130,8 @@ pub struct ReportPage {
     /// deployed a downstream.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub landscape: Option<landscape::LandscapeView>,
+    /// The ladder's rungs beside their base stacks, when the run measured a rung.
+    pub ladder: Option<ladder::LadderView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
 }
@@ -148,6 +151,7 @@ pub fn write(
     let memory = read_memory(&dir.join("memory.csv"));
     let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
     page.landscape = landscape::landscape_view(&summary, dir);
+    page.ladder = ladder::ladder_view(&summary);
     // Runs written before histograms.csv existed have no spectrum.
     match spectrum::read(dir) {
         Ok(None) => {}
@@ -288,6 +292,7 @@ pub fn page(
         capacity: capacity::capacity_view(summary),
         fit: fit::fit_view(summary),
         landscape: None,
+        ladder: None,
         left_behind: summary.left_behind.clone(),
     }
 }

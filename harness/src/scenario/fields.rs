@@ -25,7 +25,7 @@ fn is_name(text: &str) -> bool {
 }
 
 fn is_stack_name(text: &str) -> bool {
-    match text.split_once('+') {
+    match text.split_once('+').or_else(|| text.split_once('@')) {
         Some((base, variant)) => {
             is_name(base)
                 && !variant.is_empty()

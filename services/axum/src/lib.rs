@@ -28,6 +28,28 @@ pub fn app_with_quotes(
     routes(get(landscape::account)).with_state(landscape::Landscape { service, quotes })
 }
 
+/// The `log` rung's application: the same, each request logged as one JSON line (contract F1).
+#[cfg(feature = "log")]
+pub fn app_with_access_log(service: Arc<AccountService>) -> Router {
+    app(service).layer(middleware::from_fn(access_log))
+}
+
+/// Logs each request once its answer is made, whatever answered it (a route, a fallback).
+#[cfg(feature = "log")]
+async fn access_log(request: axum::extract::Request, next: middleware::Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    footprint_core::access_log::request(
+        method.as_str(),
+        &path,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
+}
+
 /// Every route but the account's answer, which `accounts` gives.
 fn routes<S: Clone + Send + Sync + 'static>(accounts: axum::routing::MethodRouter<S>) -> Router<S> {
     Router::new()

@@ -10,6 +10,7 @@
 //! );
 //! ```
 
+pub mod access_log;
 pub mod bad_input;
 pub mod checks;
 pub mod client;

@@ -216,6 +216,11 @@ impl Service {
         self.child.id()
     }
 
+    /// How many lines the service wrote to stdout after its ready line, and the last of them.
+    pub fn stdout_after_ready(&self) -> (u64, Vec<String>) {
+        self.output.stdout_after_ready()
+    }
+
     /// What the service wrote to stderr so far (the last 64 KiB).
     pub fn stderr(&self) -> String {
         self.output.stderr()
@@ -272,12 +277,23 @@ pub struct SeenReady {
     pub after: Duration,
 }
 
-/// What a child process prints: its first ready line, and the tail of its stderr. Two
+/// What a child process prints: its first ready line, the lines of stdout after it (counted,
+/// the last [`STDOUT_LINES_KEPT`] kept: an access log), and the tail of its stderr. Two
 /// threads drain the pipes so the child never blocks on a full one.
 #[derive(Debug, Clone, Default)]
 pub struct Output {
     ready: Arc<Mutex<Option<SeenReady>>>,
+    after_ready: Arc<Mutex<StdoutTail>>,
     stderr: Arc<Mutex<Vec<u8>>>,
+}
+
+/// Lines of stdout after the ready line that [`Output`] keeps.
+pub const STDOUT_LINES_KEPT: usize = 256;
+
+#[derive(Debug, Default)]
+struct StdoutTail {
+    count: u64,
+    last: std::collections::VecDeque<String>,
 }
 
 impl Output {
@@ -287,17 +303,26 @@ impl Output {
         let output = Self::default();
         if let Some(stdout) = child.stdout.take() {
             let ready = Arc::clone(&output.ready);
+            let after_ready = Arc::clone(&output.after_ready);
             thread::spawn(move || {
+                let mut seen = false;
                 for raw in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    let mut slot = ready.lock().unwrap_or_else(|e| e.into_inner());
-                    if slot.is_none()
-                        && let Some(line) = ReadyLine::parse(&raw)
-                    {
-                        *slot = Some(SeenReady {
+                    if seen {
+                        let mut tail = after_ready.lock().unwrap_or_else(|e| e.into_inner());
+                        tail.count += 1;
+                        if tail.last.len() == STDOUT_LINES_KEPT {
+                            tail.last.pop_front();
+                        }
+                        tail.last.push_back(raw);
+                        continue;
+                    }
+                    if let Some(line) = ReadyLine::parse(&raw) {
+                        *ready.lock().unwrap_or_else(|e| e.into_inner()) = Some(SeenReady {
                             line,
                             raw,
                             after: spawned.elapsed(),
                         });
+                        seen = true;
                     }
                 }
             });
@@ -323,6 +348,12 @@ impl Output {
     /// The first ready line, once printed.
     pub fn ready(&self) -> Option<SeenReady> {
         self.ready.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many lines stdout had after the ready line, and the last of them.
+    pub fn stdout_after_ready(&self) -> (u64, Vec<String>) {
+        let tail = self.after_ready.lock().unwrap_or_else(|e| e.into_inner());
+        (tail.count, tail.last.iter().cloned().collect())
     }
 
     /// The kept tail of stderr.

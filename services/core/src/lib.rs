@@ -4,6 +4,8 @@
 //! that the only thing that differs between the measured services is the HTTP stack itself.
 //! The contract it implements is the one in `docs/CONTRACT.md`.
 
+#[cfg(feature = "log")]
+pub mod access_log;
 pub mod account;
 pub mod breaker;
 pub mod config;

@@ -1,0 +1,120 @@
+//! The `log` rung's rule (contract F1): every answered request is one JSON line on stdout
+//! after the ready line, with its method, path, status and duration. Run by
+//! `access_log_suite!` against a rung (`axum@log`, `go@log`, ...).
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::Target;
+use crate::checks::start;
+use crate::client::{Conn, fetch};
+use crate::service::Service;
+
+/// The requests the check sends, and the status each must be logged with.
+const REQUESTS: [(&str, &str, u16); 5] = [
+    ("GET", "/accounts/10042", 200),
+    ("GET", "/accounts/10100", 404),
+    ("GET", "/accounts/abc", 400),
+    ("GET", "/health", 200),
+    ("GET", "/nothing?x=1", 404),
+];
+
+/// How long the lines may take to reach stdout after the answers.
+const FLUSH: Duration = Duration::from_secs(3);
+
+/// The lines after the ready line, once there are at least `n`, else what came by `FLUSH`.
+fn lines(service: &Service, n: u64) -> Vec<String> {
+    let deadline = Instant::now() + FLUSH;
+    loop {
+        let (count, last) = service.stdout_after_ready();
+        if count >= n || Instant::now() >= deadline {
+            return last;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The field `key` of a log line, at its top level or under `fields` (where
+/// `tracing-subscriber` puts an event's fields).
+fn field<'a>(line: &'a Value, key: &str) -> Option<&'a Value> {
+    line.get(key)
+        .or_else(|| line.get("fields").and_then(|f| f.get(key)))
+}
+
+/// F1: one JSON line per request, in order, each with the method, the path without its
+/// query, the status sent and a whole number of microseconds or a number of milliseconds.
+pub fn one_line_per_request(target: &Target) {
+    let service = start(target);
+    for (method, path, status) in REQUESTS {
+        let r = fetch(service.addr(), method, path)
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}; stderr: {}", service.stderr()));
+        assert_eq!(r.status, status, "{method} {path}");
+    }
+    let got = lines(&service, REQUESTS.len() as u64);
+    assert_eq!(
+        got.len(),
+        REQUESTS.len(),
+        "one line per request on stdout after the ready line: {got:#?}"
+    );
+    for ((method, path, status), raw) in REQUESTS.iter().zip(&got) {
+        let line: Value = serde_json::from_str(raw)
+            .unwrap_or_else(|e| panic!("{method} {path}: the line is not JSON ({e}): {raw:?}"));
+        let expected_path = path.split('?').next().unwrap_or(path);
+        assert_eq!(
+            field(&line, "method").and_then(Value::as_str),
+            Some(*method),
+            "{raw}"
+        );
+        assert_eq!(
+            field(&line, "path").and_then(Value::as_str),
+            Some(expected_path),
+            "{raw}"
+        );
+        assert_eq!(
+            field(&line, "status").and_then(Value::as_u64),
+            Some(u64::from(*status)),
+            "{raw}"
+        );
+        assert!(
+            field(&line, "duration_us").is_some_and(Value::is_u64),
+            "no whole `duration_us`: {raw}"
+        );
+    }
+}
+
+/// F1: requests on one kept-alive connection are logged one by one too, and a stream of them
+/// loses no line.
+pub fn no_line_lost(target: &Target) {
+    let service = start(target);
+    let n = 200;
+    let mut conn = Conn::open(service.addr(), Duration::from_secs(5)).expect("connect");
+    for i in 0..n {
+        let r = conn
+            .request("GET", &format!("/accounts/{}", 10_000 + i % 100))
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert_eq!(r.status, 200);
+    }
+    lines(&service, n);
+    let (count, _) = service.stdout_after_ready();
+    assert_eq!(count, n, "{n} requests, {count} lines");
+}
+
+/// Expands to one `#[test]` per rule of the `log` rung against the target the expression
+/// builds.
+#[macro_export]
+macro_rules! access_log_suite {
+    ($target:expr) => {
+        fn access_log_target() -> $crate::Target {
+            $target
+        }
+        #[test]
+        fn one_line_per_request() {
+            $crate::access_log::one_line_per_request(&access_log_target());
+        }
+        #[test]
+        fn no_line_lost() {
+            $crate::access_log::no_line_lost(&access_log_target());
+        }
+    };
+}
