@@ -378,6 +378,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stack_names_take_a_variant_or_a_rung() {
+        for good in ["axum", "jvm-spring", "axum+quotes", "axum@log", "go@log"] {
+            assert!(super::is_stack_name(good), "{good}");
+        }
+        for bad in [
+            "", "Axum", "axum+", "axum@", "+quotes", "@log", "axum@Log", "axum log",
+        ] {
+            assert!(!super::is_stack_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
     fn unknown_key_at_top_level() {
         let e = error("description = \"d\"\nusres = 8\n");
         assert!(matches!(e, ScenarioError::UnknownKey { .. }), "{e}");
