@@ -282,7 +282,18 @@ pub const VARIANTS: [Stack; 6] = [
 /// The rungs of the feature ladder built so far: a stack with one added concern, named
 /// `<stack>@<rung>`, built from the same code with a cargo feature or a build tag. `log`: one
 /// JSON access-log line per request on stdout (contract F1).
-pub const RUNGS: [Stack; 2] = [
+pub const RUNGS: [Stack; 4] = [
+    Stack {
+        name: "hyper@log",
+        about: "hyper, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-hyper",
+            bin: "footprint-hyper-log",
+            features: &["log"],
+        },
+        jvm_options: &[],
+    },
     Stack {
         name: "axum@log",
         about: "axum, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
@@ -290,6 +301,17 @@ pub const RUNGS: [Stack; 2] = [
         build: Build::Cargo {
             package: "footprint-axum",
             bin: "footprint-axum-log",
+            features: &["log"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "actix@log",
+        about: "actix-web, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
+        workers: "actix workers (one single-threaded runtime each)",
+        build: Build::Cargo {
+            package: "footprint-actix",
+            bin: "footprint-actix-log",
             features: &["log"],
         },
         jvm_options: &[],

@@ -93,6 +93,7 @@ fn landscape_by_container_name() {
     common::landscape_by_name(
         &["--backend", "docker"],
         "http://footprint-quotes-hyper-quotes-",
+        true,
     );
 }
 

@@ -23,6 +23,7 @@ seeded = 1.0
 [downstream]
 service = "quotes"
 slow_ms = 400
+bases = false
 
 [warmup]
 seconds = 1

@@ -294,18 +294,25 @@ pub fn marked(run_id: &str) -> Vec<(u32, String)> {
     found
 }
 
-/// A quick landscape run of `hyper+quotes` on a container backend (`args` choose it): its
-/// base `hyper` is measured beside it unasked, the variant must reach quotes by `name_prefix`
-/// (a container's or service's name), every probe must see a quote, and nothing the run
-/// labelled may be left.
-pub fn landscape_by_name(args: &[&str], name_prefix: &str) {
-    let mut all = vec![
-        "landscape",
-        "--quick",
-        "--quiet",
-        "--stacks",
-        "hyper+quotes",
-    ];
+/// A quick landscape run of `hyper+quotes` on a container backend (`args` choose it): with
+/// `with_base` its base `hyper` is measured beside it unasked (else the shipped scenario with
+/// `bases = false`), the variant must reach quotes by `name_prefix` (a container's or
+/// service's name), every probe must see a quote, and nothing the run labelled may be left.
+pub fn landscape_by_name(args: &[&str], name_prefix: &str, with_base: bool) {
+    let scratch = tempfile::tempdir().unwrap();
+    let alone = scratch.path().join("landscape.toml");
+    let shipped = fs::read_to_string(root().join("scenarios/landscape.toml")).unwrap();
+    fs::write(
+        &alone,
+        shipped.replace("[downstream]\n", "[downstream]\nbases = false\n"),
+    )
+    .unwrap();
+    let scenario = if with_base {
+        "landscape"
+    } else {
+        alone.to_str().unwrap()
+    };
+    let mut all = vec![scenario, "--quick", "--quiet", "--stacks", "hyper+quotes"];
     all.extend(args);
     let ran = run_scenario(&all);
     let summary = &ran.summary;
@@ -316,19 +323,24 @@ pub fn landscape_by_name(args: &[&str], name_prefix: &str) {
         .iter()
         .map(|s| s["stack"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        ["hyper", "hyper+quotes"],
-        "the base beside its variant"
-    );
-    assert!(ran.stderr.contains("measuring hyper too"), "{}", ran.stderr);
-    let stack = &summary["stacks"][1];
+    let stack = if with_base {
+        assert_eq!(
+            names,
+            ["hyper", "hyper+quotes"],
+            "the base beside its variant"
+        );
+        assert!(ran.stderr.contains("measuring hyper too"), "{}", ran.stderr);
+        assert!(
+            summary["stacks"][0]["runs"][0]["landscape"].is_null(),
+            "the base calls nothing: {}",
+            summary["stacks"][0]
+        );
+        &summary["stacks"][1]
+    } else {
+        assert_eq!(names, ["hyper+quotes"], "bases = false: the variant alone");
+        &summary["stacks"][0]
+    };
     assert_eq!(stack["status"], "ok", "{stack}");
-    assert!(
-        summary["stacks"][0]["runs"][0]["landscape"].is_null(),
-        "the base calls nothing: {}",
-        summary["stacks"][0]
-    );
     let landscape = &stack["runs"][0]["landscape"];
     let url = landscape["url"].as_str().unwrap();
     assert!(url.starts_with(name_prefix), "{url}");

@@ -75,6 +75,41 @@ pub fn server(
     serve!(server, config, boot, STACK)
 }
 
+/// The `log` rung's server: the same, each request logged as one JSON line on stdout once its
+/// answer is made (contract F1).
+#[cfg(feature = "log")]
+pub fn server_with_access_log(
+    config: Config,
+    boot: Boot,
+    service: web::Data<AccountService>,
+) -> std::io::Result<Server> {
+    use actix_web::dev::Service as _;
+    use footprint_core::access_log;
+
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(service.clone())
+            .wrap(server_header())
+            .configure(configure)
+            .wrap_fn(|request, service| {
+                let started = std::time::Instant::now();
+                let method = request.method().clone();
+                let path = request.path().to_owned();
+                let answer = service.call(request);
+                async move {
+                    let answer = answer.await;
+                    let status = match &answer {
+                        Ok(response) => response.status(),
+                        Err(e) => e.as_response_error().status_code(),
+                    };
+                    access_log::request(method.as_str(), &path, status.as_u16(), started.elapsed());
+                    answer
+                }
+            })
+    });
+    serve!(server, config, boot, "actix@log")
+}
+
 /// Runs the server `make` returns (inside actix's system, which it needs) until `SIGTERM` or
 /// `SIGINT`, then stops accepting at once, gives in-flight requests the grace period and
 /// stops. (`stop(true)` alone was seen to drop a connection whose request was half received
