@@ -24,8 +24,14 @@ fn is_name(text: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
+/// A stack's name, or a landscape variant's or a rung's (`axum+quotes`, `axum@log`): the
+/// separators are the ones `stacks` names them by.
 fn is_stack_name(text: &str) -> bool {
-    match text.split_once('+').or_else(|| text.split_once('@')) {
+    let variant = crate::stacks::VARIANT_SUFFIX.chars().next().unwrap_or('+');
+    match text
+        .split_once(variant)
+        .or_else(|| text.split_once(crate::stacks::RUNG_SEPARATOR))
+    {
         Some((base, variant)) => {
             is_name(base)
                 && !variant.is_empty()
