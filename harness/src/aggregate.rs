@@ -8,7 +8,7 @@ use crate::model::{
     ProbeRecord, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
 use crate::model::{DownstreamStep, KindResult, StepLoad};
-use crate::model::{Phase, Sample};
+use crate::model::{Phase, Sample, Scrape, ScrapeRun};
 use crate::scenario::Step;
 use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 
@@ -274,6 +274,22 @@ pub fn idle_cores(samples: &[Sample]) -> Option<f64> {
         .map(|s| (s.at.as_secs_f64(), s.service.cpu_us as f64 / 1e6))
         .collect();
     rate(&points)
+}
+
+/// What the scraper saw of one repeat of a `metrics` rung: how many scrapes, how many
+/// succeeded, their duration (median, longest) and the samples the last good one read.
+pub fn scrape_run(server: String, interval_s: f64, scrapes: &[Scrape]) -> ScrapeRun {
+    let durations: Vec<f64> = scrapes.iter().filter_map(|s| s.duration_ms).collect();
+    ScrapeRun {
+        server,
+        interval_s,
+        scrapes: u32::try_from(scrapes.len()).unwrap_or(u32::MAX),
+        up: u32::try_from(scrapes.iter().filter(|s| s.up).count()).unwrap_or(u32::MAX),
+        duration_ms_median: median(&durations),
+        duration_ms_max: durations.iter().copied().reduce(f64::max),
+        samples: scrapes.iter().rev().find(|s| s.up).and_then(|s| s.samples),
+        failure: None,
+    }
 }
 
 /// A capacity probe's figures from its step's ([`step_summary`]), verdict not yet given. The
@@ -604,6 +620,31 @@ pub fn interleave<T: Clone>(stacks: &[T], repeat: usize) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_rungs_scrapes_are_counted_and_timed() {
+        let scrape = |at_s: f64, up: bool, ms: f64, samples: u64| Scrape {
+            at_s,
+            up,
+            duration_ms: Some(ms),
+            samples: Some(samples),
+        };
+        let run = scrape_run(
+            "prometheus".into(),
+            1.0,
+            &[
+                scrape(0.0, true, 1.0, 40),
+                scrape(1.0, true, 3.0, 52),
+                scrape(2.0, false, 1000.0, 0),
+            ],
+        );
+        assert_eq!((run.scrapes, run.up), (3, 2));
+        assert_eq!(run.duration_ms_median, Some(3.0));
+        assert_eq!(run.duration_ms_max, Some(1000.0));
+        assert_eq!(run.samples, Some(52), "the last good scrape's");
+        assert_eq!(scrape_run(String::new(), 1.0, &[]).duration_ms_median, None);
+    }
+
     use super::*;
     use crate::model::{BatteryCase, Reading};
 

@@ -449,7 +449,8 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             let (all, added) = stacks::with_bases(&names);
             if !added.is_empty() {
                 eprintln!(
-                    "measuring {} too: the report sets each landscape variant beside its base                      (`bases = false` in {}'s [downstream] leaves them out)",
+                    "measuring {} too: the report sets each landscape variant beside its base \
+                     (`bases = false` in {}'s [downstream] leaves them out)",
                     added.join(", "),
                     plan.source.display()
                 );
@@ -457,6 +458,20 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             all
         }
         _ => names,
+    };
+    let names = if plan.rungs {
+        let (all, added) = stacks::with_rungs(&names);
+        if !added.is_empty() {
+            eprintln!(
+                "measuring {} too: {} measures each stack's rungs beside it (`rungs = false` \
+                 leaves them out)",
+                added.join(", "),
+                plan.source.display()
+            );
+        }
+        all
+    } else {
+        names
     };
     if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
         eprintln!("error: --init-swarm needs --backend swarm");

@@ -24,6 +24,7 @@ pub mod results;
 pub mod run;
 pub mod sample;
 pub mod scenario;
+pub mod scrape;
 pub mod setup;
 pub mod stacks;
 pub mod stats;

@@ -23,6 +23,7 @@ use crate::prepare::{self, Builder, NotBuilt, SetupError, Toolchains};
 use crate::progress::Reporter;
 use crate::results::{ResultsError, RunDir};
 use crate::scenario::Scenario;
+use crate::scrape::{Prometheus, Scraper};
 use crate::stacks;
 
 /// Everything a run needs, validated.
@@ -136,6 +137,10 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         root: options.root.clone(),
         reporter: &reporter,
     };
+    let scraper = Prometheus::new(
+        &setup.run_id,
+        &options.root.join("target").join("footprint-prometheus"),
+    );
     let plan = Plan {
         scenario,
         stacks: &options.stacks,
@@ -152,6 +157,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         builder: &builder,
         reporter: &reporter,
         cancel: &cancel,
+        scraper: &scraper,
     };
     execute(plan, &world)
 }
@@ -188,6 +194,8 @@ pub struct World<'a> {
     pub reporter: &'a Reporter,
     /// The run's cancellation token.
     pub cancel: &'a Cancel,
+    /// What scrapes a `metrics` rung while it is measured.
+    pub scraper: &'a dyn Scraper,
 }
 
 /// Walks the plan: results folder, build, then per repeat each stack in turn (order rotated
@@ -239,6 +247,12 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     }
     if scenario.downstream.is_some() {
         dir.add_landscape()?;
+    }
+    if names
+        .iter()
+        .any(|n| stacks::lookup(n).is_some_and(|s| s.is_scraped()))
+    {
+        dir.add_scrapes()?;
     }
     reporter.say(&format!("results: {}", dir.path.display()));
     match &placement.note {
@@ -292,6 +306,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         cancel,
         boot_timeout,
         downstream: downstream.as_ref(),
+        scraper: world.scraper,
     };
     let runnable: Vec<String> = names
         .iter()

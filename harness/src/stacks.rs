@@ -65,6 +65,13 @@ const SLOG: GoLib = GoLib {
     package: "golang-golang-x-exp-dev",
 };
 
+/// The Prometheus project's Go client, for the Go `metrics` rung (Debian's 1.14; it brings
+/// its own dependencies, `client_model`, `common`, `procfs`, protobuf, into the same tree).
+const PROMETHEUS_CLIENT: GoLib = GoLib {
+    import: "github.com/prometheus/client_golang/prometheus",
+    package: "golang-github-prometheus-client-golang-dev",
+};
+
 /// A stack the harness can measure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stack {
@@ -281,8 +288,10 @@ pub const VARIANTS: [Stack; 6] = [
 
 /// The rungs of the feature ladder built so far: a stack with one added concern, named
 /// `<stack>@<rung>`, built from the same code with a cargo feature or a build tag. `log`: one
-/// JSON access-log line per request on stdout (contract F1).
-pub const RUNGS: [Stack; 4] = [
+/// JSON access-log line per request on stdout (contract F1); `metrics`: a request counter and
+/// a latency histogram by route and status on `GET /metrics` (contract F2), scraped during the
+/// run by a Prometheus server the harness starts.
+pub const RUNGS: [Stack; 8] = [
     Stack {
         name: "hyper@log",
         about: "hyper, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
@@ -325,6 +334,51 @@ pub const RUNGS: [Stack; 4] = [
             bin: "footprint-go-log",
             tags: &["log"],
             libs: &[SLOG],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "hyper@metrics",
+        about: "hyper, each request counted and timed by route and status on GET /metrics: prometheus-client",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-hyper",
+            bin: "footprint-hyper-metrics",
+            features: &["metrics"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "axum@metrics",
+        about: "axum, each request counted and timed by route and status on GET /metrics: prometheus-client",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-axum",
+            bin: "footprint-axum-metrics",
+            features: &["metrics"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "actix@metrics",
+        about: "actix-web, each request counted and timed by route and status on GET /metrics: prometheus-client",
+        workers: "actix workers (one single-threaded runtime each)",
+        build: Build::Cargo {
+            package: "footprint-actix",
+            bin: "footprint-actix-metrics",
+            features: &["metrics"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "go@metrics",
+        about: "the Go service, each request counted and timed by route and status on GET /metrics: client_golang",
+        workers: "GOMAXPROCS",
+        build: Build::Go {
+            dir: "services/go",
+            bin: "footprint-go-metrics",
+            tags: &["metrics"],
+            libs: &[PROMETHEUS_CLIENT],
         },
         jvm_options: &[],
     },
@@ -373,6 +427,27 @@ pub fn with_bases(names: &[String]) -> (Vec<String>, Vec<String>) {
     (all, added)
 }
 
+/// `names` with the rungs built on each stack inserted after it when the list lacks them
+/// (`axum, go` becomes `axum, axum@log, axum@metrics, go, go@log, go@metrics`), and the rungs
+/// so added. A stack no rung is built on stays alone.
+pub fn with_rungs(names: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut all: Vec<String> = Vec::with_capacity(names.len() * 3);
+    let mut added = Vec::new();
+    for name in names {
+        if !all.contains(name) {
+            all.push(name.clone());
+        }
+        for rung in RUNGS.iter().filter(|r| r.base_name() == name) {
+            let rung = rung.name.to_owned();
+            if !names.contains(&rung) && !all.contains(&rung) {
+                all.push(rung.clone());
+                added.push(rung);
+            }
+        }
+    }
+    (all, added)
+}
+
 /// The suffix of a landscape variant's name: `axum+quotes` is `axum` calling quotes.
 pub const VARIANT_SUFFIX: &str = "+quotes";
 
@@ -408,6 +483,11 @@ impl Stack {
     /// The ladder's rung it is (`log` for `axum@log`), `None` for a stack or a variant.
     pub fn rung(&self) -> Option<&'static str> {
         self.name.split_once(RUNG_SEPARATOR).map(|(_, rung)| rung)
+    }
+
+    /// Whether a Prometheus server scrapes it while it is measured (the `metrics` rung).
+    pub fn is_scraped(&self) -> bool {
+        self.rung() == Some("metrics")
     }
 
     /// Whether it runs on a JVM.
@@ -511,8 +591,24 @@ pub fn lack(stack: &Stack) -> Option<Lack> {
     probe(stack).err()
 }
 
-/// The toolchain `stack` is built with, with its version, or what it lacks.
+/// The toolchain `stack` is built with, with its version, or what it lacks: its build's, and
+/// the Prometheus server for a rung that is scraped.
 fn probe(stack: &Stack) -> Result<String, Lack> {
+    let toolchain = probe_build(stack)?;
+    if stack.is_scraped() && version_of(crate::scrape::PROGRAM, "--version").is_none() {
+        return Err(Lack::apt(
+            format!(
+                "Prometheus (`{}`), which scrapes the metrics rung while it is measured",
+                crate::scrape::PROGRAM
+            ),
+            vec![crate::scrape::PACKAGE.to_owned()],
+        ));
+    }
+    Ok(toolchain)
+}
+
+/// The toolchain `stack` is built with, with its version, or what it lacks.
+fn probe_build(stack: &Stack) -> Result<String, Lack> {
     match stack.build {
         Build::Cargo { .. } => version_of(&cargo(), "--version").ok_or_else(|| {
             Lack::other(
@@ -1143,20 +1239,50 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_brings_its_rungs_after_it() {
+        let names = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let (all, added) = with_rungs(&names(&["axum", "floor", "go@log", "go"]));
+        assert_eq!(
+            all,
+            names(&[
+                "axum",
+                "axum@log",
+                "axum@metrics",
+                "floor",
+                "go@log",
+                "go",
+                "go@metrics"
+            ])
+        );
+        assert_eq!(added, names(&["axum@log", "axum@metrics", "go@metrics"]));
+    }
+
+    #[test]
     fn rungs_are_found_with_their_base() {
         for rung in RUNGS {
             let found = lookup(rung.name).unwrap();
-            assert_eq!(found.rung(), Some("log"), "{}", rung.name);
+            let name = found.rung().unwrap();
+            assert!(["log", "metrics"].contains(&name), "{}", rung.name);
             assert!(!found.calls_downstream());
             let base = find(found.base_name()).unwrap();
             assert_eq!(base.rung(), None);
-            assert_eq!(format!("{}{RUNG_SEPARATOR}log", base.name), rung.name);
+            assert_eq!(format!("{}{RUNG_SEPARATOR}{name}", base.name), rung.name);
+            // Built with the feature or the tag of the rung's name.
+            let (Build::Cargo { features: on, .. } | Build::Go { tags: on, .. }) = rung.build
+            else {
+                panic!("{}: a cargo or Go build", rung.name);
+            };
+            assert_eq!(on, &[name][..], "{}", rung.name);
         }
         assert!(known_names().contains(&"go@log"));
         let Build::Go { libs, tags, .. } = lookup("go@log").unwrap().build else {
             panic!("go@log is a Go build");
         };
         assert_eq!((tags, libs), (&["log"][..], &[SLOG][..]));
+        let Build::Go { libs, .. } = lookup("go@metrics").unwrap().build else {
+            panic!("go@metrics is a Go build");
+        };
+        assert_eq!(libs, &[PROMETHEUS_CLIENT][..]);
     }
 
     #[test]

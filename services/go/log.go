@@ -17,9 +17,9 @@ import (
 )
 
 func init() {
-	variant = stack + "@log"
+	rungs = append(rungs, "log")
 	logger := slog.New(slog.NewJSONHandler(os.Stdout))
-	accessLog = func(next http.Handler) http.Handler {
+	observers = append(observers, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			started := time.Now()
 			recorder := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -33,16 +33,5 @@ func init() {
 				slog.Int64("duration_us", time.Since(started).Microseconds()),
 			)
 		})
-	}
-}
-
-// statusRecorder keeps the status the handler sent.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
+	})
 }

@@ -35,12 +35,20 @@ var variant = stack
 // its quote; nil in the base service.
 var landscape func(lookup func(string) (string, bool)) (func(Account) any, error)
 
-// accessLog, set by the log rung's init (log.go, -tags log), wraps the handler so that each
-// request is logged as one JSON line on stdout (contract F1); nil in the base service.
-var accessLog func(http.Handler) http.Handler
+// rungs names the feature ladder's rungs built in, each appended by its file's init (log.go
+// with -tags log, metrics.go with -tags metrics); the build is then "go@log", "go@metrics".
+var rungs []string
+
+// observers, appended by the rungs' inits, wrap the handler: log.go logs each request as one
+// JSON line on stdout (contract F1), metrics.go counts and times it and answers GET /metrics
+// (contract F2). None in the base service.
+var observers []func(http.Handler) http.Handler
 
 func main() {
 	boot := time.Now()
+	if len(rungs) == 1 {
+		variant = stack + "@" + rungs[0]
+	}
 	cfg, err := loadConfig(os.LookupEnv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", variant, err)
@@ -75,8 +83,8 @@ func run(cfg Config, boot time.Time, withQuote func(Account) any) error {
 		return err
 	}
 	var handler http.Handler = Handler{store: NewStore(hostname), withQuote: withQuote}
-	if accessLog != nil {
-		handler = accessLog(handler)
+	for _, observe := range observers {
+		handler = observe(handler)
 	}
 	srv := &http.Server{
 		Handler:           handler,

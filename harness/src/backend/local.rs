@@ -57,6 +57,22 @@ impl Local {
     }
 }
 
+impl Local {
+    /// The marker a process the run starts carries in its environment as `name`, so that
+    /// `harness clean` finds it if this harness dies first.
+    pub fn marks(&self, name: &str) -> Vec<(&'static str, String)> {
+        let mut marks = vec![
+            (ENV_RUN, self.run_id.clone()),
+            (ENV_STACK, name.to_owned()),
+            (ENV_HARNESS_PID, self.harness_pid.to_string()),
+        ];
+        if let Some(start) = self.harness_start {
+            marks.push((ENV_HARNESS_START, start.to_string()));
+        }
+        marks
+    }
+}
+
 /// What the `local` backend is: processes, pinned, read from `/proc`, boot from the spawn.
 pub fn traits() -> BackendTraits {
     BackendTraits {
@@ -138,18 +154,13 @@ impl Backend for Local {
             // outlives the harness (a killed harness cannot take its services with it: they
             // run in their own process group, and a death signal would fire when the
             // short-lived spawning thread ends, not the harness).
-            .env(ENV_RUN, &self.run_id)
-            .env(ENV_STACK, &spec.stack)
-            .env(ENV_HARNESS_PID, self.harness_pid.to_string())
+            .envs(self.marks(&spec.stack))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             // Its own process group: a Ctrl-C at the terminal reaches the harness only, which
             // then stops the load before the service, in that order.
             .process_group(0);
-        if let Some(start) = self.harness_start {
-            command.env(ENV_HARNESS_START, start.to_string());
-        }
         let (mut child, started) = spawn_pinned(command, &spec.cpus).map_err(|e| match e {
             SpawnError::Pin(source) => BackendError::Pin {
                 stack: spec.stack.clone(),

@@ -29,10 +29,11 @@ use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
     BatteryRow, BootRow, BreakerRow, CapacityRow, CpuRow, DownstreamRow, HistogramRow, LatencyRow,
-    MemoryRow, ResultsError, RowWriter, RunDir,
+    MemoryRow, ResultsError, RowWriter, RunDir, ScrapeRow,
 };
 use crate::sample::{ProcSource, Sampler, Source};
 use crate::scenario::{Battery, CapacityPlan, Scenario, Step};
+use crate::scrape::{self, Scraper, Scraping};
 use crate::stacks::{self, Launch};
 
 /// A stack ready to be started: how it was built, and its image for the container backends.
@@ -87,6 +88,8 @@ pub struct Measure<'a> {
     pub boot_timeout: Option<Duration>,
     /// The downstream's build, when the scenario deploys one beside its landscape variants.
     pub downstream: Option<&'a Prepared>,
+    /// What scrapes a `metrics` rung while it is measured.
+    pub scraper: &'a dyn Scraper,
 }
 
 impl Measure<'_> {
@@ -210,6 +213,20 @@ impl Measure<'_> {
             }
             return (run, Vec::new());
         };
+        let scraping: Option<Box<dyn Scraping>> = if stack.is_scraped() {
+            bar.phase("starting Prometheus, which scrapes it");
+            match self.scraper.start(instance.addr(), name) {
+                Ok(scraping) => Some(scraping),
+                Err(why) => {
+                    run.failure = Some(why);
+                    run.ended = Some(instance.stop());
+                    bar.finish("failed");
+                    return (run, Vec::new());
+                }
+            }
+        } else {
+            None
+        };
         let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
         let (sampler, rx) = match self.sampler(instance.source(), &phase) {
             Ok(sampling) => sampling,
@@ -238,6 +255,7 @@ impl Measure<'_> {
             capacity,
             downstream: downstream_csv,
             breaker: breaker_csv,
+            scrapes: scrapes_csv,
             ..
         } = dir;
         thread::scope(|scope| {
@@ -284,6 +302,9 @@ impl Measure<'_> {
             }
         });
         let probes = probe.map(landscape::Probe::finish).unwrap_or_default();
+        if let Some(scraping) = scraping {
+            run.scrapes = Some(self.scrapes(scraping, name, repeat, scrapes_csv.as_mut()));
+        }
         run.ended = Some(instance.stop());
         if let Some(downstream) = downstream {
             let (mut landscape, taken) = downstream.finish();
@@ -330,6 +351,40 @@ impl Measure<'_> {
             (None, false) => "done",
         });
         (run, samples)
+    }
+
+    /// The scrapes of a `metrics` rung read back from its scraper (which is then stopped),
+    /// written to `scrapes.csv` with their time since the run's start, and their figures.
+    fn scrapes(
+        &self,
+        scraping: Box<dyn Scraping>,
+        name: &str,
+        repeat: u32,
+        csv: Option<&mut RowWriter<ScrapeRow>>,
+    ) -> crate::model::ScrapeRun {
+        let server = scraping.server();
+        let interval_s = scrape::INTERVAL.as_secs_f64();
+        let epoch_s = self.epoch.utc.timestamp_micros() as f64 / 1e6;
+        match scraping.finish() {
+            Ok(mut scrapes) => {
+                for scrape in &mut scrapes {
+                    scrape.at_s -= epoch_s;
+                }
+                if let Some(csv) = csv {
+                    for scrape in &scrapes {
+                        let _ = csv.write(&ScrapeRow::new(name, repeat, scrape));
+                    }
+                }
+                aggregate::scrape_run(server, interval_s, &scrapes)
+            }
+            Err(why) => {
+                self.reporter
+                    .warn(&format!("{name}: its scrapes could not be read: {why}"));
+                let mut run = aggregate::scrape_run(server, interval_s, &[]);
+                run.failure = Some(why);
+                run
+            }
+        }
     }
 
     /// The scenario's cold starts; the last one's instance is returned to be measured.

@@ -10,11 +10,13 @@ use chrono::{DateTime, Utc};
 use crate::stats::{Estimate, Spread};
 
 mod fit;
+mod ladder;
 mod landscape;
 
 pub use fit::{
     Density, Fit, FitLimit, FitProbe, FitSummary, FitVerdict, LimitBy, LimitFrom, ReplicaRecord,
 };
+pub use ladder::{Scrape, ScrapeRun};
 pub use landscape::{
     BreakerChange, BreakerProbe, DownstreamInfo, DownstreamStep, FaultRecord, LandscapeRun,
     Observed,
@@ -572,6 +574,9 @@ pub struct StackRun {
     /// The downstream deployed beside a landscape variant, and the breaker as probed.
     #[serde(default)]
     pub landscape: Option<LandscapeRun>,
+    /// A `metrics` rung's scrapes by the run's Prometheus.
+    #[serde(default)]
+    pub scrapes: Option<ScrapeRun>,
 }
 
 /// The bad-input battery against one repeat of a stack, and the service's memory around it.
@@ -638,6 +643,7 @@ impl StackRun {
             fit: None,
             density: None,
             landscape: None,
+            scrapes: None,
         }
     }
 }

@@ -15,6 +15,31 @@ use crate::table::sig3;
 pub struct LadderView {
     /// One row per rung the run measured.
     pub rows: Vec<RungRow>,
+    /// One row per repeat of a `metrics` rung: what the run's Prometheus recorded.
+    pub scrapes: Vec<ScrapeLine>,
+}
+
+/// What Prometheus recorded of one repeat of a `metrics` rung.
+#[derive(Debug, Serialize)]
+pub struct ScrapeLine {
+    /// The rung.
+    pub name: String,
+    /// Its colour.
+    pub colour: String,
+    /// The repeat.
+    pub repeat: u32,
+    /// Successful scrapes, `up` as Prometheus counts it.
+    pub up: u32,
+    /// All scrapes.
+    pub scrapes: u32,
+    /// Median scrape, ms.
+    pub median: String,
+    /// Longest scrape, ms.
+    pub longest: String,
+    /// Samples in the last good scrape.
+    pub samples: String,
+    /// What scraped, or why the scrapes could not be read.
+    pub server: String,
 }
 
 /// A rung beside its base.
@@ -79,7 +104,32 @@ pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
             }
         })
         .collect();
-    (!rows.is_empty()).then_some(LadderView { rows })
+    let scrapes = summary
+        .stacks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.runs.iter().filter_map(move |run| {
+                let scraped = run.scrapes.as_ref()?;
+                let ms = |v: Option<f64>| v.map_or("-".to_owned(), sig3);
+                Some(ScrapeLine {
+                    name: s.stack.clone(),
+                    colour: plots::css_colour(i),
+                    repeat: run.repeat,
+                    up: scraped.up,
+                    scrapes: scraped.scrapes,
+                    median: ms(scraped.duration_ms_median),
+                    longest: ms(scraped.duration_ms_max),
+                    samples: scraped.samples.map_or("-".to_owned(), |n| n.to_string()),
+                    server: match &scraped.failure {
+                        Some(why) => format!("not read back: {why}"),
+                        None => format!("{}, every {} s", scraped.server, scraped.interval_s),
+                    },
+                })
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then_some(LadderView { rows, scrapes })
 }
 
 /// What a stack deploys, MB: its image where it had one, else its binary or jars.
@@ -99,6 +149,38 @@ mod tests {
     use crate::report::{MemorySeries, page, render};
 
     #[test]
+    fn a_metrics_rungs_scrapes_have_a_line_per_repeat() {
+        let mut rung = stack("go@metrics", 2048, 3072, 3.0);
+        rung.runs[0].scrapes = Some(crate::model::ScrapeRun {
+            server: "prometheus, version 2.42.0".into(),
+            interval_s: 1.0,
+            scrapes: 31,
+            up: 30,
+            duration_ms_median: Some(1.234),
+            duration_ms_max: Some(4.5),
+            samples: Some(40),
+            failure: None,
+        });
+        let s = summary("ladder", vec![stack("go", 1024, 2048, 2.5), rung]);
+        let view = ladder_view(&s).unwrap();
+        let line = &view.scrapes[0];
+        assert_eq!((line.up, line.scrapes), (30, 31));
+        assert_eq!(
+            (
+                line.median.as_str(),
+                line.longest.as_str(),
+                line.samples.as_str()
+            ),
+            ("1.23", "4.5", "40")
+        );
+        let mut page = page(&s, None, &MemorySeries::new(), ".");
+        page.ladder = Some(view);
+        let html = render("report.html", &page).unwrap();
+        assert!(html.contains("Prometheus's scrapes"), "the scrapes table");
+        assert!(html.contains("<td class=\"num\">30 / 31</td>"), "{html}");
+    }
+
+    #[test]
     fn a_rung_is_set_beside_its_base_with_the_difference() {
         let mut rung = stack("axum@log", 2048, 3072, 3.0);
         rung.cpu_ms_per_1000 = Some(55.0);
@@ -108,6 +190,7 @@ mod tests {
         let s = summary("ladder", vec![base, rung, stack("go", 4096, 8192, 2.0)]);
         let view = ladder_view(&s).unwrap();
         assert_eq!(view.rows.len(), 1, "one row per rung, none for a stack");
+        assert!(view.scrapes.is_empty(), "no metrics rung, no scrapes");
         let row = &view.rows[0];
         assert_eq!((row.name.as_str(), row.base.as_str()), ("axum@log", "axum"));
         assert_eq!(row.idle, "2.0 (+1.0)");

@@ -481,6 +481,7 @@ pub(crate) mod tests {
             fit: None,
             landscape: None,
             density: None,
+            scrapes: None,
         });
         s
     }

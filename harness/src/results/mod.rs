@@ -21,7 +21,7 @@ use crate::model::{SCHEMA_VERSION, Summary};
 
 pub use rows::{
     BatteryRow, BootRow, BreakerRow, CalibrateRow, CapacityRow, CpuRow, DensityRow, DownstreamRow,
-    FitRow, Fixed, HistogramRow, LatencyRow, MemoryRow, Row,
+    FitRow, Fixed, HistogramRow, LatencyRow, MemoryRow, Row, ScrapeRow,
 };
 
 /// The oldest `summary.json` schema this harness reads.
@@ -220,6 +220,8 @@ pub struct RunDir {
     /// `breaker.csv`, the landscape variants' probes and faults, once
     /// [`RunDir::add_landscape`] made it.
     pub breaker: Option<RowWriter<BreakerRow>>,
+    /// `scrapes.csv`, the `metrics` rungs' scrapes, once [`RunDir::add_scrapes`] made it.
+    pub scrapes: Option<RowWriter<ScrapeRow>>,
 }
 
 impl RunDir {
@@ -253,6 +255,7 @@ impl RunDir {
             density: None,
             downstream: None,
             breaker: None,
+            scrapes: None,
             path,
         })
     }
@@ -267,6 +270,12 @@ impl RunDir {
     pub fn add_landscape(&mut self) -> Result<(), ResultsError> {
         self.downstream = Some(RowWriter::create(self.path.join(DownstreamRow::FILE))?);
         self.breaker = Some(RowWriter::create(self.path.join(BreakerRow::FILE))?);
+        Ok(())
+    }
+
+    /// Creates `scrapes.csv`, for a run that measures a `metrics` rung.
+    pub fn add_scrapes(&mut self) -> Result<(), ResultsError> {
+        self.scrapes = Some(RowWriter::create(self.path.join(ScrapeRow::FILE))?);
         Ok(())
     }
 

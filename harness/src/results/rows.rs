@@ -773,3 +773,39 @@ impl BreakerRow {
         }
     }
 }
+
+/// `scrapes.csv`: one row per scrape of a `metrics` rung by the run's Prometheus, as
+/// Prometheus recorded it (`up`, `scrape_duration_seconds`, `scrape_samples_scraped`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScrapeRow {
+    /// The rung scraped.
+    pub stack: String,
+    /// Its repeat (from 1).
+    pub repeat: u32,
+    /// Milliseconds since the run started.
+    pub t_ms: i64,
+    /// 1 when the scrape succeeded.
+    pub up: u8,
+    /// How long it took, ms; empty when Prometheus recorded none.
+    pub duration_ms: Option<Fixed<3>>,
+    /// The samples it read.
+    pub samples: Option<u64>,
+}
+
+impl Row for ScrapeRow {
+    const FILE: &'static str = "scrapes.csv";
+}
+
+impl ScrapeRow {
+    /// The row of one scrape (its time already since the run's start).
+    pub fn new(stack: &str, repeat: u32, scrape: &crate::model::Scrape) -> Self {
+        Self {
+            stack: stack.to_owned(),
+            repeat,
+            t_ms: (scrape.at_s * 1000.0).round() as i64,
+            up: u8::from(scrape.up),
+            duration_ms: scrape.duration_ms.map(Fixed),
+            samples: scrape.samples,
+        }
+    }
+}

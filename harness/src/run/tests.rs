@@ -10,6 +10,7 @@ use crate::driver::fake::{Act, FakeDriver};
 use crate::model::{CapacityLimit, Status, Summary};
 use crate::placement::Resolved;
 use crate::prepare::Built;
+use crate::scrape::fake::FakeScraper;
 use crate::stacks::{Launch, Stack};
 
 /// Builds nothing: every stack is `/bin/true`, except those it is told are missing.
@@ -76,6 +77,7 @@ struct Case {
     driver: FakeDriver,
     builder: FakeBuilder,
     cancel: Cancel,
+    scraper: FakeScraper,
 }
 
 impl Case {
@@ -88,6 +90,10 @@ impl Case {
                 missing: Vec::new(),
             },
             cancel: Cancel::new(),
+            scraper: FakeScraper {
+                scrapes: 3,
+                ..FakeScraper::default()
+            },
         }
     }
 
@@ -124,6 +130,7 @@ impl Case {
             builder: &self.builder,
             reporter: &reporter,
             cancel: &self.cancel,
+            scraper: &self.scraper,
         };
         execute(plan, &world)
     }
@@ -184,6 +191,23 @@ fn order_rotates_per_repeat_and_every_service_is_stopped() {
     };
     assert_eq!(runs(&written), runs(summary));
     assert!(outcome.dir.join("latency.csv").exists());
+}
+
+#[test]
+fn a_metrics_rung_is_scraped_and_its_scrapes_recorded() {
+    let out = tempfile::tempdir().unwrap();
+    let case = Case::new(serve_all());
+    let outcome = case.run(out.path(), &["axum", "axum@metrics"], 1).unwrap();
+    let started = case.scraper.started.lock().unwrap().clone();
+    assert_eq!(started.len(), 1, "only the rung is scraped: {started:?}");
+    assert_eq!(started[0].1, "axum@metrics");
+    let rung = stack(&outcome.summary, "axum@metrics");
+    let scrapes = rung.runs[0].scrapes.as_ref().expect("the rung's scrapes");
+    assert_eq!((scrapes.scrapes, scrapes.up), (3, 3));
+    assert!(stack(&outcome.summary, "axum").runs[0].scrapes.is_none());
+    let rows: Vec<crate::results::ScrapeRow> = crate::results::read_run(&outcome.dir).unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.stack == "axum@metrics" && r.up == 1));
 }
 
 #[test]

@@ -93,6 +93,9 @@ pub struct Scenario {
     pub source: PathBuf,
     /// Stacks to run, in order; empty means every known stack.
     pub stacks: Vec<String>,
+    /// Whether each stack named brings the feature ladder's rungs built on it (`axum` then
+    /// `axum@log`, `axum@metrics`), whether named in the file or by `--stacks`.
+    pub rungs: bool,
     /// How often memory and CPU are sampled.
     pub sample_interval: Duration,
     /// How many times the whole set of stacks is run (order interleaved between repeats).
@@ -504,6 +507,7 @@ impl Scenario {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
+            format!("rungs = {}", self.rungs),
             format!("repeat = {}", self.repeat),
             format!("sample_interval_ms = {}", millis(self.sample_interval)),
         ];

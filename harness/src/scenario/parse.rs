@@ -41,6 +41,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
 struct RawScenario {
     description: Field,
     stacks: Field,
+    rungs: Field,
     repeat: Field,
     sample_interval_ms: Field,
     workers: Field,
@@ -211,6 +212,20 @@ impl Check<'_> {
             },
         };
         let stacks = self.stacks(&raw.stacks)?;
+        let rungs = match &raw.rungs {
+            None => false,
+            Some(value) => match value.get_ref() {
+                Value::Boolean(b) => *b,
+                _ => {
+                    return Err(self.invalid(
+                        "rungs",
+                        value,
+                        "true (each stack named brings the feature ladder's rungs built on it) \
+                         or false",
+                    ));
+                }
+            },
+        };
         let repeat = self.int_or(
             "repeat",
             &raw.repeat,
@@ -419,6 +434,7 @@ impl Check<'_> {
             description,
             source: self.file.to_path_buf(),
             stacks,
+            rungs,
             sample_interval: Duration::from_millis(sample_interval_ms as u64),
             repeat: repeat as u32,
             workers: workers.map(|workers| workers as usize),

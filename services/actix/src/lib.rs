@@ -9,6 +9,9 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, guard, web};
 use footprint_core::{AccountService, Boot, Config, HEALTH_BODY, Problem};
 
+#[cfg(any(feature = "log", feature = "metrics"))]
+pub mod rung;
+
 /// The stack's name, in the ready line and the `Server` header.
 pub const STACK: &str = "actix";
 
@@ -75,39 +78,56 @@ pub fn server(
     serve!(server, config, boot, STACK)
 }
 
-/// The `log` rung's server: the same, each request logged as one JSON line on stdout once its
-/// answer is made (contract F1).
-#[cfg(feature = "log")]
-pub fn server_with_access_log(
+/// A rung's server (`actix@log`, `actix@metrics`), announced as `name`: the same, with the
+/// rung's observer around each request once its answer is made, which also answers
+/// `GET /metrics` when the rung exposes metrics.
+#[cfg(any(feature = "log", feature = "metrics"))]
+pub fn server_observed(
     config: Config,
     boot: Boot,
     service: web::Data<AccountService>,
+    observer: std::sync::Arc<footprint_core::observe::Observer>,
+    name: &'static str,
 ) -> std::io::Result<Server> {
     use actix_web::dev::Service as _;
-    use footprint_core::access_log;
+    use futures_util::future::Either;
 
     let server = HttpServer::new(move || {
+        let observer = std::sync::Arc::clone(&observer);
         App::new()
             .app_data(service.clone())
             .wrap(server_header())
             .configure(configure)
-            .wrap_fn(|request, service| {
+            .wrap_fn(move |request, service| {
                 let started = std::time::Instant::now();
                 let method = request.method().clone();
                 let path = request.path().to_owned();
-                let answer = service.call(request);
+                let answer = match observer.exposition(method.as_str(), &path) {
+                    Some(text) => {
+                        let response = HttpResponse::Ok()
+                            .insert_header((
+                                header::CONTENT_TYPE,
+                                footprint_core::observe::EXPOSITION_TYPE,
+                            ))
+                            .insert_header((header::SERVER, STACK))
+                            .body(text);
+                        Either::Left(std::future::ready(Ok(request.into_response(response))))
+                    }
+                    None => Either::Right(service.call(request)),
+                };
+                let observer = std::sync::Arc::clone(&observer);
                 async move {
                     let answer = answer.await;
                     let status = match &answer {
                         Ok(response) => response.status(),
                         Err(e) => e.as_response_error().status_code(),
                     };
-                    access_log::request(method.as_str(), &path, status.as_u16(), started.elapsed());
+                    observer.answered(method.as_str(), &path, status.as_u16(), started.elapsed());
                     answer
                 }
             })
     });
-    serve!(server, config, boot, "actix@log")
+    serve!(server, config, boot, name)
 }
 
 /// Runs the server `make` returns (inside actix's system, which it needs) until `SIGTERM` or

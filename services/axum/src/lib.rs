@@ -11,6 +11,9 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use footprint_core::{AccountService, HEALTH_BODY, Problem};
 
+#[cfg(any(feature = "log", feature = "metrics"))]
+pub mod rung;
+
 /// The stack's name, in the ready line and the `Server` header.
 pub const STACK: &str = "axum";
 
@@ -28,20 +31,45 @@ pub fn app_with_quotes(
     routes(get(landscape::account)).with_state(landscape::Landscape { service, quotes })
 }
 
-/// The `log` rung's application: the same, each request logged as one JSON line (contract F1).
-#[cfg(feature = "log")]
-pub fn app_with_access_log(service: Arc<AccountService>) -> Router {
-    app(service).layer(middleware::from_fn(access_log))
+/// A rung's application (`axum@log`, `axum@metrics`): the same, with the rung's observer
+/// around each request in a middleware, which also answers `GET /metrics` when the rung
+/// exposes metrics.
+#[cfg(any(feature = "log", feature = "metrics"))]
+pub fn app_observed(
+    service: Arc<AccountService>,
+    observer: Arc<footprint_core::observe::Observer>,
+) -> Router {
+    app(service).layer(middleware::from_fn(move |request, next| {
+        observed(Arc::clone(&observer), request, next)
+    }))
 }
 
-/// Logs each request once its answer is made, whatever answered it (a route, a fallback).
-#[cfg(feature = "log")]
-async fn access_log(request: axum::extract::Request, next: middleware::Next) -> Response {
+/// Observes each request once its answer is made, whatever answered it (a route, a fallback,
+/// the exposition).
+#[cfg(any(feature = "log", feature = "metrics"))]
+async fn observed(
+    observer: Arc<footprint_core::observe::Observer>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let response = next.run(request).await;
-    footprint_core::access_log::request(
+    let response = match observer.exposition(method.as_str(), &path) {
+        Some(text) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    footprint_core::observe::EXPOSITION_TYPE,
+                ),
+                (SERVER, STACK),
+            ],
+            text,
+        )
+            .into_response(),
+        None => next.run(request).await,
+    };
+    observer.answered(
         method.as_str(),
         &path,
         response.status().as_u16(),

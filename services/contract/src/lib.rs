@@ -15,6 +15,7 @@ pub mod bad_input;
 pub mod checks;
 pub mod client;
 pub mod landscape;
+pub mod metrics;
 pub mod service;
 
 pub use service::{ReadyLine, Service, ServiceError, Target};

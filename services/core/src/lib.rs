@@ -11,6 +11,9 @@ pub mod breaker;
 pub mod config;
 pub mod host;
 pub mod id;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+pub mod observe;
 pub mod problem;
 pub mod quote;
 pub mod ready;

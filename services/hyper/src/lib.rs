@@ -10,6 +10,9 @@ use hyper::header::{ALLOW as ALLOW_HEADER, CONTENT_LENGTH, CONTENT_TYPE, HeaderV
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
+#[cfg(any(feature = "log", feature = "metrics"))]
+pub mod rung;
+
 /// The stack's name, in the ready line and the `Server` header.
 pub const STACK: &str = "hyper";
 

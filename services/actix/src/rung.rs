@@ -1,0 +1,27 @@
+//! The feature ladder's rungs of the actix stack (`actix@log`, `actix@metrics`): the same
+//! server with the rung's observer in a `wrap_fn` ([`crate::server_observed`]).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use actix_web::web;
+use footprint_core::observe::Observer;
+use footprint_core::{AccountService, Boot, Config, host};
+
+use crate::{run_until_signal, server_observed};
+
+/// Serves the rung called `name` with the observer `observe` makes, until `SIGTERM` or
+/// `SIGINT`: a rung binary's whole `main`.
+pub fn main(name: &'static str, observe: impl FnOnce() -> Observer) -> ExitCode {
+    let boot = Boot::start();
+    let config = Config::from_env_or_exit(name);
+    let observer = Arc::new(observe());
+    let service = web::Data::new(AccountService::seeded(host::hostname()));
+    match run_until_signal(|| server_observed(config, boot, service, observer, name)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{name}: cannot serve on {}: {e}", config.addr());
+            ExitCode::FAILURE
+        }
+    }
+}
