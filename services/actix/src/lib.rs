@@ -9,7 +9,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpResponse, HttpServer, guard, web};
 use footprint_core::{AccountService, Boot, Config, HEALTH_BODY, Problem};
 
-#[cfg(any(feature = "log", feature = "metrics"))]
+#[cfg(any(feature = "log", feature = "metrics", feature = "tracing"))]
 pub mod rung;
 
 /// The stack's name, in the ready line and the `Server` header.
@@ -81,7 +81,7 @@ pub fn server(
 /// A rung's server (`actix@log`, `actix@metrics`), announced as `name`: the same, with the
 /// rung's observer around each request once its answer is made, which also answers
 /// `GET /metrics` when the rung exposes metrics.
-#[cfg(any(feature = "log", feature = "metrics"))]
+#[cfg(any(feature = "log", feature = "metrics", feature = "tracing"))]
 pub fn server_observed(
     config: Config,
     boot: Boot,

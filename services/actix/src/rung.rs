@@ -1,4 +1,4 @@
-//! The feature ladder's rungs of the actix stack (`actix@log`, `actix@metrics`): the same
+//! The feature ladder's rungs of the actix stack (`actix@log`, `actix@metrics`, `actix@tracing`): the same
 //! server with the rung's observer in a `wrap_fn` ([`crate::server_observed`]).
 
 use std::process::ExitCode;
@@ -17,7 +17,10 @@ pub fn main(name: &'static str, observe: impl FnOnce() -> Observer) -> ExitCode 
     let config = Config::from_env_or_exit(name);
     let observer = Arc::new(observe());
     let service = web::Data::new(AccountService::seeded(host::hostname()));
-    match run_until_signal(|| server_observed(config, boot, service, observer, name)) {
+    let served =
+        run_until_signal(|| server_observed(config, boot, service, Arc::clone(&observer), name));
+    observer.shutdown();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{name}: cannot serve on {}: {e}", config.addr());

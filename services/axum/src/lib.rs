@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Json, Router, middleware};
 use footprint_core::{AccountService, HEALTH_BODY, Problem};
 
-#[cfg(any(feature = "log", feature = "metrics"))]
+#[cfg(any(feature = "log", feature = "metrics", feature = "tracing"))]
 pub mod rung;
 
 /// The stack's name, in the ready line and the `Server` header.
@@ -34,7 +34,7 @@ pub fn app_with_quotes(
 /// A rung's application (`axum@log`, `axum@metrics`): the same, with the rung's observer
 /// around each request in a middleware, which also answers `GET /metrics` when the rung
 /// exposes metrics.
-#[cfg(any(feature = "log", feature = "metrics"))]
+#[cfg(any(feature = "log", feature = "metrics", feature = "tracing"))]
 pub fn app_observed(
     service: Arc<AccountService>,
     observer: Arc<footprint_core::observe::Observer>,
@@ -46,7 +46,7 @@ pub fn app_observed(
 
 /// Observes each request once its answer is made, whatever answered it (a route, a fallback,
 /// the exposition).
-#[cfg(any(feature = "log", feature = "metrics"))]
+#[cfg(any(feature = "log", feature = "metrics", feature = "tracing"))]
 async fn observed(
     observer: Arc<footprint_core::observe::Observer>,
     request: axum::extract::Request,

@@ -1,4 +1,4 @@
-//! The feature ladder's rungs of the axum stack (`axum@log`, `axum@metrics`): the same
+//! The feature ladder's rungs of the axum stack (`axum@log`, `axum@metrics`, `axum@tracing`): the same
 //! application with the rung's observer in a middleware ([`crate::app_observed`]).
 
 use std::process::ExitCode;
@@ -15,15 +15,17 @@ use crate::app_observed;
 pub fn main(name: &'static str, observe: impl FnOnce() -> Observer) -> ExitCode {
     let boot = Boot::start();
     let config = Config::from_env_or_exit(name);
+    let observer = Arc::new(observe());
     let app = app_observed(
         Arc::new(AccountService::seeded(host::hostname())),
-        Arc::new(observe()),
+        Arc::clone(&observer),
     );
     let served = footprint_serve::runtime(&config).and_then(|runtime| {
         runtime.block_on(footprint_serve::serve(config, boot, name, || {
             TowerToHyperService::new(app.clone())
         }))
     });
+    observer.shutdown();
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -16,7 +16,9 @@ pub mod checks;
 pub mod client;
 pub mod landscape;
 pub mod metrics;
+pub mod otlp;
 pub mod service;
+pub mod spans;
 
 pub use service::{ReadyLine, Service, ServiceError, Target};
 

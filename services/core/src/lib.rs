@@ -18,6 +18,8 @@ pub mod problem;
 pub mod quote;
 pub mod ready;
 pub mod shutdown;
+#[cfg(feature = "otel")]
+pub mod spans;
 
 pub use account::{Account, AccountService, AccountView};
 pub use config::{Config, ConfigError};
@@ -40,3 +42,36 @@ pub const ACCOUNTS_PREFIX: &str = "/accounts/";
 
 /// Body of `GET /health`.
 pub const HEALTH_BODY: &str = r#"{"status":"UP"}"#;
+
+/// Path of the metrics endpoint of the `metrics` rung (contract F2).
+pub const METRICS_PATH: &str = "/metrics";
+
+/// The route a request's path matched, as the ladder's rungs label it (a metric's `route`, a
+/// span's `http.route`): the template, so the set stays small whatever ids are asked, or
+/// `other`.
+pub fn route(path: &str) -> &'static str {
+    match path {
+        HEALTH_PATH => HEALTH_PATH,
+        METRICS_PATH => METRICS_PATH,
+        _ => match path.strip_prefix(ACCOUNTS_PREFIX) {
+            Some(segment) if !segment.is_empty() && !segment.contains('/') => "/accounts/{id}",
+            _ => "other",
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route;
+
+    #[test]
+    fn routes_are_templates() {
+        assert_eq!(route("/accounts/10042"), "/accounts/{id}");
+        assert_eq!(route("/accounts/abc"), "/accounts/{id}");
+        assert_eq!(route("/accounts/"), "other");
+        assert_eq!(route("/accounts/1/2"), "other");
+        assert_eq!(route("/health"), "/health");
+        assert_eq!(route("/metrics"), "/metrics");
+        assert_eq!(route("/nothing"), "other");
+    }
+}

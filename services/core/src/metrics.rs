@@ -21,10 +21,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::{ACCOUNTS_PREFIX, HEALTH_PATH};
-
-/// Path of the metrics endpoint.
-pub const PATH: &str = "/metrics";
+use crate::route;
 
 /// The counter's name; the exposition adds `_total`.
 pub const REQUESTS: &str = "http_requests";
@@ -44,18 +41,6 @@ pub const BUCKETS: u16 = 14;
 struct Labels {
     route: &'static str,
     status: u16,
-}
-
-/// The route label of a request's path: the template it matched, or `other`.
-pub fn route(path: &str) -> &'static str {
-    match path {
-        HEALTH_PATH => HEALTH_PATH,
-        PATH => PATH,
-        _ => match path.strip_prefix(ACCOUNTS_PREFIX) {
-            Some(segment) if !segment.is_empty() && !segment.contains('/') => "/accounts/{id}",
-            _ => "other",
-        },
-    }
 }
 
 /// The rung's metrics and their registry.
@@ -117,17 +102,6 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn routes_are_templates() {
-        assert_eq!(route("/accounts/10042"), "/accounts/{id}");
-        assert_eq!(route("/accounts/abc"), "/accounts/{id}");
-        assert_eq!(route("/accounts/"), "other");
-        assert_eq!(route("/accounts/1/2"), "other");
-        assert_eq!(route("/health"), "/health");
-        assert_eq!(route("/metrics"), "/metrics");
-        assert_eq!(route("/nothing"), "other");
-    }
 
     #[test]
     fn the_exposition_counts_by_route_and_status() {

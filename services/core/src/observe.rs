@@ -1,7 +1,8 @@
 //! What a rung of the feature ladder adds around each request, in one value every stack's
 //! hook holds (hyper's `service_fn`, an axum middleware, actix's `wrap_fn`): the access log
-//! (`log`, contract F1) and the metrics (`metrics`, contract F2), each on when the rung's
-//! binary asks for it, whatever features the package was built with.
+//! (`log`, contract F1), the metrics (`metrics`, contract F2) and a span per request
+//! (`tracing`, contract F3), each on when the rung's binary asks for it, whatever features the
+//! package was built with.
 
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ pub struct Observer {
     log: bool,
     #[cfg(feature = "metrics")]
     metrics: Option<crate::metrics::Metrics>,
+    #[cfg(feature = "otel")]
+    spans: Option<crate::spans::Spans>,
 }
 
 impl Observer {
@@ -38,13 +41,35 @@ impl Observer {
         self
     }
 
+    /// With a span per request exported over OTLP/HTTP, keeping the share `ratio` of traces,
+    /// for the service `name`; a rung that cannot make its exporter says why and exits 2.
+    #[cfg(feature = "otel")]
+    pub fn with_spans(mut self, name: &'static str, ratio: f64) -> Self {
+        match crate::spans::Spans::new(name, ratio) {
+            Ok(spans) => self.spans = Some(spans),
+            Err(why) => {
+                eprintln!("{name}: {why}");
+                std::process::exit(2);
+            }
+        }
+        self
+    }
+
+    /// Ends what the rung runs beside the service (the span exporter flushes its queue).
+    pub fn shutdown(&self) {
+        #[cfg(feature = "otel")]
+        if let Some(spans) = &self.spans {
+            spans.shutdown();
+        }
+    }
+
     /// The answer to a request for the metrics, when it is one (`GET` of `/metrics`) and the
     /// rung exposes them; the hook sends it with [`EXPOSITION_TYPE`].
     #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
     pub fn exposition(&self, method: &str, path: &str) -> Option<String> {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
-            if method == "GET" && path == crate::metrics::PATH {
+            if method == "GET" && path == crate::METRICS_PATH {
                 return Some(metrics.encode());
             }
         }
@@ -64,6 +89,10 @@ impl Observer {
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
             metrics.record(path, status, took);
+        }
+        #[cfg(feature = "otel")]
+        if let Some(spans) = &self.spans {
+            spans.answered(method, path, status, took);
         }
     }
 }

@@ -10,7 +10,7 @@ use hyper::header::{ALLOW as ALLOW_HEADER, CONTENT_LENGTH, CONTENT_TYPE, HeaderV
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
-#[cfg(any(feature = "log", feature = "metrics"))]
+#[cfg(any(feature = "log", feature = "metrics", feature = "tracing"))]
 pub mod rung;
 
 /// The stack's name, in the ready line and the `Server` header.

@@ -1,4 +1,4 @@
-//! The feature ladder's rungs of the hyper stack (`hyper@log`, `hyper@metrics`): the same
+//! The feature ladder's rungs of the hyper stack (`hyper@log`, `hyper@metrics`, `hyper@tracing`): the same
 //! service, with the rung's [`Observer`] around each request in the `service_fn`.
 
 use std::convert::Infallible;
@@ -39,6 +39,7 @@ pub fn main(name: &'static str, observe: impl FnOnce() -> Observer) -> ExitCode 
             })
         }))
     });
+    observer.shutdown();
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

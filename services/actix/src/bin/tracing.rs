@@ -1,0 +1,11 @@
+//! `footprint-actix-tracing`: the `tracing` rung of the actix stack; a span per request,
+//! every one kept, exported over OTLP/HTTP (contract F3).
+
+use footprint_core::observe::Observer;
+
+/// The rung's name, in its ready line and as the spans' service.
+const RUNG: &str = "actix@tracing";
+
+fn main() -> std::process::ExitCode {
+    footprint_actix::rung::main(RUNG, || Observer::new().with_spans(RUNG, 1.0))
+}
