@@ -8,7 +8,7 @@ use crate::model::{
     ProbeRecord, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
 use crate::model::{DownstreamStep, KindResult, StepLoad};
-use crate::model::{Phase, Sample, Scrape, ScrapeRun};
+use crate::model::{Phase, Sample, Scrape, ScrapeRun, SpanRun};
 use crate::scenario::Step;
 use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
 
@@ -223,6 +223,7 @@ pub fn step_summary(
         target_rps: step.rate,
         seconds,
         requests,
+        answered: load.answered,
         achieved_rps,
         errors,
         kinds: load.kinds.clone(),
@@ -289,6 +290,42 @@ pub fn scrape_run(server: String, interval_s: f64, scrapes: &[Scrape]) -> Scrape
         duration_ms_max: durations.iter().copied().reduce(f64::max),
         samples: scrapes.iter().rev().find(|s| s.up).and_then(|s| s.samples),
         failure: None,
+    }
+}
+
+/// A `tracing` rung's spans against the account requests it answered (warm-up and steps):
+/// the share kept, and whether it agrees with the rung's ratio. Every span kept (ratio 1) must
+/// be every request; a sampled share within half of the ratio either way (for the thousands
+/// of requests of a run, many standard deviations).
+#[allow(clippy::too_many_arguments)]
+pub fn span_run(
+    ratio: f64,
+    exports: u64,
+    spans: u64,
+    account_spans: u64,
+    account_requests: u64,
+    bytes: u64,
+    refused: u64,
+) -> SpanRun {
+    let kept = (account_requests > 0).then(|| account_spans as f64 / account_requests as f64);
+    let agrees = refused == 0
+        && kept.is_some_and(|k| {
+            if ratio >= 1.0 {
+                account_spans == account_requests
+            } else {
+                (ratio * 0.5..=ratio * 1.5).contains(&k)
+            }
+        });
+    SpanRun {
+        ratio,
+        exports,
+        spans,
+        account_spans,
+        account_requests,
+        bytes,
+        refused,
+        kept,
+        agrees,
     }
 }
 
@@ -622,6 +659,30 @@ pub fn interleave<T: Clone>(stacks: &[T], repeat: usize) -> Vec<T> {
 mod tests {
 
     #[test]
+    fn a_rungs_spans_agree_with_its_ratio_or_say_not() {
+        assert!(span_run(1.0, 3, 1005, 1000, 1000, 9000, 0).agrees);
+        assert!(
+            !span_run(1.0, 3, 990, 990, 1000, 9000, 0).agrees,
+            "a span lost"
+        );
+        let tenth = span_run(0.1, 1, 120, 104, 1000, 900, 0);
+        assert_eq!(tenth.kept, Some(0.104));
+        assert!(tenth.agrees);
+        assert!(
+            !span_run(0.1, 1, 20, 20, 1000, 900, 0).agrees,
+            "far too few"
+        );
+        assert!(
+            !span_run(0.1, 1, 100, 100, 1000, 900, 1).agrees,
+            "an export refused"
+        );
+        assert!(
+            !span_run(1.0, 0, 0, 0, 0, 0, 0).agrees,
+            "nothing served, nothing shown"
+        );
+    }
+
+    #[test]
     fn a_rungs_scrapes_are_counted_and_timed() {
         let scrape = |at_s: f64, up: bool, ms: f64, samples: u64| Scrape {
             at_s,
@@ -770,6 +831,7 @@ mod tests {
             window_end: start + chrono::Duration::seconds(seconds),
             coordinated_omission: "disabled".into(),
             generator_late_us: None,
+            answered: None,
         }
     }
 

@@ -128,6 +128,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
     check_backend(scenario, selected.backend.as_ref())?;
+    let stacks = reachable(&options.stacks, selected.backend.as_ref(), &reporter)?;
     reporter.say(&format!("backend: {}", selected.why));
     let mut env = setup.env;
     env.backend_reason = selected.why.clone();
@@ -143,7 +144,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     );
     let plan = Plan {
         scenario,
-        stacks: &options.stacks,
+        stacks: &stacks,
         out: options.out.clone(),
         run_id: setup.run_id,
         placement: setup.placement,
@@ -455,6 +456,38 @@ fn build_downstream(
             None
         }
     }
+}
+
+/// The stacks the backend can measure: a `tracing` rung exports its spans to the harness's
+/// OTLP receiver on 127.0.0.1, which a container cannot reach, so on a container backend the
+/// tracing rungs are left out with a warning naming them and the way to run them (and a run
+/// left with nothing is refused).
+pub fn reachable(
+    names: &[String],
+    backend: &dyn Backend,
+    reporter: &Reporter,
+) -> Result<Vec<String>, RunError> {
+    if backend.reaches_harness() {
+        return Ok(names.to_vec());
+    }
+    let (kept, left): (Vec<String>, Vec<String>) = names
+        .iter()
+        .cloned()
+        .partition(|n| stacks::lookup(n).is_none_or(|s| s.span_ratio().is_none()));
+    if left.is_empty() {
+        return Ok(kept);
+    }
+    let why = format!(
+        "{} export their spans to the harness's OTLP receiver on 127.0.0.1, which a service on \
+         the {} backend cannot reach; --backend local measures them",
+        left.join(", "),
+        backend.name()
+    );
+    if kept.is_empty() {
+        return Err(RunError::Refused(why));
+    }
+    reporter.warn(&format!("left out: {why}"));
+    Ok(kept)
 }
 
 /// Refuses, before anything starts, a `[fit]` whose smallest limit the backend cannot enforce

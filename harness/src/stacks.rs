@@ -290,8 +290,10 @@ pub const VARIANTS: [Stack; 6] = [
 /// `<stack>@<rung>`, built from the same code with a cargo feature or a build tag. `log`: one
 /// JSON access-log line per request on stdout (contract F1); `metrics`: a request counter and
 /// a latency histogram by route and status on `GET /metrics` (contract F2), scraped during the
-/// run by a Prometheus server the harness starts.
-pub const RUNGS: [Stack; 8] = [
+/// run by a Prometheus server the harness starts; `tracing` and `tracing-10`: a span per
+/// request exported over OTLP/HTTP, every one or one trace in ten kept (contract F3), to a
+/// receiver the harness runs.
+pub const RUNGS: [Stack; 14] = [
     Stack {
         name: "hyper@log",
         about: "hyper, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
@@ -379,6 +381,72 @@ pub const RUNGS: [Stack; 8] = [
             bin: "footprint-go-metrics",
             tags: &["metrics"],
             libs: &[PROMETHEUS_CLIENT],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "hyper@tracing",
+        about: "hyper, a span per request (every one kept) exported over OTLP/HTTP: opentelemetry-otlp",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-hyper",
+            bin: "footprint-hyper-tracing",
+            features: &["tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "hyper@tracing-10",
+        about: "hyper, a span per request (one trace in ten kept) exported over OTLP/HTTP: opentelemetry-otlp",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-hyper",
+            bin: "footprint-hyper-tracing-10",
+            features: &["tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "axum@tracing",
+        about: "axum, a span per request (every one kept) exported over OTLP/HTTP: opentelemetry-otlp",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-axum",
+            bin: "footprint-axum-tracing",
+            features: &["tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "axum@tracing-10",
+        about: "axum, a span per request (one trace in ten kept) exported over OTLP/HTTP: opentelemetry-otlp",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-axum",
+            bin: "footprint-axum-tracing-10",
+            features: &["tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "actix@tracing",
+        about: "actix-web, a span per request (every one kept) exported over OTLP/HTTP: opentelemetry-otlp",
+        workers: "actix workers (one single-threaded runtime each)",
+        build: Build::Cargo {
+            package: "footprint-actix",
+            bin: "footprint-actix-tracing",
+            features: &["tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "actix@tracing-10",
+        about: "actix-web, a span per request (one trace in ten kept) exported over OTLP/HTTP: opentelemetry-otlp",
+        workers: "actix workers (one single-threaded runtime each)",
+        build: Build::Cargo {
+            package: "footprint-actix",
+            bin: "footprint-actix-tracing-10",
+            features: &["tracing"],
         },
         jvm_options: &[],
     },
@@ -488,6 +556,15 @@ impl Stack {
     /// Whether a Prometheus server scrapes it while it is measured (the `metrics` rung).
     pub fn is_scraped(&self) -> bool {
         self.rung() == Some("metrics")
+    }
+
+    /// The share of traces a `tracing` rung keeps, `None` for anything that exports no span.
+    pub fn span_ratio(&self) -> Option<f64> {
+        match self.rung() {
+            Some("tracing") => Some(1.0),
+            Some("tracing-10") => Some(0.1),
+            _ => None,
+        }
     }
 
     /// Whether it runs on a JVM.
@@ -1248,13 +1325,24 @@ mod tests {
                 "axum",
                 "axum@log",
                 "axum@metrics",
+                "axum@tracing",
+                "axum@tracing-10",
                 "floor",
                 "go@log",
                 "go",
                 "go@metrics"
             ])
         );
-        assert_eq!(added, names(&["axum@log", "axum@metrics", "go@metrics"]));
+        assert_eq!(
+            added,
+            names(&[
+                "axum@log",
+                "axum@metrics",
+                "axum@tracing",
+                "axum@tracing-10",
+                "go@metrics"
+            ])
+        );
     }
 
     #[test]
@@ -1262,7 +1350,11 @@ mod tests {
         for rung in RUNGS {
             let found = lookup(rung.name).unwrap();
             let name = found.rung().unwrap();
-            assert!(["log", "metrics"].contains(&name), "{}", rung.name);
+            assert!(
+                ["log", "metrics", "tracing", "tracing-10"].contains(&name),
+                "{}",
+                rung.name
+            );
             assert!(!found.calls_downstream());
             let base = find(found.base_name()).unwrap();
             assert_eq!(base.rung(), None);
@@ -1272,7 +1364,9 @@ mod tests {
             else {
                 panic!("{}: a cargo or Go build", rung.name);
             };
-            assert_eq!(on, &[name][..], "{}", rung.name);
+            let feature = name.split('-').next().unwrap();
+            assert_eq!(on, &[feature][..], "{}", rung.name);
+            assert_eq!(rung.span_ratio().is_some(), feature == "tracing");
         }
         assert!(known_names().contains(&"go@log"));
         let Build::Go { libs, tags, .. } = lookup("go@log").unwrap().build else {

@@ -58,6 +58,10 @@ impl Backend for FakeBackend {
         "fake"
     }
 
+    fn reaches_harness(&self) -> bool {
+        true
+    }
+
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
         let mut started = self.started.borrow_mut();
         started.push(spec.stack.clone());

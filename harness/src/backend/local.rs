@@ -101,6 +101,10 @@ impl Backend for Local {
         traits()
     }
 
+    fn reaches_harness(&self) -> bool {
+        true
+    }
+
     fn memory_floor_mib(&self) -> Result<u32, String> {
         cgroup::can_make(Path::new(cgroup::ROOT))
             .map(|_| 1)

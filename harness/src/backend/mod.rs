@@ -183,6 +183,13 @@ pub trait Backend {
         None
     }
 
+    /// Whether a service it runs reaches the harness on 127.0.0.1 (a plain process does; a
+    /// container's 127.0.0.1 is its own): where a `tracing` rung can export to the harness's
+    /// OTLP receiver.
+    fn reaches_harness(&self) -> bool {
+        false
+    }
+
     /// The network a downstream and the services that call it share, made on the first call
     /// and removed by `close`; `None` where services reach each other on 127.0.0.1 (local).
     fn landscape_network(&self) -> Result<Option<String>, BackendError> {

@@ -335,6 +335,7 @@ mod tests {
                 window_end: end,
                 coordinated_omission: String::new(),
                 generator_late_us: None,
+                answered: None,
             })
         }
 

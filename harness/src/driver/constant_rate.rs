@@ -307,6 +307,7 @@ pub async fn run_steps(
                 window_end,
                 coordinated_omission: CONSTANT_RATE_CO.to_owned(),
                 generator_late_us: Some(lateness(late)),
+                answered: None,
             })
         })
         .collect()

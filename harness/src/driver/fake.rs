@@ -82,6 +82,7 @@ impl LoadDriver for FakeDriver {
             window_end: end,
             coordinated_omission: "fake".into(),
             generator_late_us: None,
+            answered: None,
         })
     }
 

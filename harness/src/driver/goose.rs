@@ -28,7 +28,7 @@
 //! when each request was due come from the constant-rate driver (`load = "constant-rate"`).
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -130,6 +130,8 @@ struct Shared {
     /// When the window opened (monotonic and wall clock), once every user runs.
     opened: OnceLock<(Instant, DateTime<Utc>)>,
     users: Mutex<Vec<UserSlot>>,
+    /// Requests answered, measured or not (the ramp's too): what the service served.
+    answered: AtomicU64,
 }
 
 /// One user's connection and recorder, behind a lock only that user takes while it runs.
@@ -206,6 +208,7 @@ pub async fn run_step(
         hold,
         opened: OnceLock::new(),
         users: Mutex::new(Vec::new()),
+        answered: AtomicU64::new(0),
     });
     let mut scenario = scenario!("accounts").register_transaction(transaction(&shared));
     if !step.pause.1.is_zero() {
@@ -224,6 +227,7 @@ pub async fn run_step(
         window_end,
         coordinated_omission: GOOSE_CO.to_owned(),
         generator_late_us: None,
+        answered: Some(shared.answered.load(Ordering::Relaxed)),
     })
 }
 
@@ -268,6 +272,9 @@ fn transaction(shared: &Arc<Shared>) -> Transaction {
             }
             let (kind, path) = pick(shared.ids);
             let e = state.connection.get(&path, REQUEST_TIMEOUT).await;
+            if e.status != 0 {
+                shared.answered.fetch_add(1, Ordering::Relaxed);
+            }
             if shared.measured(e.sent) {
                 let connect = e.connect.map(|d| d.as_micros() as u64);
                 state

@@ -185,6 +185,7 @@ pub fn step_load(f: &WrkFigures, window_start: chrono::DateTime<Utc>) -> StepLoa
         window_end: window_start + chrono::Duration::microseconds((f.seconds * 1e6).round() as i64),
         coordinated_omission: "wrk: none (closed loop)".to_owned(),
         generator_late_us: None,
+        answered: None,
     }
 }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use footprint_contract::bad_input::{self, Group};
+use footprint_contract::otlp::Receiver;
 
 use crate::aggregate;
 use crate::backend::{Backend, Instance, ServiceSpec};
@@ -23,7 +24,7 @@ use crate::driver::LoadDriver;
 use crate::env::CpuTicks;
 use crate::model::{
     BatteryCase, BatteryRun, BootRecord, CapacityLimit, Phase, PhaseCell, ProbeRecord, Sample,
-    StackRun, Verdict,
+    SpanRun, StackRun, Verdict,
 };
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
@@ -174,6 +175,20 @@ impl Measure<'_> {
                 }
             }
         }
+        let receiver = match stack.span_ratio() {
+            Some(_) => match Receiver::start() {
+                Ok(receiver) => {
+                    env.push((OTLP_ENDPOINT.to_owned(), receiver.endpoint()));
+                    Some(receiver)
+                }
+                Err(e) => {
+                    run.failure = Some(format!("cannot start the OTLP receiver: {e}"));
+                    bar.finish("failed");
+                    return (run, Vec::new());
+                }
+            },
+            None => None,
+        };
         let spec = ServiceSpec {
             stack: name.to_owned(),
             program: launch.program.clone(),
@@ -306,6 +321,9 @@ impl Measure<'_> {
             run.scrapes = Some(self.scrapes(scraping, name, repeat, scrapes_csv.as_mut()));
         }
         run.ended = Some(instance.stop());
+        if let (Some(receiver), Some(ratio)) = (receiver, stack.span_ratio()) {
+            run.spans = Some(spans(&receiver, ratio, &run.steps));
+        }
         if let Some(downstream) = downstream {
             let (mut landscape, taken) = downstream.finish();
             let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
@@ -842,3 +860,40 @@ fn wait_ready_line(instance: &dyn Instance) -> Option<u64> {
         thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// The variable an OpenTelemetry exporter reads its collector's address from.
+const OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+
+/// How long the spans a stopped rung flushed may take to arrive, at most.
+const SPANS_ARRIVAL: Duration = Duration::from_secs(3);
+
+/// What the receiver got from a `tracing` rung once its last export arrived (the count
+/// unchanged for a few hundred milliseconds after the stop), against the account requests
+/// the load had answered in `steps` (warm-up and unmeasured ramps included).
+fn spans(receiver: &Receiver, ratio: f64, steps: &[crate::model::StepSummary]) -> SpanRun {
+    let deadline = Instant::now() + SPANS_ARRIVAL;
+    let mut last = receiver.received();
+    while Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(300));
+        let now = receiver.received();
+        let settled = now.spans == last.spans;
+        last = now;
+        if settled {
+            break;
+        }
+    }
+    let account_spans = last.by_name.get(ACCOUNT_SPAN).copied().unwrap_or(0);
+    let account_requests = steps.iter().map(|s| s.answered.unwrap_or(s.requests)).sum();
+    aggregate::span_run(
+        ratio,
+        last.exports,
+        last.spans,
+        account_spans,
+        account_requests,
+        last.bytes,
+        last.refused,
+    )
+}
+
+/// The name of an account request's span.
+const ACCOUNT_SPAN: &str = "GET /accounts/{id}";

@@ -1,5 +1,5 @@
 //! The records of the feature ladder's rungs: what the run's Prometheus recorded of each
-//! scrape of a `metrics` rung.
+//! scrape of a `metrics` rung, and what the run's OTLP receiver got from a `tracing` rung.
 
 /// One scrape, as Prometheus recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -33,4 +33,28 @@ pub struct ScrapeRun {
     pub samples: Option<u64>,
     /// Why the scrapes could not be read back, when they could not.
     pub failure: Option<String>,
+}
+
+/// What the run's OTLP receiver got from one repeat of a `tracing` rung, against what the
+/// rung served.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SpanRun {
+    /// The share of traces the rung keeps.
+    pub ratio: f64,
+    /// Export requests received.
+    pub exports: u64,
+    /// Spans received, all names.
+    pub spans: u64,
+    /// Spans of the account route (`GET /accounts/{id}`).
+    pub account_spans: u64,
+    /// Account requests the load sent and the rung answered (warm-up and steps).
+    pub account_requests: u64,
+    /// Bytes of the export bodies (protobuf).
+    pub bytes: u64,
+    /// Exports refused as malformed.
+    pub refused: u64,
+    /// `account_spans / account_requests`, to set beside `ratio`.
+    pub kept: Option<f64>,
+    /// Whether `kept` agrees with `ratio` (within half of it either way, or exactly for 1.0).
+    pub agrees: bool,
 }

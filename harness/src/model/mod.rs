@@ -16,7 +16,7 @@ mod landscape;
 pub use fit::{
     Density, Fit, FitLimit, FitProbe, FitSummary, FitVerdict, LimitBy, LimitFrom, ReplicaRecord,
 };
-pub use ladder::{Scrape, ScrapeRun};
+pub use ladder::{Scrape, ScrapeRun, SpanRun};
 pub use landscape::{
     BreakerChange, BreakerProbe, DownstreamInfo, DownstreamStep, FaultRecord, LandscapeRun,
     Observed,
@@ -249,6 +249,10 @@ pub struct StepLoad {
     /// for drivers without a schedule.
     #[serde(default)]
     pub generator_late_us: Option<Lateness>,
+    /// Requests answered over the whole step, the unmeasured ramp included, where the driver
+    /// sends outside its window (Goose); `None` where every request is in `kinds`.
+    #[serde(default)]
+    pub answered: Option<u64>,
 }
 
 impl StepLoad {
@@ -577,6 +581,9 @@ pub struct StackRun {
     /// A `metrics` rung's scrapes by the run's Prometheus.
     #[serde(default)]
     pub scrapes: Option<ScrapeRun>,
+    /// A `tracing` rung's spans as the run's OTLP receiver got them.
+    #[serde(default)]
+    pub spans: Option<SpanRun>,
 }
 
 /// The bad-input battery against one repeat of a stack, and the service's memory around it.
@@ -644,6 +651,7 @@ impl StackRun {
             density: None,
             landscape: None,
             scrapes: None,
+            spans: None,
         }
     }
 }
@@ -678,6 +686,10 @@ pub struct StepSummary {
     pub seconds: f64,
     /// Requests in that window.
     pub requests: u64,
+    /// Requests answered over the whole step, its unmeasured ramp included, where the driver
+    /// sends outside the window (Goose); `None` where `requests` are all of them.
+    #[serde(default)]
+    pub answered: Option<u64>,
     /// Served requests (those that got the status the contract gives their kind) per second;
     /// failed and timed-out requests are not counted.
     pub achieved_rps: f64,

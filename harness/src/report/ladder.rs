@@ -17,6 +17,33 @@ pub struct LadderView {
     pub rows: Vec<RungRow>,
     /// One row per repeat of a `metrics` rung: what the run's Prometheus recorded.
     pub scrapes: Vec<ScrapeLine>,
+    /// One row per repeat of a `tracing` rung: what the run's OTLP receiver got.
+    pub spans: Vec<SpanLine>,
+}
+
+/// What the OTLP receiver got from one repeat of a `tracing` rung.
+#[derive(Debug, Serialize)]
+pub struct SpanLine {
+    /// The rung.
+    pub name: String,
+    /// Its colour.
+    pub colour: String,
+    /// The repeat.
+    pub repeat: u32,
+    /// The share the rung keeps, percent.
+    pub ratio: String,
+    /// Account requests served.
+    pub requests: u64,
+    /// Account spans received.
+    pub spans: u64,
+    /// Their share, percent.
+    pub kept: String,
+    /// Whether it agrees with the ratio.
+    pub agrees: bool,
+    /// Exports and their bytes per span.
+    pub exports: u64,
+    /// Bytes per span exported.
+    pub bytes_per_span: String,
 }
 
 /// What Prometheus recorded of one repeat of a `metrics` rung.
@@ -129,7 +156,39 @@ pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
             })
         })
         .collect();
-    (!rows.is_empty()).then_some(LadderView { rows, scrapes })
+    let spans = summary
+        .stacks
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| {
+            s.runs.iter().filter_map(move |run| {
+                let got = run.spans.as_ref()?;
+                Some(SpanLine {
+                    name: s.stack.clone(),
+                    colour: plots::css_colour(i),
+                    repeat: run.repeat,
+                    ratio: format!("{}", got.ratio * 100.0),
+                    requests: got.account_requests,
+                    spans: got.account_spans,
+                    kept: got
+                        .kept
+                        .map_or("-".to_owned(), |k| format!("{:.1}", k * 100.0)),
+                    agrees: got.agrees,
+                    exports: got.exports,
+                    bytes_per_span: if got.spans > 0 {
+                        format!("{:.0}", got.bytes as f64 / got.spans as f64)
+                    } else {
+                        "-".to_owned()
+                    },
+                })
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then_some(LadderView {
+        rows,
+        scrapes,
+        spans,
+    })
 }
 
 /// What a stack deploys, MB: its image where it had one, else its binary or jars.
@@ -181,6 +240,25 @@ mod tests {
     }
 
     #[test]
+    fn a_tracing_rungs_spans_are_set_against_its_requests() {
+        let mut rung = stack("axum@tracing-10", 2048, 3072, 3.0);
+        rung.runs[0].spans = Some(crate::aggregate::span_run(0.1, 4, 130, 98, 1000, 26_000, 0));
+        let s = summary("ladder", vec![stack("axum", 1024, 2048, 2.5), rung]);
+        let view = ladder_view(&s).unwrap();
+        let line = &view.spans[0];
+        assert_eq!((line.ratio.as_str(), line.kept.as_str()), ("10", "9.8"));
+        assert_eq!((line.requests, line.spans, line.agrees), (1000, 98, true));
+        assert_eq!(line.bytes_per_span, "200");
+        let mut page = page(&s, None, &MemorySeries::new(), ".");
+        page.ladder = Some(view);
+        let html = render("report.html", &page).unwrap();
+        assert!(
+            html.contains("Spans the OTLP receiver got"),
+            "the spans table"
+        );
+    }
+
+    #[test]
     fn a_rung_is_set_beside_its_base_with_the_difference() {
         let mut rung = stack("axum@log", 2048, 3072, 3.0);
         rung.cpu_ms_per_1000 = Some(55.0);
@@ -191,6 +269,7 @@ mod tests {
         let view = ladder_view(&s).unwrap();
         assert_eq!(view.rows.len(), 1, "one row per rung, none for a stack");
         assert!(view.scrapes.is_empty(), "no metrics rung, no scrapes");
+        assert!(view.spans.is_empty(), "no tracing rung, no spans");
         let row = &view.rows[0];
         assert_eq!((row.name.as_str(), row.base.as_str()), ("axum@log", "axum"));
         assert_eq!(row.idle, "2.0 (+1.0)");

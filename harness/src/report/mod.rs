@@ -482,6 +482,7 @@ pub(crate) mod tests {
             landscape: None,
             density: None,
             scrapes: None,
+            spans: None,
         });
         s
     }

@@ -55,6 +55,8 @@ pub struct Received {
     pub refused: u64,
     /// Why the last refused request was refused.
     pub last_refusal: Option<String>,
+    /// Spans by name (`GET /accounts/{id}`, `GET /health`, ...).
+    pub by_name: BTreeMap<String, u64>,
     /// The first spans, whole.
     pub kept: Vec<ReceivedSpan>,
 }
@@ -258,8 +260,9 @@ fn record(state: &Mutex<Received>, request: &ExportTraceServiceRequest, bytes: u
         for scope in &resource.scope_spans {
             state.spans += scope.spans.len() as u64;
             for span in &scope.spans {
+                *state.by_name.entry(span.name.clone()).or_default() += 1;
                 if state.kept.len() >= KEEP {
-                    break;
+                    continue;
                 }
                 let attributes = span
                     .attributes
@@ -353,6 +356,7 @@ mod tests {
         assert_eq!((got.exports, got.spans, got.refused), (1, 2, 1));
         assert_eq!(got.bytes, body.len() as u64);
         assert_eq!(got.kept[1].name, "GET /accounts/{id}");
+        assert_eq!(got.by_name["GET /health"], 1);
         assert_eq!(got.kept[1].service, "axum@tracing");
         assert_eq!(got.kept[1].duration_ns, 50_000);
         assert_eq!(got.kept[1].attributes["http.response.status_code"], "200");
