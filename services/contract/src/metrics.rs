@@ -102,6 +102,9 @@ pub fn value(series: &[Series], name: &str, with: &[(&str, &str)]) -> Option<f64
         .map(|s| s.value)
 }
 
+/// A histogram bucket: its upper bound and its cumulative count.
+type Bucket = (f64, f64);
+
 fn scrape(response: &Response) -> Vec<Series> {
     parse(&response.text()).unwrap_or_else(|e| panic!("GET /metrics: {e}"))
 }
@@ -146,7 +149,7 @@ pub fn counts_every_request(target: &Target) {
         assert!(sum > 0.0, "{DURATION}_sum {with:?} is {sum}");
     }
     // Buckets are cumulative: each no smaller than the one below it.
-    let mut buckets: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+    let mut buckets: BTreeMap<Vec<(String, String)>, Vec<Bucket>> = BTreeMap::new();
     for s in series
         .iter()
         .filter(|s| s.name == format!("{DURATION}_bucket"))
