@@ -292,8 +292,8 @@ pub const VARIANTS: [Stack; 6] = [
 /// a latency histogram by route and status on `GET /metrics` (contract F2), scraped during the
 /// run by a Prometheus server the harness starts; `tracing` and `tracing-10`: a span per
 /// request exported over OTLP/HTTP, every one or one trace in ten kept (contract F3), to a
-/// receiver the harness runs.
-pub const RUNGS: [Stack; 14] = [
+/// receiver the harness runs; `all`: the three together.
+pub const RUNGS: [Stack; 17] = [
     Stack {
         name: "hyper@log",
         about: "hyper, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
@@ -450,6 +450,39 @@ pub const RUNGS: [Stack; 14] = [
         },
         jvm_options: &[],
     },
+    Stack {
+        name: "hyper@all",
+        about: "hyper with the access log, the metrics and a span per request (every one kept) together",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-hyper",
+            bin: "footprint-hyper-all",
+            features: &["log", "metrics", "tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "axum@all",
+        about: "axum with the access log, the metrics and a span per request (every one kept) together",
+        workers: "tokio worker threads",
+        build: Build::Cargo {
+            package: "footprint-axum",
+            bin: "footprint-axum-all",
+            features: &["log", "metrics", "tracing"],
+        },
+        jvm_options: &[],
+    },
+    Stack {
+        name: "actix@all",
+        about: "actix-web with the access log, the metrics and a span per request (every one kept) together",
+        workers: "actix workers (one single-threaded runtime each)",
+        build: Build::Cargo {
+            package: "footprint-actix",
+            bin: "footprint-actix-all",
+            features: &["log", "metrics", "tracing"],
+        },
+        jvm_options: &[],
+    },
 ];
 
 /// What separates a stack from its rung in a rung's name: `axum@log`.
@@ -555,13 +588,13 @@ impl Stack {
 
     /// Whether a Prometheus server scrapes it while it is measured (the `metrics` rung).
     pub fn is_scraped(&self) -> bool {
-        self.rung() == Some("metrics")
+        matches!(self.rung(), Some("metrics" | "all"))
     }
 
     /// The share of traces a `tracing` rung keeps, `None` for anything that exports no span.
     pub fn span_ratio(&self) -> Option<f64> {
         match self.rung() {
-            Some("tracing") => Some(1.0),
+            Some("tracing" | "all") => Some(1.0),
             Some("tracing-10") => Some(0.1),
             _ => None,
         }
@@ -1327,6 +1360,7 @@ mod tests {
                 "axum@metrics",
                 "axum@tracing",
                 "axum@tracing-10",
+                "axum@all",
                 "floor",
                 "go@log",
                 "go",
@@ -1340,6 +1374,7 @@ mod tests {
                 "axum@metrics",
                 "axum@tracing",
                 "axum@tracing-10",
+                "axum@all",
                 "go@metrics"
             ])
         );
@@ -1351,7 +1386,7 @@ mod tests {
             let found = lookup(rung.name).unwrap();
             let name = found.rung().unwrap();
             assert!(
-                ["log", "metrics", "tracing", "tracing-10"].contains(&name),
+                ["log", "metrics", "tracing", "tracing-10", "all"].contains(&name),
                 "{}",
                 rung.name
             );
@@ -1364,9 +1399,15 @@ mod tests {
             else {
                 panic!("{}: a cargo or Go build", rung.name);
             };
+            if name == "all" {
+                assert_eq!(on, &["log", "metrics", "tracing"][..], "{}", rung.name);
+                assert!(rung.is_scraped() && rung.span_ratio() == Some(1.0));
+                continue;
+            }
             let feature = name.split('-').next().unwrap();
             assert_eq!(on, &[feature][..], "{}", rung.name);
             assert_eq!(rung.span_ratio().is_some(), feature == "tracing");
+            assert_eq!(rung.is_scraped(), feature == "metrics");
         }
         assert!(known_names().contains(&"go@log"));
         let Build::Go { libs, tags, .. } = lookup("go@log").unwrap().build else {

@@ -33,9 +33,10 @@ fn a_metrics_rung_is_scraped_by_a_real_prometheus_and_nothing_is_left() {
             .starts_with("prometheus"),
         "{scrapes}"
     );
-    // The quick ladder keeps the rung up for about 12 s: a scrape a second.
+    // The quick ladder keeps the rung up for a few seconds: a scrape a second (the first at
+    // an offset Prometheus picks within the interval), so at least two.
     let n = scrapes["scrapes"].as_u64().unwrap();
-    assert!(n >= 5, "{scrapes}");
+    assert!(n >= 2, "{scrapes}");
     assert_eq!(
         scrapes["up"].as_u64(),
         Some(n),

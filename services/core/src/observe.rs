@@ -76,11 +76,8 @@ impl Observer {
         None
     }
 
-    /// One answered request: logged, counted, as the rung asks.
-    #[cfg_attr(
-        not(any(feature = "log", feature = "metrics")),
-        allow(unused_variables)
-    )]
+    /// One answered request: logged, counted, traced, as the rung asks.
+    #[cfg_attr(not(any(feature = "log", feature = "otel")), allow(unused_variables))]
     pub fn answered(&self, method: &str, path: &str, status: u16, took: Duration) {
         #[cfg(feature = "log")]
         if self.log {

@@ -1,0 +1,16 @@
+//! `footprint-hyper-all`: the `all` rung of the hyper stack; the access log, the metrics
+//! and a span per request (every one kept) together (contract F1, F2, F3).
+
+use footprint_core::observe::Observer;
+
+/// The rung's name, in its ready line and as the spans' service.
+const RUNG: &str = "hyper@all";
+
+fn main() -> std::process::ExitCode {
+    footprint_hyper::rung::main(RUNG, || {
+        Observer::new()
+            .with_log()
+            .with_metrics()
+            .with_spans(RUNG, 1.0)
+    })
+}
