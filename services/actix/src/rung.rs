@@ -1,5 +1,6 @@
-//! The feature ladder's rungs of the actix stack (`actix@log`, `actix@metrics`, `actix@tracing`): the same
-//! server with the rung's observer in a `wrap_fn` ([`crate::server_observed`]).
+//! The feature ladder's rungs of the actix stack (`actix@log`, `@metrics`, `@tracing`,
+//! `@tracing-10`, `@all`): the same server with the rung's observer in a `wrap_fn`
+//! ([`crate::server_observed`]).
 
 use std::process::ExitCode;
 use std::sync::Arc;

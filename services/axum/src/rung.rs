@@ -1,5 +1,6 @@
-//! The feature ladder's rungs of the axum stack (`axum@log`, `axum@metrics`, `axum@tracing`): the same
-//! application with the rung's observer in a middleware ([`crate::app_observed`]).
+//! The feature ladder's rungs of the axum stack (`axum@log`, `@metrics`, `@tracing`, `@tracing-10`,
+//! `@all`): the same application with the rung's observer in a middleware
+//! ([`crate::app_observed`]).
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -1,5 +1,6 @@
-//! The feature ladder's rungs of the hyper stack (`hyper@log`, `hyper@metrics`, `hyper@tracing`): the same
-//! service, with the rung's [`Observer`] around each request in the `service_fn`.
+//! The feature ladder's rungs of the hyper stack (`hyper@log`, `@metrics`, `@tracing`,
+//! `@tracing-10`, `@all`): the same service, with the rung's [`Observer`] around each request in
+//! the `service_fn`.
 
 use std::convert::Infallible;
 use std::process::ExitCode;
