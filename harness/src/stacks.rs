@@ -115,6 +115,35 @@ const SPRING_QUOTES: Build = Build::Java {
     flags: &["--quotes"],
 };
 
+/// Debian's packages of the Spring service's `log` rung: Logback, SLF4J and the Logstash JSON
+/// encoder, beside the base service's.
+const SPRING_LOG_PACKAGES: &[&str] = &[
+    "libspring-web-servlet-java",
+    "libspring-context-java",
+    "libtomcat9-java",
+    "libjackson2-databind-java",
+    "liblogback-java",
+    "libslf4j-java",
+    "liblogstash-logback-encoder-java",
+];
+const SPRING_LOG_JARS: &[&str] = &[
+    "spring3-web.servlet.jar",
+    "spring3-context.jar",
+    "tomcat9-catalina.jar",
+    "jackson-databind.jar",
+    "logback-classic.jar",
+    "slf4j-api.jar",
+    "logstash-logback-encoder.jar",
+];
+/// The Spring service built with its `log` rung (`build.sh OUT --log`).
+const SPRING_LOG: Build = Build::Java {
+    dir: "services/jvm-spring",
+    jar: "footprint-jvm-spring-log.jar",
+    packages: SPRING_LOG_PACKAGES,
+    jars: SPRING_LOG_JARS,
+    flags: &["--log"],
+};
+
 /// JVM options of `jvm-spring-tuned`: the smallest footprint a careful team would configure
 /// (a small fixed heap, the serial collector, smaller thread stacks, no JIT tier 2 compiler
 /// threads beyond C1, class data sharing on).
@@ -293,7 +322,7 @@ pub const VARIANTS: [Stack; 6] = [
 /// run by a Prometheus server the harness starts; `tracing` and `tracing-10`: a span per
 /// request exported over OTLP/HTTP, every one or one trace in ten kept (contract F3), to a
 /// receiver the harness runs; `all`: the three together.
-pub const RUNGS: [Stack; 17] = [
+pub const RUNGS: [Stack; 19] = [
     Stack {
         name: "hyper@log",
         about: "hyper, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
@@ -482,6 +511,20 @@ pub const RUNGS: [Stack; 17] = [
             features: &["log", "metrics", "tracing"],
         },
         jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring@log",
+        about: "Spring, each request logged as one JSON line on stdout: a Tomcat valve, SLF4J, Logback and the Logstash encoder",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING_LOG,
+        jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring-tuned@log",
+        about: "the tuned Spring service, each request logged as jvm-spring@log",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING_LOG,
+        jvm_options: TUNED_JVM,
     },
 ];
 
@@ -1394,7 +1437,11 @@ mod tests {
             let base = find(found.base_name()).unwrap();
             assert_eq!(base.rung(), None);
             assert_eq!(format!("{}{RUNG_SEPARATOR}{name}", base.name), rung.name);
-            // Built with the feature or the tag of the rung's name.
+            // Built with the feature, the tag or the flag of the rung's name.
+            if let Build::Java { flags, .. } = rung.build {
+                assert_eq!(flags, &[format!("--{name}").as_str()][..], "{}", rung.name);
+                continue;
+            }
             let (Build::Cargo { features: on, .. } | Build::Go { tags: on, .. }) = rung.build
             else {
                 panic!("{}: a cargo or Go build", rung.name);

@@ -3,29 +3,42 @@
 # /usr/share/java (packages libspring-web-servlet-java, libspring-context-java,
 # libtomcat9-java, libjackson2-databind-java); no Maven, no network.
 #
-#   services/jvm-spring/build.sh OUT [--quotes]
+#   services/jvm-spring/build.sh OUT [--quotes | --log]
 #
 # leaves OUT/footprint-jvm-spring.jar, OUT/classpath.txt (the jar, then the Debian jars it
 # runs with) and OUT/main-class.txt. Run it with:
 #   java -cp "$(cat OUT/classpath.txt)" "$(cat OUT/main-class.txt)"
 # With --quotes it builds the landscape variant from the same sources plus src/quotes (the
-# call to the quotes service), as OUT/footprint-jvm-spring-quotes.jar.
+# call to the quotes service), as OUT/footprint-jvm-spring-quotes.jar. With --log it builds the
+# feature ladder's log rung from the same sources plus src/log (an access-log valve, Logback
+# with the Logstash JSON encoder: Debian's liblogback-java, libslf4j-java,
+# liblogstash-logback-encoder-java), as OUT/footprint-jvm-spring-log.jar.
 set -eu
 
-usage="usage: $0 OUT [--quotes]"
+usage="usage: $0 OUT [--quotes | --log]"
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
     echo "$usage" >&2
     exit 2
 fi
 source_sets=main
 jar_name=footprint-jvm-spring.jar
+extra_jars=
 if [ "$#" -eq 2 ]; then
-    if [ "$2" != "--quotes" ]; then
+    case "$2" in
+    --quotes)
+        source_sets="main quotes"
+        jar_name=footprint-jvm-spring-quotes.jar
+        ;;
+    --log)
+        source_sets="main log"
+        jar_name=footprint-jvm-spring-log.jar
+        extra_jars="slf4j-api.jar logback-core.jar logback-classic.jar logstash-logback-encoder.jar"
+        ;;
+    *)
         echo "$usage" >&2
         exit 2
-    fi
-    source_sets="main quotes"
-    jar_name=footprint-jvm-spring-quotes.jar
+        ;;
+    esac
 fi
 
 main_class=footprint.accounts.Main
@@ -53,6 +66,7 @@ tomcat9-api.jar
 tomcat9-servlet-api.jar
 tomcat9-jaspic-api.jar
 tomcat9-annotations-api.jar
+$extra_jars
 "
 
 libs=
@@ -66,7 +80,7 @@ for jar in $jars; do
 done
 if [ -n "$missing" ]; then
     echo "missing in $lib:$missing" >&2
-    echo "install: sudo apt-get install libspring-web-servlet-java libspring-context-java libtomcat9-java libjackson2-databind-java" >&2
+    echo "install: sudo apt-get install libspring-web-servlet-java libspring-context-java libtomcat9-java libjackson2-databind-java${extra_jars:+ liblogback-java libslf4j-java liblogstash-logback-encoder-java}" >&2
     exit 1
 fi
 

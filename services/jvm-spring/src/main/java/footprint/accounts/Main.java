@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
@@ -45,7 +46,12 @@ public final class Main {
         // The landscape variant's jar carries a Landscape: its name gains "+quotes" and its
         // account answers a quote (the Server header keeps the stack's name).
         Landscape.Factory variant = Landscape.installed();
+        // A rung's jar carries its Rung: its name gains "@<rung>".
+        List<Rung> rungs = Rung.installed();
         String name = variant == null ? stack : stack + Landscape.VARIANT_SUFFIX;
+        if (rungs.size() == 1) {
+            name = stack + Rung.SEPARATOR + rungs.get(0).name();
+        }
         Config config;
         Landscape landscape;
         try {
@@ -94,6 +100,9 @@ public final class Main {
         Wrapper servlet = Tomcat.addServlet(context, "dispatcher", dispatcher);
         servlet.setLoadOnStartup(1);
         context.addServletMappingDecoded("/", "dispatcher");
+        for (Rung rung : rungs) {
+            rung.install(context);
+        }
 
         try {
             tomcat.start();
