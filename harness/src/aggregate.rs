@@ -10,7 +10,7 @@ use crate::model::{
 use crate::model::{DownstreamStep, KindResult, StepLoad};
 use crate::model::{Phase, Sample, Scrape, ScrapeRun, SpanRun};
 use crate::scenario::Step;
-use crate::stats::{Estimate, estimate, median, median_u64, rate, spread};
+use crate::stats::{Estimate, estimate, median, median_u64, rate, slope, spread};
 
 /// Share of its cores above which the load generator counts as saturated.
 pub const SATURATED: f64 = 0.9;
@@ -122,12 +122,42 @@ pub fn peak(samples: &[Sample]) -> Option<u64> {
         .max()
 }
 
+/// The shortest last step a drift is drawn over, seconds: over less, a line through the
+/// samples shows the allocator settling, not a trend.
+pub const DRIFT_MIN_SECONDS: f64 = 5.0;
+
+/// How fast memory moved through the last measured step, KiB per minute: the least-squares
+/// slope of its RSS samples against time. A leak (a histogram keeping every sample, a queue
+/// nobody drains) is a steady positive slope at a steady load; `None` when the step is
+/// shorter than [`DRIFT_MIN_SECONDS`].
+pub fn drift(samples: &[Sample]) -> Option<f64> {
+    let last = samples
+        .iter()
+        .filter_map(|s| match s.phase {
+            Phase::Step(i) => Some(i),
+            _ => None,
+        })
+        .max()?;
+    let points: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s.phase == Phase::Step(last))
+        .map(|s| (s.at.as_secs_f64(), s.service.rss_kb as f64))
+        .collect();
+    let span = points.last()?.0 - points.first()?.0;
+    if span < DRIFT_MIN_SECONDS {
+        return None;
+    }
+    slope(&points).map(|per_second| per_second * 60.0)
+}
+
 /// A repeat's memory figures from its samples: idle and under-load medians, the peak, the
-/// battery's before, during and after, and the service's threads at the end of the load.
+/// drift through the last step, the battery's before, during and after, and the service's
+/// threads at the end of the load.
 pub fn repeat_memory(run: &mut StackRun, samples: &[Sample]) {
     (run.idle_kb, run.idle_pss_kb) = phase_memory(samples, Phase::Idle);
     (run.load_kb, run.load_pss_kb) = phases_memory(samples, Phase::is_step);
     run.peak_kb = peak(samples);
+    run.drift_kb_per_min = drift(samples);
     if let Some(battery) = &mut run.battery {
         battery.before_kb = run.idle_kb;
         battery.during_kb = phases_peak(samples, |p| matches!(p, Phase::Battery | Phase::Settle));
@@ -439,6 +469,8 @@ pub fn fold_runs(stack: &mut StackSummary, cpus: usize) {
     stack.idle_pss_kb = median_of(|r| r.idle_pss_kb);
     stack.load_kb = median_of(|r| r.load_kb);
     stack.peak_kb = median_of(|r| r.peak_kb);
+    let drifts: Vec<f64> = good.iter().filter_map(|r| r.drift_kb_per_min).collect();
+    stack.drift_kb_per_min = median(&drifts);
     let boots: Vec<f64> = stack
         .runs
         .iter()
@@ -797,6 +829,28 @@ mod tests {
             },
             cost_us: 10,
         }
+    }
+
+    #[test]
+    fn drift_is_the_slope_of_memory_through_the_last_step_per_minute() {
+        // Step 0 climbs steeply (a load step), step 1 (the last) climbs 1 KiB a second for
+        // 10 s: 60 KiB a minute, whatever came before.
+        let mut samples: Vec<Sample> = (0..10)
+            .map(|i| sample(i * 1000, 2, 1000 + i * 500, 0, 0))
+            .collect();
+        samples.extend((0..=10).map(|i| sample(10_000 + i * 1000, 3, 9000 + i, 0, 0)));
+        samples.push(sample(21_000, 0, 100, 0, 0));
+        assert!((drift(&samples).unwrap() - 60.0).abs() < 1e-9);
+        // A last step shorter than the least a drift is drawn over: none.
+        let short: Vec<Sample> = (0..4)
+            .map(|i| sample(i * 1000, 2, 1000 + i, 0, 0))
+            .collect();
+        assert_eq!(drift(&short), None);
+        assert_eq!(
+            drift(&[sample(0, 0, 1000, 0, 0)]),
+            None,
+            "no step, no drift"
+        );
     }
 
     fn step(name: &str) -> Step {

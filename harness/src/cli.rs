@@ -26,7 +26,7 @@ pub use crate::cancel::Exit;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness compare results/<run-a> results/<run-b>\n  harness compare results/<ladder-run> --rungs\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -111,7 +111,12 @@ struct CompareArgs {
     /// The first results folder (A).
     a: PathBuf,
     /// The second results folder (B); ratios are B / A.
-    b: PathBuf,
+    #[arg(required_unless_present = "rungs", conflicts_with = "rungs")]
+    b: Option<PathBuf>,
+    /// Compares each of the feature ladder's rungs in A with its base in A (B / A is what the
+    /// concern costs), instead of two runs.
+    #[arg(long)]
+    rungs: bool,
     /// Folder for the HTML page (default: reports/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -155,6 +160,10 @@ struct ScenarioArgs {
     /// Shortens every phase for a smoke run (about a minute for all stacks).
     #[arg(long)]
     quick: bool,
+    /// Each stack named brings the feature ladder's rungs built on it, as `rungs = true` in a
+    /// scenario file does (`scenario soak --stacks axum --rungs`: the soak per rung).
+    #[arg(long)]
+    rungs: bool,
     /// Runs the whole set of stacks N times, the order rotated each time.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: Option<u32>,
@@ -219,7 +228,11 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Scenario(args) => run_scenario(args, &root),
         Command::Compare(args) => {
             let out = args.out.unwrap_or_else(|| root.join("reports"));
-            match report::write_compare(&args.a, &args.b, &out) {
+            let written = match &args.b {
+                Some(b) => report::write_compare(&args.a, b, &out),
+                None => report::write_compare_rungs(&args.a, &out),
+            };
+            match written {
                 Ok((path, comparison)) => {
                     print!("{}", TerminalTable.render(&comparison));
                     println!("compare: {}", path.display());
@@ -396,6 +409,7 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     if let Some(repeat) = args.repeat {
         plan.repeat = repeat;
     }
+    plan.rungs |= args.rungs;
     if let Some(node_mib) = args.node_mib {
         match &mut plan.density {
             Some(density) => {
@@ -463,10 +477,17 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         let (all, added) = stacks::with_rungs(&names);
         if !added.is_empty() {
             eprintln!(
-                "measuring {} too: {} measures each stack's rungs beside it (`rungs = false` \
-                 leaves them out)",
+                "measuring {} too: {}",
                 added.join(", "),
-                plan.source.display()
+                if args.rungs {
+                    "--rungs measures each stack's rungs beside it".to_owned()
+                } else {
+                    format!(
+                        "{} measures each stack's rungs beside it (`rungs = false` leaves them \
+                         out)",
+                        plan.source.display()
+                    )
+                }
             );
         }
         all

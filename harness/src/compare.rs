@@ -164,6 +164,49 @@ impl Comparison {
             warnings: warnings(a, b),
         }
     }
+
+    /// Compares each of the feature ladder's rungs in `run` with its base in the same run: A
+    /// is the base (`axum`), B the rung (`axum@log`), so B / A is what the concern costs.
+    pub fn rungs_of(run: &Summary) -> Self {
+        let mut warnings = vec![format!(
+            "A is each rung's base stack and B the rung, both from run {}: one machine, backend \
+             and scenario, the stacks measured one after the other",
+            run.run_id
+        )];
+        let rows = compare_rungs(run);
+        if rows.is_empty() {
+            warnings.push(
+                "the run has no rung beside its base (run `harness scenario ladder`, or a \
+                 scenario with --rungs)"
+                    .to_owned(),
+            );
+        }
+        warnings.extend(warnings_of_repeats(run, run));
+        Self {
+            a: RunRef::of(run),
+            b: RunRef::of(run),
+            rows,
+            warnings,
+        }
+    }
+}
+
+/// Every rung of `run` whose base the run measured too, against that base.
+pub fn compare_rungs(run: &Summary) -> Vec<Row> {
+    run.stacks
+        .iter()
+        .filter_map(|rung| {
+            let stack = crate::stacks::lookup(&rung.stack)?;
+            stack.rung()?;
+            let base = run.stacks.iter().find(|s| s.stack == stack.base_name())?;
+            Some(metric_rows(
+                &format!("{} (A: {})", rung.stack, base.stack),
+                Some(base),
+                Some(rung),
+            ))
+        })
+        .flatten()
+        .collect()
 }
 
 /// What a reader must know before trusting the ratios of `a` and `b`: differences in how the
@@ -194,6 +237,13 @@ pub fn warnings(a: &Summary, b: &Summary) -> Vec<String> {
         &b.scenario,
         "latency, throughput and memory under load come from different load",
     );
+    out.extend(warnings_of_repeats(a, b));
+    out
+}
+
+/// How many repeats the noise, and so every verdict, rests on.
+fn warnings_of_repeats(a: &Summary, b: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
     let repeats = |s: &Summary| s.stacks.iter().map(|x| x.runs.len()).max().unwrap_or(0);
     let (ra, rb) = (repeats(a), repeats(b));
     if ra < 2 || rb < 2 {
@@ -217,11 +267,22 @@ pub fn compare(a: &Summary, b: &Summary) -> Vec<Row> {
             names.push(&s.stack);
         }
     }
-    let mut rows = Vec::new();
-    for name in names {
-        let in_a = a.stacks.iter().find(|s| s.stack == name);
-        let in_b = b.stacks.iter().find(|s| s.stack == name);
-        for (metric, read) in METRICS {
+    names
+        .into_iter()
+        .flat_map(|name| {
+            let in_a = a.stacks.iter().find(|s| s.stack == name);
+            let in_b = b.stacks.iter().find(|s| s.stack == name);
+            metric_rows(name, in_a, in_b)
+        })
+        .collect()
+}
+
+/// One row per metric for a stack as A and a stack as B (the same stack in two runs, or a
+/// base and its rung), labelled `label`.
+fn metric_rows(label: &str, in_a: Option<&StackSummary>, in_b: Option<&StackSummary>) -> Vec<Row> {
+    METRICS
+        .iter()
+        .map(|(metric, read)| {
             let va = in_a.map(read).unwrap_or_default();
             let vb = in_b.map(read).unwrap_or_default();
             let (ma, mb) = (median(&va), median(&vb));
@@ -236,18 +297,17 @@ pub fn compare(a: &Summary, b: &Summary) -> Vec<Row> {
                 (Some(r), Some(n)) if (r - 1.0).abs() > n => Verdict::Changed,
                 (Some(_), Some(_)) => Verdict::WithinNoise,
             };
-            rows.push(Row {
-                stack: name.to_owned(),
+            Row {
+                stack: label.to_owned(),
                 metric,
                 a: ma,
                 b: mb,
                 ratio,
                 noise,
                 verdict,
-            });
-        }
-    }
-    rows
+            }
+        })
+        .collect()
 }
 
 /// A compared value as shown: whole numbers from 100 up, two decimals below, `-` if missing.
@@ -306,6 +366,40 @@ mod tests {
         rows.iter()
             .find(|r| r.stack == stack && r.metric == "idle memory KiB")
             .unwrap()
+    }
+
+    #[test]
+    fn each_rung_is_compared_with_its_base_in_the_same_run() {
+        let run = summary(
+            "ladder",
+            vec![
+                ("axum", vec![1000, 1010, 990]),
+                ("axum@log", vec![1500, 1510, 1490]),
+                ("go@metrics", vec![4000, 4100, 3900]),
+                ("floor", vec![500, 500, 500]),
+            ],
+        );
+        let comparison = Comparison::rungs_of(&run);
+        let labels: Vec<&str> = comparison.rows.iter().map(|r| r.stack.as_str()).collect();
+        assert!(
+            labels.iter().all(|l| *l == "axum@log (A: axum)"),
+            "{labels:?}"
+        );
+        let log = idle_row(&comparison.rows, "axum@log (A: axum)");
+        assert_eq!((log.a, log.b), (Some(1000.0), Some(1500.0)));
+        assert!((log.ratio.unwrap() - 1.5).abs() < 1e-12);
+        assert_eq!(log.verdict, Verdict::Changed);
+        assert!(comparison.warnings[0].contains("both from run ladder"));
+        // No rung beside its base: nothing to compare, and it says so.
+        let lone = summary("lone", vec![("go@metrics", vec![4000])]);
+        let comparison = Comparison::rungs_of(&lone);
+        assert!(comparison.rows.is_empty());
+        assert!(
+            comparison
+                .warnings
+                .iter()
+                .any(|w| w.contains("no rung beside its base"))
+        );
     }
 
     #[test]

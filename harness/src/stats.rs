@@ -175,9 +175,38 @@ pub fn rate(samples: &[(f64, f64)]) -> Option<f64> {
     (dt > 0.0).then(|| (last.1 - first.1) / dt)
 }
 
+/// The least-squares slope of `samples` `(x, y)`: how much y changes per unit of x along the
+/// line that fits them best. `None` with fewer than two samples or all at one x.
+pub fn slope(samples: &[(f64, f64)]) -> Option<f64> {
+    let n = samples.len() as f64;
+    if samples.len() < 2 {
+        return None;
+    }
+    let mean_x = samples.iter().map(|s| s.0).sum::<f64>() / n;
+    let mean_y = samples.iter().map(|s| s.1).sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (x, y) in samples {
+        sxy += (x - mean_x) * (y - mean_y);
+        sxx += (x - mean_x) * (x - mean_x);
+    }
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_slope_is_the_least_squares_line() {
+        // y = 3x + 1 exactly, then four points R's lm(y ~ x) fits with slope 2.8.
+        let line: Vec<(f64, f64)> = (0..5).map(|x| (x as f64, 3.0 * x as f64 + 1.0)).collect();
+        assert!((slope(&line).unwrap() - 3.0).abs() < 1e-12);
+        let noisy = [(0.0, 1.5), (1.0, 3.5), (2.0, 7.5), (3.0, 9.5)];
+        // x̄ = 1.5, ȳ = 5.5: Sxy = (−1.5)(−4) + (−0.5)(−2) + 0.5·2 + 1.5·4 = 14, Sxx = 5.
+        assert!((slope(&noisy).unwrap() - 2.8).abs() < 1e-12);
+        assert_eq!(slope(&[(1.0, 2.0)]), None);
+        assert_eq!(slope(&[(1.0, 2.0), (1.0, 5.0)]), None);
+    }
 
     #[test]
     fn quantiles_match_type_7() {

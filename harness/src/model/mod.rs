@@ -396,6 +396,9 @@ pub struct StackSummary {
     pub load_kb: Option<u64>,
     /// Peak memory (the kernel's high-water mark), KiB.
     pub peak_kb: Option<u64>,
+    /// Memory's drift through the last measured step (median over repeats), KiB per minute.
+    #[serde(default)]
+    pub drift_kb_per_min: Option<f64>,
     /// Idle PSS, KiB.
     pub idle_pss_kb: Option<u64>,
     /// Boot time from start to the first `200` from `/health`, ms, over every cold start.
@@ -490,6 +493,7 @@ impl StackSummary {
             idle_kb: None,
             load_kb: None,
             peak_kb: None,
+            drift_kb_per_min: None,
             idle_pss_kb: None,
             boot_ms: None,
             self_boot_ms: None,
@@ -543,6 +547,11 @@ pub struct StackRun {
     pub load_pss_kb: Option<u64>,
     /// Peak (`VmHWM`), KiB.
     pub peak_kb: Option<u64>,
+    /// How fast memory moved through the last measured step, KiB per minute
+    /// ([`crate::aggregate::drift`]); `None` for a step too short to tell, and in results
+    /// written before it was recorded.
+    #[serde(default)]
+    pub drift_kb_per_min: Option<f64>,
     /// Threads of the service at the end of the load.
     pub threads: Option<u64>,
     /// The warm-up, then each measured step.
@@ -637,6 +646,7 @@ impl StackRun {
             load_kb: None,
             load_pss_kb: None,
             peak_kb: None,
+            drift_kb_per_min: None,
             threads: None,
             steps: Vec::new(),
             ended: None,

@@ -85,12 +85,33 @@ pub fn write_compare(
     let sa = results::load_summary(a).map_err(ReportError::Results)?;
     let sb = results::load_summary(b).map_err(ReportError::Results)?;
     let comparison = Comparison::of(&sa, &sb);
+    let name = format!("compare-{}-vs-{}.html", sa.run_id, sb.run_id);
+    write_page(comparison, reports_dir, &name)
+}
+
+/// Writes `<reports_dir>/compare-<run>-rungs.html`: each rung of one results folder against
+/// its base; returns its path and the comparison, for the terminal.
+pub fn write_compare_rungs(
+    run: &Path,
+    reports_dir: &Path,
+) -> Result<(PathBuf, Comparison), ReportError> {
+    let summary = results::load_summary(run).map_err(ReportError::Results)?;
+    let comparison = Comparison::rungs_of(&summary);
+    let name = format!("compare-{}-rungs.html", summary.run_id);
+    write_page(comparison, reports_dir, &name)
+}
+
+fn write_page(
+    comparison: Comparison,
+    reports_dir: &Path,
+    name: &str,
+) -> Result<(PathBuf, Comparison), ReportError> {
     let html = Html.render(&comparison)?;
     fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
         path: reports_dir.to_owned(),
         source,
     })?;
-    let path = reports_dir.join(format!("compare-{}-vs-{}.html", sa.run_id, sb.run_id));
+    let path = reports_dir.join(name);
     fs::write(&path, html).map_err(|source| ReportError::Write {
         path: path.clone(),
         source,

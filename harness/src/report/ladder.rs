@@ -5,7 +5,8 @@
 
 use serde::Serialize;
 
-use super::plots;
+use super::figures::Figure;
+use super::plots::{self, Axis, Key, Line, Marker, Point, Scale, Series, XAxis};
 use crate::model::{StackSummary, Summary};
 use crate::stacks;
 use crate::table::sig3;
@@ -19,6 +20,10 @@ pub struct LadderView {
     pub scrapes: Vec<ScrapeLine>,
     /// One row per repeat of a `tracing` rung: what the run's OTLP receiver got.
     pub spans: Vec<SpanLine>,
+    /// One figure per metric: the rungs along x, a line per stack.
+    pub figures: Vec<Figure>,
+    /// Whether the run searched for capacity (the table then has its column).
+    pub capacity: bool,
 }
 
 /// What the OTLP receiver got from one repeat of a `tracing` rung.
@@ -92,6 +97,11 @@ pub struct RungRow {
     pub p99: String,
     /// CPU per 1000 requests, ms.
     pub cpu: String,
+    /// Memory's drift through the last step, KiB per minute.
+    pub drift: String,
+    /// Capacity per core at the latency objective, requests per second, when the run searched
+    /// for it (`≥` when the search stopped before the service's limit).
+    pub capacity: String,
 }
 
 /// The section, when the run measured a rung.
@@ -128,6 +138,11 @@ pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
                 p50: pair(&|s| s.p50_us.map(|u| u as f64), |x| format!("{x:.0}")),
                 p99: pair(&|s| s.p99_us.map(|u| u as f64), |x| format!("{x:.0}")),
                 cpu: pair(&|s| s.cpu_ms_per_1000, sig3),
+                drift: pair(&|s| s.drift_kb_per_min, |x| format!("{x:.0}")),
+                capacity: match rung.capacity.as_ref() {
+                    Some(c) if c.at_least => format!("≥ {}", pair(&rps_per_core, sig3)),
+                    _ => pair(&rps_per_core, sig3),
+                },
             }
         })
         .collect();
@@ -184,11 +199,186 @@ pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
             })
         })
         .collect();
-    (!rows.is_empty()).then_some(LadderView {
+    let capacity = rows.iter().any(|r| r.capacity != "-");
+    (!rows.is_empty()).then(|| LadderView {
+        capacity,
         rows,
         scrapes,
         spans,
+        figures: figures(summary),
     })
+}
+
+/// The rungs in the order a stack climbs them; the figures' x axis keeps those the run has.
+const RUNG_ORDER: [&str; 6] = ["base", "log", "metrics", "tracing", "tracing-10", "all"];
+
+/// One metric of the ladder's figures: where it is, what it is, and how to read it off a row.
+struct Metric {
+    id: &'static str,
+    title: &'static str,
+    axis: &'static str,
+    unit: &'static str,
+    caption: &'static str,
+    value: fn(&StackSummary) -> Option<f64>,
+}
+
+const METRICS: [Metric; 6] = [
+    Metric {
+        id: "ladder-load",
+        title: "Memory under load, per rung",
+        axis: "MiB (log scale)",
+        unit: "MiB",
+        caption: "Median memory under load of each stack (a line) at each rung it has (x), MiB, log scale.",
+        value: |s| s.load_kb.map(|kb| kb as f64 / 1024.0),
+    },
+    Metric {
+        id: "ladder-idle",
+        title: "Idle memory, per rung",
+        axis: "MiB (log scale)",
+        unit: "MiB",
+        caption: "Memory before the load, MiB, log scale: what the concern holds before any request (a metrics registry, an exporter's threads and buffers).",
+        value: |s| s.idle_kb.map(|kb| kb as f64 / 1024.0),
+    },
+    Metric {
+        id: "ladder-cpu",
+        title: "CPU per 1000 requests, per rung",
+        axis: "ms of CPU per 1000 requests (log scale)",
+        unit: "ms",
+        caption: "The service's CPU time over every measured step divided by the requests it answered, ms per 1000, log scale: the cost of the concern on every request.",
+        value: |s| s.cpu_ms_per_1000,
+    },
+    Metric {
+        id: "ladder-p99",
+        title: "p99 at the last step, per rung",
+        axis: "µs (log scale)",
+        unit: "µs",
+        caption: "p99 of seeded ids in the last step, from each request's send, µs, log scale.",
+        value: |s| s.p99_us.map(|us| us as f64),
+    },
+    Metric {
+        id: "ladder-size",
+        title: "What each rung deploys",
+        axis: "MB (log scale)",
+        unit: "MB",
+        caption: "The image on a container backend, else the binary (or the jars), MB, log scale: the libraries the concern brings.",
+        value: deployed_mb,
+    },
+    Metric {
+        id: "ladder-boot",
+        title: "Boot, per rung",
+        axis: "ms (log scale)",
+        unit: "ms",
+        caption: "Median boot, from the start to the first answer, ms, log scale.",
+        value: |s| s.boot_ms.as_ref().map(|b| b.median),
+    },
+];
+
+/// One figure per metric: the rungs the run measured along x, a line per stack that has a
+/// rung, in the colour of the stack's first row.
+fn figures(summary: &Summary) -> Vec<Figure> {
+    let rung_of = |s: &StackSummary| {
+        stacks::lookup(&s.stack).map(|st| (st.base_name(), st.rung().unwrap_or("base")))
+    };
+    // Each row's index in the run (its colour), base stack and rung.
+    let climbed: Vec<(usize, &str, &str)> = summary
+        .stacks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| rung_of(s).map(|(base, rung)| (i, base, rung)))
+        .collect();
+    let names: Vec<&str> = RUNG_ORDER
+        .into_iter()
+        .filter(|rung| climbed.iter().any(|(_, _, r)| r == rung))
+        .collect();
+    // A line per stack with a rung in the run, in the colour of the stack's first row.
+    let mut lines: Vec<(&str, usize)> = Vec::new();
+    for (_, base, rung) in &climbed {
+        if *rung != "base" && !lines.iter().any(|(b, _)| b == base) {
+            let first = climbed
+                .iter()
+                .find(|(_, b, _)| b == base)
+                .map_or(0, |(i, _, _)| *i);
+            lines.push((base, first));
+        }
+    }
+    lines.sort_by_key(|(_, first)| *first);
+    METRICS
+        .iter()
+        .map(|metric| {
+            let series = lines
+                .iter()
+                .map(|(base, first)| {
+                    let mut line =
+                        Series::new(*base, plots::css_colour(*first), Line::Solid, Marker::Dot);
+                    let base_value = summary
+                        .stacks
+                        .iter()
+                        .find(|s| s.stack == *base)
+                        .and_then(metric.value);
+                    for (x, rung) in names.iter().enumerate() {
+                        let Some(row) = summary
+                            .stacks
+                            .iter()
+                            .find(|s| rung_of(s) == Some((base, rung)))
+                        else {
+                            continue;
+                        };
+                        let Some(v) = (metric.value)(row).filter(|v| *v > 0.0) else {
+                            continue;
+                        };
+                        let over = match base_value {
+                            Some(b) if *rung != "base" => {
+                                format!(" ({} over {base})", signed(v - b))
+                            }
+                            _ => String::new(),
+                        };
+                        line.points.push(Point::new(
+                            x as f64,
+                            v,
+                            format!("{}: {} {}{over}", row.stack, sig3(v), metric.unit),
+                        ));
+                    }
+                    line
+                })
+                .filter(|line| !line.points.is_empty())
+                .collect();
+            let legend = lines
+                .iter()
+                .map(|(base, first)| Key::colour(*base, plots::css_colour(*first)))
+                .collect();
+            let x = XAxis::Categories {
+                names: names.iter().map(|n| (*n).to_owned()).collect(),
+                groups: Vec::new(),
+            };
+            Figure::new(
+                metric.id,
+                metric.title,
+                format!(
+                    "{} Hover a point for the figure and its difference from the base.",
+                    metric.caption
+                ),
+                plots::line_chart(
+                    metric.title,
+                    x,
+                    Axis::new(metric.axis, Scale::Log),
+                    series,
+                    legend,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A difference in three significant figures, with its sign.
+fn signed(delta: f64) -> String {
+    let sign = if delta >= 0.0 { "+" } else { "-" };
+    format!("{sign}{}", sig3(delta.abs()))
+}
+
+/// Requests per second per core at the latency objective, from a capacity search.
+fn rps_per_core(stack: &StackSummary) -> Option<f64> {
+    let capacity = stack.capacity.as_ref()?;
+    capacity.rps_per_core.as_ref().map(|e| e.median)
 }
 
 /// What a stack deploys, MB: its image where it had one, else its binary or jars.
@@ -281,6 +471,52 @@ mod tests {
         let html = render("report.html", &page).unwrap();
         assert!(html.contains("Feature ladder: what each added concern costs"));
         assert!(html.contains("2.0 (+1.0)"));
+    }
+
+    #[test]
+    fn one_figure_per_metric_with_the_rungs_along_x_and_a_line_per_stack() {
+        let s = summary(
+            "ladder",
+            vec![
+                stack("axum", 1024, 2048, 2.5),
+                stack("axum@log", 1024, 3072, 2.5),
+                stack("axum@tracing", 1024, 5120, 2.5),
+                stack("go", 4096, 8192, 2.0),
+                stack("go@log", 4096, 9216, 2.0),
+                stack("floor", 512, 1024, 1.0),
+            ],
+        );
+        let view = ladder_view(&s).unwrap();
+        let ids: Vec<&str> = view.figures.iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "ladder-load",
+                "ladder-idle",
+                "ladder-cpu",
+                "ladder-p99",
+                "ladder-size",
+                "ladder-boot"
+            ]
+        );
+        let load = view.figures[0].svg.as_deref().expect("drawn");
+        for rung in [">base<", ">log<", ">tracing<"] {
+            assert!(load.contains(rung), "x has {rung}: {load}");
+        }
+        assert!(
+            !load.contains(">metrics<"),
+            "no metrics rung, no place for it"
+        );
+        assert!(
+            load.contains("axum@tracing: 5 MiB (+3 over axum)"),
+            "{load}"
+        );
+        assert!(load.contains("go@log: 9 MiB (+1 over go)"), "{load}");
+        assert!(!load.contains("floor"), "a stack without rungs has no line");
+        let mut page = page(&s, None, &MemorySeries::new(), ".");
+        page.ladder = Some(view);
+        let html = render("report.html", &page).unwrap();
+        assert!(html.contains("id=\"figure-ladder-cpu\""));
     }
 
     #[test]

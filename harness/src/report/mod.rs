@@ -23,7 +23,7 @@ pub mod tables;
 
 use battery::battery_view;
 pub use battery::{BatteryCaseRow, BatteryRow, BatteryView};
-pub use compare::write_compare;
+pub use compare::{write_compare, write_compare_rungs};
 pub use figures::Figure;
 use figures::figures;
 pub use index::write_index;
@@ -438,6 +438,7 @@ pub(crate) mod tests {
             load_kb: Some(load_kb),
             load_pss_kb: None,
             peak_kb: Some(load_kb + 100),
+            drift_kb_per_min: None,
             threads: Some(2),
             steps: vec![StepSummary {
                 name: "users-4".into(),

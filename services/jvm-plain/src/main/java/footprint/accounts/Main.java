@@ -26,6 +26,12 @@ public final class Main {
      */
     static final int GRACE_SECONDS = 1;
 
+    /**
+     * How long the stop waits before it first looks for exchanges in flight: a request whose
+     * first bytes arrived just before the signal reaches the pool within it.
+     */
+    static final long SETTLE_MILLIS = 50;
+
     private Main() {}
 
     public static void main(String[] args) {
@@ -48,8 +54,18 @@ public final class Main {
         server.setExecutor(workers);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            // Closes the listener at once, lets in-flight exchanges finish, then closes the rest.
-            server.stop(GRACE_SECONDS);
+            // HttpServer.stop closes the listener at once, then waits the whole grace for its
+            // dispatcher even when nothing is in flight (it notices only when an exchange ends);
+            // so it runs on a thread of its own, and the stop ends as soon as the pool has no
+            // exchange left, or when the grace is over.
+            Thread stopper = new Thread(() -> server.stop(GRACE_SECONDS), "stop");
+            stopper.setDaemon(true);
+            stopper.start();
+            long deadline = System.nanoTime() + GRACE_SECONDS * 1_000_000_000L;
+            pause(SETTLE_MILLIS);
+            while (workers.pending() > 0 && System.nanoTime() < deadline) {
+                pause(5);
+            }
             workers.shutdown();
             System.out.flush();
             // SIGTERM and SIGINT end the JVM with 128+signal; a graceful stop is a success.
@@ -61,6 +77,14 @@ public final class Main {
                 + " boot_us=" + microsSinceJvmStart());
         System.out.flush();
         // HttpServer's dispatcher thread keeps the JVM running until the shutdown hook stops it.
+    }
+
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static HttpServer bindOrExit(InetSocketAddress address, String stack) {

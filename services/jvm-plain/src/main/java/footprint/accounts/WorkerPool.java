@@ -33,6 +33,8 @@ final class WorkerPool implements Executor {
     private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger standins = new AtomicInteger();
     private final AtomicInteger nextStandin = new AtomicInteger();
+    /** Exchanges queued or running. */
+    private final AtomicInteger pending = new AtomicInteger();
     private volatile boolean shutdown;
 
     WorkerPool(int workers) {
@@ -47,7 +49,13 @@ final class WorkerPool implements Executor {
         if (shutdown) {
             throw new RejectedExecutionException("shutting down");
         }
+        pending.incrementAndGet();
         queue.add(new Task(runnable, System.nanoTime()));
+    }
+
+    /** Exchanges handed to the pool and not yet done: queued, or running on a thread. */
+    int pending() {
+        return pending.get();
     }
 
     /** Stops taking work; threads blocked on a client end when HttpServer closes it. */
@@ -100,11 +108,13 @@ final class WorkerPool implements Executor {
         }
     }
 
-    private static void run(Task task) {
+    private void run(Task task) {
         try {
             task.runnable().run();
         } catch (Throwable e) {
             // HttpServer has closed that connection already; the thread keeps serving.
+        } finally {
+            pending.decrementAndGet();
         }
     }
 
