@@ -3,7 +3,7 @@
 # /usr/share/java (packages libspring-web-servlet-java, libspring-context-java,
 # libtomcat9-java, libjackson2-databind-java); no Maven, no network.
 #
-#   services/jvm-spring/build.sh OUT [--quotes | --log]
+#   services/jvm-spring/build.sh OUT [--quotes | --log | --metrics]
 #
 # leaves OUT/footprint-jvm-spring.jar, OUT/classpath.txt (the jar, then the Debian jars it
 # runs with) and OUT/main-class.txt. Run it with:
@@ -12,10 +12,13 @@
 # call to the quotes service), as OUT/footprint-jvm-spring-quotes.jar. With --log it builds the
 # feature ladder's log rung from the same sources plus src/log (an access-log valve, Logback
 # with the Logstash JSON encoder: Debian's liblogback-java, libslf4j-java,
-# liblogstash-logback-encoder-java), as OUT/footprint-jvm-spring-log.jar.
+# liblogstash-logback-encoder-java), as OUT/footprint-jvm-spring-log.jar. With --metrics it
+# builds the metrics rung from the same sources plus src/metrics (a valve counting requests by
+# route and status, GET /metrics in the Prometheus text format; no further jar), as
+# OUT/footprint-jvm-spring-metrics.jar.
 set -eu
 
-usage="usage: $0 OUT [--quotes | --log]"
+usage="usage: $0 OUT [--quotes | --log | --metrics]"
 if [ "$#" -lt 1 ] || [ "$#" -gt 2 ]; then
     echo "$usage" >&2
     exit 2
@@ -33,6 +36,10 @@ if [ "$#" -eq 2 ]; then
         source_sets="main log"
         jar_name=footprint-jvm-spring-log.jar
         extra_jars="slf4j-api.jar logback-core.jar logback-classic.jar logstash-logback-encoder.jar"
+        ;;
+    --metrics)
+        source_sets="main metrics"
+        jar_name=footprint-jvm-spring-metrics.jar
         ;;
     *)
         echo "$usage" >&2

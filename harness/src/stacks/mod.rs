@@ -79,13 +79,13 @@ pub struct Stack {
     pub jvm_options: &'static [&'static str],
 }
 
-const SPRING_PACKAGES: &[&str] = &[
+pub(super) const SPRING_PACKAGES: &[&str] = &[
     "libspring-web-servlet-java",
     "libspring-context-java",
     "libtomcat9-java",
     "libjackson2-databind-java",
 ];
-const SPRING_JARS: &[&str] = &[
+pub(super) const SPRING_JARS: &[&str] = &[
     "spring3-web.servlet.jar",
     "spring3-context.jar",
     "tomcat9-catalina.jar",

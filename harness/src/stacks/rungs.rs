@@ -1,7 +1,7 @@
 //! The feature ladder's rungs: each a stack with one concern added (`axum@log`,
 //! `go@metrics`, ...), with the Debian packages and jars their builds need.
 
-use super::{Build, GoLib, Stack, TUNED_JVM};
+use super::{Build, GoLib, SPRING_JARS, SPRING_PACKAGES, Stack, TUNED_JVM};
 
 /// slog, the structured logger of the Go `log` rung (`golang.org/x/exp/slog`: Debian's Go
 /// is 1.19, older than `log/slog`).
@@ -46,6 +46,16 @@ const SPRING_LOG: Build = Build::Java {
     flags: &["--log"],
 };
 
+/// The Spring service built with its `metrics` rung (`build.sh OUT --metrics`): the base
+/// service's packages, no other.
+const SPRING_METRICS: Build = Build::Java {
+    dir: "services/jvm-spring",
+    jar: "footprint-jvm-spring-metrics.jar",
+    packages: SPRING_PACKAGES,
+    jars: SPRING_JARS,
+    flags: &["--metrics"],
+};
+
 /// The rungs of the feature ladder built so far: a stack with one added concern, named
 /// `<stack>@<rung>`, built from the same code with a cargo feature or a build tag. `log`: one
 /// JSON access-log line per request on stdout (contract F1); `metrics`: a request counter and
@@ -53,7 +63,7 @@ const SPRING_LOG: Build = Build::Java {
 /// run by a Prometheus server the harness starts; `tracing` and `tracing-10`: a span per
 /// request exported over OTLP/HTTP, every one or one trace in ten kept (contract F3), to a
 /// receiver the harness runs; `all`: the three together.
-pub const RUNGS: [Stack; 19] = [
+pub const RUNGS: [Stack; 21] = [
     Stack {
         name: "hyper@log",
         about: "hyper, each request logged as one JSON line on stdout: tracing and tracing-subscriber's JSON formatter",
@@ -255,6 +265,20 @@ pub const RUNGS: [Stack; 19] = [
         about: "the tuned Spring service, each request logged as jvm-spring@log",
         workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
         build: SPRING_LOG,
+        jvm_options: TUNED_JVM,
+    },
+    Stack {
+        name: "jvm-spring@metrics",
+        about: "Spring, with a request counter and a latency histogram on GET /metrics: a Tomcat valve and the Prometheus text format written by hand (Debian has no Prometheus client for Java)",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING_METRICS,
+        jvm_options: &[],
+    },
+    Stack {
+        name: "jvm-spring-tuned@metrics",
+        about: "the tuned Spring service, with the metrics of jvm-spring@metrics",
+        workers: "Tomcat's request threads; -XX:ActiveProcessorCount",
+        build: SPRING_METRICS,
         jvm_options: TUNED_JVM,
     },
 ];
