@@ -57,6 +57,11 @@ enum Command {
     /// Installs the Debian packages the stacks that cannot run here need (apt-get, through
     /// sudo unless root), after saying which and for which stacks.
     Setup(SetupArgs),
+    /// Runs the OTLP/HTTP receiver alone until SIGTERM or SIGINT, on `BIND`:`PORT` from the
+    /// environment (default 127.0.0.1:4318): what a tracing rung exports to on the container
+    /// backends, where the harness runs it in a container of the run's network and reads its
+    /// counts from `GET /received`.
+    OtlpReceiver,
 }
 
 #[derive(Debug, clap::Args)]
@@ -262,7 +267,45 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Calibrate(args) => run_calibrate(args, &root),
         Command::Clean(args) => run_clean(&args),
         Command::Setup(args) => run_setup(&args),
+        Command::OtlpReceiver => run_otlp_receiver(),
     }
+}
+
+/// `harness otlp-receiver`: the receiver on `BIND`:`PORT` until SIGTERM or SIGINT.
+fn run_otlp_receiver() -> ExitCode {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let var = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+    let (bind, port) = (var("BIND", "127.0.0.1"), var("PORT", "4318"));
+    let addr: std::net::SocketAddr = match format!("{bind}:{port}").parse() {
+        Ok(addr) => addr,
+        Err(e) => {
+            eprintln!("error: BIND={bind} PORT={port} is not an address to listen on: {e}");
+            return Exit::Usage.into();
+        }
+    };
+    // Before listening: a signal that comes as soon as it answers is not lost.
+    let mut signals = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(signals) => signals,
+        Err(e) => {
+            eprintln!("error: cannot wait for SIGTERM: {e}");
+            return Exit::Failed.into();
+        }
+    };
+    let receiver = match footprint_contract::otlp::Receiver::listen(addr) {
+        Ok(receiver) => receiver,
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            return Exit::Failed.into();
+        }
+    };
+    println!("otlp receiver on {}", receiver.endpoint());
+    let _ = signals.forever().next();
+    let got = receiver.received();
+    eprintln!(
+        "otlp receiver: {} exports, {} spans, {} bytes, {} refused",
+        got.exports, got.spans, got.bytes, got.refused
+    );
+    Exit::Ok.into()
 }
 
 fn run_setup(args: &SetupArgs) -> ExitCode {

@@ -128,7 +128,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
     check_backend(scenario, selected.backend.as_ref())?;
-    let stacks = reachable(&options.stacks, selected.backend.as_ref(), &reporter)?;
+    let stacks = options.stacks.clone();
     reporter.say(&format!("backend: {}", selected.why));
     let mut env = setup.env;
     env.backend_reason = selected.why.clone();
@@ -294,6 +294,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     dir.write_summary(&summary)?;
     let programs = build(world, scenario, &mut summary);
     let downstream = build_downstream(world, scenario, &mut summary);
+    let receiver = build_receiver(world, scenario, &mut summary);
     dir.write_summary(&summary)?;
 
     let measure = Measure {
@@ -308,6 +309,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         boot_timeout,
         downstream: downstream.as_ref(),
         scraper: world.scraper,
+        receiver: receiver.as_ref(),
     };
     let runnable: Vec<String> = names
         .iter()
@@ -458,36 +460,47 @@ fn build_downstream(
     }
 }
 
-/// The stacks the backend can measure: a `tracing` rung exports its spans to the harness's
-/// OTLP receiver on 127.0.0.1, which a container cannot reach, so on a container backend the
-/// tracing rungs are left out with a warning naming them and the way to run them (and a run
-/// left with nothing is refused).
-pub fn reachable(
-    names: &[String],
-    backend: &dyn Backend,
-    reporter: &Reporter,
-) -> Result<Vec<String>, RunError> {
-    if backend.reaches_harness() {
-        return Ok(names.to_vec());
+/// Builds the OTLP receiver's image when a `tracing` rung is to run on a backend whose
+/// services cannot reach the harness's 127.0.0.1 (a container's is its own): the rung's spans
+/// then go to the receiver in a container of the run's network. A receiver that cannot be
+/// built fails every tracing rung, with why.
+fn build_receiver(
+    world: &World<'_>,
+    scenario: &Scenario,
+    summary: &mut Summary,
+) -> Option<Prepared> {
+    let traced = |name: &str| stacks::lookup(name).is_some_and(|s| s.span_ratio().is_some());
+    if world.backend.reaches_harness()
+        || !summary
+            .stacks
+            .iter()
+            .any(|s| s.status == Status::Pending && traced(&s.stack))
+    {
+        return None;
     }
-    let (kept, left): (Vec<String>, Vec<String>) = names
-        .iter()
-        .cloned()
-        .partition(|n| stacks::lookup(n).is_none_or(|s| s.span_ratio().is_none()));
-    if left.is_empty() {
-        return Ok(kept);
+    match world
+        .builder
+        .build(&stacks::RECEIVER, world.backend, scenario.workers)
+    {
+        Ok(built) => Some(built.prepared),
+        Err(NotBuilt::Skipped(reason) | NotBuilt::Failed(reason)) => {
+            let reason = format!(
+                "its spans go to an OTLP receiver in a container ({}), which was not built: \
+                 {reason}",
+                stacks::RECEIVER.name
+            );
+            for record in summary
+                .stacks
+                .iter_mut()
+                .filter(|s| s.status == Status::Pending && traced(&s.stack))
+            {
+                world.reporter.warn(&format!("{}: {reason}", record.stack));
+                record.status = Status::Failed;
+                record.reason = Some(reason.clone());
+            }
+            None
+        }
     }
-    let why = format!(
-        "{} export their spans to the harness's OTLP receiver on 127.0.0.1, which a service on \
-         the {} backend cannot reach; --backend local measures them",
-        left.join(", "),
-        backend.name()
-    );
-    if kept.is_empty() {
-        return Err(RunError::Refused(why));
-    }
-    reporter.warn(&format!("left out: {why}"));
-    Ok(kept)
 }
 
 /// Refuses, before anything starts, a `[fit]` whose smallest limit the backend cannot enforce

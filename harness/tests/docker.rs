@@ -97,6 +97,49 @@ fn landscape_by_container_name() {
     );
 }
 
+/// A tracing rung in a container exports to the OTLP receiver the harness runs in a container
+/// of its own (the harness's binary in a `FROM scratch` image) on the run's network: every
+/// span it kept arrives, and the receiver goes with everything else the run made.
+#[test]
+fn a_tracing_rung_in_a_container_exports_to_a_receiver_in_a_container() {
+    let ran = run_scenario(&[
+        "ladder",
+        "--quick",
+        "--quiet",
+        "--backend",
+        "docker",
+        "--stacks",
+        "hyper@tracing-10",
+    ]);
+    let stacks = ran.summary["stacks"].as_array().unwrap();
+    assert_eq!(stacks.len(), 1, "the rung alone: {}", ran.stderr);
+    let rung = &stacks[0];
+    assert_eq!(rung["status"], "ok", "{}", rung["reason"]);
+    let run = &rung["runs"][0];
+    assert!(run["failure"].is_null(), "{}", run["failure"]);
+    let spans = &run["spans"];
+    assert!(spans["account_requests"].as_u64().unwrap() > 100, "{spans}");
+    assert!(spans["account_spans"].as_u64().unwrap() > 0, "{spans}");
+    assert_eq!(spans["refused"], 0, "{spans}");
+    assert_eq!(
+        spans["agrees"], true,
+        "one in ten within its bounds: {spans}"
+    );
+    let cleanup: Vec<&str> = ran.summary["cleanup"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        cleanup
+            .iter()
+            .any(|l| l.starts_with("removed image footprint/otlp-receiver:")),
+        "{cleanup:?}"
+    );
+    assert_eq!(labelled(ran.id()), Vec::<String>::new(), "left behind");
+}
+
 #[test]
 fn swarm_needs_swarm_mode_or_init_swarm() {
     let daemon = harness::backend::daemon::Daemon::connect().unwrap();

@@ -30,6 +30,8 @@ pub struct FakeBackend {
     pub stopped: Arc<Mutex<usize>>,
     /// Times `close` was called.
     pub closed: RefCell<usize>,
+    /// Whether its services are cut off from the harness's 127.0.0.1, as containers are.
+    pub isolated: bool,
 }
 
 impl FakeBackend {
@@ -41,6 +43,7 @@ impl FakeBackend {
             started: RefCell::new(Vec::new()),
             stopped: Arc::new(Mutex::new(0)),
             closed: RefCell::new(0),
+            isolated: false,
         }
     }
 
@@ -59,7 +62,7 @@ impl Backend for FakeBackend {
     }
 
     fn reaches_harness(&self) -> bool {
-        true
+        !self.isolated
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {

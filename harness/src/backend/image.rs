@@ -21,6 +21,9 @@ use crate::stacks::{Build, Launch, Stack};
 pub const STATIC_DOCKERFILE: &str = include_str!("../../../docker/static.Dockerfile");
 /// The Dockerfile of a JVM stack.
 pub const JVM_DOCKERFILE: &str = include_str!("../../../docker/jvm.Dockerfile");
+
+/// The Dockerfile of the harness's own image (`docker/harness.Dockerfile`), before its `CMD`.
+pub const HARNESS_DOCKERFILE: &str = include_str!("../../../docker/harness.Dockerfile");
 /// The port a service listens on inside its container.
 pub const CONTAINER_PORT: u16 = 8080;
 /// Modules every JVM image gets besides those `jdeps` finds: `jdk.unsupported` (sun.misc.Unsafe,
@@ -198,6 +201,13 @@ pub fn context(stack: &Stack, launch: &Launch, scratch: &Path) -> Result<Context
             Ok(context)
         }
         Build::Java { .. } => jvm_context(stack, launch, scratch),
+        Build::Harness { .. } => {
+            // The subcommand as the image's CMD: JSON strings, as the entrypoint's.
+            let cmd = serde_json::to_string(&launch.args).unwrap_or_else(|_| "[]".into());
+            let mut context = Context::new(&format!("{HARNESS_DOCKERFILE}CMD {cmd}\n"));
+            context.copy("harness", &launch.program)?;
+            Ok(context)
+        }
     }
 }
 
@@ -690,6 +700,8 @@ mod tests {
         assert!(STATIC_DOCKERFILE.contains("USER 65532"));
         assert!(JVM_DOCKERFILE.contains("FROM scratch"));
         assert!(JVM_DOCKERFILE.contains("USER 65532"));
+        assert!(HARNESS_DOCKERFILE.contains("FROM scratch"));
+        assert!(HARNESS_DOCKERFILE.ends_with("ENTRYPOINT [\"/harness\"]\n"));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 mod fit;
 mod landscape;
+mod spans;
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -13,10 +14,9 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use footprint_contract::bad_input::{self, Group};
-use footprint_contract::otlp::Receiver;
 
 use crate::aggregate;
-use crate::backend::{Backend, Instance, ServiceSpec};
+use crate::backend::{Backend, Instance, Landscape, ServiceSpec};
 use crate::boot::{self, HealthCheck};
 use crate::cancel::Cancel;
 use crate::capacity::{self, Stop};
@@ -24,7 +24,7 @@ use crate::driver::LoadDriver;
 use crate::env::CpuTicks;
 use crate::model::{
     BatteryCase, BatteryRun, BootRecord, CapacityLimit, Phase, PhaseCell, ProbeRecord, Sample,
-    SpanRun, StackRun, Verdict,
+    StackRun, Verdict,
 };
 use crate::placement::Resolved;
 use crate::progress::{Reporter, StackBar};
@@ -91,6 +91,8 @@ pub struct Measure<'a> {
     pub downstream: Option<&'a Prepared>,
     /// What scrapes a `metrics` rung while it is measured.
     pub scraper: &'a dyn Scraper,
+    /// The OTLP receiver's build, where a tracing rung's spans go to a container of it.
+    pub receiver: Option<&'a Prepared>,
 }
 
 impl Measure<'_> {
@@ -176,17 +178,20 @@ impl Measure<'_> {
             }
         }
         let receiver = match stack.span_ratio() {
-            Some(_) => match Receiver::start() {
-                Ok(receiver) => {
-                    env.push((OTLP_ENDPOINT.to_owned(), receiver.endpoint()));
-                    Some(receiver)
+            Some(_) => {
+                bar.phase("starting its OTLP receiver");
+                match spans::SpanSink::open(self, name, self.receiver) {
+                    Ok(sink) => {
+                        env.push((OTLP_ENDPOINT.to_owned(), sink.endpoint()));
+                        Some(sink)
+                    }
+                    Err(why) => {
+                        run.failure = Some(why);
+                        bar.finish("failed");
+                        return (run, Vec::new());
+                    }
                 }
-                Err(e) => {
-                    run.failure = Some(format!("cannot start the OTLP receiver: {e}"));
-                    bar.finish("failed");
-                    return (run, Vec::new());
-                }
-            },
+            }
             None => None,
         };
         let spec = ServiceSpec {
@@ -197,10 +202,18 @@ impl Measure<'_> {
             cpus: self.placement.service_cpus.clone(),
             image: prepared.image.clone(),
             memory_mib: None,
-            landscape: downstream
-                .as_ref()
-                .map(landscape::Downstream::caller_landscape)
-                .unwrap_or_default(),
+            landscape: match (
+                &downstream,
+                receiver.as_ref().and_then(spans::SpanSink::network),
+            ) {
+                (Some(downstream), _) => downstream.caller_landscape(),
+                // The run's network, where the rung finds its receiver by name.
+                (None, Some(network)) => Landscape {
+                    network: Some(network),
+                    ..Landscape::default()
+                },
+                (None, None) => Landscape::default(),
+            },
         };
         if scenario.fit.is_some() || scenario.density.is_some() {
             let timeout = self.boot_timeout.unwrap_or_else(|| stack.boot_timeout());
@@ -322,7 +335,10 @@ impl Measure<'_> {
         }
         run.ended = Some(instance.stop());
         if let (Some(receiver), Some(ratio)) = (receiver, stack.span_ratio()) {
-            run.spans = Some(spans(&receiver, ratio, &run.steps));
+            match receiver.finish(ratio, &run.steps) {
+                Ok(got) => run.spans = Some(got),
+                Err(why) => run.failure = Some(format!("its spans could not be counted: {why}")),
+            }
         }
         if let Some(downstream) = downstream {
             let (mut landscape, taken) = downstream.finish();
@@ -863,37 +879,3 @@ fn wait_ready_line(instance: &dyn Instance) -> Option<u64> {
 
 /// The variable an OpenTelemetry exporter reads its collector's address from.
 const OTLP_ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
-
-/// How long the spans a stopped rung flushed may take to arrive, at most.
-const SPANS_ARRIVAL: Duration = Duration::from_secs(3);
-
-/// What the receiver got from a `tracing` rung once its last export arrived (the count
-/// unchanged for a few hundred milliseconds after the stop), against the account requests
-/// the load had answered in `steps` (warm-up and unmeasured ramps included).
-fn spans(receiver: &Receiver, ratio: f64, steps: &[crate::model::StepSummary]) -> SpanRun {
-    let deadline = Instant::now() + SPANS_ARRIVAL;
-    let mut last = receiver.received();
-    while Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(300));
-        let now = receiver.received();
-        let settled = now.spans == last.spans;
-        last = now;
-        if settled {
-            break;
-        }
-    }
-    let account_spans = last.by_name.get(ACCOUNT_SPAN).copied().unwrap_or(0);
-    let account_requests = steps.iter().map(|s| s.answered.unwrap_or(s.requests)).sum();
-    aggregate::span_run(
-        ratio,
-        last.exports,
-        last.spans,
-        account_spans,
-        account_requests,
-        last.bytes,
-        last.refused,
-    )
-}
-
-/// The name of an account request's span.
-const ACCOUNT_SPAN: &str = "GET /accounts/{id}";

@@ -40,7 +40,7 @@ pub fn family(name: &str) -> Family {
         Some(Build::Cargo { .. }) => Family::Rust,
         Some(Build::Go { .. }) => Family::Go,
         Some(Build::Java { .. }) => Family::Jvm,
-        None => Family::Other,
+        Some(Build::Harness { .. }) | None => Family::Other,
     }
 }
 

@@ -456,3 +456,34 @@ fn a_fit_or_density_the_backend_cannot_do_is_refused_by_file_and_key() {
         "{text}"
     );
 }
+
+#[test]
+fn where_services_cannot_reach_the_harness_a_tracing_rungs_receiver_is_a_service_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut case = Case::new(serve_all());
+    case.backend.isolated = true;
+    let outcome = case.run(dir.path(), &["axum", "axum@tracing"], 1).unwrap();
+    // The receiver is started before the rung, and only for the rung.
+    assert_eq!(
+        *case.backend.started.borrow(),
+        ["axum", crate::stacks::RECEIVER.name, "axum@tracing"]
+    );
+    // The fake receiver answers no HTTP: its counts cannot be read, and the rung says so.
+    let rung = &outcome.summary.stacks[1];
+    let failure = rung.runs[0].failure.as_deref().unwrap_or_default();
+    assert!(failure.contains("spans could not be counted"), "{failure}");
+
+    // A receiver that cannot be built fails every tracing rung, with why; the rest run.
+    let dir = tempfile::tempdir().unwrap();
+    let mut case = Case::new(serve_all());
+    case.backend.isolated = true;
+    case.builder.missing = vec![crate::stacks::RECEIVER.name];
+    let outcome = case.run(dir.path(), &["axum", "axum@tracing"], 1).unwrap();
+    let (base, rung) = (&outcome.summary.stacks[0], &outcome.summary.stacks[1]);
+    assert_eq!((base.status, rung.status), (Status::Ok, Status::Failed));
+    let reason = rung.reason.as_deref().unwrap_or_default();
+    assert!(
+        reason.contains("OTLP receiver") && reason.contains("not built"),
+        "{reason}"
+    );
+}

@@ -50,6 +50,12 @@ pub enum Build {
         /// Arguments of `build.sh` after `OUT` (a landscape variant's `--quotes`).
         flags: &'static [&'static str],
     },
+    /// The running harness's own executable (static, as the Rust stacks' are), for what the
+    /// harness runs in a container of its own: the OTLP receiver ([`RECEIVER`]).
+    Harness {
+        /// Its arguments (`otlp-receiver`).
+        args: &'static [&'static str],
+    },
 }
 
 /// A Go package of Debian's, found under `/usr/share/gocode/src`.
@@ -359,6 +365,20 @@ pub const QUOTES: Stack = Stack {
     jvm_options: &[],
 };
 
+/// The OTLP receiver a tracing rung exports to on the container backends, where the
+/// harness's own 127.0.0.1 is out of the rung's reach: the harness's binary running
+/// `harness otlp-receiver` in a container on the run's network, its image built like a
+/// stack's; the harness reads its counts through its published port.
+pub const RECEIVER: Stack = Stack {
+    name: "otlp-receiver",
+    about: "the harness's OTLP/HTTP receiver, in a container beside a tracing rung",
+    workers: "one thread per connection",
+    build: Build::Harness {
+        args: &["otlp-receiver"],
+    },
+    jvm_options: &[],
+};
+
 impl Stack {
     /// Whether it calls the quotes service (a landscape variant).
     pub fn calls_downstream(&self) -> bool {
@@ -414,6 +434,7 @@ impl Stack {
             Build::Go { dir, .. } => dir.rsplit('/').next().unwrap_or(dir),
             // One folder per jar: a variant's classpath.txt is not its base's.
             Build::Java { jar, .. } => jar.strip_suffix(".jar").unwrap_or(jar),
+            Build::Harness { .. } => "harness",
         };
         target_dir(root).join("stacks").join(dir)
     }
@@ -513,6 +534,7 @@ fn probe(stack: &Stack) -> Result<String, Lack> {
 /// The toolchain `stack` is built with, with its version, or what it lacks.
 fn probe_build(stack: &Stack) -> Result<String, Lack> {
     match stack.build {
+        Build::Harness { .. } => Ok(format!("harness {}", env!("CARGO_PKG_VERSION"))),
         Build::Cargo { .. } => version_of(&cargo(), "--version").ok_or_else(|| {
             Lack::other(
                 "cargo (the Rust toolchain)",
@@ -788,6 +810,18 @@ pub fn prepare(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildE
                 artifacts: vec![program.clone()],
                 program,
                 args: Vec::new(),
+                env: Vec::new(),
+            })
+        }
+        Build::Harness { args } => {
+            let program = std::env::current_exe().map_err(|source| BuildError::Tool {
+                tool: "the harness's own executable".to_owned(),
+                source,
+            })?;
+            Ok(Launch {
+                artifacts: vec![program.clone()],
+                program,
+                args: args.iter().map(|a| (*a).to_owned()).collect(),
                 env: Vec::new(),
             })
         }

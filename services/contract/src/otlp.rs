@@ -3,8 +3,9 @@
 //! types (`opentelemetry-proto`), answers `200` with an empty export response, and counts the
 //! spans and bytes it got, keeping the first spans whole, so that a broken export is caught.
 //! The contract's `tracing` rule (F3) checks a rung against it; the harness runs one beside a
-//! `tracing` rung during its repeat. A user points `OTEL_EXPORTER_OTLP_ENDPOINT` at a real
-//! collector instead.
+//! `tracing` rung during its repeat (in a container of its own on the container backends,
+//! where it also answers `GET /health` and `GET /received`, its counts as JSON). A user points
+//! `OTEL_EXPORTER_OTLP_ENDPOINT` at a real collector instead.
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -20,6 +21,13 @@ use prost::Message as _;
 
 /// The path exporters post traces to.
 pub const TRACES_PATH: &str = "/v1/traces";
+
+/// Where `GET` gives what the receiver has counted, as JSON ([`Received`] without the kept
+/// spans).
+pub const RECEIVED_PATH: &str = "/received";
+
+/// Where `GET` answers `200` while the receiver runs.
+pub const HEALTH_PATH: &str = "/health";
 
 /// How many spans are kept whole (the rest only counted).
 const KEEP: usize = 2_000;
@@ -43,7 +51,7 @@ pub struct ReceivedSpan {
 }
 
 /// What the receiver has counted so far.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Received {
     /// Export requests decoded.
     pub exports: u64,
@@ -57,7 +65,8 @@ pub struct Received {
     pub last_refusal: Option<String>,
     /// Spans by name (`GET /accounts/{id}`, `GET /health`, ...).
     pub by_name: BTreeMap<String, u64>,
-    /// The first spans, whole.
+    /// The first spans, whole (not in `GET /received`).
+    #[serde(skip)]
     pub kept: Vec<ReceivedSpan>,
 }
 
@@ -72,7 +81,12 @@ pub struct Receiver {
 impl Receiver {
     /// Listens on a free port of 127.0.0.1.
     pub fn start() -> io::Result<Self> {
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+        Self::listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+    }
+
+    /// Listens on `addr` (port 0: a free one).
+    pub fn listen(addr: SocketAddr) -> io::Result<Self> {
+        let listener = TcpListener::bind(addr)?;
         let addr = listener.local_addr()?;
         listener.set_nonblocking(true)?;
         let state = Arc::new(Mutex::new(Received::default()));
@@ -145,6 +159,22 @@ fn serve(stream: TcpStream, state: &Mutex<Received>, stop: &AtomicBool) -> io::R
         let Some((method, path, length)) = read_head(&mut reader, stop)? else {
             return Ok(());
         };
+        if method == "GET" {
+            let (status, body) = match path.as_str() {
+                HEALTH_PATH => ("200 OK", "{\"status\":\"up\"}".to_owned()),
+                RECEIVED_PATH => {
+                    let counts = state.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                    ("200 OK", serde_json::to_string(&counts).unwrap_or_default())
+                }
+                _ => ("404 Not Found", String::new()),
+            };
+            write!(
+                writer,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )?;
+            continue;
+        }
         let Some(length) = length.filter(|n| *n <= MAX_BODY) else {
             refuse(state, "no Content-Length, or a body over 64 MiB".into());
             writer.write_all(
@@ -360,5 +390,19 @@ mod tests {
         assert_eq!(got.kept[1].service, "axum@tracing");
         assert_eq!(got.kept[1].duration_ns, 50_000);
         assert_eq!(got.kept[1].attributes["http.response.status_code"], "200");
+        // Its health and counts over HTTP, as the harness reads a receiver in a container.
+        let r = conn.request("GET", HEALTH_PATH).unwrap();
+        assert_eq!(r.status, 200);
+        let r = conn.request("GET", RECEIVED_PATH).unwrap();
+        assert_eq!(r.status, 200);
+        let counts: Received = serde_json::from_str(&r.text()).unwrap();
+        assert_eq!(
+            counts,
+            Received {
+                kept: Vec::new(),
+                ..receiver.received()
+            }
+        );
+        assert_eq!(conn.request("GET", "/nothing").unwrap().status, 404);
     }
 }
