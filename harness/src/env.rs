@@ -61,6 +61,14 @@ pub struct Environment {
     /// What the samplers and the harness cost, written when the run ends.
     #[serde(default)]
     pub harness_cost: Option<crate::model::HarnessCost>,
+    /// The cargo profile the Rust stacks were built with: `release`, the measured
+    /// configuration, unless `FOOTPRINT_PROFILE` said otherwise ([`crate::stacks::build_profile`]).
+    #[serde(default = "release")]
+    pub build_profile: String,
+}
+
+fn release() -> String {
+    "release".to_owned()
 }
 
 impl Environment {
@@ -92,6 +100,7 @@ impl Environment {
             )
             .unwrap_or_else(|| "not found".into()),
             harness_version: env!("CARGO_PKG_VERSION").to_owned(),
+            build_profile: crate::stacks::build_profile(),
             load_generator: "goose 0.19".to_owned(),
             project_commit: git_commit(root),
             backend: backend.to_owned(),

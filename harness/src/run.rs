@@ -256,6 +256,14 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         dir.add_scrapes()?;
     }
     reporter.say(&format!("results: {}", dir.path.display()));
+    if env.build_profile != "release" {
+        reporter.warn(&format!(
+            "the Rust stacks are built with the `{}` cargo profile ({}), not `release`: their \
+             figures are not those of the measured configuration",
+            env.build_profile,
+            stacks::PROFILE_VAR
+        ));
+    }
     match &placement.note {
         Some(note) => reporter.warn(note),
         None => reporter.say(&format!(

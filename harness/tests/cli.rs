@@ -187,6 +187,7 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
     let dir = tempfile::tempdir().unwrap();
     let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .env(harness::stacks::PROFILE_VAR, "stack-test")
         .args([
             "scenario",
             "steady",

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 fn harness() -> Command {
     let mut cmd = Command::cargo_bin("harness").unwrap();
-    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    // As every test's run: the stacks built without the release profile's LTO.
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
+        .env(harness::stacks::PROFILE_VAR, "stack-test");
     cmd
 }
 

@@ -58,17 +58,7 @@ impl<'m, 'a> Downstream<'m, 'a> {
         phase: Arc<PhaseCell>,
     ) -> Result<Self, String> {
         let backend = measure.backend;
-        let network = backend
-            .landscape_network()
-            .map_err(|e| format!("the downstream's network: {e}"))?;
-        let port = footprint_contract::service::free_port()
-            .map_err(|e| format!("no free port for the downstream: {e}"))?;
-        let name = format!(
-            "footprint-{}-{}-{:06x}",
-            QUOTES.name,
-            stack.replace(['+', '@'], "-"),
-            rand::random::<u32>() & 0xff_ffff
-        );
+        let (network, port, name) = helper_spot(measure, "the downstream", QUOTES.name, stack)?;
         let spec = ServiceSpec {
             stack: QUOTES.name.to_owned(),
             program: prepared.launch.program.clone(),
@@ -296,6 +286,29 @@ impl Drop for Probe {
 /// How long a variant may take to get its first quote after it is ready (a swarm task's name
 /// can take a moment to resolve).
 const FIRST_QUOTE: Duration = Duration::from_secs(5);
+
+/// Where a service the harness runs beside `stack` (its downstream, its OTLP receiver) sits:
+/// the run's shared network, a free host port and a name of its own, `footprint-<kind>-<stack>-
+/// <random>`, fixed so the service that calls it finds it by name. `what` names it in errors.
+pub(super) fn helper_spot(
+    measure: &Measure<'_>,
+    what: &str,
+    kind: &str,
+    stack: &str,
+) -> Result<(Option<String>, u16, String), String> {
+    let network = measure
+        .backend
+        .landscape_network()
+        .map_err(|e| format!("{what}'s network: {e}"))?;
+    let port = footprint_contract::service::free_port()
+        .map_err(|e| format!("no free port for {what}: {e}"))?;
+    let name = format!(
+        "footprint-{kind}-{}-{:06x}",
+        stack.replace(['+', '@'], "-"),
+        rand::random::<u32>() & 0xff_ffff
+    );
+    Ok((network, port, name))
+}
 
 /// Waits for the variant at `addr` to answer an account with a quote from the downstream at
 /// `url`; else says what its answers said instead, so a landscape that cannot reach its

@@ -61,17 +61,8 @@ impl SpanSink {
             )
         })?;
         let backend = measure.backend;
-        let network = backend
-            .landscape_network()
-            .map_err(|e| format!("the OTLP receiver's network: {e}"))?;
-        let port = footprint_contract::service::free_port()
-            .map_err(|e| format!("no free port for the OTLP receiver: {e}"))?;
-        let name = format!(
-            "footprint-{}-{}-{:06x}",
-            RECEIVER.name,
-            stack.replace(['+', '@'], "-"),
-            rand::random::<u32>() & 0xff_ffff
-        );
+        let (network, port, name) =
+            super::landscape::helper_spot(measure, "the OTLP receiver", RECEIVER.name, stack)?;
         let spec = ServiceSpec {
             stack: RECEIVER.name.to_owned(),
             program: prepared.launch.program.clone(),

@@ -365,6 +365,17 @@ fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {
             ),
         ),
         ("Toolchain".into(), format!("{}; {}", env.rustc, env.cargo)),
+        (
+            "Rust stacks built with".into(),
+            if env.build_profile == "release" {
+                "the release profile (fat LTO, one codegen unit, stripped)".to_owned()
+            } else {
+                format!(
+                    "the {} profile (FOOTPRINT_PROFILE), not release: not the measured configuration",
+                    env.build_profile
+                )
+            },
+        ),
         ("Project commit".into(), env.project_commit.clone()),
         ("Harness".into(), env.harness_version.clone()),
     ]

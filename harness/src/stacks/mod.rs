@@ -897,7 +897,23 @@ fn run_tool(mut command: Command, tool: &str, quiet: bool) -> Result<String, Bui
     }
 }
 
-/// `cargo build --release` of one binary; returns the path of the executable.
+/// The variable naming another cargo profile for the Rust stacks than `release`.
+pub const PROFILE_VAR: &str = "FOOTPRINT_PROFILE";
+
+/// The cargo profile the Rust stacks are built with: `release` (fat LTO, one codegen unit:
+/// the configuration every figure is of), or what `FOOTPRINT_PROFILE` names. The test suite
+/// names `stack-test` (the release profile without its LTO, which takes most of a release
+/// build's time): its runs check what the harness does, not what the stacks cost, and a run
+/// built so says so in `env.json`, at its start and in its report.
+pub fn build_profile() -> String {
+    std::env::var(PROFILE_VAR)
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "release".to_owned())
+}
+
+/// `cargo build --profile <build_profile()>` of one binary; returns the path of the
+/// executable.
 fn cargo_build(
     package: &str,
     bin: &str,
@@ -906,10 +922,17 @@ fn cargo_build(
     quiet: bool,
 ) -> Result<PathBuf, BuildError> {
     let cargo = cargo();
+    let profile = build_profile();
     let mut command = Command::new(&cargo);
-    command
-        .current_dir(root)
-        .args(["build", "--release", "--package", package, "--bin", bin]);
+    command.current_dir(root).args([
+        "build",
+        "--profile",
+        &profile,
+        "--package",
+        package,
+        "--bin",
+        bin,
+    ]);
     if !features.is_empty() {
         command.arg(format!("--features={}", features.join(",")));
     }
@@ -925,10 +948,10 @@ fn cargo_build(
         command.arg("--quiet");
     }
     let shown = if features.is_empty() {
-        format!("cargo build --release -p {package} --bin {bin}")
+        format!("cargo build --profile {profile} -p {package} --bin {bin}")
     } else {
         format!(
-            "cargo build --release -p {package} --bin {bin} --features {}",
+            "cargo build --profile {profile} -p {package} --bin {bin} --features {}",
             features.join(",")
         )
     };

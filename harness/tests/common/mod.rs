@@ -10,10 +10,13 @@ use assert_cmd::Command;
 use harness::results::{MemoryRow, read_run};
 use serde_json::Value;
 
-/// The harness binary, run from the project's root.
+/// The harness binary, run from the project's root, building the Rust stacks with the
+/// `stack-test` profile (release without its LTO: these runs check what the harness does, and
+/// a fat-LTO build of each stack would take most of the suite's time).
 pub fn harness() -> Command {
     let mut cmd = Command::cargo_bin("harness").unwrap();
-    cmd.current_dir(root());
+    cmd.current_dir(root())
+        .env(harness::stacks::PROFILE_VAR, "stack-test");
     cmd
 }
 
