@@ -124,7 +124,14 @@ impl Target {
     pub fn start(&self) -> Result<Service, ServiceError> {
         let port = free_port().map_err(ServiceError::NoPort)?;
         let program = self.program.display().to_string();
-        let mut command = Command::new(&self.program);
+        let mut command = if stop_signals_ignored() {
+            // Started at their defaults, as a supervisor starts a service.
+            let mut env = Command::new("env");
+            env.arg("--default-signal=INT,QUIT,TERM").arg(&self.program);
+            env
+        } else {
+            Command::new(&self.program)
+        };
         command
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
@@ -367,6 +374,25 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
         .local_addr()?
         .port())
+}
+
+/// Whether this process inherited SIGINT, SIGQUIT or SIGTERM ignored (`SigIgn` in
+/// `/proc/self/status`), as a shell's background job does with the first two. A service
+/// inherits that too, and the JVM keeps an inherited ignored SIGINT ignored (the Rust and Go
+/// stacks install their own handlers), so a check of C14 would fail for the way the suite was
+/// started, not for the service; the suite then starts services through coreutils'
+/// `env --default-signal`, which puts the three back to their defaults before the exec.
+fn stop_signals_ignored() -> bool {
+    const STOP_SIGNALS: u64 = (1 << (2 - 1)) | (1 << (3 - 1)) | (1 << (15 - 1));
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("SigIgn:"))
+                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        })
+        .is_some_and(|mask| mask & STOP_SIGNALS != 0)
 }
 
 #[cfg(test)]
