@@ -430,12 +430,7 @@ fn build_downstream(
 ) -> Option<Prepared> {
     let plan = scenario.downstream.as_ref()?;
     let calls = |name: &str| stacks::lookup(name).is_some_and(|s| s.calls_downstream());
-    if world.cancel.is_cancelled()
-        || !summary
-            .stacks
-            .iter()
-            .any(|s| s.status == Status::Pending && calls(&s.stack))
-    {
+    if world.cancel.is_cancelled() || !any_pending(summary, calls) {
         return None;
     }
     match world
@@ -454,17 +449,36 @@ fn build_downstream(
         }
         Err(NotBuilt::Skipped(reason) | NotBuilt::Failed(reason)) => {
             let reason = format!("its downstream, {}, was not built: {reason}", plan.service);
-            for record in summary
-                .stacks
-                .iter_mut()
-                .filter(|s| s.status == Status::Pending && calls(&s.stack))
-            {
-                world.reporter.warn(&format!("{}: {reason}", record.stack));
-                record.status = Status::Failed;
-                record.reason = Some(reason.clone());
-            }
+            fail_pending(world, summary, calls, &reason);
             None
         }
+    }
+}
+
+/// Whether a stack `chosen` accepts is still to run.
+fn any_pending(summary: &Summary, chosen: impl Fn(&str) -> bool) -> bool {
+    summary
+        .stacks
+        .iter()
+        .any(|s| s.status == Status::Pending && chosen(&s.stack))
+}
+
+/// Fails every stack still to run that `chosen` accepts, with `reason`: what it needs beside
+/// it (a downstream, an OTLP receiver) could not be built.
+fn fail_pending(
+    world: &World<'_>,
+    summary: &mut Summary,
+    chosen: impl Fn(&str) -> bool,
+    reason: &str,
+) {
+    for record in summary
+        .stacks
+        .iter_mut()
+        .filter(|s| s.status == Status::Pending && chosen(&s.stack))
+    {
+        world.reporter.warn(&format!("{}: {reason}", record.stack));
+        record.status = Status::Failed;
+        record.reason = Some(reason.to_owned());
     }
 }
 
@@ -478,11 +492,9 @@ fn build_receiver(
     summary: &mut Summary,
 ) -> Option<Prepared> {
     let traced = |name: &str| stacks::lookup(name).is_some_and(|s| s.span_ratio().is_some());
-    if world.backend.reaches_harness()
-        || !summary
-            .stacks
-            .iter()
-            .any(|s| s.status == Status::Pending && traced(&s.stack))
+    if world.cancel.is_cancelled()
+        || world.backend.reaches_harness()
+        || !any_pending(summary, traced)
     {
         return None;
     }
@@ -497,15 +509,7 @@ fn build_receiver(
                  {reason}",
                 stacks::RECEIVER.name
             );
-            for record in summary
-                .stacks
-                .iter_mut()
-                .filter(|s| s.status == Status::Pending && traced(&s.stack))
-            {
-                world.reporter.warn(&format!("{}: {reason}", record.stack));
-                record.status = Status::Failed;
-                record.reason = Some(reason.clone());
-            }
+            fail_pending(world, summary, traced, &reason);
             None
         }
     }

@@ -382,17 +382,21 @@ pub fn free_port() -> std::io::Result<u16> {
 /// stacks install their own handlers), so a check of C14 would fail for the way the suite was
 /// started, not for the service; the suite then starts services through coreutils'
 /// `env --default-signal`, which puts the three back to their defaults before the exec.
+/// Read once: a process's inherited dispositions do not change under the suite.
 fn stop_signals_ignored() -> bool {
     const STOP_SIGNALS: u64 = (1 << (2 - 1)) | (1 << (3 - 1)) | (1 << (15 - 1));
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("SigIgn:"))
-                .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
-        })
-        .is_some_and(|mask| mask & STOP_SIGNALS != 0)
+    static IGNORED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *IGNORED.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|status| {
+                status
+                    .lines()
+                    .find_map(|line| line.strip_prefix("SigIgn:"))
+                    .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            })
+            .is_some_and(|mask| mask & STOP_SIGNALS != 0)
+    })
 }
 
 #[cfg(test)]
