@@ -7,7 +7,7 @@ use crate::model::{
     BatteryRun, Capacity, CapacityLimit, CapacitySummary, Estimates, Fit, FitSummary, HarnessCost,
     ProbeRecord, StackRun, StackSummary, Status, StepEstimate, StepSummary,
 };
-use crate::model::{DownstreamStep, KindResult, StepLoad};
+use crate::model::{DownstreamStep, KindResult, StepLoad, WorkerLoad, WorkerStep};
 use crate::model::{Phase, Sample, Scrape, ScrapeRun, SpanRun};
 use crate::scenario::Step;
 use crate::stats::{Estimate, estimate, median, median_u64, rate, slope, spread};
@@ -269,6 +269,78 @@ pub fn step_summary(
             .generator_late_us
             .is_some_and(|l| l.p99_us > GENERATOR_LATE_US),
         downstream: None,
+        workers: load.workers.iter().map(worker_step).collect(),
+        partial: load.partial.clone(),
+    }
+}
+
+/// How far past a step's start instant a load worker may begin before it is flagged late,
+/// µs: 10 ms, a hundred times what one node's workers show (they share its clock), and what
+/// a multi-node swarm's clocks synchronised by NTP stay within.
+pub const WORKER_START_LATE_US: u64 = 10_000;
+
+/// One load worker's figures in a step, from what it reported: its own percentiles over every
+/// kind (its histograms merged), its cores against its CPUs, and whether it was late.
+pub fn worker_step(w: &WorkerLoad) -> WorkerStep {
+    let load = w.load.as_ref();
+    let seconds = load.map_or(0.0, StepLoad::seconds);
+    let requests = load.map_or(0, StepLoad::requests);
+    let errors: u64 = load.map_or(0, |l| l.kinds.iter().map(|k| k.errors).sum());
+    let merged = |intended: bool| {
+        let mut all = crate::driver::record::histogram();
+        let mut any = false;
+        for kind in load.iter().flat_map(|l| &l.kinds) {
+            let h = kind.histograms.as_ref();
+            let h = if intended {
+                h.and_then(|h| h.intended.as_ref())
+            } else {
+                h.map(|h| &h.raw)
+            };
+            if let Some(h) = h {
+                any = true;
+                let _ = all.add(h);
+            }
+        }
+        any.then_some(all)
+    };
+    // Without histograms (read back from summary.json), the largest kind's own figures.
+    let largest = load.and_then(|l| l.kinds.iter().max_by_key(|k| k.requests));
+    let (p50_us, p99_us) = match merged(false) {
+        Some(h) if !h.is_empty() => (h.value_at_quantile(0.5), h.value_at_quantile(0.99)),
+        _ => largest.map_or((0, 0), |k| (k.p50_us, k.p99_us)),
+    };
+    let intended_p99_us = match merged(true) {
+        Some(h) if !h.is_empty() => Some(h.value_at_quantile(0.99)),
+        _ => largest.and_then(|k| k.intended).map(|p| p.p99_us),
+    };
+    let cores = w
+        .cpu_seconds
+        .filter(|_| seconds > 0.0)
+        .map(|cpu| cpu / seconds);
+    let generator_late_p99_us = load.and_then(|l| l.generator_late_us).map(|l| l.p99_us);
+    WorkerStep {
+        name: w.name.clone(),
+        node: w.node.clone(),
+        users: w.users,
+        target_rps: w.rate,
+        requests,
+        errors,
+        achieved_rps: if seconds > 0.0 {
+            requests.saturating_sub(errors) as f64 / seconds
+        } else {
+            0.0
+        },
+        p50_us,
+        p99_us,
+        intended_p99_us,
+        cores,
+        cpus: w.cpus,
+        saturated: cores.is_some_and(|c| c >= SATURATED * w.cpus.max(1) as f64),
+        generator_late_p99_us,
+        start_late_us: w.start_late_us,
+        late: generator_late_p99_us.is_some_and(|l| l > GENERATOR_LATE_US)
+            || w.start_late_us > WORKER_START_LATE_US,
+        lost: w.lost.clone(),
     }
 }
 
@@ -886,6 +958,7 @@ mod tests {
             coordinated_omission: "disabled".into(),
             generator_late_us: None,
             answered: None,
+            ..StepLoad::default()
         }
     }
 

@@ -359,6 +359,7 @@ mod tests {
             left_behind: Vec::new(),
             backend_traits: None,
             downstream: None,
+            load_workers: None,
         }
     }
 

@@ -298,6 +298,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         cleanup: Vec::new(),
         left_behind: Vec::new(),
         downstream: None,
+        load_workers: None,
     };
     dir.write_summary(&summary)?;
     let programs = build(world, scenario, &mut summary);

@@ -336,6 +336,7 @@ mod tests {
                 coordinated_omission: String::new(),
                 generator_late_us: None,
                 answered: None,
+                ..StepLoad::default()
             })
         }
 

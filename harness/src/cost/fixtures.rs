@@ -65,6 +65,7 @@ pub fn summary(stacks: Vec<StackSummary>) -> Summary {
         left_behind: Vec::new(),
         backend_traits: None,
         downstream: None,
+        load_workers: None,
     }
 }
 

@@ -306,8 +306,10 @@ pub async fn run_steps(
                 window_start,
                 window_end,
                 coordinated_omission: CONSTANT_RATE_CO.to_owned(),
-                generator_late_us: Some(lateness(late)),
+                generator_late_us: Some(lateness(late.clone())),
                 answered: None,
+                late_histogram: Some(late),
+                ..StepLoad::default()
             })
         })
         .collect()

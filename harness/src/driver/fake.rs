@@ -83,6 +83,7 @@ impl LoadDriver for FakeDriver {
             coordinated_omission: "fake".into(),
             generator_late_us: None,
             answered: None,
+            ..StepLoad::default()
         })
     }
 

@@ -228,6 +228,7 @@ pub async fn run_step(
         coordinated_omission: GOOSE_CO.to_owned(),
         generator_late_us: None,
         answered: Some(shared.answered.load(Ordering::Relaxed)),
+        ..StepLoad::default()
     })
 }
 

@@ -280,6 +280,7 @@ pub fn step_load(f: &OhaFigures, corrected: bool, window_start: chrono::DateTime
         .to_owned(),
         generator_late_us: None,
         answered: None,
+        ..StepLoad::default()
     }
 }
 

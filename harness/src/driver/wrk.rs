@@ -186,6 +186,7 @@ pub fn step_load(f: &WrkFigures, window_start: chrono::DateTime<Utc>) -> StepLoa
         coordinated_omission: "wrk: none (closed loop)".to_owned(),
         generator_late_us: None,
         answered: None,
+        ..StepLoad::default()
     }
 }
 

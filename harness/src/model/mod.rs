@@ -12,6 +12,7 @@ use crate::stats::{Estimate, Spread};
 mod fit;
 mod ladder;
 mod landscape;
+mod workers;
 
 pub use fit::{
     Density, Fit, FitLimit, FitProbe, FitSummary, FitVerdict, LimitBy, LimitFrom, ReplicaRecord,
@@ -21,6 +22,7 @@ pub use landscape::{
     BreakerChange, BreakerProbe, DownstreamInfo, DownstreamStep, FaultRecord, LandscapeRun,
     Observed,
 };
+pub use workers::{LoadWorkersInfo, WorkerInfo, WorkerLoad, WorkerStep};
 
 /// Where a stack's measurement is: every sample carries the phase it was taken in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -234,7 +236,7 @@ pub struct Lateness {
 }
 
 /// What one step's attack measured.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StepLoad {
     /// Per kind of id.
     pub kinds: Vec<KindResult>,
@@ -253,6 +255,17 @@ pub struct StepLoad {
     /// sends outside its window (Goose); `None` where every request is in `kinds`.
     #[serde(default)]
     pub answered: Option<u64>,
+    /// The generator's lateness as a histogram (constant-rate steps), µs: what load workers
+    /// send so the coordinator merges it exactly. Not in summary.json.
+    #[serde(skip)]
+    pub late_histogram: Option<hdrhistogram::Histogram<u64>>,
+    /// Each load worker's part, when load workers sent the step (the figures above are then
+    /// their merge).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerLoad>,
+    /// Why the figures are partial: a load worker's part is missing (named, with why).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
 }
 
 impl StepLoad {
@@ -312,6 +325,9 @@ pub struct Summary {
     /// The downstream deployed beside the landscape variants, when the scenario had one.
     #[serde(default)]
     pub downstream: Option<DownstreamInfo>,
+    /// The load workers, when the load was sent by workers rather than the harness itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_workers: Option<LoadWorkersInfo>,
 }
 
 /// What a backend says about itself: how its memory and boot figures are counted, what it can
@@ -729,6 +745,12 @@ pub struct StepSummary {
     /// What the downstream used during the step, for a landscape variant.
     #[serde(default)]
     pub downstream: Option<DownstreamStep>,
+    /// Each load worker's figures, when load workers sent the step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers: Vec<WorkerStep>,
+    /// Why the step's figures are partial (a load worker's part missing, named), if they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<String>,
 }
 
 /// What the harness itself cost over the run.

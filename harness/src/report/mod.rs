@@ -517,6 +517,7 @@ pub(crate) mod tests {
             left_behind: Vec::new(),
             backend_traits: None,
             downstream: None,
+            load_workers: None,
         }
     }
 

@@ -575,6 +575,7 @@ mod tests {
             left_behind: Vec::new(),
             backend_traits: None,
             downstream: None,
+            load_workers: None,
         };
         fs::write(
             dir.join("summary.json"),

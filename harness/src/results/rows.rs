@@ -183,7 +183,7 @@ impl HistogramRow {
                     kind: kind.kind.clone(),
                     series: series.to_owned(),
                     count: histogram.len(),
-                    histogram: encode(histogram),
+                    histogram: crate::driver::record::encode(histogram),
                 })
             })
             .collect()
@@ -191,25 +191,8 @@ impl HistogramRow {
 
     /// The distribution, decoded; an error names what is wrong with the column.
     pub fn decode(&self) -> Result<hdrhistogram::Histogram<u64>, String> {
-        use base64::Engine as _;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(&self.histogram)
-            .map_err(|e| format!("histogram is not base64: {e}"))?;
-        hdrhistogram::serialization::Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| format!("histogram is not an HdrHistogram V2 serialisation: {e:?}"))
+        crate::driver::record::decode(&self.histogram)
     }
-}
-
-/// A histogram as V2 + DEFLATE, base64.
-pub fn encode(h: &hdrhistogram::Histogram<u64>) -> String {
-    use base64::Engine as _;
-    use hdrhistogram::serialization::Serializer as _;
-    let mut bytes = Vec::new();
-    hdrhistogram::serialization::V2DeflateSerializer::new()
-        .serialize(h, &mut bytes)
-        .expect("serialising into memory does not fail");
-    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 /// `latency.csv`: one row per step and kind of id.
