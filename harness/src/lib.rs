@@ -13,6 +13,7 @@ pub mod cost;
 pub mod driver;
 pub mod env;
 pub mod fit;
+pub mod fleet;
 pub mod measure;
 pub mod model;
 pub mod placement;

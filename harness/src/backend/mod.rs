@@ -183,6 +183,25 @@ pub trait Backend {
         None
     }
 
+    /// Starts `spec.replicas` load workers (`harness worker`), each told to report to
+    /// `spec.coordinator`; only a backend that can place them beside the services does (the
+    /// swarm's, as a replicated service). The others refuse, saying which can.
+    fn start_load_workers(&self, spec: &WorkerSpec) -> Result<Box<dyn LoadWorkers>, BackendError> {
+        Err(BackendError::Docker {
+            stack: spec.stack.clone(),
+            why: format!(
+                "the {} backend cannot run load workers: they are swarm services (--backend \
+                 swarm)",
+                self.name()
+            ),
+        })
+    }
+
+    /// Whether it can run load workers ([`Backend::start_load_workers`]).
+    fn runs_load_workers(&self) -> bool {
+        false
+    }
+
     /// Whether a service it runs reaches the harness on 127.0.0.1 (a plain process does; a
     /// container's 127.0.0.1 is its own): where a `tracing` rung can export to the harness's
     /// OTLP receiver.
@@ -253,6 +272,44 @@ impl Closed {
         self.done.extend(other.done);
         self.left.extend(other.left);
     }
+}
+
+/// The load workers of a run: what a backend starts for [`Backend::start_load_workers`].
+#[derive(Debug, Clone)]
+pub struct WorkerSpec {
+    /// The stack the workers' image is of (`harness-worker`).
+    pub stack: String,
+    /// The image.
+    pub image: Option<String>,
+    /// The program's arguments (`worker`).
+    pub args: Vec<String>,
+    /// How many.
+    pub replicas: u32,
+    /// Where they report, as they reach it.
+    pub coordinator: std::net::SocketAddr,
+    /// Spread over the nodes labelled for load (a multi-node swarm, `--registry`), instead
+    /// of on the manager's node.
+    pub spread: bool,
+}
+
+/// Load workers a backend started, as the coordinator asks about them.
+pub trait LoadWorkers: Send {
+    /// Where they run, in words (`a swarm service, host network, on this node`).
+    fn placement(&self) -> String;
+
+    /// Their service's name.
+    fn service(&self) -> String;
+
+    /// A worker's task that ended or could not run, described; `None` while each is pending
+    /// or running.
+    fn ended(&self) -> Option<String>;
+
+    /// What became of the worker `name` (`<service>.<slot>`): its task's state, its
+    /// container's exit; `None` if the backend cannot tell.
+    fn why_lost(&self, name: &str) -> Option<String>;
+
+    /// Stops and removes them; how they ended.
+    fn stop(&mut self) -> String;
 }
 
 /// One started service.

@@ -28,6 +28,9 @@ pub enum LoadError {
     /// The load generator's runtime could not be made.
     #[error("cannot start the load generator's runtime: {0}")]
     Runtime(std::io::Error),
+    /// The load workers could not send the step.
+    #[error("load workers: {0}")]
+    Workers(String),
     /// An external tool could not be run or printed nothing usable.
     #[error("{tool}: {why}")]
     Tool {
@@ -90,11 +93,17 @@ impl ScenarioDriver {
     /// The drivers of `scenario`, on a runtime of `threads` worker threads (`0`: as many as
     /// the CPUs available, see [`generator_cpus`]).
     pub fn new(scenario: &Scenario, threads: usize) -> Result<Self, LoadError> {
+        Self::of(scenario.load, scenario.ids, threads)
+    }
+
+    /// The drivers of a scenario whose load is `load` with `ids`, on a runtime of `threads`
+    /// worker threads (`0`: every CPU available): what a load worker runs its share with.
+    pub fn of(load: LoadMode, ids: IdMix, threads: usize) -> Result<Self, LoadError> {
         let runtime = std::sync::Arc::new(runtime(threads)?);
         Ok(Self {
-            goose: goose::Goose::new(std::sync::Arc::clone(&runtime), scenario.ids),
-            constant_rate: (scenario.load == LoadMode::ConstantRate)
-                .then(|| constant_rate::ConstantRate::new(runtime, scenario.ids)),
+            goose: goose::Goose::new(std::sync::Arc::clone(&runtime), ids),
+            constant_rate: (load == LoadMode::ConstantRate)
+                .then(|| constant_rate::ConstantRate::new(runtime, ids)),
         })
     }
 }

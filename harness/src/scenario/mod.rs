@@ -414,7 +414,7 @@ pub struct Placement {
 }
 
 /// Shares of the requests that ask for seeded, unknown and malformed ids; they sum to 1.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct IdMix {
     /// Share of seeded ids (`200`).
     pub seeded: f64,
