@@ -459,7 +459,7 @@ pub fn merge(mut parts: Vec<WorkerLoad>) -> StepLoad {
         window_start,
         window_end,
         coordinated_omission,
-        generator_late_us: late.as_ref().map(|h| record::lateness(h)),
+        generator_late_us: late.as_ref().map(record::lateness),
         answered,
         late_histogram: late,
         partial: (!missing.is_empty()).then(|| {
