@@ -62,6 +62,11 @@ enum Command {
     /// backends, where the harness runs it in a container of the run's network and reads its
     /// counts from `GET /received`.
     OtlpReceiver,
+    /// Runs one load worker: connects to the coordinator at `FOOTPRINT_COORDINATOR`
+    /// (HOST:PORT), says it is `FOOTPRINT_WORKER` on `FOOTPRINT_NODE`, and sends the shares of
+    /// steps it is given until the coordinator is done. What `--load-workers` runs in each
+    /// task of its swarm service.
+    Worker,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +167,16 @@ struct ScenarioArgs {
     /// Publishes swarm services through the routing mesh instead of on their node only.
     #[arg(long)]
     mesh: bool,
+    /// With `--backend swarm`: sends the load from N load workers (a replicated swarm service
+    /// of the harness's own image, on the host network), each step shared between them and
+    /// their histograms merged, instead of from the harness.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    load_workers: Option<u32>,
+    /// With `--load-workers`: the address the coordinator listens on and the workers report
+    /// to (default 127.0.0.1 and a free port: the workers on this node); on a multi-node swarm,
+    /// the manager's address every load node reaches.
+    #[arg(long, value_name = "HOST:PORT", requires = "load_workers")]
+    coordinator: Option<std::net::SocketAddr>,
     /// Shortens every phase for a smoke run (about a minute for all stacks).
     #[arg(long)]
     quick: bool,
@@ -268,6 +283,41 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::Clean(args) => run_clean(&args),
         Command::Setup(args) => run_setup(&args),
         Command::OtlpReceiver => run_otlp_receiver(),
+        Command::Worker => run_worker(),
+    }
+}
+
+/// `harness worker`: one load worker, told where to report by its environment.
+fn run_worker() -> ExitCode {
+    use crate::fleet::worker::{COORDINATOR_VAR, NAME_VAR, NODE_VAR, serve};
+    let coordinator = match std::env::var(COORDINATOR_VAR).map(|v| v.parse()) {
+        Ok(Ok(addr)) => addr,
+        Ok(Err(e)) => {
+            eprintln!("error: {COORDINATOR_VAR}: expected HOST:PORT of the coordinator: {e}");
+            return Exit::Usage.into();
+        }
+        Err(_) => {
+            eprintln!(
+                "error: {COORDINATOR_VAR} is not set: a load worker reports to the coordinator \
+                 of a run started with --load-workers, which sets it"
+            );
+            return Exit::Usage.into();
+        }
+    };
+    let host = || {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_owned())
+            .unwrap_or_else(|_| "worker".into())
+    };
+    let name = std::env::var(NAME_VAR).unwrap_or_else(|_| host());
+    let node = std::env::var(NODE_VAR).unwrap_or_else(|_| host());
+    eprintln!("load worker {name} on {node}, reporting to {coordinator}");
+    match serve(coordinator, &name, &node) {
+        Ok(()) => Exit::Ok.into(),
+        Err(e) => {
+            eprintln!("error: load worker {name}: {e}");
+            Exit::Failed.into()
+        }
     }
 }
 
@@ -547,6 +597,7 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         eprintln!("error: --registry {registry:?}: expected HOST:PORT, e.g. 127.0.0.1:5000");
         return Exit::Usage.into();
     }
+    let spread = args.registry.is_some();
     let backend = BackendOptions {
         kind: args.backend.kind(),
         init_swarm: args.init_swarm,
@@ -557,6 +608,13 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         } else {
             Publish::Host
         },
+        load_workers: args.load_workers.map(|count| crate::run::LoadWorkersPlan {
+            count,
+            coordinator: args
+                .coordinator
+                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
+            spread,
+        }),
         ..BackendOptions::default()
     };
     let options = Options {

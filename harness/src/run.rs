@@ -4,20 +4,25 @@
 //! backend by name (each describes itself).
 
 use std::collections::HashMap;
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::aggregate;
 use crate::backend::select::{self, Choice};
 use crate::backend::swarm::Publish;
-use crate::backend::{Backend, Limits};
+use crate::backend::{Backend, Closed, Limits, WorkerSpec};
+use crate::fleet::Fleet;
 use crate::boot::{HealthCheck, HttpHealth};
 use crate::cancel::{self, Cancel};
 use crate::driver::{LoadDriver, LoadError, ScenarioDriver};
 use crate::env::Environment;
 use crate::measure::{Epoch, Measure, Prepared};
-use crate::model::{DownstreamInfo, HarnessCost, Sample, StackSummary, Status, Summary};
+use crate::model::{
+    DownstreamInfo, HarnessCost, LoadWorkersInfo, Sample, StackSummary, Status, Summary,
+};
 use crate::placement::Resolved;
 use crate::prepare::{self, Builder, NotBuilt, SetupError, Toolchains};
 use crate::progress::Reporter;
@@ -58,7 +63,24 @@ pub struct BackendOptions {
     pub publish: Publish,
     /// Host address container ports are published on.
     pub publish_ip: String,
+    /// Send the load from this many load workers (swarm services) instead of the harness.
+    pub load_workers: Option<LoadWorkersPlan>,
 }
+
+/// The load workers a run sends its load from, when it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadWorkersPlan {
+    /// How many.
+    pub count: u32,
+    /// The address the coordinator listens on, which the workers are given (port 0: a free
+    /// one); on one node 127.0.0.1, on a multi-node swarm the manager's address.
+    pub coordinator: SocketAddr,
+    /// Spread over the nodes labelled for load (with a registry: a multi-node swarm).
+    pub spread: bool,
+}
+
+/// How long the load workers may take to start and report, from their service's creation.
+const WORKERS_WITHIN: Duration = Duration::from_secs(90);
 
 impl Default for BackendOptions {
     fn default() -> Self {
@@ -69,6 +91,7 @@ impl Default for BackendOptions {
             keep_images: false,
             publish: Publish::Host,
             publish_ip: "127.0.0.1".to_owned(),
+            load_workers: None,
         }
     }
 }
@@ -128,6 +151,9 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
     check_backend(scenario, selected.backend.as_ref())?;
+    if let Some(workers) = options.backend.load_workers {
+        check_load_workers(scenario, selected.backend.as_ref(), workers.count)?;
+    }
     let stacks = options.stacks.clone();
     reporter.say(&format!("backend: {}", selected.why));
     let mut env = setup.env;
@@ -150,6 +176,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         placement: setup.placement,
         env,
         boot_timeout: None,
+        load_workers: options.backend.load_workers,
     };
     let world = World {
         backend: selected.backend.as_ref(),
@@ -179,6 +206,8 @@ pub struct Plan<'a> {
     pub env: Environment,
     /// How long any stack may take to become ready, instead of its own allowance.
     pub boot_timeout: Option<std::time::Duration>,
+    /// Load workers to send the load from, instead of the harness's own driver.
+    pub load_workers: Option<LoadWorkersPlan>,
 }
 
 /// The outside world a run acts on, each part behind a trait with a test double.
@@ -220,6 +249,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         placement,
         mut env,
         boot_timeout,
+        load_workers,
     } = plan;
     let (backend, reporter, cancel) = (world.backend, world.reporter, world.cancel);
     let traits = backend.traits();
@@ -228,7 +258,15 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     env.workers = scenario.workers;
     env.sample_interval_ms =
         u64::try_from(scenario.sample_interval.as_millis()).unwrap_or(u64::MAX);
-    env.load_generator = world.driver.describe();
+    env.load_generator = match load_workers {
+        Some(plan) => format!(
+            "{} load workers ({}, a swarm service), each: {}",
+            plan.count,
+            stacks::WORKER.name,
+            world.driver.describe()
+        ),
+        None => world.driver.describe(),
+    };
     env.coordinated_omission = match scenario.load {
         crate::scenario::LoadMode::Closed => crate::driver::GOOSE_CO.to_owned(),
         crate::scenario::LoadMode::ConstantRate => crate::driver::CONSTANT_RATE_CO.to_owned(),
@@ -304,12 +342,13 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     let programs = build(world, scenario, &mut summary);
     let downstream = build_downstream(world, scenario, &mut summary);
     let receiver = build_receiver(world, scenario, &mut summary);
+    let fleet = load_workers.and_then(|plan| start_fleet(world, scenario, &mut summary, plan));
     dir.write_summary(&summary)?;
 
     let measure = Measure {
         scenario,
         backend,
-        driver: world.driver,
+        driver: fleet.as_ref().map_or(world.driver, |f| f as &dyn LoadDriver),
         health: world.health,
         placement: &placement,
         epoch: Epoch::now(),
@@ -363,7 +402,13 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     summary.complete = !summary.interrupted && done == planned;
     summary.finished = Some(Utc::now());
     summary.harness = aggregate::harness_cost(&samples, scenario.sample_interval);
-    let closed = backend.close();
+    let mut closed = Closed::default();
+    if let Some(fleet) = &fleet {
+        closed.done.push(fleet.close());
+    }
+    let rest = backend.close();
+    closed.done.extend(rest.done);
+    closed.left.extend(rest.left);
     for line in &closed.done {
         reporter.say(line);
     }
@@ -514,6 +559,120 @@ fn build_receiver(
             None
         }
     }
+}
+
+/// Builds the load workers' image, listens for them, starts them through the backend and
+/// waits until each has reported; the run's load then goes through them. Load workers that
+/// cannot be built, started or heard from fail every stack still to run, with why.
+fn start_fleet(
+    world: &World<'_>,
+    scenario: &Scenario,
+    summary: &mut Summary,
+    plan: LoadWorkersPlan,
+) -> Option<Fleet> {
+    if world.cancel.is_cancelled() || !any_pending(summary, |_| true) {
+        return None;
+    }
+    let fail = |summary: &mut Summary, why: String| {
+        let reason = format!("its load goes through {} load workers: {why}", plan.count);
+        fail_pending(world, summary, |_| true, &reason);
+        None
+    };
+    let built = match world
+        .builder
+        .build(&stacks::WORKER, world.backend, scenario.workers)
+    {
+        Ok(built) => built,
+        Err(NotBuilt::Skipped(reason) | NotBuilt::Failed(reason)) => {
+            return fail(summary, format!("their image was not built: {reason}"));
+        }
+    };
+    let listener = match TcpListener::bind(plan.coordinator) {
+        Ok(listener) => listener,
+        Err(e) => {
+            return fail(
+                summary,
+                format!(
+                    "cannot listen for them on {}: {e}; choose another address with                      --coordinator HOST:PORT",
+                    plan.coordinator
+                ),
+            );
+        }
+    };
+    let coordinator = listener.local_addr().unwrap_or(plan.coordinator);
+    let spec = WorkerSpec {
+        stack: stacks::WORKER.name.to_owned(),
+        image: built.prepared.image.clone(),
+        args: built.prepared.launch.args.clone(),
+        replicas: plan.count,
+        coordinator,
+        spread: plan.spread,
+    };
+    let tasks = match world.backend.start_load_workers(&spec) {
+        Ok(tasks) => tasks,
+        Err(e) => return fail(summary, format!("they did not start: {e}")),
+    };
+    world.reporter.say(&format!(
+        "load workers: {} tasks of {} starting, to report to {coordinator}",
+        plan.count,
+        tasks.service()
+    ));
+    let fleet = match Fleet::gather(
+        &listener,
+        plan.count as usize,
+        tasks,
+        scenario.load,
+        scenario.ids,
+        world.driver.describe(),
+        WORKERS_WITHIN,
+        world.cancel,
+    ) {
+        Ok(fleet) => fleet,
+        Err(why) => return fail(summary, why),
+    };
+    let (service, placement) = fleet.service();
+    let workers = fleet.workers();
+    world.reporter.say(&format!(
+        "load workers: {}",
+        workers
+            .iter()
+            .map(|w| format!("{} on {} ({} CPUs)", w.name, w.node, w.cpus))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    summary.load_workers = Some(LoadWorkersInfo {
+        placement,
+        service,
+        replicas: plan.count,
+        coordinator: coordinator.to_string(),
+        workers,
+        image_bytes: built.image.as_ref().map(|i| i.bytes),
+    });
+    Some(fleet)
+}
+
+/// Refuses, before anything starts, load workers on a backend that cannot run them, or for a
+/// `[density]`, whose replicas are loaded at once by one driver.
+pub fn check_load_workers(
+    scenario: &Scenario,
+    backend: &dyn Backend,
+    count: u32,
+) -> Result<(), RunError> {
+    if !backend.runs_load_workers() {
+        return Err(RunError::Refused(format!(
+            "--load-workers {count}: the {} backend cannot run load workers, which are swarm \
+             services: use --backend swarm (--init-swarm makes a single-node swarm)",
+            backend.name()
+        )));
+    }
+    if scenario.density.is_some() {
+        return Err(RunError::Refused(format!(
+            "{}: [density] with --load-workers: a density run loads its replicas at once from \
+             one schedule, which the workers do not share; run it without --load-workers",
+            scenario.source.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses, before anything starts, a `[fit]` whose smallest limit the backend cannot enforce

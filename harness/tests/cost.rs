@@ -48,6 +48,7 @@ fn results_dir() -> tempfile::TempDir {
         left_behind: Vec::new(),
         backend_traits: None,
         downstream: None,
+        load_workers: None,
     };
     let dir = tempfile::tempdir().unwrap();
     fs::write(

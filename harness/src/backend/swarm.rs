@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountTmpfsOptions, MountType,
-    NetworkAttachmentConfig, ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode,
+    NetworkAttachmentConfig,
+    ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode,
     ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges,
-    TaskSpecResources, TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
+    TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
+    TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
 };
 use bollard::query_parameters::{ListContainersOptionsBuilder, ListTasksOptionsBuilder};
 use chrono::{DateTime, Utc};
@@ -29,9 +31,10 @@ use super::container::{
 use super::daemon::{Daemon, LABEL_RUN, label_filter};
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};
 use super::{
-    Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, MemoryEvents,
-    ServiceSpec,
+    Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, LoadWorkers,
+    MemoryEvents, ServiceSpec, WorkerSpec,
 };
+use crate::fleet::worker::{COORDINATOR_VAR, NAME_VAR, NODE_VAR};
 use crate::model::LimitBy;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
@@ -224,6 +227,96 @@ impl Backend for SwarmBackend {
         closed
     }
 
+    fn runs_load_workers(&self) -> bool {
+        true
+    }
+
+    fn start_load_workers(
+        &self,
+        spec: &WorkerSpec,
+    ) -> Result<Box<dyn LoadWorkers>, BackendError> {
+        let image = spec.image.clone().ok_or_else(|| BackendError::Docker {
+            stack: spec.stack.clone(),
+            why: "no image was built for it".into(),
+        })?;
+        let labels = self.run.labels(&spec.stack);
+        let name = object_name(&spec.stack);
+        let env = vec![
+            format!("{COORDINATOR_VAR}={}", spec.coordinator),
+            // Swarm's templates: each task names itself as `docker service ps` does.
+            format!("{NAME_VAR}={{{{.Service.Name}}}}.{{{{.Task.Slot}}}}"),
+            format!("{NODE_VAR}={{{{.Node.Hostname}}}}"),
+        ];
+        let placement = spec.spread.then(|| TaskSpecPlacement {
+            constraints: Some(vec![format!("node.labels.{LOAD_LABEL}==true")]),
+            preferences: Some(vec![TaskSpecPlacementPreferences {
+                spread: Some(TaskSpecPlacementSpread {
+                    spread_descriptor: Some("node.id".into()),
+                }),
+            }]),
+            ..Default::default()
+        });
+        let service = SwarmSpec {
+            name: Some(name.clone()),
+            labels: Some(labels.clone()),
+            task_template: Some(TaskSpec {
+                container_spec: Some(TaskSpecContainerSpec {
+                    image: Some(image),
+                    labels: Some(labels),
+                    args: Some(spec.args.clone()),
+                    env: Some(env),
+                    read_only: Some(true),
+                    capability_drop: Some(vec!["ALL".into()]),
+                    privileges: Some(TaskSpecContainerSpecPrivileges {
+                        no_new_privileges: Some(true),
+                        ..Default::default()
+                    }),
+                    stop_grace_period: Some(STOP_GRACE.as_nanos() as i64),
+                    ..Default::default()
+                }),
+                // No CPU limit: a worker's figures say when it ran out of CPU; memory bounded.
+                resources: Some(TaskSpecResources {
+                    limits: Some(Limit {
+                        memory_bytes: Some(WORKER_MEMORY_MIB << 20),
+                        pids: Some(self.run.limits.pids.max(256)),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                restart_policy: Some(TaskSpecRestartPolicy {
+                    condition: Some(TaskSpecRestartPolicyConditionEnum::NONE),
+                    ..Default::default()
+                }),
+                placement,
+                // The node's own network: the workers reach the services' published ports
+                // and the coordinator as the harness does.
+                networks: Some(vec![NetworkAttachmentConfig {
+                    target: Some("host".into()),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
+            mode: Some(ServiceSpecMode {
+                replicated: Some(ServiceSpecModeReplicated {
+                    replicas: Some(i64::from(spec.replicas)),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let daemon = &self.run.daemon;
+        let created = daemon
+            .block_on(daemon.docker.create_service(service, None))
+            .map_err(|e| docker_error(&spec.stack, &e))?;
+        Ok(Box::new(Workers {
+            daemon: Arc::clone(daemon),
+            id: created.id.unwrap_or_default(),
+            name,
+            spread: spec.spread,
+            removed: false,
+        }))
+    }
+
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
         let image = self.run.image_of(spec)?;
         let port = match spec.landscape.port {
@@ -381,12 +474,91 @@ pub fn remove_service(daemon: &Daemon, id: &str) {
     let _ = daemon.block_on(daemon.docker.delete_service(id));
 }
 
+/// The node label that marks the nodes load workers may run on, with `--registry` (a
+/// multi-node swarm): `docker node update --label-add footprint.load=true <node>`.
+pub const LOAD_LABEL: &str = "footprint.load";
+
+/// The memory limit of a load worker's task, MiB: its connections' buffers and histograms
+/// (a few MiB at the rates one node sends) with room to spare.
+const WORKER_MEMORY_MIB: i64 = 512;
+
+/// The load workers' swarm service.
+struct Workers {
+    daemon: Arc<Daemon>,
+    id: String,
+    name: String,
+    spread: bool,
+    removed: bool,
+}
+
+impl LoadWorkers for Workers {
+    fn placement(&self) -> String {
+        if self.spread {
+            format!(
+                "a replicated swarm service on the host network of each node labelled \
+                 {LOAD_LABEL}=true, spread over them"
+            )
+        } else {
+            "a replicated swarm service on the host network of this node".into()
+        }
+    }
+
+    fn service(&self) -> String {
+        self.name.clone()
+    }
+
+    fn ended(&self) -> Option<String> {
+        failed_task(&self.daemon, &self.id, None)
+    }
+
+    fn why_lost(&self, name: &str) -> Option<String> {
+        let slot: i64 = name.rsplit_once('.')?.1.parse().ok()?;
+        // Swarm sees a task's container end within a second or two.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(ended) = failed_task(&self.daemon, &self.id, Some(slot)) {
+                return Some(ended);
+            }
+            if Instant::now() >= deadline {
+                return Some("its task still runs (a network or a stalled process)".into());
+            }
+            std::thread::sleep(CHECK_EVERY);
+        }
+    }
+
+    fn stop(&mut self) -> String {
+        let containers = task_containers(&self.daemon, &self.id);
+        let endings: Vec<String> = containers
+            .iter()
+            .map(|c| stop_container(&self.daemon, c))
+            .collect();
+        remove_service(&self.daemon, &self.id);
+        self.removed = true;
+        wait_until(Duration::from_secs(15), || {
+            task_containers(&self.daemon, &self.id).is_empty() && gone(&self.daemon, &containers)
+        });
+        if endings.is_empty() {
+            format!("{}: no task running", self.name)
+        } else {
+            format!("{}: {}", self.name, endings.join("; "))
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if !self.removed {
+            remove_service(&self.daemon, &self.id);
+        }
+    }
+}
+
 /// A swarm service's instance, and who enforces its memory limit.
 struct ServiceInstance(Started, Option<LimitBy>);
 
-/// A task of `service` that ended or could not run, described; `None` while every task is
-/// pending or running.
-fn failed_task(daemon: &Daemon, service: &str) -> Option<String> {
+/// A task of `service` (in `slot` only, when given) that ended or could not run, described;
+/// `None` while every task is pending or running.
+fn failed_task(daemon: &Daemon, service: &str, slot: Option<i64>) -> Option<String> {
     let options = ListTasksOptionsBuilder::default()
         .filters(&std::collections::HashMap::from([(
             "service".to_owned(),
@@ -397,6 +569,9 @@ fn failed_task(daemon: &Daemon, service: &str) -> Option<String> {
         .block_on(daemon.docker.list_tasks(Some(options)))
         .ok()?;
     tasks.into_iter().find_map(|task| {
+        if slot.is_some_and(|slot| task.slot != Some(slot)) {
+            return None;
+        }
         let status = task.status?;
         let state = status.state?;
         let over = matches!(
@@ -491,7 +666,9 @@ impl Instance for ServiceInstance {
     }
 
     fn exited(&mut self) -> Option<String> {
-        self.0.exited(CHECK_EVERY, failed_task)
+        self.0.exited(CHECK_EVERY, |daemon, service| {
+            failed_task(daemon, service, None)
+        })
     }
 
     fn stderr_tail(&self) -> String {

@@ -564,7 +564,14 @@ impl Measure<'_> {
             for kind in &mut summary.kinds {
                 kind.histograms = None;
             }
+            // A load worker's part missing: the step's figures are recorded, marked partial,
+            // and the stack fails with the worker named.
+            let partial = summary.partial.clone();
             run.steps.push(summary);
+            if let Some(partial) = partial {
+                run.failure = Some(format!("{}: {partial}", step.name));
+                return;
+            }
             if self.cancel.is_cancelled() {
                 run.interrupted = Some(step.name.clone());
                 return;
@@ -754,6 +761,10 @@ impl capacity::Probe for Prober<'_, '_> {
             .driver
             .run_step(self.instance.addr(), &step, m.cancel)
             .map_err(|e| Stop::Failed(format!("{}: {e}", step.name)))?;
+        if let Some(partial) = &load.partial {
+            // A probe with a load worker's part missing is not judged.
+            return Err(Stop::Failed(format!("{}: {partial}", step.name)));
+        }
         if m.cancel.is_cancelled() {
             // A probe cut short is not judged.
             return Err(Stop::Interrupted);

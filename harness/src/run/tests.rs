@@ -122,6 +122,7 @@ impl Case {
             env: Environment::capture(out, "", placement.clone()),
             placement,
             boot_timeout: Some(Duration::from_millis(200)),
+            load_workers: None,
         };
         let world = World {
             backend: &self.backend,

@@ -51,7 +51,8 @@ pub enum Build {
         flags: &'static [&'static str],
     },
     /// The running harness's own executable (static, as the Rust stacks' are), for what the
-    /// harness runs in a container of its own: the OTLP receiver ([`RECEIVER`]).
+    /// harness runs in a container of its own: the OTLP receiver ([`RECEIVER`]), the load
+    /// workers ([`WORKER`]).
     Harness {
         /// Its arguments (`otlp-receiver`).
         args: &'static [&'static str],
@@ -375,6 +376,18 @@ pub const RECEIVER: Stack = Stack {
     workers: "one thread per connection",
     build: Build::Harness {
         args: &["otlp-receiver"],
+    },
+    jvm_options: &[],
+};
+
+/// A load worker: the harness's own binary running `harness worker` as a swarm service,
+/// sending a share of each step and reporting to the coordinator (`--load-workers`).
+pub const WORKER: Stack = Stack {
+    name: "harness-worker",
+    about: "the harness's load driver alone, as a load worker of a swarm service",
+    workers: "the load runtime's threads, one per CPU",
+    build: Build::Harness {
+        args: &["worker"],
     },
     jvm_options: &[],
 };
