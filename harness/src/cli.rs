@@ -639,6 +639,9 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
             if let Some(battery) = table::battery(&outcome.summary) {
                 println!("{battery}");
             }
+            if let Some(workers) = table::load_workers(&outcome.summary) {
+                println!("{workers}");
+            }
             if let Some(capacity) = table::capacity(&outcome.summary) {
                 println!("{capacity}");
             }

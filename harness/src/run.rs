@@ -14,11 +14,11 @@ use crate::aggregate;
 use crate::backend::select::{self, Choice};
 use crate::backend::swarm::Publish;
 use crate::backend::{Backend, Closed, Limits, WorkerSpec};
-use crate::fleet::Fleet;
 use crate::boot::{HealthCheck, HttpHealth};
 use crate::cancel::{self, Cancel};
 use crate::driver::{LoadDriver, LoadError, ScenarioDriver};
 use crate::env::Environment;
+use crate::fleet::Fleet;
 use crate::measure::{Epoch, Measure, Prepared};
 use crate::model::{
     DownstreamInfo, HarnessCost, LoadWorkersInfo, Sample, StackSummary, Status, Summary,
@@ -348,7 +348,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     let measure = Measure {
         scenario,
         backend,
-        driver: fleet.as_ref().map_or(world.driver, |f| f as &dyn LoadDriver),
+        driver: fleet
+            .as_ref()
+            .map_or(world.driver, |f| f as &dyn LoadDriver),
         health: world.health,
         placement: &placement,
         epoch: Epoch::now(),

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
     EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountTmpfsOptions, MountType,
-    NetworkAttachmentConfig,
-    ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode,
+    NetworkAttachmentConfig, ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode,
     ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges,
     TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
     TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
@@ -231,10 +230,7 @@ impl Backend for SwarmBackend {
         true
     }
 
-    fn start_load_workers(
-        &self,
-        spec: &WorkerSpec,
-    ) -> Result<Box<dyn LoadWorkers>, BackendError> {
+    fn start_load_workers(&self, spec: &WorkerSpec) -> Result<Box<dyn LoadWorkers>, BackendError> {
         let image = spec.image.clone().ok_or_else(|| BackendError::Docker {
             stack: spec.stack.clone(),
             why: "no image was built for it".into(),

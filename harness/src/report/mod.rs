@@ -132,6 +132,8 @@ pub struct ReportPage {
     pub landscape: Option<landscape::LandscapeView>,
     /// The ladder's rungs beside their base stacks, when the run measured a rung.
     pub ladder: Option<ladder::LadderView>,
+    /// The load workers and each one's part of each step, when load workers sent the load.
+    pub load_workers: Option<LoadWorkersView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
 }
@@ -293,8 +295,54 @@ pub fn page(
         fit: fit::fit_view(summary),
         landscape: None,
         ladder: None,
+        load_workers: load_workers_view(summary),
         left_behind: summary.left_behind.clone(),
     }
+}
+
+/// The load workers' section: who they were, and each one's part of each measured step.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadWorkersView {
+    /// Their service, where it ran, where they reported.
+    pub service: String,
+    /// See `service`.
+    pub placement: String,
+    /// See `service`.
+    pub coordinator: String,
+    /// The workers: name, node, CPUs.
+    pub workers: Vec<String>,
+    /// One row per stack, repeat, step and worker (the terminal table's cells).
+    pub rows: Vec<[String; 11]>,
+    /// The steps whose figures are partial: stack, repeat, step and why.
+    pub partial: Vec<String>,
+}
+
+fn load_workers_view(summary: &Summary) -> Option<LoadWorkersView> {
+    let info = summary.load_workers.as_ref()?;
+    let partial = summary
+        .stacks
+        .iter()
+        .flat_map(|s| {
+            s.runs.iter().flat_map(move |r| {
+                r.steps.iter().filter_map(move |step| {
+                    let why = step.partial.as_ref()?;
+                    Some(format!("{} #{} {}: {why}", s.stack, r.repeat, step.name))
+                })
+            })
+        })
+        .collect();
+    Some(LoadWorkersView {
+        service: info.service.clone(),
+        placement: info.placement.clone(),
+        coordinator: info.coordinator.clone(),
+        workers: info
+            .workers
+            .iter()
+            .map(|w| format!("{} on {} ({} CPUs)", w.name, w.node, w.cpus))
+            .collect(),
+        rows: table::worker_rows(summary),
+        partial,
+    })
 }
 
 /// RSS over time per stack (first repeat): seconds since its first sample, MiB.

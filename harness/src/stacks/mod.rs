@@ -386,9 +386,7 @@ pub const WORKER: Stack = Stack {
     name: "harness-worker",
     about: "the harness's load driver alone, as a load worker of a swarm service",
     workers: "the load runtime's threads, one per CPU",
-    build: Build::Harness {
-        args: &["worker"],
-    },
+    build: Build::Harness { args: &["worker"] },
     jvm_options: &[],
 };
 
