@@ -630,6 +630,8 @@ fn start_fleet(
         world.cancel,
     ) {
         Ok(fleet) => fleet,
+        // Ctrl-C while they started: the stacks are interrupted, not failed.
+        Err(_) if world.cancel.is_cancelled() => return None,
         Err(why) => return fail(summary, why),
     };
     let (service, placement) = fleet.service();

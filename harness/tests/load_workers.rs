@@ -183,7 +183,11 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
         assert!(Instant::now() < deadline, "the run did not end");
         std::thread::sleep(Duration::from_millis(200));
     };
-    assert!(status.success(), "a failed stack is not a failed run");
+    assert_eq!(
+        status.code(),
+        Some(1),
+        "a failed stack makes the run exit 1"
+    );
     let s = summary(&folder);
     let stack = &s["stacks"][0];
     assert_eq!(stack["status"], "failed", "{stack}");
@@ -207,5 +211,11 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
         .collect();
     assert_eq!(lost.len(), 1);
     assert_eq!(lost[0]["name"], name.as_str());
+    let report =
+        fs::read_to_string(dir.path().join("reports").join(format!("{run_id}.html"))).unwrap();
+    assert!(
+        report.contains("Partial:") && report.contains(&name),
+        "the report says so"
+    );
     assert_eq!(labelled(&run_id), Vec::<String>::new(), "left behind");
 }

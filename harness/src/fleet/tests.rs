@@ -47,8 +47,12 @@ fn step(users: usize, rate: u32, hold: Duration) -> Step {
     }
 }
 
-/// A fleet of `n` real workers (threads running `worker::serve`).
+/// A fleet of `n` real workers (threads running `worker::serve`), for constant-rate steps.
 fn fleet(n: usize) -> (Fleet, Arc<AtomicBool>, Vec<thread::JoinHandle<()>>) {
+    fleet_of(n, LoadMode::ConstantRate)
+}
+
+fn fleet_of(n: usize, load: LoadMode) -> (Fleet, Arc<AtomicBool>, Vec<thread::JoinHandle<()>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let threads = (1..=n)
@@ -63,7 +67,7 @@ fn fleet(n: usize) -> (Fleet, Arc<AtomicBool>, Vec<thread::JoinHandle<()>>) {
         &listener,
         n,
         Box::new(tasks),
-        LoadMode::ConstantRate,
+        load,
         MIX,
         "constant-rate".into(),
         Duration::from_secs(10),
@@ -155,6 +159,36 @@ fn one_worker_sends_what_the_in_process_driver_sends() {
     assert_eq!(through.requests(), 300);
     assert_eq!(through.coordinated_omission, here.coordinated_omission);
     assert!(through.generator_late_us.is_some());
+}
+
+#[test]
+fn a_closed_loop_step_runs_goose_in_each_worker() {
+    let target = serve(None, Answer::Ok(Duration::ZERO));
+    let (fleet, _, _) = fleet_of(2, LoadMode::Closed);
+    let mut s = step(4, 200, Duration::from_secs(1));
+    s.rate = None;
+    s.pause = (Duration::from_millis(5), Duration::from_millis(5));
+    let load = fleet.run_step(target, &s, &Cancel::new()).unwrap();
+    assert_eq!(load.partial, None);
+    assert_eq!(load.coordinated_omission, crate::driver::GOOSE_CO);
+    let theirs: u64 = load
+        .workers
+        .iter()
+        .map(|w| w.load.as_ref().unwrap().requests())
+        .sum();
+    assert!(theirs > 0);
+    assert_eq!(load.requests(), theirs);
+    let answered: u64 = load
+        .workers
+        .iter()
+        .map(|w| w.load.as_ref().unwrap().answered.unwrap())
+        .sum();
+    assert_eq!(load.answered, Some(answered));
+    assert!(
+        load.workers
+            .iter()
+            .all(|w| w.users == 2 && w.rate.is_none())
+    );
 }
 
 #[test]
