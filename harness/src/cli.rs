@@ -64,7 +64,8 @@ enum Command {
     OtlpReceiver,
     /// Runs one load worker: connects to the coordinator at `FOOTPRINT_COORDINATOR`
     /// (HOST:PORT), says it is `FOOTPRINT_WORKER` on `FOOTPRINT_NODE`, and sends the shares of
-    /// steps it is given until the coordinator is done. What `--load-workers` runs in each
+    /// steps it is given until the coordinator is done, pinned to `FOOTPRINT_WORKER_CPUS`
+    /// (e.g. `0`) when set. What `--load-workers` runs in each
     /// task of its swarm service.
     Worker,
 }
@@ -289,7 +290,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
 
 /// `harness worker`: one load worker, told where to report by its environment.
 fn run_worker() -> ExitCode {
-    use crate::fleet::worker::{COORDINATOR_VAR, NAME_VAR, NODE_VAR, serve};
+    use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR, serve};
     let coordinator = match std::env::var(COORDINATOR_VAR).map(|v| v.parse()) {
         Ok(Ok(addr)) => addr,
         Ok(Err(e)) => {
@@ -311,8 +312,18 @@ fn run_worker() -> ExitCode {
     };
     let name = std::env::var(NAME_VAR).unwrap_or_else(|_| host());
     let node = std::env::var(NODE_VAR).unwrap_or_else(|_| host());
+    let cpus: Vec<usize> = match std::env::var(CPUS_VAR) {
+        Err(_) => Vec::new(),
+        Ok(list) => match list.split(',').map(|c| c.trim().parse()).collect() {
+            Ok(cpus) => cpus,
+            Err(e) => {
+                eprintln!("error: {CPUS_VAR}={list:?}: expected CPU numbers, e.g. 0,1: {e}");
+                return Exit::Usage.into();
+            }
+        },
+    };
     eprintln!("load worker {name} on {node}, reporting to {coordinator}");
-    match serve(coordinator, &name, &node) {
+    match serve(coordinator, &name, &node, &cpus) {
         Ok(()) => Exit::Ok.into(),
         Err(e) => {
             eprintln!("error: load worker {name}: {e}");

@@ -342,7 +342,8 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     let programs = build(world, scenario, &mut summary);
     let downstream = build_downstream(world, scenario, &mut summary);
     let receiver = build_receiver(world, scenario, &mut summary);
-    let fleet = load_workers.and_then(|plan| start_fleet(world, scenario, &mut summary, plan));
+    let fleet = load_workers
+        .and_then(|plan| start_fleet(world, scenario, &mut summary, plan, &placement.harness_cpus));
     dir.write_summary(&summary)?;
 
     let measure = Measure {
@@ -571,6 +572,7 @@ fn start_fleet(
     scenario: &Scenario,
     summary: &mut Summary,
     plan: LoadWorkersPlan,
+    harness_cpus: &[usize],
 ) -> Option<Fleet> {
     if world.cancel.is_cancelled() || !any_pending(summary, |_| true) {
         return None;
@@ -609,6 +611,12 @@ fn start_fleet(
         replicas: plan.count,
         coordinator,
         spread: plan.spread,
+        // On one node, where the in-process driver would run; on several, each node's own.
+        cpus: if plan.spread {
+            Vec::new()
+        } else {
+            harness_cpus.to_vec()
+        },
     };
     let tasks = match world.backend.start_load_workers(&spec) {
         Ok(tasks) => tasks,

@@ -290,6 +290,9 @@ pub struct WorkerSpec {
     /// Spread over the nodes labelled for load (a multi-node swarm, `--registry`), instead
     /// of on the manager's node.
     pub spread: bool,
+    /// CPUs each worker pins its load generator to (the harness's own, on one node, so the
+    /// workers send from where the in-process driver would); empty: unpinned.
+    pub cpus: Vec<usize>,
 }
 
 /// Load workers a backend started, as the coordinator asks about them.

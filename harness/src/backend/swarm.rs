@@ -33,7 +33,7 @@ use super::{
     Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, LoadWorkers,
     MemoryEvents, ServiceSpec, WorkerSpec,
 };
-use crate::fleet::worker::{COORDINATOR_VAR, NAME_VAR, NODE_VAR};
+use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR};
 use crate::model::LimitBy;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
@@ -243,6 +243,11 @@ impl Backend for SwarmBackend {
             format!("{NAME_VAR}={{{{.Service.Name}}}}.{{{{.Task.Slot}}}}"),
             format!("{NODE_VAR}={{{{.Node.Hostname}}}}"),
         ];
+        let mut env = env;
+        if !spec.cpus.is_empty() {
+            let cpus: Vec<String> = spec.cpus.iter().map(usize::to_string).collect();
+            env.push(format!("{CPUS_VAR}={}", cpus.join(",")));
+        }
         let placement = spec.spread.then(|| TaskSpecPlacement {
             constraints: Some(vec![format!("node.labels.{LOAD_LABEL}==true")]),
             preferences: Some(vec![TaskSpecPlacementPreferences {
@@ -495,7 +500,9 @@ impl LoadWorkers for Workers {
                  {LOAD_LABEL}=true, spread over them"
             )
         } else {
-            "a replicated swarm service on the host network of this node".into()
+            "a replicated swarm service on the host network of this node, each worker pinned to \
+             the harness's CPUs"
+                .into()
         }
     }
 

@@ -99,6 +99,8 @@ pub struct Fleet {
     driver: String,
     coordinator: SocketAddr,
     stopped: Mutex<Option<String>>,
+    /// How long after a step's planned end a report may take ([`REPORT_GRACE`]).
+    report_grace: Duration,
 }
 
 impl Fleet {
@@ -127,6 +129,7 @@ impl Fleet {
                 driver,
                 coordinator,
                 stopped: Mutex::new(None),
+                report_grace: REPORT_GRACE,
             }),
             Err(why) => {
                 tasks.stop();
@@ -356,7 +359,7 @@ impl LoadDriver for Fleet {
             }
             parts.push(part);
         }
-        let mut deadline = Instant::now() + lead + step.ramp + step.hold + REPORT_GRACE;
+        let mut deadline = Instant::now() + lead + step.ramp + step.hold + self.report_grace;
         let mut forwarded = false;
         for i in waiting {
             let got = loop {
@@ -372,7 +375,7 @@ impl LoadDriver for Fleet {
                     Got::Nothing => {
                         break Err(format!(
                             "no report within {} s of the step's planned end",
-                            REPORT_GRACE.as_secs()
+                            self.report_grace.as_secs()
                         ));
                     }
                     Got::Closed(how) => break Err(how),

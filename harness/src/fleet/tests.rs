@@ -56,7 +56,9 @@ fn fleet_of(n: usize, load: LoadMode) -> (Fleet, Arc<AtomicBool>, Vec<thread::Jo
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let threads = (1..=n)
-        .map(|i| thread::spawn(move || worker::serve(addr, &format!("w.{i}"), "here").unwrap()))
+        .map(|i| {
+            thread::spawn(move || worker::serve(addr, &format!("w.{i}"), "here", &[]).unwrap())
+        })
         .collect();
     let stopped = Arc::new(AtomicBool::new(false));
     let tasks = FakeTasks {
@@ -196,7 +198,7 @@ fn a_worker_lost_mid_step_makes_the_step_partial_and_is_named() {
     let target = serve(None, Answer::Ok(Duration::ZERO));
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let good = thread::spawn(move || worker::serve(addr, "w.1", "here").unwrap());
+    let good = thread::spawn(move || worker::serve(addr, "w.1", "here", &[]).unwrap());
     // A worker that dies as soon as it is given its share.
     let doomed = thread::spawn(move || {
         let mut s = TcpStream::connect(addr).unwrap();
@@ -256,6 +258,56 @@ fn a_worker_lost_mid_step_makes_the_step_partial_and_is_named() {
     assert!(next.unwrap_err().to_string().contains("w.2 lost"));
     fleet.close();
     good.join().unwrap();
+}
+
+#[test]
+fn a_worker_that_never_reports_is_named_once_the_deadline_passes() {
+    let target = serve(None, Answer::Ok(Duration::ZERO));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // A worker that takes its share and stays silent, its connection open.
+    let (silent, hold) = std::sync::mpsc::channel::<()>();
+    let mute = thread::spawn(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        let hello = FromWorker::Hello {
+            name: "w.1".into(),
+            node: "here".into(),
+            cpus: 1,
+            version: env!("CARGO_PKG_VERSION").into(),
+        };
+        writeln!(s, "{}", serde_json::to_string(&hello).unwrap()).unwrap();
+        let _ = hold.recv();
+    });
+    let tasks = FakeTasks {
+        ended: None,
+        stopped: Arc::new(AtomicBool::new(false)),
+    };
+    let mut fleet = Fleet::gather(
+        &listener,
+        1,
+        Box::new(tasks),
+        LoadMode::ConstantRate,
+        MIX,
+        "constant-rate".into(),
+        Duration::from_secs(10),
+        &Cancel::new(),
+    )
+    .unwrap();
+    fleet.report_grace = Duration::from_secs(1);
+    let load = fleet
+        .run_step(
+            target,
+            &step(1, 10, Duration::from_millis(200)),
+            &Cancel::new(),
+        )
+        .unwrap();
+    let partial = load.partial.unwrap();
+    assert!(
+        partial.contains("w.1 lost: no report within 1 s") && partial.contains("exited 137"),
+        "{partial}"
+    );
+    drop(silent);
+    mute.join().unwrap();
 }
 
 #[test]

@@ -20,18 +20,33 @@ pub const COORDINATOR_VAR: &str = "FOOTPRINT_COORDINATOR";
 pub const NAME_VAR: &str = "FOOTPRINT_WORKER";
 /// Its node (swarm fills it in from the node's host name).
 pub const NODE_VAR: &str = "FOOTPRINT_NODE";
+/// The CPUs it pins its load generator to, comma-separated (unset: unpinned).
+pub const CPUS_VAR: &str = "FOOTPRINT_WORKER_CPUS";
 
 /// How long a worker keeps trying to reach its coordinator.
 const CONNECT_FOR: Duration = Duration::from_secs(30);
 
-/// Runs one worker until the coordinator is done with it; an error says what failed.
-pub fn serve(coordinator: SocketAddr, name: &str, node: &str) -> Result<(), String> {
+/// Runs one worker until the coordinator is done with it, its load generator on `cpus` (its
+/// threads pinned there, one runtime thread per CPU) or, empty, on every CPU it may use; an
+/// error says what failed.
+pub fn serve(
+    coordinator: SocketAddr,
+    name: &str,
+    node: &str,
+    cpus: &[usize],
+) -> Result<(), String> {
+    if !cpus.is_empty() {
+        // Before any thread is made: the runtime's and the clock's inherit it.
+        crate::placement::pin_current_thread(cpus)
+            .map_err(|e| format!("cannot pin to CPUs {cpus:?}: {e}"))?;
+    }
     let stream = connect(coordinator)?;
     let _ = stream.set_nodelay(true);
     let mut writer = stream
         .try_clone()
         .map_err(|e| format!("cannot use the connection to {coordinator}: {e}"))?;
-    let cpus = generator_cpus(0);
+    let threads = cpus.len();
+    let cpus = generator_cpus(threads);
     send(
         &mut writer,
         &FromWorker::Hello {
@@ -73,7 +88,7 @@ pub fn serve(coordinator: SocketAddr, name: &str, node: &str) -> Result<(), Stri
         let cancel = current.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let key = (share.load, format!("{:?}", share.ids));
         if driver.as_ref().is_none_or(|(k, _)| *k != key) {
-            match ScenarioDriver::of(share.load, share.ids, 0) {
+            match ScenarioDriver::of(share.load, share.ids, threads) {
                 Ok(d) => driver = Some((key, d)),
                 Err(e) => {
                     send(&mut writer, &FromWorker::Failed { why: e.to_string() })?;
