@@ -193,7 +193,7 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
     assert_eq!(stack["status"], "failed", "{stack}");
     let failure = stack["runs"][0]["failure"].as_str().unwrap();
     assert!(
-        failure.contains("partial") && failure.contains(&format!("{name} lost")),
+        failure.contains("partial") && failure.contains(&format!("{name}: lost")),
         "{failure}"
     );
     assert!(

@@ -173,11 +173,12 @@ impl Fleet {
         done
     }
 
-    /// A worker lost in this step: its task's state joined to how it was seen.
+    /// How a worker was lost in this step (`lost: its connection closed; its task: ...`): how
+    /// it was seen, and its task's state.
     fn lost_worker(&self, name: &str, how: &str) -> String {
         match lock(&self.tasks).why_lost(name) {
-            Some(task) => format!("{name} lost: {how}; its task: {task}"),
-            None => format!("{name} lost: {how}"),
+            Some(task) => format!("lost: {how}; its task: {task}"),
+            None => format!("lost: {how}"),
         }
     }
 }
@@ -401,7 +402,7 @@ impl LoadDriver for Fleet {
                 Ok(Err(e)) => part.lost = Some(format!("its report does not read: {e}")),
                 Err(how) => {
                     let why = self.lost_worker(&part.name, &how);
-                    *lock(&self.lost) = Some(why.clone());
+                    *lock(&self.lost) = Some(format!("{}: {why}", part.name));
                     part.lost = Some(why);
                 }
             }

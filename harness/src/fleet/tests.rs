@@ -241,7 +241,7 @@ fn a_worker_lost_mid_step_makes_the_step_partial_and_is_named() {
     let partial = load.partial.clone().expect("partial");
     assert!(
         partial.contains("1 of 2")
-            && partial.contains("w.2 lost")
+            && partial.contains("w.2: lost")
             && partial.contains("exited 137"),
         "{partial}"
     );
@@ -255,7 +255,7 @@ fn a_worker_lost_mid_step_makes_the_step_partial_and_is_named() {
         &step(2, 200, Duration::from_secs(1)),
         &Cancel::new(),
     );
-    assert!(next.unwrap_err().to_string().contains("w.2 lost"));
+    assert!(next.unwrap_err().to_string().contains("w.2: lost"));
     fleet.close();
     good.join().unwrap();
 }
@@ -303,7 +303,7 @@ fn a_worker_that_never_reports_is_named_once_the_deadline_passes() {
         .unwrap();
     let partial = load.partial.unwrap();
     assert!(
-        partial.contains("w.1 lost: no report within 1 s") && partial.contains("exited 137"),
+        partial.contains("w.1: lost: no report within 1 s") && partial.contains("exited 137"),
         "{partial}"
     );
     drop(silent);

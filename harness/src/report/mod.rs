@@ -133,6 +133,7 @@ pub struct ReportPage {
     /// The ladder's rungs beside their base stacks, when the run measured a rung.
     pub ladder: Option<ladder::LadderView>,
     /// The load workers and each one's part of each step, when load workers sent the load.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub load_workers: Option<LoadWorkersView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
