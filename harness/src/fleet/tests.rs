@@ -60,13 +60,19 @@ fn fleet_of(n: usize, load: LoadMode) -> (Fleet, Arc<AtomicBool>, Vec<thread::Jo
             thread::spawn(move || worker::serve(addr, &format!("w.{i}"), "here", &[]).unwrap())
         })
         .collect();
+    let (fleet, stopped) = gather(&listener, n, load);
+    (fleet, stopped, threads)
+}
+
+/// The coordinator, once `n` workers said hello on `listener`; and whether it stopped them.
+fn gather(listener: &TcpListener, n: usize, load: LoadMode) -> (Fleet, Arc<AtomicBool>) {
     let stopped = Arc::new(AtomicBool::new(false));
     let tasks = FakeTasks {
         ended: None,
         stopped: Arc::clone(&stopped),
     };
     let fleet = Fleet::gather(
-        &listener,
+        listener,
         n,
         Box::new(tasks),
         load,
@@ -76,7 +82,20 @@ fn fleet_of(n: usize, load: LoadMode) -> (Fleet, Arc<AtomicBool>, Vec<thread::Jo
         &Cancel::new(),
     )
     .unwrap();
-    (fleet, stopped, threads)
+    (fleet, stopped)
+}
+
+/// A hand-made worker's connection, its hello said as `name`.
+fn hello_as(addr: SocketAddr, name: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let hello = FromWorker::Hello {
+        name: name.into(),
+        node: "here".into(),
+        cpus: 1,
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    writeln!(s, "{}", serde_json::to_string(&hello).unwrap()).unwrap();
+    s
 }
 
 #[test]
@@ -201,35 +220,14 @@ fn a_worker_lost_mid_step_makes_the_step_partial_and_is_named() {
     let good = thread::spawn(move || worker::serve(addr, "w.1", "here", &[]).unwrap());
     // A worker that dies as soon as it is given its share.
     let doomed = thread::spawn(move || {
-        let mut s = TcpStream::connect(addr).unwrap();
-        let hello = FromWorker::Hello {
-            name: "w.2".into(),
-            node: "here".into(),
-            cpus: 1,
-            version: env!("CARGO_PKG_VERSION").into(),
-        };
-        writeln!(s, "{}", serde_json::to_string(&hello).unwrap()).unwrap();
+        let s = hello_as(addr, "w.2");
         let mut line = String::new();
         BufReader::new(s.try_clone().unwrap())
             .read_line(&mut line)
             .unwrap();
         assert!(line.contains("\"step\""), "{line}");
     });
-    let tasks = FakeTasks {
-        ended: None,
-        stopped: Arc::new(AtomicBool::new(false)),
-    };
-    let fleet = Fleet::gather(
-        &listener,
-        2,
-        Box::new(tasks),
-        LoadMode::ConstantRate,
-        MIX,
-        "constant-rate".into(),
-        Duration::from_secs(10),
-        &Cancel::new(),
-    )
-    .unwrap();
+    let (fleet, _) = gather(&listener, 2, LoadMode::ConstantRate);
     let load = fleet
         .run_step(
             target,
@@ -268,31 +266,10 @@ fn a_worker_that_never_reports_is_named_once_the_deadline_passes() {
     // A worker that takes its share and stays silent, its connection open.
     let (silent, hold) = std::sync::mpsc::channel::<()>();
     let mute = thread::spawn(move || {
-        let mut s = TcpStream::connect(addr).unwrap();
-        let hello = FromWorker::Hello {
-            name: "w.1".into(),
-            node: "here".into(),
-            cpus: 1,
-            version: env!("CARGO_PKG_VERSION").into(),
-        };
-        writeln!(s, "{}", serde_json::to_string(&hello).unwrap()).unwrap();
+        let _connection = hello_as(addr, "w.1");
         let _ = hold.recv();
     });
-    let tasks = FakeTasks {
-        ended: None,
-        stopped: Arc::new(AtomicBool::new(false)),
-    };
-    let mut fleet = Fleet::gather(
-        &listener,
-        1,
-        Box::new(tasks),
-        LoadMode::ConstantRate,
-        MIX,
-        "constant-rate".into(),
-        Duration::from_secs(10),
-        &Cancel::new(),
-    )
-    .unwrap();
+    let (mut fleet, _) = gather(&listener, 1, LoadMode::ConstantRate);
     fleet.report_grace = Duration::from_secs(1);
     let load = fleet
         .run_step(
