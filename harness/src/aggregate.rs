@@ -303,16 +303,14 @@ pub fn worker_step(w: &WorkerLoad) -> WorkerStep {
         }
         any.then_some(all)
     };
-    // Without histograms (read back from summary.json), the largest kind's own figures.
-    let largest = load.and_then(|l| l.kinds.iter().max_by_key(|k| k.requests));
+    // A report always carries its histograms (the coordinator refuses one without).
     let (p50_us, p99_us) = match merged(false) {
         Some(h) if !h.is_empty() => (h.value_at_quantile(0.5), h.value_at_quantile(0.99)),
-        _ => largest.map_or((0, 0), |k| (k.p50_us, k.p99_us)),
+        _ => (0, 0),
     };
-    let intended_p99_us = match merged(true) {
-        Some(h) if !h.is_empty() => Some(h.value_at_quantile(0.99)),
-        _ => largest.and_then(|k| k.intended).map(|p| p.p99_us),
-    };
+    let intended_p99_us = merged(true)
+        .filter(|h| !h.is_empty())
+        .map(|h| h.value_at_quantile(0.99));
     let cores = w
         .cpu_seconds
         .filter(|_| seconds > 0.0)

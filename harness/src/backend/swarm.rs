@@ -237,13 +237,12 @@ impl Backend for SwarmBackend {
         })?;
         let labels = self.run.labels(&spec.stack);
         let name = object_name(&spec.stack);
-        let env = vec![
+        let mut env = vec![
             format!("{COORDINATOR_VAR}={}", spec.coordinator),
             // Swarm's templates: each task names itself as `docker service ps` does.
             format!("{NAME_VAR}={{{{.Service.Name}}}}.{{{{.Task.Slot}}}}"),
             format!("{NODE_VAR}={{{{.Node.Hostname}}}}"),
         ];
-        let mut env = env;
         if !spec.cpus.is_empty() {
             let cpus: Vec<String> = spec.cpus.iter().map(usize::to_string).collect();
             env.push(format!("{CPUS_VAR}={}", cpus.join(",")));

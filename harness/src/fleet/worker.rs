@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::wire::{Assignment, FromWorker, Report, ToWorker};
 use crate::cancel::Cancel;
 use crate::driver::{LoadDriver, ScenarioDriver, generator_cpus};
+use crate::scenario::{IdMix, LoadMode};
 
 /// The environment a worker reads: the coordinator's address.
 pub const COORDINATOR_VAR: &str = "FOOTPRINT_COORDINATOR";
@@ -83,10 +84,10 @@ pub fn serve(
             current.lock().unwrap_or_else(|e| e.into_inner()).cancel();
         })
     };
-    let mut driver: Option<((crate::scenario::LoadMode, String), ScenarioDriver)> = None;
+    let mut driver: Option<((LoadMode, IdMix), ScenarioDriver)> = None;
     for share in rx {
         let cancel = current.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let key = (share.load, format!("{:?}", share.ids));
+        let key = (share.load, share.ids);
         if driver.as_ref().is_none_or(|(k, _)| *k != key) {
             match ScenarioDriver::of(share.load, share.ids, threads) {
                 Ok(d) => driver = Some((key, d)),
