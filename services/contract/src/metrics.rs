@@ -4,6 +4,7 @@
 //! (`axum@metrics`, `go@metrics`, ...).
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use crate::Target;
 use crate::checks::start;
@@ -11,6 +12,9 @@ use crate::client::{Response, fetch};
 
 /// The counter, as exposed.
 pub const REQUESTS_TOTAL: &str = "http_requests_total";
+
+/// How long after the last answer every count must be in a scrape.
+const SETTLE: Duration = Duration::from_secs(2);
 
 /// The histogram's series' prefix.
 pub const DURATION: &str = "http_request_duration_seconds";
@@ -120,14 +124,30 @@ pub fn counts_every_request(target: &Target) {
             assert_eq!(r.status, status, "GET {path}");
         }
     }
-    let r = fetch(service.addr(), "GET", "/metrics").expect("GET /metrics");
-    assert_eq!(r.status, 200, "GET /metrics: {}", r.text());
-    let kind = r.header("content-type").unwrap_or_default();
-    assert!(
-        kind.starts_with("text/plain") || kind.starts_with("application/openmetrics-text"),
-        "GET /metrics: Content-Type {kind:?}"
-    );
-    let series = scrape(&r);
+    // A stack may count a request just after its answer is sent (Spring's valve counts when
+    // the servlet returns, after Spring has flushed the body), so the last request's count can
+    // miss a scrape made at once: scrape again until every count is there, for up to
+    // `SETTLE`, then check the last scrape.
+    let deadline = Instant::now() + SETTLE;
+    let series = loop {
+        let r = fetch(service.addr(), "GET", "/metrics").expect("GET /metrics");
+        assert_eq!(r.status, 200, "GET /metrics: {}", r.text());
+        let kind = r.header("content-type").unwrap_or_default();
+        assert!(
+            kind.starts_with("text/plain") || kind.starts_with("application/openmetrics-text"),
+            "GET /metrics: Content-Type {kind:?}"
+        );
+        let series = scrape(&r);
+        let counted = REQUESTS.iter().all(|(_, status, route, times)| {
+            let status = status.to_string();
+            let with = [("route", *route), ("status", status.as_str())];
+            value(&series, REQUESTS_TOTAL, &with) >= Some(*times as f64)
+        });
+        if counted || Instant::now() >= deadline {
+            break series;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     for (path, status, route, times) in REQUESTS {
         let status = status.to_string();
         let with = [("route", route), ("status", status.as_str())];
