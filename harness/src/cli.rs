@@ -26,7 +26,7 @@ pub use crate::cancel::Exit;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness compare results/<run-a> results/<run-b>\n  harness compare results/<ladder-run> --rungs\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness compare results/<run-a> results/<run-b>\n  harness compare results/<ladder-run> --rungs\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n  harness calibrate --stack hyper --rate 2000 --backend swarm --init-swarm\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -109,6 +109,15 @@ struct CalibrateArgs {
     /// Rounds of every tool; the order of tools alternates between rounds.
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
     rounds: u32,
+    /// Where the service runs while the tools drive it: `local` (a process pinned to CPU 1),
+    /// `docker` (a container of its image, pinned there) or `swarm` (a swarm service, a quota
+    /// of one CPU, unpinned), to check the drivers where a scenario measures.
+    #[arg(long, value_enum, default_value_t = BackendArg::Local)]
+    backend: BackendArg,
+    /// With `--backend swarm`: makes a single-node swarm for the calibration when the daemon is
+    /// in none, and leaves it at the end.
+    #[arg(long)]
+    init_swarm: bool,
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -463,6 +472,10 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
         );
         return Exit::Usage.into();
     }
+    if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
+        eprintln!("error: --init-swarm needs --backend swarm");
+        return Exit::Usage.into();
+    }
     let options = calibrate::Options {
         stack: args.stack,
         users: args.users as usize,
@@ -474,6 +487,8 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
         root: root.to_owned(),
         service_cpus: vec![1],
         harness_cpus: vec![0],
+        backend: args.backend.kind(),
+        init_swarm: args.init_swarm,
         quiet: args.quiet,
         cancel: crate::cancel::Cancel::new(),
     };

@@ -3,18 +3,14 @@
 //! them these tests fail, they never skip).
 
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::Command;
 use harness::results::{CalibrateRow, read_rows};
 use serde_json::Value;
 
-fn harness() -> Command {
-    let mut cmd = Command::cargo_bin("harness").unwrap();
-    // As every test's run: the stacks built without the release profile's LTO.
-    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
-        .env(harness::stacks::PROFILE_VAR, "stack-test");
-    cmd
+mod common;
+
+fn harness() -> assert_cmd::Command {
+    common::harness()
 }
 
 #[test]
@@ -230,6 +226,67 @@ fn calibrate_at_a_rate_compares_both_drivers_with_oha() {
     assert!(
         stdout.contains("  constant_rate_corrected_to_oha_corrected "),
         "{stdout}"
+    );
+}
+
+/// `--backend docker`: the same drivers and oha against the stack's container (its image built
+/// for the calibration), the backend named in both files and on the terminal, and the
+/// container and image gone at the end.
+#[test]
+fn calibrate_on_a_container_backend_names_it_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let assert = harness()
+        .args([
+            "calibrate",
+            "--stack",
+            "floor",
+            "--backend",
+            "docker",
+            "--rate",
+            "200",
+            "--users",
+            "4",
+            "--seconds",
+            "1",
+            "--warmup",
+            "0",
+            "--rounds",
+            "1",
+            "--out",
+        ])
+        .arg(dir.path())
+        .assert();
+    let output = assert.get_output().clone();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let runs: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(runs.len(), 1, "one results folder");
+    let c: Value =
+        serde_json::from_str(&fs::read_to_string(runs[0].join("calibrate.json")).unwrap()).unwrap();
+    assert_eq!(c["backend"], "docker", "{c}");
+    for t in c["tools"].as_array().unwrap() {
+        assert!(t["all"]["rps"].as_f64().unwrap() > 0.0, "{t}");
+        assert_eq!(t["all"]["errors"], 0, "{t}");
+    }
+    let rows: Vec<CalibrateRow> = read_rows(&runs[0].join("calibrate.csv")).unwrap();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.backend == "docker"),
+        "{rows:?}"
+    );
+    assert!(
+        stdout.contains("service a container on CPUs [1]"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("backend: docker, as asked"), "{stderr}");
+    let run_id = runs[0].file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(
+        common::labelled(&run_id),
+        Vec::<String>::new(),
+        "left behind"
     );
 }
 

@@ -28,8 +28,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::backend::local::Local;
-use crate::backend::{Backend, ServiceSpec};
+use crate::backend::select::{self, Choice, Kind};
+use crate::backend::swarm::Publish;
+use crate::backend::{Backend, Limits, ServiceSpec};
 use crate::boot::{self, HttpHealth};
 use crate::cancel::Cancel;
 use crate::driver::constant_rate::ConstantRate;
@@ -88,6 +89,12 @@ pub struct Options {
     pub service_cpus: Vec<usize>,
     /// CPUs for the harness and the load tools.
     pub harness_cpus: Vec<usize>,
+    /// Where the service runs: `local` (a process pinned to `service_cpus`), `docker` (a
+    /// container of its image, pinned there too) or `swarm` (a swarm service, unpinned with
+    /// a quota of as many CPUs), so the drivers are checked where a run measures.
+    pub backend: Kind,
+    /// With `swarm`: make a single-node swarm for the calibration and leave it afterwards.
+    pub init_swarm: bool,
     /// No progress output.
     pub quiet: bool,
     /// Cancelled by Ctrl-C.
@@ -181,6 +188,10 @@ pub struct Calibration {
     pub rounds: u32,
     /// CPU placement.
     pub placement: Resolved,
+    /// Where the service ran (`local`, `docker`, `swarm`); files written before the field
+    /// existed were all `local`.
+    #[serde(default = "local")]
+    pub backend: String,
     /// wrk's version line, when wrk ran (unthrottled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wrk_version: Option<String>,
@@ -195,6 +206,10 @@ pub struct Calibration {
     pub load_average: Vec<f64>,
     /// Share of the machine's CPU time stolen by the hypervisor during it, percent.
     pub steal_pct: Option<f64>,
+}
+
+fn local() -> String {
+    "local".to_owned()
 }
 
 impl Calibration {
@@ -260,36 +275,99 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         reporter.warn(note);
     }
     let started = setup.env.started;
+    // Refusals (no daemon, no swarm) come before anything is written or built.
+    let choice = Choice {
+        kind: options.backend,
+        init_swarm: options.init_swarm,
+        registry: None,
+        keep_images: false,
+        publish: Publish::Host,
+        replicas: 1,
+        limits: limits(&setup.placement.service_cpus),
+        scratch: options.root.join("target").join("footprint-images"),
+    };
+    let selected = select::select(&choice, &setup.run_id)
+        .map_err(|e| CalibrateError::Setup(format!("--backend: {e}")))?;
+    reporter.say(&format!("backend: {}", selected.why));
+    let backend = selected.backend.as_ref();
     let dir = options.out.join(&setup.run_id);
-    fs::create_dir_all(&dir).map_err(|source| CalibrateError::Write {
-        path: dir.clone(),
+    let measured = calibrate_on(options, &setup, stack, backend, &dir, &reporter);
+    // Whatever happened: the service's container or swarm service, its image and a swarm
+    // made for the calibration go.
+    let closed = backend.close();
+    for line in &closed.done {
+        reporter.say(line);
+    }
+    for line in &closed.left {
+        reporter.warn(line);
+    }
+    let (tools, load_average) = measured?;
+    let steal_pct = prepare::steal_since(setup.ticks);
+    let calibration = Calibration {
+        schema_version: SCHEMA_VERSION,
+        started,
+        stack: stack.name.to_owned(),
+        rate: options.rate,
+        users: options.users,
+        seconds: options.seconds,
+        warmup: options.warmup,
+        rounds: options.rounds.max(1),
+        placement: setup.placement,
+        backend: backend.name().to_owned(),
+        wrk_version,
+        oha_version,
+        ratios: Ratios::of(&tools),
+        tools,
+        load_average,
+        steal_pct,
+    };
+    write(&dir, &calibration)?;
+    Ok((dir, calibration))
+}
+
+/// The calibration's part on `backend`: the stack built (and its image), the service started
+/// and warmed, every round of every tool, the service stopped; the rows and the load average
+/// at the start. The backend is closed by the caller.
+fn calibrate_on(
+    options: &Options,
+    setup: &prepare::Setup,
+    stack: &stacks::Stack,
+    backend: &dyn Backend,
+    dir: &Path,
+    reporter: &Reporter,
+) -> Result<(Vec<ToolRuns>, Vec<f64>), CalibrateError> {
+    let setup_err = |e: driver::LoadError| CalibrateError::Setup(e.to_string());
+    fs::create_dir_all(dir).map_err(|source| CalibrateError::Write {
+        path: dir.to_owned(),
         source,
     })?;
     // wrk's script goes into the results folder (so the run can be repeated by hand); oha
     // takes everything on its command line.
     let wrk = match options.rate {
-        None => Some(Wrk::new(&dir).map_err(setup_err)?),
+        None => Some(Wrk::new(dir).map_err(setup_err)?),
         Some(_) => None,
     };
     let (oha_raw, oha_corrected) = (Oha::raw(), Oha::corrected());
-    let local = Local::new(&setup.run_id);
     let builder = Toolchains {
         root: options.root.clone(),
-        reporter: &reporter,
+        reporter,
     };
-    let built = builder.build(stack, &local, None).map_err(|e| match e {
+    let built = builder.build(stack, backend, None).map_err(|e| match e {
         NotBuilt::Skipped(why) | NotBuilt::Failed(why) => {
             CalibrateError::Run(format!("{}: {why}", stack.name))
         }
     })?;
-    let launch = built.prepared.launch;
+    let prepared = built.prepared;
+    let launch = &prepared.launch;
+    let mut env = launch.env.clone();
+    env.extend(backend.runtime_env(stack, None, prepared.image.is_some()));
     let spec = ServiceSpec {
         stack: stack.name.to_owned(),
         program: launch.program.clone(),
         args: launch.args_for_workers(stack, None),
-        env: launch.env.clone(),
+        env,
         cpus: setup.placement.service_cpus.clone(),
-        image: None,
+        image: prepared.image.clone(),
         memory_mib: None,
         landscape: Default::default(),
     };
@@ -314,7 +392,7 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
     };
     let cancel = &options.cancel;
     let load_average = crate::env::load_average();
-    let mut instance = local
+    let mut instance = backend
         .start(&spec)
         .map_err(|e| CalibrateError::Run(e.to_string()))?;
     let measured = (|| {
@@ -336,7 +414,6 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         rounds::run(&plan, &drivers, addr, cancel, &|line| reporter.say(line))
     })();
     let ended = instance.stop();
-    let steal_pct = prepare::steal_since(setup.ticks);
     let tools = measured.map_err(|e: CalibrateError| match e {
         CalibrateError::Run(m) => CalibrateError::Run(format!(
             "{m} (service ended: {ended}; stderr: {})",
@@ -344,25 +421,19 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         )),
         other => other,
     })?;
-    let calibration = Calibration {
-        schema_version: SCHEMA_VERSION,
-        started,
-        stack: stack.name.to_owned(),
-        rate: options.rate,
-        users: options.users,
-        seconds: options.seconds,
-        warmup: options.warmup,
-        rounds: plan.rounds,
-        placement: setup.placement,
-        wrk_version,
-        oha_version,
-        ratios: Ratios::of(&tools),
-        tools,
-        load_average,
-        steal_pct,
-    };
-    write(&dir, &calibration)?;
-    Ok((dir, calibration))
+    Ok((tools, load_average))
+}
+
+/// The container limits of the calibrated service: the scenarios' defaults (memory, tasks),
+/// and a CPU quota of as many CPUs as the service is placed on.
+fn limits(service_cpus: &[usize]) -> Limits {
+    let defaults = crate::scenario::ContainerLimits::default();
+    Limits {
+        memory_bytes: Some((defaults.memory_mb as i64) << 20),
+        nano_cpus: (!service_cpus.is_empty()).then(|| service_cpus.len() as i64 * 1_000_000_000),
+        pids: defaults.pids as i64,
+        publish_ip: "127.0.0.1".to_owned(),
+    }
 }
 
 /// Writes `calibrate.json` and `calibrate.csv` into `dir`: in the CSV every row's rounds, in

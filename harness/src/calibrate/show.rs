@@ -8,11 +8,25 @@ use super::{Calibration, ToolFigures, rounds, tool};
 /// to have reached its ceiling (it served about all it was asked).
 pub const CEILING_NOT_REACHED_PCT: f64 = 95.0;
 
+/// Where the service ran: a process or container pinned to its CPUs, or a swarm service with a
+/// quota of as many CPUs and no pinning.
+fn service_placement(c: &Calibration) -> String {
+    let cpus = &c.placement.service_cpus;
+    match c.backend.as_str() {
+        "local" => format!("service a process on CPUs {cpus:?}"),
+        "docker" => format!("service a container on CPUs {cpus:?}"),
+        other => format!(
+            "service on the {other} backend, a quota of {} CPU(s), not pinned",
+            cpus.len()
+        ),
+    }
+}
+
 /// The figures as a table, the ratios and notes below.
 pub fn render(c: &Calibration) -> String {
     let num = |r: Option<f64>, digits: usize| r.map_or("-".to_owned(), |r| format!("{r:.digits$}"));
     let mut out = format!(
-        "calibration: {} at {}, {} connections, {} s per tool and round, {} round(s), the order of tools alternating (service on CPUs {:?}, load on CPUs {:?})\n",
+        "calibration: {} at {}, {} connections, {} s per tool and round, {} round(s), the order of tools alternating ({}, load on CPUs {:?})\n",
         c.stack,
         c.rate
             .map_or("full speed (unthrottled)".to_owned(), |r| format!(
@@ -21,7 +35,7 @@ pub fn render(c: &Calibration) -> String {
         c.users,
         c.seconds,
         c.rounds,
-        c.placement.service_cpus,
+        service_placement(c),
         c.placement.harness_cpus
     );
     out.push_str(&format!(
@@ -183,6 +197,7 @@ mod tests {
                 harness_cpus: vec![0],
                 note: None,
             },
+            backend: "local".into(),
             wrk_version: rate.is_none().then(|| "wrk 4.1.0".to_owned()),
             oha_version: rate.map(|_| "oha 1.16.0".to_owned()),
             ratios: Ratios::of(&tools),

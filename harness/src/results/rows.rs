@@ -613,6 +613,10 @@ pub struct CalibrateRow {
     pub round: String,
     /// The stack driven.
     pub stack: String,
+    /// Where it ran (`local`, `docker`, `swarm`); rows written before the column existed
+    /// were all `local`.
+    #[serde(default)]
+    pub backend: String,
     /// Connections.
     pub connections: u64,
     /// Seconds of the measured window.
@@ -642,6 +646,7 @@ impl CalibrateRow {
             tool: figures.tool.clone(),
             round: round.to_owned(),
             stack: calibration.stack.clone(),
+            backend: calibration.backend.clone(),
             connections: calibration.users as u64,
             seconds: Fixed(figures.seconds),
             requests: figures.requests,
