@@ -175,7 +175,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         run_id: setup.run_id,
         placement: setup.placement,
         env,
-        boot_timeout: None,
+        boot_timeout: scenario.boot_timeout,
         load_workers: options.backend.load_workers,
     };
     let world = World {
@@ -204,7 +204,8 @@ pub struct Plan<'a> {
     pub placement: Resolved,
     /// The environment record.
     pub env: Environment,
-    /// How long any stack may take to become ready, instead of its own allowance.
+    /// How long any stack may take to become ready, instead of its own allowance (the
+    /// scenario's `[boot] timeout_seconds`).
     pub boot_timeout: Option<std::time::Duration>,
     /// Load workers to send the load from, instead of the harness's own driver.
     pub load_workers: Option<LoadWorkersPlan>,

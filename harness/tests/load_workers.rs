@@ -114,7 +114,7 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
         &scenario,
         "description = \"One step long enough to lose a worker in.\"\nidle_seconds = 1\n\
          load = \"constant-rate\"\n[[step]]\nname = \"long\"\nusers = 4\nrate = 400\n\
-         seconds = 20\n",
+         seconds = 10\n",
     )
     .unwrap();
     let out = dir.path().join("results");

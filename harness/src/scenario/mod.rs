@@ -14,7 +14,8 @@
 //! - `[placement]`: `service_cpus` (`[1]`) and `harness_cpus` (`[0]`), non-empty, CPUs 0..=1023,
 //!   each once, no CPU in both.
 //! - `[ids]`: shares `seeded` (1), `unknown` (0), `malformed` (0), each 0..=1, summing to 1.
-//! - `[boot]`: `starts` (1, 1..=1000).
+//! - `[boot]`: `starts` (1, 1..=1000), `timeout_seconds` (the stack's own: 30, 90 for a JVM;
+//!   1..=3600).
 //! - `[container]` (the docker and swarm backends): `memory_mb` (512, 6..=1048576),
 //!   `millicpus` (the service CPUs' count x 1000, 10..=1024000), `pids` (512, 16..=1000000),
 //!   `replicas` (1, 1..=100; swarm only).
@@ -108,6 +109,9 @@ pub struct Scenario {
     pub ids: IdMix,
     /// Cold starts measured per stack before the load (at least 1: the start that serves it).
     pub boot_starts: u32,
+    /// How long a start may take to its first `200` from `/health` before the stack fails;
+    /// `None`: the stack's own (30 s, 90 s for a JVM).
+    pub boot_timeout: Option<Duration>,
     /// Time after start, before any load, over which idle memory is measured.
     pub idle: Duration,
     /// Load before the measured steps, recorded but kept out of step figures.
@@ -529,6 +533,11 @@ impl Scenario {
             String::new(),
             "[boot]".to_owned(),
             format!("starts = {}", self.boot_starts),
+        ]);
+        if let Some(timeout) = self.boot_timeout {
+            lines.push(format!("timeout_seconds = {}", seconds(timeout)));
+        }
+        lines.extend([
             String::new(),
             "[container]".to_owned(),
             format!("memory_mb = {}", self.container.memory_mb),
@@ -752,6 +761,7 @@ mod tests {
                  repeat = 3\nsample_interval_ms = 250\nworkers = 2\nidle_seconds = 0\n\
                  [placement]\nservice_cpus = [2, 3]\nharness_cpus = [0]\n\
                  [ids]\nseeded = 0.7\nunknown = 0.2\nmalformed = 0.1\n\
+                 [boot]\nstarts = 2\ntimeout_seconds = 12\n\
                  [warmup]\nseconds = 0\n\
                  [[step]]\nusers = 3\nseconds = 9\nramp_seconds = 0\n",
             )

@@ -122,6 +122,7 @@ struct RawIds {
 #[serde(deny_unknown_fields, expecting = "a [boot] table")]
 struct RawBoot {
     starts: Field,
+    timeout_seconds: Field,
 }
 
 #[derive(Deserialize)]
@@ -297,6 +298,18 @@ impl Check<'_> {
                 1,
             )?,
         };
+        let boot_timeout = match &raw.boot {
+            None => None,
+            Some(boot) => self.int_opt(
+                "boot.timeout_seconds",
+                &boot.get_ref().timeout_seconds,
+                &Bounds {
+                    what: "a whole number of seconds",
+                    min: 1,
+                    max: 3600,
+                },
+            )?,
+        };
         let container = self.container(raw.container.as_ref())?;
         let battery = self.battery(raw.battery.as_ref())?;
         let steps = self.steps(&raw.step)?;
@@ -441,6 +454,7 @@ impl Check<'_> {
             placement,
             ids,
             boot_starts: boot_starts as u32,
+            boot_timeout: boot_timeout.map(|s| Duration::from_secs(s as u64)),
             idle: Duration::from_secs(idle_seconds as u64),
             warmup,
             steps,
@@ -959,7 +973,7 @@ mod tests {
                 malformed: 0.0
             }
         );
-        assert_eq!(s.boot_starts, 1);
+        assert_eq!((s.boot_starts, s.boot_timeout), (1, None));
         assert_eq!(s.warmup, None);
         assert!(s.steps.is_empty());
     }
@@ -1038,11 +1052,12 @@ mod tests {
              coordinated_omission = \"disabled\"\n\
              [placement]\nservice_cpus = [2, 3]\nharness_cpus = [0, 1]\n\
              [ids]\nseeded = 0.5\nunknown = 0.5\n\
-             [boot]\nstarts = 4\n",
+             [boot]\nstarts = 4\ntimeout_seconds = 7\n",
         )
         .unwrap();
         assert_eq!(s.stacks, ["floor", "axum"]);
         assert_eq!((s.repeat, s.workers, s.boot_starts), (3, Some(2), 4));
+        assert_eq!(s.boot_timeout, Some(Duration::from_secs(7)));
         assert_eq!(s.sample_interval, Duration::from_millis(250));
         assert_eq!(s.idle, Duration::ZERO);
         assert_eq!(s.placement.service_cpus, [2, 3]);
@@ -1410,6 +1425,7 @@ mod tests {
             ("description = \"  \"", "description"),
             ("stacks = \"axum\"", "stacks"),
             ("[boot]\nstarts = 1001", "boot.starts"),
+            ("[boot]\ntimeout_seconds = 0", "boot.timeout_seconds"),
         ] {
             let text = if text.starts_with("description") {
                 text.to_owned()
