@@ -423,7 +423,7 @@ mod tests {
         );
         assert_eq!(
             names(header::<CalibrateRow>()),
-            "tool,round,stack,connections,seconds,requests,rps,p50_us,p99_us,errors,tool_cores"
+            "tool,round,stack,backend,connections,seconds,requests,rps,p50_us,p99_us,errors,tool_cores"
         );
     }
 
