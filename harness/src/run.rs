@@ -145,7 +145,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         keep_images: options.backend.keep_images,
         publish: options.backend.publish,
         replicas: scenario.container.replicas,
-        limits: limits(scenario, &setup.placement),
+        limits: Limits::of(&scenario.container, &setup.placement.service_cpus),
         scratch: options.root.join("target").join("footprint-images"),
     };
     // Refusals (no daemon, no swarm) come before anything is written or started.
@@ -722,20 +722,6 @@ pub fn check_backend(scenario: &Scenario, backend: &dyn Backend) -> Result<(), R
         }
     }
     Ok(())
-}
-
-/// The container limits of `scenario`: its own, the CPU limit defaulting to the CPUs the service
-/// is placed on.
-fn limits(scenario: &Scenario, placement: &Resolved) -> Limits {
-    let millicpus = scenario.container.millicpus.or_else(|| {
-        (!placement.service_cpus.is_empty()).then(|| placement.service_cpus.len() as u64 * 1000)
-    });
-    Limits {
-        memory_bytes: Some((scenario.container.memory_mb as i64) << 20),
-        nano_cpus: millicpus.map(|m| m as i64 * 1_000_000),
-        pids: scenario.container.pids as i64,
-        publish_ip: "127.0.0.1".to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -97,6 +97,23 @@ pub struct Limits {
     pub publish_ip: String,
 }
 
+impl Limits {
+    /// The limits of a scenario's `[container]` table for a service placed on `service_cpus`:
+    /// its memory and tasks, its CPU quota (as many CPUs as the service is placed on unless
+    /// given), published on 127.0.0.1.
+    pub fn of(container: &crate::scenario::ContainerLimits, service_cpus: &[usize]) -> Self {
+        let millicpus = container
+            .millicpus
+            .or_else(|| (!service_cpus.is_empty()).then(|| service_cpus.len() as u64 * 1000));
+        Self {
+            memory_bytes: Some((container.memory_mb as i64) << 20),
+            nano_cpus: millicpus.map(|m| m as i64 * 1_000_000),
+            pids: container.pids as i64,
+            publish_ip: "127.0.0.1".to_owned(),
+        }
+    }
+}
+
 /// Why a service could not be started or read.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -357,6 +374,28 @@ pub trait Instance {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_come_from_the_container_table_and_the_service_cpus() {
+        let defaults = crate::scenario::ContainerLimits::default();
+        let limits = Limits::of(&defaults, &[1]);
+        assert_eq!(limits.memory_bytes, Some(512 << 20));
+        assert_eq!(limits.nano_cpus, Some(1_000_000_000), "one CPU's quota");
+        assert_eq!(
+            (limits.pids, limits.publish_ip.as_str()),
+            (512, "127.0.0.1")
+        );
+        assert_eq!(
+            Limits::of(&defaults, &[]).nano_cpus,
+            None,
+            "no placement, no quota"
+        );
+        let given = crate::scenario::ContainerLimits {
+            millicpus: Some(250),
+            ..defaults
+        };
+        assert_eq!(Limits::of(&given, &[1, 2]).nano_cpus, Some(250_000_000));
+    }
 
     #[test]
     fn every_backend_describes_itself_by_its_name() {

@@ -283,7 +283,8 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         keep_images: false,
         publish: Publish::Host,
         replicas: 1,
-        limits: limits(&setup.placement.service_cpus),
+        // A scenario's default limits, as a run without a [container] table has them.
+        limits: Limits::of(&Default::default(), &setup.placement.service_cpus),
         scratch: options.root.join("target").join("footprint-images"),
     };
     let selected = select::select(&choice, &setup.run_id)
@@ -422,18 +423,6 @@ fn calibrate_on(
         other => other,
     })?;
     Ok((tools, load_average))
-}
-
-/// The container limits of the calibrated service: the scenarios' defaults (memory, tasks),
-/// and a CPU quota of as many CPUs as the service is placed on.
-fn limits(service_cpus: &[usize]) -> Limits {
-    let defaults = crate::scenario::ContainerLimits::default();
-    Limits {
-        memory_bytes: Some((defaults.memory_mb as i64) << 20),
-        nano_cpus: (!service_cpus.is_empty()).then(|| service_cpus.len() as i64 * 1_000_000_000),
-        pids: defaults.pids as i64,
-        publish_ip: "127.0.0.1".to_owned(),
-    }
 }
 
 /// Writes `calibrate.json` and `calibrate.csv` into `dir`: in the CSV every row's rounds, in

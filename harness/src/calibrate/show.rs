@@ -12,13 +12,20 @@ pub const CEILING_NOT_REACHED_PCT: f64 = 95.0;
 /// quota of as many CPUs and no pinning.
 fn service_placement(c: &Calibration) -> String {
     let cpus = &c.placement.service_cpus;
-    match c.backend.as_str() {
-        "local" => format!("service a process on CPUs {cpus:?}"),
-        "docker" => format!("service a container on CPUs {cpus:?}"),
-        other => format!(
-            "service on the {other} backend, a quota of {} CPU(s), not pinned",
+    let traits = crate::backend::traits_for(&c.backend);
+    if traits.can_pin_cpus {
+        let what = if traits.containers {
+            "a container"
+        } else {
+            "a process"
+        };
+        format!("service {what} on CPUs {cpus:?}")
+    } else {
+        format!(
+            "service on the {} backend, a quota of {} CPU(s), not pinned",
+            c.backend,
             cpus.len()
-        ),
+        )
     }
 }
 
