@@ -85,6 +85,11 @@ struct CleanArgs {
     /// Also removes images kept on purpose (`--keep-images`).
     #[arg(long)]
     images: bool,
+    /// Also removes what runs with no lock in this host's lock folder made (a harness that
+    /// did not share the folder, e.g. in a container, or an older harness): their liveness
+    /// cannot be known here.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,6 +123,9 @@ struct CalibrateArgs {
     /// in none, and leaves it at the end.
     #[arg(long)]
     init_swarm: bool,
+    /// When another run holds this host, waits for it to end instead of refusing.
+    #[arg(long)]
+    wait: bool,
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -177,6 +185,11 @@ struct ScenarioArgs {
     /// Publishes swarm services through the routing mesh instead of on their node only.
     #[arg(long)]
     mesh: bool,
+    /// With `--backend swarm`: leaves the published ports open to other hosts (a multi-node
+    /// run whose load comes from elsewhere). By default the harness drops connections from
+    /// other hosts to them (a firewall rule in DOCKER-USER, removed with the run).
+    #[arg(long)]
+    expose: bool,
     /// With `--backend swarm`: sends the load from N load workers (a replicated swarm service
     /// of the harness's own image, on the host network), each step shared between them and
     /// their histograms merged, instead of from the harness.
@@ -200,6 +213,9 @@ struct ScenarioArgs {
     /// A density scenario's node memory budget, MiB, instead of its `node_mib`.
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(6..=1_048_576))]
     node_mib: Option<u32>,
+    /// When another run holds this host, waits for it to end instead of refusing.
+    #[arg(long)]
+    wait: bool,
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
@@ -408,7 +424,12 @@ fn run_setup(args: &SetupArgs) -> ExitCode {
 
 fn run_clean(args: &CleanArgs) -> ExitCode {
     // Service processes need no daemon: they are cleaned whether one answers or not.
-    let mut found = match clean::processes(args.dry_run) {
+    let locks = crate::lock::dir();
+    let scope = clean::Scope::Ended {
+        locks: &locks,
+        force: args.force,
+    };
+    let mut found = match clean::processes(scope, args.dry_run) {
         Ok(found) => found,
         Err(e) => {
             eprintln!("error: {e}");
@@ -418,7 +439,7 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
     let mut failed = None;
     let (checked, unchecked) = match Daemon::connect() {
         Ok(daemon) => {
-            match clean::clean(&daemon, args.dry_run, args.images) {
+            match clean::clean(&daemon, scope, args.dry_run, args.images) {
                 Ok(more) => found.extend(more),
                 Err(e) => failed = Some(e.to_string()),
             }
@@ -430,8 +451,13 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
             (None, None)
         }
     };
+    found.extend(clean::firewall_rules(scope, args.dry_run));
     // Last: a cgroup can go once its processes and containers have.
     found.extend(clean::cgroups(args.dry_run));
+    if !args.dry_run && failed.is_none() && checked.is_some() {
+        // The locks of ended runs of which nothing is left go too.
+        clean::forget_ended_runs(&locks, &found);
+    }
     for f in &found {
         println!(
             "{:<9} {:<12} {:<16} {:<30} {}",
@@ -490,6 +516,7 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
         backend: args.backend.kind(),
         init_swarm: args.init_swarm,
         quiet: args.quiet,
+        wait: args.wait,
         cancel: crate::cancel::Cancel::new(),
     };
     crate::cancel::install_interrupt(&options.cancel);
@@ -634,6 +661,7 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         } else {
             Publish::Host
         },
+        expose: args.expose,
         load_workers: args.load_workers.map(|count| crate::run::LoadWorkersPlan {
             count,
             coordinator: args
@@ -650,6 +678,7 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
         root: root.to_owned(),
         quiet: args.quiet,
         backend,
+        wait: args.wait,
     };
     match run::run(&options) {
         Ok(outcome) => {

@@ -65,6 +65,10 @@ pub struct Environment {
     /// configuration, unless `FOOTPRINT_PROFILE` said otherwise ([`crate::stacks::build_profile`]).
     #[serde(default = "release")]
     pub build_profile: String,
+    /// The open-file limits (`RLIMIT_NOFILE`) the harness ran with, its soft limit raised to
+    /// the hard one; the `local` backend's services inherit them.
+    #[serde(default)]
+    pub open_files: Option<OpenFiles>,
 }
 
 fn release() -> String {
@@ -112,8 +116,20 @@ impl Environment {
             sample_interval_ms: 100,
             coordinated_omission: "disabled".into(),
             harness_cost: None,
+            open_files: None,
         }
     }
+}
+
+/// A process's open-file limits (`RLIMIT_NOFILE`); `None` is unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenFiles {
+    /// The soft limit, which `open` and `accept` meet (`EMFILE`).
+    pub soft: Option<u64>,
+    /// The hard limit, up to which a process may raise its soft one.
+    pub hard: Option<u64>,
+    /// The soft limit before the harness raised it.
+    pub soft_before: Option<u64>,
 }
 
 /// The machine's load average now (1, 5, 15 minutes); empty where `/proc` has none.

@@ -14,6 +14,7 @@ pub mod driver;
 pub mod env;
 pub mod fit;
 pub mod fleet;
+pub mod lock;
 pub mod measure;
 pub mod model;
 pub mod placement;

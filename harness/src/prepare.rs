@@ -62,6 +62,8 @@ pub fn setup(
             }
         })?;
     }
+    let mut env = env;
+    env.open_files = Some(raise_open_files());
     let run_id = new_run_id(out, name, env.started);
     Ok(Setup {
         placement,
@@ -71,16 +73,47 @@ pub fn setup(
     })
 }
 
-/// A run id: UTC time and name, unique in `out`.
+/// A run id: UTC time, name and a random suffix (`20261207T101010Z-steady-3f9a2c`), unique in
+/// `out`. Two runs started in the same second get different ids: each run's objects are found
+/// by its id (its label, its lock), so two runs must never share one. [`RunDir::create`] makes
+/// the folder atomically, so a clash is refused rather than shared.
+///
+/// [`RunDir::create`]: crate::results::RunDir::create
 pub fn new_run_id(out: &Path, name: &str, started: DateTime<Utc>) -> String {
-    let base = format!("{}-{name}", started.format("%Y%m%dT%H%M%SZ"));
-    let mut id = base.clone();
-    let mut n = 2;
-    while out.join(&id).exists() {
-        id = format!("{base}-{n}");
-        n += 1;
+    loop {
+        let id = format!(
+            "{}-{name}-{:06x}",
+            started.format("%Y%m%dT%H%M%SZ"),
+            rand::random::<u32>() & 0xff_ffff
+        );
+        if !out.join(&id).exists() {
+            return id;
+        }
     }
-    id
+}
+
+/// Raises the harness's soft limit of open files to its hard limit, so that the load's
+/// connections never meet `EMFILE` first (a client out of descriptors would look like a
+/// service refusing connections); the `local` backend's services inherit the raised limit
+/// (the Rust stacks keep what they inherit; Go and the JVM raise their own). Returns the
+/// limits, for `env.json`.
+pub fn raise_open_files() -> crate::env::OpenFiles {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let before = getrlimit(Resource::Nofile);
+    if before.current != before.maximum {
+        let raised = Rlimit {
+            current: before.maximum,
+            maximum: before.maximum,
+        };
+        // Refused (a hard limit above the kernel's nr_open): the soft limit stays as it was.
+        let _ = setrlimit(Resource::Nofile, raised);
+    }
+    let now = getrlimit(Resource::Nofile);
+    crate::env::OpenFiles {
+        soft: now.current,
+        hard: now.maximum,
+        soft_before: before.current,
+    }
 }
 
 /// Share of the machine's CPU time stolen since `before`, percent.
@@ -178,5 +211,45 @@ impl Builder for Toolchains<'_> {
                 image: image.map(|built| built.tag),
             },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_file_limit_is_raised_to_the_hard_one() {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let start = getrlimit(Resource::Nofile);
+        // As a shell with `ulimit -Sn 1024` leaves it (the Rust stacks keep what they inherit).
+        let low = start.maximum.map_or(1024, |hard| hard.min(1024));
+        setrlimit(
+            Resource::Nofile,
+            Rlimit {
+                current: Some(low),
+                maximum: start.maximum,
+            },
+        )
+        .unwrap();
+        let limits = raise_open_files();
+        assert_eq!(limits.soft_before, Some(low));
+        assert_eq!(limits.soft, start.maximum);
+        assert_eq!(limits.hard, start.maximum);
+        assert_eq!(getrlimit(Resource::Nofile).current, start.maximum);
+    }
+
+    #[test]
+    fn run_ids_of_one_second_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let ids: std::collections::HashSet<String> = (0..50)
+            .map(|_| new_run_id(dir.path(), "steady", at))
+            .collect();
+        assert_eq!(ids.len(), 50, "{ids:?}");
+        assert!(
+            ids.iter()
+                .all(|id| id.starts_with("19700101T000000Z-steady-"))
+        );
     }
 }

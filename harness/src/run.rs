@@ -46,6 +46,8 @@ pub struct Options {
     pub quiet: bool,
     /// Which backend, and its settings.
     pub backend: BackendOptions,
+    /// When another run holds the host: wait for it instead of refusing.
+    pub wait: bool,
 }
 
 /// The backend asked for on the command line, and its settings.
@@ -65,6 +67,8 @@ pub struct BackendOptions {
     pub publish_ip: String,
     /// Send the load from this many load workers (swarm services) instead of the harness.
     pub load_workers: Option<LoadWorkersPlan>,
+    /// Leave the swarm's published ports open to other hosts.
+    pub expose: bool,
 }
 
 /// The load workers a run sends its load from, when it does.
@@ -92,6 +96,7 @@ impl Default for BackendOptions {
             publish: Publish::Host,
             publish_ip: "127.0.0.1".to_owned(),
             load_workers: None,
+            expose: false,
         }
     }
 }
@@ -114,6 +119,9 @@ pub enum RunError {
     /// The harness could not set itself up.
     #[error(transparent)]
     Setup(#[from] SetupError),
+    /// Another run holds the host, or the locks cannot be used.
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
     /// The backend refused (no daemon, no swarm).
     #[error(transparent)]
     Backend(#[from] select::SelectError),
@@ -147,9 +155,18 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         replicas: scenario.container.replicas,
         limits: Limits::of(&scenario.container, &setup.placement.service_cpus),
         scratch: options.root.join("target").join("footprint-images"),
+        expose: options.backend.expose,
     };
+    // One run at a time on the host; refused before anything is made or started.
+    let _lock = crate::lock::acquire(&crate::lock::dir(), &setup.run_id, options.wait, |holder| {
+        reporter.say(&format!("waiting for {holder} to end"))
+    })?;
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
+    let last_resort = (setup.run_id.clone(), selected.backend.traits().containers);
+    cancel::on_second_signal(move || {
+        crate::backend::clean::last_resort(&last_resort.0, last_resort.1)
+    });
     check_backend(scenario, selected.backend.as_ref())?;
     if let Some(workers) = options.backend.load_workers {
         check_load_workers(scenario, selected.backend.as_ref(), workers.count)?;
@@ -187,7 +204,10 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         cancel: &cancel,
         scraper: &scraper,
     };
-    execute(plan, &world)
+    let outcome = execute(plan, &world);
+    // Closed in order: a second signal now has nothing of this run to remove.
+    cancel::clear_second_signal();
+    outcome
 }
 
 /// What a run will do, decided before anything starts.

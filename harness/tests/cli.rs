@@ -158,6 +158,10 @@ fn quick_ramp_measures_every_stack() {
     assert_eq!(env["cpus_online"], cpus, "{env}");
     assert_eq!(env["cpus_available"].as_array().unwrap().len(), cpus);
     assert!(env["project_commit"].as_str().is_some());
+    // The open-file limit the harness and its services ran with: the soft one raised.
+    let open_files = &env["open_files"];
+    assert!(open_files.is_object(), "{env}");
+    assert_eq!(open_files["soft"], open_files["hard"], "{env}");
 
     let stacks = common::check_every_stack(summary, stdout);
     let run_id = ran.id();
@@ -177,10 +181,11 @@ fn quick_ramp_measures_every_stack() {
     assert!(memory.len() >= stacks.len() * 10, "samples every 100 ms");
 }
 
-/// Ctrl-C in the middle of a step: the load stops, the service is stopped and reaped, what was
-/// measured is kept, and the harness exits 130 within 5 s.
+/// A stop signal (SIGTERM here; Ctrl-C's SIGINT has the same handler) in the middle of a step:
+/// the load stops, the service is stopped and reaped, what was measured is kept, and the
+/// harness exits 130 within 5 s. Meanwhile a second run on the host is refused at once.
 #[test]
-fn ctrl_c_stops_everything_and_keeps_the_results() {
+fn a_stop_signal_stops_everything_and_keeps_the_results() {
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -188,6 +193,7 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
     let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .env(harness::stacks::PROFILE_VAR, "stack-test")
+        .env(harness::lock::DIR_VAR, common::lock_dir())
         .args([
             "scenario",
             "steady",
@@ -234,8 +240,38 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
         .collect();
     assert_eq!(services.len(), 1, "one running service, found {children:?}");
 
+    // A second run on the same host is refused at once, naming the first; it starts nothing
+    // and writes nothing.
+    let second = tempfile::tempdir().unwrap();
+    let refused = common::harness()
+        .args([
+            "scenario",
+            "idle",
+            "--stacks",
+            "floor",
+            "--backend",
+            "local",
+        ])
+        .arg("--out")
+        .arg(second.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let refused = String::from_utf8(refused).unwrap();
+    let first_id = run.file_name().unwrap().to_str().unwrap();
+    assert!(
+        refused.contains("another run is in progress")
+            && refused.contains(first_id)
+            && refused.contains(&format!("pid {}", harness.id())),
+        "{refused}"
+    );
+    assert_eq!(fs::read_dir(second.path()).unwrap().count(), 0);
+
+    // SIGTERM (a service manager, `kill`) winds the run down as Ctrl-C does.
     let pid = rustix::process::Pid::from_raw(harness.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let signalled = Instant::now();
     let status = loop {
         if let Some(status) = harness.try_wait().unwrap() {
@@ -243,7 +279,7 @@ fn ctrl_c_stops_everything_and_keeps_the_results() {
         }
         assert!(
             signalled.elapsed() < Duration::from_secs(5),
-            "still running 5 s after Ctrl-C"
+            "still running 5 s after SIGTERM"
         );
         std::thread::sleep(Duration::from_millis(20));
     };

@@ -376,6 +376,7 @@ fn a_daemon_that_stops_answering_mid_run_loses_nothing_and_clean_finishes_the_jo
     let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(common::root())
         .env(harness::stacks::PROFILE_VAR, "stack-test")
+        .env(harness::lock::DIR_VAR, common::lock_dir())
         .env("DOCKER_HOST", format!("unix://{}", socket.display()))
         .args(["scenario", "idle", "--stacks", "floor", "--repeat", "1"])
         .args(["--quiet", "--backend", "docker", "--out"])

@@ -12,7 +12,7 @@ use harness::backend::daemon::{Daemon, LABEL_RUN, SwarmState};
 use harness::results::{HistogramRow, read_run};
 
 mod common;
-use common::{labelled, root, run_scenario, summary, wait_for_samples};
+use common::{labelled, lock_dir, root, run_scenario, summary, wait_for_samples};
 
 fn daemon() -> Daemon {
     Daemon::connect().expect("a Docker daemon (CI starts one)")
@@ -135,6 +135,7 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
     let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(root())
         .env(harness::stacks::PROFILE_VAR, "stack-test")
+        .env(harness::lock::DIR_VAR, lock_dir())
         .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

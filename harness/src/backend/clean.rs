@@ -1,7 +1,9 @@
 //! `harness clean`: finds what crashed or killed runs left behind and removes it: service
 //! processes of the `local` backend, found by the marker in their environment, are stopped;
 //! services, containers and images on the Docker daemon, found by the run label, are removed.
-//! What belongs to a run whose harness is still alive on this machine is left alone.
+//! What belongs to a run whose harness is still alive is left alone: a run's lock
+//! ([`crate::lock`]) says so, whatever PID namespace its harness runs in. A run's own last
+//! resort (a second stop signal) removes what that one run made, by the same code.
 
 use std::collections::HashMap;
 use std::fs;
@@ -10,18 +12,23 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListServicesOptionsBuilder,
-    RemoveImageOptionsBuilder,
+    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListServicesOptions,
+    ListServicesOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use rustix::io::Errno;
 use rustix::process::{Pid, PidfdFlags, Signal, pidfd_open, pidfd_send_signal};
 
 use super::container::remove_container;
 use super::daemon::{
-    Daemon, DaemonError, LABEL_KEEP, LABEL_PID, LABEL_RUN, LABEL_STACK, api_message, label_filter,
+    Daemon, DaemonError, LABEL_GWBRIDGE_BEFORE, LABEL_KEEP, LABEL_MADE_BY, LABEL_RUN, LABEL_STACK,
+    api_message, label_filter,
 };
-use super::local::{ENV_HARNESS_PID, ENV_HARNESS_START, ENV_RUN, ENV_STACK, STOP_TIMEOUT};
+use super::firewall;
+#[cfg(test)]
+use super::local::ENV_HARNESS_PID;
+use super::local::{ENV_RUN, ENV_STACK, STOP_TIMEOUT};
 use super::swarm::remove_service;
+use crate::lock::{self, Liveness};
 use crate::sample::start_ticks;
 
 /// How long a process may take to go after `SIGKILL`.
@@ -50,24 +57,50 @@ pub struct Found {
     pub outcome: String,
 }
 
-/// Whether the harness that made an object still runs here (then its run is not a leftover).
-fn alive(labels: &HashMap<String, String>) -> bool {
-    labels
-        .get(LABEL_PID)
-        .and_then(|p| p.parse::<u32>().ok())
-        .is_some_and(|pid| harness_alive(pid, None))
+/// Whose leftovers a clean removes.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Every run whose harness has ended, as its lock in `locks` says; with `force`, also runs
+    /// with no lock there (made by a harness that does not share the folder).
+    Ended {
+        /// The folder of the runs' locks.
+        locks: &'a std::path::Path,
+        /// Also runs whose liveness is unknown.
+        force: bool,
+    },
+    /// One run, whatever its lock says: the run's own last resort.
+    Run(&'a str),
 }
 
-/// Whether the harness with process id `pid` still runs here: a live process of that name
-/// other than this one, and, where its start time is known, the same process (not a later one
-/// given the pid).
-fn harness_alive(pid: u32, start: Option<u64>) -> bool {
-    pid != std::process::id()
-        && fs::read_to_string(format!("/proc/{pid}/comm"))
-            .is_ok_and(|comm| comm.trim() == "harness")
-        && stat(pid).is_some_and(|(state, started)| {
-            !exited_state(state) && start.is_none_or(|start| start == started)
-        })
+impl Scope<'_> {
+    /// Whether run `run`'s objects are to go, or why not.
+    fn verdict(&self, run: &str) -> Result<(), String> {
+        match *self {
+            Scope::Run(this) if this == run => Ok(()),
+            Scope::Run(_) => Err("left: another run's".to_owned()),
+            Scope::Ended { locks, force } => match lock::liveness(locks, run) {
+                Liveness::Ended => Ok(()),
+                Liveness::Unknown if force => Ok(()),
+                Liveness::Alive => Err(format!(
+                    "left: its run is still going (its lock in {} is held)",
+                    locks.display()
+                )),
+                Liveness::Unknown => Err(format!(
+                    "left: no lock of its run in {} (a harness that does not share the folder \
+                     made it, and may still run); --force removes it",
+                    locks.display()
+                )),
+            },
+        }
+    }
+
+    /// The daemon's label filter for the objects in scope.
+    fn filter(&self) -> HashMap<String, Vec<String>> {
+        match self {
+            Scope::Run(run) => label_filter(LABEL_RUN, Some(run)),
+            Scope::Ended { .. } => label_filter(LABEL_RUN, None),
+        }
+    }
 }
 
 fn found(kind: &'static str, id: &str, labels: &HashMap<String, String>, outcome: String) -> Found {
@@ -82,15 +115,17 @@ fn found(kind: &'static str, id: &str, labels: &HashMap<String, String>, outcome
 
 /// Removes the leftovers on the daemon of runs whose harness is gone (or lists them with
 /// `dry_run`); images kept on purpose (`--keep-images`) stay unless `images`.
-pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>, DaemonError> {
-    let filter = label_filter(LABEL_RUN, None);
+pub fn clean(
+    daemon: &Daemon,
+    scope: Scope<'_>,
+    dry_run: bool,
+    images: bool,
+) -> Result<Vec<Found>, DaemonError> {
+    let filter = scope.filter();
     let verdict = |labels: &HashMap<String, String>| {
-        if alive(labels) {
-            Err(format!(
-                "left: its harness (pid {}) is still running",
-                labels.get(LABEL_PID).map_or("?", String::as_str)
-            ))
-        } else if dry_run {
+        let run = labels.get(LABEL_RUN).map_or("", String::as_str);
+        scope.verdict(run)?;
+        if dry_run {
             Err("would be removed".to_owned())
         } else {
             Ok(())
@@ -174,7 +209,142 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
         };
         all.push(found("image", &id, &labels, outcome));
     }
+    all.extend(swarm_made_by_a_run(daemon, scope, dry_run));
     Ok(all)
+}
+
+/// The swarm a run made (`--init-swarm` labels it, [`super::daemon::LABEL_MADE_BY`]), left
+/// once the run is in scope and the swarm holds no service at all (one of another run or of
+/// anyone else keeps it), with `docker_gwbridge` when the daemon made it for that swarm.
+fn swarm_made_by_a_run(daemon: &Daemon, scope: Scope<'_>, dry_run: bool) -> Option<Found> {
+    let labels = daemon.swarm_labels()?;
+    let run = labels.get(LABEL_MADE_BY)?.clone();
+    let mut row = Found {
+        kind: "swarm",
+        id: daemon.host.clone(),
+        run: run.clone(),
+        stack: String::new(),
+        outcome: String::new(),
+    };
+    if let Err(why) = scope.verdict(&run) {
+        row.outcome = why;
+        return Some(row);
+    }
+    let services = daemon
+        .block_on(daemon.docker.list_services(None::<ListServicesOptions>))
+        .unwrap_or_default();
+    if !services.is_empty() {
+        let names: Vec<String> = services
+            .iter()
+            .take(3)
+            .map(|s| {
+                s.spec
+                    .as_ref()
+                    .and_then(|spec| spec.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        row.outcome = format!(
+            "left: it holds {} service(s) ({}{})",
+            services.len(),
+            names.join(", "),
+            if services.len() > 3 { ", ..." } else { "" }
+        );
+        return Some(row);
+    }
+    if dry_run {
+        row.outcome = "would be left".to_owned();
+        return Some(row);
+    }
+    let gwbridge_before = labels
+        .get(LABEL_GWBRIDGE_BEFORE)
+        .is_some_and(|v| v == "true");
+    row.outcome = match daemon.leave_swarm() {
+        Ok(()) => {
+            if gwbridge_before {
+                "left".to_owned()
+            } else {
+                super::swarm::remove_gwbridge(daemon)
+                    .map_or_else(|why| format!("left; {why}"), |()| "left".to_owned())
+            }
+        }
+        Err(e) => format!("not left: {e}"),
+    };
+    Some(row)
+}
+
+/// Removes the firewall rules ([`super::firewall`]) of the runs in scope (or lists them with
+/// `dry_run`). Needs no daemon.
+pub fn firewall_rules(scope: Scope<'_>, dry_run: bool) -> Vec<Found> {
+    firewall::marked_rules()
+        .into_iter()
+        .map(|rule| {
+            let outcome = match scope.verdict(&rule.run) {
+                Err(why) => why,
+                Ok(()) if dry_run => "would be removed".to_owned(),
+                Ok(()) => match firewall::remove(&rule) {
+                    Ok(()) => "removed".to_owned(),
+                    Err(why) => format!("not removed: {why}"),
+                },
+            };
+            let port = rule
+                .line
+                .split_whitespace()
+                .skip_while(|w| *w != "--ctorigdstport")
+                .nth(1)
+                .unwrap_or("?");
+            Found {
+                kind: "firewall",
+                id: format!("port {port}"),
+                run: rule.run,
+                stack: String::new(),
+                outcome,
+            }
+        })
+        .collect()
+}
+
+/// Removes the lock files of ended runs of which nothing in `found` is left.
+pub fn forget_ended_runs(locks: &std::path::Path, found: &[Found]) {
+    let Ok(entries) = fs::read_dir(locks.join("runs")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(run) = name.to_str().and_then(|n| n.strip_suffix(".lock")) else {
+            continue;
+        };
+        let left = found.iter().any(|f| {
+            f.run == run
+                && ["left:", "not ", "would "]
+                    .iter()
+                    .any(|still| f.outcome.starts_with(still))
+        });
+        if !left {
+            lock::forget(locks, run);
+        }
+    }
+}
+
+/// A run's last resort, on a second stop signal: stops its service processes and removes what
+/// it made on the daemon (with `daemon`), whatever its lock says, each thing said on stderr.
+pub fn last_resort(run_id: &str, daemon: bool) {
+    let scope = Scope::Run(run_id);
+    let mut found = processes(scope, false).unwrap_or_default();
+    if daemon {
+        match Daemon::connect() {
+            Ok(daemon) => match clean(&daemon, scope, false, false) {
+                Ok(more) => found.extend(more),
+                Err(e) => eprintln!("{run_id}: the daemon's objects not removed: {e}"),
+            },
+            Err(e) => eprintln!("{run_id}: the daemon's objects not removed: {e}"),
+        }
+    }
+    // After the services whose ports they keep.
+    found.extend(firewall_rules(scope, false));
+    for f in &found {
+        eprintln!("{} {} ({}): {}", f.kind, f.id, f.stack, f.outcome);
+    }
 }
 
 /// The marker a service process of the `local` backend carries in its environment.
@@ -182,12 +352,10 @@ pub fn clean(daemon: &Daemon, dry_run: bool, images: bool) -> Result<Vec<Found>,
 struct Marker {
     run: String,
     stack: String,
-    harness_pid: u32,
-    harness_start: Option<u64>,
 }
 
 /// The marker in a process's environment, given as `/proc/<pid>/environ` holds it (`KEY=value`
-/// entries, each ended by a NUL); `None` without a run id and a harness pid. Where a variable
+/// entries, each ended by a NUL); `None` without a run id. Where a variable
 /// appears twice the first counts, as for `getenv`.
 fn marker(environ: &[u8]) -> Option<Marker> {
     let var = |name: &str| {
@@ -199,8 +367,6 @@ fn marker(environ: &[u8]) -> Option<Marker> {
     Some(Marker {
         run: var(ENV_RUN).filter(|run| !run.is_empty())?,
         stack: var(ENV_STACK).unwrap_or_default(),
-        harness_pid: var(ENV_HARNESS_PID)?.parse().ok()?,
-        harness_start: var(ENV_HARNESS_START).and_then(|start| start.parse().ok()),
     })
 }
 
@@ -264,8 +430,8 @@ fn marked_processes() -> Result<Vec<Marked>, CleanError> {
 /// Stops the service processes of the `local` backend whose harness is gone (or lists them
 /// with `dry_run`): `SIGTERM`, then `SIGKILL` if one has not exited within 5 s. Only
 /// processes carrying the marker are ever signalled.
-pub fn processes(dry_run: bool) -> Result<Vec<Found>, CleanError> {
-    processes_where(dry_run, |_| true)
+pub fn processes(scope: Scope<'_>, dry_run: bool) -> Result<Vec<Found>, CleanError> {
+    processes_where(scope, dry_run, |_| true)
 }
 
 /// Removes the memory cgroups a killed harness left (see [`super::cgroup`]), once empty: a
@@ -297,6 +463,7 @@ pub fn cgroups(dry_run: bool) -> Vec<Found> {
 
 /// [`processes`], limited to the markers `select` accepts.
 fn processes_where(
+    scope: Scope<'_>,
     dry_run: bool,
     select: impl Fn(&Marker) -> bool,
 ) -> Result<Vec<Found>, CleanError> {
@@ -307,11 +474,8 @@ fn processes_where(
         .filter(|p| select(&p.marker))
     {
         let Marked { pid, start, marker } = process;
-        let outcome = if harness_alive(marker.harness_pid, marker.harness_start) {
-            format!(
-                "left: its harness (pid {}) is still running",
-                marker.harness_pid
-            )
+        let outcome = if let Err(why) = scope.verdict(&marker.run) {
+            why
         } else if dry_run {
             "would be removed".to_owned()
         } else {
@@ -436,41 +600,25 @@ mod tests {
             Some(Marker {
                 run: "20260101T000000Z-idle".into(),
                 stack: "floor".into(),
-                harness_pid: 4242,
-                harness_start: Some(987_654),
             })
         );
     }
 
     #[test]
-    fn a_marker_needs_a_run_and_a_harness_pid() {
-        let pid = "FOOTPRINT_HARNESS_PID=4242";
+    fn a_marker_needs_a_run() {
         assert_eq!(marker(b""), None, "a zombie's environment reads empty");
-        assert_eq!(marker(&environ(&["PATH=/usr/bin", pid])), None);
-        assert_eq!(marker(&environ(&["FOOTPRINT_RUN=", pid])), None);
-        assert_eq!(marker(&environ(&["FOOTPRINT_RUN=r"])), None);
-        assert_eq!(
-            marker(&environ(&["FOOTPRINT_RUN=r", "FOOTPRINT_HARNESS_PID=x"])),
-            None
-        );
+        assert_eq!(marker(&environ(&["PATH=/usr/bin"])), None);
+        assert_eq!(marker(&environ(&["FOOTPRINT_RUN="])), None);
         // A longer name that begins like the marker's is another variable.
-        assert_eq!(marker(&environ(&["FOOTPRINT_RUNNER=r", pid])), None);
+        assert_eq!(marker(&environ(&["FOOTPRINT_RUNNER=r"])), None);
         let bare = marker(b"FOOTPRINT_HARNESS_PID=7\0FOOTPRINT_RUN=r").unwrap();
-        assert_eq!((bare.run.as_str(), bare.harness_pid), ("r", 7));
-        assert_eq!((bare.stack.as_str(), bare.harness_start), ("", None));
+        assert_eq!((bare.run.as_str(), bare.stack.as_str()), ("r", ""));
     }
 
     #[test]
     fn the_first_of_a_repeated_variable_counts() {
-        let env = environ(&[
-            "FOOTPRINT_RUN=first",
-            "FOOTPRINT_HARNESS_PID=1",
-            "FOOTPRINT_RUN=second",
-            "FOOTPRINT_HARNESS_START=soon",
-        ]);
-        let found = marker(&env).unwrap();
-        assert_eq!(found.run, "first");
-        assert_eq!(found.harness_start, None, "an unreadable start is unknown");
+        let env = environ(&["FOOTPRINT_RUN=first", "FOOTPRINT_RUN=second"]);
+        assert_eq!(marker(&env).unwrap().run, "first");
     }
 
     /// A child process, killed and reaped however the test ends.
@@ -483,20 +631,16 @@ mod tests {
         }
     }
 
-    /// `sleep 30` with `run`'s marker naming harness `harness` (started at `start`), started
-    /// by a shell that runs `setup` first; returned once it sleeps (mid-`exec`, a process's
-    /// environment can read empty).
-    fn marked(run: &str, harness: u32, start: Option<u64>, setup: &str) -> Guard {
+    /// `sleep 30` with `run`'s marker, started by a shell that runs `setup` first; returned
+    /// once it sleeps (mid-`exec`, a process's environment can read empty).
+    fn marked(run: &str, setup: &str) -> Guard {
         let mut command = Command::new("sh");
         command
             .args(["-c", &format!("{setup} exec sleep 30")])
             .env(ENV_RUN, run)
             .env(ENV_STACK, "floor")
-            .env(ENV_HARNESS_PID, harness.to_string())
+            .env(ENV_HARNESS_PID, "1")
             .stdin(Stdio::null());
-        if let Some(start) = start {
-            command.env(ENV_HARNESS_START, start.to_string());
-        }
         let child = Guard(command.spawn().unwrap());
         let comm = format!("/proc/{}/comm", child.0.id());
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -507,28 +651,33 @@ mod tests {
         child
     }
 
-    /// The pid of a process that has ended and been reaped.
-    fn gone_pid() -> u32 {
-        let mut child = Command::new("true").spawn().unwrap();
-        child.wait().unwrap();
-        child.id()
-    }
-
     fn run_id(test: &str) -> String {
         format!("unit-{}-{test}", std::process::id())
     }
 
-    fn of(run: &str, dry_run: bool) -> Vec<Found> {
-        processes_where(dry_run, |m| m.run == run).unwrap()
+    /// A folder of locks in which `run` has ended (its lock taken and released).
+    fn ended(run: &str) -> tempfile::TempDir {
+        let locks = tempfile::tempdir().unwrap();
+        drop(lock::acquire(locks.path(), run, false, |_| {}).unwrap());
+        locks
+    }
+
+    fn of(locks: &tempfile::TempDir, run: &str, dry_run: bool) -> Vec<Found> {
+        let scope = Scope::Ended {
+            locks: locks.path(),
+            force: false,
+        };
+        processes_where(scope, dry_run, |m| m.run == run).unwrap()
     }
 
     #[test]
     fn stops_a_marked_process_whose_harness_is_gone() {
         let run = run_id("gone");
-        let mut service = marked(&run, gone_pid(), None, "");
+        let locks = ended(&run);
+        let mut service = marked(&run, "");
         let pid = service.0.id().to_string();
 
-        let listed = of(&run, true);
+        let listed = of(&locks, &run, true);
         assert_eq!(listed.len(), 1, "{listed:?}");
         assert_eq!(
             (
@@ -544,20 +693,21 @@ mod tests {
             "a dry run stops nothing"
         );
 
-        let cleaned = of(&run, false);
+        let cleaned = of(&locks, &run, false);
         assert_eq!(cleaned.len(), 1, "{cleaned:?}");
         assert_eq!(cleaned[0].outcome, "removed");
         let status = service.0.try_wait().unwrap().expect("stopped");
         assert_eq!(status.signal(), Some(Signal::TERM.as_raw()));
-        assert!(of(&run, true).is_empty(), "nothing left of the run");
+        assert!(of(&locks, &run, true).is_empty(), "nothing left of the run");
     }
 
     #[test]
     fn kills_a_marked_process_that_ignores_sigterm() {
         let run = run_id("stubborn");
+        let locks = ended(&run);
         // An ignored signal stays ignored across `exec`.
-        let mut service = marked(&run, gone_pid(), None, "trap '' TERM;");
-        let cleaned = of(&run, false);
+        let mut service = marked(&run, "trap '' TERM;");
+        let cleaned = of(&locks, &run, false);
         assert_eq!(cleaned.len(), 1, "{cleaned:?}");
         assert_eq!(cleaned[0].outcome, "stopped (SIGKILL after 5 s)");
         let status = service.0.try_wait().unwrap().expect("killed");
@@ -565,51 +715,46 @@ mod tests {
     }
 
     #[test]
-    fn leaves_a_process_whose_harness_runs() {
-        // A stand-in harness: a shell run under the harness's name waits on its stdin.
-        let dir = tempfile::tempdir().unwrap();
-        let sh = fs::canonicalize("/bin/sh").unwrap();
-        std::os::unix::fs::symlink(sh, dir.path().join("harness")).unwrap();
-        let mut harness = Guard(
-            Command::new(dir.path().join("harness"))
-                .args(["-c", "read line"])
-                .stdin(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let harness_pid = harness.0.id();
-        let (_, start) = stat(harness_pid).unwrap();
+    fn leaves_a_process_whose_run_holds_its_lock() {
+        // Whatever the process that holds it is called, in whatever PID namespace: a harness
+        // named otherwise, or in a container, was taken for dead by a check of names.
+        let locks = tempfile::tempdir().unwrap();
         let run = run_id("alive");
-        let service = marked(&run, harness_pid, Some(start), "");
-        let older = marked(&run, harness_pid, None, "");
-        // The same pid with another start time: a later process that was given the pid.
-        let reused = marked(&run, harness_pid, Some(start + 1), "");
-        let outcome = |found: &[Found], guard: &Guard| {
-            let pid = guard.0.id().to_string();
-            found.iter().find(|f| f.id == pid).unwrap().outcome.clone()
-        };
-
-        let found = of(&run, true);
-        assert_eq!(found.len(), 3, "{found:?}");
-        let left = format!("left: its harness (pid {harness_pid}) is still running");
-        assert_eq!(outcome(&found, &service), left);
-        assert_eq!(
-            outcome(&found, &older),
-            left,
-            "no start time: the name counts"
-        );
-        assert_eq!(outcome(&found, &reused), "would be removed");
-
-        // A harness that has exited but is not reaped yet is gone too.
-        harness.0.kill().unwrap();
-        while stat(harness_pid).is_some_and(|(state, _)| !exited_state(state)) {
-            thread::sleep(Duration::from_millis(10));
-        }
-        let found = of(&run, true);
-        assert_eq!(found.len(), 3, "{found:?}");
+        let held = lock::acquire(locks.path(), &run, false, |_| {}).unwrap();
+        let service = marked(&run, "");
+        let found = of(&locks, &run, true);
+        assert_eq!(found.len(), 1, "{found:?}");
         assert!(
-            found.iter().all(|f| f.outcome == "would be removed"),
+            found[0].outcome.starts_with("left: its run is still going"),
             "{found:?}"
         );
+        // Its own last resort removes it all the same.
+        let scope = Scope::Run(&run);
+        let own = processes_where(scope, true, |m| m.run == run).unwrap();
+        assert_eq!(own[0].outcome, "would be removed");
+
+        drop(held);
+        let found = of(&locks, &run, true);
+        assert_eq!(found[0].outcome, "would be removed", "{found:?}");
+        drop(service);
+    }
+
+    #[test]
+    fn a_run_with_no_lock_here_is_left_unless_forced() {
+        let locks = tempfile::tempdir().unwrap();
+        let run = run_id("elsewhere");
+        let _service = marked(&run, "");
+        let found = of(&locks, &run, true);
+        assert!(
+            found[0].outcome.starts_with("left: no lock of its run"),
+            "{found:?}"
+        );
+        assert!(found[0].outcome.contains("--force"), "{found:?}");
+        let forced = Scope::Ended {
+            locks: locks.path(),
+            force: true,
+        };
+        let found = processes_where(forced, true, |m| m.run == run).unwrap();
+        assert_eq!(found[0].outcome, "would be removed");
     }
 }

@@ -17,6 +17,11 @@ pub const LABEL_STACK: &str = "footprint.stack";
 pub const LABEL_PID: &str = "footprint.pid";
 /// Label set to `true` on images kept after their run (`--keep-images`, `harness images`).
 pub const LABEL_KEEP: &str = "footprint.keep";
+/// Label of a swarm made by `--init-swarm`: the run that made it (so `harness clean` leaves a
+/// swarm a dead run made, and never one that was there before).
+pub const LABEL_MADE_BY: &str = "footprint.swarm-made-by-run";
+/// Label of a swarm made by `--init-swarm`: whether `docker_gwbridge` was there before it.
+pub const LABEL_GWBRIDGE_BEFORE: &str = "footprint.gwbridge-before";
 
 /// How long the first answer of the daemon may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
@@ -154,16 +159,34 @@ impl Daemon {
         })
     }
 
-    /// Makes this daemon a single-node swarm manager listening on 127.0.0.1 only.
-    pub fn init_swarm(&self) -> Result<(), DaemonError> {
+    /// Makes this daemon a single-node swarm manager listening on 127.0.0.1 only, labelled as
+    /// made by run `run_id` ([`LABEL_MADE_BY`], [`LABEL_GWBRIDGE_BEFORE`]).
+    pub fn init_swarm(&self, run_id: &str) -> Result<(), DaemonError> {
+        let labels = HashMap::from([
+            (LABEL_MADE_BY.to_owned(), run_id.to_owned()),
+            (
+                LABEL_GWBRIDGE_BEFORE.to_owned(),
+                self.network_exists("docker_gwbridge").to_string(),
+            ),
+        ]);
         let request = bollard::models::SwarmInitRequest {
             listen_addr: Some("127.0.0.1:2377".into()),
             advertise_addr: Some("127.0.0.1".into()),
             force_new_cluster: Some(false),
+            spec: Some(bollard::models::SwarmSpec {
+                labels: Some(labels),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         self.block_on(self.docker.init_swarm(request))?;
         Ok(())
+    }
+
+    /// The labels of the swarm this daemon manages; `None` outside a swarm (or on a worker).
+    pub fn swarm_labels(&self) -> Option<HashMap<String, String>> {
+        let swarm = self.block_on(self.docker.inspect_swarm()).ok()?;
+        Some(swarm.spec.and_then(|s| s.labels).unwrap_or_default())
     }
 
     /// Whether a network named `name` exists.

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod docker;
 #[cfg(test)]
 pub mod fake;
+pub mod firewall;
 pub mod image;
 pub mod local;
 pub mod select;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use super::daemon::{Daemon, DaemonError, SwarmState};
 use super::docker::DockerBackend;
+use super::firewall::{Exposed, Firewall, Iptables};
 use super::image::Images;
 use super::local::Local;
-use super::swarm::{Publish, SwarmBackend};
+use super::swarm::{Publish, SwarmBackend, SwarmSettings};
 use super::{Backend, Limits};
 
 /// The backend asked for.
@@ -61,6 +62,9 @@ pub enum SelectError {
         /// Why.
         source: DaemonError,
     },
+    /// The published ports cannot be kept from other hosts.
+    #[error("{0}")]
+    Firewall(String),
     /// The daemon is in no swarm and none is to be made.
     #[error(
         "the Docker daemon at {host} is not in swarm mode (node state: {state}); make this \
@@ -95,6 +99,9 @@ pub struct Choice {
     pub limits: Limits,
     /// Folder for the JVM runtimes made by `jlink`.
     pub scratch: PathBuf,
+    /// Leave published ports open to other hosts (swarm), instead of dropping what comes
+    /// from outside.
+    pub expose: bool,
 }
 
 /// The backend chosen, and why.
@@ -146,7 +153,7 @@ pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, SelectError> {
                 }
                 SwarmState::Inactive(state) if choice.init_swarm => {
                     daemon
-                        .init_swarm()
+                        .init_swarm(run_id)
                         .map_err(|source| SelectError::InitSwarm { state, source })?;
                     true
                 }
@@ -167,7 +174,7 @@ pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, SelectError> {
                     ""
                 }
             );
-            Ok(swarm(choice, run_id, daemon, made, why))
+            swarm(choice, run_id, daemon, made, why)
         }
         Kind::Auto => {
             let daemon = match Daemon::connect() {
@@ -184,7 +191,7 @@ pub fn select(choice: &Choice, run_id: &str) -> Result<Selected, SelectError> {
                         "swarm (auto): the Docker daemon at {} is a swarm manager ({})",
                         daemon.host, daemon.version
                     );
-                    Ok(swarm(choice, run_id, daemon, false, why))
+                    swarm(choice, run_id, daemon, false, why)
                 }
                 _ => {
                     let why = format!(
@@ -224,20 +231,43 @@ fn docker(choice: &Choice, run_id: &str, daemon: Arc<Daemon>, why: String) -> Se
     }
 }
 
-fn swarm(choice: &Choice, run_id: &str, daemon: Arc<Daemon>, made: bool, why: String) -> Selected {
+fn swarm(
+    choice: &Choice,
+    run_id: &str,
+    daemon: Arc<Daemon>,
+    made: bool,
+    why: String,
+) -> Result<Selected, SelectError> {
+    let firewall: Box<dyn Firewall> = if choice.expose {
+        Box::new(Exposed)
+    } else {
+        match Iptables::new(run_id) {
+            Ok(firewall) => Box::new(firewall),
+            Err(why) => {
+                if made {
+                    // Refused: the swarm made a moment ago goes too.
+                    let _ = daemon.leave_swarm();
+                }
+                return Err(SelectError::Firewall(why));
+            }
+        }
+    };
     let version = daemon.version.clone();
     let images = images(choice, run_id, &daemon);
-    Selected {
+    Ok(Selected {
         backend: Box::new(SwarmBackend::new(
             daemon,
             run_id,
             choice.limits.clone(),
-            choice.replicas,
-            choice.publish,
             images,
-            made,
+            SwarmSettings {
+                replicas: choice.replicas,
+                publish: choice.publish,
+                made_swarm: made,
+                firewall,
+            },
         )),
         why,
         daemon: Some(version),
-    }
+    })
 }

@@ -28,6 +28,7 @@ use super::container::{
     stop_container, wait_until,
 };
 use super::daemon::{Daemon, LABEL_RUN, label_filter};
+use super::firewall::Firewall;
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};
 use super::{
     Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, LoadWorkers,
@@ -68,10 +69,23 @@ pub struct SwarmBackend {
     /// Docker's bridge to the overlay networks was there before the run (it is made with the
     /// first task on an overlay network, and outlives the swarm).
     gwbridge_before: bool,
+    /// What keeps the published ports from other hosts.
+    firewall: Box<dyn Firewall>,
 }
 
 /// The bridge Docker makes on a node for its containers on overlay networks.
 const GWBRIDGE: &str = "docker_gwbridge";
+
+/// Removes `docker_gwbridge`, which the daemon made for a swarm's overlay networks and keeps
+/// after the swarm is left; or why not. Nothing to do when it is not there.
+pub(crate) fn remove_gwbridge(daemon: &Daemon) -> Result<(), String> {
+    if !daemon.network_exists(GWBRIDGE) {
+        return Ok(());
+    }
+    daemon
+        .block_on(daemon.docker.remove_network(GWBRIDGE))
+        .map_err(|e| format!("{GWBRIDGE} (made for the swarm's overlay networks) not removed: {e}"))
+}
 
 /// Whether the kernel has IPVS, which a swarm service's virtual IP is balanced by.
 fn has_ipvs() -> bool {
@@ -79,25 +93,42 @@ fn has_ipvs() -> bool {
         || std::path::Path::new("/proc/net/ip_vs").exists()
 }
 
+/// How a swarm run's services are made, besides their images and limits.
+#[derive(Debug)]
+pub struct SwarmSettings {
+    /// Replicas per service.
+    pub replicas: u32,
+    /// How their ports are published.
+    pub publish: Publish,
+    /// Whether the swarm was made for this run (and is to be left at its end).
+    pub made_swarm: bool,
+    /// What keeps the published ports from other hosts.
+    pub firewall: Box<dyn Firewall>,
+}
+
 impl SwarmBackend {
-    /// A backend making services on `daemon` (a swarm manager), labelled with `run_id`;
-    /// `made_swarm` when the swarm was made for this run and is to be left at its end.
+    /// A backend making services on `daemon` (a swarm manager), labelled with `run_id`.
     pub fn new(
         daemon: Arc<Daemon>,
         run_id: &str,
         limits: Limits,
-        replicas: u32,
-        publish: Publish,
         images: Images,
-        made_swarm: bool,
+        settings: SwarmSettings,
     ) -> Self {
         let gwbridge_before = daemon.network_exists(GWBRIDGE);
+        let SwarmSettings {
+            replicas,
+            publish,
+            made_swarm,
+            firewall,
+        } = settings;
         Self {
             run: DaemonRun::new(daemon, run_id, limits, images),
             replicas,
             publish,
             made_swarm,
             gwbridge_before,
+            firewall,
         }
     }
 }
@@ -151,7 +182,15 @@ impl Backend for SwarmBackend {
     }
 
     fn traits(&self) -> BackendTraits {
-        traits()
+        let mut traits = traits();
+        if self.firewall.keeps_other_hosts_out() {
+            traits.publishes_on_all_interfaces = false;
+            traits
+                .caveats
+                .retain(|c| !c.starts_with("the published port is open on every interface"));
+        }
+        traits.caveats.push(self.firewall.describe());
+        traits
     }
 
     fn image(&self, stack: &Stack, launch: &Launch) -> Result<Option<Built>, ImageError> {
@@ -201,6 +240,8 @@ impl Backend for SwarmBackend {
         }) else {
             return Closed::default();
         };
+        // The services are gone: their ports' rules can go.
+        closed.left.extend(self.firewall.release());
         if self.made_swarm {
             match daemon.leave_swarm() {
                 Ok(()) => {
@@ -208,13 +249,11 @@ impl Backend for SwarmBackend {
                         .done
                         .push("left the single-node swarm made for this run".into());
                     if !self.gwbridge_before && daemon.network_exists(GWBRIDGE) {
-                        match daemon.block_on(daemon.docker.remove_network(GWBRIDGE)) {
+                        match remove_gwbridge(daemon) {
                             Ok(()) => closed.done.push(format!(
                                 "removed {GWBRIDGE}, made by the daemon for the run's overlay network"
                             )),
-                            Err(e) => closed.left.push(format!(
-                                "{GWBRIDGE} (made for the run's overlay network) not removed: {e}"
-                            )),
+                            Err(why) => closed.left.push(why),
                         }
                     }
                 }
@@ -438,6 +477,13 @@ impl Backend for SwarmBackend {
             }),
             ..Default::default()
         };
+        // Kept from other hosts before it is published.
+        self.firewall
+            .guard(port)
+            .map_err(|why| BackendError::Docker {
+                stack: spec.stack.clone(),
+                why,
+            })?;
         let daemon = &self.run.daemon;
         let started = Instant::now();
         let created = daemon

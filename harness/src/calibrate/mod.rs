@@ -97,6 +97,8 @@ pub struct Options {
     pub init_swarm: bool,
     /// No progress output.
     pub quiet: bool,
+    /// When another run holds this host, waits for it to end instead of refusing.
+    pub wait: bool,
     /// Cancelled by Ctrl-C.
     pub cancel: Cancel,
 }
@@ -275,6 +277,11 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         reporter.warn(note);
     }
     let started = setup.env.started;
+    // One run at a time on the host (a calibration pins the same CPUs a scenario does).
+    let _lock = crate::lock::acquire(&crate::lock::dir(), &setup.run_id, options.wait, |holder| {
+        reporter.say(&format!("waiting for {holder} to end"))
+    })
+    .map_err(|e| CalibrateError::Run(e.to_string()))?;
     // Refusals (no daemon, no swarm) come before anything is written or built.
     let choice = Choice {
         kind: options.backend,
@@ -286,6 +293,8 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
         // A scenario's default limits, as a run without a [container] table has them.
         limits: Limits::of(&Default::default(), &setup.placement.service_cpus),
         scratch: options.root.join("target").join("footprint-images"),
+        // A calibration's load comes from this host only.
+        expose: false,
     };
     let selected = select::select(&choice, &setup.run_id)
         .map_err(|e| CalibrateError::Setup(format!("--backend: {e}")))?;
@@ -338,7 +347,12 @@ fn calibrate_on(
     reporter: &Reporter,
 ) -> Result<(Vec<ToolRuns>, Vec<f64>), CalibrateError> {
     let setup_err = |e: driver::LoadError| CalibrateError::Setup(e.to_string());
-    fs::create_dir_all(dir).map_err(|source| CalibrateError::Write {
+    let made = dir
+        .parent()
+        .map_or(Ok(()), fs::create_dir_all)
+        // Made here and only here: a folder already there is another run's, never shared.
+        .and_then(|()| fs::create_dir(dir));
+    made.map_err(|source| CalibrateError::Write {
         path: dir.to_owned(),
         source,
     })?;

@@ -57,7 +57,7 @@ impl Run {
 /// odd rounds; unthrottled, Goose goes first in even rounds and last in odd ones, and the
 /// constant-rate ceiling always follows wrk, whose throughput it is asked twice of.
 pub fn order(rate: Option<u32>, round: u32) -> Vec<Run> {
-    let even = round % 2 == 0;
+    let even = round.is_multiple_of(2);
     match rate {
         None if even => vec![Run::Goose, Run::Wrk, Run::ConstantRateCeiling],
         None => vec![Run::Wrk, Run::ConstantRateCeiling, Run::Goose],

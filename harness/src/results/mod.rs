@@ -93,6 +93,17 @@ pub enum RecordError {
         /// The newest version this harness reads ([`SCHEMA_VERSION`]).
         reads: u32,
     },
+    /// `summary.json`'s `run_id` is not a plain name (it names the report's file).
+    #[error(
+        "{path}: run_id {run_id:?} is not a plain name (letters, digits, `-_.+@`): a run id names \
+         files, never a path; fix the key or the folder"
+    )]
+    RunId {
+        /// The file.
+        path: PathBuf,
+        /// What it holds.
+        run_id: String,
+    },
 }
 
 /// A CSV file of rows of type `R`, appended row by row and flushed after each; its header
@@ -235,7 +246,18 @@ impl RunDir {
         battery: bool,
     ) -> Result<Self, ResultsError> {
         let path = root.join(run_id);
-        fs::create_dir_all(&path).map_err(io_err(&path))?;
+        if !crate::lock::plain_name(run_id) {
+            return Err(ResultsError {
+                path,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a run id is a plain name (letters, digits, `-_.+@`), never a path",
+                ),
+            });
+        }
+        fs::create_dir_all(root).map_err(io_err(root))?;
+        // Made here and only here: a folder already there is another run's, never shared.
+        fs::create_dir(&path).map_err(io_err(&path))?;
         write_file(&path.join("scenario.toml"), scenario_toml.as_bytes())?;
         let env_json = serde_json::to_vec_pretty(env).unwrap_or_default();
         write_file(&path.join("env.json"), &env_json)?;
@@ -335,7 +357,17 @@ pub fn load_summary(dir: &Path) -> Result<Summary, RecordError> {
         .schema_version;
     match found {
         // Version 1 is today's schema: fields added since are optional.
-        OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION => serde_json::from_str(&text).map_err(json),
+        OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION => {
+            let summary: Summary = serde_json::from_str(&text).map_err(json)?;
+            if crate::lock::plain_name(&summary.run_id) {
+                Ok(summary)
+            } else {
+                Err(RecordError::RunId {
+                    path,
+                    run_id: summary.run_id,
+                })
+            }
+        }
         _ => Err(RecordError::SchemaVersion {
             path,
             found,
@@ -619,6 +651,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         summary_with_version(dir.path(), 1);
         assert_eq!(load_summary(dir.path()).unwrap().run_id, "r");
+    }
+
+    #[test]
+    fn a_summary_whose_run_id_is_a_path_is_refused() {
+        // Its report would be written at `<reports>/../../x.html`, outside the folder.
+        let dir = tempfile::tempdir().unwrap();
+        summary_with_version(dir.path(), SCHEMA_VERSION);
+        let text = fs::read_to_string(dir.path().join("summary.json")).unwrap();
+        let mut summary: serde_json::Value = serde_json::from_str(&text).unwrap();
+        summary["run_id"] = "../../x".into();
+        fs::write(dir.path().join("summary.json"), summary.to_string()).unwrap();
+        let err = load_summary(dir.path()).unwrap_err();
+        assert!(matches!(&err, RecordError::RunId { run_id, .. } if run_id == "../../x"));
+        assert!(err.to_string().contains("summary.json"), "{err}");
     }
 
     #[test]

@@ -259,16 +259,16 @@ impl Check<'_> {
         let idle_seconds = self.int_or("idle_seconds", &raw.idle_seconds, &SECONDS, 3)?;
         // Goose's back-fill is gone (the Goose driver records every request itself, with
         // Goose's own metrics off): only `disabled` is still read, for older files.
-        if let Some(value) = &raw.coordinated_omission {
-            if !matches!(value.get_ref(), Value::String(text) if text == "disabled") {
-                return Err(self.invalid(
-                    "coordinated_omission",
-                    value,
-                    "\"disabled\" or no key: Goose's back-filled mitigations are no longer \
-                     used; for latencies counted from when each request was due, set \
-                     load = \"constant-rate\" and give every step a rate",
-                ));
-            }
+        if let Some(value) = &raw.coordinated_omission
+            && !matches!(value.get_ref(), Value::String(text) if text == "disabled")
+        {
+            return Err(self.invalid(
+                "coordinated_omission",
+                value,
+                "\"disabled\" or no key: Goose's back-filled mitigations are no longer \
+                 used; for latencies counted from when each request was due, set \
+                 load = \"constant-rate\" and give every step a rate",
+            ));
         }
         let load = match &raw.load {
             // A capacity search is judged on the constant-rate driver's corrected percentiles.

@@ -16,8 +16,25 @@ use serde_json::Value;
 pub fn harness() -> Command {
     let mut cmd = Command::cargo_bin("harness").unwrap();
     cmd.current_dir(root())
-        .env(harness::stacks::PROFILE_VAR, "stack-test");
+        .env(harness::stacks::PROFILE_VAR, "stack-test")
+        .env(harness::lock::DIR_VAR, lock_dir());
     cmd
+}
+
+thread_local! {
+    static LOCKS: PathBuf = {
+        let base = root().join("target").join("test-locks");
+        fs::create_dir_all(&base).unwrap();
+        tempfile::tempdir_in(&base).unwrap().keep()
+    };
+}
+
+/// The folder of the runs' locks of the calling test: one per test (each test runs on a thread
+/// of its own), shared by every command it starts, so its `harness clean` sees its own runs'
+/// locks. The tests of one binary run at once: with the host's folder, each run would refuse
+/// the others (one run per host).
+pub fn lock_dir() -> PathBuf {
+    LOCKS.with(Clone::clone)
 }
 
 /// The project's root.
@@ -90,6 +107,7 @@ pub fn run_scenario(args: &[&str]) -> Ran {
 pub fn spawn(args: &[&str]) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(root())
+        .env(harness::lock::DIR_VAR, lock_dir())
         .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())

@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value::Value;
@@ -34,6 +34,18 @@ const KEEP: usize = 2_000;
 
 /// The largest export request accepted, bytes.
 const MAX_BODY: usize = 64 << 20;
+
+/// The largest request head accepted, bytes: a request line and a few headers are well under
+/// it; a peer sending more (or a line that never ends) is answered `431` and dropped.
+const MAX_HEAD: usize = 16 << 10;
+
+/// The most connections served at once: a rung's exporter keeps one or two; the one over the
+/// cap is answered `503` and closed, so idle peers cannot hold a thread each without bound.
+pub const MAX_CONNECTIONS: usize = 64;
+
+/// How long one request (its head and its body) may take to arrive: a drip-fed request is
+/// dropped rather than holding its thread.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// One span as received: what the checks look at.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,14 +142,36 @@ impl Drop for Receiver {
     }
 }
 
+/// One of the [`MAX_CONNECTIONS`] served at once, given back when its connection ends.
+struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 fn accept_loop(listener: &TcpListener, state: &Arc<Mutex<Received>>, stop: &Arc<AtomicBool>) {
+    let open = Arc::new(AtomicUsize::new(0));
     while !stop.load(Ordering::Relaxed) {
         match listener.accept() {
-            Ok((stream, _)) => {
+            Ok((mut stream, _)) => {
+                if open.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    open.fetch_sub(1, Ordering::SeqCst);
+                    refuse(state, format!("over {MAX_CONNECTIONS} connections at once"));
+                    let _ = stream.set_nonblocking(false);
+                    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                    let _ = stream.write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    );
+                    continue;
+                }
+                let slot = Slot(Arc::clone(&open));
                 let (state, stop) = (Arc::clone(state), Arc::clone(stop));
                 let _ = thread::Builder::new()
                     .name("otlp-connection".into())
                     .spawn(move || {
+                        let _slot = slot;
                         let _ = serve(stream, &state, &stop);
                     });
             }
@@ -156,9 +190,19 @@ fn serve(stream: TcpStream, state: &Mutex<Received>, stop: &AtomicBool) -> io::R
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     loop {
-        let Some((method, path, length)) = read_head(&mut reader, stop)? else {
-            return Ok(());
+        let head = match read_head(&mut reader, stop) {
+            Ok(Some(head)) => head,
+            Ok(None) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                refuse(state, e.to_string());
+                writer.write_all(
+                    b"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
         };
+        let (method, path, length, deadline) = head;
         if method == "GET" {
             let (status, body) = match path.as_str() {
                 HEALTH_PATH => ("200 OK", "{\"status\":\"up\"}".to_owned()),
@@ -182,8 +226,9 @@ fn serve(stream: TcpStream, state: &Mutex<Received>, stop: &AtomicBool) -> io::R
             )?;
             return Ok(());
         };
-        let mut body = vec![0; length];
-        read_body(&mut reader, &mut body, stop)?;
+        // Read as it arrives, not allocated from what the head claims.
+        let mut body = Vec::new();
+        read_body(&mut reader, &mut body, length, stop, deadline)?;
         if method != "POST" || path != TRACES_PATH {
             refuse(state, format!("{method} {path}"));
             writer.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")?;
@@ -205,18 +250,30 @@ fn serve(stream: TcpStream, state: &Mutex<Received>, stop: &AtomicBool) -> io::R
     }
 }
 
+/// What a request head says: its method, path and `Content-Length`, and by when the whole
+/// request must have arrived.
+type Head = (String, String, Option<usize>, Instant);
+
 /// The request line and the `Content-Length` of the next request; `None` when the client
-/// closed the connection (or the receiver stops) between requests.
-fn read_head(
-    reader: &mut BufReader<TcpStream>,
-    stop: &AtomicBool,
-) -> io::Result<Option<(String, String, Option<usize>)>> {
+/// closed the connection (or the receiver stops) between requests. A head over [`MAX_HEAD`]
+/// bytes, or one still arriving [`REQUEST_DEADLINE`] after its first byte, is an error
+/// (`InvalidData`, `TimedOut`).
+fn read_head(reader: &mut BufReader<TcpStream>, stop: &AtomicBool) -> io::Result<Option<Head>> {
     let mut head = String::new();
+    let mut deadline: Option<Instant> = None;
     loop {
         let mut line = String::new();
-        match reader.read_line(&mut line) {
-            Ok(0) => return Ok(None),
+        let room = MAX_HEAD.saturating_sub(head.len());
+        match reader.by_ref().take(room as u64 + 1).read_line(&mut line) {
+            Ok(0) if line.is_empty() => return Ok(None),
             Ok(_) => {
+                deadline.get_or_insert_with(|| Instant::now() + REQUEST_DEADLINE);
+                if head.len() + line.len() > MAX_HEAD || !line.ends_with('\n') {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("a request head over {MAX_HEAD} bytes"),
+                    ));
+                }
                 if line == "\r\n" || line == "\n" {
                     if head.is_empty() {
                         continue;
@@ -226,8 +283,17 @@ fn read_head(
                 head.push_str(&line);
             }
             Err(e) if is_timeout(&e) => {
+                // What arrived of a line stays in the reader's buffer only up to its capacity:
+                // `read_line` keeps what it read in `line`, so keep it.
+                head.push_str(&line);
                 if stop.load(Ordering::Relaxed) {
                     return Ok(None);
+                }
+                if deadline.is_some_and(|d| Instant::now() > d) || head.len() > MAX_HEAD {
+                    return Err(io::ErrorKind::TimedOut.into());
+                }
+                if !head.is_empty() {
+                    deadline.get_or_insert_with(|| Instant::now() + REQUEST_DEADLINE);
                 }
             }
             Err(e) => return Err(e),
@@ -243,21 +309,29 @@ fn read_head(
             .eq_ignore_ascii_case("content-length")
             .then(|| value.trim().parse().ok())?
     });
-    Ok(Some((method, path, length)))
+    let deadline = deadline.unwrap_or_else(|| Instant::now() + REQUEST_DEADLINE);
+    Ok(Some((method, path, length, deadline)))
 }
 
+/// Reads `length` bytes of body into `body` as they arrive, until `deadline`.
 fn read_body(
     reader: &mut BufReader<TcpStream>,
-    body: &mut [u8],
+    body: &mut Vec<u8>,
+    length: usize,
     stop: &AtomicBool,
+    deadline: Instant,
 ) -> io::Result<()> {
-    let mut filled = 0;
-    while filled < body.len() {
-        match reader.read(&mut body[filled..]) {
+    let mut chunk = [0u8; 64 << 10];
+    while body.len() < length {
+        let want = (length - body.len()).min(chunk.len());
+        match reader.read(&mut chunk[..want]) {
             Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
-            Ok(n) => filled += n,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
             Err(e) if is_timeout(&e) && !stop.load(Ordering::Relaxed) => {}
             Err(e) => return Err(e),
+        }
+        if Instant::now() > deadline {
+            return Err(io::ErrorKind::TimedOut.into());
         }
     }
     Ok(())
@@ -404,5 +478,69 @@ mod tests {
             }
         );
         assert_eq!(conn.request("GET", "/nothing").unwrap().status, 404);
+    }
+
+    /// The first line of what the receiver answers on `stream`, within 10 s.
+    fn answer(stream: &mut TcpStream) -> String {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut byte = [0u8; 1];
+        while !got.ends_with(b"\r\n") {
+            match stream.read(&mut byte) {
+                Ok(1) => got.push(byte[0]),
+                _ => break,
+            }
+        }
+        String::from_utf8_lossy(&got).trim().to_owned()
+    }
+
+    #[test]
+    fn a_head_that_never_ends_is_refused_and_dropped() {
+        let receiver = Receiver::start().unwrap();
+        let mut peer = TcpStream::connect(receiver.addr()).unwrap();
+        // One line, no newline, past the cap: before the cap it was read without bound.
+        let line = vec![b'a'; MAX_HEAD + 4096];
+        peer.write_all(b"POST /v1/traces HTTP/1.1\r\nX-Long: ")
+            .unwrap();
+        let _ = peer.write_all(&line);
+        assert_eq!(
+            answer(&mut peer),
+            "HTTP/1.1 431 Request Header Fields Too Large"
+        );
+        assert_eq!(receiver.received().refused, 1);
+    }
+
+    #[test]
+    fn connections_over_the_cap_are_answered_503() {
+        let receiver = Receiver::start().unwrap();
+        let held: Vec<TcpStream> = (0..MAX_CONNECTIONS)
+            .map(|_| TcpStream::connect(receiver.addr()).unwrap())
+            .collect();
+        // Each held connection is served (a request answered) before the one over the cap.
+        for stream in &held {
+            let mut stream = stream.try_clone().unwrap();
+            stream
+                .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            assert_eq!(answer(&mut stream), "HTTP/1.1 200 OK");
+        }
+        let mut over = TcpStream::connect(receiver.addr()).unwrap();
+        assert_eq!(answer(&mut over), "HTTP/1.1 503 Service Unavailable");
+        drop(held);
+        // Their slots come back once they close.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut again = TcpStream::connect(receiver.addr()).unwrap();
+            again
+                .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            if answer(&mut again) == "HTTP/1.1 200 OK" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the slots never came back");
+            thread::sleep(Duration::from_millis(50));
+        }
     }
 }

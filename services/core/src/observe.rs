@@ -68,10 +68,11 @@ impl Observer {
     #[cfg_attr(not(feature = "metrics"), allow(unused_variables))]
     pub fn exposition(&self, method: &str, path: &str) -> Option<String> {
         #[cfg(feature = "metrics")]
-        if let Some(metrics) = &self.metrics {
-            if method == "GET" && path == crate::METRICS_PATH {
-                return Some(metrics.encode());
-            }
+        if let Some(metrics) = &self.metrics
+            && method == "GET"
+            && path == crate::METRICS_PATH
+        {
+            return Some(metrics.encode());
         }
         None
     }
