@@ -20,6 +20,20 @@ pub const MAX_BODY: u64 = 1 << 20;
 /// How often a blocked read wakes up to notice a shutdown.
 const POLL: Duration = Duration::from_millis(50);
 
+/// The bounds every client is held to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client may take to send a request head, and a kept-alive connection may
+    /// sit idle.
+    pub head: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { head: HEAD_TIMEOUT }
+    }
+}
+
 /// Serves until `SIGTERM` or `SIGINT`, then lets in-flight requests finish for up to
 /// [`shutdown::GRACE`].
 pub fn run(config: Config, boot: Boot) -> io::Result<()> {
@@ -27,7 +41,6 @@ pub fn run(config: Config, boot: Boot) -> io::Result<()> {
     let listener = TcpListener::bind(config.addr())?;
     let addr = listener.local_addr()?;
     let stopping = Arc::new(AtomicBool::new(false));
-    let open = Arc::new(AtomicUsize::new(0));
     let flag = Arc::clone(&stopping);
     shutdown::on_signal(move |_| {
         flag.store(true, Ordering::SeqCst);
@@ -35,6 +48,19 @@ pub fn run(config: Config, boot: Boot) -> io::Result<()> {
         let _ = TcpStream::connect_timeout(&wake_addr(addr), Duration::from_secs(1));
     })?;
     boot.announce(STACK, addr);
+    serve(listener, service, Limits::default(), &stopping);
+    Ok(())
+}
+
+/// Accepts connections on `listener`, a thread each, until `stopping` is set and a
+/// connection wakes the accept; then gives open connections up to [`shutdown::GRACE`].
+pub fn serve(
+    listener: TcpListener,
+    service: Arc<AccountService>,
+    limits: Limits,
+    stopping: &Arc<AtomicBool>,
+) {
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in listener.incoming() {
         if stopping.load(Ordering::SeqCst) {
             break;
@@ -42,12 +68,12 @@ pub fn run(config: Config, boot: Boot) -> io::Result<()> {
         let Ok(stream) = stream else { continue };
         let (service, stopping, open) = (
             Arc::clone(&service),
-            Arc::clone(&stopping),
+            Arc::clone(stopping),
             Arc::clone(&open),
         );
         open.fetch_add(1, Ordering::SeqCst);
         let spawned = thread::Builder::new().spawn(move || {
-            serve(stream, &service, &stopping);
+            connection(stream, &service, limits, &stopping);
             open.fetch_sub(1, Ordering::SeqCst);
         });
         if spawned.is_err() {
@@ -60,7 +86,6 @@ pub fn run(config: Config, boot: Boot) -> io::Result<()> {
     while open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
     }
-    Ok(())
 }
 
 fn wake_addr(addr: SocketAddr) -> SocketAddr {
@@ -72,9 +97,14 @@ fn wake_addr(addr: SocketAddr) -> SocketAddr {
 }
 
 /// One connection: requests in sequence until the client or a shutdown closes it.
-fn serve(mut stream: TcpStream, service: &AccountService, stopping: &AtomicBool) {
+fn connection(
+    mut stream: TcpStream,
+    service: &AccountService,
+    limits: Limits,
+    stopping: &AtomicBool,
+) {
     if stream.set_read_timeout(Some(POLL)).is_err()
-        || stream.set_write_timeout(Some(HEAD_TIMEOUT)).is_err()
+        || stream.set_write_timeout(Some(limits.head)).is_err()
     {
         return;
     }
@@ -82,7 +112,7 @@ fn serve(mut stream: TcpStream, service: &AccountService, stopping: &AtomicBool)
     let mut buf = Vec::with_capacity(1024);
     let mut out = Vec::with_capacity(256);
     loop {
-        let head_len = match read_head(&mut stream, &mut buf, stopping) {
+        let head_len = match read_head(&mut stream, &mut buf, limits, stopping) {
             Ok(Some(len)) => len,
             Ok(None) => return,
             Err(status) => {
@@ -103,7 +133,7 @@ fn serve(mut stream: TcpStream, service: &AccountService, stopping: &AtomicBool)
             Err(e) => (refusal(e), true, false, Body::None),
         };
         buf.drain(..head_len + 4);
-        if let Err(status) = discard_body(&mut stream, &mut buf, body) {
+        if let Err(status) = discard_body(&mut stream, &mut buf, body, limits) {
             let _ = refuse(&mut stream, &mut out, status);
             return;
         }
@@ -136,6 +166,7 @@ fn refuse(stream: &mut TcpStream, out: &mut Vec<u8>, status: u16) -> io::Result<
 fn read_head(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
+    limits: Limits,
     stopping: &AtomicBool,
 ) -> Result<Option<usize>, u16> {
     let started = Instant::now();
@@ -155,7 +186,7 @@ fn read_head(
         if buf.is_empty() && stopping.load(Ordering::SeqCst) {
             return Ok(None);
         }
-        if started.elapsed() > HEAD_TIMEOUT {
+        if started.elapsed() > limits.head {
             return if buf.is_empty() { Ok(None) } else { Err(408) };
         }
         if read_some(stream, buf) == Ok(0) {
@@ -184,11 +215,16 @@ fn read_some(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, ()> {
     }
 }
 
-/// Reads until `buf` holds `n` bytes, within the head timeout.
-fn fill_to(stream: &mut TcpStream, buf: &mut Vec<u8>, n: usize) -> Result<(), u16> {
+/// Reads until `buf` holds `n` bytes, within `limit`.
+fn fill_to(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    n: usize,
+    limit: Duration,
+) -> Result<(), u16> {
     let started = Instant::now();
     while buf.len() < n {
-        if started.elapsed() > HEAD_TIMEOUT {
+        if started.elapsed() > limit {
             return Err(408);
         }
         if read_some(stream, buf) == Ok(0) {
@@ -199,13 +235,18 @@ fn fill_to(stream: &mut TcpStream, buf: &mut Vec<u8>, n: usize) -> Result<(), u1
 }
 
 /// Reads and drops the request body, so the next request on the connection starts clean.
-fn discard_body(stream: &mut TcpStream, buf: &mut Vec<u8>, body: Body) -> Result<(), u16> {
+fn discard_body(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    body: Body,
+    limits: Limits,
+) -> Result<(), u16> {
     match body {
         Body::None => Ok(()),
         Body::Length(n) if n > MAX_BODY => Err(413),
         Body::Length(n) => {
             let n = usize::try_from(n).map_err(|_| 413u16)?;
-            fill_to(stream, buf, n)?;
+            fill_to(stream, buf, n, limits.head)?;
             buf.drain(..n);
             Ok(())
         }
@@ -219,7 +260,7 @@ fn discard_body(stream: &mut TcpStream, buf: &mut Vec<u8>, body: Body) -> Result
                     if buf.len() > 1024 {
                         return Err(400);
                     }
-                    fill_to(stream, buf, buf.len() + 1)?;
+                    fill_to(stream, buf, buf.len() + 1, limits.head)?;
                 };
                 let size = std::str::from_utf8(&buf[..line])
                     .ok()
@@ -232,7 +273,7 @@ fn discard_body(stream: &mut TcpStream, buf: &mut Vec<u8>, body: Body) -> Result
                 buf.drain(..line + 2);
                 if size == 0 {
                     // No trailers are accepted: the blank line ends the body.
-                    fill_to(stream, buf, 2)?;
+                    fill_to(stream, buf, 2, limits.head)?;
                     return if buf.drain(..2).as_slice() == b"\r\n" {
                         Ok(())
                     } else {
@@ -240,9 +281,79 @@ fn discard_body(stream: &mut TcpStream, buf: &mut Vec<u8>, body: Body) -> Result
                     };
                 }
                 let chunk = usize::try_from(size).map_err(|_| 413u16)? + 2;
-                fill_to(stream, buf, chunk)?;
+                fill_to(stream, buf, chunk, limits.head)?;
                 buf.drain(..chunk);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A server on a free port of 127.0.0.1, in this process, held to `limits`.
+    fn start(limits: Limits) -> SocketAddr {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let service = Arc::new(AccountService::seeded("test"));
+        thread::spawn(move || serve(listener, service, limits, &Arc::new(AtomicBool::new(false))));
+        addr
+    }
+
+    /// Writes `bytes` on a fresh connection and reads until the server closes it or
+    /// `wait` passes; returns what came back and whether the server closed.
+    fn exchange(addr: SocketAddr, bytes: &[u8], wait: Duration) -> (String, bool) {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream.write_all(bytes).unwrap();
+        read_until_closed(&mut stream, wait)
+    }
+
+    fn read_until_closed(stream: &mut TcpStream, wait: Duration) -> (String, bool) {
+        let deadline = Instant::now() + wait;
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let closed = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break false;
+            }
+            stream.set_read_timeout(Some(left)).unwrap();
+            match stream.read(&mut chunk) {
+                Ok(0) => break true,
+                Ok(n) => got.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break false;
+                }
+                Err(_) => break true,
+            }
+        };
+        (String::from_utf8_lossy(&got).into_owned(), closed)
+    }
+
+    /// The status codes in `answers`, in order.
+    fn statuses(answers: &str) -> Vec<u16> {
+        answers
+            .match_indices("HTTP/1.1 ")
+            .filter_map(|(i, _)| answers.get(i + 9..i + 12)?.parse().ok())
+            .collect()
+    }
+
+    #[test]
+    fn serves_a_request_in_process() {
+        let addr = start(Limits::default());
+        let (answers, closed) = exchange(
+            addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+            Duration::from_secs(5),
+        );
+        assert_eq!(statuses(&answers), [200]);
+        assert!(closed);
     }
 }
