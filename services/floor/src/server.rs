@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use footprint_core::{AccountService, Boot, Config, Problem, host, shutdown};
 
-use crate::http::{self, Body, Head, ParseError};
+use crate::http::{self, Body, Chunked, Head, ParseError};
 use crate::{STACK, problem, route};
 
 /// How long a client may take to send a request head (and how long a kept-alive
@@ -251,39 +251,11 @@ fn discard_body(
             Ok(())
         }
         Body::Chunked => {
-            let mut total = 0u64;
-            loop {
-                let line = loop {
-                    if let Some(end) = buf.windows(2).position(|w| w == b"\r\n") {
-                        break end;
-                    }
-                    if buf.len() > 1024 {
-                        return Err(400);
-                    }
-                    fill_to(stream, buf, buf.len() + 1, limits.head)?;
-                };
-                let size = std::str::from_utf8(&buf[..line])
-                    .ok()
-                    .and_then(|l| u64::from_str_radix(l.split(';').next()?.trim(), 16).ok())
-                    .ok_or(400u16)?;
-                total = total.saturating_add(size);
-                if total > MAX_BODY {
-                    return Err(413);
-                }
-                buf.drain(..line + 2);
-                if size == 0 {
-                    // No trailers are accepted: the blank line ends the body.
-                    fill_to(stream, buf, 2, limits.head)?;
-                    return if buf.drain(..2).as_slice() == b"\r\n" {
-                        Ok(())
-                    } else {
-                        Err(400)
-                    };
-                }
-                let chunk = usize::try_from(size).map_err(|_| 413u16)? + 2;
-                fill_to(stream, buf, chunk, limits.head)?;
-                buf.drain(..chunk);
+            let mut chunked = Chunked::new(MAX_BODY);
+            while !chunked.feed(buf).map_err(ParseError::status)? {
+                fill_to(stream, buf, buf.len() + 1, limits.head)?;
             }
+            Ok(())
         }
     }
 }
@@ -355,5 +327,83 @@ mod tests {
         );
         assert_eq!(statuses(&answers), [200]);
         assert!(closed);
+    }
+
+    /// A chunked `GET /health` with `body` as its body, the connection to be closed after.
+    fn chunked(body: &str) -> String {
+        format!(
+            "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n{body}"
+        )
+    }
+
+    #[test]
+    fn chunk_sizes_are_hex_digits_and_nothing_else() {
+        let addr = start(Limits::default());
+        for size in ["+5", " 5", "5 ", "0x5", "-5", "", "5\t"] {
+            let request = chunked(&format!("{size}\r\nhello\r\n0\r\n\r\n"));
+            let (answers, closed) = exchange(addr, request.as_bytes(), Duration::from_secs(5));
+            assert_eq!(statuses(&answers), [400], "chunk size {size:?}: {answers}");
+            assert!(closed, "chunk size {size:?}: the connection stayed open");
+        }
+    }
+
+    #[test]
+    fn chunk_data_must_end_in_crlf() {
+        let addr = start(Limits::default());
+        // Three bytes declared, five sent: a reader that skips two bytes blindly takes
+        // "XX" for the line end and reads on.
+        for body in [
+            "3\r\nhelXX0\r\n\r\n",
+            "3\r\nhel\n0\r\n\r\n",
+            "3\r\nhel0\r\n\r\n\r\n",
+        ] {
+            let (answers, closed) =
+                exchange(addr, chunked(body).as_bytes(), Duration::from_secs(5));
+            assert_eq!(statuses(&answers), [400], "body {body:?}: {answers}");
+            assert!(closed, "body {body:?}: the connection stayed open");
+        }
+    }
+
+    #[test]
+    fn chunk_extensions_and_trailers_are_read_and_ignored() {
+        let addr = start(Limits::default());
+        let body = "5;name=value;flag\r\nhello\r\n3 ; q=\"a \\\" b\"\r\nabc\r\n\
+                    0\r\nX-Trailer: yes\r\nChecksum: 1\r\n\r\n";
+        let request = format!(
+            "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n{body}\
+             GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        );
+        let (answers, closed) = exchange(addr, request.as_bytes(), Duration::from_secs(5));
+        assert_eq!(statuses(&answers), [200, 200], "{answers}");
+        assert!(closed);
+    }
+
+    #[test]
+    fn malformed_chunk_extensions_and_trailers_are_refused() {
+        let addr = start(Limits::default());
+        for body in [
+            "5;\r\nhello\r\n0\r\n\r\n",
+            "5;a=\"open\r\nhello\r\n0\r\n\r\n",
+            "5;a b\r\nhello\r\n0\r\n\r\n",
+            "5;=x\r\nhello\r\n0\r\n\r\n",
+            "0\r\nno colon\r\n\r\n",
+            "0\r\n folded: x\r\n\r\n",
+        ] {
+            let (answers, closed) =
+                exchange(addr, chunked(body).as_bytes(), Duration::from_secs(5));
+            assert_eq!(statuses(&answers), [400], "body {body:?}: {answers}");
+            assert!(closed, "body {body:?}: the connection stayed open");
+        }
+    }
+
+    #[test]
+    fn a_transfer_coding_on_http_1_0_is_refused() {
+        // RFC 9112 6.1: the framing of an HTTP/1.0 message with Transfer-Encoding is faulty.
+        let addr = start(Limits::default());
+        let request = "GET /health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\
+                       Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+        let (answers, closed) = exchange(addr, request.as_bytes(), Duration::from_secs(5));
+        assert_eq!(statuses(&answers), [400], "{answers}");
+        assert!(closed, "the connection stayed open");
     }
 }
