@@ -15,6 +15,10 @@ use crate::{STACK, problem, route};
 /// How long a client may take to send a request head (and how long a kept-alive
 /// connection may sit idle) before the connection is closed.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to send a whole request body, counted from the end of its
+/// head: a body drip-fed a byte at a time holds a thread no longer than this. The
+/// contract's requests have no body; 1 MiB in 10 s is 100 KB/s.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request body read (and discarded); the contract's requests have none.
 pub const MAX_BODY: u64 = 1 << 20;
 /// How often a blocked read wakes up to notice a shutdown.
@@ -26,11 +30,16 @@ pub struct Limits {
     /// How long a client may take to send a request head, and a kept-alive connection may
     /// sit idle.
     pub head: Duration,
+    /// How long a client may take to send a whole request body.
+    pub body: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { head: HEAD_TIMEOUT }
+        Self {
+            head: HEAD_TIMEOUT,
+            body: BODY_TIMEOUT,
+        }
     }
 }
 
@@ -215,16 +224,15 @@ fn read_some(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Result<usize, ()> {
     }
 }
 
-/// Reads until `buf` holds `n` bytes, within `limit`.
+/// Reads until `buf` holds `n` bytes, by `deadline`.
 fn fill_to(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     n: usize,
-    limit: Duration,
+    deadline: Instant,
 ) -> Result<(), u16> {
-    let started = Instant::now();
     while buf.len() < n {
-        if started.elapsed() > limit {
+        if Instant::now() > deadline {
             return Err(408);
         }
         if read_some(stream, buf) == Ok(0) {
@@ -235,25 +243,27 @@ fn fill_to(
 }
 
 /// Reads and drops the request body, so the next request on the connection starts clean.
+/// The whole body shares one deadline, however it is cut into reads or chunks.
 fn discard_body(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
     body: Body,
     limits: Limits,
 ) -> Result<(), u16> {
+    let deadline = Instant::now() + limits.body;
     match body {
         Body::None => Ok(()),
         Body::Length(n) if n > MAX_BODY => Err(413),
         Body::Length(n) => {
             let n = usize::try_from(n).map_err(|_| 413u16)?;
-            fill_to(stream, buf, n, limits.head)?;
+            fill_to(stream, buf, n, deadline)?;
             buf.drain(..n);
             Ok(())
         }
         Body::Chunked => {
             let mut chunked = Chunked::new(MAX_BODY);
             while !chunked.feed(buf).map_err(ParseError::status)? {
-                fill_to(stream, buf, buf.len() + 1, limits.head)?;
+                fill_to(stream, buf, buf.len() + 1, deadline)?;
             }
             Ok(())
         }
@@ -405,5 +415,35 @@ mod tests {
         let (answers, closed) = exchange(addr, request.as_bytes(), Duration::from_secs(5));
         assert_eq!(statuses(&answers), [400], "{answers}");
         assert!(closed, "the connection stayed open");
+    }
+
+    #[test]
+    fn a_drip_fed_body_is_cut_off_at_the_body_deadline() {
+        let limits = Limits {
+            head: Duration::from_secs(1),
+            body: Duration::from_secs(1),
+        };
+        let addr = start(limits);
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .unwrap();
+        // A chunk every 300 ms, each well within the head timeout, for up to 4 s.
+        let mut drip = stream.try_clone().unwrap();
+        let started = Instant::now();
+        thread::spawn(move || {
+            while started.elapsed() < Duration::from_secs(4)
+                && drip.write_all(b"1\r\na\r\n").is_ok()
+            {
+                thread::sleep(Duration::from_millis(300));
+            }
+        });
+        let (answers, closed) = read_until_closed(&mut stream, Duration::from_secs(5));
+        let took = started.elapsed();
+        assert!(closed, "still open after {took:?}: {answers}");
+        assert!(
+            took < Duration::from_millis(2500),
+            "closed only after {took:?}"
+        );
     }
 }
