@@ -21,6 +21,10 @@ pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request body read (and discarded); the contract's requests have none.
 pub const MAX_BODY: u64 = 1 << 20;
+/// Most connections served at once, a thread each; see [`serve`] for what happens to the
+/// next one. Above every load the scenarios drive (64 clients at most) and the battery's
+/// burst of 500, far below the file descriptors a process is given.
+pub const MAX_CONNECTIONS: usize = 1024;
 /// How often a blocked read wakes up to notice a shutdown.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -32,6 +36,8 @@ pub struct Limits {
     pub head: Duration,
     /// How long a client may take to send a whole request body.
     pub body: Duration,
+    /// Most connections served at once.
+    pub connections: usize,
 }
 
 impl Default for Limits {
@@ -39,6 +45,7 @@ impl Default for Limits {
         Self {
             head: HEAD_TIMEOUT,
             body: BODY_TIMEOUT,
+            connections: MAX_CONNECTIONS,
         }
     }
 }
@@ -63,6 +70,13 @@ pub fn run(config: Config, boot: Boot) -> io::Result<()> {
 
 /// Accepts connections on `listener`, a thread each, until `stopping` is set and a
 /// connection wakes the accept; then gives open connections up to [`shutdown::GRACE`].
+///
+/// A connection beyond `limits.connections` is closed at once, unread and unanswered. A
+/// `503` would be kinder to read, but only after the request has been read: closing on an
+/// unread request resets the connection, and the client may never see the answer. Reading
+/// it takes a thread or a wait, which is what the cap refuses, and a client that sends
+/// nothing would hold up the accept loop itself. A close costs nothing and looks to the
+/// client like a connection that failed before any answer.
 pub fn serve(
     listener: TcpListener,
     service: Arc<AccountService>,
@@ -75,18 +89,20 @@ pub fn serve(
             break;
         }
         let Ok(stream) = stream else { continue };
-        let (service, stopping, open) = (
-            Arc::clone(&service),
-            Arc::clone(stopping),
-            Arc::clone(&open),
-        );
-        open.fetch_add(1, Ordering::SeqCst);
+        // Only this loop adds to `open`, so the count cannot pass the cap between the check
+        // and the add.
+        if open.load(Ordering::SeqCst) >= limits.connections {
+            drop(stream);
+            continue;
+        }
+        let counted = Counted::new(&open);
+        let (service, stopping) = (Arc::clone(&service), Arc::clone(stopping));
         let spawned = thread::Builder::new().spawn(move || {
+            let _counted = counted;
             connection(stream, &service, limits, &stopping);
-            open.fetch_sub(1, Ordering::SeqCst);
         });
         if spawned.is_err() {
-            // Out of threads: this connection is dropped, the others go on.
+            // Out of threads: this connection is dropped (and uncounted), the others go on.
             eprintln!("floor: cannot start a thread for a connection");
         }
     }
@@ -94,6 +110,23 @@ pub fn serve(
     let deadline = Instant::now() + shutdown::GRACE;
     while open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// One open connection in the count, until dropped: when its thread ends, panics, or never
+/// starts.
+struct Counted(Arc<AtomicUsize>);
+
+impl Counted {
+    fn new(open: &Arc<AtomicUsize>) -> Self {
+        open.fetch_add(1, Ordering::SeqCst);
+        Self(Arc::clone(open))
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -422,6 +455,7 @@ mod tests {
         let limits = Limits {
             head: Duration::from_secs(1),
             body: Duration::from_secs(1),
+            ..Limits::default()
         };
         let addr = start(limits);
         let mut stream = TcpStream::connect(addr).unwrap();
@@ -445,5 +479,39 @@ mod tests {
             took < Duration::from_millis(2500),
             "closed only after {took:?}"
         );
+    }
+
+    #[test]
+    fn a_connection_past_the_cap_is_closed_at_once() {
+        let addr = start(Limits {
+            connections: 2,
+            ..Limits::default()
+        });
+        // Two clients that hold their connections with half a head.
+        let mut held: Vec<TcpStream> = (0..2)
+            .map(|_| {
+                let mut s = TcpStream::connect(addr).unwrap();
+                s.write_all(b"GET /health HTTP/1.1\r\n").unwrap();
+                s
+            })
+            .collect();
+        thread::sleep(Duration::from_millis(200));
+        let request = b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let started = Instant::now();
+        let (answers, closed) = exchange(addr, request, Duration::from_secs(3));
+        assert!(
+            closed && answers.is_empty(),
+            "a third connection got {answers:?}, closed: {closed}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "closed after {:?}",
+            started.elapsed()
+        );
+        // One of the two leaves: there is room again.
+        held.pop();
+        thread::sleep(Duration::from_millis(200));
+        let (answers, _) = exchange(addr, request, Duration::from_secs(3));
+        assert_eq!(statuses(&answers), [200], "{answers}");
     }
 }
