@@ -136,6 +136,24 @@ impl<'a> Head<'a> {
         self.target.split_once('?').map_or(self.target, |(p, _)| p)
     }
 
+    /// Refuses a head without exactly one `Host` (RFC 9112 section 3.2); only HTTP/1.0 may
+    /// leave it out.
+    pub fn check_host(&self) -> Result<(), ParseError> {
+        match self.all("host").count() {
+            1 => Ok(()),
+            0 if !self.http11 => Ok(()),
+            _ => Err(ParseError::Malformed),
+        }
+    }
+
+    /// Whether the client holds the body back until a `100 (Continue)`.
+    pub fn expects_continue(&self) -> bool {
+        self.http11
+            && self
+                .all("expect")
+                .any(|v| v.eq_ignore_ascii_case("100-continue"))
+    }
+
     /// Whether the client wants the connection kept open after this request.
     pub fn keep_alive(&self) -> bool {
         let has = |token: &str| {
@@ -381,6 +399,9 @@ fn is_token(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
+/// The interim answer that tells a client holding back its body to send it.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
+
 /// A response to write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
@@ -617,6 +638,27 @@ mod tests {
             read_chunked(one_long.as_bytes(), 100, 100).0,
             Err(ParseError::HeadTooLarge)
         );
+    }
+
+    #[test]
+    fn wants_exactly_one_host_and_reads_expect() {
+        let head = |b: &'static [u8]| Head::parse(b).unwrap();
+        assert_eq!(head(b"GET / HTTP/1.1\r\nhost: a").check_host(), Ok(()));
+        assert_eq!(head(b"GET / HTTP/1.0").check_host(), Ok(()));
+        for bad in [
+            &b"GET / HTTP/1.1"[..],
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: a",
+            b"GET / HTTP/1.0\r\nHost: a\r\nhost: b",
+        ] {
+            assert_eq!(
+                head(bad).check_host(),
+                Err(ParseError::Malformed),
+                "{bad:?}"
+            );
+        }
+        assert!(head(b"PUT / HTTP/1.1\r\nExpect: 100-Continue").expects_continue());
+        assert!(!head(b"PUT / HTTP/1.0\r\nExpect: 100-continue").expects_continue());
+        assert!(!head(b"PUT / HTTP/1.1\r\nExpect: 200-ok").expects_continue());
     }
 
     #[test]

@@ -162,19 +162,33 @@ fn connection(
                 return;
             }
         };
+        let mut continues = false;
         let (response, with_body, keep_alive, body) = match Head::parse(&buf[..head_len]) {
-            Ok(head) => match head.body() {
-                Ok(body) => (
-                    route(service, head.method, head.path()),
-                    head.method != "HEAD",
-                    head.keep_alive(),
-                    body,
-                ),
+            Ok(head) => match head.check_host().and_then(|()| head.body()) {
+                Ok(body) => {
+                    continues = head.expects_continue();
+                    (
+                        route(service, head.method, head.path()),
+                        head.method != "HEAD",
+                        head.keep_alive(),
+                        body,
+                    )
+                }
                 Err(e) => (refusal(e), true, false, Body::None),
             },
             Err(e) => (refusal(e), true, false, Body::None),
         };
         buf.drain(..head_len + 4);
+        // RFC 9110 section 10.1.1: the client holds the body back until told to go on. A
+        // body too large to read is refused at once instead.
+        let readable = match body {
+            Body::None => false,
+            Body::Length(n) => n > 0 && n <= MAX_BODY,
+            Body::Chunked => true,
+        };
+        if continues && readable && stream.write_all(http::CONTINUE).is_err() {
+            return;
+        }
         if let Err(status) = discard_body(&mut stream, &mut buf, body, limits) {
             let _ = refuse(&mut stream, &mut out, status);
             return;
@@ -219,7 +233,14 @@ fn read_head(
             .take_while(|&&b| b == b'\r' || b == b'\n')
             .count();
         buf.drain(..blank);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+        let end = buf.windows(4).position(|w| w == b"\r\n\r\n");
+        // RFC 9112 section 2.2 lets a server read a bare LF as a line end; floor refuses it
+        // at once rather than wait out the head timeout for a CRLF that is not coming.
+        let head = &buf[..end.unwrap_or(buf.len())];
+        if head.windows(2).any(|w| w[1] == b'\n' && w[0] != b'\r') {
+            return Err(400);
+        }
+        if let Some(end) = end {
             return Ok(Some(end));
         }
         if buf.len() > http::MAX_HEAD {
@@ -513,5 +534,78 @@ mod tests {
         thread::sleep(Duration::from_millis(200));
         let (answers, _) = exchange(addr, request, Duration::from_secs(3));
         assert_eq!(statuses(&answers), [200], "{answers}");
+    }
+
+    #[test]
+    fn a_request_without_exactly_one_host_is_refused() {
+        // RFC 9112 3.2: HTTP/1.1 needs a Host, and no request may have two.
+        let addr = start(Limits::default());
+        for request in [
+            "GET /health HTTP/1.1\r\n\r\n",
+            "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            "GET /health HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n",
+        ] {
+            let (answers, closed) = exchange(addr, request.as_bytes(), Duration::from_secs(5));
+            assert_eq!(statuses(&answers), [400], "{request:?}: {answers}");
+            assert!(closed, "{request:?}: the connection stayed open");
+        }
+        let (answers, _) = exchange(
+            addr,
+            b"GET /health HTTP/1.0\r\n\r\n",
+            Duration::from_secs(5),
+        );
+        assert_eq!(
+            statuses(&answers),
+            [200],
+            "HTTP/1.0 needs no Host: {answers}"
+        );
+    }
+
+    #[test]
+    fn a_head_with_bare_line_feeds_is_refused_at_once() {
+        let addr = start(Limits::default());
+        for request in [
+            "GET /health HTTP/1.1\nHost: x\n\n",
+            "GET /health HTTP/1.1\r\nHost: x\n\r\n",
+        ] {
+            let started = Instant::now();
+            let (answers, closed) = exchange(addr, request.as_bytes(), Duration::from_secs(3));
+            assert_eq!(statuses(&answers), [400], "{request:?}: {answers}");
+            assert!(closed, "{request:?}: the connection stayed open");
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "{request:?}: took {:?}",
+                started.elapsed()
+            );
+        }
+        // A bare LF in a body is only a byte.
+        let request = "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n\n\n\
+                       GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        let (answers, _) = exchange(addr, request.as_bytes(), Duration::from_secs(3));
+        assert_eq!(statuses(&answers), [200, 200], "{answers}");
+    }
+
+    #[test]
+    fn expect_100_continue_is_answered_before_the_body() {
+        let addr = start(Limits::default());
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+            .unwrap();
+        let (interim, closed) = read_until_closed(&mut stream, Duration::from_secs(1));
+        assert_eq!(
+            (interim.as_str(), closed),
+            ("HTTP/1.1 100 Continue\r\n\r\n", false)
+        );
+        stream.write_all(b"hello").unwrap();
+        let (answers, _) = read_until_closed(&mut stream, Duration::from_secs(1));
+        assert_eq!(statuses(&answers), [200], "{answers}");
+        // Not for a body too large to be read: the refusal comes at once.
+        let (answers, closed) = exchange(
+            addr,
+            b"GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2000000\r\n\r\n",
+            Duration::from_secs(1),
+        );
+        assert_eq!((statuses(&answers), closed), (vec![413], true), "{answers}");
     }
 }
