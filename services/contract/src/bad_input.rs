@@ -1,5 +1,7 @@
 //! The bad-input battery: hostile and broken clients. Every stack answers 4xx or closes,
-//! within a bounded time, and keeps serving everyone else.
+//! within a bounded time, and keeps serving everyone else. One group, [`Group::Edges`], is
+//! observed rather than ruled: corners of HTTP/1.1 where each stack keeps its framework's
+//! own behaviour, recorded side by side.
 //!
 //! The battery is data and a driver that never panics: [`run_group`] returns one [`Verdict`]
 //! per case. The contract suite asserts on the verdicts (the functions at the end of this
@@ -20,6 +22,17 @@ pub const STALL_LIMIT: Duration = Duration::from_secs(20);
 /// How long a connection that must close after its answer may stay open.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
+/// How long an edge case's client waits for `100 (Continue)` before it sends the body anyway
+/// (curl waits 1 s).
+const CONTINUE_WAIT: Duration = Duration::from_secs(2);
+
+/// An edge case answered later than this waited for a timeout: it is a concern.
+const SLOW_ANSWER: Duration = Duration::from_secs(2);
+
+/// The request behind a case whose framing is in question: a server that read the first
+/// request's body otherwise than its framing says sees something else as the next request.
+const BEHIND: &str = "GET /accounts/10000 HTTP/1.1\r\nHost: x\r\n\r\n";
+
 /// A kind of bad input; each is a list of cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Group {
@@ -38,11 +51,15 @@ pub enum Group {
     Stalled,
     /// Many connections opened at once, a request on each.
     Burst,
+    /// Corners of HTTP/1.1 that stacks read differently (`Host`, line ends, framing on
+    /// HTTP/1.0 or in a list, chunk extensions and trailers, `Expect`): observed, with a
+    /// departure from the RFC a concern, not a failure.
+    Edges,
 }
 
 impl Group {
     /// Every group, in the order the battery runs them.
-    pub const ALL: [Group; 7] = [
+    pub const ALL: [Group; 8] = [
         Group::Malformed,
         Group::InvalidUtf8,
         Group::Oversized,
@@ -50,6 +67,7 @@ impl Group {
         Group::Pipelined,
         Group::Stalled,
         Group::Burst,
+        Group::Edges,
     ];
 
     /// Its name in results and reports.
@@ -62,6 +80,7 @@ impl Group {
             Group::Pipelined => "pipelined",
             Group::Stalled => "stalled",
             Group::Burst => "burst",
+            Group::Edges => "edges",
         }
     }
 
@@ -83,6 +102,10 @@ impl Group {
                 "others served meanwhile; every stalled connection closed within 20 s"
             }
             Group::Burst => "every connection answered or closed within 20 s",
+            Group::Edges => {
+                "observed: any answer but a 5xx (501/505 allowed), or a close, within 20 s; \
+                 where the stack departs from RFC 9112 or 9110 it is a concern"
+            }
         }
     }
 }
@@ -231,7 +254,7 @@ pub fn requests(group: Group) -> Vec<Vec<u8>> {
                 .into_bytes(),
             ];
         }
-        Group::Smuggling | Group::Pipelined | Group::Stalled | Group::Burst => &[],
+        Group::Smuggling | Group::Pipelined | Group::Stalled | Group::Burst | Group::Edges => &[],
     };
     fixed.iter().map(|b| b.to_vec()).collect()
 }
@@ -250,7 +273,6 @@ pub enum Framing {
 /// The smuggling cases: each a `GET` whose framing is in doubt, with a second `GET` behind
 /// it that a server reading the body one way sees as the next request.
 pub fn smuggling_requests() -> Vec<(Framing, Vec<u8>)> {
-    const BEHIND: &str = "GET /accounts/10000 HTTP/1.1\r\nHost: x\r\n\r\n";
     let head = "GET /health HTTP/1.1\r\nHost: x\r\n";
     let cases: [(Framing, String); 6] = [
         // CL.TE: the length covers the request behind, the chunked body ends before it.
@@ -300,6 +322,120 @@ pub fn smuggling_requests() -> Vec<(Framing, Vec<u8>)> {
         .into_iter()
         .map(|(framing, text)| (framing, format!("{text}{BEHIND}").into_bytes()))
         .collect()
+}
+
+/// What RFC 9112 (or 9110) asks of a server for an edge case, and so what a concern is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edge {
+    /// A `400`: answering the request is a concern.
+    Refuse,
+    /// Accepting and refusing are both allowed: recorded only.
+    Either,
+    /// The request is valid and must be read: refusing it is a concern.
+    Serve,
+    /// Faulty framing: any answer, then the connection closed (RFC 9112 6.1); keeping it is
+    /// a concern.
+    Close,
+    /// `Expect: 100-continue` with the body held back: a `100 (Continue)` or a final answer
+    /// must come first (RFC 9110 10.1.1); neither within [`CONTINUE_WAIT`] is a concern.
+    Continue,
+}
+
+/// One edge case: a request, and what it looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeCase {
+    /// What is sent, in a few words: the case's name in results.
+    pub name: &'static str,
+    /// The bytes written at once; for [`Edge::Continue`] the head, the body held back.
+    pub bytes: Vec<u8>,
+    /// Whether [`BEHIND`] follows the request, to show how its body was framed.
+    pub behind: bool,
+    /// What the RFC asks of a server.
+    pub expects: Edge,
+    /// What a departure means and where the RFC says so: the concern's words.
+    pub why: &'static str,
+}
+
+/// The body an [`Edge::Continue`] case sends once the server has had its chance to answer.
+const CONTINUE_BODY: &[u8] = b"hello";
+
+/// The edge cases, in the order the battery runs them.
+pub fn edge_requests() -> Vec<EdgeCase> {
+    let chunked = "GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let case = |name, text: String, behind, expects, why| EdgeCase {
+        name,
+        bytes: if behind {
+            format!("{text}{BEHIND}")
+        } else {
+            text
+        }
+        .into_bytes(),
+        behind,
+        expects,
+        why,
+    };
+    vec![
+        case(
+            "no Host on HTTP/1.1",
+            "GET /health HTTP/1.1\r\n\r\n".to_owned(),
+            false,
+            Edge::Refuse,
+            "RFC 9112 3.2 says 400 for an HTTP/1.1 request without Host",
+        ),
+        case(
+            "two Host fields",
+            "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n".to_owned(),
+            false,
+            Edge::Refuse,
+            "RFC 9112 3.2 says 400 for a request with more than one Host",
+        ),
+        case(
+            "bare LF line ends",
+            "GET /health HTTP/1.1\nHost: x\n\n".to_owned(),
+            false,
+            Edge::Either,
+            "RFC 9112 2.2 lets a server read a bare LF as a line end, or refuse it",
+        ),
+        case(
+            "Content-Length: 5, 5",
+            "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 5\r\n\r\nhello".to_owned(),
+            true,
+            Edge::Either,
+            "RFC 9110 8.6 lets a server refuse a list of equal lengths or read it as one",
+        ),
+        case(
+            "Transfer-Encoding: chunked on HTTP/1.0",
+            "GET /health HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\
+             Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                .to_owned(),
+            true,
+            Edge::Close,
+            "RFC 9112 6.1: faulty framing, close after answering",
+        ),
+        case(
+            "a chunk extension",
+            format!("{chunked}5;name=value\r\nhello\r\n0\r\n\r\n"),
+            true,
+            Edge::Serve,
+            "RFC 9112 7.1.1 says ignore a chunk extension the server does not understand",
+        ),
+        case(
+            "a trailer field",
+            format!("{chunked}5\r\nhello\r\n0\r\nX-Checksum: 1\r\n\r\n"),
+            true,
+            Edge::Serve,
+            "RFC 9112 7.1.2 lets a server discard a trailer field, not refuse the request",
+        ),
+        case(
+            "Expect: 100-continue, the body held back",
+            "GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n"
+                .to_owned(),
+            false,
+            Edge::Continue,
+            "RFC 9110 10.1.1: a 100 (Continue) or a final answer before the body; a client \
+             that waits for it stalls",
+        ),
+    ]
 }
 
 /// The start of `bytes`, readable: control bytes escaped, long inputs cut with their size.
@@ -401,6 +537,12 @@ pub fn run_group(
                 burst(addr, sizes.burst).map(Judged::from),
             );
         }
+        Group::Edges => {
+            for case in edge_requests() {
+                let started = Instant::now();
+                record(case.name.to_owned(), started, edge(addr, &case));
+            }
+        }
     }
     verdicts
 }
@@ -465,6 +607,105 @@ fn smuggled(addr: SocketAddr, framing: Framing, bytes: &[u8]) -> Result<Judged, 
                 CLOSE_LIMIT.as_secs()
             )),
         },
+    })
+}
+
+/// Whether an edge case's answer keeps the battery's one rule: an answer or a close within
+/// the limit, and not a 5xx (a server error, not a refusal) other than 501 and 505.
+fn kept_the_rule(answer: Answer) -> bool {
+    match answer {
+        Answer::Nothing => false,
+        Answer::Closed => true,
+        Answer::Status(s) => s < 500 || s == 501 || s == 505,
+    }
+}
+
+/// One edge case: the answer, how the request behind was read, and what the RFC would have.
+fn edge(addr: SocketAddr, case: &EdgeCase) -> Result<Judged, String> {
+    match case.expects {
+        Edge::Close => return smuggled(addr, Framing::MayProcess, &case.bytes),
+        Edge::Continue => return expect_continue(addr, case),
+        Edge::Refuse | Edge::Either | Edge::Serve => {}
+    }
+    let started = Instant::now();
+    let (mut conn, first) = send_one(addr, &case.bytes)?;
+    let took = started.elapsed();
+    let mut outcome = first.to_string();
+    let mut concern = match (case.expects, first) {
+        (Edge::Refuse, Answer::Status(_)) if !first.refusal() && kept_the_rule(first) => {
+            Some(format!("answered: {}", case.why))
+        }
+        (Edge::Serve, _) if first.refusal() => Some(format!("refused: {}", case.why)),
+        _ => None,
+    };
+    if took > SLOW_ANSWER && first != Answer::Nothing {
+        outcome.push_str(&format!(" after {:.1} s", took.as_secs_f64()));
+        concern.get_or_insert(format!(
+            "answered only after {:.1} s: the request was taken for an unfinished one and held \
+             until a timeout",
+            took.as_secs_f64()
+        ));
+    }
+    if case.behind && matches!(first, Answer::Status(s) if s < 300) {
+        conn.set_timeout(CLOSE_LIMIT);
+        match next_answer(&mut conn)? {
+            Answer::Status(200) => outcome.push_str(", then 200 to the request behind"),
+            Answer::Closed => outcome.push_str(", then closed"),
+            second => {
+                let second = match second {
+                    Answer::Nothing => format!("nothing within {}s", CLOSE_LIMIT.as_secs()),
+                    other => other.to_string(),
+                };
+                outcome.push_str(&format!(", then {second} to the request behind"));
+                concern.get_or_insert(format!(
+                    "the request behind got {second}: the body was not read as its framing says"
+                ));
+            }
+        }
+    }
+    Ok(Judged {
+        outcome,
+        passed: kept_the_rule(first),
+        concern,
+    })
+}
+
+/// Sends the held-back body and reads the answer.
+fn then_body(conn: &mut Conn) -> Result<Answer, String> {
+    if conn.send(CONTINUE_BODY).is_err() {
+        return Ok(Answer::Closed);
+    }
+    next_answer(conn)
+}
+
+/// `Expect: 100-continue` with the body held back for [`CONTINUE_WAIT`], then sent whatever
+/// came, as curl does.
+fn expect_continue(addr: SocketAddr, case: &EdgeCase) -> Result<Judged, String> {
+    let mut conn = Conn::open(addr, CONTINUE_WAIT).map_err(|e| format!("connect: {e}"))?;
+    if conn.send(&case.bytes).is_err() {
+        return Ok(Judged::rule(Answer::Closed.to_string(), true));
+    }
+    let first = next_answer(&mut conn)?;
+    conn.set_timeout(STALL_LIMIT);
+    Ok(match first {
+        Answer::Status(100) => {
+            let last = then_body(&mut conn)?;
+            Judged::rule(format!("100, then {last}"), kept_the_rule(last))
+        }
+        Answer::Status(_) | Answer::Closed => {
+            Judged::rule(format!("{first} before the body"), kept_the_rule(first))
+        }
+        Answer::Nothing => {
+            let last = then_body(&mut conn)?;
+            Judged {
+                outcome: format!(
+                    "nothing within {}s, {last} once the body came",
+                    CONTINUE_WAIT.as_secs()
+                ),
+                passed: kept_the_rule(last),
+                concern: Some(format!("no 100 (Continue) and no answer: {}", case.why)),
+            }
+        }
     })
 }
 
@@ -743,6 +984,37 @@ pub fn connection_burst(target: &Target) {
     assert_group(target, Group::Burst);
 }
 
+/// Corners of HTTP/1.1 are answered or closed, never left hanging, and the service stays up;
+/// what the stack did with each is printed (shown with `--nocapture` or when it fails).
+pub fn edge_cases(target: &Target) {
+    let mut service = start(target);
+    let addr = service.addr();
+    let mut check = || check_serving(&mut service, addr);
+    let verdicts = run_group(addr, Group::Edges, &Sizes::default(), &mut check);
+    for v in &verdicts {
+        eprintln!(
+            "{} edges: {}: {}{}",
+            target.stack,
+            v.case,
+            v.outcome,
+            v.concern
+                .as_ref()
+                .map_or(String::new(), |c| format!(" (concern: {c})"))
+        );
+    }
+    assert_eq!(verdicts.len(), edge_requests().len());
+    for v in &verdicts {
+        assert!(
+            v.passed,
+            "edges ({}): {:?} got {}",
+            Group::Edges.rule(),
+            v.case,
+            v.outcome
+        );
+        assert_eq!(v.down_after, None, "after {:?}", v.case);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -771,6 +1043,35 @@ mod tests {
             );
             assert_eq!(!requests(group).is_empty(), single, "{}", group.name());
         }
+    }
+
+    #[test]
+    fn edge_cases_are_named_once_and_framed_as_they_say() {
+        let cases = edge_requests();
+        let names: std::collections::BTreeSet<&str> = cases.iter().map(|c| c.name).collect();
+        assert_eq!(
+            names.len(),
+            cases.len(),
+            "a name is a case's key in reports"
+        );
+        for case in &cases {
+            let text = String::from_utf8(case.bytes.clone()).unwrap();
+            assert_eq!(text.ends_with(BEHIND), case.behind, "{}", case.name);
+            if case.expects == Edge::Continue {
+                assert!(
+                    text.ends_with("\r\n\r\n"),
+                    "{}: the body is held back",
+                    case.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn edge_answers_keep_the_rule_unless_a_server_error_or_nothing() {
+        assert!(kept_the_rule(Answer::Status(200)) && kept_the_rule(Answer::Status(400)));
+        assert!(kept_the_rule(Answer::Status(505)) && kept_the_rule(Answer::Closed));
+        assert!(!kept_the_rule(Answer::Status(500)) && !kept_the_rule(Answer::Nothing));
     }
 
     #[test]

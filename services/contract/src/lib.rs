@@ -86,6 +86,7 @@ macro_rules! contract_suite {
             bad_input::pipelined_requests,
             bad_input::stalled_clients,
             bad_input::connection_burst,
+            bad_input::edge_cases,
         );
     };
     (@tests $target:ident; $($module:ident :: $check:ident),+ $(,)?) => {

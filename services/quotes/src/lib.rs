@@ -32,6 +32,35 @@ pub enum Answer {
     Garbage,
 }
 
+/// The longest delay the fault control sets: past any client's timeout, short enough that a
+/// fault left behind does not hold every request (and its connection) for hours.
+pub const MAX_DELAY: Duration = Duration::from_secs(60);
+
+/// Why the fault control refuses a request; the message is the `400`'s reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    /// A key or a value the control does not know.
+    Unknown,
+    /// A delay above [`MAX_DELAY`].
+    DelayTooLong,
+}
+
+impl std::fmt::Display for FaultError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultError::Unknown => f.write_str("expected delay_ms=<ms>&answer=quote|error|garbage"),
+            FaultError::DelayTooLong => write!(
+                f,
+                "delay_ms is at most {} ({} s)",
+                MAX_DELAY.as_millis(),
+                MAX_DELAY.as_secs()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FaultError {}
+
 /// The fault in force: a delay before every quote answer, and what the answer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Fault {
@@ -42,20 +71,34 @@ pub struct Fault {
 }
 
 impl Fault {
-    /// Reads `delay_ms=<n>&answer=quote|error|garbage` (either may be missing: zero, quote).
-    pub fn parse(query: &str) -> Option<Self> {
+    /// Reads `delay_ms=<n>&answer=quote|error|garbage` (either may be missing: zero, quote);
+    /// a delay is at most [`MAX_DELAY`].
+    pub fn parse(query: &str) -> Result<Self, FaultError> {
         let mut fault = Fault::default();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
-            match pair.split_once('=')? {
-                ("delay_ms", ms) => fault.delay = Duration::from_millis(ms.parse().ok()?),
+            match pair.split_once('=').ok_or(FaultError::Unknown)? {
+                ("delay_ms", ms) => fault.delay = delay(ms)?,
                 ("answer", "quote") => fault.answer = Answer::Quote,
                 ("answer", "error") => fault.answer = Answer::Error,
                 ("answer", "garbage") => fault.answer = Answer::Garbage,
-                _ => return None,
+                _ => return Err(FaultError::Unknown),
             }
         }
-        Some(fault)
+        Ok(fault)
     }
+}
+
+/// A whole number of milliseconds up to [`MAX_DELAY`]; digits too many for any number are
+/// too long, not unknown.
+fn delay(ms: &str) -> Result<Duration, FaultError> {
+    if ms.is_empty() || !ms.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(FaultError::Unknown);
+    }
+    ms.parse()
+        .map(Duration::from_millis)
+        .ok()
+        .filter(|d| *d <= MAX_DELAY)
+        .ok_or(FaultError::DelayTooLong)
 }
 
 /// The service's state: its host name, the quotes served, the fault in force.
@@ -90,16 +133,13 @@ impl QuotesService {
             }
             (&Method::GET, QUOTE_ROUTE) => self.quote().await,
             (&Method::PUT, FAULT_PATH) => match Fault::parse(request.uri().query().unwrap_or("")) {
-                Some(fault) => {
+                Ok(fault) => {
                     *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = fault;
                     let mut r = Response::new(Full::new(Bytes::new()));
                     *r.status_mut() = StatusCode::NO_CONTENT;
                     r
                 }
-                None => error(
-                    StatusCode::BAD_REQUEST,
-                    "expected delay_ms=<ms>&answer=quote|error|garbage",
-                ),
+                Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
             },
             (_, HEALTH_PATH | QUOTE_ROUTE | FAULT_PATH) => {
                 error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
@@ -147,20 +187,42 @@ mod tests {
 
     #[test]
     fn faults_are_read_from_the_query() {
-        assert_eq!(Fault::parse(""), Some(Fault::default()));
+        assert_eq!(Fault::parse(""), Ok(Fault::default()));
         assert_eq!(
             Fault::parse("delay_ms=300&answer=garbage"),
-            Some(Fault {
+            Ok(Fault {
                 delay: Duration::from_millis(300),
                 answer: Answer::Garbage
             })
         );
         assert_eq!(
             Fault::parse("answer=error").map(|f| f.answer),
-            Some(Answer::Error)
+            Ok(Answer::Error)
         );
-        for bad in ["delay_ms=x", "answer=maybe", "speed=1", "delay_ms"] {
-            assert_eq!(Fault::parse(bad), None, "{bad}");
+        for bad in [
+            "delay_ms=x",
+            "delay_ms=-1",
+            "delay_ms=",
+            "answer=maybe",
+            "speed=1",
+            "delay_ms",
+        ] {
+            assert_eq!(Fault::parse(bad), Err(FaultError::Unknown), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_delay_is_at_most_a_minute() {
+        assert_eq!(
+            Fault::parse("delay_ms=60000").map(|f| f.delay),
+            Ok(Duration::from_secs(60))
+        );
+        for long in ["delay_ms=60001", "delay_ms=99999999999999999999999"] {
+            assert_eq!(Fault::parse(long), Err(FaultError::DelayTooLong), "{long}");
+        }
+        assert_eq!(
+            FaultError::DelayTooLong.to_string(),
+            "delay_ms is at most 60000 (60 s)"
+        );
     }
 }

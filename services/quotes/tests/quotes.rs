@@ -81,3 +81,25 @@ fn the_fault_control_makes_it_slow_failing_or_garbled_and_well_again() {
     let r = fetch(service.addr(), "GET", QUOTE_PATH).unwrap();
     assert!(Quote::parse(&r.body).is_ok());
 }
+
+#[test]
+fn the_fault_delay_is_bounded() {
+    let service = start(&target());
+    let put = |query: &str| {
+        fetch(service.addr(), "PUT", &format!("/admin/fault?{query}")).expect("PUT /admin/fault")
+    };
+    let r = put("delay_ms=60001");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("60000"),
+        "the limit is named: {}",
+        r.text()
+    );
+    let r = put("delay_ms=18446744073709551615");
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        put("delay_ms=60000").status,
+        204,
+        "the limit itself is allowed"
+    );
+}
