@@ -405,9 +405,18 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
             if cancel.is_cancelled() {
                 break 'repeats;
             }
-            let (run, taken) =
+            let (mut run, taken) =
                 measure.stack(&mut dir, name, &programs[name], repeat + 1, position + 1);
             samples.extend(taken);
+            // What could not be written fails the stack: its figures are not all on disk.
+            let unwritten = dir.take_failures();
+            if !unwritten.is_empty() {
+                let why = format!("results not written: {}", unwritten.join("; "));
+                run.failure = Some(match run.failure.take() {
+                    Some(failure) => format!("{failure}; {why}"),
+                    None => why,
+                });
+            }
             if let Some(failure) = &run.failure {
                 reporter.warn(&format!("{name}: {failure}"));
             }

@@ -369,3 +369,57 @@ fn check_in_browser(report: &Path) {
         "under 1 % of the page is drawn"
     );
 }
+
+/// The results folder fills up mid-run (a tmpfs of 32 KiB: the run's files are made, then its
+/// summary does not fit): the run ends non-zero naming the file that could not be written,
+/// and nothing is reported ok.
+#[test]
+fn a_full_results_disk_fails_the_run_naming_the_file() {
+    use std::process::Command;
+    let dir = tempfile::tempdir().unwrap();
+    let small = dir.path().join("small");
+    fs::create_dir(&small).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=32k", "tmpfs"])
+        .arg(&small)
+        .status()
+        .expect("mount (util-linux)");
+    assert!(mounted.success(), "mount a tmpfs (the tests run as root)");
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _unmount = Unmount(small.clone());
+    let output = harness()
+        .args([
+            "scenario", "steady", "--stacks", "floor", "--quick", "--quiet",
+        ])
+        .args(["--backend", "local", "--out"])
+        .arg(small.join("results"))
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    let said = format!("{stdout}\n{stderr}");
+    assert!(
+        said.contains("cannot write") && said.contains("No space left on device"),
+        "{said}"
+    );
+    assert!(
+        [".csv", "summary.json", "env.json"]
+            .iter()
+            .any(|file| said.contains(&format!("{file}: No space left"))),
+        "the file is named: {said}"
+    );
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.starts_with("floor") && l.contains(" ok ")),
+        "{stdout}"
+    );
+}

@@ -463,3 +463,32 @@ fn the_fit_section_draws_every_probe_and_the_replicas_per_node() {
     let plain = report(&copy(dir.path(), "plain", |_| {}), dir.path());
     assert!(!plain.contains("id=\"fit\"") && !plain.contains("fit.csv"));
 }
+
+/// A broken `memory.csv` or `env.json` is said on the page, naming the file, never dropped in
+/// silence; a summary whose run id is a path is refused before anything is written.
+#[test]
+fn what_cannot_be_read_is_said_and_a_run_id_never_leaves_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = copy(dir.path(), "broken", |_| {});
+    fs::write(run.join("memory.csv"), "not,the,header\n1,2,3\n").unwrap();
+    fs::write(run.join("env.json"), "{ cut short").unwrap();
+    let page = report(&run, dir.path());
+    assert!(
+        page.contains("Not shown, as it cannot be read:") && page.contains("memory.csv"),
+        "the page says memory.csv is unread"
+    );
+    assert!(
+        page.contains("env.json:"),
+        "the page says env.json is unread"
+    );
+
+    let escaping = copy(dir.path(), "escaping", |s| s["run_id"] = "../../x".into());
+    let no_prices = harness::cost::PriceError::Read {
+        path: "prices.csv".into(),
+        source: std::io::Error::other("not needed here"),
+    };
+    let reports = dir.path().join("deep").join("reports");
+    let err = harness::report::write(&escaping, &reports, Err(&no_prices)).unwrap_err();
+    assert!(err.to_string().contains("not a plain name"), "{err}");
+    assert!(!dir.path().join("x.html").exists());
+}

@@ -448,7 +448,7 @@ pub fn write(dir: &Path, calibration: &Calibration) -> Result<(), CalibrateError
     };
     let json_path = dir.join("calibrate.json");
     let json = serde_json::to_vec_pretty(calibration).unwrap_or_default();
-    fs::write(&json_path, json).map_err(err(&json_path))?;
+    crate::results::write_atomically(&json_path, &json).map_err(|e| err(&e.path)(e.source))?;
     let rounds = calibration.tools.iter().flat_map(|t| {
         t.rounds
             .iter()

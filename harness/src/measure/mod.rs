@@ -824,16 +824,22 @@ fn collect(
     cpu: &mut RowWriter<CpuRow>,
     samples: &Mutex<Vec<Sample>>,
 ) -> Result<(), ResultsError> {
+    // A failed write does not stop the collection: the samples still make the figures, and
+    // the writers keep the failure for the stack's record (`RunDir::take_failures`).
+    let mut first = None;
     for sample in rx {
         let phase = sample.phase.name(steps);
-        memory.write(&MemoryRow::from_sample(stack, repeat, &phase, &sample))?;
-        cpu.write(&CpuRow::from_sample(stack, repeat, &phase, &sample))?;
+        let memory_row = memory.write(&MemoryRow::from_sample(stack, repeat, &phase, &sample));
+        let cpu_row = cpu.write(&CpuRow::from_sample(stack, repeat, &phase, &sample));
+        if let Err(e) = memory_row.and(cpu_row) {
+            first.get_or_insert(e);
+        }
         samples
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(sample);
     }
-    Ok(())
+    first.map_or(Ok(()), Err)
 }
 
 /// What the bar says during a step.

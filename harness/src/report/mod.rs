@@ -118,6 +118,9 @@ pub struct ReportPage {
     pub cost: Option<CostTable>,
     /// Why there is no projection.
     pub cost_error: Option<String>,
+    /// Files of the run that could not be read, with why (their figures are not shown).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
     /// The bad-input battery, when the scenario ran it.
     pub battery: Option<BatteryView>,
     /// The capacity search, when the scenario ran one.
@@ -148,11 +151,24 @@ pub fn write(
     prices: Result<&[Price], &PriceError>,
 ) -> Result<PathBuf, ReportError> {
     let summary = results::load_summary(dir).map_err(ReportError::Results)?;
-    let env: Option<RunEnvironment> = fs::read_to_string(dir.join("env.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
-    let memory = read_memory(&dir.join("memory.csv"));
+    // What cannot be read is said on the page, never dropped in silence.
+    let mut unread = Vec::new();
+    let env_path = dir.join("env.json");
+    let env: Option<RunEnvironment> = match fs::read_to_string(&env_path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| unread.push(format!("{}: {e}", env_path.display())))
+            .ok(),
+        Err(e) => {
+            unread.push(format!("{}: {e}", env_path.display()));
+            None
+        }
+    };
+    let memory = try_read_memory(&dir.join("memory.csv")).unwrap_or_else(|e| {
+        unread.push(e.to_string());
+        MemorySeries::new()
+    });
     let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    page.unread = unread;
     page.landscape = landscape::landscape_view(&summary, dir);
     page.ladder = ladder::ladder_view(&summary);
     // Runs written before histograms.csv existed have no spectrum.
@@ -291,6 +307,7 @@ pub fn page(
             .map(table::repeats_note),
         cost: None,
         cost_error: None,
+        unread: Vec::new(),
         battery: battery_view(summary),
         capacity: capacity::capacity_view(summary),
         fit: fit::fit_view(summary),
@@ -351,10 +368,13 @@ pub type MemorySeries = BTreeMap<String, Vec<(f64, f64)>>;
 
 /// Reads `memory.csv` into per-stack series; a missing or broken file gives no series.
 pub fn read_memory(path: &Path) -> MemorySeries {
+    try_read_memory(path).unwrap_or_default()
+}
+
+/// Reads `memory.csv` into per-stack series, or says why it cannot.
+pub fn try_read_memory(path: &Path) -> Result<MemorySeries, results::RecordError> {
     let mut series = MemorySeries::new();
-    let Ok(rows) = results::read_rows::<results::MemoryRow>(path) else {
-        return series;
-    };
+    let rows = results::read_rows::<results::MemoryRow>(path)?;
     let mut start: BTreeMap<String, f64> = BTreeMap::new();
     for row in rows.iter().filter(|r| r.repeat == 1) {
         let t = row.t_ms as f64;
@@ -364,7 +384,7 @@ pub fn read_memory(path: &Path) -> MemorySeries {
             .or_default()
             .push(((t - t0) / 1000.0, row.rss_kb as f64 / 1024.0));
     }
-    series
+    Ok(series)
 }
 
 fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {

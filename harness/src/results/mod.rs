@@ -112,6 +112,11 @@ pub struct RowWriter<R> {
     path: PathBuf,
     out: csv::Writer<File>,
     row: PhantomData<fn(&R)>,
+    /// The first write that failed: every later write fails too (a file with a hole would
+    /// read as whole), and the run reports it ([`RowWriter::take_failure`]).
+    failed: Option<String>,
+    /// Whether [`RowWriter::take_failure`] has given it.
+    reported: bool,
 }
 
 impl<R: Row> RowWriter<R> {
@@ -132,15 +137,40 @@ impl<R: Row> RowWriter<R> {
             path,
             out,
             row: PhantomData,
+            failed: None,
+            reported: false,
         })
     }
 
-    /// Appends one row and flushes it.
+    /// Appends one row and flushes it. Once a write has failed, every later one fails too
+    /// (without writing), and the first failure waits in [`RowWriter::take_failure`].
     pub fn write(&mut self, row: &R) -> Result<(), ResultsError> {
-        self.out
+        if let Some(first) = &self.failed {
+            return Err(ResultsError {
+                path: self.path.clone(),
+                source: std::io::Error::other(format!("an earlier write failed: {first}")),
+            });
+        }
+        let written = self
+            .out
             .serialize(row)
             .and_then(|()| self.out.flush().map_err(csv::Error::from))
-            .map_err(csv_err(&self.path))
+            .map_err(csv_err(&self.path));
+        if let Err(e) = &written {
+            self.failed = Some(e.source.to_string());
+        }
+        written
+    }
+
+    /// The first failed write (`cannot write <file>: <why>`), once: the caller records it
+    /// with the stack being measured.
+    pub fn take_failure(&mut self) -> Option<String> {
+        if self.reported {
+            return None;
+        }
+        let first = self.failed.as_ref()?;
+        self.reported = true;
+        Some(format!("cannot write {}: {first}", self.path.display()))
     }
 
     /// The file.
@@ -311,20 +341,57 @@ impl RunDir {
         Ok(())
     }
 
+    /// The writes that failed since the last call, one line each naming the file: what was
+    /// measured meanwhile is not all on disk, and the stack being measured says so.
+    pub fn take_failures(&mut self) -> Vec<String> {
+        let mut failures = vec![
+            self.memory.take_failure(),
+            self.cpu.take_failure(),
+            self.latency.take_failure(),
+            self.histograms.take_failure(),
+            self.boot.take_failure(),
+        ];
+        failures.extend([
+            self.battery.as_mut().and_then(RowWriter::take_failure),
+            self.capacity.as_mut().and_then(RowWriter::take_failure),
+            self.fit.as_mut().and_then(RowWriter::take_failure),
+            self.density.as_mut().and_then(RowWriter::take_failure),
+            self.downstream.as_mut().and_then(RowWriter::take_failure),
+            self.breaker.as_mut().and_then(RowWriter::take_failure),
+            self.scrapes.as_mut().and_then(RowWriter::take_failure),
+        ]);
+        failures.into_iter().flatten().collect()
+    }
+
     /// Rewrites `env.json` (at the end of a run, with what the harness cost).
     pub fn write_env(&self, env: &Environment) -> Result<(), ResultsError> {
         let json = serde_json::to_vec_pretty(env).unwrap_or_default();
-        write_file(&self.path.join("env.json"), &json)
+        write_atomically(&self.path.join("env.json"), &json)
     }
 
     /// Rewrites `summary.json` atomically (write, then rename).
     pub fn write_summary(&self, summary: &Summary) -> Result<(), ResultsError> {
         let json = serde_json::to_vec_pretty(summary).unwrap_or_default();
-        let tmp = self.path.join("summary.json.tmp");
-        write_file(&tmp, &json)?;
-        let target = self.path.join("summary.json");
-        fs::rename(&tmp, &target).map_err(io_err(&target))
+        write_atomically(&self.path.join("summary.json"), &json)
     }
+}
+
+/// Replaces `path` with `bytes` at once (written beside it, synced, then renamed over it): a
+/// reader, or a run killed meanwhile, sees the old file or the new one, never a part.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    // A failure names the file being replaced, not its temporary twin.
+    write_file(&tmp, bytes)
+        .and_then(|()| fs::rename(&tmp, path).map_err(io_err(path)))
+        .map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            ResultsError {
+                path: path.to_owned(),
+                source: e.source,
+            }
+        })
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
@@ -651,6 +718,28 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         summary_with_version(dir.path(), 1);
         assert_eq!(load_summary(dir.path()).unwrap().run_id, "r");
+    }
+
+    #[test]
+    fn a_failed_write_is_kept_and_reported_once() {
+        // /dev/full: every write fails with "No space left on device", as a full disk does.
+        let Ok(file) = OpenOptions::new().append(true).open("/dev/full") else {
+            return;
+        };
+        let mut writer = RowWriter::<BootRow> {
+            path: PathBuf::from("/dev/full"),
+            out: csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(file),
+            row: PhantomData,
+            failed: None,
+            reported: false,
+        };
+        assert!(writer.write(&BootRow::default()).is_err());
+        assert!(writer.write(&BootRow::default()).is_err(), "sticky");
+        let failure = writer.take_failure().unwrap();
+        assert!(failure.starts_with("cannot write /dev/full: "), "{failure}");
+        assert_eq!(writer.take_failure(), None, "reported once");
     }
 
     #[test]
