@@ -69,12 +69,27 @@ fn channel() -> Channel {
 
 /// A real worker named `name` (a thread running `worker::serve`), given the channel's token.
 fn real_worker(channel: &Channel, name: &str) -> thread::JoinHandle<()> {
+    let (never, after) = std::sync::mpsc::channel();
+    drop(never);
+    real_worker_after(channel, name, after)
+}
+
+/// A real worker that starts once `after` says so (or is dropped, or 5 s passed): once the
+/// coordinator has dealt with a peer that came first.
+fn real_worker_after(
+    channel: &Channel,
+    name: &str,
+    after: std::sync::mpsc::Receiver<()>,
+) -> thread::JoinHandle<()> {
     let (addr, token, name) = (
         channel.local_addr().unwrap(),
         channel.token().as_str().to_owned(),
         name.to_owned(),
     );
-    thread::spawn(move || worker::serve(addr, &token, &name, "here", &[]).unwrap())
+    thread::spawn(move || {
+        let _ = after.recv_timeout(Duration::from_secs(5));
+        worker::serve(addr, &token, &name, "here", &[]).unwrap()
+    })
 }
 
 /// The coordinator, once `n` workers said hello on `channel`; whether it stopped them; the
@@ -429,6 +444,7 @@ fn a_peer_without_the_token_takes_no_slot_and_its_figures_are_not_merged() {
     // A local process that found the port: it says hello before the worker does, without the
     // run's token, and answers a share with a million made-up requests.
     let (said, heard) = std::sync::mpsc::channel();
+    let (dropped, then) = std::sync::mpsc::channel();
     let intruder = thread::spawn(move || {
         let mut s = TcpStream::connect(addr).unwrap();
         writeln!(
@@ -447,10 +463,10 @@ fn a_peer_without_the_token_takes_no_slot_and_its_figures_are_not_merged() {
             }
             line.clear();
         }
+        let _ = dropped.send(());
     });
     let intruder_at = heard.recv().unwrap();
-    thread::sleep(Duration::from_millis(200));
-    let worker = real_worker(&channel, "w.1");
+    let worker = real_worker_after(&channel, "w.1", then);
     let (fleet, _, warnings) = gather(&channel, 1, LoadMode::ConstantRate);
     assert!(
         warnings.iter().any(|w| w.contains(&intruder_at.to_string())
@@ -480,16 +496,18 @@ fn a_hello_of_another_version_is_dropped_and_the_gather_goes_on() {
     let (addr, token) = reach(&channel);
     // A peer that connects first and says nothing holds up no one.
     let _silent = TcpStream::connect(addr).unwrap();
+    let (dropped, then) = std::sync::mpsc::channel();
     let old = thread::spawn(move || {
         let mut s = TcpStream::connect(addr).unwrap();
         writeln!(s, "{}", hello_line("w.1", "0.0.0-older", &token)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         // The coordinator closes its connection: nothing comes, and no error either.
         let mut line = String::new();
-        BufReader::new(s).read_line(&mut line).map(|n| (n, line))
+        let read = BufReader::new(s).read_line(&mut line).map(|n| (n, line));
+        let _ = dropped.send(());
+        read
     });
-    thread::sleep(Duration::from_millis(200));
-    let worker = real_worker(&channel, "w.1");
+    let worker = real_worker_after(&channel, "w.1", then);
     let started = Instant::now();
     let (fleet, _, warnings) = gather(&channel, 1, LoadMode::ConstantRate);
     assert!(started.elapsed() < HELLO_WITHIN, "{:?}", started.elapsed());
