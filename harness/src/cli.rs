@@ -315,7 +315,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
 
 /// `harness worker`: one load worker, told where to report by its environment.
 fn run_worker() -> ExitCode {
-    use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR, serve};
+    use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR, TOKEN_VAR, serve};
     let coordinator = match std::env::var(COORDINATOR_VAR).map(|v| v.parse()) {
         Ok(Ok(addr)) => addr,
         Ok(Err(e)) => {
@@ -329,6 +329,13 @@ fn run_worker() -> ExitCode {
             );
             return Exit::Usage.into();
         }
+    };
+    let Ok(token) = std::env::var(TOKEN_VAR) else {
+        eprintln!(
+            "error: {TOKEN_VAR} is not set: the coordinator of a run started with \
+             --load-workers sets it, and refuses a hello without it"
+        );
+        return Exit::Usage.into();
     };
     let host = || {
         std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -348,7 +355,7 @@ fn run_worker() -> ExitCode {
         },
     };
     eprintln!("load worker {name} on {node}, reporting to {coordinator}");
-    match serve(coordinator, &name, &node, &cpus) {
+    match serve(coordinator, &token, &name, &node, &cpus) {
         Ok(()) => Exit::Ok.into(),
         Err(e) => {
             eprintln!("error: load worker {name}: {e}");

@@ -4,7 +4,7 @@
 //! backend by name (each describes itself).
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use crate::boot::{HealthCheck, HttpHealth};
 use crate::cancel::{self, Cancel};
 use crate::driver::{LoadDriver, LoadError, ScenarioDriver};
 use crate::env::Environment;
-use crate::fleet::Fleet;
+use crate::fleet::{Channel, Fleet};
 use crate::measure::{Epoch, Measure, Prepared};
 use crate::model::{
     DownstreamInfo, HarnessCost, LoadWorkersInfo, Sample, StackSummary, Status, Summary,
@@ -621,8 +621,8 @@ fn start_fleet(
             return fail(summary, format!("their image was not built: {reason}"));
         }
     };
-    let listener = match TcpListener::bind(plan.coordinator) {
-        Ok(listener) => listener,
+    let channel = match Channel::bind(plan.coordinator) {
+        Ok(channel) => channel,
         Err(e) => {
             return fail(
                 summary,
@@ -633,13 +633,14 @@ fn start_fleet(
             );
         }
     };
-    let coordinator = listener.local_addr().unwrap_or(plan.coordinator);
+    let coordinator = channel.local_addr().unwrap_or(plan.coordinator);
     let spec = WorkerSpec {
         stack: stacks::WORKER.name.to_owned(),
         image: built.prepared.image.clone(),
         args: built.prepared.launch.args.clone(),
         replicas: plan.count,
         coordinator,
+        token: channel.token().clone(),
         spread: plan.spread,
         // On one node, where the in-process driver would run; on several, each node's own.
         cpus: if plan.spread {
@@ -658,7 +659,7 @@ fn start_fleet(
         tasks.service()
     ));
     let fleet = match Fleet::gather(
-        &listener,
+        &channel,
         plan.count as usize,
         tasks,
         scenario.load,
@@ -666,6 +667,7 @@ fn start_fleet(
         world.driver.describe(),
         WORKERS_WITHIN,
         world.cancel,
+        &|line| world.reporter.warn(line),
     ) {
         Ok(fleet) => fleet,
         // Ctrl-C while they started: the stacks are interrupted, not failed.

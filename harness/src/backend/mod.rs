@@ -305,6 +305,9 @@ pub struct WorkerSpec {
     pub replicas: u32,
     /// Where they report, as they reach it.
     pub coordinator: std::net::SocketAddr,
+    /// The run's token, which each worker's hello must carry: given to them in their
+    /// environment.
+    pub token: crate::fleet::wire::Token,
     /// Spread over the nodes labelled for load (a multi-node swarm, `--registry`), instead
     /// of on the manager's node.
     pub spread: bool,

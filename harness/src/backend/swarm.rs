@@ -34,7 +34,7 @@ use super::{
     Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, LoadWorkers,
     MemoryEvents, ServiceSpec, WorkerSpec,
 };
-use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR};
+use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR, TOKEN_VAR};
 use crate::model::LimitBy;
 use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
@@ -278,6 +278,8 @@ impl Backend for SwarmBackend {
         let name = object_name(&spec.stack);
         let mut env = vec![
             format!("{COORDINATOR_VAR}={}", spec.coordinator),
+            // Readable by whoever may inspect the service, who may run containers anyway.
+            format!("{TOKEN_VAR}={}", spec.token.as_str()),
             // Swarm's templates: each task names itself as `docker service ps` does.
             format!("{NAME_VAR}={{{{.Service.Name}}}}.{{{{.Task.Slot}}}}"),
             format!("{NODE_VAR}={{{{.Node.Hostname}}}}"),

@@ -66,16 +66,144 @@ pub fn encode(h: &Histogram<u64>) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// HdrHistogram's V2 cookie (`V2EncodingCookieBase | 0x10`), and its DEFLATE form's.
+const V2_COOKIE: u32 = 0x1c84_9313;
+const V2_DEFLATE_COOKIE: u32 = 0x1c84_9314;
+/// A V2 header's bytes: cookie, payload length, normalising offset, significant digits,
+/// lowest, highest, integer-to-double ratio.
+const V2_HEADER: usize = 40;
+/// The longest varint a V2 payload holds a count in.
+const V2_VARINT_MAX: usize = 9;
+
+/// The most bytes a V2 serialisation of one of the harness's histograms takes: its header and
+/// every count at the longest varint (about 207 KiB for 1 µs to an hour at 3 digits).
+fn max_serialised_len() -> usize {
+    V2_HEADER + histogram().distinct_values() * V2_VARINT_MAX
+}
+
+/// The most base64 [`decode`] reads for one histogram: the DEFLATE stream of the most a V2
+/// serialisation takes, given twice that room (DEFLATE grows data it cannot compress by a few
+/// bytes per 64 KiB block), behind its 8-byte header. About 550 KiB.
+pub fn max_encoded_len() -> usize {
+    (8 + 2 * max_serialised_len()).div_ceil(3) * 4
+}
+
 /// A histogram from [`encode`]'s text; an error says what is wrong with it.
+///
+/// The text may come from a peer (a load worker's report), and HdrHistogram's decoder believes
+/// what the serialisation says of itself: it sizes its buffer from the payload length the
+/// header claims (a few dozen bytes can ask for 4 GiB) and makes a histogram of the bounds the
+/// header claims. So the lengths are checked against the bytes present, the whole against the
+/// most one of the harness's histograms takes, and the header against [`histogram`]'s bounds
+/// and precision, before anything is decoded; what decodes then merges with the recorder's.
 pub fn decode(text: &str) -> Result<Histogram<u64>, String> {
     use base64::Engine as _;
+    use std::io::Read as _;
+    if text.len() > max_encoded_len() {
+        return Err(format!(
+            "histogram is {} bytes of base64, more than one of the harness's takes ({})",
+            text.len(),
+            max_encoded_len()
+        ));
+    }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text)
         .map_err(|e| format!("histogram is not base64: {e}"))?;
+    let cookie = be_u32(&bytes, 0);
+    if cookie != Some(V2_DEFLATE_COOKIE) {
+        return Err(format!(
+            "histogram is not an HdrHistogram V2 DEFLATE serialisation (cookie {:#010x})",
+            cookie.unwrap_or(0)
+        ));
+    }
+    let claimed = be_u32(&bytes, 4).unwrap_or(0) as usize;
+    let deflated = bytes.get(8..).unwrap_or_default();
+    if claimed != deflated.len() {
+        return Err(format!(
+            "histogram claims {claimed} compressed bytes, {} are present",
+            deflated.len()
+        ));
+    }
+    // One byte past the most a histogram of the harness's takes tells a longer one.
+    let most = max_serialised_len();
+    let mut v2 = Vec::new();
+    flate2::read::ZlibDecoder::new(deflated)
+        .take(most as u64 + 1)
+        .read_to_end(&mut v2)
+        .map_err(|e| format!("histogram does not inflate: {e}"))?;
+    if v2.len() > most {
+        return Err(format!(
+            "histogram inflates to more than one of the harness's takes ({most} bytes)"
+        ));
+    }
+    check_v2_header(&v2)?;
     hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
+        .deserialize(&mut v2.as_slice())
         .map_err(|e| format!("histogram is not an HdrHistogram V2 serialisation: {e:?}"))
 }
+
+/// Checks an inflated V2 serialisation's header: its cookie, its payload length against the
+/// bytes present, its bounds and precision against [`histogram`]'s.
+fn check_v2_header(v2: &[u8]) -> Result<(), String> {
+    let (Some(cookie), Some(payload), Some(digits), Some(low), Some(high), true) = (
+        be_u32(v2, 0),
+        be_u32(v2, 4),
+        be_u32(v2, 12),
+        be_u64(v2, 16),
+        be_u64(v2, 24),
+        v2.len() >= V2_HEADER,
+    ) else {
+        return Err(format!(
+            "histogram inflates to {} bytes, short of a V2 header ({V2_HEADER})",
+            v2.len()
+        ));
+    };
+    if cookie != V2_COOKIE {
+        return Err(format!(
+            "histogram is not an HdrHistogram V2 serialisation (inner cookie {cookie:#010x})"
+        ));
+    }
+    let present = v2.len() - V2_HEADER;
+    if payload as usize != present {
+        return Err(format!(
+            "histogram claims a payload of {payload} bytes, {present} are present"
+        ));
+    }
+    same_bounds(low, high, digits)
+}
+
+/// The big-endian `u32` at `at`, if the bytes reach that far.
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// The big-endian `u64` at `at`, if the bytes reach that far.
+fn be_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Whether `h` has [`histogram`]'s bounds and precision, so that it adds to the recorder's.
+pub fn check_bounds(h: &Histogram<u64>) -> Result<(), String> {
+    same_bounds(h.low(), h.high(), u32::from(h.sigfig()))
+}
+
+fn same_bounds(low: u64, high: u64, digits: u32) -> Result<(), String> {
+    let ours = histogram();
+    if (low, high, digits) == (ours.low(), ours.high(), u32::from(ours.sigfig())) {
+        return Ok(());
+    }
+    Err(format!(
+        "histogram's bounds are {low} to {high} µs at {digits} significant digits, not the \
+         recorder's {} to {} µs at {}",
+        ours.low(),
+        ours.high(),
+        ours.sigfig()
+    ))
+}
+
+/// Why a merge cannot fail: every recorder's histograms are [`histogram`]'s, those made here
+/// and those [`Recorder::from_results`] takes from a report alike.
+const SAME_BOUNDS: &str = "a recorder's histograms all have the same bounds";
 
 /// One kind of id's record.
 #[derive(Debug, Clone)]
@@ -167,14 +295,14 @@ impl Recorder {
     /// bucket).
     pub fn merge(&mut self, other: &Recorder) {
         for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
-            mine.raw.add(&theirs.raw).expect("same bounds");
+            mine.raw.add(&theirs.raw).expect(SAME_BOUNDS);
             mine.connects += theirs.connects;
             mine.connect_total_us = mine
                 .connect_total_us
                 .saturating_add(theirs.connect_total_us);
             mine.connect_max_us = mine.connect_max_us.max(theirs.connect_max_us);
             match (mine.intended.as_mut(), theirs.intended.as_ref()) {
-                (Some(a), Some(b)) => a.add(b).expect("same bounds"),
+                (Some(a), Some(b)) => a.add(b).expect(SAME_BOUNDS),
                 (None, Some(b)) => mine.intended = Some(b.clone()),
                 _ => {}
             }
@@ -190,7 +318,8 @@ impl Recorder {
     /// so that several merge as their recorders would have: counts, statuses, reconnects and
     /// histograms exactly; the sums behind the means rebuilt from each mean and its count
     /// (a mean is rounded down to the µs, so a merged mean is at most 1 µs low). An error
-    /// names a kind it does not know or one that came without its histograms.
+    /// names a kind it does not know, one that came without its histograms, or one whose
+    /// histograms are not of [`histogram`]'s bounds (the merge adds only those).
     pub fn from_results(kinds: &[KindResult]) -> Result<Self, String> {
         let mut recorder = Self::new(false);
         for result in kinds {
@@ -202,6 +331,9 @@ impl Recorder {
                 .histograms
                 .as_ref()
                 .ok_or_else(|| format!("{} came without its histograms", result.kind))?;
+            for h in std::iter::once(&h.raw).chain(&h.intended) {
+                check_bounds(h).map_err(|e| format!("{}: {e}", result.kind))?;
+            }
             let k = &mut recorder.kinds[index];
             k.raw = h.raw.clone();
             k.intended = h.intended.clone();
@@ -373,6 +505,74 @@ mod tests {
                 .contains("histograms")
         );
         assert!(decode("not base64!").unwrap_err().contains("base64"));
+    }
+
+    /// `key` of `/proc/self/status` (`VmPeak`, `VmSize`), bytes.
+    fn vm(key: &str) -> u64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = status
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
+            .unwrap();
+        line.trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+            << 10
+    }
+
+    /// HdrHistogram's V2 DEFLATE serialisation of a header alone, `header` its fields after the
+    /// cookie: what a peer could send in place of a histogram.
+    fn forged(payload_len: u32, digits: u32, low: u64, high: u64) -> String {
+        use base64::Engine as _;
+        use std::io::Write as _;
+        let mut inner = 0x1c84_9313u32.to_be_bytes().to_vec();
+        inner.extend(payload_len.to_be_bytes());
+        inner.extend(0u32.to_be_bytes());
+        inner.extend(digits.to_be_bytes());
+        inner.extend(low.to_be_bytes());
+        inner.extend(high.to_be_bytes());
+        inner.extend(1f64.to_be_bytes());
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&inner).unwrap();
+        let deflated = z.finish().unwrap();
+        let mut bytes = 0x1c84_9314u32.to_be_bytes().to_vec();
+        bytes.extend((deflated.len() as u32).to_be_bytes());
+        bytes.extend(deflated);
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn a_tiny_histogram_claiming_4_gib_is_refused_without_allocating() {
+        let digits = u32::from(SIGNIFICANT_DIGITS);
+        let text = forged(u32::MAX, digits, 1, HIGHEST_US);
+        assert!(text.len() < 100, "{text}");
+        let (peak, size) = (vm("VmPeak"), vm("VmSize"));
+        let err = decode(&text).unwrap_err();
+        assert!(
+            vm("VmPeak") <= peak.max(size + (1 << 30)),
+            "decoding {} bytes of base64 reserved a GiB or more",
+            text.len()
+        );
+        assert!(
+            err.contains("4294967295") && err.contains("0 are present"),
+            "{err}"
+        );
+        let other = decode(&forged(0, 2, 1, 1 << 40)).unwrap_err();
+        assert!(
+            other.contains("bounds are 1 to 1099511627776 µs at 2"),
+            "{other}"
+        );
+        // A histogram of other bounds handed over in a result is refused too.
+        let mut foreign = Recorder::new(false);
+        foreign.kinds[0].raw = Histogram::new_with_bounds(1, 1 << 40, 2).unwrap();
+        foreign.sent(0, 200, 10, None, None);
+        let refused = Recorder::from_results(&foreign.results()).unwrap_err();
+        assert!(
+            refused.starts_with("seeded: histogram's bounds"),
+            "{refused}"
+        );
     }
 
     #[test]

@@ -9,13 +9,21 @@
 //! worker is waited for until the step's deadline; a lost one is seen at once (its connection
 //! closes when its process dies) and named with its task's state. The coordinator is a
 //! [`LoadDriver`], so the run loop sends steps through it as through the in-process drivers.
+//!
+//! Any process that reaches the port can connect, so nothing a peer sends is taken on trust:
+//! a hello must carry the run's token (the worker service's environment holds it) and this
+//! harness's version, and is read on a thread of its own within [`HELLO_WITHIN`]; a line may
+//! not pass [`MAX_LINE`]; a histogram's header is checked before it is decoded. A connection
+//! refused before its hello is dropped with a warning naming its address and why, and the
+//! worker's place stays open; a worker whose line runs past the cap is lost, and one whose
+//! report does not read leaves the step partial, named.
 
 pub mod wire;
 pub mod worker;
 
-use std::io::{BufRead, BufReader, ErrorKind, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Mutex;
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,7 +35,7 @@ use crate::driver::record::{self, Recorder};
 use crate::driver::{LoadDriver, LoadError};
 use crate::model::{StepLoad, WorkerInfo, WorkerLoad};
 use crate::scenario::{IdMix, LoadMode, Step};
-use wire::{Assignment, FromWorker, ToWorker};
+use wire::{Assignment, FromWorker, MAX_HELLO, MAX_LINE, ToWorker, Token};
 
 /// How long after the assignments are sent the workers start, plus [`LEAD_PER_WORKER`] each:
 /// time for every share to arrive and each worker's connections to open.
@@ -41,6 +49,38 @@ const REPORT_GRACE: Duration = Duration::from_secs(15);
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// How often a wait looks at the cancel token and the workers' tasks.
 const POLL: Duration = Duration::from_millis(200);
+/// How long a connection may take to say hello: a worker says it as soon as it connects.
+const HELLO_WITHIN: Duration = Duration::from_secs(5);
+/// Connections waiting to say hello at once (each on its own thread, for at most
+/// [`HELLO_WITHIN`]); more are dropped, so a flood of them is not as many threads.
+const MAX_WAITING: usize = 64;
+
+/// The coordinator's end of the channel: the port the workers connect to, and the run's
+/// token, which the backend hands to the workers and every hello must carry.
+pub struct Channel {
+    listener: TcpListener,
+    token: Token,
+}
+
+impl Channel {
+    /// Listens on `addr`, with a new token.
+    pub fn bind(addr: SocketAddr) -> std::io::Result<Self> {
+        Ok(Self {
+            listener: TcpListener::bind(addr)?,
+            token: Token::random(),
+        })
+    }
+
+    /// Where it listens (the port chosen, when `addr` asked for any).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The token its workers are given.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+}
 
 /// One connected worker.
 struct Connection {
@@ -66,8 +106,9 @@ impl Connection {
         self.writer.flush()
     }
 
-    /// The next line if it arrives within `wait`.
-    fn poll(&mut self, wait: Duration) -> Got {
+    /// The next line if it arrives within `wait`; a line longer than `cap` bytes closes the
+    /// connection, so what a peer sends without a newline is held only up to `cap`.
+    fn poll(&mut self, wait: Duration, cap: usize) -> Got {
         if let Err(e) = self
             .reader
             .get_ref()
@@ -75,9 +116,22 @@ impl Connection {
         {
             return Got::Closed(e.to_string());
         }
-        match self.reader.read_until(b'\n', &mut self.partial) {
-            Ok(0) => Got::Closed("its connection closed".into()),
+        // One byte past the cap tells a line that is too long.
+        let room = (cap + 1).saturating_sub(self.partial.len()) as u64;
+        match (&mut self.reader)
+            .take(room)
+            .read_until(b'\n', &mut self.partial)
+        {
             Ok(_) if self.partial.ends_with(b"\n") => Got::Line(std::mem::take(&mut self.partial)),
+            Ok(_) if self.partial.len() > cap => {
+                self.partial = Vec::new();
+                let _ = self.writer.shutdown(Shutdown::Both);
+                Got::Closed(format!(
+                    "it sent a line longer than {cap} bytes, more than any message takes; its \
+                     connection is dropped"
+                ))
+            }
+            Ok(0) => Got::Closed("its connection closed".into()),
             Ok(_) => Got::Nothing,
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 Got::Nothing
@@ -104,12 +158,14 @@ pub struct Fleet {
 }
 
 impl Fleet {
-    /// Waits on `listener` until `tasks`' `expected` workers have said hello (or one of
+    /// Waits on `channel` until `tasks`' `expected` workers have said hello (or one of
     /// their tasks ended, or `within` passed, or `cancel`); the fleet sends steps of `load`
-    /// with `ids`, each worker running `driver`. On an error the workers are stopped.
+    /// with `ids`, each worker running `driver`. A connection whose hello is not a worker's of
+    /// this run is dropped and told to `warn`, naming its address and why; its place stays
+    /// open. On an error the workers are stopped.
     #[allow(clippy::too_many_arguments)]
     pub fn gather(
-        listener: &TcpListener,
+        channel: &Channel,
         expected: usize,
         mut tasks: Box<dyn LoadWorkers>,
         load: LoadMode,
@@ -117,9 +173,10 @@ impl Fleet {
         driver: String,
         within: Duration,
         cancel: &Cancel,
+        warn: &dyn Fn(&str),
     ) -> Result<Self, String> {
-        let coordinator = listener.local_addr().map_err(|e| e.to_string())?;
-        match hellos(listener, expected, tasks.as_ref(), within, cancel) {
+        let coordinator = channel.local_addr().map_err(|e| e.to_string())?;
+        match hellos(channel, expected, tasks.as_ref(), within, cancel, warn) {
             Ok(connections) => Ok(Self {
                 connections: Mutex::new(connections),
                 tasks: Mutex::new(tasks),
@@ -193,40 +250,87 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Accepts connections until `expected` workers have said hello, in slot order.
+/// Accepts connections until `expected` workers have said hello, in slot order. Each hello
+/// is read on a thread of its own, so a peer that connects and says nothing holds up no one.
 fn hellos(
-    listener: &TcpListener,
+    channel: &Channel,
     expected: usize,
     tasks: &dyn LoadWorkers,
     within: Duration,
     cancel: &Cancel,
+    warn: &dyn Fn(&str),
 ) -> Result<Vec<Connection>, String> {
+    let listener = &channel.listener;
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("cannot wait for the load workers: {e}"))?;
     let deadline = Instant::now() + within;
     let mut connections: Vec<Connection> = Vec::new();
+    let (said, heard) = mpsc::channel::<(SocketAddr, Result<Connection, String>)>();
+    let mut waiting = 0usize;
+    // What was dropped, for the error should the workers not all come.
+    let mut refused: Vec<String> = Vec::new();
+    let refuse = |refused: &mut Vec<String>, peer: SocketAddr, why: &str| {
+        let line = format!("dropped the connection from {peer}: {why}");
+        warn(&format!("load workers: {line}"));
+        refused.push(line);
+    };
     let mut last_look = Instant::now();
     while connections.len() < expected {
         if cancel.is_cancelled() {
             return Err("interrupted while the load workers started".into());
         }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                if let Some(c) = hello(stream)? {
-                    connections.push(c);
+        loop {
+            match listener.accept() {
+                Ok((_, peer)) if waiting >= MAX_WAITING => refuse(
+                    &mut refused,
+                    peer,
+                    &format!("{MAX_WAITING} connections are already waiting to say hello"),
+                ),
+                Ok((stream, peer)) => {
+                    let (said, token) = (said.clone(), channel.token.clone());
+                    let reader = thread::Builder::new().spawn(move || {
+                        // Gathered already: the connection is dropped with the message.
+                        let _ = said.send((peer, hello(stream, &token)));
+                    });
+                    match reader {
+                        Ok(_) => waiting += 1,
+                        Err(e) => refuse(&mut refused, peer, &format!("no thread to read it: {e}")),
+                    }
                 }
-                continue;
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => return Err(format!("cannot accept a load worker's connection: {e}")),
             }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) => return Err(format!("cannot accept a load worker's connection: {e}")),
         }
+        while let Ok((peer, got)) = heard.try_recv() {
+            waiting -= 1;
+            match got {
+                Ok(c) if connections.iter().any(|k| k.info.name == c.info.name) => refuse(
+                    &mut refused,
+                    peer,
+                    &format!("a worker named {:?} has said hello already", c.info.name),
+                ),
+                Ok(c) => connections.push(c),
+                Err(why) => refuse(&mut refused, peer, &why),
+            }
+        }
+        if connections.len() == expected {
+            break;
+        }
+        let and_refused = || {
+            if refused.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", refused.join("; "))
+            }
+        };
         if last_look.elapsed() >= POLL {
             last_look = Instant::now();
             if let Some(ended) = tasks.ended() {
                 return Err(format!(
-                    "a load worker of {} ended before it reported: {ended}",
-                    tasks.service()
+                    "a load worker of {} ended before it reported: {ended}{}",
+                    tasks.service(),
+                    and_refused()
                 ));
             }
         }
@@ -234,14 +338,15 @@ fn hellos(
             return Err(format!(
                 "{} of {expected} load workers of {} reported within {} s to {}; the others' \
                  tasks are still pending (no node that may run them, or an image it cannot \
-                 get): `docker service ps --no-trunc {}` says why",
+                 get): `docker service ps --no-trunc {}` says why{}",
                 connections.len(),
                 tasks.service(),
                 within.as_secs(),
                 listener
                     .local_addr()
                     .map_or_else(|e| e.to_string(), |a| a.to_string()),
-                tasks.service()
+                tasks.service(),
+                and_refused()
             ));
         }
         thread::sleep(Duration::from_millis(20));
@@ -250,44 +355,70 @@ fn hellos(
     Ok(connections)
 }
 
-/// A connection's hello; `None` for a connection that is not a worker's (it is dropped).
-fn hello(stream: TcpStream) -> Result<Option<Connection>, String> {
-    let _ = stream.set_nonblocking(false);
+/// A connection's hello, if it is a worker's of this run (it carries `token` and runs this
+/// harness); else why not, and the connection is dropped.
+fn hello(stream: TcpStream, token: &Token) -> Result<Connection, String> {
+    stream
+        .set_nonblocking(false)
+        .map_err(|e| format!("cannot read from it: {e}"))?;
     let _ = stream.set_nodelay(true);
-    let writer = stream.try_clone().map_err(|e| e.to_string())?;
+    let writer = stream
+        .try_clone()
+        .map_err(|e| format!("cannot write to it: {e}"))?;
     let mut c = Connection {
         info: WorkerInfo::default(),
         reader: BufReader::new(stream),
         writer,
         partial: Vec::new(),
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + HELLO_WITHIN;
     let line = loop {
-        match c.poll(POLL) {
+        match c.poll(POLL, MAX_HELLO) {
             Got::Line(line) => break line,
             Got::Nothing if Instant::now() < deadline => {}
-            Got::Nothing | Got::Closed(_) => return Ok(None),
+            Got::Nothing => {
+                return Err(format!("no hello within {} s", HELLO_WITHIN.as_secs()));
+            }
+            Got::Closed(how) => return Err(format!("before a hello, {how}")),
         }
     };
+    let ours = env!("CARGO_PKG_VERSION");
     match serde_json::from_slice::<FromWorker>(&line) {
         Ok(FromWorker::Hello {
             name,
             node,
             cpus,
             version,
+            token: theirs,
         }) => {
-            if version != env!("CARGO_PKG_VERSION") {
+            if !token.admits(&theirs) {
+                let which = if theirs.is_empty() { "no" } else { "another" };
+                let older = if version == ours {
+                    String::new()
+                } else {
+                    format!(", and runs harness {version:?}")
+                };
                 return Err(format!(
-                    "load worker {name} runs harness {version}, this harness is {}: rebuild \
+                    "its hello as {name:?} on {node:?} carries {which} token, not this run's{older}"
+                ));
+            }
+            if version != ours {
+                return Err(format!(
+                    "load worker {name} runs harness {version}, this harness is {ours}: rebuild \
                      its image (the run builds it from this binary; a registry may hold an \
-                     older one)",
-                    env!("CARGO_PKG_VERSION")
+                     older one)"
                 ));
             }
             c.info = WorkerInfo { name, node, cpus };
-            Ok(Some(c))
+            Ok(c)
         }
-        _ => Ok(None),
+        Ok(_) => Err("its first line is not a hello".into()),
+        // Where it does not read, not what it says: the peer's bytes stay out of the log.
+        Err(e) => Err(format!(
+            "its first line is not a hello ({:?} error at column {})",
+            e.classify(),
+            e.column()
+        )),
     }
 }
 
@@ -371,7 +502,7 @@ impl LoadDriver for Fleet {
                     }
                     deadline = deadline.min(Instant::now() + CANCEL_GRACE);
                 }
-                match connections[i].poll(POLL) {
+                match connections[i].poll(POLL, MAX_LINE) {
                     Got::Nothing if Instant::now() < deadline => {}
                     Got::Nothing => {
                         break Err(format!(

@@ -13,6 +13,55 @@ use crate::driver::record;
 use crate::model::{KindHistograms, StepLoad};
 use crate::scenario::{IdMix, LoadMode, Step};
 
+/// The longest line the coordinator reads from a worker, bytes; a peer that sends more without
+/// a newline is dropped. The longest legitimate line is a report: 3 kinds' raw and intended
+/// histograms and the lateness histogram, 7 histograms, with a few KiB of figures around them.
+/// A report whose every count is random and at its longest varint takes about 1.7 MB (the
+/// test below); the most [`record::decode`] accepts, 7 times [`record::max_encoded_len`], is
+/// about 3.8 MiB. 8 MiB leaves room above both without letting a peer hold much.
+pub const MAX_LINE: usize = 8 << 20;
+
+/// The longest hello the coordinator reads, bytes: a name, a node, a version and a token are
+/// well under it; a connection that sends more before its hello is dropped.
+pub const MAX_HELLO: usize = 4 << 10;
+
+/// A run's secret: the coordinator makes it, the backend hands it to each worker in its
+/// environment, and a hello without it is refused, since any process that reaches the
+/// coordinator's port could otherwise take a worker's place and send made-up figures.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// 128 random bits in hex, from `rand`'s thread generator (a CSPRNG seeded by the OS).
+    pub fn random() -> Self {
+        Self(format!("{:032x}", rand::random::<u128>()))
+    }
+
+    /// The token as a worker's environment carries it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `presented` is this token, compared in a time that does not say where they
+    /// first differ.
+    pub fn admits(&self, presented: &str) -> bool {
+        let (ours, theirs) = (self.0.as_bytes(), presented.as_bytes());
+        ours.len() == theirs.len()
+            && ours
+                .iter()
+                .zip(theirs)
+                .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+                == 0
+    }
+}
+
+/// Kept out of logs and error messages.
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(..)")
+    }
+}
+
 /// What a worker sends.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -27,6 +76,9 @@ pub enum FromWorker {
         cpus: usize,
         /// The harness version it runs; it must be the coordinator's.
         version: String,
+        /// The run's [`Token`], from its environment; a worker of an older harness sends none.
+        #[serde(default)]
+        token: String,
     },
     /// What it measured in its share of a step.
     Report(Box<Report>),
@@ -216,6 +268,7 @@ mod tests {
             node: "n".into(),
             cpus: 2,
             version: "0.1.0".into(),
+            token: Token::random().as_str().into(),
         };
         let line = serde_json::to_string(&hello).unwrap();
         assert!(
@@ -225,5 +278,61 @@ mod tests {
         assert_eq!(serde_json::from_str::<FromWorker>(&line).unwrap(), hello);
         let cancel = serde_json::to_string(&ToWorker::Cancel).unwrap();
         assert_eq!(cancel, r#""cancel""#);
+    }
+
+    #[test]
+    fn tokens_are_128_random_bits_and_admit_only_themselves() {
+        let (a, b) = (Token::random(), Token::random());
+        assert_eq!(a.as_str().len(), 32);
+        assert!(a.as_str().bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+        assert!(a.admits(a.as_str()));
+        assert!(!a.admits(b.as_str()) && !a.admits("") && !a.admits(&a.as_str()[1..]));
+        assert_eq!(format!("{a:?}"), "Token(..)");
+    }
+
+    /// The largest report a worker can send, every count of every histogram at its longest
+    /// varint, fits in a line the coordinator reads.
+    #[test]
+    fn the_largest_report_fits_in_a_line() {
+        assert!(7 * record::max_encoded_len() + (64 << 10) < MAX_LINE);
+        let mut full = record::histogram();
+        let mut value = 1;
+        while value < record::HIGHEST_US {
+            // Random, so DEFLATE finds little to take out.
+            full.record_n(value, (1 << 62) | (rand::random::<u64>() >> 2))
+                .unwrap();
+            value = full.next_non_equivalent(value);
+        }
+        let kinds = crate::model::KINDS
+            .iter()
+            .map(|&(kind, _)| crate::model::KindResult {
+                kind: kind.into(),
+                histograms: Some(KindHistograms {
+                    raw: full.clone(),
+                    intended: Some(full.clone()),
+                }),
+                ..Default::default()
+            })
+            .collect();
+        let load = StepLoad {
+            kinds,
+            late_histogram: Some(full.clone()),
+            ..StepLoad::default()
+        };
+        let line = serde_json::to_string(&FromWorker::Report(Box::new(Report::of(load, None, 0))))
+            .unwrap();
+        assert!(line.len() < MAX_LINE, "{} bytes", line.len());
+        let FromWorker::Report(report) = serde_json::from_str(&line).unwrap() else {
+            panic!("a report")
+        };
+        assert_eq!(
+            report.into_load().unwrap().kinds[0]
+                .histograms
+                .as_ref()
+                .unwrap()
+                .raw,
+            full
+        );
     }
 }

@@ -23,15 +23,18 @@ pub const NAME_VAR: &str = "FOOTPRINT_WORKER";
 pub const NODE_VAR: &str = "FOOTPRINT_NODE";
 /// The CPUs it pins its load generator to, comma-separated (unset: unpinned).
 pub const CPUS_VAR: &str = "FOOTPRINT_WORKER_CPUS";
+/// The run's token, which its hello must carry ([`super::wire::Token`]).
+pub const TOKEN_VAR: &str = "FOOTPRINT_TOKEN";
 
 /// How long a worker keeps trying to reach its coordinator.
 const CONNECT_FOR: Duration = Duration::from_secs(30);
 
-/// Runs one worker until the coordinator is done with it, its load generator on `cpus` (its
-/// threads pinned there, one runtime thread per CPU) or, empty, on every CPU it may use; an
-/// error says what failed.
+/// Runs one worker until the coordinator is done with it, its hello carrying `token`, its load
+/// generator on `cpus` (its threads pinned there, one runtime thread per CPU) or, empty, on
+/// every CPU it may use; an error says what failed.
 pub fn serve(
     coordinator: SocketAddr,
+    token: &str,
     name: &str,
     node: &str,
     cpus: &[usize],
@@ -55,6 +58,7 @@ pub fn serve(
             node: node.to_owned(),
             cpus,
             version: env!("CARGO_PKG_VERSION").to_owned(),
+            token: token.to_owned(),
         },
     )?;
     // The coordinator's lines are read apart, so a `cancel` reaches the share being sent.
