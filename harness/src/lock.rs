@@ -89,12 +89,30 @@ pub struct RunLock {
     _host: File,
     _run: File,
     run_file: PathBuf,
+    /// Whether the run's lock file stays once released (until `clean` finds nothing of the
+    /// run left): yes unless the run said it closed everything it made.
+    keep_file: bool,
 }
 
 impl RunLock {
     /// The run's own lock file.
     pub fn run_file(&self) -> &Path {
         &self.run_file
+    }
+
+    /// The run closed everything it made: its lock file goes with the lock.
+    pub fn closed_everything(&mut self) {
+        self.keep_file = false;
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // Removed while still held: `clean` never sees it free with the run's objects still
+        // being closed.
+        if !self.keep_file {
+            let _ = fs::remove_file(&self.run_file);
+        }
     }
 }
 
@@ -189,6 +207,7 @@ pub fn acquire(
         _host: host,
         _run: run,
         run_file,
+        keep_file: true,
     })
 }
 
@@ -290,6 +309,12 @@ mod tests {
         assert_eq!(liveness(dir.path(), "r1"), Liveness::Ended);
         forget(dir.path(), "r1");
         assert_eq!(liveness(dir.path(), "r1"), Liveness::Unknown);
+
+        // A run that closed everything takes its lock file with it.
+        let mut lock = acquire(dir.path(), "r2", false, |_| {}).unwrap();
+        lock.closed_everything();
+        drop(lock);
+        assert_eq!(liveness(dir.path(), "r2"), Liveness::Unknown);
     }
 
     #[test]

@@ -158,9 +158,10 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         expose: options.backend.expose,
     };
     // One run at a time on the host; refused before anything is made or started.
-    let _lock = crate::lock::acquire(&crate::lock::dir(), &setup.run_id, options.wait, |holder| {
-        reporter.say(&format!("waiting for {holder} to end"))
-    })?;
+    let mut lock =
+        crate::lock::acquire(&crate::lock::dir(), &setup.run_id, options.wait, |holder| {
+            reporter.say(&format!("waiting for {holder} to end"))
+        })?;
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
     let last_resort = (setup.run_id.clone(), selected.backend.traits().containers);
@@ -207,6 +208,12 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     let outcome = execute(plan, &world);
     // Closed in order: a second signal now has nothing of this run to remove.
     cancel::clear_second_signal();
+    if outcome
+        .as_ref()
+        .is_ok_and(|o| o.summary.left_behind.is_empty())
+    {
+        lock.closed_everything();
+    }
     outcome
 }
 

@@ -423,3 +423,52 @@ fn a_full_results_disk_fails_the_run_naming_the_file() {
         "{stdout}"
     );
 }
+
+/// Two stop signals in a row (a service manager's `SIGTERM`, then an impatient Ctrl-C): the
+/// second does not leave the run's service behind, as an immediate exit did; the harness
+/// removes what the run made by its mark, then exits 130.
+#[test]
+fn a_second_stop_signal_still_leaves_nothing_behind() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("results");
+    let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
+        .current_dir(common::root())
+        .env(harness::stacks::PROFILE_VAR, "stack-test")
+        .env(harness::lock::DIR_VAR, common::lock_dir())
+        .args(["scenario", "steady", "--stacks", "floor", "--quiet"])
+        .args(["--backend", "local", "--out"])
+        .arg(&out)
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let run = common::wait_for_samples(&mut harness, &out, |s| s.phase == "steady");
+    let run_id = run.file_name().unwrap().to_str().unwrap().to_owned();
+    assert_eq!(common::marked(&run_id).len(), 1, "its service runs");
+
+    let pid = rustix::process::Pid::from_raw(harness.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
+    let signalled = Instant::now();
+    let status = loop {
+        if let Some(status) = harness.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(60),
+            "still running a minute after two signals"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(
+        common::marked(&run_id),
+        Vec::new(),
+        "the service outlived the harness"
+    );
+}
