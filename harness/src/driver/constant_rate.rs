@@ -62,7 +62,7 @@ use super::http::Connection;
 use super::record::{self, Recorder};
 use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
-use crate::model::{KindResult, Lateness, StepLoad};
+use crate::model::{Lateness, StepLoad};
 use crate::scenario::{IdMix, Step};
 
 /// The constant-rate driver, on the harness's load runtime.
@@ -540,6 +540,7 @@ impl Slot {
 mod tests {
     use super::*;
     use crate::driver::test_server::{Answer, serve};
+    use crate::model::KindResult;
 
     /// Whether `a` is within HdrHistogram's 0.1 % of `b`.
     fn close(a: u64, b: u64) -> bool {
