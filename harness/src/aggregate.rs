@@ -2,6 +2,8 @@
 //!
 //! Pure functions over timestamped samples: testable without a service.
 
+use std::collections::BTreeMap;
+
 use crate::driver::generator_cpus;
 use crate::model::{
     BatteryRun, Capacity, CapacityLimit, CapacitySummary, Estimates, Fit, FitSummary, HarnessCost,
@@ -171,38 +173,99 @@ pub fn repeat_memory(run: &mut StackRun, samples: &[Sample]) {
 }
 
 /// What the harness itself cost over a run, from every sample it took: the sampler's CPU per
-/// sample, the harness's peak memory, and its CPU while services sat idle.
+/// sample, the harness's peak memory, and its CPU while services sat idle. A run folds its
+/// samples in repeat by repeat instead ([`HarnessFold`]); the figures are the same.
 pub fn harness_cost(samples: &[Sample], interval: std::time::Duration) -> HarnessCost {
-    let costs: Vec<f64> = samples.iter().map(|s| s.cost_us as f64).collect();
-    let per_sample = median(&costs);
-    let interval_us = interval.as_secs_f64() * 1e6;
-    let peak_kb = samples
-        .iter()
-        .map(|s| s.harness.hwm_kb.max(s.harness.rss_kb))
-        .max()
-        .unwrap_or(0);
-    // Idle CPU per stretch of idle samples (a rate needs one process's samples in a row).
-    let mut idle_cores = Vec::new();
-    let mut stretch: Vec<(f64, f64)> = Vec::new();
-    for s in samples {
-        if s.phase == Phase::Idle {
-            if stretch.last().is_some_and(|&(t, _)| s.at.as_secs_f64() < t) {
-                idle_cores.extend(rate(&stretch));
-                stretch.clear();
+    let mut fold = HarnessFold::default();
+    fold.add(samples);
+    fold.cost(interval)
+}
+
+/// The harness's own cost over a run, folded in as each repeat's samples come (in the order
+/// they were taken), so a run keeps what its figures need and not its samples: the count of
+/// samples, a count per distinct sampler cost in µs (an exact median from at most a few
+/// thousand distinct values, however long the run), the peak, one idle rate per stretch of
+/// idle samples, and the first and last point of the stretch still open (a rate needs only
+/// those). [`HarnessFold::cost`] equals [`harness_cost`] over all the samples at once.
+#[derive(Debug, Clone, Default)]
+pub struct HarnessFold {
+    samples: u64,
+    costs: BTreeMap<u64, u64>,
+    peak_kb: u64,
+    idle_cores: Vec<f64>,
+    /// The open stretch of idle samples: its first and last (seconds, harness CPU seconds).
+    stretch: Option<((f64, f64), (f64, f64))>,
+}
+
+impl HarnessFold {
+    /// Folds in `samples`, which follow the ones already folded in.
+    pub fn add(&mut self, samples: &[Sample]) {
+        for s in samples {
+            self.samples += 1;
+            *self.costs.entry(s.cost_us).or_insert(0) += 1;
+            self.peak_kb = self.peak_kb.max(s.harness.hwm_kb.max(s.harness.rss_kb));
+            // Idle CPU per stretch of idle samples (a rate needs one process's samples in a
+            // row: a sample earlier than the last one begins another stretch).
+            if s.phase == Phase::Idle {
+                let point = (s.at.as_secs_f64(), s.harness.cpu_us as f64 / 1e6);
+                self.stretch = match self.stretch {
+                    Some((first, last)) if point.0 >= last.0 => Some((first, point)),
+                    Some(_) => {
+                        self.close_stretch();
+                        Some((point, point))
+                    }
+                    None => Some((point, point)),
+                };
+            } else {
+                self.close_stretch();
             }
-            stretch.push((s.at.as_secs_f64(), s.harness.cpu_us as f64 / 1e6));
-        } else if !stretch.is_empty() {
-            idle_cores.extend(rate(&stretch));
-            stretch.clear();
         }
     }
-    idle_cores.extend(rate(&stretch));
-    HarnessCost {
-        samples: samples.len() as u64,
-        sampler_cpu_us_per_sample: per_sample,
-        sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
-        harness_peak_kb: (peak_kb > 0).then_some(peak_kb),
-        idle_core_pct: median(&idle_cores).map(|c| c * 100.0),
+
+    fn close_stretch(&mut self) {
+        if let Some((first, last)) = self.stretch.take() {
+            self.idle_cores.extend(rate(&[first, last]));
+        }
+    }
+
+    /// The median sampler cost, as [`median`] gives it over every sample's (type 7: the two
+    /// middle values interpolated).
+    fn median_cost(&self) -> Option<f64> {
+        if self.samples == 0 {
+            return None;
+        }
+        let h = (self.samples - 1) as f64 * 0.5;
+        let (lo, hi) = (h.floor() as u64, h.ceil() as u64);
+        // The value at a 0-based rank of the sorted costs.
+        let at = |rank: u64| {
+            let mut below = 0;
+            for (&cost, &n) in &self.costs {
+                below += n;
+                if rank < below {
+                    return cost as f64;
+                }
+            }
+            0.0
+        };
+        let (low, high) = (at(lo), at(hi));
+        Some(low + (h - lo as f64) * (high - low))
+    }
+
+    /// The run's figures so far, sampled every `interval`.
+    pub fn cost(&self, interval: std::time::Duration) -> HarnessCost {
+        let per_sample = self.median_cost();
+        let interval_us = interval.as_secs_f64() * 1e6;
+        let mut idle_cores = self.idle_cores.clone();
+        if let Some((first, last)) = self.stretch {
+            idle_cores.extend(rate(&[first, last]));
+        }
+        HarnessCost {
+            samples: self.samples,
+            sampler_cpu_us_per_sample: per_sample,
+            sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
+            harness_peak_kb: (self.peak_kb > 0).then_some(self.peak_kb),
+            idle_core_pct: median(&idle_cores).map(|c| c * 100.0),
+        }
     }
 }
 
@@ -899,6 +962,126 @@ mod tests {
             },
             cost_us: 10,
         }
+    }
+
+    /// The harness's cost as it was computed before runs folded it in: over every sample of
+    /// the run at once.
+    fn cost_over_every_sample(samples: &[Sample], interval: Duration) -> HarnessCost {
+        let costs: Vec<f64> = samples.iter().map(|s| s.cost_us as f64).collect();
+        let per_sample = median(&costs);
+        let interval_us = interval.as_secs_f64() * 1e6;
+        let peak_kb = samples
+            .iter()
+            .map(|s| s.harness.hwm_kb.max(s.harness.rss_kb))
+            .max()
+            .unwrap_or(0);
+        let mut idle_cores = Vec::new();
+        let mut stretch: Vec<(f64, f64)> = Vec::new();
+        for s in samples {
+            if s.phase == Phase::Idle {
+                if stretch.last().is_some_and(|&(t, _)| s.at.as_secs_f64() < t) {
+                    idle_cores.extend(rate(&stretch));
+                    stretch.clear();
+                }
+                stretch.push((s.at.as_secs_f64(), s.harness.cpu_us as f64 / 1e6));
+            } else if !stretch.is_empty() {
+                idle_cores.extend(rate(&stretch));
+                stretch.clear();
+            }
+        }
+        idle_cores.extend(rate(&stretch));
+        HarnessCost {
+            samples: samples.len() as u64,
+            sampler_cpu_us_per_sample: per_sample,
+            sampler_core_pct: per_sample.map(|c| c / interval_us * 100.0),
+            harness_peak_kb: (peak_kb > 0).then_some(peak_kb),
+            idle_core_pct: median(&idle_cores).map(|c| c * 100.0),
+        }
+    }
+
+    /// A run's samples, repeat by repeat: idle, warm-up and a step each, costs and the
+    /// harness's memory varying. The second repeat ends idle and the third's clock starts
+    /// over (a stretch broken by time going back); the fourth ends idle and the fifth begins
+    /// idle (one stretch across two repeats).
+    fn repeats() -> Vec<Vec<Sample>> {
+        let mut t = 0;
+        let mut repeats = Vec::new();
+        for r in 0..5u64 {
+            if r == 2 {
+                t = 0;
+            }
+            let mut taken = Vec::new();
+            for i in 0..(30 + 7 * r) {
+                let phase = match i {
+                    i if i < 10 + r => 0,
+                    i if i < 15 + r => 1,
+                    _ => 2,
+                };
+                let ends_idle = (r == 1 || r == 3) && i + 3 >= 30 + 7 * r;
+                let phase = if ends_idle { 0 } else { phase };
+                let mut s = sample(t, phase as usize, 5000, t / 3, t / 7 + r * 13 + i * i % 11);
+                s.cost_us = 40 + (i * 37 + r * 11) % 29;
+                s.harness.rss_kb = 20_000 + (i * 53 + r * 7) % 900;
+                s.harness.hwm_kb = s.harness.rss_kb + (i % 3) * 100;
+                taken.push(s);
+                t += 100;
+            }
+            repeats.push(taken);
+        }
+        repeats
+    }
+
+    #[test]
+    fn the_harness_cost_folded_repeat_by_repeat_is_the_cost_over_every_sample() {
+        let interval = Duration::from_millis(100);
+        let repeats = repeats();
+        let mut fold = HarnessFold::default();
+        let mut every = Vec::new();
+        for (done, taken) in repeats.iter().enumerate() {
+            fold.add(taken);
+            every.extend_from_slice(taken);
+            // As the run writes it after each stack, and at the end.
+            assert_eq!(
+                fold.cost(interval),
+                cost_over_every_sample(&every, interval),
+                "after repeat {done}"
+            );
+        }
+        assert_eq!(fold.cost(interval), harness_cost(&every, interval));
+        assert_eq!(
+            HarnessFold::default().cost(interval),
+            cost_over_every_sample(&[], interval)
+        );
+        let cost = fold.cost(interval);
+        assert!(cost.idle_core_pct.is_some() && cost.sampler_cpu_us_per_sample.is_some());
+    }
+
+    #[test]
+    fn what_the_harness_cost_keeps_does_not_grow_with_the_samples() {
+        // What a run holds for its own cost after a repeat of 600 samples, and after one of
+        // 100 000 (a day at one a second): the samples are dropped, not kept.
+        let held = |n: u64| {
+            let taken: Vec<Sample> = (0..n)
+                .map(|i| {
+                    let mut s = sample(i * 100, (i % 3) as usize, 5000, i, i);
+                    s.cost_us = 30 + i % 50;
+                    s
+                })
+                .collect();
+            let mut kept = None;
+            let info = allocation_counter::measure(|| {
+                let mut fold = HarnessFold::default();
+                fold.add(&taken);
+                kept = Some(fold);
+            });
+            assert_eq!(kept.map(|f| f.samples), Some(n));
+            info.bytes_current
+        };
+        let (few, many) = (held(600), held(100_000));
+        assert!(
+            many <= few + 1024,
+            "{few} B kept after 600 samples, {many} B after 100 000"
+        );
     }
 
     #[test]

@@ -20,9 +20,7 @@ use crate::driver::{LoadDriver, LoadError, ScenarioDriver};
 use crate::env::Environment;
 use crate::fleet::{Channel, Fleet};
 use crate::measure::{Epoch, Measure, Prepared};
-use crate::model::{
-    DownstreamInfo, HarnessCost, LoadWorkersInfo, Sample, StackSummary, Status, Summary,
-};
+use crate::model::{DownstreamInfo, HarnessCost, LoadWorkersInfo, StackSummary, Status, Summary};
 use crate::placement::Resolved;
 use crate::prepare::{self, Builder, NotBuilt, SetupError, Toolchains};
 use crate::progress::Reporter;
@@ -401,7 +399,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         })
         .cloned()
         .collect();
-    let mut samples: Vec<Sample> = Vec::new();
+    // The harness's own cost, folded in repeat by repeat: a repeat's samples are dropped once
+    // its figures are made, so a long run holds its figures, not its samples.
+    let mut harness = aggregate::HarnessFold::default();
     let (mut planned, mut done) = (0, 0);
     'repeats: for repeat in 0..scenario.repeat {
         for (position, name) in aggregate::interleave(&runnable, repeat as usize)
@@ -414,7 +414,8 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
             }
             let (mut run, taken) =
                 measure.stack(&mut dir, name, &programs[name], repeat + 1, position + 1);
-            samples.extend(taken);
+            harness.add(&taken);
+            drop(taken);
             // What could not be written fails the stack: its figures are not all on disk.
             let unwritten = dir.take_failures();
             if !unwritten.is_empty() {
@@ -431,7 +432,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
                 stack.runs.push(run);
                 aggregate::fold_runs(stack, env.cpus_online);
             }
-            summary.harness = aggregate::harness_cost(&samples, scenario.sample_interval);
+            summary.harness = harness.cost(scenario.sample_interval);
             dir.write_summary(&summary)?;
             if !cancel.is_cancelled() {
                 done += 1;
@@ -441,7 +442,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     summary.interrupted = cancel.is_cancelled();
     summary.complete = !summary.interrupted && done == planned;
     summary.finished = Some(Utc::now());
-    summary.harness = aggregate::harness_cost(&samples, scenario.sample_interval);
+    summary.harness = harness.cost(scenario.sample_interval);
     let mut closed = Closed::default();
     if let Some(fleet) = &fleet {
         closed.done.push(fleet.close());

@@ -39,6 +39,11 @@
 //! lower bound of what it would have waited). They have no raw latency. Without them a
 //! service that falls behind would lose its worst figures exactly when it is overloaded. A
 //! step interrupted by Ctrl-C does not count its unsent slots: its figures are partial anyway.
+//!
+//! Memory: a connection's slots are computed one at a time ([`Slots`]) and each outcome goes
+//! straight into the connection's [`Recorder`] (histograms, counters and statuses), so the
+//! driver holds the same whatever the step's length: a day at 1000 rps costs what a minute
+//! does, about a recorder per connection.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -57,7 +62,7 @@ use super::http::Connection;
 use super::record::{self, Recorder};
 use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
-use crate::model::{KindResult, Lateness, StepLoad};
+use crate::model::{Lateness, StepLoad};
 use crate::scenario::{IdMix, Step};
 
 /// The constant-rate driver, on the harness's load runtime.
@@ -105,36 +110,47 @@ impl LoadDriver for ConstantRate {
 /// How long one request may take before it counts as failed.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One slot's outcome.
-#[derive(Debug, Clone, Copy)]
-struct Record {
-    kind: usize,
-    /// The response's status; 0 without one (failed, timed out, or not sent).
-    status: u16,
-    /// From the actual send (after any reconnect) to the end of the response, µs; `None` when
-    /// it was not sent.
-    raw_us: Option<u64>,
-    /// How long opening a new connection took before it left, µs, when it needed one.
-    connect_us: Option<u64>,
-    /// From the slot the schedule gave it to the end of the response (or, not sent, to the
-    /// end of the hold), µs.
-    intended_us: u64,
-}
-
 /// The send times of connection `index` of `connections` sharing `rate` requests per second
 /// for `hold`, as offsets from the step's start: evenly spaced per connection, the
-/// connections offset from one another by `1 / rate`.
-pub fn schedule(rate: u32, connections: usize, index: usize, hold: Duration) -> Vec<Duration> {
+/// connections offset from one another by `1 / rate`. Each slot is computed when it is asked
+/// for (the `k`-th is `index / rate + k * connections / rate`), so a schedule costs the same
+/// few bytes whether the step lasts a second or a day.
+pub fn schedule(rate: u32, connections: usize, index: usize, hold: Duration) -> Slots {
     let connections = connections.max(1);
     let rate = f64::from(rate.max(1));
-    let interval = connections as f64 / rate;
-    let offset = index as f64 / rate;
-    let hold = hold.as_secs_f64();
-    (0..)
-        .map(|k| offset + k as f64 * interval)
-        .take_while(|&t| t < hold)
-        .map(Duration::from_secs_f64)
-        .collect()
+    Slots {
+        offset: index as f64 / rate,
+        interval: connections as f64 / rate,
+        hold: hold.as_secs_f64(),
+        next: 0,
+    }
+}
+
+/// One connection's slots in order, from [`schedule`]: arithmetic, never a list.
+#[derive(Debug, Clone)]
+pub struct Slots {
+    /// The first slot, seconds after the step's start.
+    offset: f64,
+    /// Seconds between two slots.
+    interval: f64,
+    /// The hold, seconds: no slot at or after it.
+    hold: f64,
+    /// Which slot comes next.
+    next: u64,
+}
+
+impl Iterator for Slots {
+    type Item = Duration;
+
+    fn next(&mut self) -> Option<Duration> {
+        let at = self.offset + self.next as f64 * self.interval;
+        if at < self.hold {
+            self.next += 1;
+            Some(Duration::from_secs_f64(at))
+        } else {
+            None
+        }
+    }
 }
 
 /// Runs one constant-rate step against `addr`: `step.users` connections share `step.rate`
@@ -212,7 +228,7 @@ pub async fn run_steps(
     let clock = Arc::new(Clock::grouped(group, targets.len()));
     // The targets' slots interleaved: target `t` shifted by `t / (rate * targets)`.
     let total_rate = f64::from(rate.max(1)) * targets.len().max(1) as f64;
-    let mut tasks: Vec<(usize, tokio::task::JoinHandle<Vec<Record>>)> = Vec::new();
+    let mut tasks: Vec<(usize, tokio::task::JoinHandle<Recorder>)> = Vec::new();
     let mut index = 0;
     let mut results: Vec<Option<Result<StepLoad, LoadError>>> = Vec::new();
     for (target, o) in opened.into_iter().enumerate() {
@@ -222,11 +238,10 @@ pub async fn run_steps(
                 results.push(None);
                 let shift = Duration::from_secs_f64(target as f64 / total_rate);
                 for (own, stream) in streams.into_iter().enumerate() {
-                    let slots: Vec<Duration> = schedule(rate, step.users, own, step.hold)
-                        .into_iter()
-                        .map(|at| at + shift)
-                        .filter(|&at| at < step.hold)
-                        .collect();
+                    let hold = step.hold;
+                    let slots = schedule(rate, step.users, own, hold)
+                        .map(move |at| at + shift)
+                        .take_while(move |&at| at < hold);
                     tasks.push((
                         target,
                         tokio::spawn(connection(
@@ -276,11 +291,13 @@ pub async fn run_steps(
     };
     // Every task is awaited (and the clock told it ended) before any failure is returned, so
     // the clock's thread always ends.
-    let mut records: Vec<Vec<Record>> = vec![Vec::new(); targets.len()];
+    // Each connection's recorder is added to its target's as it ends (histograms add
+    // exactly), then dropped.
+    let mut recorders: Vec<Recorder> = (0..targets.len()).map(|_| Recorder::new(true)).collect();
     let mut failed: Vec<Option<LoadError>> = (0..targets.len()).map(|_| None).collect();
     for (target, task) in tasks {
         match task.await {
-            Ok(done) => records[target].extend(done),
+            Ok(done) => recorders[target].merge(&done),
             Err(e) => {
                 failed[target] = Some(LoadError::Goose(format!("a connection task failed: {e}")))
             }
@@ -302,7 +319,7 @@ pub async fn run_steps(
                 return Err(e);
             }
             Ok(StepLoad {
-                kinds: summarise(&records[target]),
+                kinds: recorders[target].results(),
                 window_start,
                 window_end,
                 coordinated_omission: CONSTANT_RATE_CO.to_owned(),
@@ -420,23 +437,24 @@ fn lateness(late: hdrhistogram::Histogram<u64>) -> Lateness {
 
 /// One connection: sends a request for each of its slots, in order: at once when the slot
 /// has passed (the previous answer came late), else when the clock wakes it at the slot.
-/// After the hold nothing more is sent: the slots left count as not sent. Returns what
-/// became of each slot.
+/// After the hold nothing more is sent: the slots left count as not sent. Each slot's outcome
+/// goes straight into the connection's recorder, which is returned: what a connection holds
+/// does not grow with its requests.
 #[allow(clippy::too_many_arguments)]
 async fn connection(
     mut connection: Connection,
     clock: Arc<Clock>,
     index: usize,
     start: Instant,
-    slots: Vec<Duration>,
+    slots: impl Iterator<Item = Duration>,
     hold: Duration,
     ids: IdMix,
     cancel: Cancel,
-) -> Vec<Record> {
+) -> Recorder {
     let end = start + hold;
     let offset = |t: Instant| t.saturating_duration_since(start);
-    let mut done = Vec::with_capacity(slots.len());
-    for &at in &slots {
+    let mut recorder = Recorder::new(true);
+    for at in slots {
         let due = start + at;
         if due > Instant::now() {
             clock.wait(index, due).await;
@@ -448,17 +466,18 @@ async fn connection(
         let (kind, path) = pick(ids);
         if Instant::now() > end {
             // Nothing goes out after the hold.
-            done.push(Slot {
+            let unsent = Slot {
                 due: at,
                 kind,
                 sent: None,
-            });
+            };
+            unsent.record(&mut recorder, hold);
             continue;
         }
         // The request leaves once it has a connection: a reconnect is timed apart, not as
         // part of the request (a failed connect is: the request never left).
         let e = connection.get(&path, REQUEST_TIMEOUT).await;
-        done.push(Slot {
+        let slot = Slot {
             due: at,
             kind,
             sent: Some(Sent {
@@ -467,9 +486,10 @@ async fn connection(
                 status: e.status,
                 connect: e.connect,
             }),
-        });
+        };
+        slot.record(&mut recorder, hold);
     }
-    records(&done, hold)
+    recorder
 }
 
 /// What a connection did with one slot, as offsets from the step's start.
@@ -496,62 +516,52 @@ struct Sent {
     connect: Option<Duration>,
 }
 
-/// The records of a connection's slots in a step that held for `hold`: a request that was
-/// sent is timed from when it left (raw) and from its slot (intended); a slot that was not
-/// sent by the end of the hold is a failure (status 0) timed from its slot to the end of the
-/// hold, with no raw time.
-fn records(slots: &[Slot], hold: Duration) -> Vec<Record> {
-    let us = |d: Duration| d.as_micros() as u64;
-    slots
-        .iter()
-        .map(|slot| match slot.sent {
-            Some(sent) => Record {
-                kind: slot.kind,
-                status: sent.status,
-                raw_us: Some(us(sent.done.saturating_sub(sent.at))),
-                intended_us: us(sent.done.saturating_sub(slot.due)),
-                connect_us: sent.connect.map(us),
-            },
-            None => Record {
-                kind: slot.kind,
-                status: 0,
-                raw_us: None,
-                intended_us: us(hold.saturating_sub(slot.due)),
-                connect_us: None,
-            },
-        })
-        .collect()
-}
-
-/// Per kind of id: statuses, errors, raw percentiles (from the send, over the requests sent)
-/// and intended ones (from the slot, over every slot, unsent ones included), with the
-/// histograms behind them.
-fn summarise(records: &[Record]) -> Vec<KindResult> {
-    let mut recorder = Recorder::new(true);
-    for r in records {
-        match r.raw_us {
-            Some(raw) => recorder.sent(r.kind, r.status, raw, Some(r.intended_us), r.connect_us),
-            None => recorder.not_sent(r.kind, r.intended_us),
+impl Slot {
+    /// Records what became of this slot in a step that held for `hold`: a request that was
+    /// sent is timed from when it left (raw) and from its slot (intended); a slot that was not
+    /// sent by the end of the hold is a failure (status 0) timed from its slot to the end of
+    /// the hold, with no raw time.
+    fn record(&self, recorder: &mut Recorder, hold: Duration) {
+        let us = |d: Duration| d.as_micros() as u64;
+        match self.sent {
+            Some(sent) => recorder.sent(
+                self.kind,
+                sent.status,
+                us(sent.done.saturating_sub(sent.at)),
+                Some(us(sent.done.saturating_sub(self.due))),
+                sent.connect.map(us),
+            ),
+            None => recorder.not_sent(self.kind, us(hold.saturating_sub(self.due))),
         }
     }
-    recorder.results()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::driver::test_server::{Answer, serve};
+    use crate::model::KindResult;
 
     /// Whether `a` is within HdrHistogram's 0.1 % of `b`.
     fn close(a: u64, b: u64) -> bool {
         a.abs_diff(b) as f64 <= b as f64 * 0.001 + 1.0
     }
 
+    /// Per kind of id, the figures of `slots` in a step that held for `hold`, as a connection
+    /// records them.
+    fn summarise(slots: &[Slot], hold: Duration) -> Vec<KindResult> {
+        let mut recorder = Recorder::new(true);
+        for slot in slots {
+            slot.record(&mut recorder, hold);
+        }
+        recorder.results()
+    }
+
     #[test]
     fn the_schedule_spreads_the_rate_over_connections() {
         // 100 rps over 4 connections for 1 s: 25 each, 40 ms apart, offset by 10 ms.
         let slots: Vec<Vec<Duration>> = (0..4)
-            .map(|i| schedule(100, 4, i, Duration::from_secs(1)))
+            .map(|i| schedule(100, 4, i, Duration::from_secs(1)).collect())
             .collect();
         assert!(slots.iter().all(|s| s.len() == 25));
         assert_eq!(slots[0][1], Duration::from_millis(40));
@@ -560,6 +570,13 @@ mod tests {
         all.sort();
         all.dedup();
         assert_eq!(all.len(), 100, "no two connections share a slot");
+        // Computed one at a time: the k-th slot of connection i is i / rate + k * n / rate.
+        let mut third = schedule(100, 4, 3, Duration::from_secs(1));
+        assert_eq!(
+            third.nth(24),
+            Some(Duration::from_secs_f64(0.03 + 24.0 * 0.04))
+        );
+        assert_eq!(third.next(), None, "nothing at or after the hold");
     }
 
     #[tokio::test]
@@ -621,20 +638,22 @@ mod tests {
     fn a_stall_shows_in_the_intended_figures_only() {
         // Ten requests due 10 ms apart; the service stalls 100 ms on the first, so the next
         // ones leave late but are each answered in 1 ms once sent.
-        let records: Vec<Record> = (0..10)
-            .map(|i| Record {
+        // Request i is due at 10i ms, leaves at 99 + i ms (0 for the first) and is answered
+        // at 100 + i ms.
+        let ms = Duration::from_millis;
+        let slots: Vec<Slot> = (0..10)
+            .map(|i| Slot {
+                due: ms(10 * i),
                 kind: 0,
-                status: 200,
-                raw_us: Some(if i == 0 { 100_000 } else { 1_000 }),
-                intended_us: if i == 0 {
-                    100_000
-                } else {
-                    (100_000u64 + 1_000 * i).saturating_sub(10_000 * i)
-                },
-                connect_us: None,
+                sent: Some(Sent {
+                    at: if i == 0 { ms(0) } else { ms(99 + i) },
+                    done: ms(100 + i),
+                    status: 200,
+                    connect: None,
+                }),
             })
             .collect();
-        let kinds = summarise(&records);
+        let kinds = summarise(&slots, Duration::from_secs(1));
         let seeded = &kinds[0];
         assert!(
             close(seeded.p50_us, 1_000),
@@ -652,7 +671,6 @@ mod tests {
         // 100 slots 10 ms apart; the service stalls: the first request takes 600 ms, the
         // second 600 more, and the 98 other slots fall due while the connection waits.
         let slots: Vec<Slot> = schedule(100, 1, 0, hold)
-            .into_iter()
             .enumerate()
             .map(|(i, due)| Slot {
                 due,
@@ -674,7 +692,7 @@ mod tests {
                 },
             })
             .collect();
-        let kinds = summarise(&records(&slots, hold));
+        let kinds = summarise(&slots, hold);
         let seeded = &kinds[0];
         assert_eq!((seeded.requests, seeded.errors), (100, 98));
         assert_eq!(seeded.statuses.get(&0), Some(&98));
@@ -687,6 +705,34 @@ mod tests {
         let intended = seeded.intended.unwrap();
         assert!(close(intended.max_us, 1_190_000), "{intended:?}");
         assert!(close(intended.p50_us, 500_000), "{intended:?}");
+    }
+
+    #[test]
+    fn connections_recorded_apart_and_added_give_the_figures_of_all_their_slots_at_once() {
+        // Two connections' slots, some answered (one after a reconnect), some left unsent.
+        let hold = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        let slots: Vec<Slot> = (0..40u64)
+            .map(|i| Slot {
+                due: ms(20 * i),
+                kind: (i % 3) as usize,
+                sent: (i < 30).then(|| Sent {
+                    at: ms(20 * i + i % 4),
+                    done: ms(20 * i + 5 + 7 * (i % 5)),
+                    status: if i % 7 == 0 { 500 } else { 200 },
+                    connect: (i % 9 == 0).then(|| ms(2)),
+                }),
+            })
+            .collect();
+        let mut merged = Recorder::new(true);
+        for part in slots.chunks(17) {
+            let mut own = Recorder::new(true);
+            for slot in part {
+                slot.record(&mut own, hold);
+            }
+            merged.merge(&own);
+        }
+        assert_eq!(merged.results(), summarise(&slots, hold));
     }
 
     #[test]
@@ -714,7 +760,7 @@ mod tests {
                 sent: sent(40, 41, Some(30)),
             },
         ];
-        let kinds = summarise(&records(&slots, Duration::from_secs(1)));
+        let kinds = summarise(&slots, Duration::from_secs(1));
         let k = &kinds[0];
         assert_eq!(k.max_us, 1_000, "raw: from when it left, after the connect");
         assert!(
@@ -752,6 +798,39 @@ mod tests {
             hold,
             pause: (Duration::ZERO, Duration::ZERO),
         }
+    }
+
+    #[test]
+    fn memory_does_not_grow_with_the_number_of_requests() {
+        // One connection whose first answer comes after the hold: every other slot is left
+        // unsent and recorded. The bytes the step's thread holds at its highest (the
+        // connection's task runs on it) must not depend on how many slots the step had.
+        let held = |rate: u32| {
+            let addr = serve(Some(1), Answer::Ok(Duration::from_millis(1200)));
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let step = step(1, rate, Duration::from_secs(1));
+            let info = allocation_counter::measure(|| {
+                let load = runtime
+                    .block_on(run_step(
+                        addr,
+                        &step,
+                        crate::driver::SEEDED_ONLY,
+                        &Cancel::new(),
+                    ))
+                    .unwrap();
+                assert_eq!(load.requests(), u64::from(rate), "{load:?}");
+                assert_eq!(load.kinds[0].not_sent, u64::from(rate) - 1);
+            });
+            info.bytes_max
+        };
+        let (few, many) = (held(1_000), held(200_000));
+        assert!(
+            many < few + 256 * 1024,
+            "{few} B held at most for 1000 slots, {many} B for 200 000"
+        );
     }
 
     #[tokio::test]

@@ -202,7 +202,7 @@ mod tests {
         );
         assert!(
             message.contains(
-                "backends, boot, capacity, density, fit, idle, ladder, landscape, ramp, resilience, robustness, seed, soak, spike, steady"
+                "backends, boot, capacity, density, fit, idle, ladder, landscape, ramp, resilience, robustness, seed, soak, soak-rss, spike, steady"
             ),
             "{message}"
         );
