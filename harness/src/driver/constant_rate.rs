@@ -200,7 +200,10 @@ pub async fn run_steps(
             match tokio::time::timeout(REQUEST_TIMEOUT, Connection::open(addr)).await {
                 Ok(Ok(stream)) => streams.push(stream),
                 Ok(Err(e)) => {
-                    failed = Some(LoadError::Goose(format!("cannot connect to {addr}: {e}")));
+                    failed = Some(match crate::driver::http::client_fault(&e) {
+                        Some(why) => LoadError::Client(why),
+                        None => LoadError::Goose(format!("cannot connect to {addr}: {e}")),
+                    });
                     break;
                 }
                 Err(_) => {
@@ -317,6 +320,9 @@ pub async fn run_steps(
             }
             if let Some(e) = failed[target].take() {
                 return Err(e);
+            }
+            if let Some(why) = recorders[target].fault() {
+                return Err(LoadError::Client(why.to_owned()));
             }
             Ok(StepLoad {
                 kinds: recorders[target].results(),
@@ -477,6 +483,9 @@ async fn connection(
         // The request leaves once it has a connection: a reconnect is timed apart, not as
         // part of the request (a failed connect is: the request never left).
         let e = connection.get(&path, REQUEST_TIMEOUT).await;
+        if let Some(why) = &e.client_fault {
+            recorder.client_fault(why);
+        }
         let slot = Slot {
             due: at,
             kind,

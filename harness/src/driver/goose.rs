@@ -217,6 +217,9 @@ pub async fn run_step(
     let attack = GooseAttack::initialize_with_config(config)?.register_scenario(scenario);
     with_abort_watch(attack.execute(), cancel).await?;
     let recorder = shared.merged().await;
+    if let Some(why) = recorder.fault() {
+        return Err(LoadError::Client(why.to_owned()));
+    }
     // Not every user started (interrupted): an empty window at the end.
     let window_start = shared.opened.get().map_or_else(Utc::now, |&(_, wall)| wall);
     let window_end =
@@ -273,6 +276,9 @@ fn transaction(shared: &Arc<Shared>) -> Transaction {
             }
             let (kind, path) = pick(shared.ids);
             let e = state.connection.get(&path, REQUEST_TIMEOUT).await;
+            if let Some(why) = &e.client_fault {
+                state.recorder.client_fault(why);
+            }
             if e.status != 0 {
                 shared.answered.fetch_add(1, Ordering::Relaxed);
             }

@@ -23,7 +23,7 @@ use tokio::net::TcpStream;
 const MAX_HEAD: usize = 64 * 1024;
 
 /// What became of one request.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Exchange {
     /// The response's status; 0 without one (connect failed, timed out, closed, garbled).
     pub status: u16,
@@ -33,6 +33,8 @@ pub struct Exchange {
     pub done: Instant,
     /// How long opening a new connection took first, when the request needed one.
     pub connect: Option<Duration>,
+    /// Why the request failed on the harness's own side (see [`client_fault`]), if it did.
+    pub client_fault: Option<String>,
 }
 
 impl Exchange {
@@ -92,6 +94,10 @@ impl Connection {
         })
         .await;
         let done = Instant::now();
+        let client_fault = match &outcome {
+            Ok(Err(e)) => client_fault(e),
+            _ => None,
+        };
         let status = match outcome {
             Ok(Ok((status, keep_alive))) => {
                 if !keep_alive {
@@ -109,8 +115,25 @@ impl Connection {
             sent,
             done,
             connect: opening,
+            client_fault,
         }
     }
+}
+
+/// Whether `e` is the harness's own failure rather than the service's: out of file
+/// descriptors (`EMFILE` for the process, `ENFILE` for the system) when opening a socket. Such
+/// a request never reached the service; counting it as the service's error would blame it for
+/// the load generator's limit.
+pub fn client_fault(e: &std::io::Error) -> Option<String> {
+    const ENFILE: i32 = 23;
+    const EMFILE: i32 = 24;
+    matches!(e.raw_os_error(), Some(ENFILE | EMFILE)).then(|| {
+        format!(
+            "the harness ran out of file descriptors opening a connection ({e}): its own \
+             limit, not the service's; raise the hard limit of open files (`ulimit -Hn`, \
+             recorded in env.json as open_files) or use fewer users"
+        )
+    })
 }
 
 /// A TCP connection to `addr` with Nagle's delay off (requests are small and one at a time).
@@ -202,6 +225,21 @@ pub fn parse_head(buf: &[u8]) -> std::io::Result<Option<(usize, Head)>> {
 mod tests {
     use super::*;
     use crate::driver::test_server::{Answer, serve};
+
+    #[test]
+    fn running_out_of_descriptors_is_the_harness_fault_not_the_service_s() {
+        for errno in [23, 24] {
+            let why = client_fault(&std::io::Error::from_raw_os_error(errno)).unwrap();
+            assert!(why.contains("not the service's"), "{why}");
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(client_fault(&refused), None, "a refusal is the service's");
+        let mut recorder = crate::driver::record::Recorder::new(false);
+        let mut merged = crate::driver::record::Recorder::new(false);
+        recorder.client_fault("out of files");
+        merged.merge(&recorder);
+        assert_eq!(merged.fault(), Some("out of files"), "kept through a merge");
+    }
 
     #[test]
     fn response_heads() {

@@ -25,6 +25,9 @@ pub enum LoadError {
     /// Goose refused the configuration or failed.
     #[error("load generator: {0}")]
     Goose(String),
+    /// The harness failed on its own side (out of file descriptors): not the service's error.
+    #[error("{0}")]
+    Client(String),
     /// The load generator's runtime could not be made.
     #[error("cannot start the load generator's runtime: {0}")]
     Runtime(std::io::Error),

@@ -245,6 +245,9 @@ impl KindRecord {
 #[derive(Debug, Clone)]
 pub struct Recorder {
     kinds: Vec<KindRecord>,
+    /// The first failure that was the harness's own, not the service's (the harness out of
+    /// file descriptors): the step is then the harness's error, not the service's figures.
+    fault: Option<String>,
 }
 
 impl Recorder {
@@ -252,7 +255,18 @@ impl Recorder {
     pub fn new(intended: bool) -> Self {
         Self {
             kinds: KINDS.iter().map(|_| KindRecord::new(intended)).collect(),
+            fault: None,
         }
+    }
+
+    /// Records that a request failed on the harness's side (`why`); the first one is kept.
+    pub fn client_fault(&mut self, why: &str) {
+        self.fault.get_or_insert_with(|| why.to_owned());
+    }
+
+    /// The harness's own failure in this step, if there was one.
+    pub fn fault(&self) -> Option<&str> {
+        self.fault.as_deref()
     }
 
     /// A request of kind `kind` (an index into [`KINDS`]) that was sent: its status (0 without
@@ -294,6 +308,9 @@ impl Recorder {
     /// Adds another recorder's requests to this one's (exact: histograms add bucket by
     /// bucket).
     pub fn merge(&mut self, other: &Recorder) {
+        if let Some(why) = &other.fault {
+            self.client_fault(why);
+        }
         for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
             mine.raw.add(&theirs.raw).expect(SAME_BOUNDS);
             mine.connects += theirs.connects;
