@@ -192,6 +192,14 @@ fn a_killed_swarm_run_is_kept_from_other_hosts_and_clean_leaves_nothing() {
         "{cleaned}"
     );
     assert_eq!(daemon.swarm_state().unwrap(), before, "{cleaned}");
+    if matches!(before, SwarmState::Inactive(_)) {
+        assert!(
+            cleaned.lines().any(|l| l.starts_with("swarm")
+                && l.contains(&run_id)
+                && l.contains("removed (the daemon left the swarm)")),
+            "clean left the swarm the run made: {cleaned}"
+        );
+    }
     assert_eq!(
         daemon.network_exists("docker_gwbridge"),
         gwbridge_before,

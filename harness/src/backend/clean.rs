@@ -230,9 +230,18 @@ fn swarm_made_by_a_run(daemon: &Daemon, scope: Scope<'_>, dry_run: bool) -> Opti
         row.outcome = why;
         return Some(row);
     }
-    let services = daemon
+    // Services of runs in scope are removed above (or would be, in a dry run): the others
+    // keep the swarm.
+    let services: Vec<_> = daemon
         .block_on(daemon.docker.list_services(None::<ListServicesOptions>))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| {
+            let labels = s.spec.as_ref().and_then(|spec| spec.labels.as_ref());
+            let run = labels.and_then(|l| l.get(LABEL_RUN));
+            !(dry_run && run.is_some_and(|run| scope.verdict(run).is_ok()))
+        })
+        .collect();
     if !services.is_empty() {
         let names: Vec<String> = services
             .iter()
@@ -253,7 +262,7 @@ fn swarm_made_by_a_run(daemon: &Daemon, scope: Scope<'_>, dry_run: bool) -> Opti
         return Some(row);
     }
     if dry_run {
-        row.outcome = "would be left".to_owned();
+        row.outcome = "would be removed (the daemon would leave the swarm)".to_owned();
         return Some(row);
     }
     let gwbridge_before = labels
@@ -261,14 +270,15 @@ fn swarm_made_by_a_run(daemon: &Daemon, scope: Scope<'_>, dry_run: bool) -> Opti
         .is_some_and(|v| v == "true");
     row.outcome = match daemon.leave_swarm() {
         Ok(()) => {
+            let left = "removed (the daemon left the swarm)";
             if gwbridge_before {
-                "left".to_owned()
+                left.to_owned()
             } else {
                 super::swarm::remove_gwbridge(daemon)
-                    .map_or_else(|why| format!("left; {why}"), |()| "left".to_owned())
+                    .map_or_else(|why| format!("{left}; {why}"), |()| left.to_owned())
             }
         }
-        Err(e) => format!("not left: {e}"),
+        Err(e) => format!("not removed: the daemon could not leave the swarm: {e}"),
     };
     Some(row)
 }
