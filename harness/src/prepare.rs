@@ -53,7 +53,7 @@ pub fn setup(
     let available = placement::allowed_cpus().unwrap_or_default();
     let placement = placement::resolve(service_cpus, harness_cpus, &available);
     // Read before the harness pins itself: the machine's CPUs, not the harness's mask.
-    let env = Environment::capture(root, "", placement.clone());
+    let mut env = Environment::capture(root, "", placement.clone());
     if !placement.harness_cpus.is_empty() {
         placement::pin_current_thread(&placement.harness_cpus).map_err(|source| {
             SetupError::Pin {
@@ -62,7 +62,6 @@ pub fn setup(
             }
         })?;
     }
-    let mut env = env;
     env.open_files = Some(raise_open_files());
     let run_id = new_run_id(out, name, env.started);
     Ok(Setup {

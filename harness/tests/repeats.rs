@@ -3,27 +3,12 @@
 //! and what the harness cost, recorded in `env.json`.
 
 use std::fs;
-use std::path::Path;
 
-use assert_cmd::Command;
 use harness::results::{LatencyRow, read_run};
 use serde_json::Value;
 
-fn harness() -> Command {
-    let mut cmd = Command::cargo_bin("harness").unwrap();
-    // As every test's run: the stacks built without the release profile's LTO, and the runs'
-    // locks in a folder of the test's own (not the host's).
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let locks = root.join("target").join("test-locks");
-    std::fs::create_dir_all(&locks).unwrap();
-    cmd.current_dir(&root)
-        .env(harness::stacks::PROFILE_VAR, "stack-test")
-        .env(
-            harness::lock::DIR_VAR,
-            tempfile::tempdir_in(&locks).unwrap().keep(),
-        );
-    cmd
-}
+mod common;
+use common::harness;
 
 #[test]
 fn quick_steady_twice_gives_spreads_and_corrected_latency() {

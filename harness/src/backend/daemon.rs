@@ -12,8 +12,8 @@ use bollard::Docker;
 pub const LABEL_RUN: &str = "footprint.run";
 /// Label holding the stack's name.
 pub const LABEL_STACK: &str = "footprint.stack";
-/// Label holding the process id of the harness that made the object (to tell a live run from
-/// the leftovers of a crashed one).
+/// Label holding the process id of the harness that made the object, for a reader of `docker
+/// inspect` (whether its run is still going is its lock's to say: [`crate::lock`]).
 pub const LABEL_PID: &str = "footprint.pid";
 /// Label set to `true` on images kept after their run (`--keep-images`, `harness images`).
 pub const LABEL_KEEP: &str = "footprint.keep";

@@ -122,12 +122,20 @@ fn iptables(args: &[&str]) -> Result<String, String> {
     }
 }
 
+impl Iptables {
+    /// Inserts (`-I`) or deletes (`-D`) the run's rule for `port`.
+    fn edit(&self, op: &str, port: u16) -> Result<String, String> {
+        let rule = rule(port, &self.run_id);
+        let mut args = vec![op, CHAIN];
+        args.extend(rule.iter().map(String::as_str));
+        iptables(&args)
+    }
+}
+
 impl Firewall for Iptables {
     fn guard(&self, port: u16) -> Result<(), String> {
-        let mut args = vec!["-I".to_owned(), CHAIN.to_owned()];
-        args.extend(rule(port, &self.run_id));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        iptables(&args).map_err(|why| format!("port {port} not kept from other hosts: {why}"))?;
+        self.edit("-I", port)
+            .map_err(|why| format!("port {port} not kept from other hosts: {why}"))?;
         self.guarded
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -140,10 +148,7 @@ impl Firewall for Iptables {
         ports
             .into_iter()
             .filter_map(|port| {
-                let mut args = vec!["-D".to_owned(), CHAIN.to_owned()];
-                args.extend(rule(port, &self.run_id));
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                iptables(&args)
+                self.edit("-D", port)
                     .err()
                     .map(|why| format!("the firewall rule of port {port} not removed: {why}"))
             })

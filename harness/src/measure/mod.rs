@@ -345,7 +345,7 @@ impl Measure<'_> {
             let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
             if let Some(csv) = downstream_csv.as_mut() {
                 for sample in &taken {
-                    let _ = csv.write(&DownstreamRow::from_sample(
+                    csv.append(&DownstreamRow::from_sample(
                         name,
                         repeat,
                         stacks::QUOTES.name,
@@ -363,12 +363,12 @@ impl Measure<'_> {
                 let mut faults = landscape.faults.iter().peekable();
                 for probe in &probes {
                     while let Some(fault) = faults.next_if(|f| f.at_s <= probe.at_s) {
-                        let _ = csv.write(&BreakerRow::fault(name, repeat, fault));
+                        csv.append(&BreakerRow::fault(name, repeat, fault));
                     }
-                    let _ = csv.write(&BreakerRow::probe(name, repeat, probe));
+                    csv.append(&BreakerRow::probe(name, repeat, probe));
                 }
                 for fault in faults {
-                    let _ = csv.write(&BreakerRow::fault(name, repeat, fault));
+                    csv.append(&BreakerRow::fault(name, repeat, fault));
                 }
             }
             run.landscape = Some(landscape);
@@ -406,7 +406,7 @@ impl Measure<'_> {
                 }
                 if let Some(csv) = csv {
                     for scrape in &scrapes {
-                        let _ = csv.write(&ScrapeRow::new(name, repeat, scrape));
+                        csv.append(&ScrapeRow::new(name, repeat, scrape));
                     }
                 }
                 aggregate::scrape_run(server, interval_s, &scrapes)
@@ -456,7 +456,7 @@ impl Measure<'_> {
                         self_boot_us,
                         from_container_start_ms,
                     };
-                    let _ = boot_csv.write(&BootRow::new(&spec.stack, run.repeat, &record));
+                    boot_csv.append(&BootRow::new(&spec.stack, run.repeat, &record));
                     run.boots.push(record);
                 }
                 Err(e) => {
@@ -554,9 +554,9 @@ impl Measure<'_> {
                 summary.downstream = Some(downstream.step(window, served));
             }
             for kind in &summary.kinds {
-                let _ = latency.write(&LatencyRow::new(name, run.repeat, &summary, kind));
+                latency.append(&LatencyRow::new(name, run.repeat, &summary, kind));
                 for row in HistogramRow::of(name, run.repeat, &summary, kind) {
-                    let _ = histograms.write(&row);
+                    histograms.append(&row);
                 }
             }
             // Kept in histograms.csv now: a histogram is a few hundred KiB once copied, and
@@ -659,7 +659,7 @@ impl Measure<'_> {
                     down_after: v.down_after,
                 };
                 if let Some(csv) = csv.as_deref_mut() {
-                    let _ = csv.write(&BatteryRow::new(name, run.repeat, &case));
+                    csv.append(&BatteryRow::new(name, run.repeat, &case));
                 }
                 cases.push(case);
             }

@@ -162,6 +162,14 @@ impl<R: Row> RowWriter<R> {
         written
     }
 
+    /// Appends one row where the caller goes on whatever happens (a sampler's, a probe's, a
+    /// step's rows): a failure is kept, and the run reports it with the stack being measured
+    /// ([`RunDir::take_failures`]), so nothing is dropped in silence.
+    pub fn append(&mut self, row: &R) {
+        // A failure stays in `self.failed`, for `take_failure`.
+        self.write(row).ok();
+    }
+
     /// The first failed write (`cannot write <file>: <why>`), once: the caller records it
     /// with the stack being measured.
     pub fn take_failure(&mut self) -> Option<String> {
