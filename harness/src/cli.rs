@@ -16,7 +16,7 @@ use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
 use crate::setup;
 use crate::stacks::{self, Availability, STACKS};
-use crate::{calibrate, report, table};
+use crate::{calibrate, publish, report, table};
 
 pub use crate::cancel::Exit;
 
@@ -26,7 +26,7 @@ pub use crate::cancel::Exit;
 #[command(
     name = "harness",
     version,
-    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness compare results/<run-a> results/<run-b>\n  harness compare results/<ladder-run> --rungs\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n  harness calibrate --stack hyper --rate 2000 --backend swarm --init-swarm\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
+    after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness compare results/<run-a> results/<run-b>\n  harness publish results/reference/<run-id>\n  harness compare results/<ladder-run> --rungs\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n  harness calibrate --stack hyper --rate 2000 --backend swarm --init-swarm\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -39,8 +39,14 @@ enum Command {
     Scenario(ScenarioArgs),
     /// Lists the scenarios and the stacks, and whether each stack can run here.
     List,
-    /// Writes the HTML report of a results folder (reports/<run-id>.html) and the index of runs.
+    /// Writes the HTML report of a results folder (beside it: results/<run-id>.html) and the
+    /// index of the runs there (results/index.html).
     Report(ReportArgs),
+    /// Publishes runs as a static site (reports/ by default): an index of the published runs, a
+    /// page per run with its raw results beside it and every figure as SVG, working from
+    /// file:// and any static host; then writes anew the blocks of README.md and docs/*.md that
+    /// quote published runs.
+    Publish(PublishArgs),
     /// Compares two results folders: per stack and metric, both values, the ratio, and whether
     /// the change is larger than the noise the runs show (table, and an HTML page).
     Compare(CompareArgs),
@@ -145,7 +151,7 @@ struct CompareArgs {
     /// concern costs), instead of two runs.
     #[arg(long)]
     rungs: bool,
-    /// Folder for the HTML page (default: reports/ in the project).
+    /// Folder for the HTML page (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
 }
@@ -154,9 +160,20 @@ struct CompareArgs {
 struct ReportArgs {
     /// A results folder (results/<run-id>).
     results: PathBuf,
-    /// Folder for reports (default: reports/ in the project).
+    /// Folder for the report and the index (default: the results folder's own folder).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct PublishArgs {
+    /// Results folders to publish (results/reference/<run-id>, or any run's folder).
+    #[arg(required = true, value_name = "RUN")]
+    runs: Vec<PathBuf>,
+    /// The site's folder (default: reports/ in the project, whose blocks in README.md and
+    /// docs/*.md are then written anew from the published runs).
+    #[arg(long, value_name = "DIR")]
+    to: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -219,7 +236,7 @@ struct ScenarioArgs {
     /// Folder for results (default: results/ in the project).
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// Folder for the HTML report (default: reports/ in the project).
+    /// Folder for the HTML report and the index of runs (default: the results folder, --out).
     #[arg(long, value_name = "DIR")]
     reports: Option<PathBuf>,
     /// No progress output; the final table is still printed.
@@ -273,7 +290,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         }
         Command::Scenario(args) => run_scenario(args, &root),
         Command::Compare(args) => {
-            let out = args.out.unwrap_or_else(|| root.join("reports"));
+            let out = args.out.unwrap_or_else(|| root.join("results"));
             let written = match &args.b {
                 Some(b) => report::write_compare(&args.a, b, &out),
                 None => report::write_compare_rungs(&args.a, &out),
@@ -291,7 +308,11 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             }
         }
         Command::Report(args) => {
-            let out = args.out.unwrap_or_else(|| root.join("reports"));
+            let out = args.out.unwrap_or_else(|| {
+                args.results
+                    .parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_owned)
+            });
             let prices = load_prices(&root);
             match report::write(&args.results, &out, prices.as_deref()) {
                 Ok(path) => {
@@ -304,6 +325,7 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
                 }
             }
         }
+        Command::Publish(args) => run_publish(&args, &root),
         Command::Cost(args) => run_cost(args, &root),
         Command::Calibrate(args) => run_calibrate(args, &root),
         Command::Clean(args) => run_clean(&args),
@@ -311,6 +333,51 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Command::OtlpReceiver => run_otlp_receiver(),
         Command::Worker => run_worker(),
     }
+}
+
+/// `harness publish`: the runs into the site, then the project's blocks when the site is the
+/// project's own.
+fn run_publish(args: &PublishArgs, root: &Path) -> ExitCode {
+    let site = args.to.clone().unwrap_or_else(|| root.join("reports"));
+    let prices = load_prices(root);
+    let published = match publish::publish(&args.runs, &site, prices.as_deref()) {
+        Ok(published) => published,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Failed.into();
+        }
+    };
+    for run in &published.runs {
+        println!(
+            "published {}: {} raw files ({:.1} MiB), {} figures as SVG: {}",
+            run.id,
+            run.files,
+            run.bytes as f64 / (1024.0 * 1024.0),
+            run.figures,
+            run.page.display()
+        );
+        for line in &run.unread {
+            eprintln!("warning: {}: cannot be read, not shown: {line}", run.id);
+        }
+    }
+    for line in &published.unread {
+        eprintln!("warning: not listed in the site's index, as it cannot be read: {line}");
+    }
+    println!("site: {}", published.index.display());
+    if args.to.is_none() {
+        match publish::docs::refresh_files(&publish::docs::documents(root), &site) {
+            Ok(changed) => {
+                for file in changed {
+                    println!("docs: wrote the blocks of {} anew", file.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Failed.into();
+            }
+        }
+    }
+    Exit::Ok.into()
 }
 
 /// `harness worker`: one load worker, told where to report by its environment.
@@ -545,7 +612,6 @@ fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
 }
 
 fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
-    use crate::render::{Renderer as _, TerminalTable};
     let scenarios_dir = root.join("scenarios");
     let loaded =
         scenario::resolve(&args.scenario, &scenarios_dir).and_then(|path| scenario::load(&path));
@@ -689,32 +755,14 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     };
     match run::run(&options) {
         Ok(outcome) => {
-            // A fit or density run has no steps of its own: its tables are below.
-            let searched_memory = outcome
-                .summary
-                .stacks
-                .iter()
-                .any(|s| s.fit.is_some() || s.density.is_some());
-            if !searched_memory {
-                println!("{}", TerminalTable.render(&outcome.summary));
-            }
-            if let Some(battery) = table::battery(&outcome.summary) {
-                println!("{battery}");
-            }
-            if let Some(workers) = table::load_workers(&outcome.summary) {
-                println!("{workers}");
-            }
-            if let Some(capacity) = table::capacity(&outcome.summary) {
-                println!("{capacity}");
-            }
-            if let Some(fit) = table::fit(&outcome.summary) {
-                println!("{fit}");
-            }
-            if let Some(density) = table::density(&outcome.summary) {
-                println!("{density}");
-            }
+            print!("{}", table::all(&outcome.summary));
             println!("results: {}", outcome.dir.display());
-            let reports = args.reports.unwrap_or_else(|| root.join("reports"));
+            let reports = args.reports.unwrap_or_else(|| {
+                outcome
+                    .dir
+                    .parent()
+                    .map_or_else(|| root.join("results"), Path::to_owned)
+            });
             let prices = load_prices(root);
             match report::write(&outcome.dir, &reports, prices.as_deref()) {
                 Ok(path) => println!("report: {}", path.display()),

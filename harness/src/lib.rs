@@ -20,6 +20,7 @@ pub mod model;
 pub mod placement;
 pub mod prepare;
 pub mod progress;
+pub mod publish;
 pub mod render;
 pub mod report;
 pub mod results;

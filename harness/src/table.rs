@@ -46,6 +46,30 @@ pub fn noise_line(stack: &StackSummary) -> Option<String> {
     ))
 }
 
+/// Every table the terminal shows at the end of a run, each followed by a blank line: the
+/// stacks' (but for a fit or density run, which has no steps of its own), then the battery's,
+/// the load workers', capacity's, fit's and density's where the run has them.
+pub fn all(summary: &Summary) -> String {
+    let searched_memory = summary
+        .stacks
+        .iter()
+        .any(|s| s.fit.is_some() || s.density.is_some());
+    let mut out = String::new();
+    let tables = [
+        (!searched_memory).then(|| render(summary)),
+        battery(summary),
+        load_workers(summary),
+        capacity(summary),
+        fit(summary),
+        density(summary),
+    ];
+    for table in tables.into_iter().flatten() {
+        out.push_str(&table);
+        out.push('\n');
+    }
+    out
+}
+
 /// The summary as a plain-text table, one row per stack, with skip and failure reasons below.
 pub fn render(summary: &Summary) -> String {
     let counter = &summary.memory_counter;

@@ -119,22 +119,7 @@ pub(super) fn capacity_view(summary: &Summary) -> Option<CapacityView> {
             (s.stack.clone(), points)
         })
         .collect();
-    let drawn = |id, title, caption: String, svg: Result<String, PlotError>| match svg {
-        Ok(svg) => Figure {
-            id,
-            title,
-            caption,
-            svg: Some(svg),
-            error: None,
-        },
-        Err(e) => Figure {
-            id,
-            title,
-            caption,
-            svg: None,
-            error: Some(e.to_string()),
-        },
-    };
+    let drawn = Figure::new;
     let slo_ms = objective.slo_p99_ms;
     Some(CapacityView {
         objective: format!(

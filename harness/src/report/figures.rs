@@ -26,6 +26,9 @@ pub struct Figure {
     pub svg: Option<String>,
     /// Why it is missing.
     pub error: Option<String>,
+    /// Its plots as standalone SVG files, relative to the page, when the page was published.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 impl Figure {
@@ -46,6 +49,7 @@ impl Figure {
             caption,
             svg,
             error,
+            files: Vec::new(),
         }
     }
 }

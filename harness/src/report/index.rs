@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::calibration;
 use super::scorecard::{self, BASELINE};
 use super::tables::Cell;
 use super::{ReportError, render};
 use crate::backend::traits_of;
+use crate::calibrate::Calibration;
 use crate::model::Summary;
 use crate::results;
 
@@ -44,6 +46,8 @@ pub struct IndexRow {
     pub brief: String,
     /// The report's file name, when it exists.
     pub report: Option<String>,
+    /// The project's commit the run was made at (env.json), or `-`.
+    pub commit: String,
 }
 
 /// The index's row for `summary`; `report` is the report's file name when it was written.
@@ -95,37 +99,168 @@ pub fn row(summary: &Summary, report: Option<String>) -> IndexRow {
         baseline,
         brief: card.brief,
         report,
+        commit: "-".to_owned(),
     }
 }
 
-/// Every run under `results_root` whose summary loads, newest first.
-pub fn rows(results_root: &Path, reports_dir: &Path) -> Vec<IndexRow> {
-    let mut rows: Vec<IndexRow> = fs::read_dir(results_root)
+/// The index's row for the calibration `c` in the folder named `id`.
+pub fn calibration_row(id: &str, c: &Calibration, report: Option<String>) -> IndexRow {
+    let brief = c
+        .ratios
+        .named()
+        .into_iter()
+        .map(|(name, figures)| {
+            let figures: Vec<String> = figures
+                .iter()
+                .filter_map(|(what, r)| r.map(|r| format!("{what} {r:.2}")))
+                .collect();
+            format!("{name}: {}", figures.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
+    IndexRow {
+        id: id.to_owned(),
+        started: c.started.format("%Y-%m-%d %H:%M UTC").to_string(),
+        started_sort: c.started.timestamp(),
+        scenario: format!(
+            "calibrate {}",
+            c.rate
+                .map_or("unthrottled".into(), |r| format!("at {r} rps"))
+        ),
+        backend: c.backend.clone(),
+        complete: true,
+        stacks: c.stack.clone(),
+        measured: 1,
+        outcome: "calibration",
+        lowest: Cell::missing(),
+        highest: Cell::missing(),
+        baseline: Cell::missing(),
+        brief,
+        report,
+        commit: "-".to_owned(),
+    }
+}
+
+/// The project's commit in `dir/env.json`, shortened, or `-`.
+fn commit_of(dir: &Path) -> String {
+    #[derive(serde::Deserialize)]
+    struct Env {
+        project_commit: String,
+    }
+    fs::read_to_string(dir.join("env.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Env>(&t).ok())
+        .map_or("-".to_owned(), |e| {
+            let (hash, dirty) = match e.project_commit.strip_suffix("-dirty") {
+                Some(hash) => (hash, "-dirty"),
+                None => (e.project_commit.as_str(), ""),
+            };
+            format!("{}{dirty}", &hash[..hash.len().min(12)])
+        })
+}
+
+/// The runs found in the folders under `root`, newest first, each linked to `link(id)` when
+/// its page exists, and what could not be read there (file and why). A folder that holds
+/// neither a summary nor a calibration is not a run and is passed over.
+pub fn gather(root: &Path, link: impl Fn(&str) -> Option<String>) -> (Vec<IndexRow>, Vec<String>) {
+    let mut folders: Vec<PathBuf> = fs::read_dir(root)
         .map(|entries| entries.flatten().map(|e| e.path()).collect::<Vec<_>>())
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|dir| results::load_summary(&dir).ok())
-        .map(|s| {
-            let file = format!("{}.html", s.run_id);
-            let written = reports_dir.join(&file).exists();
-            row(&s, written.then_some(file))
+        .filter(|p| p.is_dir())
+        .filter(|p| {
+            !p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
         .collect();
+    folders.sort();
+    let (mut rows, mut unread) = (Vec::new(), Vec::new());
+    for dir in folders {
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let row = if dir.join("summary.json").is_file() {
+            match results::load_summary(&dir) {
+                Ok(s) => {
+                    let link = link(&s.run_id);
+                    Some(row(&s, link))
+                }
+                Err(e) => {
+                    unread.push(e.to_string());
+                    None
+                }
+            }
+        } else if dir.join(calibration::FILE).is_file() {
+            match calibration::load(&dir) {
+                Ok(c) => Some(calibration_row(&name, &c, link(&name))),
+                Err(e) => {
+                    unread.push(e);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if let Some(mut row) = row {
+            row.commit = commit_of(&dir);
+            rows.push(row);
+        }
+    }
     rows.sort_by(|a, b| {
         b.started_sort
             .cmp(&a.started_sort)
             .then_with(|| b.id.cmp(&a.id))
     });
-    rows
+    (rows, unread)
 }
 
-/// Writes `reports_dir/index.html`: every run found under `results_root`.
+/// Every run under `results_root` whose summary loads, newest first.
+pub fn rows(results_root: &Path, reports_dir: &Path) -> Vec<IndexRow> {
+    gather(results_root, |id| local_link(reports_dir, id)).0
+}
+
+fn local_link(reports_dir: &Path, id: &str) -> Option<String> {
+    let file = format!("{id}.html");
+    reports_dir.join(&file).exists().then_some(file)
+}
+
+/// Writes `reports_dir/index.html`: every run found under `results_root`, and what could not
+/// be read there.
 pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
-    let runs = rows(results_root, reports_dir);
-    let html = render("index.html", &minijinja::context! { runs => runs })?;
-    let path = reports_dir.join("index.html");
-    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
-        path: reports_dir.to_owned(),
+    let (runs, unread) = gather(results_root, |id| local_link(reports_dir, id));
+    write_page(reports_dir, &runs, &unread, false)
+}
+
+/// Writes the index of the published site `site`: every run published under it (its page at
+/// `<id>/index.html`), and what could not be read there; returns the page and that list.
+pub fn write_site_index(site: &Path) -> Result<(PathBuf, Vec<String>), ReportError> {
+    let (runs, unread) = gather(site, |id| {
+        site.join(id)
+            .join("index.html")
+            .is_file()
+            .then(|| format!("{id}/index.html"))
+    });
+    // Paths on this machine stay off the page: a file is named from the site's root.
+    let prefix = format!("{}/", site.display());
+    let shown: Vec<String> = unread.iter().map(|u| u.replace(&prefix, "")).collect();
+    let path = write_page(site, &runs, &shown, true)?;
+    Ok((path, unread))
+}
+
+fn write_page(
+    dir: &Path,
+    runs: &[IndexRow],
+    unread: &[String],
+    published: bool,
+) -> Result<PathBuf, ReportError> {
+    let html = render(
+        "index.html",
+        &minijinja::context! { runs => runs, unread => unread, published => published },
+    )?;
+    let path = dir.join("index.html");
+    fs::create_dir_all(dir).map_err(|source| ReportError::Write {
+        path: dir.to_owned(),
         source,
     })?;
     fs::write(&path, html).map_err(|source| ReportError::Write {

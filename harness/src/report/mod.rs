@@ -8,6 +8,7 @@
 //! [`cost`]; [`index`] lists the runs.
 
 pub mod battery;
+pub mod calibration;
 pub mod capacity;
 pub mod compare;
 pub mod cost;
@@ -49,6 +50,7 @@ const REPORT_TEMPLATE: &str = include_str!("../../templates/report.html");
 const INDEX_TEMPLATE: &str = include_str!("../../templates/index.html");
 const COMPARE_TEMPLATE: &str = include_str!("../../templates/compare.html");
 const COST_TEMPLATE: &str = include_str!("../../templates/cost.html");
+const CALIBRATION_TEMPLATE: &str = include_str!("../../templates/calibration.html");
 const STYLE: &str = include_str!("../../templates/style.css");
 const SORT_SCRIPT: &str = include_str!("../../templates/sort.js");
 
@@ -140,6 +142,9 @@ pub struct ReportPage {
     pub load_workers: Option<LoadWorkersView>,
     /// What the backend could not remove at the end, and why.
     pub left_behind: Vec<String>,
+    /// The index of the site the page is published in, relative to the page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_index: Option<String>,
 }
 
 /// Writes `<reports_dir>/<run-id>.html` from the results folder `dir` (with the cost
@@ -150,6 +155,31 @@ pub fn write(
     reports_dir: &Path,
     prices: Result<&[Price], &PriceError>,
 ) -> Result<PathBuf, ReportError> {
+    let (summary, page) = build(dir, &relative(reports_dir, dir), prices)?;
+    let html = Html.render(&page)?;
+    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
+        path: reports_dir.to_owned(),
+        source,
+    })?;
+    let path = reports_dir.join(format!("{}.html", summary.run_id));
+    fs::write(&path, html).map_err(|source| ReportError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    if let Some(results_root) = dir.parent() {
+        write_index(results_root, reports_dir)?;
+    }
+    Ok(path)
+}
+
+/// The report of the results folder `dir`, its raw files linked through `to_results` (the
+/// folder as seen from the page: `""` when the page sits in it), with the cost projection at
+/// the default fleet when `prices` could be read. What cannot be read is in `page.unread`.
+pub fn build(
+    dir: &Path,
+    to_results: &str,
+    prices: Result<&[Price], &PriceError>,
+) -> Result<(Summary, ReportPage), ReportError> {
     let summary = results::load_summary(dir).map_err(ReportError::Results)?;
     // What cannot be read is said on the page, never dropped in silence.
     let mut unread = Vec::new();
@@ -167,7 +197,8 @@ pub fn write(
         unread.push(e.to_string());
         MemorySeries::new()
     });
-    let mut page = page(&summary, env.as_ref(), &memory, &relative(reports_dir, dir));
+    let mut page = page(&summary, env.as_ref(), &memory, to_results);
+    page.files.retain(|(name, _)| dir.join(name).is_file());
     page.unread = unread;
     page.landscape = landscape::landscape_view(&summary, dir);
     page.ladder = ladder::ladder_view(&summary);
@@ -183,20 +214,26 @@ pub fn write(
         }
         Err(e) => page.cost_error = Some(e.to_string()),
     }
-    let html = Html.render(&page)?;
-    fs::create_dir_all(reports_dir).map_err(|source| ReportError::Write {
-        path: reports_dir.to_owned(),
-        source,
-    })?;
-    let path = reports_dir.join(format!("{}.html", summary.run_id));
-    fs::write(&path, html).map_err(|source| ReportError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    if let Some(results_root) = dir.parent() {
-        write_index(results_root, reports_dir)?;
+    Ok((summary, page))
+}
+
+impl ReportPage {
+    /// Every figure of the page, in its order: the stacks', then each section's.
+    pub fn figures_mut(&mut self) -> impl Iterator<Item = &mut Figure> {
+        let capacity = self.capacity.iter_mut().flat_map(|c| c.figures.iter_mut());
+        let fit = self.fit.iter_mut().flat_map(|f| {
+            let density = f.density.iter_mut().flat_map(|d| d.figures.iter_mut());
+            f.figures.iter_mut().chain(density)
+        });
+        let landscape = self.landscape.iter_mut().flat_map(|l| l.figures.iter_mut());
+        let ladder = self.ladder.iter_mut().flat_map(|l| l.figures.iter_mut());
+        self.figures
+            .iter_mut()
+            .chain(capacity)
+            .chain(fit)
+            .chain(landscape)
+            .chain(ladder)
     }
-    Ok(path)
 }
 
 /// Builds the report's context.
@@ -276,7 +313,7 @@ pub fn page(
                 .into_iter()
                 .flatten(),
         )
-        .map(|f| ((*f).to_owned(), format!("{to_results}/{f}")))
+        .map(|f| ((*f).to_owned(), link(to_results, f)))
         .collect(),
         harness: format!(
             "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the whole harness used {} of a core while services sat idle; the harness's peak RSS was {}.",
@@ -315,6 +352,7 @@ pub fn page(
         ladder: None,
         load_workers: load_workers_view(summary),
         left_behind: summary.left_behind.clone(),
+        site_index: None,
     }
 }
 
@@ -387,7 +425,7 @@ pub fn try_read_memory(path: &Path) -> Result<MemorySeries, results::RecordError
     Ok(series)
 }
 
-fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {
+pub(crate) fn environment_rows(env: &RunEnvironment) -> Vec<(String, String)> {
     vec![
         (
             "CPU".into(),
@@ -457,13 +495,23 @@ pub(crate) fn render<S: Serialize>(name: &str, context: &S) -> Result<String, Re
     env.add_template("index.html", INDEX_TEMPLATE)?;
     env.add_template("compare.html", COMPARE_TEMPLATE)?;
     env.add_template("cost.html", COST_TEMPLATE)?;
+    env.add_template("calibration.html", CALIBRATION_TEMPLATE)?;
     env.add_global("style", STYLE);
     env.add_global("sort_script", SORT_SCRIPT);
     Ok(env.get_template(name)?.render(context)?)
 }
 
+/// `file` as seen from a page that sees its folder as `folder` (`""`: the page's own).
+fn link(folder: &str, file: &str) -> String {
+    if folder.is_empty() {
+        file.to_owned()
+    } else {
+        format!("{folder}/{file}")
+    }
+}
+
 /// `to` as seen from `from` (both folders), for links between reports and results.
-fn relative(from: &Path, to: &Path) -> String {
+pub(crate) fn relative(from: &Path, to: &Path) -> String {
     let absolute = |p: &Path| {
         p.canonicalize().unwrap_or_else(|_| {
             std::env::current_dir()
@@ -584,6 +632,7 @@ pub(crate) mod tests {
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
             left_behind: Vec::new(),
+            site_index: None,
             backend_traits: None,
             downstream: None,
             load_workers: None,

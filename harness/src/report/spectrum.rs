@@ -112,6 +112,7 @@ pub fn figure(summary: &Summary, spectra: Result<&Spectra, &String>) -> Figure {
         caption,
         svg,
         error,
+        files: Vec::new(),
     }
 }
 
