@@ -240,8 +240,8 @@ pub enum CalibrateError {
     },
 }
 
-/// Runs the calibration and writes `<out>/<time>-calibrate-<stack>/calibrate.json` and
-/// `calibrate.csv`; returns the folder and the figures. The set-up (placement, pinning, the
+/// Runs the calibration and writes `<out>/<time>-calibrate-<stack>/calibrate.json`,
+/// `calibrate.csv` and `env.json` (the machine and the project's commit); returns the folder and the figures. The set-up (placement, pinning, the
 /// stack's check and build, the run id) is the scenario run's own. The external tool the mode
 /// needs (wrk unthrottled, oha at a rate) is checked before anything starts.
 pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> {
@@ -313,6 +313,14 @@ pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> 
     }
     let (tools, load_average) = measured?;
     let steal_pct = prepare::steal_since(setup.ticks);
+    // The machine, the toolchain and the project's commit, as a scenario run records them.
+    let env_json = serde_json::to_vec_pretty(&setup.env).unwrap_or_default();
+    crate::results::write_atomically(&dir.join("env.json"), &env_json).map_err(|e| {
+        CalibrateError::Write {
+            path: e.path,
+            source: e.source,
+        }
+    })?;
     let calibration = Calibration {
         schema_version: SCHEMA_VERSION,
         started,

@@ -110,12 +110,18 @@ pub fn load(dir: &Path) -> Result<Calibration, String> {
 /// The page of the calibration `c` whose folder is `dir`, named `run_id`.
 pub fn page(dir: &Path, run_id: &str, c: &Calibration) -> CalibrationPage {
     let mut unread = Vec::new();
+    // Calibrations written before env.json was recorded for them have none.
     let env_path = dir.join("env.json");
-    let env: Option<RunEnvironment> = fs::read_to_string(&env_path)
-        .map_err(|e| e.to_string())
-        .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
-        .map_err(|e| unread.push(format!("{}: {e}", env_path.display())))
-        .ok();
+    let env: Option<RunEnvironment> = env_path
+        .exists()
+        .then(|| {
+            fs::read_to_string(&env_path)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+                .map_err(|e| unread.push(format!("{}: {e}", env_path.display())))
+                .ok()
+        })
+        .flatten();
     let mut rows = Vec::new();
     for t in &c.tools {
         rows.extend(

@@ -199,6 +199,22 @@ pub fn build(
     });
     let mut page = page(&summary, env.as_ref(), &memory, to_results);
     page.files.retain(|(name, _)| dir.join(name).is_file());
+    // Then every other file the run wrote (histograms, scrapes, ...), by name.
+    let mut others: Vec<String> = fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    others.retain(|f| !f.ends_with(".html") && !page.files.iter().any(|(n, _)| n == f));
+    others.sort();
+    page.files.extend(
+        others
+            .into_iter()
+            .map(|f| (f.clone(), link(to_results, &f))),
+    );
     page.unread = unread;
     page.landscape = landscape::landscape_view(&summary, dir);
     page.ladder = ladder::ladder_view(&summary);
@@ -632,7 +648,6 @@ pub(crate) mod tests {
             harness: HarnessCost::default(),
             cleanup: Vec::new(),
             left_behind: Vec::new(),
-            site_index: None,
             backend_traits: None,
             downstream: None,
             load_workers: None,
