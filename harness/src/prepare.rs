@@ -184,6 +184,7 @@ impl Builder for Toolchains<'_> {
             ..launch.clone()
         }
         .command_line();
+        let command = within_project(&command, &self.root);
         let image = backend
             .image(stack, &launch)
             .map_err(|e| NotBuilt::Failed(format!("image build failed: {e}")))?;
@@ -213,8 +214,34 @@ impl Builder for Toolchains<'_> {
     }
 }
 
+/// `command` with the project's root left out of its paths (`target/…/footprint-floor`): a
+/// results folder names no path of the machine it was made on.
+pub fn within_project(command: &str, root: &Path) -> String {
+    let mut shown = command.to_owned();
+    let roots = [Some(root.to_owned()), root.canonicalize().ok()];
+    for root in roots.iter().flatten() {
+        let prefix = format!("{}/", root.display());
+        if prefix.len() > 1 {
+            shown = shown.replace(&prefix, "");
+        }
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_command_names_no_path_of_the_machine() {
+        let root = std::path::Path::new("/srv/footprint");
+        assert_eq!(
+            super::within_project(
+                "java -cp /srv/footprint/target/a.jar:/usr/share/java/b.jar Main",
+                root
+            ),
+            "java -cp target/a.jar:/usr/share/java/b.jar Main"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -91,7 +91,7 @@ fn a_published_site_has_a_page_per_run_its_raw_files_and_figures_and_every_link_
     let ramp = site.join("20261201T152538Z-ramp");
     let svgs: Vec<PathBuf> = site::files(&ramp.join("figures"));
     assert!(svgs.len() >= 5, "the ramp's figures as SVG: {svgs:?}");
-    let page = fs::read_to_string(ramp.join("index.html")).unwrap();
+    let page = site::decode(&fs::read_to_string(ramp.join("index.html")).unwrap());
     for svg in &svgs {
         let name = svg.file_name().unwrap().to_string_lossy();
         assert!(
@@ -99,7 +99,7 @@ fn a_published_site_has_a_page_per_run_its_raw_files_and_figures_and_every_link_
             "{name} linked"
         );
     }
-    let index = fs::read_to_string(site.join("index.html")).unwrap();
+    let index = site::decode(&fs::read_to_string(site.join("index.html")).unwrap());
     for run in &runs {
         let id = run.file_name().unwrap().to_string_lossy();
         assert!(
@@ -108,7 +108,7 @@ fn a_published_site_has_a_page_per_run_its_raw_files_and_figures_and_every_link_
         );
     }
     assert!(
-        index.contains("calibrate unthrottled"),
+        index.contains("calibrate at 500 rps"),
         "the calibration is listed as one"
     );
 
@@ -132,9 +132,13 @@ fn publishing_again_replaces_that_run_alone_and_the_same_run_gives_the_same_byte
     assert_eq!(snapshot(&site), first, "idempotent, and the others kept");
 
     // A file gone from the run is gone from its published folder; the others stay as they were.
-    let (changed, id) = (&runs[0], runs[0].file_name().unwrap().to_owned());
+    let changed = runs
+        .iter()
+        .find(|r| r.join("scenario.toml").exists())
+        .unwrap();
+    let id = changed.file_name().unwrap().to_owned();
     fs::remove_file(changed.join("scenario.toml")).unwrap();
-    publish(&runs[..1], &site).success();
+    publish(std::slice::from_ref(changed), &site).success();
     let second = snapshot(&site);
     assert!(!site.join(&id).join("scenario.toml").exists());
     for (path, bytes) in &first {
@@ -142,12 +146,12 @@ fn publishing_again_replaces_that_run_alone_and_the_same_run_gives_the_same_byte
             assert_eq!(second.get(path), Some(bytes), "{path:?} kept as it was");
         }
     }
-    assert!(
-        !site::files(&site)
-            .iter()
-            .any(|f| f.to_string_lossy().contains("/.")),
-        "no staging folder left"
-    );
+    let staging: Vec<_> = fs::read_dir(&site)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(staging.is_empty(), "no staging folder left: {staging:?}");
 }
 
 #[test]
@@ -183,7 +187,7 @@ fn what_cannot_be_read_is_named_by_its_file_and_run() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     let id = partial.file_name().unwrap().to_string_lossy().into_owned();
     assert!(stderr.contains(&format!("{id}/env.json")), "{stderr}");
-    let page = fs::read_to_string(site.join(&id).join("index.html")).unwrap();
+    let page = site::decode(&fs::read_to_string(site.join(&id).join("index.html")).unwrap());
     assert!(
         page.contains(&format!("{id}/env.json")),
         "the page names the file"
@@ -198,7 +202,7 @@ fn what_cannot_be_read_is_named_by_its_file_and_run() {
     let out = publish(&runs[2..3], &site).success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains(&format!("{id}/summary.json")), "{stderr}");
-    let index = fs::read_to_string(site.join("index.html")).unwrap();
+    let index = site::decode(&fs::read_to_string(site.join("index.html")).unwrap());
     assert!(
         index.contains(&format!("{id}/summary.json")),
         "the index names it"

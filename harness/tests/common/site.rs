@@ -22,6 +22,16 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// `text` with the character references the templates' escaping writes decoded.
+pub fn decode(text: &str) -> String {
+    text.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
 /// The values of `href` and `src` attributes in `html`.
 pub fn links(html: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -33,7 +43,7 @@ pub fn links(html: &str) -> Vec<String> {
             rest = &rest[at + attribute.len()..];
             let end = rest.find('"').unwrap_or(rest.len());
             if before.is_none_or(|c| c.is_whitespace()) {
-                found.push(rest[..end].replace("&amp;", "&"));
+                found.push(decode(&rest[..end]));
             }
         }
     }
