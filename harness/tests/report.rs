@@ -458,6 +458,11 @@ fn the_fit_section_draws_every_probe_and_the_replicas_per_node() {
         "{section}"
     );
     assert!(section.contains("the engine&#x27;s minimum (the stack fits in 4 MiB)"));
+    // The summary alone: the report links only the files the folder holds.
+    assert!(!html.contains(">fit.csv</a>") && !html.contains(">density.csv</a>"));
+    fs::write(run.join("fit.csv"), "").unwrap();
+    fs::write(run.join("density.csv"), "").unwrap();
+    let html = report(&run, dir.path());
     assert!(html.contains(">fit.csv</a>") && html.contains(">density.csv</a>"));
     // A run without a fit has no such section.
     let plain = report(&copy(dir.path(), "plain", |_| {}), dir.path());

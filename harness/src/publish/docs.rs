@@ -168,15 +168,7 @@ fn write(block: &Block, site: &Path, site_link: &str) -> Result<String, String> 
 /// The claim's verdict and the scorecard, as Markdown.
 fn headline(summary: &crate::model::Summary) -> String {
     let card = scorecard::scorecard(summary, traits_of(summary).containers);
-    let mut out = format!(
-        "**The claim {}** on this run: {}\n\n",
-        match card.outcome {
-            "held" => "held",
-            "not held" => "did not hold",
-            _ => "was not tested",
-        },
-        card.verdict
-    );
+    let mut out = format!("**Verdict: {}.** {}\n\n", card.outcome, card.verdict);
     out.push_str(&format!(
         "| stack | family | memory under load | boot | {} | CPU per 1000 requests |\n",
         card.size_label

@@ -147,9 +147,11 @@ pub fn wait_for_samples(
 
 /// The one results folder in `out`.
 pub fn only_run(out: &Path) -> PathBuf {
+    // A run's report and the index may sit beside its folder.
     let runs: Vec<_> = fs::read_dir(out)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
         .collect();
     assert_eq!(runs.len(), 1, "one results folder");
     runs[0].clone()
