@@ -356,7 +356,17 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         interrupted: false,
         stacks: names
             .iter()
-            .map(|s| StackSummary::new(s, Status::Pending, None))
+            .map(|s| {
+                let mut stack = StackSummary::new(s, Status::Pending, None);
+                if let Some(declared) = crate::stacks::lookup(s) {
+                    stack.family = declared.family();
+                    stack.role = declared.role();
+                    stack.base = (declared.base_name() != declared.name)
+                        .then(|| declared.base_name().to_owned());
+                    stack.rung = declared.rung().map(str::to_owned);
+                }
+                stack
+            })
             .collect(),
         harness: HarnessCost::default(),
         cleanup: Vec::new(),

@@ -284,7 +284,49 @@ impl StepLoad {
 }
 
 /// Version of the `summary.json` schema; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version 2 added each stack's `family` and `role` (read from its declaration in `stacks/`);
+/// a version 1 summary is read with them filled from the bundled declarations by name.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// The kind of stack, for grouping and for the blog's claims (which speak of Rust and Go
+/// against the JVM): declared with each stack in `stacks/`, recorded in `summary.json`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+pub enum Family {
+    /// Rust.
+    Rust,
+    /// Go.
+    Go,
+    /// A JVM language.
+    #[serde(rename = "JVM")]
+    Jvm,
+    /// Anything else (a user's stack of another kind, or results of another version).
+    #[default]
+    Other,
+}
+
+impl Family {
+    /// Its name in reports and in the stack files.
+    pub fn word(self) -> &'static str {
+        match self {
+            Family::Rust => "Rust",
+            Family::Go => "Go",
+            Family::Jvm => "JVM",
+            Family::Other => "Other",
+        }
+    }
+}
+
+/// What a stack stands for in a comparison, beside being measured: declared in `stacks/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The stack the blog's claims are measured against (Spring on Tomcat).
+    Baseline,
+    /// The reference line: the least a service can cost (standard library only).
+    Floor,
+}
 
 /// `summary.json`: everything a run measured, per stack.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -389,6 +431,19 @@ impl Status {
 pub struct StackSummary {
     /// The stack.
     pub stack: String,
+    /// Its family, as its declaration says.
+    #[serde(default)]
+    pub family: Family,
+    /// Its role in the comparison, if any, as its declaration says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    /// The stack a landscape variant or a ladder rung is built from (`axum` for
+    /// `axum+quotes` and `axum@log`); `None` for a stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// The ladder's rung it is (`log` for `axum@log`); `None` for a stack or a variant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rung: Option<String>,
     /// How its part ended.
     pub status: Status,
     /// Why it was skipped or failed.
@@ -496,10 +551,19 @@ pub struct StepEstimate {
 }
 
 impl StackSummary {
+    /// Whether it is a landscape variant (built on a base, calling the downstream).
+    pub fn is_variant(&self) -> bool {
+        self.base.is_some() && self.rung.is_none()
+    }
+
     /// A stack with no figures yet.
     pub fn new(stack: &str, status: Status, reason: Option<String>) -> Self {
         Self {
             stack: stack.to_owned(),
+            family: Family::Other,
+            role: None,
+            base: None,
+            rung: None,
             status,
             reason,
             binary_bytes: None,

@@ -9,30 +9,7 @@ use crate::model::{Estimates, StackSummary, StepEstimate, Summary};
 use crate::stacks::{self, Build};
 use crate::stats::{Estimate, Spread};
 
-/// The kind of stack, for grouping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Family {
-    /// The Rust stacks (cargo builds them).
-    Rust,
-    /// Go.
-    Go,
-    /// The JVM stacks.
-    Jvm,
-    /// A stack this harness does not know (results of another version).
-    Other,
-}
-
-impl Family {
-    /// Its name in the report.
-    pub fn word(self) -> &'static str {
-        match self {
-            Family::Rust => "Rust",
-            Family::Go => "Go",
-            Family::Jvm => "JVM",
-            Family::Other => "Other",
-        }
-    }
-}
+pub use crate::model::Family;
 
 /// The family of the stack called `name`.
 pub fn family(name: &str) -> Family {

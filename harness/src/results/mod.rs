@@ -433,7 +433,19 @@ pub fn load_summary(dir: &Path) -> Result<Summary, RecordError> {
     match found {
         // Version 1 is today's schema: fields added since are optional.
         OLDEST_SCHEMA_VERSION..=SCHEMA_VERSION => {
-            let summary: Summary = serde_json::from_str(&text).map_err(json)?;
+            let mut summary: Summary = serde_json::from_str(&text).map_err(json)?;
+            if found < 2 {
+                // Version 1 did not record what each stack is: its declaration says.
+                for stack in &mut summary.stacks {
+                    if let Some(declared) = crate::stacks::lookup(&stack.stack) {
+                        stack.family = declared.family();
+                        stack.role = declared.role();
+                    stack.base = (declared.base_name() != declared.name)
+                        .then(|| declared.base_name().to_owned());
+                    stack.rung = declared.rung().map(str::to_owned);
+                    }
+                }
+            }
             if crate::lock::plain_name(&summary.run_id) {
                 Ok(summary)
             } else {

@@ -424,6 +424,26 @@ impl Stack {
         }
     }
 
+    /// Its family.
+    pub fn family(&self) -> crate::model::Family {
+        use crate::model::Family;
+        match self.build {
+            Build::Cargo { .. } => Family::Rust,
+            Build::Go { .. } => Family::Go,
+            Build::Java { .. } => Family::Jvm,
+            Build::Harness { .. } => Family::Other,
+        }
+    }
+
+    /// Its role in the comparison.
+    pub fn role(&self) -> Option<crate::model::Role> {
+        match self.name {
+            "jvm-spring" => Some(crate::model::Role::Baseline),
+            "floor" => Some(crate::model::Role::Floor),
+            _ => None,
+        }
+    }
+
     /// Whether it runs on a JVM.
     pub fn is_jvm(&self) -> bool {
         matches!(self.build, Build::Java { .. })
