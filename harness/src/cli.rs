@@ -15,7 +15,7 @@ use crate::results;
 use crate::run::{self, BackendOptions, Options};
 use crate::scenario;
 use crate::setup;
-use crate::stacks::{self, Availability, STACKS};
+use crate::stacks::{self, Availability};
 use crate::{calibrate, publish, report, table};
 
 pub use crate::cancel::Exit;
@@ -564,7 +564,7 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
 fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
     use crate::render::{Renderer as _, TerminalTable};
     if stacks::find(&args.stack).is_none() {
-        let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
+        let known: Vec<&str> = stacks::stacks().iter().map(|s| s.name).collect();
         eprintln!(
             "error: unknown stack {:?}; known stacks: {}",
             args.stack,
@@ -653,7 +653,7 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     }
     let wanted = args.stacks.unwrap_or_else(|| plan.stacks.clone());
     let names: Vec<String> = if wanted.is_empty() {
-        STACKS.iter().map(|s| s.name.to_owned()).collect()
+        stacks::stacks().iter().map(|s| s.name.to_owned()).collect()
     } else {
         wanted
     };
@@ -882,8 +882,8 @@ pub fn list(root: &Path) -> String {
         out.push_str(&format!("  {name:<8} {description}\n"));
     }
     out.push_str("\nStacks:\n");
-    for stack in STACKS {
-        let state = match stacks::check(&stack) {
+    for stack in stacks::stacks() {
+        let state = match stacks::check(stack) {
             Availability::Ready { toolchain } => format!("ready ({toolchain})"),
             Availability::Missing { what, install } => {
                 format!("cannot run here: {what} is missing; {install}")
@@ -897,14 +897,14 @@ pub fn list(root: &Path) -> String {
     out.push_str(
         "\nLandscape variants (with a scenario's [downstream], which deploys quotes beside them):\n",
     );
-    list_more(&mut out, &stacks::VARIANTS);
+    list_more(&mut out, &stacks::variants());
     out.push_str("\nRungs of the feature ladder (one added concern each; `scenario ladder`):\n");
-    list_more(&mut out, &stacks::RUNGS);
+    list_more(&mut out, &stacks::rungs());
     out
 }
 
 /// The landscape variants or the ladder's rungs, with whether each can run here.
-fn list_more(out: &mut String, stacks: &[stacks::Stack]) {
+fn list_more(out: &mut String, stacks: &[&stacks::Stack]) {
     for stack in stacks {
         let state = match stacks::check(stack) {
             Availability::Ready { .. } => "ready".to_owned(),

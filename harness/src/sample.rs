@@ -352,16 +352,28 @@ mod tests {
         assert!(reading.threads >= 1);
     }
 
+    /// Spends `cpu` of this thread's CPU time, by the thread's own CPU clock: on a busy
+    /// machine a wall-clock loop can be descheduled for most of its time and burn less.
+    fn burn_cpu(cpu: Duration) {
+        let thread_cpu = || {
+            let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+            Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+        };
+        let start = thread_cpu();
+        let mut x = 0u64;
+        while thread_cpu() - start < cpu {
+            for _ in 0..1000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+        }
+        std::hint::black_box(x);
+    }
+
     #[test]
     fn the_harness_reads_its_own_cpu_below_a_tick() {
         let mut source = ProcSource::current();
         let before = source.read().unwrap().cpu_us;
-        let start = std::time::Instant::now();
-        let mut x = 0u64;
-        while start.elapsed() < Duration::from_millis(3) {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-        }
-        std::hint::black_box(x);
+        burn_cpu(Duration::from_millis(3));
         let after = source.read().unwrap().cpu_us;
         // About 3 ms burnt: a tick-based reading would move by 0 or 10 ms.
         assert!(after - before >= 2_000, "{before} -> {after}");
@@ -377,12 +389,7 @@ mod tests {
         let mut source = ProcSource::pid(std::process::id());
         let before = source.read().unwrap().cpu_us;
         // Burn about 3 ms of CPU: less than one 10 ms tick.
-        let start = std::time::Instant::now();
-        let mut x = 0u64;
-        while start.elapsed() < Duration::from_millis(3) {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-        }
-        std::hint::black_box(x);
+        burn_cpu(Duration::from_millis(3));
         let after = source.read().unwrap().cpu_us;
         assert!(after > before, "{before} -> {after}");
         assert!(

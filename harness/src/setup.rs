@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::process::Command;
 
-use crate::stacks::{self, Lack, RUNGS, STACKS, VARIANTS};
+use crate::stacks::{self, Lack};
 
 /// Why `harness setup` failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,10 +105,10 @@ pub struct Plan {
 
 /// What every known stack, variant and rung lacks here, in the order of a run.
 pub fn needs() -> Vec<Need> {
-    STACKS
-        .iter()
-        .chain(VARIANTS.iter())
-        .chain(RUNGS.iter())
+    stacks::stacks()
+        .into_iter()
+        .chain(stacks::variants())
+        .chain(stacks::rungs())
         .filter_map(|stack| {
             stacks::lack(stack).map(|lack| Need {
                 stack: stack.name.to_owned(),

@@ -76,7 +76,7 @@ fn quick_ramp_in_containers() {
             .iter()
             .filter(|l| l.starts_with("removed image "))
             .count(),
-        harness::stacks::STACKS.len(),
+        harness::stacks::stacks().len(),
         "{cleanup:?}"
     );
     assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");

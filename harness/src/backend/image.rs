@@ -15,7 +15,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 
 use super::daemon::{Daemon, DaemonError, LABEL_KEEP, api_message, labels};
-use crate::stacks::{Build, Launch, Stack};
+use crate::stacks::{Build, ImageRecipe, Launch, Stack};
 
 /// The Dockerfile of a stack that is one static binary.
 pub const STATIC_DOCKERFILE: &str = include_str!("../../../docker/static.Dockerfile");
@@ -194,20 +194,20 @@ impl Context {
 /// The build context of `stack` from what `stacks::prepare` built. `scratch` is a folder for
 /// the JVM runtime made by `jlink` (reused between stacks asking for the same modules).
 pub fn context(stack: &Stack, launch: &Launch, scratch: &Path) -> Result<Context, ImageError> {
-    match stack.build {
-        Build::Cargo { .. } | Build::Go { .. } => {
-            let mut context = Context::new(STATIC_DOCKERFILE);
-            context.copy("service", &launch.program)?;
-            Ok(context)
-        }
-        Build::Java { .. } => jvm_context(stack, launch, scratch),
-        Build::Harness { .. } => {
+    match (stack.build, stack.runtime.image) {
+        (Build::Harness { .. }, _) => {
             // The subcommand as the image's CMD: JSON strings, as the entrypoint's.
             let cmd = serde_json::to_string(&launch.args).unwrap_or_else(|_| "[]".into());
             let mut context = Context::new(&format!("{HARNESS_DOCKERFILE}CMD {cmd}\n"));
             context.copy("harness", &launch.program)?;
             Ok(context)
         }
+        (_, ImageRecipe::Static) => {
+            let mut context = Context::new(STATIC_DOCKERFILE);
+            context.copy("service", &launch.program)?;
+            Ok(context)
+        }
+        (_, ImageRecipe::Jvm) => jvm_context(stack, launch, scratch),
     }
 }
 
@@ -707,7 +707,7 @@ mod tests {
     #[test]
     fn stack_file_deploys_every_stack_by_its_tag() {
         let file = include_str!("../../../docker/stack.yml");
-        for stack in crate::stacks::STACKS {
+        for stack in crate::stacks::stacks() {
             assert!(
                 file.contains(&format!("  {}:\n", stack.name))
                     && file.contains(&format!("image: {}\n", tag(stack.name, None))),

@@ -247,7 +247,7 @@ pub enum CalibrateError {
 pub fn run(options: &Options) -> Result<(PathBuf, Calibration), CalibrateError> {
     let reporter = Reporter::new(options.quiet);
     let stack = stacks::find(&options.stack).ok_or_else(|| {
-        let known: Vec<&str> = stacks::STACKS.iter().map(|s| s.name).collect();
+        let known: Vec<&str> = stacks::stacks().iter().map(|s| s.name).collect();
         CalibrateError::Setup(format!(
             "unknown stack {:?}; known stacks: {}",
             options.stack,

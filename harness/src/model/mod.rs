@@ -291,7 +291,16 @@ pub const SCHEMA_VERSION: u32 = 2;
 /// The kind of stack, for grouping and for the blog's claims (which speak of Rust and Go
 /// against the JVM): declared with each stack in `stacks/`, recorded in `summary.json`.
 #[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
 )]
 pub enum Family {
     /// Rust.

@@ -6,19 +6,14 @@ use serde::Serialize;
 
 use super::plots;
 use crate::model::{Estimates, StackSummary, StepEstimate, Summary};
-use crate::stacks::{self, Build};
+use crate::stacks;
 use crate::stats::{Estimate, Spread};
 
 pub use crate::model::Family;
 
 /// The family of the stack called `name`.
 pub fn family(name: &str) -> Family {
-    match stacks::find(name).map(|s| s.build) {
-        Some(Build::Cargo { .. }) => Family::Rust,
-        Some(Build::Go { .. }) => Family::Go,
-        Some(Build::Java { .. }) => Family::Jvm,
-        Some(Build::Harness { .. }) | None => Family::Other,
-    }
+    stacks::find(name).map_or(Family::Other, |s| s.family)
 }
 
 /// The run's stacks grouped Rust, Go, JVM (the run's order within a group), each with its
