@@ -9,6 +9,7 @@ pub mod cancel;
 pub mod capacity;
 pub mod cli;
 pub mod compare;
+pub mod conformance;
 pub mod cost;
 pub mod driver;
 pub mod env;

@@ -125,10 +125,20 @@ pub fn contract_target(name: &str) -> footprint_contract::Target {
         }
         built[name].clone()
     };
-    let mut target = footprint_contract::Target::new(name, launch.program);
+    target_of(stack, launch)
+}
+
+/// How the contract suite starts `stack` from what its build made: the program, arguments and
+/// environment a run uses; a user's stack, which may print no ready line, is also found ready
+/// by its health path.
+pub fn target_of(stack: &Stack, launch: Launch) -> footprint_contract::Target {
+    let mut target = footprint_contract::Target::new(stack.name, launch.program);
     target.args = launch.args;
     target.env = launch.env;
     target.ready_timeout = stack.boot_timeout();
+    if stack.is_users() {
+        target.health = Some(stack.service.health.to_owned());
+    }
     target
 }
 

@@ -14,6 +14,7 @@ mod doctor;
 
 pub use build::{
     BuildError, Launch, PROFILE_VAR, build_profile, contract_target, prepare, resolve_env,
+    target_of,
 };
 pub use declare::StackFileError;
 pub use doctor::{
@@ -175,10 +176,8 @@ const CONTRACT_SERVICE: Service = Service {
 };
 
 /// Where a launch's environment takes the port and address the backend chose: a value of
-/// exactly this is replaced when the service starts.
-pub const PORT_VALUE: &str = "${PORT}";
-/// As [`PORT_VALUE`], for the listening address.
-pub const BIND_VALUE: &str = "${BIND}";
+/// exactly this is replaced when the service starts (as the contract suite does).
+pub use footprint_contract::{BIND_VALUE, PORT_VALUE};
 
 /// A stack the harness can measure.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -492,6 +491,12 @@ impl Stack {
     /// Its role in the comparison.
     pub fn role(&self) -> Option<Role> {
         self.role
+    }
+
+    /// Whether a user declared it (a build command or a ready executable): such a service
+    /// need not print the contract's ready line, and is found ready by its health path.
+    pub fn is_users(&self) -> bool {
+        matches!(self.build, Build::Command { .. } | Build::Binary { .. })
     }
 
     /// Whether it runs on a JVM.

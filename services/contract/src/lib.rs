@@ -20,7 +20,7 @@ pub mod otlp;
 pub mod service;
 pub mod spans;
 
-pub use service::{ReadyLine, Service, ServiceError, Target};
+pub use service::{BIND_VALUE, PORT_VALUE, ReadyLine, Service, ServiceError, Target};
 
 use std::sync::{Condvar, Mutex};
 
@@ -49,6 +49,44 @@ impl Drop for Permit {
         FREED.notify_one();
     }
 }
+
+/// A rule of the contract: its name, and the check that panics, saying why, when a target
+/// breaks it.
+pub type Rule = (&'static str, fn(&Target));
+
+/// Every rule and bad-input group [`contract_suite!`] turns into a test, in its order: for a
+/// runner that checks a target outside `cargo test` (`harness contract`).
+pub const RULES: &[Rule] = &[
+    ("ready_line", checks::ready_line),
+    ("seeded_ids", checks::seeded_ids),
+    ("unknown_ids", checks::unknown_ids),
+    ("invalid_ids", checks::invalid_ids),
+    ("percent_encoded_ids", checks::percent_encoded_ids),
+    ("query_string_ignored", checks::query_string_ignored),
+    ("health", checks::health),
+    ("unknown_paths", checks::unknown_paths),
+    ("wrong_methods", checks::wrong_methods),
+    ("head", checks::head),
+    ("headers", checks::headers),
+    ("keep_alive", checks::keep_alive),
+    (
+        "sigterm_finishes_in_flight",
+        checks::sigterm_finishes_in_flight,
+    ),
+    ("sigint_exits_cleanly", checks::sigint_exits_cleanly),
+    (
+        "id_rules_agree_with_reference",
+        checks::id_rules_agree_with_reference,
+    ),
+    ("malformed_requests", bad_input::malformed_requests),
+    ("invalid_utf8", bad_input::invalid_utf8),
+    ("oversized_requests", bad_input::oversized_requests),
+    ("smuggling", bad_input::smuggling),
+    ("pipelined_requests", bad_input::pipelined_requests),
+    ("stalled_clients", bad_input::stalled_clients),
+    ("connection_burst", bad_input::connection_burst),
+    ("edge_cases", bad_input::edge_cases),
+];
 
 /// Expands to one `#[test]` per contract rule and bad-input case, each against a fresh
 /// instance of the target the expression builds. With `max_parallel = N`, at most N checks
@@ -98,4 +136,26 @@ macro_rules! contract_suite {
             }
         )+
     };
+}
+
+#[cfg(test)]
+mod tests {
+    /// The macro's list and [`super::RULES`] name the same checks in the same order.
+    #[test]
+    fn the_suite_and_the_rules_agree() {
+        let source = include_str!("lib.rs");
+        let start = source
+            .find("$crate::contract_suite!(@tests contract_target;")
+            .expect("the macro's list");
+        let list = &source[start..];
+        let list = &list[list.find(';').unwrap() + 1..list.find(");").unwrap()];
+        let in_macro: Vec<&str> = list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.rsplit("::").next().unwrap())
+            .collect();
+        let in_rules: Vec<&str> = super::RULES.iter().map(|(name, _)| *name).collect();
+        assert_eq!(in_macro, in_rules);
+    }
 }

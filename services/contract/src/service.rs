@@ -86,6 +86,12 @@ pub enum ServiceError {
     },
 }
 
+/// A value in a target's environment replaced by the port the service is given: for a service
+/// that reads its port from a variable of its own (`APP_PORT = "${PORT}"`).
+pub const PORT_VALUE: &str = "${PORT}";
+/// As [`PORT_VALUE`], for the address it listens on.
+pub const BIND_VALUE: &str = "${BIND}";
+
 /// How to start one stack: a program, its arguments and environment. Nothing Rust-specific,
 /// so the suite runs as well against a JVM or Go service as against the Rust stacks.
 #[derive(Debug, Clone)]
@@ -100,6 +106,9 @@ pub struct Target {
     pub env: Vec<(String, String)>,
     /// How long to wait for the ready line.
     pub ready_timeout: Duration,
+    /// For a service that may print no ready line: the path that answers `200` once it
+    /// serves, polled until the ready line or that answer comes. `None`: the ready line only.
+    pub health: Option<String>,
 }
 
 impl Target {
@@ -111,6 +120,7 @@ impl Target {
             args: Vec::new(),
             env: Vec::new(),
             ready_timeout: Duration::from_secs(30),
+            health: None,
         }
     }
 
@@ -132,9 +142,15 @@ impl Target {
         } else {
             Command::new(&self.program)
         };
+        let (port_text, bind_text) = (port.to_string(), Ipv4Addr::LOCALHOST.to_string());
+        let value = |v: &str| match v {
+            PORT_VALUE => port_text.clone(),
+            BIND_VALUE => bind_text.clone(),
+            _ => v.to_owned(),
+        };
         command
             .args(&self.args)
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(self.env.iter().map(|(k, v)| (k.clone(), value(v))))
             .env("PORT", port.to_string())
             .env("BIND", Ipv4Addr::LOCALHOST.to_string())
             .stdin(Stdio::null())
@@ -152,15 +168,29 @@ impl Target {
             ready: None,
             ready_raw: String::new(),
             ready_after: Duration::ZERO,
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
             program,
         };
         let deadline = Instant::now() + self.ready_timeout;
+        let mut next_poll = Instant::now();
         loop {
             if let Some(seen) = service.output.ready() {
+                service.addr = seen.line.addr;
                 service.ready = Some(seen.line);
                 service.ready_raw = seen.raw;
                 service.ready_after = seen.after;
                 return Ok(service);
+            }
+            if let Some(path) = self
+                .health
+                .as_deref()
+                .filter(|_| Instant::now() >= next_poll)
+            {
+                next_poll = Instant::now() + Duration::from_millis(20);
+                if serves(service.addr, path) {
+                    service.ready_after = spawned.elapsed();
+                    return Ok(service);
+                }
             }
             let exited = matches!(service.child.try_wait(), Ok(Some(_)));
             if exited || Instant::now() >= deadline {
@@ -192,7 +222,15 @@ pub struct Service {
     ready: Option<ReadyLine>,
     ready_raw: String,
     ready_after: Duration,
+    addr: SocketAddr,
     program: String,
+}
+
+/// Whether `GET path` answers `200` on a fresh connection.
+fn serves(addr: SocketAddr, path: &str) -> bool {
+    crate::client::Conn::open(addr, Duration::from_secs(1))
+        .and_then(|mut conn| conn.request("GET", path))
+        .is_ok_and(|r| r.status == 200)
 }
 
 impl Service {
@@ -200,7 +238,7 @@ impl Service {
     pub fn ready(&self) -> &ReadyLine {
         self.ready
             .as_ref()
-            .expect("a started service has a ready line")
+            .expect("the service printed no ready line (`ready stack=<name> addr=<addr> boot_us=<µs>` on stdout); it was found serving on its health path instead")
     }
 
     /// The ready line exactly as printed.
@@ -213,9 +251,9 @@ impl Service {
         self.ready_after
     }
 
-    /// The address to send requests to.
+    /// The address to send requests to: the ready line's, else the one it was given.
     pub fn addr(&self) -> SocketAddr {
-        self.ready().addr
+        self.addr
     }
 
     /// The process id.
