@@ -145,7 +145,7 @@ fn quick_ramp_measures_every_stack() {
     assert!(stdout.contains("results:"), "{stdout}");
 
     let summary = &ran.summary;
-    assert_eq!(summary["schema_version"], 1);
+    assert_eq!(summary["schema_version"], harness::model::SCHEMA_VERSION);
     assert_eq!(summary["scenario"], "ramp");
     assert_eq!(summary["backend"], "local");
     assert_eq!(summary["memory_counter"], "RSS");

@@ -65,6 +65,16 @@ fn every_file_reads_back_through_its_row_type_and_writes_the_same_bytes() {
         assert_eq!(summary.schema_version, 1);
         let ran: Vec<&str> = summary.stacks.iter().map(|s| s.stack.as_str()).collect();
         assert_eq!(ran, stacks);
+        // Version 1 recorded no family or role: they are read from the stacks' declarations.
+        for stack in &summary.stacks {
+            let declared = harness::stacks::lookup(&stack.stack).unwrap();
+            assert_eq!(
+                (stack.family, stack.role),
+                (declared.family, declared.role),
+                "{}",
+                stack.stack
+            );
+        }
 
         let memory = same_bytes_back::<MemoryRow>(&run);
         let cpu = same_bytes_back::<CpuRow>(&run);

@@ -33,7 +33,7 @@ fn quick_steady_twice_gives_spreads_and_corrected_latency() {
         .path();
     let summary: Value =
         serde_json::from_str(&fs::read_to_string(run.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["schema_version"], 1, "only fields were added");
+    assert_eq!(summary["schema_version"], harness::model::SCHEMA_VERSION);
     let stack = &summary["stacks"][0];
     assert_eq!(stack["runs"].as_array().unwrap().len(), 2);
     for run in stack["runs"].as_array().unwrap() {
