@@ -8,11 +8,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::backend::clean;
 use crate::backend::daemon::{Daemon, DaemonError};
 use crate::backend::select;
-use crate::backend::swarm::Publish;
 use crate::cost::{self, Fleet};
 use crate::model::Status;
+use crate::plan::{self, PlanArgs};
 use crate::results;
-use crate::run::{self, BackendOptions, Options};
+use crate::run;
 use crate::scenario;
 use crate::setup;
 use crate::stacks::{self, Availability, STACKS};
@@ -563,17 +563,8 @@ fn run_clean(args: &CleanArgs) -> ExitCode {
 
 fn run_calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
     use crate::render::{Renderer as _, TerminalTable};
-    if stacks::find(&args.stack).is_none() {
-        let known: Vec<&str> = STACKS.iter().map(|s| s.name).collect();
-        eprintln!(
-            "error: unknown stack {:?}; known stacks: {}",
-            args.stack,
-            known.join(", ")
-        );
-        return Exit::Usage.into();
-    }
-    if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
-        eprintln!("error: --init-swarm needs --backend swarm");
+    if let Err(e) = plan::check_calibration(&args.stack, args.backend.kind(), args.init_swarm) {
+        eprintln!("error: {e}");
         return Exit::Usage.into();
     }
     let options = calibrate::Options {
@@ -615,145 +606,43 @@ fn run_scenario(args: ScenarioArgs, root: &Path) -> ExitCode {
     let scenarios_dir = root.join("scenarios");
     let loaded =
         scenario::resolve(&args.scenario, &scenarios_dir).and_then(|path| scenario::load(&path));
-    let mut plan = match loaded {
+    let scenario = match loaded {
+        Ok(scenario) => scenario,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Usage.into();
+        }
+    };
+    let plan_args = PlanArgs {
+        stacks: args.stacks,
+        rungs: args.rungs,
+        quick: args.quick,
+        repeat: args.repeat,
+        node_mib: args.node_mib,
+        backend: args.backend.kind(),
+        init_swarm: args.init_swarm,
+        registry: args.registry,
+        keep_images: args.keep_images,
+        mesh: args.mesh,
+        expose: args.expose,
+        load_workers: args.load_workers,
+        coordinator: args.coordinator,
+        root: root.to_owned(),
+        out: args.out,
+        wait: args.wait,
+        quiet: args.quiet,
+    };
+    let plan = match plan::build(&plan_args, scenario) {
         Ok(plan) => plan,
         Err(e) => {
             eprintln!("error: {e}");
             return Exit::Usage.into();
         }
     };
-    if args.quick {
-        plan = plan.quick();
+    for note in &plan.notes {
+        eprintln!("{note}");
     }
-    if let Some(repeat) = args.repeat {
-        plan.repeat = repeat;
-    }
-    plan.rungs |= args.rungs;
-    if let Some(node_mib) = args.node_mib {
-        match &mut plan.density {
-            Some(density) => {
-                if let Some(limit) = density.limit_mib.filter(|l| *l > node_mib) {
-                    eprintln!(
-                        "error: --node-mib {node_mib}: smaller than one replica ({}: \
-                         density.limit_mib = {limit})",
-                        plan.source.display()
-                    );
-                    return Exit::Usage.into();
-                }
-                density.node_mib = node_mib;
-            }
-            None => {
-                eprintln!(
-                    "error: --node-mib needs a scenario with a [density] table ({} has none)",
-                    plan.source.display()
-                );
-                return Exit::Usage.into();
-            }
-        }
-    }
-    let wanted = args.stacks.unwrap_or_else(|| plan.stacks.clone());
-    let names: Vec<String> = if wanted.is_empty() {
-        STACKS.iter().map(|s| s.name.to_owned()).collect()
-    } else {
-        wanted
-    };
-    if let Some(unknown) = names.iter().find(|n| stacks::lookup(n).is_none()) {
-        eprintln!(
-            "error: unknown stack {unknown:?}; known stacks: {}",
-            stacks::known_names().join(", ")
-        );
-        return Exit::Usage.into();
-    }
-    if plan.downstream.is_none()
-        && let Some(variant) = names
-            .iter()
-            .find(|n| stacks::lookup(n).is_some_and(|s| s.calls_downstream()))
-    {
-        eprintln!(
-            "error: {variant} calls the quotes service, which {} does not deploy: use a scenario \
-             with a [downstream] table (landscape, resilience) or the stack {}",
-            plan.source.display(),
-            variant.trim_end_matches(stacks::VARIANT_SUFFIX)
-        );
-        return Exit::Usage.into();
-    }
-    let names = match &plan.downstream {
-        Some(downstream) if downstream.bases => {
-            let (all, added) = stacks::with_bases(&names);
-            if !added.is_empty() {
-                eprintln!(
-                    "measuring {} too: the report sets each landscape variant beside its base \
-                     (`bases = false` in {}'s [downstream] leaves them out)",
-                    added.join(", "),
-                    plan.source.display()
-                );
-            }
-            all
-        }
-        _ => names,
-    };
-    let names = if plan.rungs {
-        let (all, added) = stacks::with_rungs(&names);
-        if !added.is_empty() {
-            eprintln!(
-                "measuring {} too: {}",
-                added.join(", "),
-                if args.rungs {
-                    "--rungs measures each stack's rungs beside it".to_owned()
-                } else {
-                    format!(
-                        "{} measures each stack's rungs beside it (`rungs = false` leaves them \
-                         out)",
-                        plan.source.display()
-                    )
-                }
-            );
-        }
-        all
-    } else {
-        names
-    };
-    if args.init_swarm && !matches!(args.backend, BackendArg::Swarm) {
-        eprintln!("error: --init-swarm needs --backend swarm");
-        return Exit::Usage.into();
-    }
-    if let Some(registry) = &args.registry
-        && !valid_registry(registry)
-    {
-        eprintln!("error: --registry {registry:?}: expected HOST:PORT, e.g. 127.0.0.1:5000");
-        return Exit::Usage.into();
-    }
-    let spread = args.registry.is_some();
-    let backend = BackendOptions {
-        kind: args.backend.kind(),
-        init_swarm: args.init_swarm,
-        registry: args.registry,
-        keep_images: args.keep_images,
-        publish: if args.mesh {
-            Publish::Mesh
-        } else {
-            Publish::Host
-        },
-        expose: args.expose,
-        load_workers: args.load_workers.map(|count| crate::run::LoadWorkersPlan {
-            count,
-            coordinator: args
-                .coordinator
-                .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0))),
-            spread,
-        }),
-        ..BackendOptions::default()
-    };
-    let options = Options {
-        scenario: plan,
-        stacks: names,
-        out: args.out.unwrap_or_else(|| root.join("results")),
-        root: root.to_owned(),
-        quiet: args.quiet,
-        backend,
-        wait: args.wait,
-    };
-    match run::run(&options) {
+    match run::run(&plan) {
         Ok(outcome) => {
             print!("{}", table::all(&outcome.summary));
             println!("results: {}", outcome.dir.display());
@@ -932,15 +821,4 @@ pub fn project_root() -> PathBuf {
         .ok()
         .and_then(|cwd| cwd.ancestors().find(|d| is_root(d)).map(Path::to_path_buf))
         .unwrap_or_else(|| built_in.canonicalize().unwrap_or(built_in))
-}
-
-/// `HOST:PORT` with a port number and a host of letters, digits, dots and dashes.
-fn valid_registry(text: &str) -> bool {
-    text.rsplit_once(':').is_some_and(|(host, port)| {
-        !host.is_empty()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-            && port.parse::<u16>().is_ok_and(|p| p > 0)
-    })
 }

@@ -4,7 +4,6 @@
 //! backend by name (each describes itself).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,7 +11,6 @@ use chrono::Utc;
 
 use crate::aggregate;
 use crate::backend::select::{self, Choice};
-use crate::backend::swarm::Publish;
 use crate::backend::{Backend, Closed, Limits, WorkerSpec};
 use crate::boot::{HealthCheck, HttpHealth};
 use crate::cancel::{self, Cancel};
@@ -22,6 +20,7 @@ use crate::fleet::{Channel, Fleet};
 use crate::measure::{Epoch, Measure, Prepared};
 use crate::model::{DownstreamInfo, HarnessCost, LoadWorkersInfo, StackSummary, Status, Summary};
 use crate::placement::Resolved;
+use crate::plan::{LoadWorkersPlan, Plan, PlanError};
 use crate::prepare::{self, Builder, NotBuilt, SetupError, Toolchains};
 use crate::progress::Reporter;
 use crate::results::{ResultsError, RunDir};
@@ -29,79 +28,12 @@ use crate::scenario::Scenario;
 use crate::scrape::{Prometheus, Scraper};
 use crate::stacks;
 
-/// Everything a run needs, validated.
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The scenario, already shortened when `--quick`.
-    pub scenario: Scenario,
-    /// Stacks to run, in order (known names).
-    pub stacks: Vec<String>,
-    /// Where results folders go.
-    pub out: PathBuf,
-    /// The project's root (for building).
-    pub root: PathBuf,
-    /// No progress output.
-    pub quiet: bool,
-    /// Which backend, and its settings.
-    pub backend: BackendOptions,
-    /// When another run holds the host: wait for it instead of refusing.
-    pub wait: bool,
-}
-
-/// The backend asked for on the command line, and its settings.
-#[derive(Debug, Clone)]
-pub struct BackendOptions {
-    /// The backend (`auto` picks).
-    pub kind: select::Kind,
-    /// Make a single-node swarm for the run when the daemon is in none.
-    pub init_swarm: bool,
-    /// A registry (`HOST:PORT`) images are pushed to and services pull from.
-    pub registry: Option<String>,
-    /// Keep the images after the run.
-    pub keep_images: bool,
-    /// How swarm services publish their port.
-    pub publish: Publish,
-    /// Host address container ports are published on.
-    pub publish_ip: String,
-    /// Send the load from this many load workers (swarm services) instead of the harness.
-    pub load_workers: Option<LoadWorkersPlan>,
-    /// Leave the swarm's published ports open to other hosts.
-    pub expose: bool,
-}
-
-/// The load workers a run sends its load from, when it does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LoadWorkersPlan {
-    /// How many.
-    pub count: u32,
-    /// The address the coordinator listens on, which the workers are given (port 0: a free
-    /// one); on one node 127.0.0.1, on a multi-node swarm the manager's address.
-    pub coordinator: SocketAddr,
-    /// Spread over the nodes labelled for load (with a registry: a multi-node swarm).
-    pub spread: bool,
-}
-
 /// How long the load workers may take to start and report, from their service's creation.
 const WORKERS_WITHIN: Duration = Duration::from_secs(90);
 
-impl Default for BackendOptions {
-    fn default() -> Self {
-        Self {
-            kind: select::Kind::Auto,
-            init_swarm: false,
-            registry: None,
-            keep_images: false,
-            publish: Publish::Host,
-            publish_ip: "127.0.0.1".to_owned(),
-            load_workers: None,
-            expose: false,
-        }
-    }
-}
-
 /// A finished (or interrupted) run.
 #[derive(Debug)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Its results folder.
     pub dir: PathBuf,
     /// What it measured.
@@ -110,7 +42,7 @@ pub struct Outcome {
 
 /// Why a run could not go on at all.
 #[derive(Debug, thiserror::Error)]
-pub enum RunError {
+pub(crate) enum RunError {
     /// The results folder could not be written.
     #[error(transparent)]
     Results(#[from] ResultsError),
@@ -127,72 +59,63 @@ pub enum RunError {
     #[error(transparent)]
     Driver(#[from] LoadError),
     /// The scenario asks for what the chosen backend cannot do.
-    #[error("{0}")]
-    Refused(String),
+    #[error(transparent)]
+    Refused(#[from] PlanError),
 }
 
-/// Runs the scenario against the stacks and writes `results/<run-id>/` as it goes.
-pub fn run(options: &Options) -> Result<Outcome, RunError> {
-    let scenario = &options.scenario;
-    let reporter = Reporter::new(options.quiet);
+/// Runs the plan's scenario against its stacks and writes `results/<run-id>/` as it goes.
+pub(crate) fn run(plan: &Plan) -> Result<Outcome, RunError> {
+    let scenario = &plan.scenario;
+    let reporter = Reporter::new(plan.quiet);
     let cancel = Cancel::new();
     cancel::install_interrupt(&cancel);
     let setup = prepare::setup(
-        &options.root,
-        &options.out,
+        &plan.root,
+        &plan.out,
         &scenario.name,
         &scenario.placement.service_cpus,
         &scenario.placement.harness_cpus,
     )?;
     let choice = Choice {
-        kind: options.backend.kind,
-        init_swarm: options.backend.init_swarm,
-        registry: options.backend.registry.clone(),
-        keep_images: options.backend.keep_images,
-        publish: options.backend.publish,
+        kind: plan.backend,
+        init_swarm: plan.init_swarm,
+        registry: plan.registry.clone(),
+        keep_images: plan.keep_images,
+        publish: plan.publish,
         replicas: scenario.container.replicas,
         limits: Limits::of(&scenario.container, &setup.placement.service_cpus),
-        scratch: options.root.join("target").join("footprint-images"),
-        expose: options.backend.expose,
+        scratch: plan.root.join("target").join("footprint-images"),
+        expose: plan.expose,
     };
     // One run at a time on the host; refused before anything is made or started.
-    let mut lock =
-        crate::lock::acquire(&crate::lock::dir(), &setup.run_id, options.wait, |holder| {
-            reporter.say(&format!("waiting for {holder} to end"))
-        })?;
+    let mut lock = crate::lock::acquire(&crate::lock::dir(), &setup.run_id, plan.wait, |holder| {
+        reporter.say(&format!("waiting for {holder} to end"))
+    })?;
     // Refusals (no daemon, no swarm) come before anything is written or started.
     let selected = select::select(&choice, &setup.run_id)?;
     let last_resort = (setup.run_id.clone(), selected.backend.traits().containers);
     cancel::on_second_signal(move || {
         crate::backend::clean::last_resort(&last_resort.0, last_resort.1)
     });
-    check_backend(scenario, selected.backend.as_ref())?;
-    if let Some(workers) = options.backend.load_workers {
-        check_load_workers(scenario, selected.backend.as_ref(), workers.count)?;
-    }
-    let stacks = options.stacks.clone();
+    plan.check_backend(selected.backend.as_ref())?;
     reporter.say(&format!("backend: {}", selected.why));
     let mut env = setup.env;
     env.backend_reason = selected.why.clone();
     env.docker = selected.daemon.clone();
     let driver = ScenarioDriver::new(scenario, setup.placement.harness_cpus.len())?;
     let builder = Toolchains {
-        root: options.root.clone(),
+        root: plan.root.clone(),
         reporter: &reporter,
     };
     let scraper = Prometheus::new(
         &setup.run_id,
-        &options.root.join("target").join("footprint-prometheus"),
+        &plan.root.join("target").join("footprint-prometheus"),
     );
-    let plan = Plan {
-        scenario,
-        stacks: &stacks,
-        out: options.out.clone(),
+    let walk = Walk {
+        plan,
         run_id: setup.run_id,
         placement: setup.placement,
         env,
-        boot_timeout: scenario.boot_timeout,
-        load_workers: options.backend.load_workers,
     };
     let world = World {
         backend: selected.backend.as_ref(),
@@ -203,7 +126,7 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
         cancel: &cancel,
         scraper: &scraper,
     };
-    let outcome = execute(plan, &world);
+    let outcome = execute(walk, &world);
     // Closed in order: a second signal now has nothing of this run to remove.
     cancel::clear_second_signal();
     if outcome
@@ -215,29 +138,20 @@ pub fn run(options: &Options) -> Result<Outcome, RunError> {
     outcome
 }
 
-/// What a run will do, decided before anything starts.
-pub struct Plan<'a> {
-    /// The scenario.
-    pub scenario: &'a Scenario,
-    /// The stacks, in the order asked for.
-    pub stacks: &'a [String],
-    /// Where results folders go.
-    pub out: PathBuf,
+/// A plan on its way: the plan, and what setting the run up decided before anything started.
+pub(crate) struct Walk<'a> {
+    /// What the run does.
+    pub plan: &'a Plan,
     /// The run's id (its folder's name).
     pub run_id: String,
     /// CPU placement.
     pub placement: Resolved,
     /// The environment record.
     pub env: Environment,
-    /// How long any stack may take to become ready, instead of its own allowance (the
-    /// scenario's `[boot] timeout_seconds`).
-    pub boot_timeout: Option<std::time::Duration>,
-    /// Load workers to send the load from, instead of the harness's own driver.
-    pub load_workers: Option<LoadWorkersPlan>,
 }
 
 /// The outside world a run acts on, each part behind a trait with a test double.
-pub struct World<'a> {
+pub(crate) struct World<'a> {
     /// Where services run.
     pub backend: &'a dyn Backend,
     /// What drives the load.
@@ -257,8 +171,8 @@ pub struct World<'a> {
 /// Walks the plan: results folder, build, then per repeat each stack in turn (order rotated
 /// per repeat), a failing stack recorded while the rest go on; closes the backend at the end
 /// whatever happened.
-pub fn execute(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
-    let result = walk(plan, world);
+pub(crate) fn execute(walk: Walk<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
+    let result = walk_plan(walk, world);
     if result.is_err() {
         // The folder could not be written: still remove what the backend made.
         let _ = world.backend.close();
@@ -266,17 +180,15 @@ pub fn execute(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     result
 }
 
-fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
-    let Plan {
-        scenario,
-        stacks: names,
-        out,
+fn walk_plan(walk: Walk<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
+    let Walk {
+        plan,
         run_id,
         placement,
         mut env,
-        boot_timeout,
-        load_workers,
-    } = plan;
+    } = walk;
+    let scenario = &plan.scenario;
+    let (boot_timeout, load_workers) = (scenario.boot_timeout, plan.load_workers);
     let (backend, reporter, cancel) = (world.backend, world.reporter, world.cancel);
     let traits = backend.traits();
     env.backend = traits.name.clone();
@@ -298,7 +210,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         crate::scenario::LoadMode::ConstantRate => crate::driver::CONSTANT_RATE_CO.to_owned(),
     };
     let mut dir = RunDir::create(
-        &out,
+        &plan.out,
         &run_id,
         &scenario.to_toml(),
         &env,
@@ -313,10 +225,7 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
     if scenario.downstream.is_some() {
         dir.add_landscape()?;
     }
-    if names
-        .iter()
-        .any(|n| stacks::lookup(n).is_some_and(|s| s.is_scraped()))
-    {
+    if plan.stacks.iter().any(|s| s.is_scraped()) {
         dir.add_scrapes()?;
     }
     reporter.say(&format!("results: {}", dir.path.display()));
@@ -354,17 +263,16 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         finished: None,
         complete: false,
         interrupted: false,
-        stacks: names
+        stacks: plan
+            .stacks
             .iter()
-            .map(|s| {
-                let mut stack = StackSummary::new(s, Status::Pending, None);
-                if let Some(declared) = crate::stacks::lookup(s) {
-                    stack.family = declared.family();
-                    stack.role = declared.role();
-                    stack.base = (declared.base_name() != declared.name)
-                        .then(|| declared.base_name().to_owned());
-                    stack.rung = declared.rung().map(str::to_owned);
-                }
+            .map(|declared| {
+                let mut stack = StackSummary::new(declared.name, Status::Pending, None);
+                stack.family = declared.family();
+                stack.role = declared.role();
+                stack.base = (declared.base_name() != declared.name)
+                    .then(|| declared.base_name().to_owned());
+                stack.rung = declared.rung().map(str::to_owned);
                 stack
             })
             .collect(),
@@ -375,9 +283,9 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         load_workers: None,
     };
     dir.write_summary(&summary)?;
-    let programs = build(world, scenario, &mut summary);
-    let downstream = build_downstream(world, scenario, &mut summary);
-    let receiver = build_receiver(world, scenario, &mut summary);
+    let programs = build(world, plan, &mut summary);
+    let downstream = build_downstream(world, plan, &mut summary);
+    let receiver = build_receiver(world, plan, &mut summary);
     let fleet = load_workers
         .and_then(|plan| start_fleet(world, scenario, &mut summary, plan, &placement.harness_cpus));
     dir.write_summary(&summary)?;
@@ -398,16 +306,16 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
         scraper: world.scraper,
         receiver: receiver.as_ref(),
     };
-    let runnable: Vec<String> = names
-        .iter()
-        .filter(|s| programs.contains_key(*s))
+    let runnable: Vec<String> = plan
+        .stack_names()
+        .into_iter()
+        .filter(|s| programs.contains_key(s))
         .filter(|s| {
             summary
                 .stacks
                 .iter()
-                .any(|r| &r.stack == *s && r.status == Status::Pending)
+                .any(|r| &r.stack == s && r.status == Status::Pending)
         })
-        .cloned()
         .collect();
     // The harness's own cost, folded in repeat by repeat: a repeat's samples are dropped once
     // its figures are made, so a long run holds its figures, not its samples.
@@ -480,20 +388,19 @@ fn walk(plan: Plan<'_>, world: &World<'_>) -> Result<Outcome, RunError> {
 
 /// Builds every stack of the summary through the builder; marks those that cannot run
 /// skipped and those that fail to build failed.
-fn build(
-    world: &World<'_>,
-    scenario: &Scenario,
-    summary: &mut Summary,
-) -> HashMap<String, Prepared> {
+fn build(world: &World<'_>, plan: &Plan, summary: &mut Summary) -> HashMap<String, Prepared> {
     let mut programs = HashMap::new();
     for record in &mut summary.stacks {
         if world.cancel.is_cancelled() {
             break;
         }
-        let Some(stack) = stacks::lookup(&record.stack) else {
+        let Some(stack) = plan.stack(&record.stack) else {
             continue;
         };
-        match world.builder.build(stack, world.backend, scenario.workers) {
+        match world
+            .builder
+            .build(stack, world.backend, plan.scenario.workers)
+        {
             Ok(built) => {
                 record.binary_bytes = built.binary_bytes;
                 record.runtime_bytes = built.runtime_bytes;
@@ -520,24 +427,20 @@ fn build(
 
 /// Builds the downstream when the scenario deploys one and a landscape variant is to run, and
 /// records it in the summary; a downstream that cannot be built fails every variant, with why.
-fn build_downstream(
-    world: &World<'_>,
-    scenario: &Scenario,
-    summary: &mut Summary,
-) -> Option<Prepared> {
-    let plan = scenario.downstream.as_ref()?;
-    let calls = |name: &str| stacks::lookup(name).is_some_and(|s| s.calls_downstream());
+fn build_downstream(world: &World<'_>, plan: &Plan, summary: &mut Summary) -> Option<Prepared> {
+    let downstream = plan.scenario.downstream.as_ref()?;
+    let calls = |name: &str| plan.stack(name).is_some_and(|s| s.calls_downstream());
     if world.cancel.is_cancelled() || !any_pending(summary, calls) {
         return None;
     }
     match world
         .builder
-        .build(&stacks::QUOTES, world.backend, scenario.workers)
+        .build(&stacks::QUOTES, world.backend, plan.scenario.workers)
     {
         Ok(built) => {
             summary.downstream = Some(DownstreamInfo {
-                service: plan.service.clone(),
-                replicas: plan.replicas,
+                service: downstream.service.clone(),
+                replicas: downstream.replicas,
                 placement: world.backend.downstream_placement(),
                 binary_bytes: built.binary_bytes,
                 image_bytes: built.image.as_ref().map(|i| i.bytes),
@@ -545,7 +448,10 @@ fn build_downstream(
             Some(built.prepared)
         }
         Err(NotBuilt::Skipped(reason) | NotBuilt::Failed(reason)) => {
-            let reason = format!("its downstream, {}, was not built: {reason}", plan.service);
+            let reason = format!(
+                "its downstream, {}, was not built: {reason}",
+                downstream.service
+            );
             fail_pending(world, summary, calls, &reason);
             None
         }
@@ -583,12 +489,8 @@ fn fail_pending(
 /// services cannot reach the harness's 127.0.0.1 (a container's is its own): the rung's spans
 /// then go to the receiver in a container of the run's network. A receiver that cannot be
 /// built fails every tracing rung, with why.
-fn build_receiver(
-    world: &World<'_>,
-    scenario: &Scenario,
-    summary: &mut Summary,
-) -> Option<Prepared> {
-    let traced = |name: &str| stacks::lookup(name).is_some_and(|s| s.span_ratio().is_some());
+fn build_receiver(world: &World<'_>, plan: &Plan, summary: &mut Summary) -> Option<Prepared> {
+    let traced = |name: &str| plan.stack(name).is_some_and(|s| s.span_ratio().is_some());
     if world.cancel.is_cancelled()
         || world.backend.reaches_harness()
         || !any_pending(summary, traced)
@@ -597,7 +499,7 @@ fn build_receiver(
     }
     match world
         .builder
-        .build(&stacks::RECEIVER, world.backend, scenario.workers)
+        .build(&stacks::RECEIVER, world.backend, plan.scenario.workers)
     {
         Ok(built) => Some(built.prepared),
         Err(NotBuilt::Skipped(reason) | NotBuilt::Failed(reason)) => {
@@ -711,66 +613,6 @@ fn start_fleet(
         image_bytes: built.image.as_ref().map(|i| i.bytes),
     });
     Some(fleet)
-}
-
-/// Refuses, before anything starts, load workers on a backend that cannot run them, or for a
-/// `[density]`, whose replicas are loaded at once by one driver.
-pub fn check_load_workers(
-    scenario: &Scenario,
-    backend: &dyn Backend,
-    count: u32,
-) -> Result<(), RunError> {
-    if !backend.runs_load_workers() {
-        return Err(RunError::Refused(format!(
-            "--load-workers {count}: the {} backend cannot run load workers, which are swarm \
-             services: use --backend swarm (--init-swarm makes a single-node swarm)",
-            backend.name()
-        )));
-    }
-    if scenario.density.is_some() {
-        return Err(RunError::Refused(format!(
-            "{}: [density] with --load-workers: a density run loads its replicas at once from \
-             one schedule, which the workers do not share; run it without --load-workers",
-            scenario.source.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses, before anything starts, a `[fit]` whose smallest limit the backend cannot enforce
-/// and a `[density]` on a backend that packs no replicas or on a node smaller than its budget.
-pub fn check_backend(scenario: &Scenario, backend: &dyn Backend) -> Result<(), RunError> {
-    let file = scenario.source.display();
-    let name = backend.name();
-    if let Some(fit) = &scenario.fit {
-        let floor = backend.memory_floor_mib().map_err(|why| {
-            RunError::Refused(format!("{file}: [fit] on the {name} backend: {why}"))
-        })?;
-        if fit.min_mib < floor {
-            return Err(RunError::Refused(format!(
-                "{file}: fit.min_mib = {}: the {name} backend cannot enforce a memory limit under \
-                 {floor} MiB; set min_mib = {floor} (or, under the engine's 6 MiB minimum, run \
-                 as root so the harness can write the limit into a cgroup itself)",
-                fit.min_mib
-            )));
-        }
-    }
-    if let Some(density) = &scenario.density {
-        let Some(node_mib) = backend.node_memory_mib() else {
-            return Err(RunError::Refused(format!(
-                "{file}: [density] on the {name} backend: packing replicas needs a backend that \
-                 reserves memory per replica on a node; use --backend swarm"
-            )));
-        };
-        if u64::from(density.node_mib) > node_mib {
-            return Err(RunError::Refused(format!(
-                "{file}: density.node_mib = {}: the swarm's node has {node_mib} MiB of memory; \
-                 set node_mib (or --node-mib) to at most {node_mib}",
-                density.node_mib
-            )));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
