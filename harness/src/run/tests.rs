@@ -7,10 +7,12 @@ use std::time::Duration;
 use super::*;
 use crate::backend::fake::{FakeBackend, FakeHealth};
 use crate::driver::fake::{Act, FakeDriver};
+use crate::measure::Prepared;
 use crate::model::{CapacityLimit, Status, Summary};
 use crate::placement::Resolved;
 use crate::plan::PlanArgs;
-use crate::prepare::Built;
+use crate::prepare::{Built, NotBuilt};
+use crate::scenario::Scenario;
 use crate::scrape::fake::FakeScraper;
 use crate::stacks::{Launch, Stack};
 
