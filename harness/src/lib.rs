@@ -8,6 +8,7 @@ pub mod calibrate;
 pub mod cancel;
 pub mod capacity;
 pub mod cli;
+pub(crate) mod commands;
 pub mod compare;
 pub mod cost;
 pub mod driver;
