@@ -71,7 +71,7 @@ fn named(args: &PlanArgs, scenario: &Scenario) -> Result<Vec<String>, PlanError>
     if scenario.downstream.is_none()
         && let Some(variant) = names
             .iter()
-            .find(|n| stacks::lookup(n).is_some_and(|s| s.calls_downstream()))
+            .find(|n| declared(n).is_ok_and(|s| s.calls_downstream()))
     {
         return Err(PlanError::VariantWithoutDownstream {
             variant: variant.clone(),

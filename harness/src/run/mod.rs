@@ -1,7 +1,8 @@
 //! A run: the plan (scenario x repeats x stacks) walked as a small state machine over a
 //! backend, a load driver, a builder and a cancellation token. It decides what runs next and
 //! hands records to the recorder; it computes no figure (`aggregate` does) and knows no
-//! backend by name (each describes itself).
+//! backend by name (each describes itself). `walk.rs` is the walk's steps, `build.rs` what is
+//! built before anything is measured, `fleet.rs` the load workers a run's load may come from.
 
 mod build;
 mod fleet;
