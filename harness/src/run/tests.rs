@@ -7,9 +7,12 @@ use std::time::Duration;
 use super::*;
 use crate::backend::fake::{FakeBackend, FakeHealth};
 use crate::driver::fake::{Act, FakeDriver};
+use crate::measure::Prepared;
 use crate::model::{CapacityLimit, Status, Summary};
 use crate::placement::Resolved;
-use crate::prepare::Built;
+use crate::plan::PlanArgs;
+use crate::prepare::{Built, NotBuilt};
+use crate::scenario::Scenario;
 use crate::scrape::fake::FakeScraper;
 use crate::stacks::{Launch, Stack};
 
@@ -107,22 +110,27 @@ impl Case {
         stacks: &[&str],
         scenario: Scenario,
     ) -> Result<Outcome, RunError> {
-        let stacks: Vec<String> = stacks.iter().map(|s| (*s).to_owned()).collect();
+        let args = PlanArgs {
+            stacks: Some(stacks.iter().map(|s| (*s).to_owned()).collect()),
+            root: out.to_owned(),
+            out: Some(out.to_owned()),
+            quiet: true,
+            ..PlanArgs::default()
+        };
+        let mut scenario = scenario;
+        scenario.boot_timeout = Some(Duration::from_millis(200));
+        let plan = crate::plan::build(&args, scenario).unwrap();
         let placement = Resolved::default();
         let health = FakeHealth {
             never: self.never_ready.clone(),
             directory: std::sync::Arc::clone(&self.backend.directory),
         };
         let reporter = Reporter::new(true);
-        let plan = Plan {
-            scenario: &scenario,
-            stacks: &stacks,
-            out: out.to_owned(),
+        let walk = Walk {
+            plan: &plan,
             run_id: "test-run".into(),
             env: Environment::capture(out, "", placement.clone()),
             placement,
-            boot_timeout: Some(Duration::from_millis(200)),
-            load_workers: None,
         };
         let world = World {
             backend: &self.backend,
@@ -133,7 +141,7 @@ impl Case {
             cancel: &self.cancel,
             scraper: &self.scraper,
         };
-        execute(plan, &world)
+        execute(walk, &world)
     }
 
     fn stack_of(&self, addr: std::net::SocketAddr) -> String {
@@ -430,32 +438,6 @@ fn an_interrupted_capacity_search_keeps_the_run_partial() {
     assert!(search.probes.is_empty(), "a probe cut short is not judged");
     assert_eq!(stack(&outcome.summary, "hyper").status, Status::Pending);
     assert_eq!(*case.backend.stopped.lock().unwrap(), 1);
-}
-
-#[test]
-fn a_fit_or_density_the_backend_cannot_do_is_refused_by_file_and_key() {
-    let parse = |text: &str| crate::scenario::parse(text, Path::new("scenarios/fit.toml")).unwrap();
-    let fit = "description = \"d\"\nload = \"constant-rate\"\n[[step]]\nusers = 1\nrate = 10\n\
-               seconds = 1\n[fit]\n";
-    let backend = FakeBackend::new(&[]);
-    // The fake enforces what a container engine does: 6 MiB and up.
-    let refused = check_backend(&parse(&format!("{fit}min_mib = 1\n")), &backend).unwrap_err();
-    let text = refused.to_string();
-    assert!(
-        text.starts_with("scenarios/fit.toml: fit.min_mib = 1:")
-            && text.contains("set min_mib = 6"),
-        "{text}"
-    );
-    assert!(check_backend(&parse(&format!("{fit}min_mib = 6\n")), &backend).is_ok());
-    // No node to pack replicas on.
-    let density = format!("{fit}min_mib = 6\n[density]\n");
-    let text = check_backend(&parse(&density), &backend)
-        .unwrap_err()
-        .to_string();
-    assert!(
-        text.contains("[density]") && text.contains("--backend swarm"),
-        "{text}"
-    );
 }
 
 #[test]
