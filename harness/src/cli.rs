@@ -21,6 +21,10 @@ pub use crate::cancel::Exit;
     after_help = "Examples:\n  harness list\n  harness setup --dry-run\n  harness scenario ramp\n  harness scenario ramp --quick --stacks floor,axum\n  harness scenario landscape --quick --stacks axum,axum+quotes\n  harness scenario scenarios/steady.toml --repeat 3 --out /tmp/results\n  harness compare results/<run-a> results/<run-b>\n  harness publish results/reference/<run-id>\n  harness compare results/<ladder-run> --rungs\n  harness cost results/<run-id> --services 20 --rps 50\n  harness calibrate --stack hyper --users 32 --seconds 10\n  harness calibrate --stack hyper --rate 2000\n  harness calibrate --stack hyper --rate 2000 --backend swarm --init-swarm\n\nExit status: 0 done, 1 a stack or the run failed, 2 bad usage or scenario file, 130 interrupted."
 )]
 pub struct Cli {
+    /// A stack file of your own (the form of stacks/*.toml): its stacks are known to this
+    /// command beside the project's. Repeatable.
+    #[arg(long, global = true, value_name = "FILE")]
+    stacks_file: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +35,9 @@ enum Command {
     Scenario(ScenarioArgs),
     /// Lists the scenarios and the stacks, and whether each stack can run here.
     List,
+    /// Runs the contract suite (docs/CONTRACT.md) against stacks, a user's own above all
+    /// (`--stacks-file`): each rule against a fresh instance, and which rules each breaks.
+    Contract(ContractArgs),
     /// Writes the HTML report of a results folder (beside it: results/<run-id>.html) and the
     /// index of the runs there (results/index.html).
     Report(ReportArgs),
@@ -66,6 +73,14 @@ enum Command {
     /// (e.g. `0`) when set. What `--load-workers` runs in each
     /// task of its swarm service.
     Worker,
+}
+
+/// The flags of `harness contract`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ContractArgs {
+    /// Stacks to check, comma-separated.
+    #[arg(long, required = true, value_delimiter = ',', value_name = "A,B")]
+    pub(crate) stacks: Vec<String>,
 }
 
 /// The flags of `harness setup`.
@@ -308,7 +323,14 @@ pub fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         }
     };
     let root = project_root();
+    for file in &cli.stacks_file {
+        if let Err(e) = crate::stacks::add_file(file) {
+            eprintln!("error: {e}");
+            return Exit::Usage.into();
+        }
+    }
     match cli.command {
+        Command::Contract(args) => commands::contract::contract(&args, &root),
         Command::List => {
             print!("{}", commands::inspect::list(&root));
             Exit::Ok.into()

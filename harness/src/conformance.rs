@@ -1,6 +1,6 @@
 //! `harness contract`: the contract suite of `footprint-contract` run against one stack outside
 //! `cargo test` — a user's own stack, above all — rule by rule, each against a fresh instance,
-//! with a verdict per rule and the words of the first thing the stack got wrong.
+//! with a verdict per rule and the words of what the stack got wrong.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::time::{Duration, Instant};
@@ -58,6 +58,22 @@ fn reason(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "the check failed without a message".to_owned())
 }
 
+/// A check's message on one line (an assertion's `left` and `right` kept), cut at 240
+/// characters.
+fn one_line(why: &str) -> String {
+    let joined = why
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut cut: String = joined.chars().take(240).collect();
+    if cut.len() < joined.len() {
+        cut.push('…');
+    }
+    cut
+}
+
 /// The verdicts as text: a line per rule, then how many held.
 pub fn render(stack: &str, verdicts: &[Verdict]) -> String {
     let mut out = String::new();
@@ -69,9 +85,7 @@ pub fn render(stack: &str, verdicts: &[Verdict]) -> String {
                 v.took.as_secs_f64()
             )),
             Some(why) => {
-                let first = why.lines().next().unwrap_or_default();
-                let first: String = first.chars().take(160).collect();
-                out.push_str(&format!("  BROKEN  {:<30} {first}\n", v.rule));
+                out.push_str(&format!("  BROKEN  {:<30} {}\n", v.rule, one_line(why)));
             }
         }
     }
@@ -116,8 +130,7 @@ mod tests {
         );
         let text = render("mine", &verdicts);
         assert!(text.contains("  BROKEN  b"), "{text}");
-        assert!(text.contains("GET /accounts/10000: 404\n"), "{text}");
-        assert!(!text.contains("more"), "only the first line: {text}");
+        assert!(text.contains("GET /accounts/10000: 404; more\n"), "{text}");
         assert!(
             text.ends_with(
                 "mine: 2 of 3 rules hold; broken: b (docs/CONTRACT.md says what each asks)\n"

@@ -39,7 +39,7 @@ const STDERR_LINES: &str = "40";
 /// The environment of a service in a container: its own, then `PORT` and `BIND` for the
 /// container's side of the published port.
 pub fn container_env(spec: &ServiceSpec) -> Vec<String> {
-    spec.env
+    crate::stacks::resolve_env(&spec.env, &CONTAINER_PORT.to_string(), "0.0.0.0")
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .chain([format!("PORT={CONTAINER_PORT}"), "BIND=0.0.0.0".to_owned()])

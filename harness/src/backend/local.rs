@@ -151,7 +151,11 @@ impl Backend for Local {
         };
         command
             .args(&spec.args)
-            .envs(spec.env.iter().map(|(k, v)| (k, v)))
+            .envs(crate::stacks::resolve_env(
+                &spec.env,
+                &port.to_string(),
+                &addr.ip().to_string(),
+            ))
             .env("PORT", port.to_string())
             .env("BIND", addr.ip().to_string())
             // The marker: the environment is the one place a plain process can carry it that

@@ -4,6 +4,7 @@
 
 pub(crate) mod calibrate;
 pub(crate) mod clean;
+pub(crate) mod contract;
 pub(crate) mod inspect;
 pub(crate) mod publish;
 pub(crate) mod scenario;
