@@ -12,12 +12,13 @@ use std::time::{Duration, Instant};
 
 use footprint_contract::client::{ClientError, Conn, Response};
 
-use super::{Epoch, Measure, Prepared};
+use super::{Epoch, Measure};
 use crate::backend::{Instance, Landscape, ServiceSpec};
 use crate::boot;
 use crate::model::{
     BreakerProbe, DownstreamStep, FaultRecord, LandscapeRun, Observed, Phase, PhaseCell, Sample,
 };
+use crate::prepare::Prepared;
 use crate::sample::Sampler;
 use crate::scenario::{DownstreamPlan, Fault};
 use crate::stacks::QUOTES;

@@ -27,6 +27,7 @@ use crate::model::{
     StackRun, Verdict,
 };
 use crate::placement::Resolved;
+use crate::prepare::Prepared;
 use crate::progress::{Reporter, StackBar};
 use crate::results::{
     BatteryRow, BootRow, BreakerRow, CapacityRow, CpuRow, DownstreamRow, HistogramRow, LatencyRow,
@@ -35,16 +36,7 @@ use crate::results::{
 use crate::sample::{ProcSource, Sampler, Source};
 use crate::scenario::{Battery, CapacityPlan, Scenario, Step};
 use crate::scrape::{self, Scraper, Scraping};
-use crate::stacks::{self, Launch};
-
-/// A stack ready to be started: how it was built, and its image for the container backends.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// How it was built and is launched.
-    pub launch: Launch,
-    /// Its image, for the container backends.
-    pub image: Option<String>,
-}
+use crate::stacks;
 
 /// The run's clock: a monotonic epoch and the wall-clock time it stands for.
 #[derive(Debug, Clone, Copy)]

@@ -440,9 +440,9 @@ pub fn load_summary(dir: &Path) -> Result<Summary, RecordError> {
                     if let Some(declared) = crate::stacks::lookup(&stack.stack) {
                         stack.family = declared.family();
                         stack.role = declared.role();
-                    stack.base = (declared.base_name() != declared.name)
-                        .then(|| declared.base_name().to_owned());
-                    stack.rung = declared.rung().map(str::to_owned);
+                        stack.base = (declared.base_name() != declared.name)
+                            .then(|| declared.base_name().to_owned());
+                        stack.rung = declared.rung().map(str::to_owned);
                     }
                 }
             }

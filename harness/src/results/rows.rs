@@ -9,7 +9,6 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::calibrate::{Calibration, ToolFigures};
 use crate::model::{
     BatteryCase, BootRecord, BreakerProbe, FaultRecord, FitProbe, KindResult, ProbeRecord,
     ReplicaRecord, Sample, StepSummary,
@@ -637,26 +636,6 @@ pub struct CalibrateRow {
 
 impl Row for CalibrateRow {
     const FILE: &'static str = "calibrate.csv";
-}
-
-impl CalibrateRow {
-    /// The row of one tool's figures in `round` (`1`, `2`, ... or `all`).
-    pub fn new(calibration: &Calibration, round: &str, figures: &ToolFigures) -> Self {
-        Self {
-            tool: figures.tool.clone(),
-            round: round.to_owned(),
-            stack: calibration.stack.clone(),
-            backend: calibration.backend.clone(),
-            connections: calibration.users as u64,
-            seconds: Fixed(figures.seconds),
-            requests: figures.requests,
-            rps: Fixed(figures.rps),
-            p50_us: figures.p50_us,
-            p99_us: figures.p99_us,
-            errors: figures.errors,
-            tool_cores: figures.tool_cores.map(Fixed),
-        }
-    }
 }
 
 /// `downstream.csv`: one row per sample of the downstream deployed beside a landscape variant
