@@ -458,14 +458,33 @@ mod tests {
         assert_eq!(fit.fit_mib, Some(512));
     }
 
-    #[test]
-    fn verdicts_in_order_with_limits_inclusive() {
-        let p = FitPlan {
+    /// The plan the verdict tests judge by: a p99 at most twice the reference's (or under
+    /// 1 ms), errors at most 0.1 %.
+    fn judging() -> FitPlan {
+        FitPlan {
             latency_factor: 2.0,
             latency_floor: Duration::from_millis(1),
             max_error_ratio: 0.001,
             ..FitPlan::default()
-        };
+        }
+    }
+
+    /// A probe under 8 MiB that hit its limit and is at both limits: 10 errors in 10 000, a
+    /// p99 of 10 ms.
+    fn at_both_limits() -> FitProbe {
+        FitProbe {
+            limit_mib: 8,
+            requests: 10_000,
+            errors: 10,
+            p99_us: Some(10_000),
+            failcnt: Some(3),
+            ..FitProbe::default()
+        }
+    }
+
+    #[test]
+    fn verdicts_in_order_with_limits_inclusive() {
+        let p = judging();
         let few = FitProbe {
             limit_mib: 8,
             requests: 20,
@@ -478,14 +497,7 @@ mod tests {
             FitVerdict::Holds,
             "too few for a p99"
         );
-        let ok = FitProbe {
-            limit_mib: 8,
-            requests: 10_000,
-            errors: 10,
-            p99_us: Some(10_000),
-            failcnt: Some(3),
-            ..FitProbe::default()
-        };
+        let ok = at_both_limits();
         assert_eq!(
             verdict(&ok, Some(5_000), &p),
             FitVerdict::Holds,
@@ -518,6 +530,16 @@ mod tests {
         };
         assert_eq!(verdict(&killed, Some(5_000), &p), FitVerdict::OomKilled);
         assert_eq!(verdict(&FitProbe::default(), None, &p), FitVerdict::Errors);
+    }
+
+    #[test]
+    fn a_failing_probe_far_from_its_memory_limit_holds() {
+        let p = judging();
+        let failing = FitProbe {
+            errors: 11,
+            p99_us: Some(10_001),
+            ..at_both_limits()
+        };
         // Far below its limit and never at it: not the memory, whatever the figures.
         let unpressed = FitProbe {
             failcnt: Some(0),

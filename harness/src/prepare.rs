@@ -8,11 +8,10 @@ use chrono::{DateTime, Utc};
 
 use crate::backend::Backend;
 use crate::env::{CpuTicks, Environment};
-use crate::measure::Prepared;
 use crate::model::ImageRecord;
 use crate::placement::{self, Resolved};
 use crate::progress::Reporter;
-use crate::stacks::{self, Availability, Stack};
+use crate::stacks::{self, Availability, Launch, Stack};
 
 /// Why the harness could not set itself up; nothing has been started.
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +128,15 @@ pub enum NotBuilt {
     Skipped(String),
     /// Its build or its image failed.
     Failed(String),
+}
+
+/// A stack ready to be started: how it was built, and its image for the container backends.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// How it was built and is launched.
+    pub launch: Launch,
+    /// Its image, for the container backends.
+    pub image: Option<String>,
 }
 
 /// A stack built and ready to start, with what the record keeps of it.

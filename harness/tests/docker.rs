@@ -179,7 +179,7 @@ fn containers_are_hardened_limited_and_measured_as_docker_stats() {
     use std::time::Duration;
 
     use bollard::query_parameters::InspectContainerOptions;
-    use harness::backend::container::{containers_of_run, read_container};
+    use harness::backend::container::{inspect::containers_of_run, source::read_container};
     use harness::backend::daemon::Daemon;
     use harness::backend::docker::DockerBackend;
     use harness::backend::image::Images;

@@ -98,7 +98,7 @@ fn a_short_search_in_containers_sets_the_limit_below_the_engines_minimum_itself(
     }
     let run_id = ran.run.file_name().unwrap().to_string_lossy().into_owned();
     let daemon = harness::backend::daemon::Daemon::connect().unwrap();
-    let left = harness::backend::container::containers_of_run(&daemon, &run_id).unwrap();
+    let left = harness::backend::container::inspect::containers_of_run(&daemon, &run_id).unwrap();
     assert!(left.is_empty(), "containers left: {left:?}");
 }
 

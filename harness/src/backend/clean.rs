@@ -27,7 +27,7 @@ use super::firewall;
 #[cfg(test)]
 use super::local::ENV_HARNESS_PID;
 use super::local::{ENV_RUN, ENV_STACK, STOP_TIMEOUT};
-use super::swarm::remove_service;
+use super::swarm::tasks::remove_service;
 use crate::lock::{self, Liveness};
 use crate::sample::start_ticks;
 

@@ -19,10 +19,11 @@ use footprint_contract::ReadyLine;
 use footprint_contract::service::free_port;
 
 use super::cgroup::{self, MemoryCgroup};
+use super::container::inspect::{ended_state, oom_killed, started_at};
+use super::container::source::{Containers, cgroup_of};
 use super::container::{
-    CONTAINER_MEMORY, Containers, DaemonRun, Started, cgroup_of, container_env, container_traits,
-    docker_error, ended_state, object_name, oom_killed, remove_container, started_at,
-    stop_container,
+    CONTAINER_MEMORY, DaemonRun, Started, container_env, container_traits, docker_error,
+    object_name, remove_container, stop_container,
 };
 use super::daemon::Daemon;
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};

@@ -4,50 +4,39 @@
 //!
 //! Boot is measured two ways: from the service's creation (what an operator waits for,
 //! orchestration included) and from its task container's start.
+//!
+//! A stack's service is made in [`service`], the load workers' in [`workers`]; what both
+//! learn of their tasks is in [`tasks`].
+
+pub mod service;
+pub mod tasks;
+pub mod workers;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::models::{
-    EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, EndpointSpecModeEnum, Limit, Mount, MountTmpfsOptions, MountType,
-    NetworkAttachmentConfig, ResourceObject, ServiceSpec as SwarmSpec, ServiceSpecMode,
-    ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec, TaskSpecContainerSpecPrivileges,
-    TaskSpecPlacement, TaskSpecPlacementPreferences, TaskSpecPlacementSpread, TaskSpecResources,
-    TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
-};
-use bollard::query_parameters::{ListContainersOptionsBuilder, ListTasksOptionsBuilder};
-use chrono::{DateTime, Utc};
-use footprint_contract::ReadyLine;
+use bollard::models::EndpointPortConfigPublishModeEnum;
 use footprint_contract::service::free_port;
 
+use super::container::inspect::containers_of_run;
 use super::container::{
-    CONTAINER_MEMORY, Containers, DaemonRun, Started, cgroup_of, container_env, container_traits,
-    containers_of_run, docker_error, ended_state, object_name, oom_killed, started_at,
-    stop_container, wait_until,
+    CONTAINER_MEMORY, DaemonRun, Started, container_traits, docker_error, wait_until,
 };
 use super::daemon::{Daemon, LABEL_RUN, label_filter};
 use super::firewall::Firewall;
 use super::image::{Built, CONTAINER_PORT, ImageError, Images};
 use super::{
     Backend, BackendError, BackendTraits, Closed, ENGINE_MIN_MIB, Instance, Limits, LoadWorkers,
-    MemoryEvents, ServiceSpec, WorkerSpec,
+    ServiceSpec, WorkerSpec,
 };
-use crate::fleet::worker::{COORDINATOR_VAR, CPUS_VAR, NAME_VAR, NODE_VAR, TOKEN_VAR};
 use crate::model::LimitBy;
-use crate::sample::Source;
 use crate::stacks::{Launch, Stack};
+use service::ServiceInstance;
+use tasks::remove_service;
 
 /// The backend's name, as results record it.
 pub const NAME: &str = "swarm";
-
-/// The label swarm puts on a task's container, naming its service.
-const SERVICE_LABEL: &str = "com.docker.swarm.service.id";
-/// How long a stopped service's containers may take to exit before they are killed.
-const STOP_GRACE: Duration = Duration::from_secs(5);
-/// Shortest interval between two looks at a service's tasks.
-const CHECK_EVERY: Duration = Duration::from_millis(100);
 
 /// How a swarm service's port is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,92 +259,7 @@ impl Backend for SwarmBackend {
     }
 
     fn start_load_workers(&self, spec: &WorkerSpec) -> Result<Box<dyn LoadWorkers>, BackendError> {
-        let image = spec.image.clone().ok_or_else(|| BackendError::Docker {
-            stack: spec.stack.clone(),
-            why: "no image was built for it".into(),
-        })?;
-        let labels = self.run.labels(&spec.stack);
-        let name = object_name(&spec.stack);
-        let mut env = vec![
-            format!("{COORDINATOR_VAR}={}", spec.coordinator),
-            // Readable by whoever may inspect the service, who may run containers anyway.
-            format!("{TOKEN_VAR}={}", spec.token.as_str()),
-            // Swarm's templates: each task names itself as `docker service ps` does.
-            format!("{NAME_VAR}={{{{.Service.Name}}}}.{{{{.Task.Slot}}}}"),
-            format!("{NODE_VAR}={{{{.Node.Hostname}}}}"),
-        ];
-        if !spec.cpus.is_empty() {
-            let cpus: Vec<String> = spec.cpus.iter().map(usize::to_string).collect();
-            env.push(format!("{CPUS_VAR}={}", cpus.join(",")));
-        }
-        let placement = spec.spread.then(|| TaskSpecPlacement {
-            constraints: Some(vec![format!("node.labels.{LOAD_LABEL}==true")]),
-            preferences: Some(vec![TaskSpecPlacementPreferences {
-                spread: Some(TaskSpecPlacementSpread {
-                    spread_descriptor: Some("node.id".into()),
-                }),
-            }]),
-            ..Default::default()
-        });
-        let service = SwarmSpec {
-            name: Some(name.clone()),
-            labels: Some(labels.clone()),
-            task_template: Some(TaskSpec {
-                container_spec: Some(TaskSpecContainerSpec {
-                    image: Some(image),
-                    labels: Some(labels),
-                    args: Some(spec.args.clone()),
-                    env: Some(env),
-                    read_only: Some(true),
-                    capability_drop: Some(vec!["ALL".into()]),
-                    privileges: Some(TaskSpecContainerSpecPrivileges {
-                        no_new_privileges: Some(true),
-                        ..Default::default()
-                    }),
-                    stop_grace_period: Some(STOP_GRACE.as_nanos() as i64),
-                    ..Default::default()
-                }),
-                // No CPU limit: a worker's figures say when it ran out of CPU; memory bounded.
-                resources: Some(TaskSpecResources {
-                    limits: Some(Limit {
-                        memory_bytes: Some(WORKER_MEMORY_MIB << 20),
-                        pids: Some(self.run.limits.pids.max(256)),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                restart_policy: Some(TaskSpecRestartPolicy {
-                    condition: Some(TaskSpecRestartPolicyConditionEnum::NONE),
-                    ..Default::default()
-                }),
-                placement,
-                // The node's own network: the workers reach the services' published ports
-                // and the coordinator as the harness does.
-                networks: Some(vec![NetworkAttachmentConfig {
-                    target: Some("host".into()),
-                    ..Default::default()
-                }]),
-                ..Default::default()
-            }),
-            mode: Some(ServiceSpecMode {
-                replicated: Some(ServiceSpecModeReplicated {
-                    replicas: Some(i64::from(spec.replicas)),
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let daemon = &self.run.daemon;
-        let created = daemon
-            .block_on(daemon.docker.create_service(service, None))
-            .map_err(|e| docker_error(&spec.stack, &e))?;
-        Ok(Box::new(Workers {
-            daemon: Arc::clone(daemon),
-            id: created.id.unwrap_or_default(),
-            name,
-            spread: spec.spread,
-            removed: false,
-        }))
+        workers::start(&self.run, spec)
     }
 
     fn start(&self, spec: &ServiceSpec) -> Result<Box<dyn Instance>, BackendError> {
@@ -365,120 +269,22 @@ impl Backend for SwarmBackend {
             None => free_port().map_err(BackendError::Port)?,
         };
         let replicas = spec.landscape.replicas.unwrap_or(self.replicas);
-        // Several tasks of one service cannot share a host port on one node: they are
-        // published through the routing mesh instead.
-        let downstream = spec.landscape.name.is_some();
-        // A downstream is called by its name: through a virtual IP where the kernel has IPVS,
-        // else by DNS round robin, which cannot be published through the mesh.
-        let round_robin = downstream && !has_ipvs();
-        let publish = if replicas > 1 && downstream {
-            if round_robin {
-                return Err(BackendError::Docker {
-                    stack: spec.stack.clone(),
-                    why: format!(
-                        "{replicas} replicas of a downstream on one node are published through \
-                         the routing mesh and called through a virtual IP, and this kernel has \
-                         no IPVS, which both need: set [downstream] replicas = 1"
-                    ),
-                });
-            }
-            Publish::Mesh
-        } else {
-            self.publish
-        };
+        let (publish, round_robin) = self.publishing(spec, replicas)?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let labels = self.run.labels(&spec.stack);
-        // A service's own limit is also its reservation: the scheduler then places no more
-        // of them on a node than its memory holds.
-        let memory = match spec.memory_mib {
-            Some(mib) if mib < ENGINE_MIN_MIB => {
-                return Err(BackendError::Docker {
-                    stack: spec.stack.clone(),
-                    why: format!(
-                        "a swarm service cannot be limited to {mib} MiB: the engine's minimum is \
-                         {ENGINE_MIN_MIB} MiB"
-                    ),
-                });
-            }
-            Some(mib) => Some(i64::from(mib) << 20),
-            None => self.run.limits.memory_bytes,
+        let memory = memory_limit(spec, self.run.limits.memory_bytes)?;
+        let plan = service::Plan {
+            spec,
+            image,
+            labels,
+            limits: &self.run.limits,
+            memory,
+            replicas,
+            port,
+            publish: publish.mode(),
+            round_robin,
         };
-        let service = SwarmSpec {
-            name: Some(
-                spec.landscape
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| object_name(&spec.stack)),
-            ),
-            labels: Some(labels.clone()),
-            task_template: Some(TaskSpec {
-                container_spec: Some(TaskSpecContainerSpec {
-                    image: Some(image),
-                    labels: Some(labels),
-                    env: Some(container_env(spec)),
-                    read_only: Some(true),
-                    capability_drop: Some(vec!["ALL".into()]),
-                    privileges: Some(TaskSpecContainerSpecPrivileges {
-                        no_new_privileges: Some(true),
-                        ..Default::default()
-                    }),
-                    mounts: Some(vec![Mount {
-                        target: Some("/tmp".into()),
-                        typ: Some(MountType::TMPFS),
-                        tmpfs_options: Some(MountTmpfsOptions {
-                            size_bytes: Some(64 << 20),
-                            ..Default::default()
-                        }),
-                        ..Default::default()
-                    }]),
-                    stop_grace_period: Some(STOP_GRACE.as_nanos() as i64),
-                    ..Default::default()
-                }),
-                resources: Some(TaskSpecResources {
-                    limits: Some(Limit {
-                        nano_cpus: self.run.limits.nano_cpus,
-                        memory_bytes: memory,
-                        pids: Some(self.run.limits.pids),
-                    }),
-                    reservations: spec.memory_mib.map(|_| ResourceObject {
-                        memory_bytes: memory,
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                restart_policy: Some(TaskSpecRestartPolicy {
-                    condition: Some(TaskSpecRestartPolicyConditionEnum::NONE),
-                    ..Default::default()
-                }),
-                networks: spec.landscape.network.as_ref().map(|network| {
-                    vec![NetworkAttachmentConfig {
-                        target: Some(network.clone()),
-                        ..Default::default()
-                    }]
-                }),
-                ..Default::default()
-            }),
-            mode: Some(ServiceSpecMode {
-                replicated: Some(ServiceSpecModeReplicated {
-                    replicas: Some(i64::from(replicas)),
-                }),
-                ..Default::default()
-            }),
-            endpoint_spec: Some(EndpointSpec {
-                mode: round_robin.then_some(EndpointSpecModeEnum::DNSRR),
-                ports: Some(vec![EndpointPortConfig {
-                    protocol: Some(EndpointPortConfigProtocolEnum::TCP),
-                    target_port: Some(i64::from(CONTAINER_PORT)),
-                    published_port: Some(i64::from(port)),
-                    publish_mode: Some(match publish {
-                        Publish::Host => EndpointPortConfigPublishModeEnum::HOST,
-                        Publish::Mesh => EndpointPortConfigPublishModeEnum::INGRESS,
-                    }),
-                    ..Default::default()
-                }]),
-            }),
-            ..Default::default()
-        };
+        let service = plan.service();
         // Kept from other hosts before it is published.
         self.firewall
             .guard(port)
@@ -499,283 +305,61 @@ impl Backend for SwarmBackend {
     }
 }
 
-/// The ids of the running containers of a service's tasks.
-pub fn task_containers(daemon: &Daemon, service: &str) -> Vec<String> {
-    let options = ListContainersOptionsBuilder::default()
-        .filters(&std::collections::HashMap::from([(
-            "label".to_owned(),
-            vec![format!("{SERVICE_LABEL}={service}")],
-        )]))
-        .build();
-    let mut ids: Vec<String> = daemon
-        .block_on(daemon.docker.list_containers(Some(options)))
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|c| c.id)
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// Removes a service (errors ignored: it may be gone already).
-pub fn remove_service(daemon: &Daemon, id: &str) {
-    let _ = daemon.block_on(daemon.docker.delete_service(id));
-}
-
-/// The node label that marks the nodes load workers may run on, with `--registry` (a
-/// multi-node swarm): `docker node update --label-add footprint.load=true <node>`.
-pub const LOAD_LABEL: &str = "footprint.load";
-
-/// The memory limit of a load worker's task, MiB: its connections' buffers and histograms
-/// (a few MiB at the rates one node sends) with room to spare.
-const WORKER_MEMORY_MIB: i64 = 512;
-
-/// The load workers' swarm service.
-struct Workers {
-    daemon: Arc<Daemon>,
-    id: String,
-    name: String,
-    spread: bool,
-    removed: bool,
-}
-
-impl LoadWorkers for Workers {
-    fn placement(&self) -> String {
-        if self.spread {
-            format!(
-                "a replicated swarm service on the host network of each node labelled \
-                 {LOAD_LABEL}=true, spread over them"
-            )
+impl SwarmBackend {
+    /// How a service of `spec` with `replicas` tasks is published, and whether it is called by
+    /// DNS round robin: several tasks of one service cannot share a host port on one node, so
+    /// a downstream's are published through the routing mesh instead; a downstream is called
+    /// by its name, through a virtual IP where the kernel has IPVS, else by DNS round robin,
+    /// which cannot be published through the mesh.
+    fn publishing(
+        &self,
+        spec: &ServiceSpec,
+        replicas: u32,
+    ) -> Result<(Publish, bool), BackendError> {
+        let downstream = spec.landscape.name.is_some();
+        let round_robin = downstream && !has_ipvs();
+        let publish = if replicas > 1 && downstream {
+            if round_robin {
+                return Err(BackendError::Docker {
+                    stack: spec.stack.clone(),
+                    why: format!(
+                        "{replicas} replicas of a downstream on one node are published through \
+                         the routing mesh and called through a virtual IP, and this kernel has \
+                         no IPVS, which both need: set [downstream] replicas = 1"
+                    ),
+                });
+            }
+            Publish::Mesh
         } else {
-            "a replicated swarm service on the host network of this node, each worker pinned to \
-             the harness's CPUs"
-                .into()
-        }
-    }
-
-    fn service(&self) -> String {
-        self.name.clone()
-    }
-
-    fn ended(&self) -> Option<String> {
-        failed_task(&self.daemon, &self.id, None)
-    }
-
-    fn why_lost(&self, name: &str) -> Option<String> {
-        let slot: i64 = name.rsplit_once('.')?.1.parse().ok()?;
-        // Swarm sees a task's container end within a second or two.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            if let Some(ended) = failed_task(&self.daemon, &self.id, Some(slot)) {
-                return Some(ended);
-            }
-            if Instant::now() >= deadline {
-                return Some("its task still runs (a network or a stalled process)".into());
-            }
-            std::thread::sleep(CHECK_EVERY);
-        }
-    }
-
-    fn stop(&mut self) -> String {
-        let containers = task_containers(&self.daemon, &self.id);
-        let endings: Vec<String> = containers
-            .iter()
-            .map(|c| stop_container(&self.daemon, c))
-            .collect();
-        remove_service(&self.daemon, &self.id);
-        self.removed = true;
-        wait_until(Duration::from_secs(15), || {
-            task_containers(&self.daemon, &self.id).is_empty() && gone(&self.daemon, &containers)
-        });
-        if endings.is_empty() {
-            format!("{}: no task running", self.name)
-        } else {
-            format!("{}: {}", self.name, endings.join("; "))
-        }
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        if !self.removed {
-            remove_service(&self.daemon, &self.id);
-        }
-    }
-}
-
-/// A swarm service's instance, and who enforces its memory limit.
-struct ServiceInstance(Started, Option<LimitBy>);
-
-/// A task of `service` (in `slot` only, when given) that ended or could not run, described;
-/// `None` while every task is pending or running.
-fn failed_task(daemon: &Daemon, service: &str, slot: Option<i64>) -> Option<String> {
-    let options = ListTasksOptionsBuilder::default()
-        .filters(&std::collections::HashMap::from([(
-            "service".to_owned(),
-            vec![service.to_owned()],
-        )]))
-        .build();
-    let tasks = daemon
-        .block_on(daemon.docker.list_tasks(Some(options)))
-        .ok()?;
-    tasks.into_iter().find_map(|task| {
-        if slot.is_some_and(|slot| task.slot != Some(slot)) {
-            return None;
-        }
-        let status = task.status?;
-        let state = status.state?;
-        let over = matches!(
-            state,
-            TaskState::FAILED
-                | TaskState::REJECTED
-                | TaskState::COMPLETE
-                | TaskState::SHUTDOWN
-                | TaskState::ORPHANED
-                | TaskState::REMOVE
-        );
-        if !over {
-            return None;
-        }
-        let container = status.container_status.and_then(|c| c.container_id);
-        let described = container
-            .as_deref()
-            .and_then(|c| ended_state(daemon, c))
-            .unwrap_or_else(|| format!("task {state}"));
-        Some(match status.err.filter(|e| !e.is_empty()) {
-            Some(err) => format!("{described}; swarm: {err}"),
-            None => described,
-        })
-    })
-}
-
-impl ServiceInstance {
-    fn first_container(&self) -> Option<String> {
-        task_containers(&self.0.daemon, &self.0.id)
-            .into_iter()
-            .next()
-    }
-}
-
-impl Instance for ServiceInstance {
-    fn addr(&self) -> SocketAddr {
-        self.0.addr
-    }
-
-    fn started(&self) -> Instant {
-        self.0.started
-    }
-
-    fn pid(&self) -> Option<u32> {
-        None
-    }
-
-    fn source(&self) -> Box<dyn Source> {
-        self.0.source(Containers::Service {
-            service: self.0.id.clone(),
-            found: Vec::new(),
-            at: None,
-        })
-    }
-
-    fn ready_line(&self) -> Option<ReadyLine> {
-        self.0.ready_line(self.first_container())
-    }
-
-    fn container_started(&self) -> Option<DateTime<Utc>> {
-        started_at(&self.0.daemon, &self.first_container()?)
-    }
-
-    fn memory_events(&mut self) -> MemoryEvents {
-        let daemon = &self.0.daemon;
-        // Every task container, an exited one too: the daemon keeps its OOMKilled.
-        let options = ListContainersOptionsBuilder::default()
-            .all(true)
-            .filters(&std::collections::HashMap::from([(
-                "label".to_owned(),
-                vec![format!("{SERVICE_LABEL}={}", self.0.id)],
-            )]))
-            .build();
-        let ids: Vec<String> = daemon
-            .block_on(daemon.docker.list_containers(Some(options)))
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|c| c.id)
-            .collect();
-        let counters = ids
-            .first()
-            .and_then(|id| cgroup_of(daemon, id))
-            .map(|c| c.memory_counters())
-            .unwrap_or_default();
-        MemoryEvents {
-            limit_by: self.1,
-            oom_killed: ids.iter().any(|id| oom_killed(daemon, id)),
-            oom_kills: counters.oom_kills,
-            failcnt: counters.failcnt,
-            max_usage_kb: counters.max_usage_kb,
-        }
-    }
-
-    fn exited(&mut self) -> Option<String> {
-        self.0.exited(CHECK_EVERY, |daemon, service| {
-            failed_task(daemon, service, None)
-        })
-    }
-
-    fn stderr_tail(&self) -> String {
-        self.0.stderr_tail(self.first_container())
-    }
-
-    fn stop(&mut self) -> String {
-        if self.0.ready.is_none() {
-            self.0.ready = self.ready_line();
-        }
-        let daemon = Arc::clone(&self.0.daemon);
-        let containers = task_containers(&daemon, &self.0.id);
-        let ended = match self.exited() {
-            Some(ended) => ended,
-            None => {
-                // Each task gets SIGTERM and the grace period, as `docker service rm` gives it;
-                // how they ended is read before the service (and its tasks) are removed.
-                let endings: Vec<String> = containers
-                    .iter()
-                    .map(|c| stop_container(&daemon, c))
-                    .collect();
-                if endings.is_empty() {
-                    "no running task".to_owned()
-                } else {
-                    endings.join("; ")
-                }
-            }
+            self.publish
         };
-        self.0.ended = Some(ended.clone());
-        remove_service(&daemon, &self.0.id);
-        self.0.removed = true;
-        // Swarm removes the task containers after the service; wait so the next stack starts
-        // on a quiet machine.
-        let id = &self.0.id;
-        wait_until(Duration::from_secs(15), || {
-            task_containers(&daemon, id).is_empty() && gone(&daemon, &containers)
-        });
-        ended
+        Ok((publish, round_robin))
     }
 }
 
-/// Whether every container in `ids` has been removed.
-fn gone(daemon: &Daemon, ids: &[String]) -> bool {
-    ids.iter().all(|id| {
-        daemon
-            .block_on(daemon.docker.inspect_container(
-                id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            ))
-            .is_err()
-    })
+impl Publish {
+    /// The publish mode of a port published this way.
+    fn mode(self) -> EndpointPortConfigPublishModeEnum {
+        match self {
+            Publish::Host => EndpointPortConfigPublishModeEnum::HOST,
+            Publish::Mesh => EndpointPortConfigPublishModeEnum::INGRESS,
+        }
+    }
 }
 
-impl Drop for ServiceInstance {
-    fn drop(&mut self) {
-        if !self.0.removed {
-            remove_service(&self.0.daemon, &self.0.id);
-        }
+/// A service's memory limit, bytes: its own (which is also its reservation: the scheduler
+/// then places no more of them on a node than its memory holds), else `scenario`'s
+/// container limit; an error under the engine's minimum.
+fn memory_limit(spec: &ServiceSpec, scenario: Option<i64>) -> Result<Option<i64>, BackendError> {
+    match spec.memory_mib {
+        Some(mib) if mib < ENGINE_MIN_MIB => Err(BackendError::Docker {
+            stack: spec.stack.clone(),
+            why: format!(
+                "a swarm service cannot be limited to {mib} MiB: the engine's minimum is \
+                 {ENGINE_MIN_MIB} MiB"
+            ),
+        }),
+        Some(mib) => Ok(Some(i64::from(mib) << 20)),
+        None => Ok(scenario),
     }
 }

@@ -41,6 +41,7 @@ use crate::driver::{self, LoadDriver, SEEDED_ONLY};
 use crate::placement::Resolved;
 use crate::prepare::{self, Builder, NotBuilt, Toolchains};
 use crate::progress::Reporter;
+use crate::results::{CalibrateRow, Fixed, Row as _};
 use crate::stacks::{self, Availability};
 
 pub use ratios::{LatencyRatio, Ratio, Ratios, RpsRatio, combine};
@@ -464,14 +465,31 @@ pub fn write(dir: &Path, calibration: &Calibration) -> Result<(), CalibrateError
             .map(|(i, f)| ((i + 1).to_string(), f))
     });
     let all = calibration.tools.iter().map(|t| ("all".to_owned(), &t.all));
-    use crate::results::{CalibrateRow, Row as _};
     let rows: Vec<CalibrateRow> = rounds
         .chain(all)
-        .map(|(round, t)| CalibrateRow::new(calibration, &round, t))
+        .map(|(round, t)| row(calibration, &round, t))
         .collect();
     let csv_path = dir.join(CalibrateRow::FILE);
     crate::results::write_rows(&csv_path, &rows).map_err(|e| CalibrateError::Write {
         path: e.path,
         source: e.source,
     })
+}
+
+/// The `calibrate.csv` row of one tool's figures in `round` (`1`, `2`, ... or `all`).
+fn row(calibration: &Calibration, round: &str, figures: &ToolFigures) -> CalibrateRow {
+    CalibrateRow {
+        tool: figures.tool.clone(),
+        round: round.to_owned(),
+        stack: calibration.stack.clone(),
+        backend: calibration.backend.clone(),
+        connections: calibration.users as u64,
+        seconds: Fixed(figures.seconds),
+        requests: figures.requests,
+        rps: Fixed(figures.rps),
+        p50_us: figures.p50_us,
+        p99_us: figures.p99_us,
+        errors: figures.errors,
+        tool_cores: figures.tool_cores.map(Fixed),
+    }
 }

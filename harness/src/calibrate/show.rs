@@ -31,8 +31,22 @@ fn service_placement(c: &Calibration) -> String {
 
 /// The figures as a table, the ratios and notes below.
 pub fn render(c: &Calibration) -> String {
-    let num = |r: Option<f64>, digits: usize| r.map_or("-".to_owned(), |r| format!("{r:.digits$}"));
-    let mut out = format!(
+    let mut out = heading(c);
+    out.push_str(&table(c));
+    out.push_str(&notes(c));
+    out.push_str(&ratios(c));
+    out.push_str(&machine(c));
+    out
+}
+
+/// A figure with `digits` decimals, `-` without one.
+fn num(r: Option<f64>, digits: usize) -> String {
+    r.map_or("-".to_owned(), |r| format!("{r:.digits$}"))
+}
+
+/// The first line: what was driven, how hard, for how long, and where.
+fn heading(c: &Calibration) -> String {
+    format!(
         "calibration: {} at {}, {} connections, {} s per tool and round, {} round(s), the order of tools alternating ({}, load on CPUs {:?})\n",
         c.stack,
         c.rate
@@ -44,8 +58,12 @@ pub fn render(c: &Calibration) -> String {
         c.rounds,
         service_placement(c),
         c.placement.harness_cpus
-    );
-    out.push_str(&format!(
+    )
+}
+
+/// The table: its header, every row per round, then every row over all rounds.
+fn table(c: &Calibration) -> String {
+    let mut out = format!(
         "{:<24} {:>5} {:>10} {:>10} {:>10} {:>9} {:>8} {:>8} {:>7} {:>10}\n",
         "tool",
         "round",
@@ -57,7 +75,7 @@ pub fn render(c: &Calibration) -> String {
         "p99 µs",
         "errors",
         "tool cores"
-    ));
+    );
     let line = |round: String, t: &ToolFigures| {
         format!(
             "{:<24} {:>5} {:>10} {:>10.0} {:>10} {:>9} {:>8} {:>8} {:>7} {:>10}\n",
@@ -82,7 +100,12 @@ pub fn render(c: &Calibration) -> String {
     for t in &c.tools {
         out.push_str(&line("all".to_owned(), &t.all));
     }
-    out.push_str(
+    out
+}
+
+/// What the rows count from, and what the constant-rate driver's rows mean.
+fn notes(c: &Calibration) -> String {
+    let mut out = String::from(
         "latency: from each request's send; in the -corrected rows from when it was due \
          (coordinated omission corrected)\n",
     );
@@ -110,7 +133,12 @@ pub fn render(c: &Calibration) -> String {
             ));
         }
     }
-    out.push_str("ratios over all rounds (a_to_b: a's figure / b's):\n");
+    out
+}
+
+/// The named ratios over all rounds.
+fn ratios(c: &Calibration) -> String {
+    let mut out = String::from("ratios over all rounds (a_to_b: a's figure / b's):\n");
     for (name, figures) in c.ratios.named() {
         let figures: Vec<String> = figures
             .iter()
@@ -118,7 +146,13 @@ pub fn render(c: &Calibration) -> String {
             .collect();
         out.push_str(&format!("  {name:<42} {}\n", figures.join("  ")));
     }
-    out.push_str(&format!(
+    out
+}
+
+/// The machine's state, each tool's ceiling when unthrottled, and the external tools'
+/// versions.
+fn machine(c: &Calibration) -> String {
+    let mut out = format!(
         "machine: load average {} at start, CPU steal {} during\n",
         c.load_average
             .iter()
@@ -126,7 +160,7 @@ pub fn render(c: &Calibration) -> String {
             .collect::<Vec<_>>()
             .join(" "),
         c.steal_pct.map_or("-".to_owned(), |s| format!("{s:.1} %"))
-    ));
+    );
     if c.rate.is_none() {
         let ceilings: Vec<String> = c
             .tools

@@ -57,9 +57,9 @@ use std::time::Instant;
 
 use tokio::sync::Notify;
 
-use super::goose::pick;
 use super::http::Connection;
 use super::record::{self, Recorder};
+use super::request::{REQUEST_TIMEOUT, pick};
 use super::{CONSTANT_RATE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
 use crate::model::{Lateness, StepLoad};
@@ -106,9 +106,6 @@ impl LoadDriver for ConstantRate {
             .block_on(run_steps(targets, step, self.ids, cancel))
     }
 }
-
-/// How long one request may take before it counts as failed.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The send times of connection `index` of `connections` sharing `rate` requests per second
 /// for `hold`, as offsets from the step's start: evenly spaced per connection, the
@@ -194,91 +191,22 @@ pub async fn run_steps(
     // Each target's connections, or why it could not be reached.
     let mut opened: Vec<Result<Vec<Connection>, LoadError>> = Vec::with_capacity(targets.len());
     for &addr in targets {
-        let mut streams = Vec::with_capacity(step.users);
-        let mut failed = None;
-        for _ in 0..step.users {
-            match tokio::time::timeout(REQUEST_TIMEOUT, Connection::open(addr)).await {
-                Ok(Ok(stream)) => streams.push(stream),
-                Ok(Err(e)) => {
-                    failed = Some(match crate::driver::http::client_fault(&e) {
-                        Some(why) => LoadError::Client(why),
-                        None => LoadError::Goose(format!("cannot connect to {addr}: {e}")),
-                    });
-                    break;
-                }
-                Err(_) => {
-                    failed = Some(LoadError::Goose(format!("connecting to {addr} timed out")));
-                    break;
-                }
-            }
-        }
-        opened.push(match failed {
-            Some(e) => Err(e),
-            None => Ok(streams),
-        });
+        opened.push(open(addr, step.users).await);
     }
-    // Which target each of the clock's connections belongs to.
-    let group: Vec<usize> = opened
-        .iter()
-        .enumerate()
-        .flat_map(|(target, o)| {
-            let n = o.as_ref().map_or(0, Vec::len);
-            std::iter::repeat_n(target, n)
-        })
-        .collect();
+    let group = groups(&opened);
     let window_start = Utc::now();
     let start = Instant::now() + Duration::from_millis(10);
     let clock = Arc::new(Clock::grouped(group, targets.len()));
-    // The targets' slots interleaved: target `t` shifted by `t / (rate * targets)`.
-    let total_rate = f64::from(rate.max(1)) * targets.len().max(1) as f64;
-    let mut tasks: Vec<(usize, tokio::task::JoinHandle<Recorder>)> = Vec::new();
-    let mut index = 0;
-    let mut results: Vec<Option<Result<StepLoad, LoadError>>> = Vec::new();
-    for (target, o) in opened.into_iter().enumerate() {
-        match o {
-            Err(e) => results.push(Some(Err(e))),
-            Ok(streams) => {
-                results.push(None);
-                let shift = Duration::from_secs_f64(target as f64 / total_rate);
-                for (own, stream) in streams.into_iter().enumerate() {
-                    let hold = step.hold;
-                    let slots = schedule(rate, step.users, own, hold)
-                        .map(move |at| at + shift)
-                        .take_while(move |&at| at < hold);
-                    tasks.push((
-                        target,
-                        tokio::spawn(connection(
-                            stream,
-                            Arc::clone(&clock),
-                            index,
-                            start,
-                            slots,
-                            step.hold,
-                            ids,
-                            cancel.clone(),
-                        )),
-                    ));
-                    index += 1;
-                }
-            }
-        }
-    }
-    // The clock is a thread of its own (it inherits the harness's CPUs): the runtime's timer
-    // wheel fires on whole milliseconds after a deadline, which would add up to a millisecond
-    // of the generator's own lateness to every intended latency; a thread's timed wait wakes
-    // within microseconds.
-    let clock_thread = match std::thread::Builder::new()
-        .name("constant-rate clock".into())
-        .spawn({
-            let clock = Arc::clone(&clock);
-            let cancel = cancel.clone();
-            move || {
-                // The kernel may wake a sleeping thread up to its timer slack late (50 µs by
-                // default), which would land in every intended latency: 1 ns here.
-                let _ = nix::sys::prctl::set_timerslack(1);
-                clock.run(&cancel)
-            }
-        }) {
+    let shared = Shared {
+        step,
+        rate,
+        clock: &clock,
+        start,
+        ids,
+        cancel,
+    };
+    let (tasks, results) = shared.spawn(opened, targets.len());
+    let clock_thread = match start_clock(&clock, cancel) {
         Ok(thread) => thread,
         Err(e) => {
             cancel.cancel();
@@ -292,12 +220,144 @@ pub async fn run_steps(
                 .collect();
         }
     };
-    // Every task is awaited (and the clock told it ended) before any failure is returned, so
-    // the clock's thread always ends.
-    // Each connection's recorder is added to its target's as it ends (histograms add
-    // exactly), then dropped.
-    let mut recorders: Vec<Recorder> = (0..targets.len()).map(|_| Recorder::new(true)).collect();
-    let mut failed: Vec<Option<LoadError>> = (0..targets.len()).map(|_| None).collect();
+    let (recorders, failed) = gather(tasks, &clock, targets.len()).await;
+    let late = clock_thread.join().unwrap_or_default();
+    let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
+    step_loads(results, recorders, failed, late, (window_start, window_end))
+}
+
+/// `users` connections to `addr`, each opened within [`REQUEST_TIMEOUT`]; or why one could
+/// not be.
+async fn open(addr: SocketAddr, users: usize) -> Result<Vec<Connection>, LoadError> {
+    let mut streams = Vec::with_capacity(users);
+    for _ in 0..users {
+        match tokio::time::timeout(REQUEST_TIMEOUT, Connection::open(addr)).await {
+            Ok(Ok(stream)) => streams.push(stream),
+            Ok(Err(e)) => {
+                return Err(match crate::driver::http::client_fault(&e) {
+                    Some(why) => LoadError::Client(why),
+                    None => LoadError::Goose(format!("cannot connect to {addr}: {e}")),
+                });
+            }
+            Err(_) => {
+                return Err(LoadError::Goose(format!("connecting to {addr} timed out")));
+            }
+        }
+    }
+    Ok(streams)
+}
+
+/// Which target each of the clock's connections belongs to, in the order they are spawned.
+fn groups(opened: &[Result<Vec<Connection>, LoadError>]) -> Vec<usize> {
+    opened
+        .iter()
+        .enumerate()
+        .flat_map(|(target, o)| {
+            let n = o.as_ref().map_or(0, Vec::len);
+            std::iter::repeat_n(target, n)
+        })
+        .collect()
+}
+
+/// A spawned connection's task and the target it belongs to.
+type Task = (usize, tokio::task::JoinHandle<Recorder>);
+
+/// What every connection of one constant-rate step shares.
+struct Shared<'a> {
+    /// The step.
+    step: &'a Step,
+    /// Its rate, per target.
+    rate: u32,
+    /// The schedule's clock.
+    clock: &'a Arc<Clock>,
+    /// When the schedule starts.
+    start: Instant,
+    /// The ids asked for.
+    ids: IdMix,
+    /// The run's cancellation token.
+    cancel: &'a Cancel,
+}
+
+impl Shared<'_> {
+    /// Spawns a task per opened connection, on its target's schedule: the targets' slots
+    /// interleaved, target `t` shifted by `t / (rate * targets)`. Returns the tasks, and per
+    /// target its result when it is already known (it could not be connected to).
+    fn spawn(
+        &self,
+        opened: Vec<Result<Vec<Connection>, LoadError>>,
+        targets: usize,
+    ) -> (Vec<Task>, Vec<Option<Result<StepLoad, LoadError>>>) {
+        let step = self.step;
+        let total_rate = f64::from(self.rate.max(1)) * targets.max(1) as f64;
+        let mut tasks: Vec<Task> = Vec::new();
+        let mut index = 0;
+        let mut results: Vec<Option<Result<StepLoad, LoadError>>> = Vec::new();
+        for (target, o) in opened.into_iter().enumerate() {
+            match o {
+                Err(e) => results.push(Some(Err(e))),
+                Ok(streams) => {
+                    results.push(None);
+                    let shift = Duration::from_secs_f64(target as f64 / total_rate);
+                    for (own, stream) in streams.into_iter().enumerate() {
+                        let hold = step.hold;
+                        let slots = schedule(self.rate, step.users, own, hold)
+                            .map(move |at| at + shift)
+                            .take_while(move |&at| at < hold);
+                        tasks.push((
+                            target,
+                            tokio::spawn(connection(
+                                stream,
+                                Arc::clone(self.clock),
+                                index,
+                                self.start,
+                                slots,
+                                step.hold,
+                                self.ids,
+                                self.cancel.clone(),
+                            )),
+                        ));
+                        index += 1;
+                    }
+                }
+            }
+        }
+        (tasks, results)
+    }
+}
+
+/// Starts the clock on a thread of its own (it inherits the harness's CPUs): the runtime's
+/// timer wheel fires on whole milliseconds after a deadline, which would add up to a
+/// millisecond of the generator's own lateness to every intended latency; a thread's timed
+/// wait wakes within microseconds.
+fn start_clock(
+    clock: &Arc<Clock>,
+    cancel: &Cancel,
+) -> std::io::Result<std::thread::JoinHandle<Vec<hdrhistogram::Histogram<u64>>>> {
+    std::thread::Builder::new()
+        .name("constant-rate clock".into())
+        .spawn({
+            let clock = Arc::clone(clock);
+            let cancel = cancel.clone();
+            move || {
+                // The kernel may wake a sleeping thread up to its timer slack late (50 µs by
+                // default), which would land in every intended latency: 1 ns here.
+                let _ = nix::sys::prctl::set_timerslack(1);
+                clock.run(&cancel)
+            }
+        })
+}
+
+/// Awaits every connection's task, telling the clock as each ends, so the clock's thread
+/// always ends; each connection's recorder is added to its target's as it ends (histograms
+/// add exactly), then dropped. Returns each target's recorder, and the failure of a task of
+/// it, if one failed.
+async fn gather(
+    tasks: Vec<Task>,
+    clock: &Clock,
+    targets: usize,
+) -> (Vec<Recorder>, Vec<Option<LoadError>>) {
+    let mut recorders: Vec<Recorder> = (0..targets).map(|_| Recorder::new(true)).collect();
+    let mut failed: Vec<Option<LoadError>> = (0..targets).map(|_| None).collect();
     for (target, task) in tasks {
         match task.await {
             Ok(done) => recorders[target].merge(&done),
@@ -307,8 +367,20 @@ pub async fn run_steps(
         }
         clock.finished();
     }
-    let mut late = clock_thread.join().unwrap_or_default().into_iter();
-    let window_end = window_start + chrono::Duration::from_std(step.hold).unwrap_or_default();
+    (recorders, failed)
+}
+
+/// Each target's figures over `window`, in order: the failure already known, a task's, or a
+/// client fault, else its recorder's results with the clock's lateness for its connections
+/// (the clock's groups are the targets, in order).
+fn step_loads(
+    results: Vec<Option<Result<StepLoad, LoadError>>>,
+    recorders: Vec<Recorder>,
+    mut failed: Vec<Option<LoadError>>,
+    late: Vec<hdrhistogram::Histogram<u64>>,
+    (window_start, window_end): (chrono::DateTime<Utc>, chrono::DateTime<Utc>),
+) -> Vec<Result<StepLoad, LoadError>> {
+    let mut late = late.into_iter();
     results
         .into_iter()
         .enumerate()

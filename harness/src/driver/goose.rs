@@ -36,25 +36,14 @@ use chrono::{DateTime, Utc};
 use goose::config::GooseConfiguration;
 use goose::metrics::GooseMetrics;
 use goose::prelude::*;
-use rand::Rng;
 
-use super::constant_rate::REQUEST_TIMEOUT;
 use super::http::Connection;
 use super::record::Recorder;
+use super::request::{REQUEST_TIMEOUT, pick};
 use super::{GOOSE_CO, LoadDriver, LoadError};
 use crate::cancel::Cancel;
 use crate::model::StepLoad;
 use crate::scenario::{IdMix, Step};
-
-/// Malformed ids the load draws from: each one a rule of the contract.
-const MALFORMED: [&str; 6] = [
-    "abc",
-    "%2B10001",
-    "-10001",
-    "10000.5",
-    "1e4",
-    "123456789012",
-];
 
 /// The Goose closed-loop driver, on the harness's load runtime.
 pub struct Goose {
@@ -294,23 +283,6 @@ fn transaction(shared: &Arc<Shared>) -> Transaction {
     Transaction::new(run).set_name("account")
 }
 
-/// Picks the kind of id by the mix (an index into [`crate::model::KINDS`]), then a path
-/// asking for an id of that kind.
-pub fn pick(ids: IdMix) -> (usize, String) {
-    let mut rng = rand::rng();
-    let roll: f64 = rng.random();
-    if roll < ids.seeded {
-        let id = rng.random_range(10_000..10_100);
-        (0, format!("/accounts/{id}"))
-    } else if roll < ids.seeded + ids.unknown {
-        let id = rng.random_range(10_100..100_000);
-        (1, format!("/accounts/{id}"))
-    } else {
-        let id = MALFORMED[rng.random_range(0..MALFORMED.len())];
-        (2, format!("/accounts/{id}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -330,22 +302,6 @@ mod tests {
         let later = t0 + Duration::from_secs(1);
         assert_eq!(pacer.take(later), later);
         assert_eq!(pacer.take(later), later + Duration::from_millis(1));
-    }
-
-    #[test]
-    fn ids_of_each_kind() {
-        let all = IdMix {
-            seeded: 0.0,
-            unknown: 0.0,
-            malformed: 1.0,
-        };
-        let (kind, path) = pick(all);
-        assert_eq!(kind, 2);
-        assert!(MALFORMED.iter().any(|m| path == format!("/accounts/{m}")));
-        let (kind, path) = pick(SEEDED_ONLY);
-        assert_eq!(kind, 0);
-        let id: u32 = path.trim_start_matches("/accounts/").parse().unwrap();
-        assert!((10_000..10_100).contains(&id));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,6 +9,7 @@ pub mod goose;
 pub mod http;
 pub mod oha;
 pub mod record;
+pub mod request;
 #[cfg(test)]
 pub mod test_server;
 pub mod wrk;

@@ -280,28 +280,9 @@ fn hellos(
         if cancel.is_cancelled() {
             return Err("interrupted while the load workers started".into());
         }
-        loop {
-            match listener.accept() {
-                Ok((_, peer)) if waiting >= MAX_WAITING => refuse(
-                    &mut refused,
-                    peer,
-                    &format!("{MAX_WAITING} connections are already waiting to say hello"),
-                ),
-                Ok((stream, peer)) => {
-                    let (said, token) = (said.clone(), channel.token.clone());
-                    let reader = thread::Builder::new().spawn(move || {
-                        // Gathered already: the connection is dropped with the message.
-                        let _ = said.send((peer, hello(stream, &token)));
-                    });
-                    match reader {
-                        Ok(_) => waiting += 1,
-                        Err(e) => refuse(&mut refused, peer, &format!("no thread to read it: {e}")),
-                    }
-                }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => return Err(format!("cannot accept a load worker's connection: {e}")),
-            }
-        }
+        accept(channel, &said, &mut waiting, &mut |peer, why| {
+            refuse(&mut refused, peer, why);
+        })?;
         while let Ok((peer, got)) = heard.try_recv() {
             waiting -= 1;
             match got {
@@ -353,6 +334,39 @@ fn hellos(
     }
     connections.sort_by_key(|c| slot_order(&c.info.name));
     Ok(connections)
+}
+
+/// Accepts every connection waiting on the channel's listener, each one's hello read on a
+/// thread of its own that sends it to `said`; `waiting` counts those not heard yet. A
+/// connection dropped (too many already waiting, or no thread to read it) is handed to
+/// `dropped` with why.
+fn accept(
+    channel: &Channel,
+    said: &mpsc::Sender<(SocketAddr, Result<Connection, String>)>,
+    waiting: &mut usize,
+    dropped: &mut dyn FnMut(SocketAddr, &str),
+) -> Result<(), String> {
+    loop {
+        match channel.listener.accept() {
+            Ok((_, peer)) if *waiting >= MAX_WAITING => dropped(
+                peer,
+                &format!("{MAX_WAITING} connections are already waiting to say hello"),
+            ),
+            Ok((stream, peer)) => {
+                let (said, token) = (said.clone(), channel.token.clone());
+                let reader = thread::Builder::new().spawn(move || {
+                    // Gathered already: the connection is dropped with the message.
+                    let _ = said.send((peer, hello(stream, &token)));
+                });
+                match reader {
+                    Ok(_) => *waiting += 1,
+                    Err(e) => dropped(peer, &format!("no thread to read it: {e}")),
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) => return Err(format!("cannot accept a load worker's connection: {e}")),
+        }
+    }
 }
 
 /// A connection's hello, if it is a worker's of this run (it carries `token` and runs this

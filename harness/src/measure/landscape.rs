@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use footprint_contract::client::{ClientError, Conn, Response};
 
-use super::{Epoch, Measure, Prepared};
+use super::{Epoch, Measure};
 use crate::backend::{Instance, Landscape, ServiceSpec};
 use crate::boot;
 use crate::model::{
     BreakerProbe, DownstreamStep, FaultRecord, LandscapeRun, Observed, Phase, PhaseCell, Sample,
 };
+use crate::prepare::Prepared;
+use crate::results::{BreakerRow, DownstreamRow, RunDir};
 use crate::sample::Sampler;
 use crate::scenario::{DownstreamPlan, Fault};
 use crate::stacks::QUOTES;
@@ -208,6 +210,55 @@ impl<'m, 'a> Downstream<'m, 'a> {
         let samples = std::mem::take(&mut *self.samples.lock().unwrap_or_else(|e| e.into_inner()));
         self.run.idle_kb = crate::aggregate::phase_memory(&samples, Phase::Idle).0;
         (std::mem::take(&mut self.run), samples)
+    }
+
+    /// Stops the downstream and makes the repeat's record of the landscape of `stack`: the
+    /// downstream's samples written to `downstream.csv`, the breaker's `probes` added, and
+    /// the probes with the faults between them written to `breaker.csv`.
+    pub fn record(
+        self,
+        probes: &[BreakerProbe],
+        stack: &str,
+        repeat: u32,
+        dir: &mut RunDir,
+    ) -> LandscapeRun {
+        let steps: Vec<String> = self
+            .measure
+            .scenario
+            .steps
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        let (mut landscape, taken) = self.finish();
+        if let Some(csv) = dir.downstream.as_mut() {
+            for sample in &taken {
+                csv.append(&DownstreamRow::from_sample(
+                    stack,
+                    repeat,
+                    QUOTES.name,
+                    &sample.phase.name(&steps),
+                    sample,
+                ));
+            }
+        }
+        let mut last = None;
+        for probe in probes {
+            landscape.add(probe, last);
+            last = Some(probe.observed);
+        }
+        if let Some(csv) = dir.breaker.as_mut() {
+            let mut faults = landscape.faults.iter().peekable();
+            for probe in probes {
+                while let Some(fault) = faults.next_if(|f| f.at_s <= probe.at_s) {
+                    csv.append(&BreakerRow::fault(stack, repeat, fault));
+                }
+                csv.append(&BreakerRow::probe(stack, repeat, probe));
+            }
+            for fault in faults {
+                csv.append(&BreakerRow::fault(stack, repeat, fault));
+            }
+        }
+        landscape
     }
 }
 

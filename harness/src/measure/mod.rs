@@ -3,48 +3,44 @@
 //! produces records (samples, boot records, step figures, probes, battery verdicts) and hands
 //! them to the recorder; the figures made from them come from `aggregate`, a search's next
 //! rate from `capacity`.
+//!
+//! This file is the skeleton of a repeat; each kind of repeat has a module of its own
+//! (`steps`, `capacity_search`, `battery`, `fit`, `density`), and so have the services run
+//! beside a stack (`landscape`: its downstream and the breaker probe; `spans`: its OTLP
+//! receiver).
 
+mod battery;
+mod capacity_search;
+mod density;
 mod fit;
+mod jvm;
 mod landscape;
 mod spans;
+mod steps;
 
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use footprint_contract::bad_input::{self, Group};
 
 use crate::aggregate;
 use crate::backend::{Backend, Instance, Landscape, ServiceSpec};
 use crate::boot::{self, HealthCheck};
 use crate::cancel::Cancel;
-use crate::capacity::{self, Stop};
+use crate::capacity;
 use crate::driver::LoadDriver;
 use crate::env::CpuTicks;
-use crate::model::{
-    BatteryCase, BatteryRun, BootRecord, CapacityLimit, Phase, PhaseCell, ProbeRecord, Sample,
-    StackRun, Verdict,
-};
+use crate::model::{BootRecord, Phase, PhaseCell, Sample, StackRun};
 use crate::placement::Resolved;
+use crate::prepare::{self, Prepared};
 use crate::progress::{Reporter, StackBar};
-use crate::results::{
-    BatteryRow, BootRow, BreakerRow, CapacityRow, CpuRow, DownstreamRow, HistogramRow, LatencyRow,
-    MemoryRow, ResultsError, RowWriter, RunDir, ScrapeRow,
-};
+use crate::results::{BootRow, CpuRow, MemoryRow, ResultsError, RowWriter, RunDir, ScrapeRow};
 use crate::sample::{ProcSource, Sampler, Source};
-use crate::scenario::{Battery, CapacityPlan, Scenario, Step};
+use crate::scenario::{Scenario, Step};
 use crate::scrape::{self, Scraper, Scraping};
-use crate::stacks::{self, Launch};
-
-/// A stack ready to be started: how it was built, and its image for the container backends.
-#[derive(Debug, Clone)]
-pub struct Prepared {
-    /// How it was built and is launched.
-    pub launch: Launch,
-    /// Its image, for the container backends.
-    pub image: Option<String>,
-}
+use crate::stacks::{self, Stack};
+use density::DENSITY_PHASE;
 
 /// The run's clock: a monotonic epoch and the wall-clock time it stands for.
 #[derive(Debug, Clone, Copy)]
@@ -95,7 +91,7 @@ pub struct Measure<'a> {
     pub receiver: Option<&'a Prepared>,
 }
 
-impl Measure<'_> {
+impl<'a> Measure<'a> {
     /// Samples `service` (and the harness itself) every sample interval, each sample stamped
     /// with what `phase` says at the time; the sampler, and where its samples arrive.
     fn sampler(
@@ -115,8 +111,10 @@ impl Measure<'_> {
         Ok((sampler, rx))
     }
 
-    /// One stack, one repeat: cold starts, idle, warm-up, steps, stop. Returns the repeat's
-    /// record and every sample taken.
+    /// One stack, one repeat: its companions started (its downstream, the OTLP receiver of
+    /// its spans), then the fit search and density run of a `[fit]` or `[density]` scenario,
+    /// else cold starts, idle, warm-up, steps (or the capacity search, or the battery), stop.
+    /// Returns the repeat's record and every sample taken.
     pub fn stack(
         &self,
         dir: &mut RunDir,
@@ -125,7 +123,6 @@ impl Measure<'_> {
         repeat: u32,
         position: usize,
     ) -> (StackRun, Vec<Sample>) {
-        let launch = &prepared.launch;
         let scenario = self.scenario;
         let workers = scenario.workers.map_or_else(
             || "default (the CPUs it may use)".to_owned(),
@@ -135,145 +132,257 @@ impl Measure<'_> {
         run.load_average = crate::env::load_average();
         let ticks_before = CpuTicks::now();
         let stack = stacks::lookup(name).expect("stack names are checked before a run");
-        let mut env: Vec<(String, String)> = launch
-            .env
-            .iter()
-            .cloned()
-            .chain(
-                scenario
-                    .workers
-                    .map(|w| ("WORKERS".to_owned(), w.to_string())),
-            )
-            .collect();
-        env.extend(
-            self.backend
-                .runtime_env(stack, scenario.workers, prepared.image.is_some()),
-        );
         let bar = self
             .reporter
             .stack_bar(&format!("{name} #{repeat}"), planned_seconds(scenario));
         let phase = Arc::new(PhaseCell::new(Phase::Idle));
-        let mut downstream = None;
-        if stack.calls_downstream() {
-            let deployed = match (&scenario.downstream, self.downstream) {
-                (Some(plan), Some(built)) => {
-                    bar.phase(&format!("starting its downstream, {}", plan.service));
-                    landscape::Downstream::deploy(self, plan, built, name, Arc::clone(&phase))
+        let downstream = match self.downstream(stack, name, &phase, &bar) {
+            Ok(downstream) => downstream,
+            Err(why) => return failed(run, why, bar),
+        };
+        let receiver = match self.receiver(stack, name, &bar) {
+            Ok(receiver) => receiver,
+            Err(why) => return failed(run, why, bar),
+        };
+        let spec = self.service_spec(
+            (name, stack),
+            prepared,
+            downstream.as_ref(),
+            receiver.as_ref(),
+        );
+        let boot_timeout = self.boot_timeout.unwrap_or_else(|| stack.boot_timeout());
+        let samples = if scenario.fit.is_some() || scenario.density.is_some() {
+            self.fit_and_density(dir, &spec, boot_timeout, &mut run, &bar)
+        } else {
+            bar.phase("starting");
+            let Some(mut instance) = self.cold_starts(&spec, boot_timeout, &mut dir.boot, &mut run)
+            else {
+                bar.finish("failed to start");
+                if let Some(downstream) = downstream {
+                    run.landscape = Some(downstream.finish().0);
                 }
-                _ => Err(format!(
-                    "{name} calls the quotes service: run it with a scenario that has a \
-                     [downstream] table (scenarios/landscape.toml, scenarios/resilience.toml)"
-                )),
+                return (run, Vec::new());
             };
-            match deployed {
-                Ok(deployed) => {
-                    env.push(("QUOTES_URL".to_owned(), deployed.url.clone()));
-                    downstream = Some(deployed);
-                }
-                Err(why) => {
-                    run.failure = Some(why);
-                    bar.finish("failed");
-                    return (run, Vec::new());
-                }
-            }
-        }
-        let receiver = match stack.span_ratio() {
-            Some(_) => {
-                bar.phase("starting its OTLP receiver");
-                match spans::SpanSink::open(self, name, self.receiver) {
-                    Ok(sink) => {
-                        env.push((OTLP_ENDPOINT.to_owned(), sink.endpoint()));
-                        Some(sink)
-                    }
-                    Err(why) => {
-                        run.failure = Some(why);
-                        bar.finish("failed");
-                        return (run, Vec::new());
-                    }
-                }
-            }
-            None => None,
-        };
-        let spec = ServiceSpec {
-            stack: name.to_owned(),
-            program: launch.program.clone(),
-            args: launch.args_for_workers(stack, scenario.workers),
-            env,
-            cpus: self.placement.service_cpus.clone(),
-            image: prepared.image.clone(),
-            memory_mib: None,
-            landscape: match (
-                &downstream,
-                receiver.as_ref().and_then(spans::SpanSink::network),
-            ) {
-                (Some(downstream), _) => downstream.caller_landscape(),
-                // The run's network, where the rung finds its receiver by name.
-                (None, Some(network)) => Landscape {
-                    network: Some(network),
-                    ..Landscape::default()
-                },
-                (None, None) => Landscape::default(),
-            },
-        };
-        if scenario.fit.is_some() || scenario.density.is_some() {
-            let timeout = self.boot_timeout.unwrap_or_else(|| stack.boot_timeout());
-            let samples = self.fit_and_density(dir, &spec, timeout, &mut run, &bar);
-            run.steal_pct = ticks_before
-                .zip(CpuTicks::now())
-                .and_then(|(before, after)| after.steal_pct_since(&before));
-            bar.finish(match (&run.failure, self.cancel.is_cancelled()) {
-                (Some(_), _) => "failed",
-                (None, true) => "interrupted",
-                (None, false) => "done",
-            });
-            return (run, samples);
-        }
-        bar.phase("starting");
-        let Some(mut instance) = self.cold_starts(
-            &spec,
-            self.boot_timeout.unwrap_or_else(|| stack.boot_timeout()),
-            &mut dir.boot,
-            &mut run,
-        ) else {
-            bar.finish("failed to start");
-            if let Some(downstream) = downstream {
-                run.landscape = Some(downstream.finish().0);
-            }
-            return (run, Vec::new());
-        };
-        let scraping: Option<Box<dyn Scraping>> = if stack.is_scraped() {
-            bar.phase("starting Prometheus, which scrapes it");
-            match self.scraper.start(instance.addr(), name) {
-                Ok(scraping) => Some(scraping),
+            let scraping = match self.scraping(stack, instance.addr(), name, &bar) {
+                Ok(scraping) => scraping,
                 Err(why) => {
                     run.failure = Some(why);
                     run.ended = Some(instance.stop());
                     bar.finish("failed");
                     return (run, Vec::new());
                 }
-            }
-        } else {
-            None
+            };
+            let taken = Mutex::new(Vec::<Sample>::new());
+            let sampling = match self.sampler(instance.source(), &phase) {
+                Ok(sampling) => sampling,
+                Err(e) => {
+                    run.failure = Some(format!("cannot start the sampler: {e}"));
+                    run.ended = Some(instance.stop());
+                    return (run, Vec::new());
+                }
+            };
+            let repeat = Repeat {
+                name,
+                phase: &phase,
+                samples: &taken,
+                bar: &bar,
+            };
+            let companions = Companions {
+                downstream,
+                receiver,
+                spans: stack.span_ratio(),
+                scraping,
+            };
+            self.loaded(
+                dir,
+                instance.as_mut(),
+                sampling,
+                companions,
+                &repeat,
+                &mut run,
+            )
         };
-        let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
-        let (sampler, rx) = match self.sampler(instance.source(), &phase) {
-            Ok(sampling) => sampling,
-            Err(e) => {
-                run.failure = Some(format!("cannot start the sampler: {e}"));
-                run.ended = Some(instance.stop());
-                return (run, Vec::new());
+        run.steal_pct = prepare::steal_since(ticks_before);
+        bar.finish(match (&run.failure, self.cancel.is_cancelled()) {
+            (Some(_), _) => "failed",
+            (None, true) => "interrupted",
+            (None, false) => "done",
+        });
+        (run, samples)
+    }
+
+    /// The spec of the stack's service: its build's program, arguments and environment (with
+    /// `WORKERS` when the scenario sets it, what the backend adds, and where its downstream
+    /// and its receiver are), on the service's CPUs, in its companions' landscape.
+    fn service_spec(
+        &self,
+        (name, stack): (&str, &Stack),
+        prepared: &Prepared,
+        downstream: Option<&landscape::Downstream<'_, '_>>,
+        receiver: Option<&spans::SpanSink>,
+    ) -> ServiceSpec {
+        let workers = self.scenario.workers;
+        let launch = &prepared.launch;
+        let mut env: Vec<(String, String)> = launch
+            .env
+            .iter()
+            .cloned()
+            .chain(workers.map(|w| ("WORKERS".to_owned(), w.to_string())))
+            .collect();
+        env.extend(
+            self.backend
+                .runtime_env(stack, workers, prepared.image.is_some()),
+        );
+        if let Some(downstream) = downstream {
+            env.push(("QUOTES_URL".to_owned(), downstream.url.clone()));
+        }
+        if let Some(sink) = receiver {
+            env.push((OTLP_ENDPOINT.to_owned(), sink.endpoint()));
+        }
+        ServiceSpec {
+            stack: name.to_owned(),
+            program: launch.program.clone(),
+            args: launch.args_for_workers(stack, workers),
+            env,
+            cpus: self.placement.service_cpus.clone(),
+            image: prepared.image.clone(),
+            memory_mib: None,
+            landscape: caller_landscape(downstream, receiver),
+        }
+    }
+
+    /// The downstream of a stack that calls one, deployed and healthy; `None` for a stack
+    /// that calls none, an error when the scenario has no `[downstream]` for it or it did
+    /// not start.
+    fn downstream<'m>(
+        &'m self,
+        stack: &Stack,
+        name: &str,
+        phase: &Arc<PhaseCell>,
+        bar: &StackBar,
+    ) -> Result<Option<landscape::Downstream<'m, 'a>>, String> {
+        if !stack.calls_downstream() {
+            return Ok(None);
+        }
+        match (&self.scenario.downstream, self.downstream) {
+            (Some(plan), Some(built)) => {
+                bar.phase(&format!("starting its downstream, {}", plan.service));
+                landscape::Downstream::deploy(self, plan, built, name, Arc::clone(phase)).map(Some)
             }
-        };
-        let probe = match (&downstream, &scenario.downstream) {
+            _ => Err(format!(
+                "{name} calls the quotes service: run it with a scenario that has a \
+                 [downstream] table (scenarios/landscape.toml, scenarios/resilience.toml)"
+            )),
+        }
+    }
+
+    /// The OTLP receiver of a `tracing` rung's spans, open; `None` for a stack that sends
+    /// none.
+    fn receiver(
+        &self,
+        stack: &Stack,
+        name: &str,
+        bar: &StackBar,
+    ) -> Result<Option<spans::SpanSink>, String> {
+        if stack.span_ratio().is_none() {
+            return Ok(None);
+        }
+        bar.phase("starting its OTLP receiver");
+        spans::SpanSink::open(self, name, self.receiver).map(Some)
+    }
+
+    /// Prometheus scraping a `metrics` rung at `addr`, started; `None` for a stack that is
+    /// not scraped.
+    fn scraping(
+        &self,
+        stack: &Stack,
+        addr: std::net::SocketAddr,
+        name: &str,
+        bar: &StackBar,
+    ) -> Result<Option<Box<dyn Scraping>>, String> {
+        if !stack.is_scraped() {
+            return Ok(None);
+        }
+        bar.phase("starting Prometheus, which scrapes it");
+        self.scraper.start(addr, name).map(Some)
+    }
+
+    /// Idle before the load; `false` when it was interrupted (and `run` says so).
+    fn idle(&self, bar: &StackBar, run: &mut StackRun) -> bool {
+        bar.phase("idle");
+        if !self.cancel.sleep(self.scenario.idle) {
+            run.interrupted = Some("idle".into());
+            return false;
+        }
+        true
+    }
+
+    /// A repeat of a started service: the breaker probe beside a downstream, the battery or
+    /// the steps (and a capacity search) with the sampler running, then the service stopped,
+    /// Prometheus's scrapes read, and what the companions saw recorded. Returns the samples,
+    /// with the repeat's memory figures made from them.
+    fn loaded(
+        &self,
+        dir: &mut RunDir,
+        instance: &mut dyn Instance,
+        sampling: (Sampler, mpsc::Receiver<Sample>),
+        companions: Companions<'_, 'a>,
+        repeat: &Repeat<'_>,
+        run: &mut StackRun,
+    ) -> Vec<Sample> {
+        let Companions {
+            mut downstream,
+            receiver,
+            spans,
+            scraping,
+        } = companions;
+        let name = repeat.name;
+        let probe = match (&downstream, &self.scenario.downstream) {
             (Some(_), Some(plan)) => Some(landscape::Probe::spawn(
                 instance.addr(),
                 plan.probe,
                 self.epoch,
-                Arc::clone(&phase),
-                scenario.steps.iter().map(|s| s.name.clone()).collect(),
+                Arc::clone(repeat.phase),
+                self.scenario.steps.iter().map(|s| s.name.clone()).collect(),
             )),
             _ => None,
         };
+        self.sampled(dir, sampling, instance, repeat, downstream.as_mut(), run);
+        let probes = probe.map(landscape::Probe::finish).unwrap_or_default();
+        if let Some(scraping) = scraping {
+            run.scrapes = Some(self.scrapes(scraping, name, run.repeat, dir.scrapes.as_mut()));
+        }
+        run.ended = Some(instance.stop());
+        if let (Some(receiver), Some(ratio)) = (receiver, spans) {
+            match receiver.finish(ratio, &run.steps) {
+                Ok(got) => run.spans = Some(got),
+                Err(why) => run.failure = Some(format!("its spans could not be counted: {why}")),
+            }
+        }
+        if let Some(downstream) = downstream {
+            run.landscape = Some(downstream.record(&probes, name, run.repeat, dir));
+        }
+        let samples =
+            std::mem::take(&mut *repeat.samples.lock().unwrap_or_else(|e| e.into_inner()));
+        aggregate::repeat_memory(run, &samples);
+        run.idle_cores = aggregate::idle_cores(&samples);
+        samples
+    }
+
+    /// The battery, or the steps (and a capacity search), with the sampler running and its
+    /// samples written to `memory.csv` and `cpu.csv` as they arrive; the sampler is stopped
+    /// after.
+    fn sampled(
+        &self,
+        dir: &mut RunDir,
+        (sampler, rx): (Sampler, mpsc::Receiver<Sample>),
+        instance: &mut dyn Instance,
+        repeat: &Repeat<'_>,
+        downstream: Option<&mut landscape::Downstream<'_, '_>>,
+        run: &mut StackRun,
+    ) {
+        let scenario = self.scenario;
+        let name = repeat.name;
         let RunDir {
             memory,
             cpu,
@@ -281,110 +390,38 @@ impl Measure<'_> {
             histograms,
             battery,
             capacity,
-            downstream: downstream_csv,
-            breaker: breaker_csv,
-            scrapes: scrapes_csv,
             ..
         } = dir;
         thread::scope(|scope| {
             let collector = {
-                let samples = Arc::clone(&samples);
+                let samples = repeat.samples;
                 let steps: Vec<String> = match scenario.capacity {
                     Some(_) => (0..capacity::MAX_PROBES)
                         .map(capacity::probe_name)
                         .collect(),
                     None => scenario.steps.iter().map(|s| s.name.clone()).collect(),
                 };
-                scope.spawn(move || collect(rx, name, repeat, &steps, memory, cpu, &samples))
+                let repeat = run.repeat;
+                scope.spawn(move || collect(rx, name, repeat, &steps, memory, cpu, samples))
             };
             match &scenario.battery {
-                Some(plan) => {
-                    self.battery(
-                        instance.as_mut(),
-                        &phase,
-                        &samples,
-                        plan,
-                        battery.as_mut(),
-                        name,
-                        &mut run,
-                        &bar,
-                    );
-                }
-                None => self.phases(
-                    instance.as_mut(),
-                    &phase,
-                    &samples,
+                Some(plan) => self.battery(instance, repeat, plan, battery.as_mut(), run),
+                None => self.steps(
+                    instance,
+                    repeat,
                     (latency, histograms),
                     capacity.as_mut(),
-                    downstream.as_mut(),
-                    name,
-                    &mut run,
-                    &bar,
+                    downstream,
+                    run,
                 ),
             }
-            phase.set(Phase::Stop);
+            repeat.phase.set(Phase::Stop);
             sampler.stop();
             if let Ok(Err(e)) = collector.join() {
                 self.reporter
                     .warn(&format!("{name}: samples not written: {e}"));
             }
         });
-        let probes = probe.map(landscape::Probe::finish).unwrap_or_default();
-        if let Some(scraping) = scraping {
-            run.scrapes = Some(self.scrapes(scraping, name, repeat, scrapes_csv.as_mut()));
-        }
-        run.ended = Some(instance.stop());
-        if let (Some(receiver), Some(ratio)) = (receiver, stack.span_ratio()) {
-            match receiver.finish(ratio, &run.steps) {
-                Ok(got) => run.spans = Some(got),
-                Err(why) => run.failure = Some(format!("its spans could not be counted: {why}")),
-            }
-        }
-        if let Some(downstream) = downstream {
-            let (mut landscape, taken) = downstream.finish();
-            let steps: Vec<String> = scenario.steps.iter().map(|s| s.name.clone()).collect();
-            if let Some(csv) = downstream_csv.as_mut() {
-                for sample in &taken {
-                    csv.append(&DownstreamRow::from_sample(
-                        name,
-                        repeat,
-                        stacks::QUOTES.name,
-                        &sample.phase.name(&steps),
-                        sample,
-                    ));
-                }
-            }
-            let mut last = None;
-            for probe in &probes {
-                landscape.add(probe, last);
-                last = Some(probe.observed);
-            }
-            if let Some(csv) = breaker_csv.as_mut() {
-                let mut faults = landscape.faults.iter().peekable();
-                for probe in &probes {
-                    while let Some(fault) = faults.next_if(|f| f.at_s <= probe.at_s) {
-                        csv.append(&BreakerRow::fault(name, repeat, fault));
-                    }
-                    csv.append(&BreakerRow::probe(name, repeat, probe));
-                }
-                for fault in faults {
-                    csv.append(&BreakerRow::fault(name, repeat, fault));
-                }
-            }
-            run.landscape = Some(landscape);
-        }
-        run.steal_pct = ticks_before
-            .zip(CpuTicks::now())
-            .and_then(|(before, after)| after.steal_pct_since(&before));
-        let samples = std::mem::take(&mut *samples.lock().unwrap_or_else(|e| e.into_inner()));
-        aggregate::repeat_memory(&mut run, &samples);
-        run.idle_cores = aggregate::idle_cores(&samples);
-        bar.finish(match (&run.failure, self.cancel.is_cancelled()) {
-            (Some(_), _) => "failed",
-            (None, true) => "interrupted",
-            (None, false) => "done",
-        });
-        (run, samples)
     }
 
     /// The scrapes of a `metrics` rung read back from its scraper (which is then stopped),
@@ -473,345 +510,100 @@ impl Measure<'_> {
         None
     }
 
-    /// Idle, warm-up and the measured steps (or the capacity search), with the sampler
-    /// running; step rows go to `latency.csv`, probe rows to `capacity.csv`.
-    #[allow(clippy::too_many_arguments)]
-    fn phases(
+    /// The fit search of one stack (when the scenario has a `[fit]`), then its density run
+    /// (with a `[density]`); returns every sample taken.
+    fn fit_and_density(
         &self,
-        instance: &mut dyn Instance,
-        phase: &PhaseCell,
-        samples: &Mutex<Vec<Sample>>,
-        (latency, histograms): (&mut RowWriter<LatencyRow>, &mut RowWriter<HistogramRow>),
-        capacity_csv: Option<&mut RowWriter<CapacityRow>>,
-        mut downstream: Option<&mut landscape::Downstream<'_, '_>>,
-        name: &str,
+        dir: &mut RunDir,
+        spec: &ServiceSpec,
+        boot_timeout: Duration,
         run: &mut StackRun,
         bar: &StackBar,
-    ) {
+    ) -> Vec<Sample> {
         let scenario = self.scenario;
-        bar.phase("idle");
-        if !self.cancel.sleep(scenario.idle) {
-            run.interrupted = Some("idle".into());
-            return;
-        }
-        if let Some(downstream) = downstream.as_deref()
-            && let Err(why) = landscape::check_reachable(instance.addr(), &downstream.url)
-        {
-            run.failure = Some(why);
-            return;
-        }
-        let loads = scenario
-            .warmup
-            .iter()
-            .map(|w| (Phase::Warmup, w, true))
-            .chain(
-                scenario
-                    .steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (Phase::Step(i), s, false)),
-            );
-        for (index, step, warmup) in loads {
-            if let Some(ended) = instance.exited() {
-                run.failure = Some(format!(
-                    "exited ({ended}) before {}; stderr: {}",
-                    step.name,
-                    instance.stderr_tail()
-                ));
-                return;
-            }
-            if let Some(downstream) = downstream.as_deref_mut() {
-                downstream.before_step(&step.name);
-            }
-            phase.set(index);
-            bar.phase(&describe(step));
-            let load = match self.driver.run_step(instance.addr(), step, self.cancel) {
-                Ok(load) => load,
-                Err(e) => {
-                    run.failure = Some(format!("{}: {e}", step.name));
-                    return;
+        let Some(step) = scenario.steps.first() else {
+            run.failure = Some("a fit search needs the scenario's one [[step]]".into());
+            return Vec::new();
+        };
+        let (fit, mut samples) = self.fit(dir, spec, (step, boot_timeout), run.repeat, bar);
+        if let Some(fit) = &fit {
+            match fit.limit {
+                crate::model::FitLimit::Interrupted => {
+                    run.interrupted = Some(crate::fit::probe_name(fit.probes.len()));
                 }
-            };
-            // Let the sample that closes the window arrive.
-            thread::sleep(scenario.sample_interval + Duration::from_millis(20));
-            let window = (
-                self.epoch.seconds(load.window_start),
-                self.epoch.seconds(load.window_end),
-            );
-            let mut summary = {
-                let samples = samples.lock().unwrap_or_else(|e| e.into_inner());
-                aggregate::step_summary(
-                    step,
-                    warmup,
-                    &load,
-                    window,
-                    &samples,
-                    self.placement.harness_cpus.len(),
-                )
-            };
-            if let Some(downstream) = downstream.as_deref() {
-                let served = summary.requests.saturating_sub(summary.errors);
-                summary.downstream = Some(downstream.step(window, served));
-            }
-            for kind in &summary.kinds {
-                latency.append(&LatencyRow::new(name, run.repeat, &summary, kind));
-                for row in HistogramRow::of(name, run.repeat, &summary, kind) {
-                    histograms.append(&row);
-                }
-            }
-            // Kept in histograms.csv now: a histogram is a few hundred KiB once copied, and
-            // the harness's own memory is measured, so the run does not hold them.
-            for kind in &mut summary.kinds {
-                kind.histograms = None;
-            }
-            // A load worker's part missing: the step's figures are recorded, marked partial,
-            // and the stack fails with the worker named.
-            let partial = summary.partial.clone();
-            run.steps.push(summary);
-            if let Some(partial) = partial {
-                run.failure = Some(format!("{}: {partial}", step.name));
-                return;
-            }
-            if self.cancel.is_cancelled() {
-                run.interrupted = Some(step.name.clone());
-                return;
-            }
-            if let Some(ended) = instance.exited() {
-                run.failure = Some(format!(
-                    "exited ({ended}) during {}; stderr: {}",
-                    step.name,
-                    instance.stderr_tail()
-                ));
-                return;
-            }
-        }
-        if let Some(plan) = &scenario.capacity {
-            let mut prober = Prober {
-                measure: self,
-                instance,
-                phase,
-                samples,
-                csv: capacity_csv,
-                name,
-                repeat: run.repeat,
-                bar,
-                plan,
-                rest: false,
-            };
-            let service_cpus = capacity::service_cpus(self.placement.service_cpus.len());
-            let search = capacity::search(plan, service_cpus, &mut prober);
-            match search.limit {
-                CapacityLimit::Interrupted => {
-                    run.interrupted = Some(capacity::probe_name(search.probes.len()));
-                }
-                CapacityLimit::Failed => run.failure = search.failure.clone(),
+                crate::model::FitLimit::Failed => run.failure = fit.failure.clone(),
                 _ => {}
             }
-            run.capacity = Some(search);
         }
-    }
-
-    /// Idle, then the bad-input battery group by group, then the settling time, with the
-    /// sampler running; memory around the battery is read from these phases' samples after.
-    #[allow(clippy::too_many_arguments)]
-    fn battery(
-        &self,
-        instance: &mut dyn Instance,
-        phase: &PhaseCell,
-        samples: &Mutex<Vec<Sample>>,
-        plan: &Battery,
-        mut csv: Option<&mut RowWriter<BatteryRow>>,
-        name: &str,
-        run: &mut StackRun,
-        bar: &StackBar,
-    ) {
-        bar.phase("idle");
-        if !self.cancel.sleep(self.scenario.idle) {
-            run.interrupted = Some("idle".into());
-            return;
-        }
-        phase.set(Phase::Battery);
-        let addr = instance.addr();
-        let sizes = plan.sizes();
-        let mut cases = Vec::new();
-        let mut after_group_kb = Vec::new();
-        for group in Group::ALL {
-            if self.cancel.is_cancelled() {
-                run.interrupted = Some(format!("battery ({})", group.name()));
-                break;
-            }
-            bar.phase(&format!("battery: {}", group.name()));
-            let verdicts = {
-                let mut check = || match instance.exited() {
-                    Some(ended) => Err(format!("exited ({ended})")),
-                    None => bad_input::health(addr),
-                };
-                bad_input::run_group(addr, group, &sizes, &mut check)
-            };
-            for v in verdicts {
-                let case = BatteryCase {
-                    group: group.name().to_owned(),
-                    case: v.case,
-                    outcome: v.outcome,
-                    passed: v.passed,
-                    concern: v.concern,
-                    millis: v.millis,
-                    down_after: v.down_after,
-                };
-                if let Some(csv) = csv.as_deref_mut() {
-                    csv.append(&BatteryRow::new(name, run.repeat, &case));
-                }
-                cases.push(case);
-            }
-            // The next sample shows what the group left.
-            let taken = samples.lock().map_or(0, |s| s.len());
-            let deadline = Instant::now() + 3 * self.scenario.sample_interval;
-            while Instant::now() < deadline {
-                thread::sleep(Duration::from_millis(5));
-                let latest = samples
-                    .lock()
-                    .ok()
-                    .and_then(|s| (s.len() > taken).then(|| s.last().map(|l| l.service.rss_kb))?);
-                if let Some(kb) = latest {
-                    after_group_kb.push((group.name().to_owned(), kb));
-                    break;
-                }
-            }
-            if let Some(ended) = instance.exited() {
-                run.failure = Some(format!(
-                    "exited ({ended}) during the battery ({}); stderr: {}",
-                    group.name(),
-                    instance.stderr_tail()
-                ));
-                break;
-            }
-        }
-        run.battery = Some(BatteryRun {
-            cases,
-            before_kb: None,
-            during_kb: None,
-            after_group_kb,
-            after_kb: None,
-            settle_seconds: plan.settle.as_secs_f64(),
-        });
-        if run.failure.is_some() || run.interrupted.is_some() {
-            return;
-        }
-        phase.set(Phase::Settle);
-        bar.phase("settling");
-        if !self.cancel.sleep(plan.settle) {
-            run.interrupted = Some("settling".into());
-            return;
-        }
-        // Let the sample that closes the settling arrive.
-        thread::sleep(self.scenario.sample_interval + Duration::from_millis(20));
-    }
-}
-
-/// How long the service is left alone after a probe that did not hold, so a backlog it built
-/// is not charged to the next probe.
-const REST_AFTER_OVERLOAD: Duration = Duration::from_secs(1);
-
-/// The probes of one stack's capacity search: each a constant-rate step through the driver
-/// while the sampler runs, its figures from `aggregate`, its row written and its line shown
-/// once the search has judged it.
-struct Prober<'p, 'a> {
-    measure: &'p Measure<'a>,
-    instance: &'p mut dyn Instance,
-    phase: &'p PhaseCell,
-    samples: &'p Mutex<Vec<Sample>>,
-    csv: Option<&'p mut RowWriter<CapacityRow>>,
-    name: &'p str,
-    repeat: u32,
-    bar: &'p StackBar,
-    plan: &'p CapacityPlan,
-    /// The last probe did not hold: rest before the next.
-    rest: bool,
-}
-
-impl capacity::Probe for Prober<'_, '_> {
-    fn run(&mut self, index: usize, rate: u32) -> Result<ProbeRecord, Stop> {
-        let m = self.measure;
-        let exited = |instance: &mut dyn Instance, when: &str| {
-            instance.exited().map(|ended| {
-                Stop::Failed(format!(
-                    "exited ({ended}) {when} {}; stderr: {}",
-                    capacity::probe_name(index),
-                    instance.stderr_tail()
-                ))
-            })
-        };
-        if let Some(stop) = exited(&mut *self.instance, "before") {
-            return Err(stop);
-        }
-        if self.rest {
-            self.phase.set(Phase::Settle);
-            self.bar.phase("resting after a probe that did not hold");
-            if !m.cancel.sleep(REST_AFTER_OVERLOAD) {
-                return Err(Stop::Interrupted);
-            }
-        }
-        if m.cancel.is_cancelled() {
-            return Err(Stop::Interrupted);
-        }
-        let step = self.plan.step(capacity::probe_name(index), rate);
-        self.phase.set(Phase::Step(index));
-        self.bar.phase(&describe(&step));
-        let load = m
-            .driver
-            .run_step(self.instance.addr(), &step, m.cancel)
-            .map_err(|e| Stop::Failed(format!("{}: {e}", step.name)))?;
-        if let Some(partial) = &load.partial {
-            // A probe with a load worker's part missing is not judged.
-            return Err(Stop::Failed(format!("{}: {partial}", step.name)));
-        }
-        if m.cancel.is_cancelled() {
-            // A probe cut short is not judged.
-            return Err(Stop::Interrupted);
-        }
-        // Let the sample that closes the window arrive.
-        thread::sleep(m.scenario.sample_interval + Duration::from_millis(20));
-        let window = (
-            m.epoch.seconds(load.window_start),
-            m.epoch.seconds(load.window_end),
-        );
-        let harness_cpus = m.placement.harness_cpus.len();
-        let summary = {
-            let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-            aggregate::step_summary(&step, false, &load, window, &samples, harness_cpus)
-        };
-        if let Some(stop) = exited(&mut *self.instance, "during") {
-            return Err(stop);
-        }
-        Ok(aggregate::probe_record(&summary, harness_cpus))
-    }
-
-    fn judged(&mut self, index: usize, probe: &ProbeRecord) {
-        if let Some(csv) = self.csv.as_deref_mut()
-            && let Err(e) = csv.write(&CapacityRow::new(self.name, self.repeat, index, probe))
+        if let Some(plan) = scenario.density
+            && run.failure.is_none()
+            && run.interrupted.is_none()
         {
-            self.measure.reporter.warn(&format!("{}: {e}", self.name));
+            let density = self.density(
+                &plan,
+                fit.as_ref(),
+                (spec, step, boot_timeout),
+                dir.density.as_mut(),
+                run.repeat,
+                bar,
+            );
+            if self.cancel.is_cancelled() {
+                run.interrupted = Some(DENSITY_PHASE.to_owned());
+            }
+            run.density = Some(density);
         }
-        self.rest = probe.verdict != Some(Verdict::Holds);
-        let ms =
-            |us: Option<u64>| us.map_or("-".to_owned(), |us| format!("{:.2}", us as f64 / 1000.0));
-        self.bar.println(&format!(
-            "{} #{} {}: {} rps -> {:.0} served, p99 {} ms ({} raw), {} errors, generator {} busy and {} ms late (p99): {}",
-            self.name,
-            self.repeat,
-            capacity::probe_name(index),
-            probe.rate,
-            probe.achieved_rps,
-            ms(probe.intended_p99_us),
-            ms(Some(probe.p99_us)),
-            probe.errors,
-            probe
-                .generator_cpu_share
-                .map_or("-".to_owned(), |s| format!("{:.0} %", s * 100.0)),
-            ms(probe.generator_late_p99_us),
-            probe.verdict.map_or("-", |v| v.word()),
-        ));
+        run.fit = fit;
+        samples.sort_by_key(|s| s.at);
+        samples
     }
+}
+
+/// One repeat of one stack under load, as its experiments see it.
+struct Repeat<'r> {
+    /// The stack's name.
+    name: &'r str,
+    /// The phase its samples are stamped with.
+    phase: &'r Arc<PhaseCell>,
+    /// Every sample taken so far.
+    samples: &'r Mutex<Vec<Sample>>,
+    /// Its progress bar.
+    bar: &'r StackBar,
+}
+
+/// The services a stack's repeat runs beside it, and what the stack asks of them.
+struct Companions<'m, 'a> {
+    /// Its downstream, deployed.
+    downstream: Option<landscape::Downstream<'m, 'a>>,
+    /// The receiver of its spans, open.
+    receiver: Option<spans::SpanSink>,
+    /// The share of requests a `tracing` rung makes a span of.
+    spans: Option<f64>,
+    /// Prometheus scraping it (a `metrics` rung).
+    scraping: Option<Box<dyn Scraping>>,
+}
+
+/// The landscape the stack's service joins: its downstream's network, else the network of
+/// its OTLP receiver (where the rung finds it by name), else none.
+fn caller_landscape(
+    downstream: Option<&landscape::Downstream<'_, '_>>,
+    receiver: Option<&spans::SpanSink>,
+) -> Landscape {
+    match (downstream, receiver.and_then(spans::SpanSink::network)) {
+        (Some(downstream), _) => downstream.caller_landscape(),
+        // The run's network, where the rung finds its receiver by name.
+        (None, Some(network)) => Landscape {
+            network: Some(network),
+            ..Landscape::default()
+        },
+        (None, None) => Landscape::default(),
+    }
+}
+
+/// A repeat that failed before its service started: `why` recorded, the bar finished.
+fn failed(mut run: StackRun, why: String, bar: StackBar) -> (StackRun, Vec<Sample>) {
+    run.failure = Some(why);
+    bar.finish("failed");
+    (run, Vec::new())
 }
 
 /// Writes each sample to `memory.csv` and `cpu.csv` as it arrives and keeps it for the figures.

@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 
 use footprint_contract::otlp::{RECEIVED_PATH, Received, Receiver};
 
-use super::{Measure, Prepared};
+use super::Measure;
 use crate::aggregate;
 use crate::backend::{Instance, Landscape, ServiceSpec};
 use crate::boot;
 use crate::model::{SpanRun, StepSummary};
+use crate::prepare::Prepared;
 use crate::stacks::RECEIVER;
 
 /// How long the receiver's container may take to answer `/health`.

@@ -19,10 +19,12 @@ use serde::de::DeserializeOwned;
 use crate::env::Environment;
 use crate::model::{SCHEMA_VERSION, Summary};
 
-pub use rows::{
-    BatteryRow, BootRow, BreakerRow, CalibrateRow, CapacityRow, CpuRow, DensityRow, DownstreamRow,
-    FitRow, Fixed, HistogramRow, LatencyRow, MemoryRow, Row, ScrapeRow,
-};
+pub use rows::calibrate::CalibrateRow;
+pub use rows::companions::{BreakerRow, DownstreamRow, ScrapeRow};
+pub use rows::experiments::{BatteryRow, BootRow, CapacityRow, DensityRow, FitRow};
+pub use rows::samples::{CpuRow, MemoryRow};
+pub use rows::steps::{HistogramRow, LatencyRow};
+pub use rows::{Fixed, Row};
 
 /// The oldest `summary.json` schema this harness reads.
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;

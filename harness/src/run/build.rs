@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 
 use super::World;
-use crate::measure::Prepared;
 use crate::model::{DownstreamInfo, Status, Summary};
 use crate::plan::Plan;
 use crate::prepare::NotBuilt;
+use crate::prepare::Prepared;
 use crate::stacks;
 
 /// Builds every stack of the summary through the builder; marks those that cannot run

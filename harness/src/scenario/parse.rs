@@ -1,27 +1,49 @@
 //! One scenario file's tables turned into the plan: defaults filled in, each key checked,
 //! and the rules between keys (a warm-up needs a step or a capacity search, a battery no
 //! steps, a constant rate a rate everywhere, a capacity search neither steps nor a battery).
+//!
+//! The tables as serde reads them are in `raw`, the bounds several share in `bounds`; the
+//! steps and the warm-up are read in `load`, the experiments' tables in `experiments`, the
+//! `[downstream]` table in `downstream`.
 
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
 use toml::Spanned;
 use toml::Value;
 use toml::de::DeTable;
 
+mod bounds;
 mod downstream;
+mod experiments;
+mod load;
+mod raw;
 
 use super::fields::{Bounds, Check, Field};
 use super::{
-    Battery, CapacityPlan, ContainerLimits, DensityPlan, FitPlan, IdMix, LoadMode, Placement,
-    SECOND, Scenario, ScenarioError, Step, quote,
+    ContainerLimits, DensityPlan, IdMix, LoadMode, Placement, Scenario, ScenarioError, Step, quote,
 };
+use bounds::SECONDS;
+use raw::{RawBoot, RawContainer, RawIds, RawPlacement, RawScenario};
 
-/// A duration as whole milliseconds, for a default in a file's units.
-fn millis_of(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
-}
+/// Repeats of a scenario.
+const REPEATS: Bounds = Bounds {
+    what: "a whole number of repeats",
+    min: 1,
+    max: 100,
+};
+/// The sampler's interval.
+const SAMPLE_MS: Bounds = Bounds {
+    what: "a whole number of milliseconds",
+    min: 10,
+    max: 10_000,
+};
+/// The service's workers.
+const WORKERS: Bounds = Bounds {
+    what: "a whole number of workers",
+    min: 1,
+    max: 1024,
+};
 
 /// Parses and validates scenario text; `source` names the file in errors and gives the name.
 pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
@@ -36,407 +58,41 @@ pub fn parse(text: &str, source: &Path) -> Result<Scenario, ScenarioError> {
     check.scenario(raw)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a scenario table")]
-struct RawScenario {
-    description: Field,
-    stacks: Field,
-    rungs: Field,
-    repeat: Field,
-    sample_interval_ms: Field,
-    workers: Field,
-    idle_seconds: Field,
-    coordinated_omission: Field,
-    load: Field,
-    placement: Option<Spanned<RawPlacement>>,
-    ids: Option<Spanned<RawIds>>,
-    boot: Option<Spanned<RawBoot>>,
-    container: Option<Spanned<RawContainer>>,
-    warmup: Option<Spanned<RawWarmup>>,
-    battery: Option<Spanned<RawBattery>>,
-    capacity: Option<Spanned<RawCapacity>>,
-    fit: Option<Spanned<RawFit>>,
-    density: Option<Spanned<RawDensity>>,
-    downstream: Option<Spanned<downstream::RawDownstream>>,
-    #[serde(default)]
-    step: Vec<Spanned<RawStep>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [capacity] table")]
-struct RawCapacity {
-    slo_p99_ms: Field,
-    max_error_ratio: Field,
-    start_rps: Field,
-    max_rps: Field,
-    probe_seconds: Field,
-    resolution: Field,
-    users: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [fit] table")]
-struct RawFit {
-    max_mib: Field,
-    min_mib: Field,
-    resolution_mib: Field,
-    latency_factor: Field,
-    latency_floor_ms: Field,
-    max_error_ratio: Field,
-    probe_timeout_seconds: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [density] table")]
-struct RawDensity {
-    node_mib: Field,
-    max_replicas: Field,
-    limit_mib: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [battery] table")]
-struct RawBattery {
-    pipelined: Field,
-    stalled: Field,
-    burst: Field,
-    settle_seconds: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [placement] table")]
-struct RawPlacement {
-    service_cpus: Field,
-    harness_cpus: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "an [ids] table")]
-struct RawIds {
-    seeded: Field,
-    unknown: Field,
-    malformed: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [boot] table")]
-struct RawBoot {
-    starts: Field,
-    timeout_seconds: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [container] table")]
-struct RawContainer {
-    memory_mb: Field,
-    millicpus: Field,
-    pids: Field,
-    replicas: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [warmup] table")]
-struct RawWarmup {
-    seconds: Field,
-    users: Field,
-    rate: Field,
-    pause_ms: Field,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [[step]] table")]
-struct RawStep {
-    name: Field,
-    users: Field,
-    rate: Field,
-    seconds: Field,
-    ramp_seconds: Field,
-    pause_ms: Field,
-    downstream: Field,
-}
-
-const USERS: Bounds = Bounds {
-    what: "a whole number of users",
-    min: 1,
-    max: 100_000,
-};
-const RATE: Bounds = Bounds {
-    what: "a whole number of requests per second",
-    min: 1,
-    max: 1_000_000,
-};
-const HOLD: Bounds = Bounds {
-    what: "a whole number of seconds",
-    min: 1,
-    max: 86_400,
-};
-const MIB: Bounds = Bounds {
-    what: "a whole number of MiB",
-    min: 1,
-    max: 1_048_576,
-};
-/// A replica's limit or a node's budget: at least the container engine's minimum of 6 MiB.
-const REPLICA_MIB: Bounds = Bounds {
-    what: "a whole number of MiB, at least the container engine's minimum limit of 6",
-    min: 6,
-    max: 1_048_576,
-};
-/// Finest and coarsest resolution of a capacity search, as a share of the rate.
-const RESOLUTION_MIN: f64 = 0.001;
-const RESOLUTION_MAX: f64 = 0.5;
-const SECONDS: Bounds = Bounds {
-    what: "a whole number of seconds",
-    min: 0,
-    max: 3_600,
-};
-
 /// The tables of a file, checked one by one, then the rules between them.
 impl Check<'_> {
     fn scenario(&self, raw: RawScenario) -> Result<Scenario, ScenarioError> {
-        let description = match &raw.description {
-            None => {
-                return Err(self.missing(
-                    "description",
-                    None,
-                    "one sentence saying what the scenario shows".to_owned(),
-                ));
-            }
-            Some(value) => match value.get_ref() {
-                Value::String(text) if !text.trim().is_empty() => text.trim().to_owned(),
-                _ => {
-                    return Err(self.invalid(
-                        "description",
-                        value,
-                        "one sentence saying what the scenario shows",
-                    ));
-                }
-            },
-        };
+        let description = self.description(&raw.description)?;
         let stacks = self.stacks(&raw.stacks)?;
-        let rungs = match &raw.rungs {
-            None => false,
-            Some(value) => match value.get_ref() {
-                Value::Boolean(b) => *b,
-                _ => {
-                    return Err(self.invalid(
-                        "rungs",
-                        value,
-                        "true (each stack named brings the feature ladder's rungs built on it) \
-                         or false",
-                    ));
-                }
-            },
-        };
-        let repeat = self.int_or(
-            "repeat",
-            &raw.repeat,
-            &Bounds {
-                what: "a whole number of repeats",
-                min: 1,
-                max: 100,
-            },
-            1,
-        )?;
+        let rungs = self.rungs(&raw.rungs)?;
+        let repeat = self.int_or("repeat", &raw.repeat, &REPEATS, 1)?;
         let sample_interval_ms = self.int_or(
             "sample_interval_ms",
             &raw.sample_interval_ms,
-            &Bounds {
-                what: "a whole number of milliseconds",
-                min: 10,
-                max: 10_000,
-            },
+            &SAMPLE_MS,
             100,
         )?;
-        let workers = self.int_opt(
-            "workers",
-            &raw.workers,
-            &Bounds {
-                what: "a whole number of workers",
-                min: 1,
-                max: 1024,
-            },
-        )?;
+        let workers = self.int_opt("workers", &raw.workers, &WORKERS)?;
         let idle_seconds = self.int_or("idle_seconds", &raw.idle_seconds, &SECONDS, 3)?;
-        // Goose's back-fill is gone (the Goose driver records every request itself, with
-        // Goose's own metrics off): only `disabled` is still read, for older files.
-        if let Some(value) = &raw.coordinated_omission
-            && !matches!(value.get_ref(), Value::String(text) if text == "disabled")
-        {
-            return Err(self.invalid(
-                "coordinated_omission",
-                value,
-                "\"disabled\" or no key: Goose's back-filled mitigations are no longer \
-                 used; for latencies counted from when each request was due, set \
-                 load = \"constant-rate\" and give every step a rate",
-            ));
-        }
-        let load = match &raw.load {
-            // A capacity search is judged on the constant-rate driver's corrected percentiles.
-            None if raw.capacity.is_some() => LoadMode::ConstantRate,
-            None => LoadMode::Closed,
-            Some(value) => [LoadMode::Closed, LoadMode::ConstantRate]
-                .into_iter()
-                .find(
-                    |mode| matches!(value.get_ref(), Value::String(text) if text == mode.as_str()),
-                )
-                .ok_or_else(|| {
-                    self.invalid("load", value, "one of \"closed\", \"constant-rate\"")
-                })?,
-        };
+        self.coordinated_omission(&raw.coordinated_omission)?;
+        let load = self.load(&raw)?;
         let placement = self.placement(raw.placement.as_ref())?;
         let ids = self.ids(raw.ids.as_ref())?;
-        let boot_starts = match &raw.boot {
-            None => 1,
-            Some(boot) => self.int_or(
-                "boot.starts",
-                &boot.get_ref().starts,
-                &Bounds {
-                    what: "a whole number of starts",
-                    min: 1,
-                    max: 1000,
-                },
-                1,
-            )?,
-        };
-        let boot_timeout = match &raw.boot {
-            None => None,
-            Some(boot) => self.int_opt(
-                "boot.timeout_seconds",
-                &boot.get_ref().timeout_seconds,
-                &Bounds {
-                    what: "a whole number of seconds",
-                    min: 1,
-                    max: 3600,
-                },
-            )?,
-        };
+        let (boot_starts, boot_timeout) = self.boot(raw.boot.as_ref())?;
         let container = self.container(raw.container.as_ref())?;
         let battery = self.battery(raw.battery.as_ref())?;
         let steps = self.steps(&raw.step)?;
-        if let (Some(table), Some(step)) = (&raw.battery, raw.step.first()) {
-            return Err(self.invalid_found(
-                "battery",
-                table.span(),
-                "a scenario without steps: memory after the battery is compared with the idle \
-                 level just before it, so the battery runs on its own",
-                format!("[[step]] at line {}", self.line(&step.span())),
-            ));
-        }
+        self.battery_alone(&raw)?;
         let capacity = self.capacity(raw.capacity.as_ref())?;
-        if let Some(table) = &raw.capacity {
-            let other = raw
-                .step
-                .first()
-                .map(|step| format!("[[step]] at line {}", self.line(&step.span())))
-                .or_else(|| {
-                    raw.battery
-                        .as_ref()
-                        .map(|b| format!("[battery] at line {}", self.line(&b.span())))
-                });
-            if let Some(other) = other {
-                return Err(self.invalid_found(
-                    "capacity",
-                    table.span(),
-                    "a scenario without [[step]] or [battery]: a capacity search chooses its \
-                     own rates, so either search or run fixed steps, in separate files",
-                    other,
-                ));
-            }
-            if load == LoadMode::Closed {
-                let span = raw
-                    .load
-                    .as_ref()
-                    .map_or_else(|| table.span(), Spanned::span);
-                return Err(self.invalid_found(
-                    "load",
-                    span,
-                    "\"constant-rate\" (or no `load`) with [capacity]: the search judges the \
-                     p99 counted from when each request was due",
-                    quote(load.as_str()),
-                ));
-            }
-        }
+        self.capacity_alone(&raw, load)?;
         let fit = self.fit(raw.fit.as_ref())?;
-        if let Some(table) = &raw.fit {
-            if raw.step.len() != 1 {
-                return Err(self.invalid_found(
-                    "fit",
-                    table.span(),
-                    "exactly one [[step]]: each probe of a fit search gives the service that step",
-                    format!("{} [[step]] tables", raw.step.len()),
-                ));
-            }
-            if let Some(other) = raw
-                .battery
-                .as_ref()
-                .map(Spanned::span)
-                .or_else(|| raw.capacity.as_ref().map(Spanned::span))
-            {
-                return Err(self.invalid_found(
-                    "fit",
-                    table.span(),
-                    "a scenario without [battery] or [capacity]: a fit search runs its own probes",
-                    format!("another search at line {}", self.line(&other)),
-                ));
-            }
-        }
+        self.fit_alone(&raw)?;
         let density = self.density(raw.density.as_ref())?;
-        if let (Some(table), Some(plan)) = (&raw.density, &density) {
-            if plan.limit_mib.is_none() && fit.is_none() {
-                return Err(self.missing(
-                    "fit",
-                    Some(table.span()),
-                    "a [fit] table (the limit of each replica is the stack's fit) or \
-                     density.limit_mib"
-                        .to_owned(),
-                ));
-            }
-            if raw.step.len() != 1 {
-                return Err(self.invalid_found(
-                    "density",
-                    table.span(),
-                    "exactly one [[step]]: its rate and users are shared between the replicas",
-                    format!("{} [[step]] tables", raw.step.len()),
-                ));
-            }
-            if load == LoadMode::Closed {
-                let span = raw
-                    .load
-                    .as_ref()
-                    .map_or_else(|| table.span(), Spanned::span);
-                return Err(self.invalid_found(
-                    "load",
-                    span,
-                    "\"constant-rate\" with [density]: each replica is given its share of the \
-                     step's rate, all at once",
-                    quote(load.as_str()),
-                ));
-            }
-        }
+        self.density_rules(&raw, density.as_ref(), fit.is_some(), load)?;
         let downstream = self.downstream(&raw, &steps)?;
         let first_probe = capacity.map(|c| c.step("probe-1".to_owned(), c.start_rps));
         let warmup = self.warmup(raw.warmup.as_ref(), steps.first().or(first_probe.as_ref()))?;
         if load == LoadMode::ConstantRate {
-            let unrated = steps
-                .iter()
-                .position(|step| step.rate.is_none())
-                .map(|i| (format!("step[{}].rate", i + 1), raw.step[i].span()))
-                .or_else(|| {
-                    warmup.as_ref().filter(|w| w.rate.is_none()).map(|_| {
-                        (
-                            "warmup.rate".to_owned(),
-                            raw.warmup.as_ref().map_or(0..0, |w| w.span()),
-                        )
-                    })
-                });
-            if let Some((key, span)) = unrated {
-                return Err(self.missing(
-                    &key,
-                    Some(span),
-                    "a rate in requests per second: a constant-rate load sends on a schedule"
-                        .to_owned(),
-                ));
-            }
+            self.rated(&raw, &steps, warmup.as_ref())?;
         }
         Ok(Scenario {
             name: self
@@ -468,276 +124,259 @@ impl Check<'_> {
         })
     }
 
-    fn fit(&self, raw: Option<&Spanned<RawFit>>) -> Result<Option<FitPlan>, ScenarioError> {
-        let Some(raw) = raw else {
-            return Ok(None);
-        };
-        let table = raw.get_ref();
-        let defaults = FitPlan::default();
-        let max_mib = self.int_or(
-            "fit.max_mib",
-            &table.max_mib,
-            &MIB,
-            i64::from(defaults.max_mib),
-        )?;
-        let min_mib = self.int_or(
-            "fit.min_mib",
-            &table.min_mib,
-            &MIB,
-            i64::from(defaults.min_mib),
-        )?;
-        if min_mib > max_mib {
-            let value = table
-                .min_mib
-                .as_ref()
-                .or(table.max_mib.as_ref())
-                .expect("a default is in order");
-            return Err(self.invalid(
-                "fit.min_mib",
-                value,
-                format!("a limit at most fit.max_mib ({max_mib})"),
-            ));
+    /// `description`: one sentence, required.
+    fn description(&self, value: &Field) -> Result<String, ScenarioError> {
+        match value {
+            None => Err(self.missing(
+                "description",
+                None,
+                "one sentence saying what the scenario shows".to_owned(),
+            )),
+            Some(value) => match value.get_ref() {
+                Value::String(text) if !text.trim().is_empty() => Ok(text.trim().to_owned()),
+                _ => Err(self.invalid(
+                    "description",
+                    value,
+                    "one sentence saying what the scenario shows",
+                )),
+            },
         }
-        let resolution_mib = self.int_or(
-            "fit.resolution_mib",
-            &table.resolution_mib,
-            &Bounds {
-                what: "a whole number of MiB",
-                min: 1,
-                max: 1024,
-            },
-            i64::from(defaults.resolution_mib),
-        )?;
-        let latency_factor = match &table.latency_factor {
-            None => defaults.latency_factor,
-            Some(value) => {
-                let factor = match value.get_ref() {
-                    Value::Integer(n) => *n as f64,
-                    Value::Float(x) => *x,
-                    _ => f64::NAN,
-                };
-                if !(1.0..=100.0).contains(&factor) {
-                    return Err(self.invalid(
-                        "fit.latency_factor",
-                        value,
-                        "a factor from 1 to 100 (2: a p99 at most twice the largest limit's)",
-                    ));
-                }
-                factor
-            }
-        };
-        let latency_floor_ms = self.int_or(
-            "fit.latency_floor_ms",
-            &table.latency_floor_ms,
-            &Bounds {
-                what: "a whole number of milliseconds",
-                min: 0,
-                max: 60_000,
-            },
-            defaults.latency_floor.as_millis() as i64,
-        )?;
-        let max_error_ratio = self.share(
-            "fit.max_error_ratio",
-            &table.max_error_ratio,
-            defaults.max_error_ratio,
-        )?;
-        let probe_timeout = self.int_or(
-            "fit.probe_timeout_seconds",
-            &table.probe_timeout_seconds,
-            &Bounds {
-                what: "a whole number of seconds",
-                min: 5,
-                max: 3_600,
-            },
-            defaults.probe_timeout.as_secs() as i64,
-        )?;
-        Ok(Some(FitPlan {
-            max_mib: max_mib as u32,
-            min_mib: min_mib as u32,
-            resolution_mib: resolution_mib as u32,
-            latency_factor,
-            latency_floor: Duration::from_millis(latency_floor_ms as u64),
-            max_error_ratio,
-            probe_timeout: Duration::from_secs(probe_timeout as u64),
-        }))
     }
 
-    fn density(
-        &self,
-        raw: Option<&Spanned<RawDensity>>,
-    ) -> Result<Option<DensityPlan>, ScenarioError> {
-        let Some(raw) = raw else {
-            return Ok(None);
-        };
-        let table = raw.get_ref();
-        let defaults = DensityPlan::default();
-        let node_mib = self.int_or(
-            "density.node_mib",
-            &table.node_mib,
-            &REPLICA_MIB,
-            i64::from(defaults.node_mib),
-        )?;
-        let max_replicas = self.int_or(
-            "density.max_replicas",
-            &table.max_replicas,
-            &Bounds {
-                what: "a whole number of replicas",
-                min: 1,
-                max: 10_000,
+    /// `rungs`: whether each stack named brings its rungs; false without the key.
+    fn rungs(&self, value: &Field) -> Result<bool, ScenarioError> {
+        match value {
+            None => Ok(false),
+            Some(value) => match value.get_ref() {
+                Value::Boolean(b) => Ok(*b),
+                _ => Err(self.invalid(
+                    "rungs",
+                    value,
+                    "true (each stack named brings the feature ladder's rungs built on it) \
+                     or false",
+                )),
             },
-            i64::from(defaults.max_replicas),
-        )?;
-        let limit_mib = self.int_opt("density.limit_mib", &table.limit_mib, &REPLICA_MIB)?;
-        if let (Some(limit), Some(value)) = (limit_mib, &table.limit_mib)
-            && limit > node_mib
+        }
+    }
+
+    /// `coordinated_omission`: Goose's back-fill is gone (the Goose driver records every
+    /// request itself, with Goose's own metrics off): only `disabled` is still read, for
+    /// older files.
+    fn coordinated_omission(&self, value: &Field) -> Result<(), ScenarioError> {
+        if let Some(value) = value
+            && !matches!(value.get_ref(), Value::String(text) if text == "disabled")
         {
             return Err(self.invalid(
-                "density.limit_mib",
+                "coordinated_omission",
                 value,
-                format!("a limit at most density.node_mib ({node_mib}): the node's budget must hold one replica"),
+                "\"disabled\" or no key: Goose's back-filled mitigations are no longer \
+                 used; for latencies counted from when each request was due, set \
+                 load = \"constant-rate\" and give every step a rate",
             ));
         }
-        Ok(Some(DensityPlan {
-            node_mib: node_mib as u32,
-            max_replicas: max_replicas as u32,
-            limit_mib: limit_mib.map(|l| l as u32),
-        }))
+        Ok(())
     }
 
-    fn capacity(
-        &self,
-        raw: Option<&Spanned<RawCapacity>>,
-    ) -> Result<Option<CapacityPlan>, ScenarioError> {
-        let Some(raw) = raw else {
-            return Ok(None);
+    /// `load`: closed unless given, constant-rate for a capacity search.
+    fn load(&self, raw: &RawScenario) -> Result<LoadMode, ScenarioError> {
+        Ok(match &raw.load {
+            // A capacity search is judged on the constant-rate driver's corrected percentiles.
+            None if raw.capacity.is_some() => LoadMode::ConstantRate,
+            None => LoadMode::Closed,
+            Some(value) => [LoadMode::Closed, LoadMode::ConstantRate]
+                .into_iter()
+                .find(
+                    |mode| matches!(value.get_ref(), Value::String(text) if text == mode.as_str()),
+                )
+                .ok_or_else(|| {
+                    self.invalid("load", value, "one of \"closed\", \"constant-rate\"")
+                })?,
+        })
+    }
+
+    /// `[boot]`: how many cold starts (1 without the table), and how long each may take
+    /// (the stack's own allowance without the key).
+    fn boot(&self, raw: Option<&Spanned<RawBoot>>) -> Result<(i64, Option<i64>), ScenarioError> {
+        let Some(boot) = raw else {
+            return Ok((1, None));
         };
-        let table = raw.get_ref();
-        let defaults = CapacityPlan::default();
-        let slo_ms = self.int_or(
-            "capacity.slo_p99_ms",
-            &table.slo_p99_ms,
+        let starts = self.int_or(
+            "boot.starts",
+            &boot.get_ref().starts,
             &Bounds {
-                what: "a whole number of milliseconds",
+                what: "a whole number of starts",
                 min: 1,
-                max: 60_000,
+                max: 1000,
             },
-            defaults.slo_p99.as_millis() as i64,
+            1,
         )?;
-        let max_error_ratio = self.share(
-            "capacity.max_error_ratio",
-            &table.max_error_ratio,
-            defaults.max_error_ratio,
-        )?;
-        let start_rps = self.int_or(
-            "capacity.start_rps",
-            &table.start_rps,
-            &RATE,
-            i64::from(defaults.start_rps),
-        )?;
-        let max_rps = self.int_or(
-            "capacity.max_rps",
-            &table.max_rps,
-            &RATE,
-            i64::from(defaults.max_rps),
-        )?;
-        if max_rps < start_rps {
-            let span = table
-                .max_rps
-                .as_ref()
-                .map_or_else(|| raw.span(), Spanned::span);
-            return Err(self.invalid_found(
-                "capacity.max_rps",
-                span,
-                format!("a rate at least capacity.start_rps ({start_rps})"),
-                max_rps.to_string(),
-            ));
-        }
-        let probe = self.int_or(
-            "capacity.probe_seconds",
-            &table.probe_seconds,
+        let timeout = self.int_opt(
+            "boot.timeout_seconds",
+            &boot.get_ref().timeout_seconds,
             &Bounds {
                 what: "a whole number of seconds",
                 min: 1,
-                max: 3_600,
+                max: 3600,
             },
-            defaults.probe.as_secs() as i64,
         )?;
-        let resolution = self.share(
-            "capacity.resolution",
-            &table.resolution,
-            defaults.resolution,
-        )?;
-        if !(RESOLUTION_MIN..=RESOLUTION_MAX).contains(&resolution) {
-            let value = table.resolution.as_ref().expect("a default is in range");
-            return Err(self.invalid(
-                "capacity.resolution",
-                value,
-                format!("a share from {RESOLUTION_MIN} to {RESOLUTION_MAX} (0.05: within 5 %)"),
-            ));
-        }
-        let users = self.int_or(
-            "capacity.users",
-            &table.users,
-            &USERS,
-            defaults.users as i64,
-        )?;
-        Ok(Some(CapacityPlan {
-            slo_p99: Duration::from_millis(slo_ms as u64),
-            max_error_ratio,
-            start_rps: start_rps as u32,
-            max_rps: max_rps as u32,
-            probe: Duration::from_secs(probe as u64),
-            resolution,
-            users: users as usize,
-        }))
+        Ok((starts, timeout))
     }
 
-    fn battery(&self, raw: Option<&Spanned<RawBattery>>) -> Result<Option<Battery>, ScenarioError> {
-        let Some(raw) = raw else {
-            return Ok(None);
+    /// A battery runs on its own: no steps beside it.
+    fn battery_alone(&self, raw: &RawScenario) -> Result<(), ScenarioError> {
+        if let (Some(table), Some(step)) = (&raw.battery, raw.step.first()) {
+            return Err(self.invalid_found(
+                "battery",
+                table.span(),
+                "a scenario without steps: memory after the battery is compared with the idle \
+                 level just before it, so the battery runs on its own",
+                format!("[[step]] at line {}", self.line(&step.span())),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A capacity search runs without steps or a battery, on a constant-rate load.
+    fn capacity_alone(&self, raw: &RawScenario, load: LoadMode) -> Result<(), ScenarioError> {
+        let Some(table) = &raw.capacity else {
+            return Ok(());
         };
-        let table = raw.get_ref();
-        let defaults = Battery::default();
-        let count = |key: &str, field: &Field, min: i64, max: i64, what, default: usize| {
-            self.int_or(key, field, &Bounds { what, min, max }, default as i64)
-                .map(|n| n as usize)
+        let other = raw
+            .step
+            .first()
+            .map(|step| format!("[[step]] at line {}", self.line(&step.span())))
+            .or_else(|| {
+                raw.battery
+                    .as_ref()
+                    .map(|b| format!("[battery] at line {}", self.line(&b.span())))
+            });
+        if let Some(other) = other {
+            return Err(self.invalid_found(
+                "capacity",
+                table.span(),
+                "a scenario without [[step]] or [battery]: a capacity search chooses its \
+                 own rates, so either search or run fixed steps, in separate files",
+                other,
+            ));
+        }
+        if load == LoadMode::Closed {
+            let span = raw
+                .load
+                .as_ref()
+                .map_or_else(|| table.span(), Spanned::span);
+            return Err(self.invalid_found(
+                "load",
+                span,
+                "\"constant-rate\" (or no `load`) with [capacity]: the search judges the \
+                 p99 counted from when each request was due",
+                quote(load.as_str()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A fit search gives each probe the one step, and runs without another search.
+    fn fit_alone(&self, raw: &RawScenario) -> Result<(), ScenarioError> {
+        let Some(table) = &raw.fit else {
+            return Ok(());
         };
-        Ok(Some(Battery {
-            pipelined: count(
-                "battery.pipelined",
-                &table.pipelined,
-                1,
-                10_000,
-                "a whole number of requests",
-                defaults.pipelined,
-            )?,
-            stalled: count(
-                "battery.stalled",
-                &table.stalled,
-                3,
-                1_000,
-                "a whole number of connections",
-                defaults.stalled,
-            )?,
-            burst: count(
-                "battery.burst",
-                &table.burst,
-                1,
-                10_000,
-                "a whole number of connections",
-                defaults.burst,
-            )?,
-            settle: Duration::from_secs(self.int_or(
-                "battery.settle_seconds",
-                &table.settle_seconds,
-                &Bounds {
-                    what: "a whole number of seconds",
-                    min: 1,
-                    max: 3_600,
-                },
-                defaults.settle.as_secs() as i64,
-            )? as u64),
-        }))
+        if raw.step.len() != 1 {
+            return Err(self.invalid_found(
+                "fit",
+                table.span(),
+                "exactly one [[step]]: each probe of a fit search gives the service that step",
+                format!("{} [[step]] tables", raw.step.len()),
+            ));
+        }
+        if let Some(other) = raw
+            .battery
+            .as_ref()
+            .map(Spanned::span)
+            .or_else(|| raw.capacity.as_ref().map(Spanned::span))
+        {
+            return Err(self.invalid_found(
+                "fit",
+                table.span(),
+                "a scenario without [battery] or [capacity]: a fit search runs its own probes",
+                format!("another search at line {}", self.line(&other)),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A density run needs a limit (its own or a fit's), one step whose load the replicas
+    /// share, and a constant-rate load.
+    fn density_rules(
+        &self,
+        raw: &RawScenario,
+        density: Option<&DensityPlan>,
+        has_fit: bool,
+        load: LoadMode,
+    ) -> Result<(), ScenarioError> {
+        let (Some(table), Some(plan)) = (&raw.density, density) else {
+            return Ok(());
+        };
+        if plan.limit_mib.is_none() && !has_fit {
+            return Err(self.missing(
+                "fit",
+                Some(table.span()),
+                "a [fit] table (the limit of each replica is the stack's fit) or \
+                 density.limit_mib"
+                    .to_owned(),
+            ));
+        }
+        if raw.step.len() != 1 {
+            return Err(self.invalid_found(
+                "density",
+                table.span(),
+                "exactly one [[step]]: its rate and users are shared between the replicas",
+                format!("{} [[step]] tables", raw.step.len()),
+            ));
+        }
+        if load == LoadMode::Closed {
+            let span = raw
+                .load
+                .as_ref()
+                .map_or_else(|| table.span(), Spanned::span);
+            return Err(self.invalid_found(
+                "load",
+                span,
+                "\"constant-rate\" with [density]: each replica is given its share of the \
+                 step's rate, all at once",
+                quote(load.as_str()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A constant-rate load sends on a schedule: every step, and the warm-up, has a rate.
+    fn rated(
+        &self,
+        raw: &RawScenario,
+        steps: &[Step],
+        warmup: Option<&Step>,
+    ) -> Result<(), ScenarioError> {
+        let unrated = steps
+            .iter()
+            .position(|step| step.rate.is_none())
+            .map(|i| (format!("step[{}].rate", i + 1), raw.step[i].span()))
+            .or_else(|| {
+                warmup.filter(|w| w.rate.is_none()).map(|_| {
+                    (
+                        "warmup.rate".to_owned(),
+                        raw.warmup.as_ref().map_or(0..0, |w| w.span()),
+                    )
+                })
+            });
+        if let Some((key, span)) = unrated {
+            return Err(self.missing(
+                &key,
+                Some(span),
+                "a rate in requests per second: a constant-rate load sends on a schedule"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
     }
 
     fn container(
@@ -854,95 +493,6 @@ impl Check<'_> {
         }
         Ok(ids)
     }
-
-    fn steps(&self, raw: &[Spanned<RawStep>]) -> Result<Vec<Step>, ScenarioError> {
-        let mut steps: Vec<Step> = Vec::with_capacity(raw.len());
-        for (i, spanned) in raw.iter().enumerate() {
-            let table = spanned.get_ref();
-            let key = |name: &str| format!("step[{}].{name}", i + 1);
-            let name = match &table.name {
-                None => format!("step-{}", i + 1),
-                Some(value) => {
-                    let name = self.name(&key("name"), value, "a step name")?;
-                    if name == "warmup" {
-                        return Err(self.invalid(
-                            &key("name"),
-                            value,
-                            "a name other than \"warmup\", which is the warm-up's",
-                        ));
-                    }
-                    name
-                }
-            };
-            if steps.iter().any(|step| step.name == name) {
-                let span = table
-                    .name
-                    .as_ref()
-                    .map_or_else(|| spanned.span(), Spanned::span);
-                return Err(self.invalid_found(
-                    &key("name"),
-                    span,
-                    "a name no other step has",
-                    format!("{} again", quote(&name)),
-                ));
-            }
-            let users = self.int_required(&key("users"), &table.users, &USERS, spanned.span())?;
-            let rate = self.int_opt(&key("rate"), &table.rate, &RATE)?;
-            let hold = self.int_required(&key("seconds"), &table.seconds, &HOLD, spanned.span())?;
-            let ramp = self.int_or(&key("ramp_seconds"), &table.ramp_seconds, &SECONDS, 1)?;
-            let pause = self
-                .pause(&key("pause_ms"), &table.pause_ms)?
-                .unwrap_or((Duration::ZERO, Duration::ZERO));
-            steps.push(Step {
-                name,
-                users: users as usize,
-                rate: rate.map(|rate| rate as u32),
-                ramp: Duration::from_secs(ramp as u64),
-                hold: Duration::from_secs(hold as u64),
-                pause,
-            });
-        }
-        Ok(steps)
-    }
-
-    fn warmup(
-        &self,
-        raw: Option<&Spanned<RawWarmup>>,
-        first: Option<&Step>,
-    ) -> Result<Option<Step>, ScenarioError> {
-        let warmup = |first: &Step, hold: u64| Step {
-            name: "warmup".to_owned(),
-            users: first.users,
-            rate: first.rate,
-            ramp: SECOND,
-            hold: Duration::from_secs(hold),
-            pause: first.pause,
-        };
-        let Some(raw) = raw else {
-            return Ok(first.map(|first| warmup(first, 5)));
-        };
-        let table = raw.get_ref();
-        let seconds = self.int_or("warmup.seconds", &table.seconds, &SECONDS, 5)?;
-        let users = self.int_opt("warmup.users", &table.users, &USERS)?;
-        let rate = self.int_opt("warmup.rate", &table.rate, &RATE)?;
-        let pause = self.pause("warmup.pause_ms", &table.pause_ms)?;
-        if seconds == 0 {
-            return Ok(None);
-        }
-        let Some(first) = first else {
-            return Err(ScenarioError::Rule {
-                file: self.file.to_path_buf(),
-                key: "warmup".to_owned(),
-                line: Some(self.line(&raw.span())),
-                message: "a warm-up needs at least one [[step]] or a [capacity] search".to_owned(),
-            });
-        };
-        let mut step = warmup(first, seconds as u64);
-        step.users = users.map_or(first.users, |users| users as usize);
-        step.rate = rate.map(|rate| rate as u32);
-        step.pause = pause.unwrap_or(first.pause);
-        Ok(Some(step))
-    }
 }
 
 #[cfg(test)]
@@ -950,6 +500,7 @@ mod tests {
     use std::path::Path;
 
     use super::super::test_support::{ONE_STEP, error, parse_test};
+    use super::super::{Battery, CapacityPlan, FitPlan, SECOND};
     use super::*;
 
     #[test]

@@ -3,22 +3,16 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use toml::Spanned;
 use toml::Value;
 
-use super::super::fields::{Bounds, Check, Field};
-use super::super::{DownstreamPlan, Fault, ScenarioError, Step};
-use super::{RawScenario, millis_of};
+use super::raw::{RawDownstream, RawScenario};
+use crate::scenario::fields::{Bounds, Check};
+use crate::scenario::{DownstreamPlan, Fault, ScenarioError, Step};
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a [downstream] table")]
-pub(super) struct RawDownstream {
-    service: Field,
-    replicas: Field,
-    slow_ms: Field,
-    probe_ms: Field,
-    bases: Field,
+/// A duration as whole milliseconds, for a default in a file's units.
+fn millis_of(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl Check<'_> {
@@ -29,53 +23,13 @@ impl Check<'_> {
         steps: &[Step],
     ) -> Result<Option<DownstreamPlan>, ScenarioError> {
         let Some(spanned) = &raw.downstream else {
-            if let Some((i, value)) = raw
-                .step
-                .iter()
-                .enumerate()
-                .find_map(|(i, s)| s.get_ref().downstream.as_ref().map(|v| (i, v)))
-            {
-                return Err(self.invalid(
-                    &format!("step[{}].downstream", i + 1),
-                    value,
-                    "no `downstream` key without a [downstream] table: add one (service = \"quotes\") \
-                     to deploy the quotes service, or remove the key",
-                ));
-            }
+            self.no_faults_without_downstream(raw)?;
             return Ok(None);
         };
-        let other = [
-            ("[battery]", raw.battery.as_ref().map(Spanned::span)),
-            ("[capacity]", raw.capacity.as_ref().map(Spanned::span)),
-            ("[fit]", raw.fit.as_ref().map(Spanned::span)),
-            ("[density]", raw.density.as_ref().map(Spanned::span)),
-        ]
-        .into_iter()
-        .find_map(|(table, span)| span.map(|span| format!("{table} at line {}", self.line(&span))));
-        if let Some(other) = other {
-            return Err(self.invalid_found(
-                "downstream",
-                spanned.span(),
-                "a scenario of [[step]] tables: the downstream is deployed beside a service \
-                 through fixed steps only",
-                other,
-            ));
-        }
+        self.downstream_alone(raw, spanned)?;
         let table = spanned.get_ref();
         let defaults = DownstreamPlan::default();
-        let service = match &table.service {
-            None => defaults.service.clone(),
-            Some(value) => match value.get_ref() {
-                Value::String(text) if text == "quotes" => text.clone(),
-                _ => {
-                    return Err(self.invalid(
-                        "downstream.service",
-                        value,
-                        "\"quotes\", the one downstream the landscape variants call",
-                    ));
-                }
-            },
-        };
+        let service = self.service(table, &defaults)?;
         let replicas = self.int_or(
             "downstream.replicas",
             &table.replicas,
@@ -119,6 +73,88 @@ impl Check<'_> {
                 }
             },
         };
+        let faults = self.faults(raw, steps, replicas)?;
+        Ok(Some(DownstreamPlan {
+            service,
+            replicas: replicas as u32,
+            slow: Duration::from_millis(slow_ms as u64),
+            probe: Duration::from_millis(probe_ms as u64),
+            bases,
+            faults,
+        }))
+    }
+
+    /// Without a `[downstream]` table, no step may have a `downstream` key.
+    fn no_faults_without_downstream(&self, raw: &RawScenario) -> Result<(), ScenarioError> {
+        if let Some((i, value)) = raw
+            .step
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| s.get_ref().downstream.as_ref().map(|v| (i, v)))
+        {
+            return Err(self.invalid(
+                &format!("step[{}].downstream", i + 1),
+                value,
+                "no `downstream` key without a [downstream] table: add one (service = \"quotes\") \
+                 to deploy the quotes service, or remove the key",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A downstream is deployed through fixed steps only: no battery, no search beside it.
+    fn downstream_alone(
+        &self,
+        raw: &RawScenario,
+        spanned: &Spanned<RawDownstream>,
+    ) -> Result<(), ScenarioError> {
+        let other = [
+            ("[battery]", raw.battery.as_ref().map(Spanned::span)),
+            ("[capacity]", raw.capacity.as_ref().map(Spanned::span)),
+            ("[fit]", raw.fit.as_ref().map(Spanned::span)),
+            ("[density]", raw.density.as_ref().map(Spanned::span)),
+        ]
+        .into_iter()
+        .find_map(|(table, span)| span.map(|span| format!("{table} at line {}", self.line(&span))));
+        if let Some(other) = other {
+            return Err(self.invalid_found(
+                "downstream",
+                spanned.span(),
+                "a scenario of [[step]] tables: the downstream is deployed beside a service \
+                 through fixed steps only",
+                other,
+            ));
+        }
+        Ok(())
+    }
+
+    /// `downstream.service`: `quotes`, the default and the only one.
+    fn service(
+        &self,
+        table: &RawDownstream,
+        defaults: &DownstreamPlan,
+    ) -> Result<String, ScenarioError> {
+        match &table.service {
+            None => Ok(defaults.service.clone()),
+            Some(value) => match value.get_ref() {
+                Value::String(text) if text == "quotes" => Ok(text.clone()),
+                _ => Err(self.invalid(
+                    "downstream.service",
+                    value,
+                    "\"quotes\", the one downstream the landscape variants call",
+                )),
+            },
+        }
+    }
+
+    /// The fault each step's `downstream` key names, with the step's name; a fault needs a
+    /// downstream of one replica.
+    fn faults(
+        &self,
+        raw: &RawScenario,
+        steps: &[Step],
+        replicas: i64,
+    ) -> Result<Vec<(String, Fault)>, ScenarioError> {
         let mut faults = Vec::new();
         for (i, (raw_step, step)) in raw.step.iter().zip(steps).enumerate() {
             let Some(value) = &raw_step.get_ref().downstream else {
@@ -147,14 +183,7 @@ impl Check<'_> {
             }
             faults.push((step.name.clone(), fault));
         }
-        Ok(Some(DownstreamPlan {
-            service,
-            replicas: replicas as u32,
-            slow: Duration::from_millis(slow_ms as u64),
-            probe: Duration::from_millis(probe_ms as u64),
-            bases,
-            faults,
-        }))
+        Ok(faults)
     }
 }
 
