@@ -709,7 +709,7 @@ pub fn cost_table(report: &CostReport) -> CostTable {
             report.prices_file, report.hours_per_month
         ),
     ];
-    let baseline_header = format!("vs {}", report.baseline);
+    let baseline_header = format!("vs {}", report.baseline.as_deref().unwrap_or("baseline"));
     let headers = [
         "stack",
         "status",
@@ -939,7 +939,9 @@ pub fn compare(c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cost::fixtures::{measured, partly_measured, summary, t2_nano, t3_micro, t3_nano};
+    use crate::cost::fixtures::{
+        baseline, measured, partly_measured, summary, t2_nano, t3_micro, t3_nano,
+    };
     use crate::cost::{Fleet, project};
     use crate::model::{StackSummary, Status};
     use crate::stats::estimate;
@@ -977,7 +979,7 @@ mod tests {
                 None,
             ),
             with_capacity(
-                measured("jvm-spring", 200, 100.0),
+                measured("spring-like", 200, 100.0),
                 1000,
                 CapacityLimit::Slo,
                 Some(0.02),
@@ -995,7 +997,7 @@ mod tests {
             hyper.contains("≥ 4000") && hyper.contains("generator"),
             "{t}"
         );
-        let jvm = line("jvm-spring");
+        let jvm = line("spring-like");
         assert!(!jvm.contains('≥') && jvm.contains(" slo "), "{t}");
         assert!(
             jvm.contains("1000: 0.30 / 4.00 (0.20 / 2.00)"),
@@ -1058,7 +1060,7 @@ mod tests {
         let report = project(
             &summary(vec![
                 measured("axum", 20, 50.0),
-                measured("jvm-spring", 300, 200.0),
+                baseline(measured("spring-like", 300, 200.0)),
             ]),
             &[t2_nano(), t3_nano(), t3_micro()],
             &Fleet::default(),
@@ -1066,7 +1068,7 @@ mod tests {
         let table = cost(&report);
         // axum: t2.nano 2 × 0.0058 × 730 = 8.468; t3.nano: memory 10, CPU 0.1 / 0.00625 = 16
         // -> 10 per instance, 1 instance, 0.0052 × 730 = 3.796; t3.micro 7.592 -> t3.nano.
-        // jvm-spring (375 MiB, 0.025 cores): t2.nano and t3.nano do not fit; t3.micro:
+        // spring-like (375 MiB, 0.025 cores): t2.nano and t3.nano do not fit; t3.micro:
         // floor(768 / 375) = 2, floor(0.2 / 0.025) = 8 -> 2, 5 instances, 5 × 0.0104 × 730 =
         // 37.96. Ratio 3.796 / 37.96 = 0.10. The 2017 t2 figure for axum: 2 × 0.0059 × 730 = 8.61.
         let axum = table.lines().find(|l| l.starts_with("axum ")).unwrap();
@@ -1085,7 +1087,7 @@ mod tests {
         }
         let jvm = table
             .lines()
-            .find(|l| l.starts_with("jvm-spring "))
+            .find(|l| l.starts_with("spring-like "))
             .unwrap();
         for cell in ["5 × t3.micro", "37.96", "1.00×", "does not fit"] {
             assert!(jvm.contains(cell), "{cell:?} not in {jvm:?}");
@@ -1113,7 +1115,7 @@ mod tests {
             "{table}"
         );
         assert!(
-            table.contains("no figures for jvm-spring (failed): did not start"),
+            table.contains("no figures for spring-like (failed): did not start"),
             "{table}"
         );
         assert!(
@@ -1121,7 +1123,7 @@ mod tests {
             "{table}"
         );
         assert!(
-            table.contains("jvm-spring has no figures (failed): the ratio to it is unavailable"),
+            table.contains("spring-like has no figures (failed): the ratio to it is unavailable"),
             "{table}"
         );
     }

@@ -639,7 +639,8 @@ mod tests {
     use super::*;
     use crate::aggregate::fit_summary;
     use crate::cost::fixtures::{measured, summary};
-    use crate::model::{LimitBy, ReplicaRecord, StackRun};
+    use crate::model::{Family, LimitBy, ReplicaRecord, StackRun};
+    use crate::report::tests::{baseline, of};
 
     /// A probe at `limit_mib` that showed `verdict`, with a p99 when it served.
     fn probe(limit_mib: u32, verdict: FitVerdict, p99_ms: Option<f64>) -> FitProbe {
@@ -732,9 +733,10 @@ mod tests {
         stack
     }
 
+    /// A Rust stack that fits in 4 MiB.
     fn rust(name: &str) -> StackSummary {
         with_fit(
-            measured(name, 5, 10.0),
+            of(Family::Rust, measured(name, 5, 10.0)),
             vec![
                 probe(512, FitVerdict::Holds, Some(0.9)),
                 probe(8, FitVerdict::Holds, Some(1.1)),
@@ -756,14 +758,18 @@ mod tests {
         for p in &mut probes {
             p.jvm_heap_max_mib = Some(u64::from(p.limit_mib) / 2);
         }
-        with_fit(measured("jvm-plain", 200, 90.0), probes, FitLimit::Service)
+        with_fit(
+            of(Family::Jvm, measured("jvm-plain", 200, 90.0)),
+            probes,
+            FitLimit::Service,
+        )
     }
 
-    /// floor and axum fit in 4 MiB (packed at the engine's minimum), go did not run a fit,
+    /// thin and axum fit in 4 MiB (packed at the engine's minimum), go did not run a fit,
     /// jvm-plain in 200 MiB with 2 of its 10 replicas killed.
     fn run() -> Summary {
         summary(vec![
-            with_density(rust("floor"), (2048, 6, LimitFrom::EngineMinimum), 341, 341),
+            with_density(rust("thin"), (2048, 6, LimitFrom::EngineMinimum), 341, 341),
             with_density(rust("axum"), (2048, 6, LimitFrom::EngineMinimum), 341, 341),
             measured("go", 10, 20.0),
             with_density(jvm(), (2048, 200, LimitFrom::Fit), 10, 8),
@@ -798,7 +804,7 @@ mod tests {
     fn the_fit_table_has_a_line_per_search() {
         let view = fit_view(&run()).unwrap();
         let names: Vec<&str> = view.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["floor", "axum", "jvm-plain"]);
+        assert_eq!(names, ["thin", "axum", "jvm-plain"]);
         let (floor, jvm) = (&view.rows[0], &view.rows[2]);
         assert_eq!(
             (floor.fit.as_str(), floor.used.as_str(), floor.heap.as_str()),
@@ -838,7 +844,7 @@ mod tests {
     #[test]
     fn a_fit_at_the_minimum_is_an_upper_bound_and_none_says_why() {
         let at_minimum = with_fit(
-            measured("floor", 1, 1.0),
+            measured("thin", 1, 1.0),
             vec![
                 probe(512, FitVerdict::Holds, Some(0.9)),
                 probe(2, FitVerdict::Holds, Some(1.0)),
@@ -846,7 +852,7 @@ mod tests {
             FitLimit::Minimum,
         );
         let none = with_fit(
-            measured("jvm-spring", 300, 1.0),
+            measured("spring-like", 300, 1.0),
             vec![probe(512, FitVerdict::OomKilled, None)],
             FitLimit::AboveMaximum,
         );
@@ -870,7 +876,7 @@ mod tests {
         assert_eq!(
             view.headline.as_deref(),
             Some(
-                "floor: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held)."
+                "thin: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held)."
             )
         );
         let all_held = summary(vec![
@@ -884,10 +890,10 @@ mod tests {
         );
     }
 
-    /// jvm-spring, as the fits' JVM under its name (the claim's baseline).
+    /// spring-like, the fits' JVM declared as the claim's baseline.
     fn spring() -> StackSummary {
-        let mut s = jvm();
-        s.stack = "jvm-spring".into();
+        let mut s = baseline(jvm());
+        s.stack = "spring-like".into();
         s
     }
 
@@ -903,13 +909,13 @@ mod tests {
         assert_eq!(card.outcome, "held", "{}", card.verdict);
         assert_eq!(
             card.verdict,
-            "The blog's claim that a node fits many more held on this run: on a 512 MiB node under load, every Rust and Go stack had at least 2× as many replicas holding as jvm-spring (replicas that held, of those deployed): axum 85 of 85, go 56 of 56, jvm-spring 4 of 4."
+            "The blog's claim that a node fits many more held on this run: on a 512 MiB node under load, every Rust and Go stack had at least 2× as many replicas holding as spring-like (replicas that held, of those deployed): axum 85 of 85, go 56 of 56, spring-like 4 of 4."
         );
         assert_eq!(
             card.brief,
-            "axum: 85 replicas per 512 MiB node, go: 56, jvm-spring: 4."
+            "axum: 85 replicas per 512 MiB node, go: 56, spring-like: 4."
         );
-        // go with only 7 replicas holding: fewer than twice jvm-spring's 4.
+        // go with only 7 replicas holding: fewer than twice spring-like's 4.
         let short = summary(vec![
             with_density(rust("axum"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
             with_density(rust("go"), (512, 9, LimitFrom::Fit), 56, 7),
@@ -919,26 +925,26 @@ mod tests {
         assert_eq!(card.outcome, "not held");
         assert!(
             card.verdict.contains(
-                "did not hold on this run: on a 512 MiB node under load, go had fewer than 2× jvm-spring's 4 replicas holding (replicas that held, of those deployed): axum 85 of 85, go 7 of 56"
+                "did not hold on this run: on a 512 MiB node under load, go had fewer than 2× spring-like's 4 replicas holding (replicas that held, of those deployed): axum 85 of 85, go 7 of 56"
             ),
             "{}",
             card.verdict
         );
-        // No jvm-spring replica held: a Rust stack with most of its replicas holding beats it;
+        // No spring-like replica held: a Rust stack with most of its replicas holding beats it;
         // one with none holding does not.
         let none = summary(vec![
-            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 67),
+            with_density(rust("thin"), (512, 6, LimitFrom::EngineMinimum), 85, 67),
             with_density(spring(), (512, 128, LimitFrom::Fit), 4, 0),
         ]);
         assert_eq!(scorecard(&none, true).outcome, "held");
         let nothing = summary(vec![
-            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 0),
+            with_density(rust("thin"), (512, 6, LimitFrom::EngineMinimum), 85, 0),
             with_density(spring(), (512, 128, LimitFrom::Fit), 4, 0),
         ]);
         assert_eq!(scorecard(&nothing, true).outcome, "not held");
-        // Without jvm-spring's density the claim is untested and the report says why.
+        // Without the baseline the claim is untested and the report says why.
         let alone = summary(vec![with_density(
-            rust("floor"),
+            rust("thin"),
             (512, 6, LimitFrom::EngineMinimum),
             85,
             85,
@@ -947,7 +953,7 @@ mod tests {
         assert_eq!(card.outcome, "untested");
         assert!(
             card.verdict
-                .contains("jvm-spring's density was not measured (floor 85 of 85)"),
+                .contains("the baseline (the stack declared with role = \"baseline\") was not among this run's stacks (density measured: thin 85 of 85)"),
             "{}",
             card.verdict
         );
@@ -961,7 +967,7 @@ mod tests {
         assert_eq!(card.outcome, "held", "{}", card.verdict);
         assert!(
             card.verdict.ends_with(
-                "every Rust and Go stack survived in at most 1/2 of jvm-spring's smallest memory limit: axum 4 MiB, jvm-spring 200 MiB."
+                "every Rust and Go stack survived in at most 1/2 of spring-like's smallest memory limit: axum 4 MiB, spring-like 200 MiB."
             ),
             "{}",
             card.verdict
@@ -972,7 +978,7 @@ mod tests {
         assert_eq!(card.outcome, "not held");
         assert!(
             card.verdict.contains(
-                "go needed more than 1/2 of jvm-spring's smallest memory limit (200 MiB): axum 4 MiB, go 150 MiB, jvm-spring 200 MiB."
+                "go needed more than 1/2 of spring-like's smallest memory limit (200 MiB): axum 4 MiB, go 150 MiB, spring-like 200 MiB."
             ),
             "{}",
             card.verdict
@@ -985,7 +991,7 @@ mod tests {
         let density = view.density.unwrap();
         assert_eq!(density.node.as_deref(), Some("2048 MiB"));
         let names: Vec<&str> = density.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["floor", "axum", "jvm-plain"]);
+        assert_eq!(names, ["thin", "axum", "jvm-plain"]);
         let (floor, jvm) = (&density.rows[0], &density.rows[2]);
         assert_eq!(
             (floor.per_node.as_str(), floor.held.as_str(), floor.all_held),
@@ -1059,7 +1065,7 @@ mod tests {
         );
         assert!(
             marks.iter().any(|(_, t)| t
-                .starts_with("floor: 2 MiB, no p99, refused: container init was OOM-killed")),
+                .starts_with("thin: 2 MiB, no p99, refused: container init was OOM-killed")),
             "{marks:?}"
         );
         assert!(svg.contains("memory limit MiB (log scale)"));
@@ -1127,7 +1133,7 @@ mod tests {
         let marks = marks(&svg);
         assert_eq!(marks.len(), 3, "two bars and a cross: {marks:?}");
         assert!(marks.iter().any(|(_, t)| t
-            == "floor: 341 replicas of 6 MiB on a 2048 MiB node, every one held under load"));
+            == "thin: 341 replicas of 6 MiB on a 2048 MiB node, every one held under load"));
         assert!(
             marks
                 .iter()
@@ -1146,7 +1152,7 @@ mod tests {
         let section = &section[..section.find("id=\"cost\"").unwrap()];
         assert!(
             section.contains(
-                "<p class=\"verdict\">floor: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held).</p>"
+                "<p class=\"verdict\">thin: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held).</p>"
             ),
             "{section}"
         );

@@ -18,6 +18,7 @@ pub mod index;
 pub mod ladder;
 pub mod landscape;
 pub mod plots;
+pub(crate) mod roles;
 pub mod scorecard;
 pub mod spectrum;
 pub mod tables;
@@ -551,11 +552,11 @@ pub(crate) fn relative(from: &Path, to: &Path) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::KindResult;
     use crate::model::{
         BatteryCase, BatteryRun, BootRecord, HarnessCost, StackRun, StackSummary, Status,
         StepSummary,
     };
+    use crate::model::{Family, KindResult, Role};
     use crate::stats::spread;
     use chrono::{TimeZone, Utc};
 
@@ -632,6 +633,33 @@ pub(crate) mod tests {
         s
     }
 
+    /// `s` declared in `family`.
+    pub(crate) fn of(family: Family, mut s: StackSummary) -> StackSummary {
+        s.family = family;
+        s
+    }
+
+    /// `s` declared as the baseline, a JVM stack.
+    pub(crate) fn baseline(s: StackSummary) -> StackSummary {
+        let mut s = of(Family::Jvm, s);
+        s.role = Some(Role::Baseline);
+        s
+    }
+
+    /// `s` declared as the floor, a Rust stack.
+    pub(crate) fn floor(s: StackSummary) -> StackSummary {
+        let mut s = of(Family::Rust, s);
+        s.role = Some(Role::Floor);
+        s
+    }
+
+    /// `s` declared as built on `base`: a ladder's `rung`, or a landscape variant without one.
+    pub(crate) fn built_on(mut s: StackSummary, base: &str, rung: Option<&str>) -> StackSummary {
+        s.base = Some(base.to_owned());
+        s.rung = rung.map(str::to_owned);
+        s
+    }
+
     /// A complete local run of `stacks`, for the report's tests.
     pub(crate) fn summary(scenario: &str, stacks: Vec<StackSummary>) -> Summary {
         Summary {
@@ -659,8 +687,8 @@ pub(crate) mod tests {
         let s = summary(
             "ramp",
             vec![
-                stack("axum", 1800, 2048, 1.6),
-                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                of(Family::Rust, stack("axum", 1800, 2048, 1.6)),
+                baseline(stack("spring-like", 120 * 1024, 200 * 1024, 1500.0)),
             ],
         );
         let html = render("report.html", &page(&s, None, &MemorySeries::new(), ".")).unwrap();
@@ -668,15 +696,22 @@ pub(crate) mod tests {
             &html[html.find("id=\"headline\"").unwrap()..html.find("id=\"stacks\"").unwrap()];
         assert!(headline.contains("held on this run"), "{headline}");
         assert!(
-            headline.contains("axum under load: 2.0 MiB, 60× less than jvm-spring idle"),
+            headline.contains("axum under load: 2.0 MiB, 60× less than spring-like idle"),
             "{headline}"
         );
         assert!(headline.contains("id=\"scorecard\""));
         assert!(
             headline.contains("938× faster"),
-            "boot against jvm-spring's: {headline}"
+            "boot against spring-like's: {headline}"
         );
-        let without = summary("ramp", vec![stack("axum", 1800, 2048, 1.6)]);
+        assert!(
+            headline.contains("Beneath each figure: its multiple of spring-like (memory: of spring-like at idle, the blog&#x27;s baseline); this run did not measure the floor"),
+            "{headline}"
+        );
+        let without = summary(
+            "ramp",
+            vec![of(Family::Rust, stack("axum", 1800, 2048, 1.6))],
+        );
         let html = render(
             "report.html",
             &page(&without, None, &MemorySeries::new(), "."),
@@ -746,7 +781,7 @@ pub(crate) mod tests {
         let s = summary(
             "ramp",
             vec![
-                stack("floor", 1200, 1300, 1.5),
+                stack("thin", 1200, 1300, 1.5),
                 stack("axum", 1800, 2048, 1.6),
                 skipped,
             ],
@@ -789,7 +824,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_backend_says_how_to_read_its_figures() {
-        let mut s = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
+        let mut s = summary("ramp", vec![stack("thin", 1200, 1300, 1.5)]);
         s.backend = crate::backend::swarm::NAME.into();
         s.memory_counter = "container memory".into();
         let html = render(
@@ -813,7 +848,7 @@ pub(crate) mod tests {
         });
         assert!(table::render(&s).contains("from the moment of record"));
         // A local run has no caveats section, and counts boot from the spawn.
-        let local = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
+        let local = summary("ramp", vec![stack("thin", 1200, 1300, 1.5)]);
         let html = render(
             "report.html",
             &page(&local, None, &MemorySeries::new(), "../results/x"),
@@ -828,12 +863,12 @@ pub(crate) mod tests {
         let s = summary(
             "ramp",
             vec![
-                stack("floor", 1200, 1300, 1.5),
-                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                floor(stack("thin", 1200, 1300, 1.5)),
+                baseline(stack("spring-like", 120 * 1024, 200 * 1024, 1500.0)),
             ],
         );
         let mut memory = MemorySeries::new();
-        memory.insert("floor".into(), vec![(0.0, 1.2), (0.1, 1.3)]);
+        memory.insert("thin".into(), vec![(0.0, 1.2), (0.1, 1.3)]);
         let mut page = page(&s, None, &memory, "../results/20260101T000000Z-test");
         // The SVG itself is checked by the plot tests; here only that each figure was drawn.
         for figure in &mut page.figures {
@@ -854,7 +889,7 @@ pub(crate) mod tests {
             "ramp",
             vec![
                 stack("axum", 1800, 2048, 1.6),
-                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                baseline(stack("spring-like", 120 * 1024, 200 * 1024, 1500.0)),
                 go,
             ],
         );
@@ -873,7 +908,7 @@ pub(crate) mod tests {
             assert!(terminal.contains(&row[4]), "{}", row[4]);
             assert!(section.contains(&format!(">{}</td>", row[4])), "{}", row[4]);
         }
-        assert!(section.contains("<th>vs jvm-spring</th>"), "{section}");
+        assert!(section.contains("<th>vs spring-like</th>"), "{section}");
         assert!(
             section.contains("no figures for go (skipped): no &lt;go&gt; here"),
             "{section}"
