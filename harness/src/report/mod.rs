@@ -234,6 +234,13 @@ pub fn build(
     Ok((summary, page))
 }
 
+impl Renderer<ReportPage> for Html {
+    type Output = Result<String, ReportError>;
+    fn render(&self, page: &ReportPage) -> Self::Output {
+        render("report.html", page)
+    }
+}
+
 impl ReportPage {
     /// Every figure of the page, in its order: the stacks', then each section's.
     pub fn figures_mut(&mut self) -> impl Iterator<Item = &mut Figure> {
