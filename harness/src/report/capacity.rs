@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{
     self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Reference, Scale, Series, XAxis,
 };

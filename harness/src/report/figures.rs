@@ -2,9 +2,8 @@
 //! [`plots`](super::plots). Stacks sit in the tables' order (Rust, Go, JVM) in their own colour;
 //! memory, latency and boot are on log axes, where a JVM and a static binary fit together.
 
-use serde::Serialize;
-
 use super::MemorySeries;
+use super::figure::Figure;
 use super::plots::{
     self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Range, Reference, Scale, Series,
     XAxis,
@@ -12,47 +11,6 @@ use super::plots::{
 use super::roles;
 use super::tables::grouped;
 use crate::model::{StackSummary, StepSummary, Summary};
-
-/// One figure: inline SVG, or the reason it could not be drawn.
-#[derive(Debug, Serialize)]
-pub struct Figure {
-    /// Anchor.
-    pub id: &'static str,
-    /// Title.
-    pub title: &'static str,
-    /// How to read it.
-    pub caption: String,
-    /// The SVG (generated here, never from user text).
-    pub svg: Option<String>,
-    /// Why it is missing.
-    pub error: Option<String>,
-    /// Its plots as standalone SVG files, relative to the page, when the page was published.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-}
-
-impl Figure {
-    /// A figure called `title` at anchor `id`, drawn or with the reason it could not be.
-    pub(super) fn new(
-        id: &'static str,
-        title: &'static str,
-        caption: String,
-        drawn: Result<String, PlotError>,
-    ) -> Self {
-        let (svg, error) = match drawn {
-            Ok(svg) => (Some(svg), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        Self {
-            id,
-            title,
-            caption,
-            svg,
-            error,
-            files: Vec::new(),
-        }
-    }
-}
 
 /// Most points drawn per line of the memory trace; longer traces keep every bucket's lowest
 /// and highest sample, so their shape survives.

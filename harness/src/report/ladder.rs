@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{self, Axis, Key, Line, Marker, Point, Scale, Series, XAxis};
 use crate::model::{StackSummary, Summary};
 use crate::table::sig3;

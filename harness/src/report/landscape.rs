@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{self, Axis, Key, Line, Marker, Plot, PlotError, Point, Range, Series, XAxis};
 use crate::model::{LandscapeRun, Observed, StackSummary, StepSummary, Summary};
 use crate::results::{self, BreakerRow, Row};

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use hdrhistogram::Histogram;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{self, Axis, Key, Line, Marker, Plot, Point, Scale, Series, XAxis};
 use crate::model::Summary;
 use crate::results::{self, HistogramRow, Row as _};
