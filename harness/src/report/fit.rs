@@ -457,97 +457,19 @@ pub fn p99_against_limit(stacks: &ProbeSets<'_>) -> Result<String, PlotError> {
         XAxis::Values(Axis::new("memory limit MiB (log scale)", Scale::Log)),
         Axis::new("p99 ms (log scale)", Scale::Log),
     );
-    let ms = |us: u64| (us as f64 / 1000.0).max(0.001);
-    let lowest = stacks
-        .iter()
-        .flat_map(|(_, probes)| probes.iter().filter_map(|p| p.p99_us))
-        .map(ms)
-        .fold(f64::INFINITY, f64::min);
-    // Just above the bottom decade beneath half the lowest p99: apart from every real p99.
-    let bottom = if lowest.is_finite() {
-        10f64.powf((lowest / 2.0).log10().floor()) * 1.1
-    } else {
-        1.1
-    };
-    // Per limit, the stacks with a probe there that did not serve, to spread their marks.
-    let mut silent_at: Vec<(u32, Vec<usize>)> = Vec::new();
-    for (i, (_, probes)) in stacks.iter().enumerate() {
-        for p in probes.iter().filter(|p| p.p99_us.is_none()) {
-            match silent_at.iter_mut().find(|(mib, _)| *mib == p.limit_mib) {
-                Some((_, at)) if at.contains(&i) => {}
-                Some((_, at)) => at.push(i),
-                None => silent_at.push((p.limit_mib, vec![i])),
-            }
-        }
-    }
-    let nudge = |stack: usize, limit_mib: u32| {
-        silent_at
-            .iter()
-            .find(|(mib, _)| *mib == limit_mib)
-            .and_then(|(_, at)| {
-                let place = at.iter().position(|&i| i == stack)?;
-                Some(NUDGE.powf(place as f64 - (at.len() - 1) as f64 / 2.0))
-            })
-            .unwrap_or(1.0)
-    };
+    let silent = Silent::of(stacks);
     let mut shown: Vec<Option<FitVerdict>> = Vec::new();
     for (i, (name, probes)) in stacks.iter().enumerate() {
         if probes.is_empty() {
             continue;
         }
-        let colour = plots::css_colour(i);
-        let point = |p: &FitProbe| {
-            let verdict = p.verdict.map_or("not judged", FitVerdict::word);
-            match p.p99_us {
-                Some(us) => Point::new(
-                    f64::from(p.limit_mib),
-                    ms(us),
-                    format!(
-                        "{name}: {} MiB, p99 {} ms, {verdict}",
-                        p.limit_mib,
-                        sig3(us as f64 / 1000.0)
-                    ),
-                ),
-                None => Point::new(
-                    f64::from(p.limit_mib) * nudge(i, p.limit_mib),
-                    bottom,
-                    match p.reason.as_deref() {
-                        Some(reason) => format!(
-                            "{name}: {} MiB, no p99, {verdict}: {}",
-                            p.limit_mib,
-                            short(reason, REASON_CHARS)
-                        ),
-                        None => format!("{name}: {} MiB, no p99, {verdict}", p.limit_mib),
-                    },
-                ),
+        plot.legend
+            .push(Key::colour(name.clone(), plots::css_colour(i)));
+        for series in verdict_series(i, name, probes, &silent) {
+            if !shown.contains(&series.0) {
+                shown.push(series.0);
             }
-        };
-        plot.legend.push(Key::colour(name.clone(), colour.clone()));
-        for verdict in VERDICTS {
-            let mut marks: Vec<&FitProbe> =
-                probes.iter().filter(|p| p.verdict == verdict).collect();
-            if marks.is_empty() {
-                continue;
-            }
-            marks.sort_by_key(|p| p.limit_mib);
-            if !shown.contains(&verdict) {
-                shown.push(verdict);
-            }
-            let (marker, words) = style(verdict);
-            let held = verdict == Some(FitVerdict::Holds);
-            let mut series = Series::new(
-                if held {
-                    name.clone()
-                } else {
-                    format!("{name} ({words})")
-                },
-                colour.clone(),
-                if held { Line::Solid } else { Line::None },
-                marker,
-            );
-            series.class = Some(verdict.map_or("not-judged", FitVerdict::word));
-            series.points = marks.into_iter().map(point).collect();
-            plot.series.push(series);
+            plot.series.push(series.1);
         }
     }
     for verdict in VERDICTS.iter().filter(|v| shown.contains(v)) {
@@ -559,14 +481,135 @@ pub fn p99_against_limit(stacks: &ProbeSets<'_>) -> Result<String, PlotError> {
         };
         plot.legend.push(Key::style(words, line, marker));
     }
-    if !silent_at.is_empty() {
+    if !silent.at.is_empty() {
         plot.references.push(Reference {
-            y: bottom,
+            y: silent.bottom,
             label: "no p99: did not serve".to_owned(),
             colour: plots::REFERENCE.to_owned(),
         });
     }
     plot.svg()
+}
+
+/// A p99 in µs as ms on a log axis (never 0).
+fn probe_ms(us: u64) -> f64 {
+    (us as f64 / 1000.0).max(0.001)
+}
+
+/// Where the probes without a p99 go: on a line beneath every p99, spread apart per limit.
+struct Silent {
+    /// The line's height, ms: just above the bottom decade beneath half the lowest p99, apart
+    /// from every real p99.
+    bottom: f64,
+    /// Per limit, the stacks (by index) with a probe there that did not serve.
+    at: Vec<(u32, Vec<usize>)>,
+}
+
+impl Silent {
+    /// The line and the silent probes of `stacks`.
+    fn of(stacks: &ProbeSets<'_>) -> Self {
+        let lowest = stacks
+            .iter()
+            .flat_map(|(_, probes)| probes.iter().filter_map(|p| p.p99_us))
+            .map(probe_ms)
+            .fold(f64::INFINITY, f64::min);
+        let bottom = if lowest.is_finite() {
+            10f64.powf((lowest / 2.0).log10().floor()) * 1.1
+        } else {
+            1.1
+        };
+        let mut at: Vec<(u32, Vec<usize>)> = Vec::new();
+        for (i, (_, probes)) in stacks.iter().enumerate() {
+            for p in probes.iter().filter(|p| p.p99_us.is_none()) {
+                match at.iter_mut().find(|(mib, _)| *mib == p.limit_mib) {
+                    Some((_, stacks)) if stacks.contains(&i) => {}
+                    Some((_, stacks)) => stacks.push(i),
+                    None => at.push((p.limit_mib, vec![i])),
+                }
+            }
+        }
+        Self { bottom, at }
+    }
+
+    /// The factor that moves the mark of stack `stack` at `limit_mib` sideways from its
+    /// neighbours' (1 when it has none).
+    fn nudge(&self, stack: usize, limit_mib: u32) -> f64 {
+        self.at
+            .iter()
+            .find(|(mib, _)| *mib == limit_mib)
+            .and_then(|(_, at)| {
+                let place = at.iter().position(|&i| i == stack)?;
+                Some(NUDGE.powf(place as f64 - (at.len() - 1) as f64 / 2.0))
+            })
+            .unwrap_or(1.0)
+    }
+}
+
+/// The probes of stack `i` called `name`, a series per verdict (in the legend's order) with
+/// the verdict it shows.
+fn verdict_series(
+    i: usize,
+    name: &str,
+    probes: &[FitProbe],
+    silent: &Silent,
+) -> Vec<(Option<FitVerdict>, Series)> {
+    let colour = plots::css_colour(i);
+    let mut all = Vec::new();
+    for verdict in VERDICTS {
+        let mut marks: Vec<&FitProbe> = probes.iter().filter(|p| p.verdict == verdict).collect();
+        if marks.is_empty() {
+            continue;
+        }
+        marks.sort_by_key(|p| p.limit_mib);
+        let (marker, words) = style(verdict);
+        let held = verdict == Some(FitVerdict::Holds);
+        let mut series = Series::new(
+            if held {
+                name.to_owned()
+            } else {
+                format!("{name} ({words})")
+            },
+            colour.clone(),
+            if held { Line::Solid } else { Line::None },
+            marker,
+        );
+        series.class = Some(verdict.map_or("not-judged", FitVerdict::word));
+        series.points = marks
+            .into_iter()
+            .map(|p| probe_point(name, p, silent.nudge(i, p.limit_mib), silent.bottom))
+            .collect();
+        all.push((verdict, series));
+    }
+    all
+}
+
+/// One probe of the stack `name`: at its p99, or, without one, on the line at `bottom`, moved
+/// sideways by `nudge`; its title says the limit, the p99 and the verdict.
+fn probe_point(name: &str, p: &FitProbe, nudge: f64, bottom: f64) -> Point {
+    let verdict = p.verdict.map_or("not judged", FitVerdict::word);
+    match p.p99_us {
+        Some(us) => Point::new(
+            f64::from(p.limit_mib),
+            probe_ms(us),
+            format!(
+                "{name}: {} MiB, p99 {} ms, {verdict}",
+                p.limit_mib,
+                sig3(us as f64 / 1000.0)
+            ),
+        ),
+        None => Point::new(
+            f64::from(p.limit_mib) * nudge,
+            bottom,
+            match p.reason.as_deref() {
+                Some(reason) => format!(
+                    "{name}: {} MiB, no p99, {verdict}: {}",
+                    p.limit_mib,
+                    short(reason, REASON_CHARS)
+                ),
+                None => format!("{name}: {} MiB, no p99, {verdict}", p.limit_mib),
+            },
+        ),
+    }
 }
 
 /// Replicas per node per stack (bars), each stack in its colour; a stack whose replicas did

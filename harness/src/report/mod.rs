@@ -43,7 +43,7 @@ use serde::Serialize;
 use crate::backend::traits_of;
 use crate::cost::{Fleet, Price, PriceError, project};
 use crate::env::Environment as RunEnvironment;
-use crate::model::{BackendTraits, Summary};
+use crate::model::{BackendTraits, StackRun, StackSummary, Summary};
 use crate::render::{Html, Renderer};
 use crate::results;
 use crate::table::{self, CostTable};
@@ -292,74 +292,8 @@ pub fn page(
         noise: tables::noise(summary),
         steps: tables::step_rows(summary),
         figures: figures(summary, memory, env.map(|e| e.sample_interval_ms)),
-        files: [
-            "summary.json",
-            "env.json",
-            "scenario.toml",
-            "memory.csv",
-            "cpu.csv",
-            "latency.csv",
-            "boot.csv",
-        ]
-        .iter()
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.runs.iter().any(|r| r.battery.is_some()))
-                .then_some(&"battery.csv"),
-        )
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.capacity.is_some())
-                .then_some(&"capacity.csv"),
-        )
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.runs.iter().any(|r| r.fit.is_some()))
-                .then_some(&"fit.csv"),
-        )
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.runs.iter().any(|r| r.density.is_some()))
-                .then_some(&"density.csv"),
-        )
-        .chain(
-            summary
-                .downstream
-                .is_some()
-                .then_some(["downstream.csv", "breaker.csv"].iter())
-                .into_iter()
-                .flatten(),
-        )
-        .map(|f| ((*f).to_owned(), link(to_results, f)))
-        .collect(),
-        harness: format!(
-            "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the whole harness used {} of a core while services sat idle; the harness's peak RSS was {}.",
-            summary.harness.samples,
-            summary
-                .harness
-                .sampler_cpu_us_per_sample
-                .map_or("-".into(), |v| format!("{v:.0}")),
-            summary
-                .harness
-                .sampler_core_pct
-                .map_or("-".into(), |v| format!("{v:.2} %")),
-            summary
-                .harness
-                .idle_core_pct
-                .map_or("-".into(), |v| format!("{v:.2} %")),
-            summary
-                .harness
-                .harness_peak_kb
-                .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
-        ),
+        files: files(summary, to_results),
+        harness: harness_cost(summary),
         repeats_note: summary
             .stacks
             .iter()
@@ -379,6 +313,57 @@ pub fn page(
         left_behind: summary.left_behind.clone(),
         site_index: None,
     }
+}
+
+/// The run's raw files a page links to, in the page's order, as name and link (those the run
+/// wrote only for a battery, a capacity, fit or density search or a downstream when it had one).
+fn files(summary: &Summary, to_results: &str) -> Vec<(String, String)> {
+    let any = |has: fn(&StackSummary) -> bool| summary.stacks.iter().any(has);
+    let any_run = |has: fn(&StackRun) -> bool| any_stack_run(summary, has);
+    let mut names = vec![
+        "summary.json",
+        "env.json",
+        "scenario.toml",
+        "memory.csv",
+        "cpu.csv",
+        "latency.csv",
+        "boot.csv",
+    ];
+    let optional = [
+        (any_run(|r| r.battery.is_some()), "battery.csv"),
+        (any(|s| s.capacity.is_some()), "capacity.csv"),
+        (any_run(|r| r.fit.is_some()), "fit.csv"),
+        (any_run(|r| r.density.is_some()), "density.csv"),
+    ];
+    names.extend(optional.iter().filter(|(has, _)| *has).map(|(_, f)| *f));
+    if summary.downstream.is_some() {
+        names.extend(["downstream.csv", "breaker.csv"]);
+    }
+    names
+        .into_iter()
+        .map(|f| (f.to_owned(), link(to_results, f)))
+        .collect()
+}
+
+/// Whether any repeat of any stack of `summary` has what `has` looks for.
+fn any_stack_run(summary: &Summary, has: fn(&StackRun) -> bool) -> bool {
+    summary.stacks.iter().any(|s| s.runs.iter().any(has))
+}
+
+/// What the harness cost, in a sentence.
+fn harness_cost(summary: &Summary) -> String {
+    let h = &summary.harness;
+    format!(
+        "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the whole harness used {} of a core while services sat idle; the harness's peak RSS was {}.",
+        h.samples,
+        h.sampler_cpu_us_per_sample
+            .map_or("-".into(), |v| format!("{v:.0}")),
+        h.sampler_core_pct
+            .map_or("-".into(), |v| format!("{v:.2} %")),
+        h.idle_core_pct.map_or("-".into(), |v| format!("{v:.2} %")),
+        h.harness_peak_kb
+            .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
+    )
 }
 
 /// The load workers' section: who they were, and each one's part of each measured step.
