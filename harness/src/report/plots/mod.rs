@@ -545,11 +545,11 @@ mod tests {
         });
         plot.references.push(Reference {
             y: 5.0,
-            label: "floor 5 ms".into(),
+            label: "line 5 ms".into(),
             colour: REFERENCE.into(),
         });
         let svg = plot.svg().unwrap();
-        for title in ["a: 2 ms", "b: 300 ms", "b: 40 ms", "floor 5 ms"] {
+        for title in ["a: 2 ms", "b: 300 ms", "b: 40 ms", "line 5 ms"] {
             assert!(svg.contains(&format!("<title>{title}</title>")), "{title}");
         }
         assert!(svg.contains(r#"class="plot-area""#) && svg.contains(r#"data-y-scale="log""#));
@@ -565,7 +565,7 @@ mod tests {
         let area_top = |keys: usize| {
             let mut plot = Plot::new("t", categories(&["a"]), Axis::new("n", Scale::Zero));
             plot.legend = (0..keys)
-                .map(|i| Key::colour(format!("jvm-spring-tuned {i}"), css_colour(i)))
+                .map(|i| Key::colour(format!("spring-like-tuned {i}"), css_colour(i)))
                 .collect();
             let svg = plot.svg().unwrap();
             let area = &svg[svg.find(r#"class="plot-area""#).unwrap()..];

@@ -555,6 +555,18 @@ mod tests {
         assert_eq!(axum.memory.vs_baseline, None);
         assert_eq!(axum.memory.vs_floor.as_deref(), Some("1.3× thin"));
 
+        // A reason without a command to run says what is missing, whole.
+        s.stacks[3].reason = Some("a JDK 17 is missing; install one from your distribution".into());
+        let card = scorecard(&s, false);
+        assert!(
+            card.verdict.ends_with(
+                "spring-like was skipped: a JDK 17 is missing; install one from your distribution."
+            ),
+            "{}",
+            card.verdict
+        );
+        assert_eq!(card.next_step.unwrap().command, None);
+
         s.stacks.remove(3);
         let card = scorecard(&s, false);
         assert!(

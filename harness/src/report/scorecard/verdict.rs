@@ -5,7 +5,6 @@
 use super::{Compared, NextStep, PACKING_FACTOR, mib, multiples, range, size_value};
 use crate::model::{StackSummary, Status, Summary};
 use crate::report::roles::{self, NO_BASELINE};
-use crate::stacks::SETUP_COMMAND;
 
 /// The sentence on the claim, whether it held (`held`, `not held`, `untested`), and what to do
 /// when it could not be tested.
@@ -80,21 +79,25 @@ fn without_baseline(baseline: Option<&StackSummary>) -> Verdict {
                 "Run the scenario again with {NO_BASELINE} among its stacks (--stacks)."
             )),
         ),
-        Some(b) if b.status == Status::Skipped => (
-            format!(
-                "{} was skipped: {}",
-                b.stack,
-                b.reason
-                    .as_deref()
-                    .map(|r| r.split("; run `").next().unwrap_or(r))
-                    .unwrap_or("it cannot run here")
-            ),
-            NextStep {
-                command: Some(SETUP_COMMAND.to_owned()),
-                then: "installs what it needs; then run the scenario again to test the claim."
-                    .to_owned(),
-            },
-        ),
+        Some(b) if b.status == Status::Skipped => {
+            // A skip's reason says what is missing, then `; run `COMMAND` (...)` to install it.
+            let reason = b.reason.as_deref().unwrap_or("it cannot run here");
+            let (missing, install) = match reason.split_once("; run `") {
+                Some((missing, rest)) => (missing, rest.split_once('`').map(|(cmd, _)| cmd)),
+                None => (reason, None),
+            };
+            let next = match install {
+                Some(command) => NextStep {
+                    command: Some(command.to_owned()),
+                    then: "installs what it needs; then run the scenario again to test the claim."
+                        .to_owned(),
+                },
+                None => NextStep::words(
+                    "Install what it lacks; then run the scenario again to test the claim.",
+                ),
+            };
+            (format!("{} was skipped: {missing}", b.stack), next)
+        }
         Some(b) => (
             format!(
                 "{} has no idle figure ({}{})",
