@@ -5,7 +5,9 @@
 //! A report is one section per template block of `report.html`; each section's context comes
 //! from its own module: [`scorecard`] (the headline), [`tables`] (stacks, steps, noise),
 //! [`figures`] drawn by [`plots`], [`capacity`], [`fit`] (fit and density), [`battery`],
-//! [`cost`]; [`index`] lists the runs.
+//! [`cost`]; [`index`] lists the runs. The stacks every figure is read against (the baseline
+//! and the floor) are found by the role their declaration gives them, in `roles`, never by
+//! name.
 
 pub mod battery;
 pub mod calibration;

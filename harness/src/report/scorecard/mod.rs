@@ -2,7 +2,7 @@
 //! memory than an idle Spring one, boots in milliseconds and ships small) tested on the run,
 //! in one sentence ([`verdict`]), over a scorecard of every stack's memory, boot, size and CPU
 //! per request as multiples of the baseline and of the floor (the stacks declared with those
-//! roles, see [`roles`](super::roles)).
+//! roles, found by `report::roles`).
 
 mod verdict;
 
