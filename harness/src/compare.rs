@@ -196,9 +196,11 @@ pub fn compare_rungs(run: &Summary) -> Vec<Row> {
     run.stacks
         .iter()
         .filter_map(|rung| {
-            let stack = crate::stacks::lookup(&rung.stack)?;
-            stack.rung()?;
-            let base = run.stacks.iter().find(|s| s.stack == stack.base_name())?;
+            rung.rung.as_ref()?;
+            let base = run
+                .stacks
+                .iter()
+                .find(|s| Some(&s.stack) == rung.base.as_ref())?;
             Some(metric_rows(
                 &format!("{} (A: {})", rung.stack, base.stack),
                 Some(base),
@@ -363,6 +365,14 @@ mod tests {
         }
     }
 
+    /// `run` with its stack `name` declared as the ladder's `rung` built on `base`.
+    fn climbing(mut run: Summary, name: &str, base: &str, rung: &str) -> Summary {
+        let s = run.stacks.iter_mut().find(|s| s.stack == name).unwrap();
+        s.base = Some(base.to_owned());
+        s.rung = Some(rung.to_owned());
+        run
+    }
+
     fn idle_row<'a>(rows: &'a [Row], stack: &str) -> &'a Row {
         rows.iter()
             .find(|r| r.stack == stack && r.metric == "idle memory KiB")
@@ -377,9 +387,11 @@ mod tests {
                 ("axum", vec![1000, 1010, 990]),
                 ("axum@log", vec![1500, 1510, 1490]),
                 ("go@metrics", vec![4000, 4100, 3900]),
-                ("floor", vec![500, 500, 500]),
+                ("thin", vec![500, 500, 500]),
             ],
         );
+        let run = climbing(run, "axum@log", "axum", "log");
+        let run = climbing(run, "go@metrics", "go", "metrics");
         let comparison = Comparison::rungs_of(&run);
         let labels: Vec<&str> = comparison.rows.iter().map(|r| r.stack.as_str()).collect();
         assert!(
@@ -392,7 +404,12 @@ mod tests {
         assert_eq!(log.verdict, Verdict::Changed);
         assert!(comparison.warnings[0].contains("both from run ladder"));
         // No rung beside its base: nothing to compare, and it says so.
-        let lone = summary("lone", vec![("go@metrics", vec![4000])]);
+        let lone = climbing(
+            summary("lone", vec![("go@metrics", vec![4000])]),
+            "go@metrics",
+            "go",
+            "metrics",
+        );
         let comparison = Comparison::rungs_of(&lone);
         assert!(comparison.rows.is_empty());
         assert!(

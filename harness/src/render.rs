@@ -10,6 +10,10 @@
 //! | [`Calibration`]| `harness calibrate`        | -                               |
 //! | [`ReportPage`] | -                          | the report of a run             |
 //!
+//! This module holds the trait and the terminal's implementations; the HTML ones live in
+//! [`crate::report`], beside their templates, so that the arrows point one way: `report`
+//! uses this module, never the reverse.
+//!
 //! ```
 //! use harness::render::{Renderer, TerminalTable};
 //!
@@ -17,12 +21,13 @@
 //!     print!("{}", TerminalTable.render(report));
 //! }
 //! ```
+//!
+//! [`ReportPage`]: crate::report::ReportPage
 
 use crate::calibrate::Calibration;
 use crate::compare::Comparison;
 use crate::cost::CostReport;
 use crate::model::Summary;
-use crate::report::{self, ReportError, ReportPage};
 use crate::table;
 
 /// Shows a model of type `M`.
@@ -66,26 +71,5 @@ impl Renderer<Calibration> for TerminalTable {
     type Output = String;
     fn render(&self, calibration: &Calibration) -> String {
         crate::calibrate::render(calibration)
-    }
-}
-
-impl Renderer<ReportPage> for Html {
-    type Output = Result<String, ReportError>;
-    fn render(&self, page: &ReportPage) -> Self::Output {
-        report::render("report.html", page)
-    }
-}
-
-impl Renderer<CostReport> for Html {
-    type Output = Result<String, ReportError>;
-    fn render(&self, cost: &CostReport) -> Self::Output {
-        report::cost::render(cost)
-    }
-}
-
-impl Renderer<Comparison> for Html {
-    type Output = Result<String, ReportError>;
-    fn render(&self, comparison: &Comparison) -> Self::Output {
-        report::compare::render(comparison)
     }
 }

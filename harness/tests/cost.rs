@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use assert_cmd::Command;
-use harness::model::{HarnessCost, SCHEMA_VERSION, StackSummary, Status, Summary};
+use harness::model::{Family, HarnessCost, Role, SCHEMA_VERSION, StackSummary, Status, Summary};
 
 fn harness() -> Command {
     let mut cmd = Command::cargo_bin("harness").unwrap();
@@ -22,8 +22,11 @@ fn measured(name: &str, peak_mib: u64, cpu_ms_per_1000: f64) -> StackSummary {
     s
 }
 
-/// A results folder with axum and jvm-spring measured and go skipped.
+/// A results folder with axum and spring-like (the baseline) measured and go skipped.
 fn results_dir() -> tempfile::TempDir {
+    let mut spring = measured("spring-like", 200, 200.0);
+    spring.family = Family::Jvm;
+    spring.role = Some(Role::Baseline);
     let summary = Summary {
         schema_version: SCHEMA_VERSION,
         run_id: "20260720-100000".to_owned(),
@@ -36,7 +39,7 @@ fn results_dir() -> tempfile::TempDir {
         interrupted: false,
         stacks: vec![
             measured("axum", 20, 50.0),
-            measured("jvm-spring", 200, 200.0),
+            spring,
             StackSummary::new(
                 "go",
                 Status::Skipped,
@@ -81,7 +84,7 @@ fn the_table_has_every_stack_and_its_cheapest_line() {
     assert!(axum.contains("1 × t3a.nano"), "{axum}");
     assert!(axum.contains("3.43"), "{axum}");
     assert!(axum.contains("10 × 0.25 vCPU/0.5 GB"), "{axum}");
-    let jvm = line("jvm-spring");
+    let jvm = line("spring-like");
     assert!(jvm.contains("1.00×"), "{jvm}");
     let go = line("go");
     assert!(go.contains("skipped") && go.contains("no figures"), "{go}");

@@ -1,6 +1,6 @@
 //! The report's figures, read back as a reader's browser would get them: a report made from the
-//! committed fixture run (and from the same run with a JVM stack added, so memory and boot span
-//! orders of magnitude), every SVG parsed. No mark leaves its plot area, every log axis is
+//! committed fixture run (and from the same run with a JVM stack added as the baseline, so
+//! memory and boot span orders of magnitude), every SVG parsed. No mark leaves its plot area, every log axis is
 //! labelled at two ticks or more, every mark says its value on hover, and the crosses of the
 //! throughput figure are exactly the saturated steps. With a fit search and a density run added,
 //! the fit section draws a mark per probe and a bar per stack.
@@ -33,12 +33,14 @@ fn copy(dir: &Path, id: &str, edit: impl Fn(&mut Value)) -> PathBuf {
     run
 }
 
-/// The fixture with a `jvm-spring` stack made from its `hyper` (memory ×100, boot ×500,
-/// latency ×40) and `hyper`'s last step marked saturated.
+/// The fixture with a `spring-like` stack made from its `hyper` (memory ×100, boot ×500,
+/// latency ×40), declared as the baseline, and `hyper`'s last step marked saturated.
 fn with_jvm(summary: &mut Value) {
     let stacks = summary["stacks"].as_array_mut().unwrap();
     let mut jvm = stacks[1].clone();
-    jvm["stack"] = "jvm-spring".into();
+    jvm["stack"] = "spring-like".into();
+    jvm["family"] = "JVM".into();
+    jvm["role"] = "baseline".into();
     jvm["estimates"] = Value::Null;
     for key in ["idle_kb", "load_kb", "peak_kb"] {
         jvm[key] = (jvm[key].as_u64().unwrap() * 100).into();
@@ -297,7 +299,9 @@ fn no_series_leaves_its_plot_and_every_log_axis_is_labelled() {
             assert!(html.contains("held on this run"), "the headline's verdict");
         } else {
             assert!(html.contains("cannot be tested on this run"));
-            assert!(html.contains("with jvm-spring among its stacks (--stacks)"));
+            assert!(html.contains(
+                "with the baseline (the stack declared with role = &quot;baseline&quot;) among its stacks (--stacks)"
+            ));
         }
     }
 }

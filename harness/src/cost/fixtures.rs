@@ -2,8 +2,8 @@
 
 use super::prices::{Arch, Price};
 use crate::model::{
-    Capacity, CapacityLimit, HarnessCost, ProbeRecord, StackRun, StackSummary, Status, Summary,
-    Verdict,
+    Capacity, CapacityLimit, Family, HarnessCost, ProbeRecord, Role, StackRun, StackSummary,
+    Status, Summary, Verdict,
 };
 
 pub fn price(t: &str, vcpu: u32, gib: f64, p2017: Option<f64>, p2026: f64, base: f64) -> Price {
@@ -48,6 +48,13 @@ pub fn measured(name: &str, peak_mib: u64, cpu_ms_per_1000: f64) -> StackSummary
     s
 }
 
+/// `s` declared as the baseline the ratios are taken against, a JVM stack.
+pub fn baseline(mut s: StackSummary) -> StackSummary {
+    s.family = Family::Jvm;
+    s.role = Some(Role::Baseline);
+    s
+}
+
 pub fn summary(stacks: Vec<StackSummary>) -> Summary {
     Summary {
         schema_version: crate::model::SCHEMA_VERSION,
@@ -69,8 +76,8 @@ pub fn summary(stacks: Vec<StackSummary>) -> Summary {
     }
 }
 
-/// A run where only some stacks have figures: `axum` measured; `go` skipped; `jvm-spring`
-/// failed; `actix` measured without CPU per request.
+/// A run where only some stacks have figures: `axum` measured; `go` skipped; `spring-like`
+/// (the baseline) failed; `actix` measured without CPU per request.
 pub fn partly_measured() -> Summary {
     let mut go = StackSummary::new(
         "go",
@@ -78,7 +85,11 @@ pub fn partly_measured() -> Summary {
         Some("go is missing; apt-get install golang-go".to_owned()),
     );
     go.binary_bytes = Some(1);
-    let jvm = StackSummary::new("jvm-spring", Status::Failed, Some("did not start".into()));
+    let jvm = baseline(StackSummary::new(
+        "spring-like",
+        Status::Failed,
+        Some("did not start".into()),
+    ));
     let mut actix = measured("actix", 20, 50.0);
     actix.cpu_ms_per_1000 = None;
     summary(vec![measured("axum", 20, 50.0), go, jvm, actix])

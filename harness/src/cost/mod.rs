@@ -21,14 +21,13 @@ pub use projection::{
     stack_input,
 };
 
-/// Version of the [`CostReport`] model; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the [`CostReport`] model; bumped on any incompatible change. Version 2: the
+/// baseline is the stack declared with that role, and a run may have none.
+pub const SCHEMA_VERSION: u32 = 2;
 /// The price table, relative to the project's root.
 pub const PRICES_FILE: &str = "data/ec2-prices.csv";
 /// Hours in a month, the convention cost tools use (`data/README.md`).
 pub const HOURS_PER_MONTH: f64 = 730.0;
-/// The stack every other is compared with: the blog's Spring Boot service.
-pub const BASELINE_STACK: &str = "jvm-spring";
 /// Fargate, x86, us-east-1: USD per vCPU-hour (third-party summary, `data/README.md`).
 pub const FARGATE_USD_PER_VCPU_HOUR: f64 = 0.04048;
 /// Fargate, x86, us-east-1: USD per GB-hour of task memory (third-party summary).

@@ -7,11 +7,11 @@
 
 use super::prices::{Arch, Price};
 use super::{
-    BASELINE_STACK, DEFAULT_HEADROOM_PCT, DEFAULT_OS_RESERVE_MIB, DEFAULT_RPS, DEFAULT_SERVICES,
+    DEFAULT_HEADROOM_PCT, DEFAULT_OS_RESERVE_MIB, DEFAULT_RPS, DEFAULT_SERVICES,
     FARGATE_USD_PER_GB_HOUR, FARGATE_USD_PER_VCPU_HOUR, HOURS_PER_MONTH, PRICES_FILE,
     SCHEMA_VERSION,
 };
-use crate::model::{StackSummary, Status, Summary};
+use crate::model::{Role, StackSummary, Status, Summary};
 
 /// The fleet to price: N services, one replica each, each taking R requests per second.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -398,8 +398,9 @@ pub struct CostReport {
     pub instance_types: Vec<String>,
     /// Whether aarch64 types are among them.
     pub aarch64: bool,
-    /// The stack ratios are taken against.
-    pub baseline: String,
+    /// The stack ratios are taken against: the one declared as the baseline, when the run
+    /// measured it.
+    pub baseline: Option<String>,
     /// Why ratios are unavailable, if they are.
     pub baseline_note: Option<String>,
     /// Fargate USD per vCPU-hour used.
@@ -431,35 +432,14 @@ pub fn project(summary: &Summary, prices: &[Price], fleet: &Fleet) -> CostReport
             }
         })
         .collect();
-
-    let baseline = stacks.iter().find(|s| s.stack == BASELINE_STACK);
-    let (baseline_usd, baseline_note) = match baseline {
-        None => (None, Some(format!("{BASELINE_STACK} is not in this run"))),
-        Some(StackCost {
-            projection: None,
-            status,
-            ..
-        }) => (
-            None,
-            Some(format!(
-                "{BASELINE_STACK} has no figures ({})",
-                status.word()
-            )),
-        ),
-        Some(StackCost {
-            projection: Some(p),
-            ..
-        }) => match &p.cheapest {
-            Some(c) => (Some(c.usd_per_month), None),
-            None => (
-                None,
-                Some(format!(
-                    "{BASELINE_STACK} fits none of the instance types considered"
-                )),
-            ),
-        },
-    };
-    let baseline_note = baseline_note.map(|n| format!("{n}: the ratio to it is unavailable"));
+    // The stacks are in the run's order: the baseline's cost is at its place in the run.
+    let baseline = summary
+        .stacks
+        .iter()
+        .position(|s| s.role == Some(Role::Baseline))
+        .map(|i| &stacks[i]);
+    let (baseline_usd, baseline_note) = baseline_cost(baseline);
+    let baseline = baseline.map(|b| b.stack.clone());
     for stack in &mut stacks {
         if let Some(p) = &mut stack.projection {
             p.ratio_to_baseline = baseline_usd
@@ -467,17 +447,78 @@ pub fn project(summary: &Summary, prices: &[Price], fleet: &Fleet) -> CostReport
                 .map(|(base, c)| c.usd_per_month / base);
         }
     }
-
     let aarch64 = prices.iter().any(|p| p.arch == Arch::Aarch64);
+    let inputs: Vec<&StackInput> = stacks
+        .iter()
+        .filter_map(|s| s.projection.as_ref().map(|p| &p.input))
+        .collect();
+    let notes = notes(aarch64, &inputs);
+    CostReport {
+        schema_version: SCHEMA_VERSION,
+        run_id: summary.run_id.clone(),
+        scenario: summary.scenario.clone(),
+        backend: summary.backend.clone(),
+        memory_counter: summary.memory_counter.clone(),
+        fleet: *fleet,
+        hours_per_month: HOURS_PER_MONTH,
+        prices_file: PRICES_FILE.to_owned(),
+        instance_types: prices.iter().map(|p| p.instance_type.clone()).collect(),
+        aarch64,
+        baseline,
+        baseline_note,
+        fargate_usd_per_vcpu_hour: FARGATE_USD_PER_VCPU_HOUR,
+        fargate_usd_per_gb_hour: FARGATE_USD_PER_GB_HOUR,
+        stacks,
+        notes,
+    }
+}
+
+/// The baseline's cheapest monthly cost, or why there is none to take ratios against.
+fn baseline_cost(baseline: Option<&StackCost>) -> (Option<f64>, Option<String>) {
+    let (usd, why) = match baseline {
+        None => (
+            None,
+            Some(
+                "the baseline (the stack declared with role = \"baseline\") was not among this run's stacks"
+                    .to_owned(),
+            ),
+        ),
+        Some(StackCost {
+            projection: None,
+            stack,
+            status,
+            ..
+        }) => (
+            None,
+            Some(format!("{stack} has no figures ({})", status.word())),
+        ),
+        Some(StackCost {
+            projection: Some(p),
+            stack,
+            ..
+        }) => match &p.cheapest {
+            Some(c) => (Some(c.usd_per_month), None),
+            None => (
+                None,
+                Some(format!(
+                    "{stack} fits none of the instance types considered"
+                )),
+            ),
+        },
+    };
+    (
+        usd,
+        why.map(|n| format!("{n}: the ratio to it is unavailable")),
+    )
+}
+
+/// The assumptions and sources behind the figures of `inputs`, to print with them.
+fn notes(aarch64: bool, inputs: &[&StackInput]) -> Vec<String> {
     let mut notes = vec![if aarch64 {
         "aarch64 types included on request: aarch64 rows apply only to stacks built for aarch64; these figures come from x86_64 builds, so those rows assume the same memory and CPU on Graviton, which was not measured".to_owned()
     } else {
         "x86_64 types only: the stacks are built for x86_64, and aarch64 rows apply only to stacks built for aarch64 (--aarch64 includes them anyway)".to_owned()
     }];
-    let inputs: Vec<&StackInput> = stacks
-        .iter()
-        .filter_map(|s| s.projection.as_ref().map(|p| &p.input))
-        .collect();
     if inputs.is_empty() || inputs.iter().any(|i| i.cpu_source == CpuSource::PerRequest) {
         notes.push(
             "figures are taken as measured at the run's own load: CPU per replica scales with R at the measured CPU per request, and memory per replica does not change with R".to_owned(),
@@ -488,7 +529,25 @@ pub fn project(summary: &Summary, prices: &[Price], fleet: &Fleet) -> CostReport
             "where the run searched for capacity (CPU per request marked \"capacity\"), CPU per replica is R over the requests per second one core held within the latency objective, instead of the CPU per request measured at one load; a capacity the load generator could not reach (≥) is a lower bound, so that CPU is planned high".to_owned(),
         );
     }
+    notes.extend(packing_notes(inputs));
+    if inputs.iter().any(|i| i.idle_vcpu.is_some()) {
+        notes.push(
+            "CPU per replica starts from the service's CPU while it sat idle in the run (JIT, garbage collection, timers), added before R × CPU per request".to_owned(),
+        );
+    }
+    notes.push(
+        "burstable types are planned within their baseline CPU (vCPU × baseline %), where they run without spending credits".to_owned(),
+    );
+    notes.push(format!(
+        "Fargate: third-party price summaries (2026), not checked against AWS: {FARGATE_USD_PER_VCPU_HOUR} USD per vCPU-hour, {FARGATE_USD_PER_GB_HOUR} USD per GB-hour (x86, us-east-1); one task per service, the smallest valid task size holding one replica with headroom, no OS reserve taken from the task"
+    ));
+    notes
+}
+
+/// How the replicas of `inputs` were packed, a note per memory source used.
+fn packing_notes(inputs: &[&StackInput]) -> Vec<String> {
     let packed_by = |source: MemorySource| inputs.iter().any(|i| i.memory_source == source);
+    let mut notes = Vec::new();
     if packed_by(MemorySource::Density) {
         notes.push(
             "packed by measured density (memory from density): memory per replica is the node's budget over the replicas that all served under load at once, each limited and reserved at its fit; headroom is added on top".to_owned(),
@@ -504,35 +563,7 @@ pub fn project(summary: &Summary, prices: &[Price], fleet: &Fleet) -> CostReport
             "packed by one process's own memory (memory from peak or load): no fit or density was measured in this run, so the packing is an extrapolation; the fit and density scenarios measure it".to_owned(),
         );
     }
-    if inputs.iter().any(|i| i.idle_vcpu.is_some()) {
-        notes.push(
-            "CPU per replica starts from the service's CPU while it sat idle in the run (JIT, garbage collection, timers), added before R × CPU per request".to_owned(),
-        );
-    }
-    notes.push(
-        "burstable types are planned within their baseline CPU (vCPU × baseline %), where they run without spending credits".to_owned(),
-    );
-    notes.push(format!(
-        "Fargate: third-party price summaries (2026), not checked against AWS: {FARGATE_USD_PER_VCPU_HOUR} USD per vCPU-hour, {FARGATE_USD_PER_GB_HOUR} USD per GB-hour (x86, us-east-1); one task per service, the smallest valid task size holding one replica with headroom, no OS reserve taken from the task"
-    ));
-    CostReport {
-        schema_version: SCHEMA_VERSION,
-        run_id: summary.run_id.clone(),
-        scenario: summary.scenario.clone(),
-        backend: summary.backend.clone(),
-        memory_counter: summary.memory_counter.clone(),
-        fleet: *fleet,
-        hours_per_month: HOURS_PER_MONTH,
-        prices_file: PRICES_FILE.to_owned(),
-        instance_types: prices.iter().map(|p| p.instance_type.clone()).collect(),
-        aarch64,
-        baseline: BASELINE_STACK.to_owned(),
-        baseline_note,
-        fargate_usd_per_vcpu_hour: FARGATE_USD_PER_VCPU_HOUR,
-        fargate_usd_per_gb_hour: FARGATE_USD_PER_GB_HOUR,
-        stacks,
-        notes,
-    }
+    notes
 }
 
 /// One stack with figures on every type of `prices`; the ratio is filled in by [`project`].
@@ -557,8 +588,8 @@ fn project_stack(input: &StackInput, prices: &[Price], fleet: &Fleet) -> Project
 mod tests {
     use super::*;
     use crate::cost::fixtures::{
-        m6i_large, measured, partly_measured, price, summary, t2_nano, t3_micro, t3_nano, t3_small,
-        with_capacity,
+        baseline, m6i_large, measured, partly_measured, price, summary, t2_nano, t3_micro, t3_nano,
+        t3_small, with_capacity,
     };
     use crate::model::CapacityLimit;
 
@@ -635,7 +666,7 @@ mod tests {
     fn a_type_too_small_for_one_replica_does_not_fit() {
         let fleet = Fleet::default();
         // 300 MiB × 1.25 = 375 MiB; t3.nano has 512 - 256 = 256 MiB: floor(256 / 375) = 0.
-        let r = row(&measured("jvm-spring", 300, 200.0), &t3_nano(), &fleet);
+        let r = row(&measured("spring-like", 300, 200.0), &t3_nano(), &fleet);
         assert_eq!(r.replicas_by_memory, 0);
         assert!(!r.fits());
         assert_eq!(r.bound, Bound::Memory);
@@ -698,7 +729,7 @@ mod tests {
         s.density = Some(density(85, 84));
         assert_eq!(stack_input(&s).unwrap().memory_source, MemorySource::Fit);
         // And the report says which, once per source used.
-        let mut peak = measured("jvm-spring", 300, 200.0);
+        let mut peak = measured("spring-like", 300, 200.0);
         peak.fit = None;
         s.density = Some(density(85, 85));
         let report = project(&summary(vec![s, peak]), &[t3_micro()], &Fleet::default());
@@ -812,17 +843,18 @@ mod tests {
     }
 
     #[test]
-    fn cheapest_and_ratio_to_jvm_spring() {
+    fn cheapest_and_ratio_to_the_baseline() {
         let prices = [t3_micro(), t3_small()];
         let report = project(
             &summary(vec![
                 measured("axum", 20, 50.0),
-                measured("jvm-spring", 200, 200.0),
+                baseline(measured("spring-like", 200, 200.0)),
             ]),
             &prices,
             &Fleet::default(),
         );
         assert_eq!(report.baseline_note, None);
+        assert_eq!(report.baseline.as_deref(), Some("spring-like"));
         // axum: t3.micro 1 instance, 7.592 (worked example). t3.small: memory
         // floor((2048 - 256) / 25) = 71, CPU floor(0.4 / 0.00625) = 64 -> 1 instance,
         // 0.0208 × 730 = 15.184. Cheapest: t3.micro.
@@ -830,7 +862,7 @@ mod tests {
         let c = axum.cheapest.as_ref().unwrap();
         assert_eq!((c.instance_type.as_str(), c.instances), ("t3.micro", 1));
         assert!(close(c.usd_per_month, 7.592));
-        // jvm-spring: 200 × 1.25 = 250 MiB, 100 × 0.2 / 1000 × 1.25 = 0.025 cores.
+        // spring-like: 200 × 1.25 = 250 MiB, 100 × 0.2 / 1000 × 1.25 = 0.025 cores.
         // t3.micro: floor(768 / 250) = 3, floor(0.2 / 0.025) = 8 -> 3, ceil(10 / 3) = 4,
         // 4 × 0.0104 × 730 = 30.368. t3.small: floor(1792 / 250) = 7, floor(0.4 / 0.025) = 16
         // -> 7, ceil(10 / 7) = 2, 2 × 0.0208 × 730 = 30.368. A tie: fewer instances win.
@@ -847,7 +879,7 @@ mod tests {
     fn stacks_without_figures_are_kept_and_the_ratio_says_why_it_is_missing() {
         let report = project(&partly_measured(), &[t3_micro()], &Fleet::default());
         let names: Vec<&str> = report.stacks.iter().map(|s| s.stack.as_str()).collect();
-        assert_eq!(names, ["axum", "go", "jvm-spring", "actix"]);
+        assert_eq!(names, ["axum", "go", "spring-like", "actix"]);
         let go = &report.stacks[1];
         assert_eq!(go.status, Status::Skipped);
         assert!(go.projection.is_none());
@@ -857,7 +889,7 @@ mod tests {
         assert_eq!(axum.ratio_to_baseline, None);
         let note = report.baseline_note.as_deref().unwrap();
         assert!(
-            note.contains("jvm-spring has no figures (failed)"),
+            note.contains("spring-like has no figures (failed)"),
             "{note}"
         );
         assert!(note.contains("unavailable"), "{note}");
@@ -871,8 +903,18 @@ mod tests {
             without
                 .baseline_note
                 .unwrap()
-                .contains("jvm-spring is not in this run")
+                .contains("the baseline (the stack declared with role = \"baseline\") was not among this run's stacks: the ratio to it is unavailable")
         );
+        // A stack is the baseline by its declaration, never by its name.
+        let named = project(
+            &summary(vec![
+                measured("axum", 20, 50.0),
+                measured("spring-like", 200, 200.0),
+            ]),
+            &[t3_micro()],
+            &Fleet::default(),
+        );
+        assert_eq!(named.baseline, None);
     }
 
     #[test]

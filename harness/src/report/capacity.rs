@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{
     self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Reference, Scale, Series, XAxis,
 };
@@ -277,7 +277,7 @@ mod tests {
             ),
             measured("go", 5, 10.0),
             with_capacity(
-                measured("jvm-spring", 200, 90.0),
+                measured("spring-like", 200, 90.0),
                 1000,
                 CapacityLimit::Slo,
                 None,
@@ -290,7 +290,7 @@ mod tests {
             view.objective
         );
         let names: Vec<&str> = view.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["hyper", "jvm-spring"]);
+        assert_eq!(names, ["hyper", "spring-like"]);
         let (hyper, jvm) = (&view.rows[0], &view.rows[1]);
         assert_eq!((hyper.per_core.as_str(), hyper.at_least), ("≥ 4000", true));
         assert_eq!(
@@ -331,12 +331,12 @@ mod tests {
     #[test]
     fn the_figures_draw_bars_markers_and_the_objective() {
         let svg = capacity_bars(&[
-            ("floor".into(), Some(20_000.0), true),
+            ("thin".into(), Some(20_000.0), true),
             ("go".into(), None, false),
             ("axum".into(), Some(9000.0), false),
         ])
         .unwrap();
-        assert!(svg.contains("floor: at least 20000 requests per second per core"));
+        assert!(svg.contains("thin: at least 20000 requests per second per core"));
         assert!(svg.contains("axum: 9000 requests per second per core"));
         assert!(svg.contains("a lower bound, the search stopped"));
         let svg = latency_vs_rate(

@@ -75,6 +75,13 @@ pub fn render(comparison: &Comparison) -> Result<String, ReportError> {
     super::render("compare.html", &page(comparison))
 }
 
+impl Renderer<Comparison> for Html {
+    type Output = Result<String, ReportError>;
+    fn render(&self, comparison: &Comparison) -> Self::Output {
+        render(comparison)
+    }
+}
+
 /// Writes `<reports_dir>/compare-<a>-vs-<b>.html` for two results folders; returns its path
 /// and the comparison, for the terminal.
 pub fn write_compare(

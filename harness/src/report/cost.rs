@@ -3,6 +3,7 @@
 
 use super::ReportError;
 use crate::cost::CostReport;
+use crate::render::{Html, Renderer};
 use crate::table::{self, CostTable};
 
 /// The cost section's context: `cost` in `report.html` and `cost.html`.
@@ -16,4 +17,11 @@ pub fn render(report: &CostReport) -> Result<String, ReportError> {
         "cost.html",
         &minijinja::context! { cost => section(report) },
     )
+}
+
+impl Renderer<CostReport> for Html {
+    type Output = Result<String, ReportError>;
+    fn render(&self, cost: &CostReport) -> Self::Output {
+        render(cost)
+    }
 }

@@ -2,57 +2,15 @@
 //! [`plots`](super::plots). Stacks sit in the tables' order (Rust, Go, JVM) in their own colour;
 //! memory, latency and boot are on log axes, where a JVM and a static binary fit together.
 
-use serde::Serialize;
-
 use super::MemorySeries;
+use super::figure::Figure;
 use super::plots::{
     self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Range, Reference, Scale, Series,
     XAxis,
 };
-use super::scorecard::{BASELINE, FLOOR};
-use super::tables::{family, grouped};
+use super::roles;
+use super::tables::grouped;
 use crate::model::{StackSummary, StepSummary, Summary};
-
-/// One figure: inline SVG, or the reason it could not be drawn.
-#[derive(Debug, Serialize)]
-pub struct Figure {
-    /// Anchor.
-    pub id: &'static str,
-    /// Title.
-    pub title: &'static str,
-    /// How to read it.
-    pub caption: String,
-    /// The SVG (generated here, never from user text).
-    pub svg: Option<String>,
-    /// Why it is missing.
-    pub error: Option<String>,
-    /// Its plots as standalone SVG files, relative to the page, when the page was published.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub files: Vec<String>,
-}
-
-impl Figure {
-    /// A figure called `title` at anchor `id`, drawn or with the reason it could not be.
-    pub(super) fn new(
-        id: &'static str,
-        title: &'static str,
-        caption: String,
-        drawn: Result<String, PlotError>,
-    ) -> Self {
-        let (svg, error) = match drawn {
-            Ok(svg) => (Some(svg), None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        Self {
-            id,
-            title,
-            caption,
-            svg,
-            error,
-            files: Vec::new(),
-        }
-    }
-}
 
 /// Most points drawn per line of the memory trace; longer traces keep every bucket's lowest
 /// and highest sample, so their shape survives.
@@ -69,7 +27,8 @@ pub(super) fn figures(
             "memory",
             "Memory per stack",
             format!(
-                "{counter} of the service, MiB, log scale: idle (ring), median under load (dot), peak (bar); the line joins idle to peak. Dashed: floor under load (a process and a socket) and jvm-spring at idle (the blog's baseline). Hover for the exact figures."
+                "{counter} of the service, MiB, log scale: idle (ring), median under load (dot), peak (bar); the line joins idle to peak.{} Hover for the exact figures.",
+                dashed(&memory_references(summary))
             ),
             memory_per_stack(summary),
         ),
@@ -117,7 +76,7 @@ fn stack_axis(summary: &Summary) -> (XAxis, Vec<(usize, &StackSummary)>) {
     let names = stacks.iter().map(|(_, s)| s.stack.clone()).collect();
     let mut groups: Vec<(String, usize, usize)> = Vec::new();
     for (k, (_, s)) in stacks.iter().enumerate() {
-        let word = family(&s.stack).word();
+        let word = s.family.word();
         match groups.last_mut() {
             Some((name, _, last)) if name == word => *last = k,
             _ => groups.push((word.to_owned(), k, k)),
@@ -139,7 +98,7 @@ fn mib(kb: Option<u64>) -> Option<f64> {
     kb.filter(|kb| *kb > 0).map(|kb| kb as f64 / 1024.0)
 }
 
-/// Idle, under load and peak per stack on a log axis, floor and jvm-spring idle as lines.
+/// Idle, under load and peak per stack on a log axis, the floor and the baseline as lines.
 fn memory_per_stack(summary: &Summary) -> Result<String, PlotError> {
     let (x, stacks) = stack_axis(summary);
     let mut plot = Plot::new(
@@ -180,18 +139,10 @@ fn memory_per_stack(summary: &Summary) -> Result<String, PlotError> {
             plot.series.push(series);
         }
     }
-    let find = |name: &str| summary.stacks.iter().find(|s| s.stack == name);
-    if let Some(floor) = find(FLOOR).and_then(|s| mib(s.load_kb.or(s.idle_kb))) {
+    for line in memory_references(summary) {
         plot.references.push(Reference {
-            y: floor,
-            label: format!("floor under load {floor:.1} MiB"),
-            colour: plots::REFERENCE.to_owned(),
-        });
-    }
-    if let Some(idle) = find(BASELINE).and_then(|s| mib(s.idle_kb)) {
-        plot.references.push(Reference {
-            y: idle,
-            label: format!("jvm-spring idle {idle:.1} MiB"),
+            y: line.mib,
+            label: line.label,
             colour: plots::REFERENCE.to_owned(),
         });
     }
@@ -200,6 +151,43 @@ fn memory_per_stack(summary: &Summary) -> Result<String, PlotError> {
         .map(|(what, marker)| Key::style(*what, Line::None, *marker))
         .collect();
     plot.svg()
+}
+
+/// A dashed line of the memory figure: a stack the others are read against.
+struct MemoryReference {
+    /// Its height, MiB.
+    mib: f64,
+    /// Its label on the figure.
+    label: String,
+    /// What it is, in the caption.
+    caption: String,
+}
+
+/// The memory figure's dashed lines: the floor under load (idle when it had no load) and the
+/// baseline at idle, for those the run measured.
+fn memory_references(summary: &Summary) -> Vec<MemoryReference> {
+    let floor = roles::floor(summary).and_then(|s| Some((s, mib(s.load_kb.or(s.idle_kb))?)));
+    let baseline = roles::baseline(summary).and_then(|s| Some((s, mib(s.idle_kb)?)));
+    let floor = floor.map(|(s, mib)| MemoryReference {
+        mib,
+        label: format!("{} under load {mib:.1} MiB", s.stack),
+        caption: format!("{} under load (a process and a socket)", s.stack),
+    });
+    let baseline = baseline.map(|(s, mib)| MemoryReference {
+        mib,
+        label: format!("{} idle {mib:.1} MiB", s.stack),
+        caption: format!("{} at idle (the blog's baseline)", s.stack),
+    });
+    floor.into_iter().chain(baseline).collect()
+}
+
+/// The caption's sentence on the dashed lines, with a space before it; empty without one.
+fn dashed(lines: &[MemoryReference]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let what: Vec<&str> = lines.iter().map(|l| l.caption.as_str()).collect();
+    format!(" Dashed: {}.", what.join(" and "))
 }
 
 /// Keeps at most about `max` points: every bucket's lowest and highest, in time order.
@@ -461,7 +449,7 @@ fn cpu(summary: &Summary) -> Result<String, PlotError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{stack, summary};
+    use crate::report::tests::{baseline, floor, stack, summary};
 
     #[test]
     fn long_traces_are_thinned_keeping_their_extremes() {
@@ -477,7 +465,7 @@ mod tests {
 
     #[test]
     fn saturated_steps_and_only_those_are_crossed() {
-        let mut a = stack("floor", 1300, 1500, 2.0);
+        let mut a = stack("thin", 1300, 1500, 2.0);
         let mut second = a.runs[0].steps[0].clone();
         second.name = "users-8".into();
         second.load_generator_bound = true;
@@ -490,25 +478,41 @@ mod tests {
             1,
             "{svg}"
         );
-        assert!(svg.contains("floor users-8: 900 rps; the load generator was saturated"));
+        assert!(svg.contains("thin users-8: 900 rps; the load generator was saturated"));
         assert!(!svg.contains("axum users-4: 250 rps; the load generator was saturated"));
     }
 
     #[test]
-    fn memory_shows_both_reference_lines() {
+    fn memory_shows_the_floor_and_the_baseline_by_their_roles() {
         let s = summary(
             "ramp",
             vec![
-                stack("floor", 1300, 1536, 2.0),
-                stack("jvm-spring", 192 * 1024, 260 * 1024, 1600.0),
+                floor(stack("thin", 1300, 1536, 2.0)),
+                baseline(stack("spring-like", 192 * 1024, 260 * 1024, 1600.0)),
             ],
         );
         let svg = memory_per_stack(&s).unwrap();
-        assert!(svg.contains("floor under load 1.5 MiB"));
-        assert!(svg.contains("jvm-spring idle 192.0 MiB"));
+        assert!(svg.contains("thin under load 1.5 MiB"));
+        assert!(svg.contains("spring-like idle 192.0 MiB"));
         assert!(
-            svg.contains("<title>jvm-spring peak: 260.10 MiB</title>"),
+            svg.contains("<title>spring-like peak: 260.10 MiB</title>"),
             "{svg}"
         );
+        let caption = &figures(&s, &MemorySeries::new(), None)[0].caption;
+        assert!(
+            caption.contains(
+                "Dashed: thin under load (a process and a socket) and spring-like at idle (the blog's baseline)."
+            ),
+            "{caption}"
+        );
+        // Without either, no line and nothing said of one.
+        let plain = summary("ramp", vec![stack("axum", 1300, 1536, 2.0)]);
+        assert!(
+            !memory_per_stack(&plain)
+                .unwrap()
+                .contains("class=\"reference\"")
+        );
+        let caption = &figures(&plain, &MemorySeries::new(), None)[0].caption;
+        assert!(!caption.contains("Dashed"), "{caption}");
     }
 }

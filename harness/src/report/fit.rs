@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{
     self, Axis, Bar, Key, Line, Marker, Plot, PlotError, Point, Reference, Scale, Series, XAxis,
 };
@@ -457,97 +457,19 @@ pub fn p99_against_limit(stacks: &ProbeSets<'_>) -> Result<String, PlotError> {
         XAxis::Values(Axis::new("memory limit MiB (log scale)", Scale::Log)),
         Axis::new("p99 ms (log scale)", Scale::Log),
     );
-    let ms = |us: u64| (us as f64 / 1000.0).max(0.001);
-    let lowest = stacks
-        .iter()
-        .flat_map(|(_, probes)| probes.iter().filter_map(|p| p.p99_us))
-        .map(ms)
-        .fold(f64::INFINITY, f64::min);
-    // Just above the bottom decade beneath half the lowest p99: apart from every real p99.
-    let bottom = if lowest.is_finite() {
-        10f64.powf((lowest / 2.0).log10().floor()) * 1.1
-    } else {
-        1.1
-    };
-    // Per limit, the stacks with a probe there that did not serve, to spread their marks.
-    let mut silent_at: Vec<(u32, Vec<usize>)> = Vec::new();
-    for (i, (_, probes)) in stacks.iter().enumerate() {
-        for p in probes.iter().filter(|p| p.p99_us.is_none()) {
-            match silent_at.iter_mut().find(|(mib, _)| *mib == p.limit_mib) {
-                Some((_, at)) if at.contains(&i) => {}
-                Some((_, at)) => at.push(i),
-                None => silent_at.push((p.limit_mib, vec![i])),
-            }
-        }
-    }
-    let nudge = |stack: usize, limit_mib: u32| {
-        silent_at
-            .iter()
-            .find(|(mib, _)| *mib == limit_mib)
-            .and_then(|(_, at)| {
-                let place = at.iter().position(|&i| i == stack)?;
-                Some(NUDGE.powf(place as f64 - (at.len() - 1) as f64 / 2.0))
-            })
-            .unwrap_or(1.0)
-    };
+    let silent = Silent::of(stacks);
     let mut shown: Vec<Option<FitVerdict>> = Vec::new();
     for (i, (name, probes)) in stacks.iter().enumerate() {
         if probes.is_empty() {
             continue;
         }
-        let colour = plots::css_colour(i);
-        let point = |p: &FitProbe| {
-            let verdict = p.verdict.map_or("not judged", FitVerdict::word);
-            match p.p99_us {
-                Some(us) => Point::new(
-                    f64::from(p.limit_mib),
-                    ms(us),
-                    format!(
-                        "{name}: {} MiB, p99 {} ms, {verdict}",
-                        p.limit_mib,
-                        sig3(us as f64 / 1000.0)
-                    ),
-                ),
-                None => Point::new(
-                    f64::from(p.limit_mib) * nudge(i, p.limit_mib),
-                    bottom,
-                    match p.reason.as_deref() {
-                        Some(reason) => format!(
-                            "{name}: {} MiB, no p99, {verdict}: {}",
-                            p.limit_mib,
-                            short(reason, REASON_CHARS)
-                        ),
-                        None => format!("{name}: {} MiB, no p99, {verdict}", p.limit_mib),
-                    },
-                ),
+        plot.legend
+            .push(Key::colour(name.clone(), plots::css_colour(i)));
+        for series in verdict_series(i, name, probes, &silent) {
+            if !shown.contains(&series.0) {
+                shown.push(series.0);
             }
-        };
-        plot.legend.push(Key::colour(name.clone(), colour.clone()));
-        for verdict in VERDICTS {
-            let mut marks: Vec<&FitProbe> =
-                probes.iter().filter(|p| p.verdict == verdict).collect();
-            if marks.is_empty() {
-                continue;
-            }
-            marks.sort_by_key(|p| p.limit_mib);
-            if !shown.contains(&verdict) {
-                shown.push(verdict);
-            }
-            let (marker, words) = style(verdict);
-            let held = verdict == Some(FitVerdict::Holds);
-            let mut series = Series::new(
-                if held {
-                    name.clone()
-                } else {
-                    format!("{name} ({words})")
-                },
-                colour.clone(),
-                if held { Line::Solid } else { Line::None },
-                marker,
-            );
-            series.class = Some(verdict.map_or("not-judged", FitVerdict::word));
-            series.points = marks.into_iter().map(point).collect();
-            plot.series.push(series);
+            plot.series.push(series.1);
         }
     }
     for verdict in VERDICTS.iter().filter(|v| shown.contains(v)) {
@@ -559,14 +481,135 @@ pub fn p99_against_limit(stacks: &ProbeSets<'_>) -> Result<String, PlotError> {
         };
         plot.legend.push(Key::style(words, line, marker));
     }
-    if !silent_at.is_empty() {
+    if !silent.at.is_empty() {
         plot.references.push(Reference {
-            y: bottom,
+            y: silent.bottom,
             label: "no p99: did not serve".to_owned(),
             colour: plots::REFERENCE.to_owned(),
         });
     }
     plot.svg()
+}
+
+/// A p99 in µs as ms on a log axis (never 0).
+fn probe_ms(us: u64) -> f64 {
+    (us as f64 / 1000.0).max(0.001)
+}
+
+/// Where the probes without a p99 go: on a line beneath every p99, spread apart per limit.
+struct Silent {
+    /// The line's height, ms: just above the bottom decade beneath half the lowest p99, apart
+    /// from every real p99.
+    bottom: f64,
+    /// Per limit, the stacks (by index) with a probe there that did not serve.
+    at: Vec<(u32, Vec<usize>)>,
+}
+
+impl Silent {
+    /// The line and the silent probes of `stacks`.
+    fn of(stacks: &ProbeSets<'_>) -> Self {
+        let lowest = stacks
+            .iter()
+            .flat_map(|(_, probes)| probes.iter().filter_map(|p| p.p99_us))
+            .map(probe_ms)
+            .fold(f64::INFINITY, f64::min);
+        let bottom = if lowest.is_finite() {
+            10f64.powf((lowest / 2.0).log10().floor()) * 1.1
+        } else {
+            1.1
+        };
+        let mut at: Vec<(u32, Vec<usize>)> = Vec::new();
+        for (i, (_, probes)) in stacks.iter().enumerate() {
+            for p in probes.iter().filter(|p| p.p99_us.is_none()) {
+                match at.iter_mut().find(|(mib, _)| *mib == p.limit_mib) {
+                    Some((_, stacks)) if stacks.contains(&i) => {}
+                    Some((_, stacks)) => stacks.push(i),
+                    None => at.push((p.limit_mib, vec![i])),
+                }
+            }
+        }
+        Self { bottom, at }
+    }
+
+    /// The factor that moves the mark of stack `stack` at `limit_mib` sideways from its
+    /// neighbours' (1 when it has none).
+    fn nudge(&self, stack: usize, limit_mib: u32) -> f64 {
+        self.at
+            .iter()
+            .find(|(mib, _)| *mib == limit_mib)
+            .and_then(|(_, at)| {
+                let place = at.iter().position(|&i| i == stack)?;
+                Some(NUDGE.powf(place as f64 - (at.len() - 1) as f64 / 2.0))
+            })
+            .unwrap_or(1.0)
+    }
+}
+
+/// The probes of stack `i` called `name`, a series per verdict (in the legend's order) with
+/// the verdict it shows.
+fn verdict_series(
+    i: usize,
+    name: &str,
+    probes: &[FitProbe],
+    silent: &Silent,
+) -> Vec<(Option<FitVerdict>, Series)> {
+    let colour = plots::css_colour(i);
+    let mut all = Vec::new();
+    for verdict in VERDICTS {
+        let mut marks: Vec<&FitProbe> = probes.iter().filter(|p| p.verdict == verdict).collect();
+        if marks.is_empty() {
+            continue;
+        }
+        marks.sort_by_key(|p| p.limit_mib);
+        let (marker, words) = style(verdict);
+        let held = verdict == Some(FitVerdict::Holds);
+        let mut series = Series::new(
+            if held {
+                name.to_owned()
+            } else {
+                format!("{name} ({words})")
+            },
+            colour.clone(),
+            if held { Line::Solid } else { Line::None },
+            marker,
+        );
+        series.class = Some(verdict.map_or("not-judged", FitVerdict::word));
+        series.points = marks
+            .into_iter()
+            .map(|p| probe_point(name, p, silent.nudge(i, p.limit_mib), silent.bottom))
+            .collect();
+        all.push((verdict, series));
+    }
+    all
+}
+
+/// One probe of the stack `name`: at its p99, or, without one, on the line at `bottom`, moved
+/// sideways by `nudge`; its title says the limit, the p99 and the verdict.
+fn probe_point(name: &str, p: &FitProbe, nudge: f64, bottom: f64) -> Point {
+    let verdict = p.verdict.map_or("not judged", FitVerdict::word);
+    match p.p99_us {
+        Some(us) => Point::new(
+            f64::from(p.limit_mib),
+            probe_ms(us),
+            format!(
+                "{name}: {} MiB, p99 {} ms, {verdict}",
+                p.limit_mib,
+                sig3(us as f64 / 1000.0)
+            ),
+        ),
+        None => Point::new(
+            f64::from(p.limit_mib) * nudge,
+            bottom,
+            match p.reason.as_deref() {
+                Some(reason) => format!(
+                    "{name}: {} MiB, no p99, {verdict}: {}",
+                    p.limit_mib,
+                    short(reason, REASON_CHARS)
+                ),
+                None => format!("{name}: {} MiB, no p99, {verdict}", p.limit_mib),
+            },
+        ),
+    }
 }
 
 /// Replicas per node per stack (bars), each stack in its colour; a stack whose replicas did
@@ -639,7 +682,8 @@ mod tests {
     use super::*;
     use crate::aggregate::fit_summary;
     use crate::cost::fixtures::{measured, summary};
-    use crate::model::{LimitBy, ReplicaRecord, StackRun};
+    use crate::model::{Family, LimitBy, ReplicaRecord, StackRun};
+    use crate::report::tests::{baseline, of};
 
     /// A probe at `limit_mib` that showed `verdict`, with a p99 when it served.
     fn probe(limit_mib: u32, verdict: FitVerdict, p99_ms: Option<f64>) -> FitProbe {
@@ -732,9 +776,10 @@ mod tests {
         stack
     }
 
+    /// A Rust stack that fits in 4 MiB.
     fn rust(name: &str) -> StackSummary {
         with_fit(
-            measured(name, 5, 10.0),
+            of(Family::Rust, measured(name, 5, 10.0)),
             vec![
                 probe(512, FitVerdict::Holds, Some(0.9)),
                 probe(8, FitVerdict::Holds, Some(1.1)),
@@ -756,14 +801,18 @@ mod tests {
         for p in &mut probes {
             p.jvm_heap_max_mib = Some(u64::from(p.limit_mib) / 2);
         }
-        with_fit(measured("jvm-plain", 200, 90.0), probes, FitLimit::Service)
+        with_fit(
+            of(Family::Jvm, measured("jvm-plain", 200, 90.0)),
+            probes,
+            FitLimit::Service,
+        )
     }
 
-    /// floor and axum fit in 4 MiB (packed at the engine's minimum), go did not run a fit,
+    /// thin and axum fit in 4 MiB (packed at the engine's minimum), go did not run a fit,
     /// jvm-plain in 200 MiB with 2 of its 10 replicas killed.
     fn run() -> Summary {
         summary(vec![
-            with_density(rust("floor"), (2048, 6, LimitFrom::EngineMinimum), 341, 341),
+            with_density(rust("thin"), (2048, 6, LimitFrom::EngineMinimum), 341, 341),
             with_density(rust("axum"), (2048, 6, LimitFrom::EngineMinimum), 341, 341),
             measured("go", 10, 20.0),
             with_density(jvm(), (2048, 200, LimitFrom::Fit), 10, 8),
@@ -798,7 +847,7 @@ mod tests {
     fn the_fit_table_has_a_line_per_search() {
         let view = fit_view(&run()).unwrap();
         let names: Vec<&str> = view.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["floor", "axum", "jvm-plain"]);
+        assert_eq!(names, ["thin", "axum", "jvm-plain"]);
         let (floor, jvm) = (&view.rows[0], &view.rows[2]);
         assert_eq!(
             (floor.fit.as_str(), floor.used.as_str(), floor.heap.as_str()),
@@ -838,7 +887,7 @@ mod tests {
     #[test]
     fn a_fit_at_the_minimum_is_an_upper_bound_and_none_says_why() {
         let at_minimum = with_fit(
-            measured("floor", 1, 1.0),
+            measured("thin", 1, 1.0),
             vec![
                 probe(512, FitVerdict::Holds, Some(0.9)),
                 probe(2, FitVerdict::Holds, Some(1.0)),
@@ -846,7 +895,7 @@ mod tests {
             FitLimit::Minimum,
         );
         let none = with_fit(
-            measured("jvm-spring", 300, 1.0),
+            measured("spring-like", 300, 1.0),
             vec![probe(512, FitVerdict::OomKilled, None)],
             FitLimit::AboveMaximum,
         );
@@ -870,7 +919,7 @@ mod tests {
         assert_eq!(
             view.headline.as_deref(),
             Some(
-                "floor: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held)."
+                "thin: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held)."
             )
         );
         let all_held = summary(vec![
@@ -884,10 +933,10 @@ mod tests {
         );
     }
 
-    /// jvm-spring, as the fits' JVM under its name (the claim's baseline).
+    /// spring-like, the fits' JVM declared as the claim's baseline.
     fn spring() -> StackSummary {
-        let mut s = jvm();
-        s.stack = "jvm-spring".into();
+        let mut s = baseline(jvm());
+        s.stack = "spring-like".into();
         s
     }
 
@@ -903,13 +952,13 @@ mod tests {
         assert_eq!(card.outcome, "held", "{}", card.verdict);
         assert_eq!(
             card.verdict,
-            "The blog's claim that a node fits many more held on this run: on a 512 MiB node under load, every Rust and Go stack had at least 2× as many replicas holding as jvm-spring (replicas that held, of those deployed): axum 85 of 85, go 56 of 56, jvm-spring 4 of 4."
+            "The blog's claim that a node fits many more held on this run: on a 512 MiB node under load, every Rust and Go stack had at least 2× as many replicas holding as spring-like (replicas that held, of those deployed): axum 85 of 85, go 56 of 56, spring-like 4 of 4."
         );
         assert_eq!(
             card.brief,
-            "axum: 85 replicas per 512 MiB node, go: 56, jvm-spring: 4."
+            "axum: 85 replicas per 512 MiB node, go: 56, spring-like: 4."
         );
-        // go with only 7 replicas holding: fewer than twice jvm-spring's 4.
+        // go with only 7 replicas holding: fewer than twice spring-like's 4.
         let short = summary(vec![
             with_density(rust("axum"), (512, 6, LimitFrom::EngineMinimum), 85, 85),
             with_density(rust("go"), (512, 9, LimitFrom::Fit), 56, 7),
@@ -919,26 +968,26 @@ mod tests {
         assert_eq!(card.outcome, "not held");
         assert!(
             card.verdict.contains(
-                "did not hold on this run: on a 512 MiB node under load, go had fewer than 2× jvm-spring's 4 replicas holding (replicas that held, of those deployed): axum 85 of 85, go 7 of 56"
+                "did not hold on this run: on a 512 MiB node under load, go had fewer than 2× spring-like's 4 replicas holding (replicas that held, of those deployed): axum 85 of 85, go 7 of 56"
             ),
             "{}",
             card.verdict
         );
-        // No jvm-spring replica held: a Rust stack with most of its replicas holding beats it;
+        // No spring-like replica held: a Rust stack with most of its replicas holding beats it;
         // one with none holding does not.
         let none = summary(vec![
-            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 67),
+            with_density(rust("thin"), (512, 6, LimitFrom::EngineMinimum), 85, 67),
             with_density(spring(), (512, 128, LimitFrom::Fit), 4, 0),
         ]);
         assert_eq!(scorecard(&none, true).outcome, "held");
         let nothing = summary(vec![
-            with_density(rust("floor"), (512, 6, LimitFrom::EngineMinimum), 85, 0),
+            with_density(rust("thin"), (512, 6, LimitFrom::EngineMinimum), 85, 0),
             with_density(spring(), (512, 128, LimitFrom::Fit), 4, 0),
         ]);
         assert_eq!(scorecard(&nothing, true).outcome, "not held");
-        // Without jvm-spring's density the claim is untested and the report says why.
+        // Without the baseline the claim is untested and the report says why.
         let alone = summary(vec![with_density(
-            rust("floor"),
+            rust("thin"),
             (512, 6, LimitFrom::EngineMinimum),
             85,
             85,
@@ -947,7 +996,7 @@ mod tests {
         assert_eq!(card.outcome, "untested");
         assert!(
             card.verdict
-                .contains("jvm-spring's density was not measured (floor 85 of 85)"),
+                .contains("the baseline (the stack declared with role = \"baseline\") was not among this run's stacks (density measured: thin 85 of 85)"),
             "{}",
             card.verdict
         );
@@ -961,7 +1010,7 @@ mod tests {
         assert_eq!(card.outcome, "held", "{}", card.verdict);
         assert!(
             card.verdict.ends_with(
-                "every Rust and Go stack survived in at most 1/2 of jvm-spring's smallest memory limit: axum 4 MiB, jvm-spring 200 MiB."
+                "every Rust and Go stack survived in at most 1/2 of spring-like's smallest memory limit: axum 4 MiB, spring-like 200 MiB."
             ),
             "{}",
             card.verdict
@@ -972,7 +1021,7 @@ mod tests {
         assert_eq!(card.outcome, "not held");
         assert!(
             card.verdict.contains(
-                "go needed more than 1/2 of jvm-spring's smallest memory limit (200 MiB): axum 4 MiB, go 150 MiB, jvm-spring 200 MiB."
+                "go needed more than 1/2 of spring-like's smallest memory limit (200 MiB): axum 4 MiB, go 150 MiB, spring-like 200 MiB."
             ),
             "{}",
             card.verdict
@@ -985,7 +1034,7 @@ mod tests {
         let density = view.density.unwrap();
         assert_eq!(density.node.as_deref(), Some("2048 MiB"));
         let names: Vec<&str> = density.rows.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["floor", "axum", "jvm-plain"]);
+        assert_eq!(names, ["thin", "axum", "jvm-plain"]);
         let (floor, jvm) = (&density.rows[0], &density.rows[2]);
         assert_eq!(
             (floor.per_node.as_str(), floor.held.as_str(), floor.all_held),
@@ -1059,7 +1108,7 @@ mod tests {
         );
         assert!(
             marks.iter().any(|(_, t)| t
-                .starts_with("floor: 2 MiB, no p99, refused: container init was OOM-killed")),
+                .starts_with("thin: 2 MiB, no p99, refused: container init was OOM-killed")),
             "{marks:?}"
         );
         assert!(svg.contains("memory limit MiB (log scale)"));
@@ -1127,7 +1176,7 @@ mod tests {
         let marks = marks(&svg);
         assert_eq!(marks.len(), 3, "two bars and a cross: {marks:?}");
         assert!(marks.iter().any(|(_, t)| t
-            == "floor: 341 replicas of 6 MiB on a 2048 MiB node, every one held under load"));
+            == "thin: 341 replicas of 6 MiB on a 2048 MiB node, every one held under load"));
         assert!(
             marks
                 .iter()
@@ -1146,7 +1195,7 @@ mod tests {
         let section = &section[..section.find("id=\"cost\"").unwrap()];
         assert!(
             section.contains(
-                "<p class=\"verdict\">floor: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held).</p>"
+                "<p class=\"verdict\">thin: 341 replicas per 2048 MiB node, axum: 341, jvm-plain: none (8 of 10 held).</p>"
             ),
             "{section}"
         );

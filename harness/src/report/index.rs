@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::calibration;
-use super::scorecard::{self, BASELINE};
+use super::roles;
+use super::scorecard;
 use super::tables::Cell;
 use super::{ReportError, render};
 use crate::backend::traits_of;
@@ -40,8 +41,10 @@ pub struct IndexRow {
     pub lowest: Cell,
     /// The highest memory under load of a Rust or Go stack, MiB.
     pub highest: Cell,
-    /// `jvm-spring` at idle, MiB.
+    /// The baseline at idle, MiB.
     pub baseline: Cell,
+    /// The baseline's name, when the run measured one.
+    pub baseline_stack: Option<String>,
     /// The headline's figures in a few words.
     pub brief: String,
     /// The report's file name, when it exists.
@@ -53,11 +56,9 @@ pub struct IndexRow {
 /// The index's row for `summary`; `report` is the report's file name when it was written.
 pub fn row(summary: &Summary, report: Option<String>) -> IndexRow {
     let card = scorecard::scorecard(summary, traits_of(summary).containers);
-    let compared: Vec<(&str, f64)> = card
-        .rows
-        .iter()
-        .filter(|r| r.family == "Rust" || r.family == "Go")
-        .filter_map(|r| Some((r.name.as_str(), r.memory.sort?)))
+    let compared: Vec<(&str, f64)> = scorecard::compared(summary)
+        .into_iter()
+        .map(|(s, mib, _)| (s.stack.as_str(), mib))
         .collect();
     let cell = |pick: Option<&(&str, f64)>| {
         pick.map_or_else(Cell::missing, |(name, v)| Cell {
@@ -69,10 +70,8 @@ pub fn row(summary: &Summary, report: Option<String>) -> IndexRow {
     };
     let lowest = compared.iter().min_by(|a, b| a.1.total_cmp(&b.1));
     let highest = compared.iter().max_by(|a, b| a.1.total_cmp(&b.1));
-    let baseline = summary
-        .stacks
-        .iter()
-        .find(|s| s.stack == BASELINE)
+    let base = roles::baseline(summary);
+    let baseline = base
         .and_then(|s| s.idle_kb)
         .map_or_else(Cell::missing, |kb| Cell::value(kb as f64 / 1024.0, 1));
     IndexRow {
@@ -97,6 +96,7 @@ pub fn row(summary: &Summary, report: Option<String>) -> IndexRow {
         lowest: cell(lowest),
         highest: cell(highest),
         baseline,
+        baseline_stack: base.map(|b| b.stack.clone()),
         brief: card.brief,
         report,
         commit: "-".to_owned(),
@@ -135,6 +135,7 @@ pub fn calibration_row(id: &str, c: &Calibration, report: Option<String>) -> Ind
         lowest: Cell::missing(),
         highest: Cell::missing(),
         baseline: Cell::missing(),
+        baseline_stack: None,
         brief,
         report,
         commit: "-".to_owned(),
@@ -225,6 +226,27 @@ fn local_link(reports_dir: &Path, id: &str) -> Option<String> {
     reports_dir.join(&file).exists().then_some(file)
 }
 
+/// The runs as the index shows them, and the one baseline they all measured (its name heads
+/// the column) if they agree; if they do not, each figure's title names its stack.
+fn name_baselines(runs: &[IndexRow]) -> (Vec<IndexRow>, Option<String>) {
+    let mut names: Vec<&str> = runs
+        .iter()
+        .filter_map(|r| r.baseline_stack.as_deref())
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut runs = runs.to_vec();
+    if let [one] = names[..] {
+        return (runs, Some(one.to_owned()));
+    }
+    for run in &mut runs {
+        if let Some(name) = &run.baseline_stack {
+            run.baseline.title = Some(format!("{name} at idle"));
+        }
+    }
+    (runs, None)
+}
+
 /// Writes `reports_dir/index.html`: every run found under `results_root`, and what could not
 /// be read there.
 pub fn write_index(results_root: &Path, reports_dir: &Path) -> Result<PathBuf, ReportError> {
@@ -254,9 +276,12 @@ fn write_page(
     unread: &[String],
     published: bool,
 ) -> Result<PathBuf, ReportError> {
+    let (runs, baseline) = name_baselines(runs);
     let html = render(
         "index.html",
-        &minijinja::context! { runs => runs, unread => unread, published => published },
+        &minijinja::context! {
+            runs => runs, unread => unread, published => published, baseline => baseline
+        },
     )?;
     let path = dir.join("index.html");
     fs::create_dir_all(dir).map_err(|source| ReportError::Write {
@@ -273,7 +298,7 @@ fn write_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{stack, summary};
+    use crate::report::tests::{baseline, floor, stack, summary};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -285,8 +310,8 @@ mod tests {
                 "b-older",
                 1_767_225_600,
                 vec![
-                    stack("floor", 1300, 1536, 2.0),
-                    stack("jvm-spring", 192 * 1024, 260 * 1024, 1600.0),
+                    floor(stack("thin", 1300, 1536, 2.0)),
+                    baseline(stack("spring-like", 192 * 1024, 260 * 1024, 1600.0)),
                 ],
             ),
             (
@@ -311,7 +336,7 @@ mod tests {
         assert_eq!(rows[0].report, None, "no report written, no link");
         assert_eq!(rows[1].outcome, "held");
         assert_eq!(rows[1].lowest.text, "1.5");
-        assert_eq!(rows[1].lowest.spread.as_deref(), Some("floor"));
+        assert_eq!(rows[1].lowest.spread.as_deref(), Some("thin"));
         assert_eq!(rows[1].baseline.text, "192.0");
         assert_eq!(rows[1].report.as_deref(), Some("b-older.html"));
 
@@ -319,5 +344,27 @@ mod tests {
         assert!(page.contains("<table class=\"sortable"), "sortable");
         assert!(page.contains("href=\"b-older.html\""));
         assert!(page.find("a-newer").unwrap() < page.find("b-older").unwrap());
+        assert!(page.contains("<th>spring-like idle MiB</th>"), "{page}");
+        assert!(page.contains("far less memory than spring-like at idle"));
+    }
+
+    #[test]
+    fn runs_with_different_baselines_name_each_one_in_its_figure() {
+        let run = |id: &str, name: &str| {
+            let mut s = summary("ramp", vec![baseline(stack(name, 1024, 2048, 1.0))]);
+            s.run_id = id.into();
+            row(&s, None)
+        };
+        let one = [run("a", "spring-like"), run("b", "spring-like")];
+        let (rows, name) = name_baselines(&one);
+        assert_eq!(name.as_deref(), Some("spring-like"));
+        assert_eq!(rows[0].baseline.title, None);
+        let two = [run("a", "spring-like"), run("b", "quarkus-like")];
+        let (rows, name) = name_baselines(&two);
+        assert_eq!(name, None, "the column is the baseline's, unnamed");
+        assert_eq!(
+            rows[1].baseline.title.as_deref(),
+            Some("quarkus-like at idle")
+        );
     }
 }

@@ -5,10 +5,9 @@
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{self, Axis, Key, Line, Marker, Point, Scale, Series, XAxis};
 use crate::model::{StackSummary, Summary};
-use crate::stacks;
 use crate::table::sig3;
 
 /// The ladder section.
@@ -106,47 +105,72 @@ pub struct RungRow {
 
 /// The section, when the run measured a rung.
 pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
-    let rows: Vec<RungRow> = summary
+    let rows = rung_rows(summary);
+    let capacity = rows.iter().any(|r| r.capacity != "-");
+    (!rows.is_empty()).then(|| LadderView {
+        capacity,
+        rows,
+        scrapes: scrape_lines(summary),
+        spans: span_lines(summary),
+        figures: figures(summary),
+    })
+}
+
+/// One row per rung of the run, beside its base when the run measured it.
+fn rung_rows(summary: &Summary) -> Vec<RungRow> {
+    summary
         .stacks
         .iter()
         .enumerate()
-        .filter(|(_, s)| stacks::lookup(&s.stack).is_some_and(|st| st.rung().is_some()))
+        .filter(|(_, s)| s.rung.is_some())
         .map(|(i, rung)| {
-            let base_name = stacks::lookup(&rung.stack).map_or("", |s| s.base_name());
-            let base = summary.stacks.iter().find(|s| s.stack == base_name);
-            let pair = |f: &dyn Fn(&StackSummary) -> Option<f64>, digits: fn(f64) -> String| match (
-                f(rung),
-                base.and_then(f),
-            ) {
-                (Some(mine), Some(theirs)) => {
-                    let delta = mine - theirs;
-                    let sign = if delta >= 0.0 { "+" } else { "-" };
-                    format!("{} ({sign}{})", digits(mine), digits(delta.abs()))
-                }
-                (Some(mine), None) => digits(mine),
-                (None, _) => "-".to_owned(),
-            };
-            let mib = |kb: Option<u64>| kb.map(|kb| kb as f64 / 1024.0);
-            RungRow {
-                name: rung.stack.clone(),
-                colour: plots::css_colour(i),
-                base: base.map_or("-".to_owned(), |b| b.stack.clone()),
-                idle: pair(&|s| mib(s.idle_kb), |x| format!("{x:.1}")),
-                load: pair(&|s| mib(s.load_kb), |x| format!("{x:.1}")),
-                size: pair(&deployed_mb, |x| format!("{x:.2}")),
-                boot: pair(&|s| s.boot_ms.as_ref().map(|b| b.median), sig3),
-                p50: pair(&|s| s.p50_us.map(|u| u as f64), |x| format!("{x:.0}")),
-                p99: pair(&|s| s.p99_us.map(|u| u as f64), |x| format!("{x:.0}")),
-                cpu: pair(&|s| s.cpu_ms_per_1000, sig3),
-                drift: pair(&|s| s.drift_kb_per_min, |x| format!("{x:.0}")),
-                capacity: match rung.capacity.as_ref() {
-                    Some(c) if c.at_least => format!("≥ {}", pair(&rps_per_core, sig3)),
-                    _ => pair(&rps_per_core, sig3),
-                },
-            }
+            let base = summary
+                .stacks
+                .iter()
+                .find(|s| Some(&s.stack) == rung.base.as_ref());
+            rung_row(i, rung, base)
         })
-        .collect();
-    let scrapes = summary
+        .collect()
+}
+
+/// The rung at index `i` of the run beside `base`: each figure, and its difference from the
+/// base's.
+fn rung_row(i: usize, rung: &StackSummary, base: Option<&StackSummary>) -> RungRow {
+    let pair = |f: &dyn Fn(&StackSummary) -> Option<f64>, digits: fn(f64) -> String| match (
+        f(rung),
+        base.and_then(f),
+    ) {
+        (Some(mine), Some(theirs)) => {
+            let delta = mine - theirs;
+            let sign = if delta >= 0.0 { "+" } else { "-" };
+            format!("{} ({sign}{})", digits(mine), digits(delta.abs()))
+        }
+        (Some(mine), None) => digits(mine),
+        (None, _) => "-".to_owned(),
+    };
+    let mib = |kb: Option<u64>| kb.map(|kb| kb as f64 / 1024.0);
+    RungRow {
+        name: rung.stack.clone(),
+        colour: plots::css_colour(i),
+        base: base.map_or("-".to_owned(), |b| b.stack.clone()),
+        idle: pair(&|s| mib(s.idle_kb), |x| format!("{x:.1}")),
+        load: pair(&|s| mib(s.load_kb), |x| format!("{x:.1}")),
+        size: pair(&deployed_mb, |x| format!("{x:.2}")),
+        boot: pair(&|s| s.boot_ms.as_ref().map(|b| b.median), sig3),
+        p50: pair(&|s| s.p50_us.map(|u| u as f64), |x| format!("{x:.0}")),
+        p99: pair(&|s| s.p99_us.map(|u| u as f64), |x| format!("{x:.0}")),
+        cpu: pair(&|s| s.cpu_ms_per_1000, sig3),
+        drift: pair(&|s| s.drift_kb_per_min, |x| format!("{x:.0}")),
+        capacity: match rung.capacity.as_ref() {
+            Some(c) if c.at_least => format!("≥ {}", pair(&rps_per_core, sig3)),
+            _ => pair(&rps_per_core, sig3),
+        },
+    }
+}
+
+/// One line per repeat that Prometheus scraped (a `metrics` rung's).
+fn scrape_lines(summary: &Summary) -> Vec<ScrapeLine> {
+    summary
         .stacks
         .iter()
         .enumerate()
@@ -170,8 +194,12 @@ pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
                 })
             })
         })
-        .collect();
-    let spans = summary
+        .collect()
+}
+
+/// One line per repeat whose spans the OTLP receiver got (a `tracing` rung's).
+fn span_lines(summary: &Summary) -> Vec<SpanLine> {
+    summary
         .stacks
         .iter()
         .enumerate()
@@ -198,15 +226,7 @@ pub fn ladder_view(summary: &Summary) -> Option<LadderView> {
                 })
             })
         })
-        .collect();
-    let capacity = rows.iter().any(|r| r.capacity != "-");
-    (!rows.is_empty()).then(|| LadderView {
-        capacity,
-        rows,
-        scrapes,
-        spans,
-        figures: figures(summary),
-    })
+        .collect()
 }
 
 /// The rungs in the order a stack climbs them; the figures' x axis keeps those the run has.
@@ -276,9 +296,6 @@ const METRICS: [Metric; 6] = [
 /// One figure per metric: the rungs the run measured along x, a line per stack that has a
 /// rung, in the colour of the stack's first row.
 fn figures(summary: &Summary) -> Vec<Figure> {
-    let rung_of = |s: &StackSummary| {
-        stacks::lookup(&s.stack).map(|st| (st.base_name(), st.rung().unwrap_or("base")))
-    };
     // Each row's index in the run (its colour), base stack and rung.
     let climbed: Vec<(usize, &str, &str)> = summary
         .stacks
@@ -369,6 +386,16 @@ fn figures(summary: &Summary) -> Vec<Figure> {
         .collect()
 }
 
+/// A row's base stack and its rung on the ladder: `base` for a stack itself; `None` for a
+/// landscape variant, which is on no ladder.
+fn rung_of(s: &StackSummary) -> Option<(&str, &str)> {
+    match (&s.base, &s.rung) {
+        (Some(base), Some(rung)) => Some((base, rung)),
+        (None, _) => Some((&s.stack, "base")),
+        (Some(_), None) => None,
+    }
+}
+
 /// A difference in three significant figures, with its sign.
 fn signed(delta: f64) -> String {
     let sign = if delta >= 0.0 { "+" } else { "-" };
@@ -394,12 +421,12 @@ fn deployed_mb(stack: &StackSummary) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::tests::{stack, summary};
+    use crate::report::tests::{built_on, stack, summary};
     use crate::report::{MemorySeries, page, render};
 
     #[test]
     fn a_metrics_rungs_scrapes_have_a_line_per_repeat() {
-        let mut rung = stack("go@metrics", 2048, 3072, 3.0);
+        let mut rung = built_on(stack("go@metrics", 2048, 3072, 3.0), "go", Some("metrics"));
         rung.runs[0].scrapes = Some(crate::model::ScrapeRun {
             server: "prometheus, version 2.42.0".into(),
             interval_s: 1.0,
@@ -431,7 +458,11 @@ mod tests {
 
     #[test]
     fn a_tracing_rungs_spans_are_set_against_its_requests() {
-        let mut rung = stack("axum@tracing-10", 2048, 3072, 3.0);
+        let mut rung = built_on(
+            stack("axum@tracing-10", 2048, 3072, 3.0),
+            "axum",
+            Some("tracing-10"),
+        );
         rung.runs[0].spans = Some(crate::aggregate::span_run(0.1, 4, 130, 98, 1000, 26_000, 0));
         let s = summary("ladder", vec![stack("axum", 1024, 2048, 2.5), rung]);
         let view = ladder_view(&s).unwrap();
@@ -450,7 +481,7 @@ mod tests {
 
     #[test]
     fn a_rung_is_set_beside_its_base_with_the_difference() {
-        let mut rung = stack("axum@log", 2048, 3072, 3.0);
+        let mut rung = built_on(stack("axum@log", 2048, 3072, 3.0), "axum", Some("log"));
         rung.cpu_ms_per_1000 = Some(55.0);
         rung.p50_us = Some(140);
         let mut base = stack("axum", 1024, 2048, 2.5);
@@ -479,11 +510,15 @@ mod tests {
             "ladder",
             vec![
                 stack("axum", 1024, 2048, 2.5),
-                stack("axum@log", 1024, 3072, 2.5),
-                stack("axum@tracing", 1024, 5120, 2.5),
+                built_on(stack("axum@log", 1024, 3072, 2.5), "axum", Some("log")),
+                built_on(
+                    stack("axum@tracing", 1024, 5120, 2.5),
+                    "axum",
+                    Some("tracing"),
+                ),
                 stack("go", 4096, 8192, 2.0),
-                stack("go@log", 4096, 9216, 2.0),
-                stack("floor", 512, 1024, 1.0),
+                built_on(stack("go@log", 4096, 9216, 2.0), "go", Some("log")),
+                stack("thin", 512, 1024, 1.0),
             ],
         );
         let view = ladder_view(&s).unwrap();
@@ -512,7 +547,7 @@ mod tests {
             "{load}"
         );
         assert!(load.contains("go@log: 9 MiB (+1 over go)"), "{load}");
-        assert!(!load.contains("floor"), "a stack without rungs has no line");
+        assert!(!load.contains("thin"), "a stack without rungs has no line");
         let mut page = page(&s, None, &MemorySeries::new(), ".");
         page.ladder = Some(view);
         let html = render("report.html", &page).unwrap();
@@ -523,7 +558,14 @@ mod tests {
     fn no_rung_no_section_and_a_rung_alone_has_no_difference() {
         let s = summary("ramp", vec![stack("axum", 1024, 2048, 2.5)]);
         assert!(ladder_view(&s).is_none());
-        let s = summary("ladder", vec![stack("go@log", 1024, 2048, 2.5)]);
+        let s = summary(
+            "ladder",
+            vec![built_on(
+                stack("go@log", 1024, 2048, 2.5),
+                "go",
+                Some("log"),
+            )],
+        );
         let row = &ladder_view(&s).unwrap().rows[0];
         assert_eq!((row.base.as_str(), row.idle.as_str()), ("-", "1.0"));
     }

@@ -7,11 +7,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{self, Axis, Key, Line, Marker, Plot, PlotError, Point, Range, Series, XAxis};
 use crate::model::{LandscapeRun, Observed, StackSummary, StepSummary, Summary};
 use crate::results::{self, BreakerRow, Row};
-use crate::stacks::{self, VARIANT_SUFFIX};
 use crate::stats::median;
 use crate::table::sig3;
 
@@ -87,137 +86,34 @@ pub struct StepRow {
 /// The section, when the run deployed a downstream.
 pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
     let info = summary.downstream.as_ref()?;
-    let colour = |name: &str| {
-        plots::css_colour(
-            summary
-                .stacks
-                .iter()
-                .position(|s| s.stack == name)
-                .unwrap_or(0),
-        )
-    };
-    let variants: Vec<&StackSummary> = summary
-        .stacks
-        .iter()
-        .filter(|s| s.stack.ends_with(VARIANT_SUFFIX))
-        .collect();
+    let variants: Vec<&StackSummary> = summary.stacks.iter().filter(|s| s.is_variant()).collect();
     let rows = variants
         .iter()
         .map(|v| {
-            let base_name = stacks::lookup(&v.stack).map_or("", |s| s.base_name());
-            let base = summary.stacks.iter().find(|s| s.stack == base_name);
-            let pair = |f: &dyn Fn(&StackSummary) -> Option<f64>, digits: fn(f64) -> String| {
-                let mine = f(v).map_or("-".to_owned(), digits);
-                match base.and_then(f) {
-                    Some(theirs) => format!("{mine} ({})", digits(theirs)),
-                    None => mine,
-                }
-            };
-            let steps = measured(v);
-            let quotes_kb: Vec<f64> = steps
+            let base = summary
+                .stacks
                 .iter()
-                .filter_map(|s| s.downstream.and_then(|d| d.rss_kb))
-                .map(|kb| kb as f64)
-                .collect();
-            let (quotes_cpu_ms, served) = steps.iter().fold((0.0, 0.0), |(cpu, n), s| {
-                let served = s.requests.saturating_sub(s.errors) as f64;
-                match s.downstream.and_then(|d| d.cpu_ms_per_1000) {
-                    Some(per) => (cpu + per * served / 1000.0, n + served),
-                    None => (cpu, n),
-                }
-            });
-            let (probes, closed) =
-                landscapes(v).fold((0, 0), |(p, c), l| (p + l.probes, c + l.seen[0]));
-            CostRow {
-                name: v.stack.clone(),
-                colour: colour(&v.stack),
-                base: base.map_or("-".to_owned(), |b| b.stack.clone()),
-                memory: pair(&|s| s.load_kb.map(|kb| kb as f64 / 1024.0), |x| {
-                    format!("{x:.1}")
-                }),
-                cpu: pair(&|s| s.cpu_ms_per_1000, sig3),
-                p50: pair(&|s| s.p50_us.map(|u| u as f64), |x| format!("{x:.0}")),
-                p99: pair(&|s| s.p99_us.map(|u| u as f64), |x| format!("{x:.0}")),
-                quotes_memory: median(&quotes_kb)
-                    .map_or("-".to_owned(), |kb| format!("{:.1}", kb / 1024.0)),
-                quotes_cpu: if served > 0.0 {
-                    sig3(quotes_cpu_ms / served * 1000.0)
-                } else {
-                    "-".to_owned()
-                },
-                with_quote: if probes > 0 {
-                    format!("{:.1} % of {probes}", 100.0 * closed as f64 / probes as f64)
-                } else {
-                    "-".to_owned()
-                },
-            }
+                .find(|s| Some(&s.stack) == v.base.as_ref());
+            cost_row(v, base, colour(summary, &v.stack))
         })
         .collect();
-    let faulted: Vec<&&StackSummary> = variants
-        .iter()
+    let faulted: Vec<&StackSummary> = variants
+        .into_iter()
         .filter(|v| landscapes(v).any(|l| !l.faults.is_empty()))
         .collect();
     let probes = results::read_rows::<BreakerRow>(&dir.join(BreakerRow::FILE)).ok();
     let mut resilience = Vec::new();
     let mut breakers = Vec::new();
     for v in &faulted {
-        let Some(run) = v.runs.iter().find(|r| r.landscape.is_some()) else {
+        let Some(landscape) = v.runs.iter().find_map(|r| r.landscape.as_ref()) else {
             continue;
         };
-        let landscape = run.landscape.as_ref().expect("found above");
-        let mut fault = "as started".to_owned();
-        for step in run.steps.iter().filter(|s| !s.warmup) {
-            if let Some(f) = landscape.faults.iter().find(|f| f.step == step.name) {
-                fault = f.fault.clone();
-            }
-            let seeded = step.kinds.iter().find(|k| k.kind == "seeded");
-            let ms = |us: u64| sig3(us as f64 / 1000.0);
-            let max_us = seeded.map_or(0, |k| k.max_us);
-            resilience.push(StepRow {
-                name: v.stack.clone(),
-                colour: colour(&v.stack),
-                step: step.name.clone(),
-                fault: fault.clone(),
-                p99: seeded.map_or("-".to_owned(), |k| ms(k.p99_us)),
-                max: ms(max_us),
-                bounded: (max_us as f64) <= BOUND_MS * 1000.0,
-                intended_p99: seeded
-                    .and_then(|k| k.intended.as_ref())
-                    .map_or("-".to_owned(), |i| ms(i.p99_us)),
-                errors: step.errors,
-                seen: probes
-                    .as_deref()
-                    .map_or("-".to_owned(), |rows| seen_in(rows, &v.stack, &step.name)),
-            });
-        }
+        resilience.extend(step_rows(summary, v, probes.as_deref()));
         breakers.push(breaker_line(&v.stack, landscape));
     }
     let figures = faulted
         .iter()
-        .map(|v| {
-            let drawn = match &probes {
-                Some(rows) => probes_over_time(&v.stack, rows),
-                None => Err(PlotError {
-                    figure: format!("{} breaker", v.stack),
-                    message: format!("{} could not be read", BreakerRow::FILE),
-                }),
-            };
-            let faults = v
-                .runs
-                .iter()
-                .find_map(|r| r.landscape.as_ref())
-                .map(fault_times)
-                .unwrap_or_default();
-            Figure::new(
-                "breaker",
-                "The breaker over time",
-                format!(
-                    "{}: every probe (one seeded account on a fresh connection every probe interval), its answer's time in ms (log scale) against seconds since the first fault, coloured by what the answer said: a quote (closed), a failed call's warning (failing), the circuit-open warning (open, no call made), or no valid account (broken). The grey bars mark the faults the harness gave quotes{faults}.",
-                    v.stack
-                ),
-                drawn,
-            )
-        })
+        .map(|v| breaker_figure(v, probes.as_deref()))
         .collect();
     Some(LandscapeView {
         placement: format!(
@@ -232,6 +128,126 @@ pub fn landscape_view(summary: &Summary, dir: &Path) -> Option<LandscapeView> {
         breakers,
         figures,
     })
+}
+
+/// The colour of the stack called `name`: its index in the run's.
+fn colour(summary: &Summary, name: &str) -> String {
+    plots::css_colour(
+        summary
+            .stacks
+            .iter()
+            .position(|s| s.stack == name)
+            .unwrap_or(0),
+    )
+}
+
+/// The variant `v` beside its `base`, in `colour`: what the call to quotes costs, and what
+/// quotes itself used.
+fn cost_row(v: &StackSummary, base: Option<&StackSummary>, colour: String) -> CostRow {
+    let pair = |f: &dyn Fn(&StackSummary) -> Option<f64>, digits: fn(f64) -> String| {
+        let mine = f(v).map_or("-".to_owned(), digits);
+        match base.and_then(f) {
+            Some(theirs) => format!("{mine} ({})", digits(theirs)),
+            None => mine,
+        }
+    };
+    let steps = measured(v);
+    let quotes_kb: Vec<f64> = steps
+        .iter()
+        .filter_map(|s| s.downstream.and_then(|d| d.rss_kb))
+        .map(|kb| kb as f64)
+        .collect();
+    let (quotes_cpu_ms, served) = steps.iter().fold((0.0, 0.0), |(cpu, n), s| {
+        let served = s.requests.saturating_sub(s.errors) as f64;
+        match s.downstream.and_then(|d| d.cpu_ms_per_1000) {
+            Some(per) => (cpu + per * served / 1000.0, n + served),
+            None => (cpu, n),
+        }
+    });
+    let (probes, closed) = landscapes(v).fold((0, 0), |(p, c), l| (p + l.probes, c + l.seen[0]));
+    CostRow {
+        name: v.stack.clone(),
+        colour,
+        base: base.map_or("-".to_owned(), |b| b.stack.clone()),
+        memory: pair(&|s| s.load_kb.map(|kb| kb as f64 / 1024.0), |x| {
+            format!("{x:.1}")
+        }),
+        cpu: pair(&|s| s.cpu_ms_per_1000, sig3),
+        p50: pair(&|s| s.p50_us.map(|u| u as f64), |x| format!("{x:.0}")),
+        p99: pair(&|s| s.p99_us.map(|u| u as f64), |x| format!("{x:.0}")),
+        quotes_memory: median(&quotes_kb)
+            .map_or("-".to_owned(), |kb| format!("{:.1}", kb / 1024.0)),
+        quotes_cpu: if served > 0.0 {
+            sig3(quotes_cpu_ms / served * 1000.0)
+        } else {
+            "-".to_owned()
+        },
+        with_quote: if probes > 0 {
+            format!("{:.1} % of {probes}", 100.0 * closed as f64 / probes as f64)
+        } else {
+            "-".to_owned()
+        },
+    }
+}
+
+/// One row per measured step of the variant `v`'s first repeat under faults: the fault the
+/// downstream had, latency against [`BOUND_MS`], and what the `probes` saw.
+fn step_rows(summary: &Summary, v: &StackSummary, probes: Option<&[BreakerRow]>) -> Vec<StepRow> {
+    let Some(run) = v.runs.iter().find(|r| r.landscape.is_some()) else {
+        return Vec::new();
+    };
+    let landscape = run.landscape.as_ref().expect("found above");
+    let mut rows = Vec::new();
+    let mut fault = "as started".to_owned();
+    for step in run.steps.iter().filter(|s| !s.warmup) {
+        if let Some(f) = landscape.faults.iter().find(|f| f.step == step.name) {
+            fault = f.fault.clone();
+        }
+        let seeded = step.kinds.iter().find(|k| k.kind == "seeded");
+        let ms = |us: u64| sig3(us as f64 / 1000.0);
+        let max_us = seeded.map_or(0, |k| k.max_us);
+        rows.push(StepRow {
+            name: v.stack.clone(),
+            colour: colour(summary, &v.stack),
+            step: step.name.clone(),
+            fault: fault.clone(),
+            p99: seeded.map_or("-".to_owned(), |k| ms(k.p99_us)),
+            max: ms(max_us),
+            bounded: (max_us as f64) <= BOUND_MS * 1000.0,
+            intended_p99: seeded
+                .and_then(|k| k.intended.as_ref())
+                .map_or("-".to_owned(), |i| ms(i.p99_us)),
+            errors: step.errors,
+            seen: probes.map_or("-".to_owned(), |rows| seen_in(rows, &v.stack, &step.name)),
+        });
+    }
+    rows
+}
+
+/// The variant `v`'s probes over time, from `probes` (`None`: the file could not be read).
+fn breaker_figure(v: &StackSummary, probes: Option<&[BreakerRow]>) -> Figure {
+    let drawn = match probes {
+        Some(rows) => probes_over_time(&v.stack, rows),
+        None => Err(PlotError {
+            figure: format!("{} breaker", v.stack),
+            message: format!("{} could not be read", BreakerRow::FILE),
+        }),
+    };
+    let faults = v
+        .runs
+        .iter()
+        .find_map(|r| r.landscape.as_ref())
+        .map(fault_times)
+        .unwrap_or_default();
+    Figure::new(
+        "breaker",
+        "The breaker over time",
+        format!(
+            "{}: every probe (one seeded account on a fresh connection every probe interval), its answer's time in ms (log scale) against seconds since the first fault, coloured by what the answer said: a quote (closed), a failed call's warning (failing), the circuit-open warning (open, no call made), or no valid account (broken). The grey bars mark the faults the harness gave quotes{faults}.",
+            v.stack
+        ),
+        drawn,
+    )
 }
 
 /// The probes of `stack` in `step` by what they saw: `closed / failing / open / broken`.

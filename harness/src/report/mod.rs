@@ -5,19 +5,23 @@
 //! A report is one section per template block of `report.html`; each section's context comes
 //! from its own module: [`scorecard`] (the headline), [`tables`] (stacks, steps, noise),
 //! [`figures`] drawn by [`plots`], [`capacity`], [`fit`] (fit and density), [`battery`],
-//! [`cost`]; [`index`] lists the runs.
+//! [`cost`]; [`index`] lists the runs. The stacks every figure is read against (the baseline
+//! and the floor) are found by the role their declaration gives them, in `roles`, never by
+//! name.
 
 pub mod battery;
 pub mod calibration;
 pub mod capacity;
 pub mod compare;
 pub mod cost;
+mod figure;
 pub mod figures;
 pub mod fit;
 pub mod index;
 pub mod ladder;
 pub mod landscape;
 pub mod plots;
+pub(crate) mod roles;
 pub mod scorecard;
 pub mod spectrum;
 pub mod tables;
@@ -25,7 +29,7 @@ pub mod tables;
 use battery::battery_view;
 pub use battery::{BatteryCaseRow, BatteryRow, BatteryView};
 pub use compare::{write_compare, write_compare_rungs};
-pub use figures::Figure;
+pub use figure::Figure;
 use figures::figures;
 pub use index::write_index;
 pub use scorecard::Scorecard;
@@ -41,7 +45,7 @@ use serde::Serialize;
 use crate::backend::traits_of;
 use crate::cost::{Fleet, Price, PriceError, project};
 use crate::env::Environment as RunEnvironment;
-use crate::model::{BackendTraits, Summary};
+use crate::model::{BackendTraits, StackRun, StackSummary, Summary};
 use crate::render::{Html, Renderer};
 use crate::results;
 use crate::table::{self, CostTable};
@@ -233,6 +237,13 @@ pub fn build(
     Ok((summary, page))
 }
 
+impl Renderer<ReportPage> for Html {
+    type Output = Result<String, ReportError>;
+    fn render(&self, page: &ReportPage) -> Self::Output {
+        render("report.html", page)
+    }
+}
+
 impl ReportPage {
     /// Every figure of the page, in its order: the stacks', then each section's.
     pub fn figures_mut(&mut self) -> impl Iterator<Item = &mut Figure> {
@@ -283,74 +294,8 @@ pub fn page(
         noise: tables::noise(summary),
         steps: tables::step_rows(summary),
         figures: figures(summary, memory, env.map(|e| e.sample_interval_ms)),
-        files: [
-            "summary.json",
-            "env.json",
-            "scenario.toml",
-            "memory.csv",
-            "cpu.csv",
-            "latency.csv",
-            "boot.csv",
-        ]
-        .iter()
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.runs.iter().any(|r| r.battery.is_some()))
-                .then_some(&"battery.csv"),
-        )
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.capacity.is_some())
-                .then_some(&"capacity.csv"),
-        )
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.runs.iter().any(|r| r.fit.is_some()))
-                .then_some(&"fit.csv"),
-        )
-        .chain(
-            summary
-                .stacks
-                .iter()
-                .any(|s| s.runs.iter().any(|r| r.density.is_some()))
-                .then_some(&"density.csv"),
-        )
-        .chain(
-            summary
-                .downstream
-                .is_some()
-                .then_some(["downstream.csv", "breaker.csv"].iter())
-                .into_iter()
-                .flatten(),
-        )
-        .map(|f| ((*f).to_owned(), link(to_results, f)))
-        .collect(),
-        harness: format!(
-            "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the whole harness used {} of a core while services sat idle; the harness's peak RSS was {}.",
-            summary.harness.samples,
-            summary
-                .harness
-                .sampler_cpu_us_per_sample
-                .map_or("-".into(), |v| format!("{v:.0}")),
-            summary
-                .harness
-                .sampler_core_pct
-                .map_or("-".into(), |v| format!("{v:.2} %")),
-            summary
-                .harness
-                .idle_core_pct
-                .map_or("-".into(), |v| format!("{v:.2} %")),
-            summary
-                .harness
-                .harness_peak_kb
-                .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
-        ),
+        files: files(summary, to_results),
+        harness: harness_cost(summary),
         repeats_note: summary
             .stacks
             .iter()
@@ -370,6 +315,57 @@ pub fn page(
         left_behind: summary.left_behind.clone(),
         site_index: None,
     }
+}
+
+/// The run's raw files a page links to, in the page's order, as name and link (those the run
+/// wrote only for a battery, a capacity, fit or density search or a downstream when it had one).
+fn files(summary: &Summary, to_results: &str) -> Vec<(String, String)> {
+    let any = |has: fn(&StackSummary) -> bool| summary.stacks.iter().any(has);
+    let any_run = |has: fn(&StackRun) -> bool| any_stack_run(summary, has);
+    let mut names = vec![
+        "summary.json",
+        "env.json",
+        "scenario.toml",
+        "memory.csv",
+        "cpu.csv",
+        "latency.csv",
+        "boot.csv",
+    ];
+    let optional = [
+        (any_run(|r| r.battery.is_some()), "battery.csv"),
+        (any(|s| s.capacity.is_some()), "capacity.csv"),
+        (any_run(|r| r.fit.is_some()), "fit.csv"),
+        (any_run(|r| r.density.is_some()), "density.csv"),
+    ];
+    names.extend(optional.iter().filter(|(has, _)| *has).map(|(_, f)| *f));
+    if summary.downstream.is_some() {
+        names.extend(["downstream.csv", "breaker.csv"]);
+    }
+    names
+        .into_iter()
+        .map(|f| (f.to_owned(), link(to_results, f)))
+        .collect()
+}
+
+/// Whether any repeat of any stack of `summary` has what `has` looks for.
+fn any_stack_run(summary: &Summary, has: fn(&StackRun) -> bool) -> bool {
+    summary.stacks.iter().any(|s| s.runs.iter().any(has))
+}
+
+/// What the harness cost, in a sentence.
+fn harness_cost(summary: &Summary) -> String {
+    let h = &summary.harness;
+    format!(
+        "{} samples; the sampler used {} µs of CPU per sample ({} of a core at the run's interval); the whole harness used {} of a core while services sat idle; the harness's peak RSS was {}.",
+        h.samples,
+        h.sampler_cpu_us_per_sample
+            .map_or("-".into(), |v| format!("{v:.0}")),
+        h.sampler_core_pct
+            .map_or("-".into(), |v| format!("{v:.2} %")),
+        h.idle_core_pct.map_or("-".into(), |v| format!("{v:.2} %")),
+        h.harness_peak_kb
+            .map_or("-".into(), |kb| format!("{:.1} MiB", kb as f64 / 1024.0)),
+    )
 }
 
 /// The load workers' section: who they were, and each one's part of each measured step.
@@ -551,11 +547,11 @@ pub(crate) fn relative(from: &Path, to: &Path) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::model::KindResult;
     use crate::model::{
         BatteryCase, BatteryRun, BootRecord, HarnessCost, StackRun, StackSummary, Status,
         StepSummary,
     };
+    use crate::model::{Family, KindResult, Role};
     use crate::stats::spread;
     use chrono::{TimeZone, Utc};
 
@@ -632,6 +628,33 @@ pub(crate) mod tests {
         s
     }
 
+    /// `s` declared in `family`.
+    pub(crate) fn of(family: Family, mut s: StackSummary) -> StackSummary {
+        s.family = family;
+        s
+    }
+
+    /// `s` declared as the baseline, a JVM stack.
+    pub(crate) fn baseline(s: StackSummary) -> StackSummary {
+        let mut s = of(Family::Jvm, s);
+        s.role = Some(Role::Baseline);
+        s
+    }
+
+    /// `s` declared as the floor, a Rust stack.
+    pub(crate) fn floor(s: StackSummary) -> StackSummary {
+        let mut s = of(Family::Rust, s);
+        s.role = Some(Role::Floor);
+        s
+    }
+
+    /// `s` declared as built on `base`: a ladder's `rung`, or a landscape variant without one.
+    pub(crate) fn built_on(mut s: StackSummary, base: &str, rung: Option<&str>) -> StackSummary {
+        s.base = Some(base.to_owned());
+        s.rung = rung.map(str::to_owned);
+        s
+    }
+
     /// A complete local run of `stacks`, for the report's tests.
     pub(crate) fn summary(scenario: &str, stacks: Vec<StackSummary>) -> Summary {
         Summary {
@@ -659,8 +682,8 @@ pub(crate) mod tests {
         let s = summary(
             "ramp",
             vec![
-                stack("axum", 1800, 2048, 1.6),
-                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                of(Family::Rust, stack("axum", 1800, 2048, 1.6)),
+                baseline(stack("spring-like", 120 * 1024, 200 * 1024, 1500.0)),
             ],
         );
         let html = render("report.html", &page(&s, None, &MemorySeries::new(), ".")).unwrap();
@@ -668,15 +691,22 @@ pub(crate) mod tests {
             &html[html.find("id=\"headline\"").unwrap()..html.find("id=\"stacks\"").unwrap()];
         assert!(headline.contains("held on this run"), "{headline}");
         assert!(
-            headline.contains("axum under load: 2.0 MiB, 60× less than jvm-spring idle"),
+            headline.contains("axum under load: 2.0 MiB, 60× less than spring-like idle"),
             "{headline}"
         );
         assert!(headline.contains("id=\"scorecard\""));
         assert!(
             headline.contains("938× faster"),
-            "boot against jvm-spring's: {headline}"
+            "boot against spring-like's: {headline}"
         );
-        let without = summary("ramp", vec![stack("axum", 1800, 2048, 1.6)]);
+        assert!(
+            headline.contains("Beneath each figure: its multiple of spring-like (memory: of spring-like at idle, the blog&#x27;s baseline); this run did not measure the floor"),
+            "{headline}"
+        );
+        let without = summary(
+            "ramp",
+            vec![of(Family::Rust, stack("axum", 1800, 2048, 1.6))],
+        );
         let html = render(
             "report.html",
             &page(&without, None, &MemorySeries::new(), "."),
@@ -746,7 +776,7 @@ pub(crate) mod tests {
         let s = summary(
             "ramp",
             vec![
-                stack("floor", 1200, 1300, 1.5),
+                stack("thin", 1200, 1300, 1.5),
                 stack("axum", 1800, 2048, 1.6),
                 skipped,
             ],
@@ -789,7 +819,7 @@ pub(crate) mod tests {
 
     #[test]
     fn the_backend_says_how_to_read_its_figures() {
-        let mut s = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
+        let mut s = summary("ramp", vec![stack("thin", 1200, 1300, 1.5)]);
         s.backend = crate::backend::swarm::NAME.into();
         s.memory_counter = "container memory".into();
         let html = render(
@@ -813,7 +843,7 @@ pub(crate) mod tests {
         });
         assert!(table::render(&s).contains("from the moment of record"));
         // A local run has no caveats section, and counts boot from the spawn.
-        let local = summary("ramp", vec![stack("floor", 1200, 1300, 1.5)]);
+        let local = summary("ramp", vec![stack("thin", 1200, 1300, 1.5)]);
         let html = render(
             "report.html",
             &page(&local, None, &MemorySeries::new(), "../results/x"),
@@ -828,12 +858,12 @@ pub(crate) mod tests {
         let s = summary(
             "ramp",
             vec![
-                stack("floor", 1200, 1300, 1.5),
-                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                floor(stack("thin", 1200, 1300, 1.5)),
+                baseline(stack("spring-like", 120 * 1024, 200 * 1024, 1500.0)),
             ],
         );
         let mut memory = MemorySeries::new();
-        memory.insert("floor".into(), vec![(0.0, 1.2), (0.1, 1.3)]);
+        memory.insert("thin".into(), vec![(0.0, 1.2), (0.1, 1.3)]);
         let mut page = page(&s, None, &memory, "../results/20260101T000000Z-test");
         // The SVG itself is checked by the plot tests; here only that each figure was drawn.
         for figure in &mut page.figures {
@@ -854,7 +884,7 @@ pub(crate) mod tests {
             "ramp",
             vec![
                 stack("axum", 1800, 2048, 1.6),
-                stack("jvm-spring", 120 * 1024, 200 * 1024, 1500.0),
+                baseline(stack("spring-like", 120 * 1024, 200 * 1024, 1500.0)),
                 go,
             ],
         );
@@ -873,7 +903,7 @@ pub(crate) mod tests {
             assert!(terminal.contains(&row[4]), "{}", row[4]);
             assert!(section.contains(&format!(">{}</td>", row[4])), "{}", row[4]);
         }
-        assert!(section.contains("<th>vs jvm-spring</th>"), "{section}");
+        assert!(section.contains("<th>vs spring-like</th>"), "{section}");
         assert!(
             section.contains("no figures for go (skipped): no &lt;go&gt; here"),
             "{section}"

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use hdrhistogram::Histogram;
 
-use super::figures::Figure;
+use super::figure::Figure;
 use super::plots::{self, Axis, Key, Line, Marker, Plot, Point, Scale, Series, XAxis};
 use crate::model::Summary;
 use crate::results::{self, HistogramRow, Row as _};
@@ -221,14 +221,14 @@ mod tests {
         };
         let mut w = results::RowWriter::create(dir.path().join(HistogramRow::FILE)).unwrap();
         for repeat in [1, 2] {
-            for row in HistogramRow::of("floor", repeat, &step, kind) {
+            for row in HistogramRow::of("thin", repeat, &step, kind) {
                 w.write(&row).unwrap();
             }
         }
         drop(w);
         let spectra = read(dir.path()).unwrap().unwrap();
         assert_eq!(spectra.len(), 1);
-        let (h, series) = &spectra[0].1["floor"];
+        let (h, series) = &spectra[0].1["thin"];
         assert_eq!(series, "intended");
         assert_eq!(h.len(), 200, "two repeats of 100");
         assert!(h.min() >= 1000, "the intended values");

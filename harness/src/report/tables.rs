@@ -5,22 +5,14 @@
 use serde::Serialize;
 
 use super::plots;
-use crate::model::{Estimates, StackSummary, StepEstimate, Summary};
-use crate::stacks;
+use crate::model::{Estimates, Family, StackSummary, StepEstimate, Summary};
 use crate::stats::{Estimate, Spread};
 
-pub use crate::model::Family;
-
-/// The family of the stack called `name`.
-pub fn family(name: &str) -> Family {
-    stacks::find(name).map_or(Family::Other, |s| s.family)
-}
-
-/// The run's stacks grouped Rust, Go, JVM (the run's order within a group), each with its
-/// index in the run (its colour).
+/// The run's stacks grouped by family (Rust, Go, JVM, then any other; the run's order within a
+/// group), each with its index in the run (its colour).
 pub fn grouped(summary: &Summary) -> Vec<(usize, &StackSummary)> {
     let mut stacks: Vec<(usize, &StackSummary)> = summary.stacks.iter().enumerate().collect();
-    stacks.sort_by_key(|(_, s)| family(&s.stack));
+    stacks.sort_by_key(|(_, s)| s.family);
     stacks
 }
 
@@ -46,7 +38,7 @@ pub fn deployed_size(s: &StackSummary, containers: bool) -> Option<DeployedSize>
         });
     }
     let binary = s.binary_bytes?;
-    Some(match (s.runtime_bytes, family(&s.stack)) {
+    Some(match (s.runtime_bytes, s.family) {
         (Some(runtime), _) => DeployedSize {
             bytes: binary + runtime,
             complete: true,
@@ -225,7 +217,7 @@ pub fn stack_groups(summary: &Summary, containers: bool) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for (i, s) in grouped(summary) {
         let row = stack_row(i, s, containers);
-        let name = family(&s.stack).word();
+        let name = s.family.word();
         match groups.last_mut() {
             Some(g) if g.name == name => g.rows.push(row),
             _ => groups.push(Group {
@@ -415,17 +407,23 @@ pub fn step_rows(summary: &Summary) -> Vec<StepRow> {
 mod tests {
     use super::*;
     use crate::model::ImageRecord;
-    use crate::report::tests::{stack, summary};
+    use crate::report::tests::{built_on, of, stack, summary};
 
     #[test]
-    fn stacks_are_grouped_rust_go_jvm_keeping_their_colours() {
+    fn stacks_are_grouped_by_family_keeping_their_colours() {
         let s = summary(
             "ramp",
             vec![
-                stack("jvm-plain", 40_000, 50_000, 200.0),
-                stack("go", 6000, 8000, 5.0),
-                stack("floor", 1300, 1500, 2.0),
-                stack("axum", 1700, 2000, 3.0),
+                of(Family::Jvm, stack("jvm-plain", 40_000, 50_000, 200.0)),
+                of(Family::Go, stack("go", 6000, 8000, 5.0)),
+                stack("mystery", 6000, 8000, 5.0),
+                of(Family::Rust, stack("thin", 1300, 1500, 2.0)),
+                of(Family::Rust, stack("axum", 1700, 2000, 3.0)),
+                built_on(
+                    of(Family::Rust, stack("axum+quotes", 1900, 2200, 3.0)),
+                    "axum",
+                    None,
+                ),
             ],
         );
         let groups = stack_groups(&s, false);
@@ -436,21 +434,23 @@ mod tests {
         assert_eq!(
             names,
             [
-                ("Rust", vec!["floor", "axum"]),
+                ("Rust", vec!["thin", "axum", "axum+quotes"]),
                 ("Go", vec!["go"]),
-                ("JVM", vec!["jvm-plain"])
-            ]
+                ("JVM", vec!["jvm-plain"]),
+                ("Other", vec!["mystery"])
+            ],
+            "a variant sits with its base's family"
         );
         assert_eq!(
             groups[0].rows[0].colour,
-            plots::css_colour(2),
-            "floor keeps its colour"
+            plots::css_colour(3),
+            "thin keeps its colour"
         );
     }
 
     #[test]
     fn one_size_per_backend_with_the_jdk_counted() {
-        let mut jvm = stack("jvm-plain", 40_000, 50_000, 200.0);
+        let mut jvm = of(Family::Jvm, stack("jvm-plain", 40_000, 50_000, 200.0));
         jvm.binary_bytes = Some(20 << 10);
         let jars = deployed_size(&jvm, false).unwrap();
         assert!(!jars.complete && jars.what.contains("did not record"));
@@ -465,10 +465,10 @@ mod tests {
             modules: Vec::new(),
         });
         assert_eq!(deployed_size(&jvm, true).unwrap().bytes, 60 << 20);
-        let mut floor = stack("floor", 1, 1, 1.0);
-        floor.binary_bytes = Some(1 << 20);
+        let mut thin = of(Family::Rust, stack("thin", 1, 1, 1.0));
+        thin.binary_bytes = Some(1 << 20);
         assert_eq!(
-            deployed_size(&floor, false).unwrap().what,
+            deployed_size(&thin, false).unwrap().what,
             "the static binary"
         );
         let row = stack_row(0, &jvm, false);
