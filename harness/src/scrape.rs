@@ -20,10 +20,10 @@ use crate::backend::local::Local;
 use crate::model::Scrape;
 
 /// The program, found on `PATH`.
-pub const PROGRAM: &str = "prometheus";
+pub const PROGRAM: &str = crate::stacks::PROMETHEUS_PROGRAM;
 
 /// The Debian package that installs it.
-pub const PACKAGE: &str = "prometheus";
+pub const PACKAGE: &str = crate::stacks::PROMETHEUS_PACKAGE;
 
 /// How often it scrapes; also its scrape timeout.
 pub const INTERVAL: Duration = Duration::from_secs(1);

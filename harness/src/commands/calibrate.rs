@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use crate::calibrate;
 use crate::cancel::Exit;
-use crate::cli::CalibrateArgs;
+use std::path::PathBuf;
+
+use super::BackendArg;
 use crate::plan;
 use crate::render::{Renderer as _, TerminalTable};
 
@@ -49,4 +51,47 @@ pub(crate) fn calibrate(args: CalibrateArgs, root: &Path) -> ExitCode {
             Exit::Failed.into()
         }
     }
+}
+
+/// The flags of `harness calibrate`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CalibrateArgs {
+    /// The stack to drive (`hyper` shows each tool's ceiling).
+    #[arg(long, default_value = "hyper")]
+    pub(crate) stack: String,
+    /// Concurrent connections of each tool.
+    #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub(crate) users: u32,
+    /// Requests per second over all connections: the Goose and constant-rate drivers against
+    /// oha at that rate (raw, and with its latency correction). Without it: unthrottled, Goose
+    /// against wrk, and the constant-rate driver's ceiling.
+    #[arg(long, value_name = "R", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub(crate) rate: Option<u32>,
+    /// Seconds each tool runs.
+    #[arg(long, value_name = "S", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub(crate) seconds: u64,
+    /// Seconds of unmeasured load first (a JVM's JIT, caches).
+    #[arg(long, value_name = "S", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub(crate) warmup: u64,
+    /// Rounds of every tool; the order of tools alternates between rounds.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub(crate) rounds: u32,
+    /// Where the service runs while the tools drive it: `local` (a process pinned to CPU 1),
+    /// `docker` (a container of its image, pinned there) or `swarm` (a swarm service, a quota
+    /// of one CPU, unpinned), to check the drivers where a scenario measures.
+    #[arg(long, value_enum, default_value_t = BackendArg::Local)]
+    pub(crate) backend: BackendArg,
+    /// With `--backend swarm`: makes a single-node swarm for the calibration when the daemon is
+    /// in none, and leaves it at the end.
+    #[arg(long)]
+    pub(crate) init_swarm: bool,
+    /// When another run holds this host, waits for it to end instead of refusing.
+    #[arg(long)]
+    pub(crate) wait: bool,
+    /// Folder for results (default: results/ in the project).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// No progress output; the table is still printed.
+    #[arg(long, short)]
+    pub(crate) quiet: bool,
 }

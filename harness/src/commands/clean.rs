@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use crate::backend::clean;
 use crate::backend::daemon::{Daemon, DaemonError};
 use crate::cancel::Exit;
-use crate::cli::{CleanArgs, SetupArgs};
 use crate::setup;
 
 /// `harness setup`: the Debian packages the stacks that cannot run here need, installed (or
@@ -104,4 +103,28 @@ pub(crate) fn clean(args: &CleanArgs) -> ExitCode {
         }
         None => Exit::Ok.into(),
     }
+}
+
+/// The flags of `harness setup`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SetupArgs {
+    /// Lists the packages and the exact commands, runs nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}
+
+/// The flags of `harness clean`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CleanArgs {
+    /// Lists what would be removed, removes nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Also removes images kept on purpose (`--keep-images`).
+    #[arg(long)]
+    pub(crate) images: bool,
+    /// Also removes what runs with no lock in this host's lock folder made (a harness that
+    /// did not share the folder, e.g. in a container, or an older harness): their liveness
+    /// cannot be known here.
+    #[arg(long)]
+    pub(crate) force: bool,
 }

@@ -5,7 +5,6 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cancel::Exit;
-use crate::cli::ContractArgs;
 use crate::conformance;
 use crate::stacks::{self, Availability};
 
@@ -68,4 +67,12 @@ fn check_one(stack: &'static stacks::Stack, root: &Path) -> bool {
     });
     print!("{}", conformance::render(stack.name, &verdicts));
     verdicts.iter().all(|v| v.broken.is_none())
+}
+
+/// The flags of `harness contract`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ContractArgs {
+    /// Stacks to check, comma-separated.
+    #[arg(long, required = true, value_delimiter = ',', value_name = "A,B")]
+    pub(crate) stacks: Vec<String>,
 }

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use super::load_prices;
 use crate::cancel::Exit;
-use crate::cli::{CompareArgs, CostArgs};
 use crate::cost::{self, Fleet};
 use crate::render::{Renderer as _, TerminalTable};
 use crate::stacks::{self, Availability};
 use crate::{report, results, scenario};
+use std::path::PathBuf;
 
 /// `harness compare`: the comparison's table, and its page written.
 pub(crate) fn compare(args: CompareArgs, root: &Path) -> ExitCode {
@@ -110,5 +110,55 @@ fn list_more(out: &mut String, stacks: &[&stacks::Stack]) {
             "  {:<24} {}\n  {:<24} {state}\n",
             stack.name, stack.about, ""
         ));
+    }
+}
+
+/// The arguments of `harness compare`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CompareArgs {
+    /// The first results folder (A).
+    pub(crate) a: PathBuf,
+    /// The second results folder (B); ratios are B / A.
+    #[arg(required_unless_present = "rungs", conflicts_with = "rungs")]
+    pub(crate) b: Option<PathBuf>,
+    /// Compares each of the feature ladder's rungs in A with its base in A (B / A is what the
+    /// concern costs), instead of two runs.
+    #[arg(long)]
+    pub(crate) rungs: bool,
+    /// Folder for the HTML page (default: results/ in the project).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// The arguments of `harness cost`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct CostArgs {
+    /// A results folder (results/<run-id>) holding summary.json.
+    pub(crate) results: PathBuf,
+    /// Services in the fleet (N), one replica each.
+    #[arg(long, value_name = "N", default_value_t = cost::DEFAULT_SERVICES, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub(crate) services: u32,
+    /// Requests per second each service takes (R).
+    #[arg(long, value_name = "R", default_value_t = cost::DEFAULT_RPS, value_parser = non_negative)]
+    pub(crate) rps: f64,
+    /// Memory and CPU are planned at (100 + PCT)% of what was measured.
+    #[arg(long, value_name = "PCT", default_value_t = cost::DEFAULT_HEADROOM_PCT, value_parser = non_negative)]
+    pub(crate) headroom: f64,
+    /// Memory the OS and container runtime keep on every instance, MiB.
+    #[arg(long, value_name = "MIB", default_value_t = cost::DEFAULT_OS_RESERVE_MIB)]
+    pub(crate) os_reserve_mib: u64,
+    /// Instance types to consider, comma-separated (default: every x86_64 type in data/ec2-prices.csv).
+    #[arg(long, value_delimiter = ',', value_name = "A,B")]
+    pub(crate) instances: Option<Vec<String>>,
+    /// Also projects onto aarch64 (Graviton) types, which apply only to stacks built for aarch64.
+    #[arg(long)]
+    pub(crate) aarch64: bool,
+}
+
+/// A finite number, 0 or more.
+fn non_negative(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("expected a number, 0 or more, found {text:?}")),
     }
 }

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use super::load_prices;
 use crate::cancel::Exit;
-use crate::cli::{PublishArgs, ReportArgs};
 use crate::{publish, report};
 
 /// `harness report`: the HTML report of a results folder, and the index of the runs beside it.
@@ -71,4 +70,26 @@ pub(crate) fn publish(args: &PublishArgs, root: &Path) -> ExitCode {
         }
     }
     Exit::Ok.into()
+}
+
+/// The arguments of `harness report`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ReportArgs {
+    /// A results folder (results/<run-id>).
+    pub(crate) results: PathBuf,
+    /// Folder for the report and the index (default: the results folder's own folder).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// The arguments of `harness publish`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct PublishArgs {
+    /// Results folders to publish (results/reference/<run-id>, or any run's folder).
+    #[arg(required = true, value_name = "RUN")]
+    pub(crate) runs: Vec<PathBuf>,
+    /// The site's folder (default: reports/ in the project, whose blocks in README.md and
+    /// docs/*.md are then written anew from the published runs).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) to: Option<PathBuf>,
 }

@@ -166,7 +166,19 @@ fn two_workers_share_a_step_and_their_histograms_merge_exactly() {
         .iter()
         .map(|k| k.histograms.as_ref().unwrap().raw.len())
         .sum();
-    assert_eq!(raw, 400, "the merged histogram holds every request");
+    // Exactly what the workers measured, merged: on a busy machine a slot the schedule could
+    // not send in time is a failure, not a latency, on either side.
+    let their_raw: u64 = load
+        .workers
+        .iter()
+        .flat_map(|w| &w.load.as_ref().unwrap().kinds)
+        .map(|k| k.histograms.as_ref().unwrap().raw.len())
+        .sum();
+    assert_eq!(
+        raw, their_raw,
+        "the merged histogram holds every request measured"
+    );
+    assert!(raw > 0);
     let late = load.late_histogram.as_ref().unwrap();
     let their_late: u64 = load
         .workers

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::doctor::{Availability, check};
+use super::tools::cargo;
 use super::{BIND_VALUE, Build, DEBIAN_GOPATH, PORT_VALUE, Stack, lookup};
 
 /// A built stack, ready to be started: a program, its arguments and environment.
@@ -49,7 +50,7 @@ impl Launch {
         if self.artifacts.contains(&self.program) {
             return None;
         }
-        let program = on_path(&self.program)?.canonicalize().ok()?;
+        let program = super::tools::on_path(&self.program)?.canonicalize().ok()?;
         let home = program.parent()?.parent()?;
         home.join("release").is_file().then(|| folder_bytes(home))
     }
@@ -72,17 +73,6 @@ impl Launch {
             _ => self.args.clone(),
         }
     }
-}
-
-/// `program` as the shell finds it: itself when it names a folder, else the first match on
-/// `PATH`.
-pub(super) fn on_path(program: &Path) -> Option<PathBuf> {
-    if program.components().count() > 1 {
-        return Some(program.to_owned());
-    }
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
 }
 
 /// The regular files under `dir`, bytes; links are not followed, unreadable entries skipped.
@@ -211,7 +201,6 @@ pub fn resolve_env(env: &[(String, String)], port: &str, bind: &str) -> Vec<(Str
 
 /// Runs `stack`'s build and says what it made.
 fn build(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildError> {
-    let out = stack.out_dir(root);
     match stack.build {
         Build::Command {
             command,
@@ -234,101 +223,106 @@ fn build(stack: &Stack, root: &Path, quiet: bool) -> Result<Launch, BuildError> 
             package,
             bin,
             features,
-        } => {
-            let program = cargo_build(package, bin, features, root, quiet)?;
-            Ok(Launch {
-                artifacts: vec![program.clone()],
-                program,
-                args: Vec::new(),
-                env: Vec::new(),
-            })
-        }
+        } => Ok(Launch::program(cargo_build(
+            package, bin, features, root, quiet,
+        )?)),
         Build::Go {
             dir,
             bin,
             tags,
             libs,
-        } => {
-            let program = out.join(bin);
-            let mut command = Command::new("go");
-            command
-                .current_dir(root.join(dir))
-                .env("CGO_ENABLED", "0")
-                .args(["build", "-trimpath", "-ldflags=-s -w"]);
-            if !libs.is_empty() {
-                // Debian's Go libraries are a GOPATH, not modules: the module file is set
-                // aside and the imports are found under /usr/share/gocode.
-                command
-                    .env("GO111MODULE", "off")
-                    .env("GOPATH", DEBIAN_GOPATH)
-                    .env("GOFLAGS", "");
-            }
-            if !tags.is_empty() {
-                command.arg(format!("-tags={}", tags.join(",")));
-            }
-            command.arg("-o").arg(&program).arg(".");
-            run_tool(command, "go", quiet)?;
-            Ok(Launch {
-                artifacts: vec![program.clone()],
-                program,
-                args: Vec::new(),
-                env: Vec::new(),
-            })
-        }
+        } => go_build(stack, root, (dir, bin, tags, libs), quiet),
         Build::Harness { args } => {
             let program = std::env::current_exe().map_err(|source| BuildError::Tool {
                 tool: "the harness's own executable".to_owned(),
                 source,
             })?;
-            Ok(Launch {
-                artifacts: vec![program.clone()],
-                program,
-                args: args.iter().map(|a| (*a).to_owned()).collect(),
-                env: Vec::new(),
-            })
+            let mut launch = Launch::program(program);
+            launch.args = args.iter().map(|a| (*a).to_owned()).collect();
+            Ok(launch)
         }
         Build::Java {
             dir, jar, flags, ..
-        } => {
-            let mut command = Command::new("sh");
-            command
-                .current_dir(root)
-                .arg(Path::new(dir).join("build.sh"))
-                .arg(&out)
-                .args(flags);
-            let shown = run_tool(command, "sh", quiet)?;
-            let read = |name: &str| {
-                std::fs::read_to_string(out.join(name))
-                    .ok()
-                    .map(|s| s.trim().to_owned())
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| BuildError::NoOutput {
-                        command: shown.clone(),
-                        what: out.join(name).display().to_string(),
-                    })
-            };
-            let classpath = read("classpath.txt")?;
-            let main_class = read("main-class.txt")?;
-            let mut artifacts: Vec<PathBuf> = classpath.split(':').map(PathBuf::from).collect();
-            if !artifacts.contains(&out.join(jar)) {
-                artifacts.push(out.join(jar));
-            }
-            let args = stack
-                .jvm_options
-                .iter()
-                .map(|o| (*o).to_owned())
-                .chain(["-cp".to_owned(), classpath, main_class])
-                .collect();
-            Ok(Launch {
-                program: PathBuf::from("java"),
-                args,
-                // The base's name: a variant's jar adds `+quotes` to its ready line itself,
-                // and `Server` stays the stack's (contract L6).
-                env: vec![("STACK_NAME".to_owned(), stack.base_name().to_owned())],
-                artifacts,
-            })
-        }
+        } => java_build(stack, root, (dir, jar, flags), quiet),
     }
+}
+
+/// A Go module's `go build` (static, stripped; in GOPATH mode against Debian's tree when it
+/// imports Debian's libraries).
+fn go_build(
+    stack: &Stack,
+    root: &Path,
+    (dir, bin, tags, libs): (&str, &str, &[&str], &[super::GoLib]),
+    quiet: bool,
+) -> Result<Launch, BuildError> {
+    let program = stack.out_dir(root).join(bin);
+    let mut command = Command::new("go");
+    command
+        .current_dir(root.join(dir))
+        .env("CGO_ENABLED", "0")
+        .args(["build", "-trimpath", "-ldflags=-s -w"]);
+    if !libs.is_empty() {
+        // Debian's Go libraries are a GOPATH, not modules: the module file is set
+        // aside and the imports are found under /usr/share/gocode.
+        command
+            .env("GO111MODULE", "off")
+            .env("GOPATH", DEBIAN_GOPATH)
+            .env("GOFLAGS", "");
+    }
+    if !tags.is_empty() {
+        command.arg(format!("-tags={}", tags.join(",")));
+    }
+    command.arg("-o").arg(&program).arg(".");
+    run_tool(command, "go", quiet)?;
+    Ok(Launch::program(program))
+}
+
+/// A JVM service's own `build.sh OUT [FLAGS]`, and its launch: `java`, the stack's JVM options,
+/// the class path and the main class the build wrote.
+fn java_build(
+    stack: &Stack,
+    root: &Path,
+    (dir, jar, flags): (&str, &str, &[&str]),
+    quiet: bool,
+) -> Result<Launch, BuildError> {
+    let out = stack.out_dir(root);
+    let mut command = Command::new("sh");
+    command
+        .current_dir(root)
+        .arg(Path::new(dir).join("build.sh"))
+        .arg(&out)
+        .args(flags);
+    let shown = run_tool(command, "sh", quiet)?;
+    let read = |name: &str| {
+        std::fs::read_to_string(out.join(name))
+            .ok()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| BuildError::NoOutput {
+                command: shown.clone(),
+                what: out.join(name).display().to_string(),
+            })
+    };
+    let classpath = read("classpath.txt")?;
+    let main_class = read("main-class.txt")?;
+    let mut artifacts: Vec<PathBuf> = classpath.split(':').map(PathBuf::from).collect();
+    if !artifacts.contains(&out.join(jar)) {
+        artifacts.push(out.join(jar));
+    }
+    let args = stack
+        .jvm_options
+        .iter()
+        .map(|o| (*o).to_owned())
+        .chain(["-cp".to_owned(), classpath, main_class])
+        .collect();
+    Ok(Launch {
+        program: PathBuf::from("java"),
+        args,
+        // The base's name: a variant's jar adds `+quotes` to its ready line itself,
+        // and `Server` stays the stack's (contract L6).
+        env: vec![("STACK_NAME".to_owned(), stack.base_name().to_owned())],
+        artifacts,
+    })
 }
 
 /// Runs a build command, its output on stderr (or nowhere when `quiet`); returns it as shown.
@@ -452,16 +446,4 @@ pub(super) fn artifact_executable(line: &str, bin: &str) -> Option<PathBuf> {
         return None;
     }
     message["executable"].as_str().map(PathBuf::from)
-}
-
-/// The cargo that runs us (`$CARGO` under `cargo run`), or the one on `PATH`.
-pub(super) fn cargo() -> String {
-    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
-}
-
-/// The project's target folder (`CARGO_TARGET_DIR` honoured).
-pub(super) fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
 }

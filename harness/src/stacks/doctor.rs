@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::build::{cargo, on_path};
+use super::tools::{cargo, on_path};
 use super::{Build, DEBIAN_GOPATH, GoLib, Stack};
 
 /// Whether a stack can be built and run here.
@@ -29,6 +29,12 @@ pub const SETUP_COMMAND: &str = "cargo run -p harness -- setup";
 
 /// The Debian package of the JDK the JVM stacks build and run with.
 pub const JDK_PACKAGE: &str = "openjdk-17-jdk-headless";
+
+/// The Prometheus server that scrapes a `metrics` rung, found on `PATH`.
+pub const PROMETHEUS_PROGRAM: &str = "prometheus";
+
+/// The Debian package that installs it.
+pub const PROMETHEUS_PACKAGE: &str = "prometheus";
 
 /// The Debian package of the Go toolchain.
 pub const GO_PACKAGE: &str = "golang-go";
@@ -85,13 +91,13 @@ pub fn lack(stack: &Stack) -> Option<Lack> {
 /// the Prometheus server for a rung that is scraped.
 fn probe(stack: &Stack) -> Result<String, Lack> {
     let toolchain = probe_build(stack)?;
-    if stack.is_scraped() && version_of(crate::scrape::PROGRAM, "--version").is_none() {
+    if stack.is_scraped() && version_of(PROMETHEUS_PROGRAM, "--version").is_none() {
         return Err(Lack::apt(
             format!(
                 "Prometheus (`{}`), which scrapes the metrics rung while it is measured",
-                crate::scrape::PROGRAM
+                PROMETHEUS_PROGRAM
             ),
-            vec![crate::scrape::PACKAGE.to_owned()],
+            vec![PROMETHEUS_PACKAGE.to_owned()],
         ));
     }
     Ok(toolchain)

@@ -11,6 +11,7 @@ use crate::model::{Family, Role};
 mod build;
 mod declare;
 mod doctor;
+mod tools;
 
 pub use build::{
     BuildError, Launch, PROFILE_VAR, build_profile, contract_target, prepare, resolve_env,
@@ -18,7 +19,8 @@ pub use build::{
 };
 pub use declare::StackFileError;
 pub use doctor::{
-    Availability, GO_PACKAGE, JDK_PACKAGE, Lack, SETUP_COMMAND, check, lack, version_of,
+    Availability, GO_PACKAGE, JDK_PACKAGE, Lack, PROMETHEUS_PACKAGE, PROMETHEUS_PROGRAM,
+    SETUP_COMMAND, check, lack, version_of,
 };
 
 /// How a stack is built.
@@ -510,7 +512,7 @@ impl Stack {
     }
 
     /// Where its build output goes.
-    fn out_dir(&self, root: &Path) -> PathBuf {
+    pub(super) fn out_dir(&self, root: &Path) -> PathBuf {
         let dir = match self.build {
             Build::Cargo { package, .. } => package,
             Build::Go { dir, .. } => dir.rsplit('/').next().unwrap_or(dir),
@@ -519,7 +521,7 @@ impl Stack {
             Build::Harness { .. } => "harness",
             Build::Command { .. } | Build::Binary { .. } => self.name,
         };
-        build::target_dir(root).join("stacks").join(dir)
+        tools::target_dir(root).join("stacks").join(dir)
     }
 }
 
