@@ -103,26 +103,7 @@ fn calibrate_runs_goose_wrk_and_the_constant_rate_ceiling() {
     assert!(c["ratios"].get("goose_to_oha").is_none(), "{c}");
     assert_eq!(c["load_average"].as_array().unwrap().len(), 3, "{c}");
     assert!(c["steal_pct"].as_f64().is_some(), "{c}");
-    let rows: Vec<CalibrateRow> = read_rows(&run.join("calibrate.csv")).unwrap();
-    fn row(r: &CalibrateRow) -> (&str, &str, &str, u64) {
-        (&r.tool, &r.round, &r.stack, r.connections)
-    }
-    // Two rounds of each tool, then each tool over both.
-    assert_eq!(rows.len(), 9, "{rows:?}");
-    assert_eq!(row(&rows[0]), ("goose", "1", "floor", 4), "{rows:?}");
-    assert_eq!(row(&rows[3]), ("wrk", "2", "floor", 4), "{rows:?}");
-    assert_eq!(
-        row(&rows[5]),
-        ("constant-rate", "2", "floor", 4),
-        "{rows:?}"
-    );
-    assert_eq!(row(&rows[6]), ("goose", "all", "floor", 4), "{rows:?}");
-    assert_eq!(row(&rows[7]), ("wrk", "all", "floor", 4), "{rows:?}");
-    assert_eq!(
-        row(&rows[8]),
-        ("constant-rate", "all", "floor", 4),
-        "{rows:?}"
-    );
+    unthrottled_rows_are_each_round_then_all(run);
     assert!(stdout.contains("  goose_to_wrk "), "{stdout}");
     assert!(
         stdout.contains("ceiling on these load CPUs: goose "),
@@ -299,4 +280,29 @@ fn calibrate_refuses_an_unknown_stack_before_anything_starts() {
         .assert()
         .code(2);
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// The CSV of an unthrottled calibration of floor with 4 connections and 2 rounds: two rounds
+/// of each tool, then each tool over both.
+fn unthrottled_rows_are_each_round_then_all(run: &std::path::Path) {
+    let rows: Vec<CalibrateRow> = read_rows(&run.join("calibrate.csv")).unwrap();
+    fn row(r: &CalibrateRow) -> (&str, &str, &str, u64) {
+        (&r.tool, &r.round, &r.stack, r.connections)
+    }
+    // Two rounds of each tool, then each tool over both.
+    assert_eq!(rows.len(), 9, "{rows:?}");
+    assert_eq!(row(&rows[0]), ("goose", "1", "floor", 4), "{rows:?}");
+    assert_eq!(row(&rows[3]), ("wrk", "2", "floor", 4), "{rows:?}");
+    assert_eq!(
+        row(&rows[5]),
+        ("constant-rate", "2", "floor", 4),
+        "{rows:?}"
+    );
+    assert_eq!(row(&rows[6]), ("goose", "all", "floor", 4), "{rows:?}");
+    assert_eq!(row(&rows[7]), ("wrk", "all", "floor", 4), "{rows:?}");
+    assert_eq!(
+        row(&rows[8]),
+        ("constant-rate", "all", "floor", 4),
+        "{rows:?}"
+    );
 }

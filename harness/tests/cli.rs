@@ -240,34 +240,7 @@ fn a_stop_signal_stops_everything_and_keeps_the_results() {
         .collect();
     assert_eq!(services.len(), 1, "one running service, found {children:?}");
 
-    // A second run on the same host is refused at once, naming the first; it starts nothing
-    // and writes nothing.
-    let second = tempfile::tempdir().unwrap();
-    let refused = common::harness()
-        .args([
-            "scenario",
-            "idle",
-            "--stacks",
-            "floor",
-            "--backend",
-            "local",
-        ])
-        .arg("--out")
-        .arg(second.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stderr
-        .clone();
-    let refused = String::from_utf8(refused).unwrap();
-    let first_id = run.file_name().unwrap().to_str().unwrap();
-    assert!(
-        refused.contains("another run is in progress")
-            && refused.contains(first_id)
-            && refused.contains(&format!("pid {}", harness.id())),
-        "{refused}"
-    );
-    assert_eq!(fs::read_dir(second.path()).unwrap().count(), 0);
+    second_run_is_refused(&run, harness.id());
 
     // SIGTERM (a service manager, `kill`) winds the run down as Ctrl-C does.
     let pid = rustix::process::Pid::from_raw(harness.id() as i32).unwrap();
@@ -471,4 +444,35 @@ fn a_second_stop_signal_still_leaves_nothing_behind() {
         Vec::new(),
         "the service outlived the harness"
     );
+}
+
+/// A second run on the same host as the run writing `first` (harness `pid`) is refused at
+/// once, naming the first; it starts nothing and writes nothing.
+fn second_run_is_refused(first: &Path, pid: u32) {
+    let second = tempfile::tempdir().unwrap();
+    let refused = common::harness()
+        .args([
+            "scenario",
+            "idle",
+            "--stacks",
+            "floor",
+            "--backend",
+            "local",
+        ])
+        .arg("--out")
+        .arg(second.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let refused = String::from_utf8(refused).unwrap();
+    let first_id = first.file_name().unwrap().to_str().unwrap();
+    assert!(
+        refused.contains("another run is in progress")
+            && refused.contains(first_id)
+            && refused.contains(&format!("pid {}", pid)),
+        "{refused}"
+    );
+    assert_eq!(fs::read_dir(second.path()).unwrap().count(), 0);
 }

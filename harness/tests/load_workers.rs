@@ -143,39 +143,7 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
         .unwrap();
     let folder = wait_for_samples(&mut run, &out, |s| s.phase == "long");
     let run_id = folder.file_name().unwrap().to_str().unwrap().to_owned();
-    let d = daemon();
-    let filters = std::collections::HashMap::from([(
-        "label".to_owned(),
-        vec![
-            format!("{LABEL_RUN}={run_id}"),
-            "footprint.stack=harness-worker".to_owned(),
-        ],
-    )]);
-    let workers = d
-        .block_on(
-            d.docker.list_containers(Some(
-                ListContainersOptionsBuilder::default()
-                    .filters(&filters)
-                    .build(),
-            )),
-        )
-        .unwrap();
-    assert_eq!(workers.len(), 2, "two workers run");
-    let victim = &workers[1];
-    // Its task's name is `<service>.<slot>.<task id>`: the worker's name is the first two.
-    let task = victim.labels.as_ref().unwrap()["com.docker.swarm.task.name"].clone();
-    let name = task.rsplit_once('.').unwrap().0.to_owned();
-    d.block_on(
-        d.docker.kill_container(
-            victim.id.as_deref().unwrap(),
-            Some(
-                KillContainerOptionsBuilder::default()
-                    .signal("KILL")
-                    .build(),
-            ),
-        ),
-    )
-    .unwrap();
+    let name = kill_one_worker(&run_id);
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         if let Some(status) = run.try_wait().unwrap() {
@@ -219,4 +187,42 @@ fn a_worker_killed_mid_step_makes_the_step_partial() {
         "the report says so"
     );
     assert_eq!(labelled(&run_id), Vec::<String>::new(), "left behind");
+}
+
+/// Kills one of the run's two load workers' containers (`SIGKILL`); returns the worker's name.
+fn kill_one_worker(run_id: &str) -> String {
+    let d = daemon();
+    let filters = std::collections::HashMap::from([(
+        "label".to_owned(),
+        vec![
+            format!("{LABEL_RUN}={run_id}"),
+            "footprint.stack=harness-worker".to_owned(),
+        ],
+    )]);
+    let workers = d
+        .block_on(
+            d.docker.list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            )),
+        )
+        .unwrap();
+    assert_eq!(workers.len(), 2, "two workers run");
+    let victim = &workers[1];
+    // Its task's name is `<service>.<slot>.<task id>`: the worker's name is the first two.
+    let task = victim.labels.as_ref().unwrap()["com.docker.swarm.task.name"].clone();
+    let name = task.rsplit_once('.').unwrap().0.to_owned();
+    d.block_on(
+        d.docker.kill_container(
+            victim.id.as_deref().unwrap(),
+            Some(
+                KillContainerOptionsBuilder::default()
+                    .signal("KILL")
+                    .build(),
+            ),
+        ),
+    )
+    .unwrap();
+    name
 }
