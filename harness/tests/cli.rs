@@ -190,13 +190,16 @@ fn a_stop_signal_stops_everything_and_keeps_the_results() {
     use std::time::{Duration, Instant};
 
     let dir = tempfile::tempdir().unwrap();
+    // The signal comes in the step: how long it would last does not matter.
+    let scenario = common::steady_file(dir.path(), 60);
+    let out = dir.path().join("results");
     let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
         .env(harness::stacks::PROFILE_VAR, "stack-test")
         .env(harness::lock::DIR_VAR, common::lock_dir())
+        .arg("scenario")
+        .arg(&scenario)
         .args([
-            "scenario",
-            "steady",
             "--stacks",
             "floor",
             "--quiet",
@@ -204,7 +207,7 @@ fn a_stop_signal_stops_everything_and_keeps_the_results() {
             "local",
             "--out",
         ])
-        .arg(dir.path())
+        .arg(&out)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -212,7 +215,7 @@ fn a_stop_signal_stops_everything_and_keeps_the_results() {
     // Wait until the step's load runs: samples tagged with the step appear in memory.csv.
     let deadline = Instant::now() + Duration::from_secs(300);
     let run = loop {
-        let run = fs::read_dir(dir.path())
+        let run = fs::read_dir(&out)
             .ok()
             .and_then(|mut d| d.next())
             .map(|e| e.unwrap().path());
@@ -407,11 +410,15 @@ fn a_second_stop_signal_still_leaves_nothing_behind() {
 
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
+    // The signals come in the step: how long it would last does not matter.
+    let scenario = common::steady_file(dir.path(), 60);
     let mut harness = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(common::root())
         .env(harness::stacks::PROFILE_VAR, "stack-test")
         .env(harness::lock::DIR_VAR, common::lock_dir())
-        .args(["scenario", "steady", "--stacks", "floor", "--quiet"])
+        .arg("scenario")
+        .arg(&scenario)
+        .args(["--stacks", "floor", "--quiet"])
         .args(["--backend", "local", "--out"])
         .arg(&out)
         .arg("--reports")

@@ -5,12 +5,34 @@
 use std::fs;
 
 mod common;
-use common::{check_every_stack, harness, labelled, run_scenario};
+use common::{check_stacks, harness, labelled, run_scenario, stacks_by_runtime};
 use harness::results::{BootRow, read_run};
 
+/// The quick ramp of every stack in containers is two runs, side by side (the test binary runs
+/// its tests two at a time): the static stacks' and the JVM stacks'.
 #[test]
-fn quick_ramp_in_containers() {
-    let ran = run_scenario(&["ramp", "--quick", "--quiet", "--backend", "docker"]);
+fn quick_ramp_of_the_static_stacks_in_containers() {
+    let [native, _] = stacks_by_runtime();
+    quick_ramp_in_containers(&native);
+}
+
+#[test]
+fn quick_ramp_of_the_jvm_stacks_in_containers() {
+    let [_, jvm] = stacks_by_runtime();
+    quick_ramp_in_containers(&jvm);
+}
+
+fn quick_ramp_in_containers(names: &[&str]) {
+    let list = names.join(",");
+    let ran = run_scenario(&[
+        "ramp",
+        "--quick",
+        "--quiet",
+        "--backend",
+        "docker",
+        "--stacks",
+        &list,
+    ]);
     let (run, summary, stdout) = (&ran.run, &ran.summary, &ran.stdout);
     assert_eq!(summary["backend"], "docker");
     assert_eq!(summary["memory_counter"], "container memory");
@@ -23,7 +45,7 @@ fn quick_ramp_in_containers() {
     );
     assert_eq!(env["container"]["memory_mb"], 512);
 
-    for stack in check_every_stack(summary, stdout) {
+    for stack in check_stacks(summary, stdout, names) {
         let name = stack["stack"].as_str().unwrap();
         let image = &stack["image"];
         let tag = image["tag"].as_str().unwrap();
@@ -76,7 +98,7 @@ fn quick_ramp_in_containers() {
             .iter()
             .filter(|l| l.starts_with("removed image "))
             .count(),
-        harness::stacks::stacks().len(),
+        names.len(),
         "{cleanup:?}"
     );
     assert_eq!(labelled(run_id), Vec::<String>::new(), "left behind");

@@ -101,15 +101,15 @@ fn a_service_killed_during_a_step_fails_its_stack_and_the_run_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
     let reports = dir.path().join("reports");
-    // One repeat: the kill comes in the first, and hyper's one repeat shows the run goes on
-    // (three would add four minutes of steady load that prove nothing more).
+    // One repeat of a 10 s step: the kill comes at its start (the test acts on the step's
+    // first sample), and hyper's step shows the run goes on (the shipped steady scenario's
+    // warm-up and minute-long step would prove nothing more).
+    let scenario = common::steady_file(dir.path(), 10);
     let mut run = spawn(&[
         "scenario",
-        "steady",
+        scenario.to_str().unwrap(),
         "--stacks",
         "floor,hyper",
-        "--repeat",
-        "1",
         "--backend",
         "local",
         "--quiet",
@@ -167,9 +167,11 @@ fn a_service_killed_during_a_step_fails_its_stack_and_the_run_goes_on() {
 fn ctrl_c_on_the_docker_backend_removes_everything() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("results");
+    // The step is cut short by the signal: it is only the window the signal comes in.
+    let scenario = common::steady_file(dir.path(), 60);
     let mut run = spawn(&[
         "scenario",
-        "steady",
+        scenario.to_str().unwrap(),
         "--stacks",
         "floor",
         "--backend",
@@ -373,12 +375,23 @@ fn a_daemon_that_stops_answering_mid_run_loses_nothing_and_clean_finishes_the_jo
     let socket = dir.path().join("docker.sock");
     let mut proxy = Proxy::start(&socket);
     let out = dir.path().join("results");
+    // The shipped idle scenario's 30 s of idle, cut to 10: the socket is cut on the first
+    // idle sample, well inside it.
+    let idle = dir.path().join("idle-10s.toml");
+    fs::write(
+        &idle,
+        "description = \"10 s of idle.\"\nrepeat = 1\nidle_seconds = 10\n\
+         [placement]\nservice_cpus = [1]\nharness_cpus = [0]\n",
+    )
+    .unwrap();
     let mut run = std::process::Command::new(assert_cmd::cargo::cargo_bin("harness"))
         .current_dir(common::root())
         .env(harness::stacks::PROFILE_VAR, "stack-test")
         .env(harness::lock::DIR_VAR, common::lock_dir())
         .env("DOCKER_HOST", format!("unix://{}", socket.display()))
-        .args(["scenario", "idle", "--stacks", "floor", "--repeat", "1"])
+        .arg("scenario")
+        .arg(&idle)
+        .args(["--stacks", "floor"])
         .args(["--quiet", "--backend", "docker", "--out"])
         .arg(&out)
         .arg("--reports")

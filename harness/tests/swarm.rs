@@ -1,7 +1,8 @@
-//! The `swarm` backend against the real daemon: a single-node swarm made for the run
-//! (`--init-swarm`) and left afterwards, every stack a swarm service, boot measured from the
-//! service's creation and from its container's start, nothing left behind; then images pushed
-//! to a real registry (Debian's `docker-registry`) and pulled from it by the services.
+//! The `swarm` backend against the real daemon: a single-node swarm made for a run
+//! (`--init-swarm`) and left at its end, images pushed to a real registry (Debian's
+//! `docker-registry`) and pulled from it by the services; then, in one swarm, every stack a
+//! swarm service, boot measured from the service's creation and from its container's start,
+//! and a landscape variant calling quotes by its service's name; nothing left behind.
 
 use std::fs;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -11,14 +12,15 @@ use std::time::{Duration, Instant};
 use harness::backend::daemon::{Daemon, SwarmState};
 
 mod common;
-use common::{check_every_stack, harness, labelled, only_run, run_scenario, summary};
+use common::{check_stacks, harness, labelled, only_run, run_scenario, stacks_by_runtime, summary};
 
 /// The daemon's swarm state must be what it was before the test.
 fn swarm_state() -> SwarmState {
-    Daemon::connect()
-        .expect("a Docker daemon (CI starts one)")
-        .swarm_state()
-        .unwrap()
+    daemon().swarm_state().unwrap()
+}
+
+fn daemon() -> Daemon {
+    Daemon::connect().expect("a Docker daemon (CI starts one)")
 }
 
 /// `--init-swarm` where the daemon is in no swarm (CI), nothing where it is a manager.
@@ -33,28 +35,118 @@ fn swarm_args() -> Vec<&'static str> {
 #[test]
 fn swarm_backend_and_registry() {
     let before = swarm_state();
-    quick_ramp_as_swarm_services();
-    assert_eq!(swarm_state(), before, "the swarm is as it was");
-    // The blog's service discovery: the variant calls quotes by its swarm service's name (the
-    // base beside it is the docker test's business).
-    common::landscape_by_name(
-        &swarm_args(),
-        "http://footprint-quotes-hyper-quotes-",
-        false,
-    );
-    assert_eq!(swarm_state(), before, "the swarm is as it was");
+    // A swarm made for the run and left at its end (in CI, where the daemon is in none).
     images_through_a_registry();
+    assert_eq!(swarm_state(), before, "the swarm is as it was");
+    {
+        // The other runs go side by side, in one swarm: a run's own would be left at its end
+        // under the others' services.
+        let _swarm = SharedSwarm::join();
+        let [native, jvm] = stacks_by_runtime();
+        std::thread::scope(|scope| {
+            let runs = [
+                scope.spawn(|| quick_ramp_as_swarm_services(&native)),
+                scope.spawn(|| quick_ramp_as_swarm_services(&jvm)),
+                // The blog's service discovery: the variant calls quotes by its swarm
+                // service's name (the base beside it is the docker test's business).
+                scope.spawn(|| {
+                    common::landscape_by_name(
+                        &["--backend", "swarm"],
+                        "http://footprint-quotes-hyper-quotes-",
+                        false,
+                    )
+                }),
+            ];
+            // Every run ends before the swarm is left; the first failure is the test's.
+            let ended: Vec<_> = runs.into_iter().map(|run| run.join()).collect();
+            for result in ended {
+                if let Err(panic) = result {
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        });
+    }
     assert_eq!(swarm_state(), before, "the swarm is as it was");
 }
 
-fn quick_ramp_as_swarm_services() {
-    let mut args = vec!["ramp", "--quick", "--quiet"];
-    args.extend(swarm_args());
-    let ran = run_scenario(&args);
+/// The single-node swarm the side-by-side runs share: made here (listening on 127.0.0.1 only,
+/// as `--init-swarm` makes it) when the daemon is in none, and left when dropped, with the
+/// `docker_gwbridge` network the daemon made for it.
+struct SharedSwarm {
+    /// Whether this test made it (and leaves it).
+    made: bool,
+    /// `docker_gwbridge` was there before.
+    gwbridge_before: bool,
+}
+
+impl SharedSwarm {
+    fn join() -> Self {
+        let daemon = daemon();
+        let gwbridge_before = daemon.network_exists("docker_gwbridge");
+        let made = match daemon.swarm_state().unwrap() {
+            SwarmState::Active { manager: true } => false,
+            SwarmState::Active { manager: false } => panic!("the daemon is a swarm worker"),
+            SwarmState::Inactive(_) => {
+                // Labelled as a run's would be: should this test die before leaving it,
+                // `harness clean` leaves it.
+                daemon
+                    .init_swarm(&format!("test-swarm-{}", std::process::id()))
+                    .unwrap();
+                true
+            }
+        };
+        Self {
+            made,
+            gwbridge_before,
+        }
+    }
+}
+
+impl Drop for SharedSwarm {
+    fn drop(&mut self) {
+        if !self.made {
+            return;
+        }
+        let daemon = daemon();
+        let left = daemon.leave_swarm();
+        if !self.gwbridge_before {
+            // Its last endpoints may take a moment to go after the swarm's containers.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while daemon.network_exists("docker_gwbridge")
+                && daemon
+                    .block_on(daemon.docker.remove_network("docker_gwbridge"))
+                    .is_err()
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+        if !std::thread::panicking() {
+            left.expect("leave the swarm the test made");
+            assert!(
+                self.gwbridge_before || !daemon.network_exists("docker_gwbridge"),
+                "docker_gwbridge removed"
+            );
+        }
+    }
+}
+
+/// A quick ramp of the stacks `names` as swarm services in the swarm there is.
+fn quick_ramp_as_swarm_services(names: &[&str]) {
+    let list = names.join(",");
+    let ran = run_scenario(&[
+        "ramp",
+        "--quick",
+        "--quiet",
+        "--backend",
+        "swarm",
+        "--stacks",
+        &list,
+    ]);
     let (summary, stdout) = (&ran.summary, &ran.stdout);
     assert_eq!(summary["backend"], "swarm");
     assert_eq!(summary["complete"], true);
-    for stack in check_every_stack(summary, stdout) {
+    for stack in check_stacks(summary, stdout, names) {
         let name = stack["stack"].as_str().unwrap();
         assert!(
             stack["image"]["bytes"].as_u64().unwrap() > 1_000_000,
@@ -135,11 +227,14 @@ fn images_through_a_registry() {
     let registry = Registry::start();
     let dir = tempfile::tempdir().unwrap();
     let address = registry.addr.to_string();
+    let args = swarm_args();
+    let made = args.contains(&"--init-swarm");
+    let gwbridge_before = daemon().network_exists("docker_gwbridge");
     harness()
         .args([
             "scenario", "idle", "--quick", "--quiet", "--stacks", "floor",
         ])
-        .args(swarm_args())
+        .args(args)
         .args(["--registry", &address, "--out"])
         .arg(dir.path().join("results"))
         .arg("--reports")
@@ -148,6 +243,25 @@ fn images_through_a_registry() {
         .success();
     let run = only_run(&dir.path().join("results"));
     let summary = summary(&run);
+    if made {
+        // The swarm made for the run is left at its end, with the bridge the daemon made for
+        // its overlay network.
+        assert!(
+            summary["cleanup"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l == "left the single-node swarm made for this run"),
+            "{}",
+            summary["cleanup"]
+        );
+        assert_eq!(
+            daemon().network_exists("docker_gwbridge"),
+            gwbridge_before,
+            "docker_gwbridge as it was: {}",
+            summary["cleanup"]
+        );
+    }
     let floor = &summary["stacks"][0];
     assert_eq!(floor["status"], "ok", "{}", floor["reason"]);
     let tag = floor["image"]["tag"].as_str().unwrap();
